@@ -1,0 +1,81 @@
+# Resonanz — the two commands users need are `make run` and `make test`.
+# Both install what is missing first (Debian packages, the Wails CLI, npm
+# packages), so they work on a fresh Debian 12 machine.
+
+SHELL        := /bin/bash
+.SHELLFLAGS  := -eu -o pipefail -c
+GO           ?= go
+GOBIN        := $(shell $(GO) env GOPATH)/bin
+WAILS        := $(GOBIN)/wails
+STATICCHECK  := $(GOBIN)/staticcheck
+WAILS_VERSION       := v2.13.0
+STATICCHECK_VERSION := 2026.2.2
+TAGS         := webkit2_41
+LINT_TAGS    := desktop,production,$(TAGS)
+VERSION      := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS      := -X github.com/resonanz/resonanz/backend/resonanz.Version=$(VERSION)
+APT_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
+                xvfb xauth imagemagick chromium
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+STAMP        := .stamp
+BIN          := build/bin/resonanz
+FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json -type f 2>/dev/null)
+export GOTOOLCHAIN := local
+
+.PHONY: run test build setup test-go test-frontend test-e2e test-desktop lint clean
+
+## run: set up, build and start the desktop app (data in the user's data dir)
+run: build
+	./$(BIN)
+
+## test: set up and run every test suite
+test: setup lint test-go test-frontend build test-e2e test-desktop
+	@echo "make test: all suites passed"
+
+## build: build/bin/resonanz with the frontend embedded
+build: setup frontend/dist/index.html
+	$(WAILS) build -s -skipbindings -tags $(TAGS) -ldflags "$(LDFLAGS)" -o resonanz
+
+setup: $(STAMP)/apt $(WAILS) $(STATICCHECK) frontend/node_modules/.stamp
+
+# Debian packages: installs only what is missing, so a set-up machine costs nothing.
+$(STAMP)/apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+	@mkdir -p $(STAMP) && touch $@
+
+$(WAILS):
+	$(GO) install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VERSION)
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+frontend/node_modules/.stamp: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.stamp $(FRONTEND_SRC)
+	cd frontend && npm run build
+
+lint: setup frontend/dist/index.html
+	$(GO) vet -tags $(LINT_TAGS) ./...
+	$(STATICCHECK) -tags $(LINT_TAGS) ./...
+	cd frontend && npm run check
+
+test-go: setup frontend/dist/index.html
+	$(GO) test -count=1 ./...
+
+test-frontend: setup
+	cd frontend && npm test
+
+test-e2e: build
+	cd frontend && RESONANZ_BIN=$(CURDIR)/$(BIN) npm run e2e
+
+test-desktop: build
+	xvfb-run -a -s "-screen 0 1400x900x24" node frontend/e2e/desktop-smoke.mjs $(CURDIR)/$(BIN)
+
+clean:
+	rm -rf build/bin frontend/dist/assets frontend/dist/index.html $(STAMP)

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+
+	"github.com/resonanz/resonanz/backend/desktop"
+	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/sqlite"
+)
+
+// App is the composition root: it opens the store, builds the services and
+// hands each bound façade exactly what it uses. It is the only place that
+// imports every backend package.
+type App struct {
+	dataDir string
+	log     *slog.Logger
+	db      *sqlite.DB
+
+	settings *desktop.Settings
+	system   *desktop.System
+}
+
+// NewApp opens the store in dataDir and wires the services. mode is "desktop"
+// or "browser" and is reported to the UI.
+func NewApp(ctx context.Context, dataDir, mode string, log *slog.Logger) (*App, error) {
+	dataDir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(dataDir, sqlite.FileName), sqlite.Options{})
+	if err != nil {
+		return nil, err
+	}
+	schema, err := db.SchemaVersion(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &App{dataDir: dataDir, log: log, db: db}
+	a.settings = desktop.NewSettings(ctx, sqlite.NewSettingsService(db))
+	a.system = desktop.NewSystem(desktop.SystemInfo{
+		Version: resonanz.Version, DataDir: dataDir, DBPath: db.Path(), Mode: mode, SchemaVersion: schema,
+	})
+	return a, nil
+}
+
+// Bindings returns the façades bound to the window and served by the bridge.
+func (a *App) Bindings() []any { return []any{a.settings, a.system} }
+
+// Errors returns the edge's error formatter.
+func (a *App) Errors() desktop.ErrorFormatter { return desktop.ErrorFormatter{Log: a.log} }
+
+// Close closes the store.
+func (a *App) Close() error { return a.db.Close() }
+
+// defaultDataDir is where the store lives unless --data or RESONANZ_DATA say
+// otherwise: the per-user data directory of the platform.
+func defaultDataDir() (string, error) {
+	switch runtime.GOOS {
+	case "linux", "freebsd", "openbsd", "netbsd":
+		if d := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
+			return filepath.Join(d, "resonanz"), nil
+		}
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(home, ".local", "share", "resonanz"), nil
+	default: // macOS: ~/Library/Application Support, Windows: %AppData%
+		d, err := os.UserConfigDir()
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(d, "Resonanz"), nil
+	}
+}
+
+// runDesktop opens the desktop window and blocks until it is closed.
+func runDesktop(ctx context.Context, dataDir string, assets fs.FS, log *slog.Logger) error {
+	a, err := NewApp(ctx, dataDir, "desktop", log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return wails.Run(&options.App{
+		Title:            "Resonanz",
+		Width:            1280,
+		Height:           820,
+		MinWidth:         960,
+		MinHeight:        640,
+		BackgroundColour: &options.RGBA{R: 248, G: 249, B: 251, A: 255},
+		AssetServer:      &assetserver.Options{Assets: assets},
+		Bind:             a.Bindings(),
+		ErrorFormatter:   a.Errors().Wails,
+		Linux:            &linux.Options{ProgramName: "resonanz", WebviewGpuPolicy: linux.WebviewGpuPolicyOnDemand},
+	})
+}
+
+// ServeInfo is what `resonanz serve` prints once it listens.
+type ServeInfo struct {
+	URL   string `json:"url"`
+	Addr  string `json:"addr"`
+	Token string `json:"token"`
+}
+
+// runServe serves the desk UI and the bound façades to a browser on addr until
+// ctx is done. ready is called once the listener is up.
+func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog.Logger, ready func(ServeInfo)) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return resonanz.Errorf(resonanz.EINVALID, "The address %q is not host:port (for example 127.0.0.1:8484).", addr)
+	}
+	a, err := NewApp(ctx, dataDir, "browser", log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	var allowed []string
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		log.Warn("serving beyond loopback: anyone who can reach this address and knows the token can use the desk", "addr", addr)
+		allowed = []string{"*"}
+	}
+	token := desktop.NewToken()
+	bridge, err := desktop.NewBridge(desktop.BridgeConfig{
+		Bindings: a.Bindings(), Assets: assets, Token: token, AllowedHosts: allowed, Errors: a.Errors(), Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return resonanz.Errorf(resonanz.ECONFLICT, "Cannot listen on %s: %v. Pick another address with --addr.", addr, errors.Unwrap(err))
+	}
+	srv := &http.Server{
+		Handler:           bridge,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	bound := ln.Addr().String()
+	ready(ServeInfo{URL: "http://" + bound + "/?token=" + token, Addr: bound, Token: token})
+
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	return nil
+}
+
+// newLogger logs to w as text; secrets never reach it (see README).
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}

@@ -1,0 +1,46 @@
+package desktop
+
+import (
+	"context"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// Settings is the bound façade for the Settings screen.
+type Settings struct {
+	ctx context.Context
+	svc resonanz.SettingsService
+}
+
+// NewSettings returns the Settings façade; ctx lives as long as the app.
+func NewSettings(ctx context.Context, svc resonanz.SettingsService) *Settings {
+	return &Settings{ctx: ctx, svc: svc}
+}
+
+// GetSender returns the stored sender identity.
+func (s *Settings) GetSender() (resonanz.SenderIdentity, error) { return s.svc.Sender(s.ctx) }
+
+// SaveSender validates and stores the sender identity and returns what was stored.
+func (s *Settings) SaveSender(in resonanz.SenderIdentity) (resonanz.SenderIdentity, error) {
+	return s.svc.SetSender(s.ctx, in)
+}
+
+// SystemInfo describes the running program for the status bar and support.
+type SystemInfo struct {
+	Version       string `json:"version"`
+	DataDir       string `json:"dataDir"`
+	DBPath        string `json:"dbPath"`
+	Mode          string `json:"mode"` // "desktop" or "browser"
+	SchemaVersion int    `json:"schemaVersion"`
+}
+
+// System is the bound façade for program-wide information.
+type System struct {
+	info SystemInfo
+}
+
+// NewSystem returns the System façade reporting info.
+func NewSystem(info SystemInfo) *System { return &System{info: info} }
+
+// Info returns version, data location, mode and schema version.
+func (s *System) Info() (SystemInfo, error) { return s.info, nil }

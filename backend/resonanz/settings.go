@@ -1,0 +1,79 @@
+package resonanz
+
+import (
+	"context"
+	"net/mail"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxNameLength bounds display names (runes); RFC 5322 lines are limited and
+// nobody's sender name is longer.
+const MaxNameLength = 200
+
+// SenderIdentity is who a mailing comes from: the From header and an optional
+// Reply-To.
+type SenderIdentity struct {
+	FromName    string `json:"fromName"`
+	FromAddress string `json:"fromAddress"`
+	ReplyTo     string `json:"replyTo"`
+}
+
+// Normalize trims surrounding white space from every field.
+func (s SenderIdentity) Normalize() SenderIdentity {
+	return SenderIdentity{
+		FromName:    strings.TrimSpace(s.FromName),
+		FromAddress: strings.TrimSpace(s.FromAddress),
+		ReplyTo:     strings.TrimSpace(s.ReplyTo),
+	}
+}
+
+// Validate reports the first problem with s as an EINVALID *Error naming the
+// field. It expects a normalized value.
+func (s SenderIdentity) Validate() error {
+	if utf8.RuneCountInString(s.FromName) > MaxNameLength {
+		return FieldError("fromName", "error.sender.fromName.tooLong",
+			"The sender name is too long (at most 200 characters).")
+	}
+	if strings.ContainsAny(s.FromName, "\r\n") {
+		return FieldError("fromName", "error.sender.fromName.invalid",
+			"The sender name must be a single line.")
+	}
+	if s.FromAddress == "" {
+		return FieldError("fromAddress", "error.sender.fromAddress.required",
+			"Enter the address your newsletter is sent from.")
+	}
+	if !ValidAddress(s.FromAddress) {
+		return FieldError("fromAddress", "error.sender.fromAddress.invalid",
+			"The sender address is not a valid e-mail address (like news@example.org).")
+	}
+	if s.ReplyTo != "" && !ValidAddress(s.ReplyTo) {
+		return FieldError("replyTo", "error.sender.replyTo.invalid",
+			"The reply-to address is not a valid e-mail address; leave it empty to use the sender address.")
+	}
+	return nil
+}
+
+// ValidAddress reports whether s is a bare e-mail address (no display name, no
+// angle brackets, no line breaks) with a domain that contains a dot.
+func ValidAddress(s string) bool {
+	if s == "" || len(s) > 254 || strings.ContainsAny(s, "\r\n<> ") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	return at > 0 && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
+}
+
+// SettingsService stores the desk's settings.
+type SettingsService interface {
+	// Sender returns the stored sender identity; zero value if none was saved.
+	Sender(ctx context.Context) (SenderIdentity, error)
+	// SetSender validates, normalizes and stores the sender identity and
+	// returns what was stored.
+	SetSender(ctx context.Context, s SenderIdentity) (SenderIdentity, error)
+}

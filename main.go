@@ -1,0 +1,205 @@
+// Command resonanz is the Resonanz newsletter desk: a desktop window by
+// default, the same desk in a browser with `serve`, and headless commands for
+// scripts. See `resonanz help`.
+package main
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+//go:embed all:frontend/dist
+var dist embed.FS
+
+const usage = `Usage: resonanz [--data DIR] [--json] [COMMAND] [FLAGS]
+
+Commands:
+  (none), desktop   open the desktop window
+  serve             the same desk in a browser  [--addr 127.0.0.1:8484]
+  listen            recipient-facing listener (not available yet)
+  import            import recipients or reactions (not available yet)
+  export            export data (not available yet)
+  stats             reaction statistics (not available yet)
+  version           print the version
+  help              show this help
+
+Global flags (before or after the command):
+  --data DIR        data directory (default: $RESONANZ_DATA, else the user's data dir)
+  --json            machine-readable output
+`
+
+// exitUsage is the exit status for a wrong command line.
+const exitUsage = 2
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// globals are the flags every command accepts.
+type globals struct {
+	data string
+	json bool
+}
+
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.data, "data", g.data, "data directory")
+	fs.BoolVar(&g.json, "json", g.json, "machine-readable output")
+}
+
+// run executes one command line and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	g := &globals{data: os.Getenv("RESONANZ_DATA")}
+	top := newFlagSet("resonanz")
+	g.register(top)
+	if err := top.Parse(args); err != nil {
+		return usageError(stderr, err)
+	}
+	cmd, rest := "desktop", top.Args()
+	if len(rest) > 0 {
+		cmd, rest = rest[0], rest[1:]
+	}
+
+	switch cmd {
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "version":
+		if err := parseCommand(cmd, rest, g, nil); err != nil {
+			return usageError(stderr, err)
+		}
+		if g.json {
+			return printJSON(stdout, map[string]string{"version": resonanz.Version})
+		}
+		fmt.Fprintln(stdout, "resonanz", resonanz.Version)
+		return 0
+	case "desktop":
+		if err := parseCommand(cmd, rest, g, nil); err != nil {
+			return usageError(stderr, err)
+		}
+		dataDir, err := resolveDataDir(g)
+		if err != nil {
+			return fail(stderr, g, err)
+		}
+		if err := runDesktop(ctx, dataDir, mustSub(dist, "frontend/dist"), newLogger(stderr)); err != nil {
+			return fail(stderr, g, err)
+		}
+		return 0
+	case "serve":
+		addr := "127.0.0.1:8484"
+		if err := parseCommand(cmd, rest, g, func(fs *flag.FlagSet) {
+			fs.StringVar(&addr, "addr", addr, "address to listen on")
+		}); err != nil {
+			return usageError(stderr, err)
+		}
+		dataDir, err := resolveDataDir(g)
+		if err != nil {
+			return fail(stderr, g, err)
+		}
+		err = runServe(ctx, dataDir, addr, mustSub(dist, "frontend/dist"), newLogger(stderr), func(info ServeInfo) {
+			if g.json {
+				printJSON(stdout, info)
+				return
+			}
+			fmt.Fprintf(stdout, "Resonanz is ready in your browser:\n\n    %s\n\nThe address contains this launch's access token; keep it to yourself. Press Ctrl+C to stop.\n", info.URL)
+		})
+		if err != nil {
+			return fail(stderr, g, err)
+		}
+		return 0
+	case "listen", "import", "export", "stats":
+		fmt.Fprintf(stderr, "resonanz %s: not available yet in this version\n\n%s", cmd, usage)
+		return exitUsage
+	default:
+		return usageError(stderr, fmt.Errorf("unknown command %q", cmd))
+	}
+}
+
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // usageError prints one line and the usage itself
+	return fs
+}
+
+// parseCommand parses a command's flags; the global flags are accepted after
+// the command too. Positional arguments are refused: no command takes any yet.
+func parseCommand(name string, args []string, g *globals, define func(*flag.FlagSet)) error {
+	fs := newFlagSet(name)
+	g.register(fs)
+	if define != nil {
+		define(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", name, fs.Arg(0))
+	}
+	return nil
+}
+
+func resolveDataDir(g *globals) (string, error) {
+	if g.data != "" {
+		return g.data, nil
+	}
+	d, err := defaultDataDir()
+	if err != nil {
+		return "", resonanz.Errorf(resonanz.EINVALID, "Cannot find your data directory (%v); pass --data DIR.", err)
+	}
+	return d, nil
+}
+
+func usageError(stderr io.Writer, err error) int {
+	if errors.Is(err, flag.ErrHelp) { // -h and --help ask for the usage; that is no error
+		fmt.Fprint(stderr, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "resonanz: %s\n\n%s", strings.TrimPrefix(err.Error(), "resonanz: "), usage)
+	return exitUsage
+}
+
+// fail reports a command's error: the user message for coded errors, a
+// generic message (and the details) for internal ones.
+func fail(stderr io.Writer, g *globals, err error) int {
+	code, msg := resonanz.ErrorCode(err), resonanz.ErrorMessage(err)
+	if code == resonanz.EINTERNAL {
+		msg = err.Error() // on the command line the operator is the user; show the cause
+	}
+	if g.json {
+		printJSON(stderr, map[string]map[string]string{"error": {"code": code, "message": msg}})
+	} else {
+		fmt.Fprintf(stderr, "resonanz: %s\n", msg)
+	}
+	return 1
+}
+
+func printJSON(w io.Writer, v any) int {
+	enc := json.NewEncoder(w)
+	if err := enc.Encode(v); err != nil {
+		fmt.Fprintln(os.Stderr, "resonanz:", err)
+		return 1
+	}
+	return 0
+}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	s, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
