@@ -1,0 +1,143 @@
+package resonanz
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Purposes a recipient can consent to. Newsletter consent is per list
+// (PurposeNewsletter plus ConsentRecord.ListID); tracking and profiling are
+// separate purposes and never bundled with the newsletter consent.
+const (
+	PurposeNewsletter     = "newsletter"
+	PurposeTrackingOpens  = "tracking:opens"
+	PurposeTrackingClicks = "tracking:clicks"
+	PurposeProfiling      = "profiling"
+)
+
+// Sources of a consent record.
+const (
+	SourceForm        = "form"
+	SourceImport      = "import"
+	SourceManual      = "manual"
+	SourceProfilePage = "profile_page"
+	SourceDoubleOptIn = "double_opt_in"
+)
+
+// ConsentRecord is one append-only entry of the consent ledger: a grant or a
+// withdrawal, with the proof needed to show it later (GDPR Art. 7(1)).
+type ConsentRecord struct {
+	ID          int64     `json:"id"`
+	RecipientID int64     `json:"recipientId"`
+	Purpose     string    `json:"purpose"`
+	ListID      int64     `json:"listId"`   // for PurposeNewsletter
+	ListName    string    `json:"listName"` // filled when read
+	Granted     bool      `json:"granted"`
+	At          time.Time `json:"at"`
+	Source      string    `json:"source"`
+	// Wording is the exact text the person agreed to (or the import's stated
+	// evidence); WordingHash identifies its version.
+	Wording     string `json:"wording"`
+	WordingHash string `json:"wordingHash"`
+	IP          string `json:"ip"`        // web sources only
+	UserAgent   string `json:"userAgent"` // web sources only
+	// Evidence describes where an imported or manual consent comes from
+	// (e.g. "paper form at fair 2025, archived in folder 7").
+	Evidence string `json:"evidence"`
+}
+
+// WordingHash returns the version hash of a consent wording.
+func WordingHash(wording string) string {
+	sum := sha256.Sum256([]byte(wording))
+	return hex.EncodeToString(sum[:8])
+}
+
+// PurposeLabel renders a purpose as `newsletter:<list name>` or the purpose itself.
+func PurposeLabel(purpose, listName string) string {
+	if purpose == PurposeNewsletter {
+		return PurposeNewsletter + ":" + listName
+	}
+	return purpose
+}
+
+// ParsePurpose reads the textual purposes used on the command line and in
+// import mappings: "tracking:opens", "tracking:clicks", "profiling" or
+// "newsletter:<list>" (the list by name, returned separately).
+func ParsePurpose(s string) (purpose, listName string, err error) {
+	switch s {
+	case PurposeTrackingOpens, PurposeTrackingClicks, PurposeProfiling:
+		return s, "", nil
+	}
+	if name, ok := strings.CutPrefix(s, PurposeNewsletter+":"); ok && strings.TrimSpace(name) != "" {
+		return PurposeNewsletter, strings.TrimSpace(name), nil
+	}
+	return "", "", Errorf(EINVALID, "Unknown consent purpose %s; use newsletter:<list>, tracking:opens, tracking:clicks or profiling.", quoteShort(s))
+}
+
+// Validate checks a record before it is appended.
+func (c ConsentRecord) Validate() error {
+	switch c.Purpose {
+	case PurposeTrackingOpens, PurposeTrackingClicks, PurposeProfiling:
+		if c.ListID != 0 {
+			return FieldError("listId", "error.consent.list.unexpected", "Only newsletter consent belongs to a list.")
+		}
+	case PurposeNewsletter:
+		if c.ListID == 0 {
+			return FieldError("listId", "error.consent.list.required", "Newsletter consent needs the list it is for.")
+		}
+	default:
+		return FieldError("purpose", "error.consent.purpose.invalid", "Unknown consent purpose "+quoteShort(c.Purpose)+".")
+	}
+	switch c.Source {
+	case SourceForm, SourceImport, SourceManual, SourceProfilePage, SourceDoubleOptIn:
+	default:
+		return FieldError("source", "error.consent.source.invalid", "Unknown consent source "+quoteShort(c.Source)+".")
+	}
+	if c.Granted && strings.TrimSpace(c.Wording) == "" {
+		return FieldError("wording", "error.consent.wording.required", "A consent needs the exact wording the person agreed to.")
+	}
+	if (c.Source == SourceImport || c.Source == SourceManual) && c.Granted && strings.TrimSpace(c.Evidence) == "" {
+		return FieldError("evidence", "error.consent.evidence.required",
+			"State where this consent comes from (evidence), e.g. the form or document it was given on.")
+	}
+	for field, v := range map[string]string{"wording": c.Wording, "evidence": c.Evidence, "userAgent": c.UserAgent} {
+		if utf8.RuneCountInString(v) > 10000 || !utf8.ValidString(v) {
+			return FieldError(field, "error.consent.field.tooLong", "The "+field+" is too long or not valid text.")
+		}
+	}
+	return nil
+}
+
+// ConsentState is the current state of one purpose, derived from the ledger:
+// the newest record wins.
+type ConsentState struct {
+	Purpose  string    `json:"purpose"`
+	ListID   int64     `json:"listId"`
+	ListName string    `json:"listName"`
+	Granted  bool      `json:"granted"`
+	Since    time.Time `json:"since"`
+	RecordID int64     `json:"recordId"`
+}
+
+// Key identifies the purpose (and list) of a state, e.g. "newsletter:3".
+func (s ConsentState) Key() string {
+	if s.Purpose == PurposeNewsletter {
+		return s.Purpose + ":" + strconv.FormatInt(s.ListID, 10)
+	}
+	return s.Purpose
+}
+
+// ConsentService keeps the consent ledger. There is no update and no delete:
+// a withdrawal is a new record (erasure of the person is the only exception).
+type ConsentService interface {
+	AppendConsent(ctx context.Context, c ConsentRecord) (ConsentRecord, error)
+	ConsentHistory(ctx context.Context, recipientID int64) ([]ConsentRecord, error)
+	// ConsentAt derives the state of every purpose at time t (the gate for
+	// reactions asks at the event's time).
+	ConsentAt(ctx context.Context, recipientID int64, t time.Time) ([]ConsentState, error)
+}

@@ -1,0 +1,131 @@
+package resonanz
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+)
+
+// Recipient is a person who may receive mailings. The e-mail address is kept
+// as entered (for display) and in a normalized form (for matching).
+type Recipient struct {
+	ID        int64  `json:"id"`
+	Email     string `json:"email"`
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Gender    Gender `json:"gender"`
+	Title     string `json:"title"`
+	Language  string `json:"language"` // "de", "en" or "" (the mailing's language applies)
+	// Attributes holds the values of custom attributes in canonical form
+	// (see AttributeDef.Canonical), keyed by attribute key.
+	Attributes map[string]string `json:"attributes"`
+	CreatedAt  time.Time         `json:"createdAt"`
+	UpdatedAt  time.Time         `json:"updatedAt"`
+}
+
+// Gender drives salutations: f ("Frau", "Ms"), m ("Herr", "Mr"), d (diverse:
+// a neutral salutation) or "" (unknown: the fallback salutation).
+type Gender string
+
+// Genders.
+const (
+	GenderFemale  Gender = "f"
+	GenderMale    Gender = "m"
+	GenderDiverse Gender = "d"
+	GenderUnknown Gender = ""
+)
+
+// ParseGender reads the many ways German and English data say gender or
+// salutation ("Frau", "Herr", "w", "Mr.", "female", "divers", ...).
+func ParseGender(s string) (Gender, bool) {
+	switch strings.ToLower(strings.Trim(strings.TrimSpace(s), ".")) {
+	case "":
+		return GenderUnknown, true
+	case "f", "w", "frau", "fr", "weiblich", "female", "woman", "ms", "mrs", "miss":
+		return GenderFemale, true
+	case "m", "herr", "hr", "männlich", "maennlich", "male", "man", "mr":
+		return GenderMale, true
+	case "d", "x", "divers", "diverse", "nonbinary", "non-binary", "nichtbinär", "other", "andere":
+		return GenderDiverse, true
+	}
+	return GenderUnknown, false
+}
+
+// Limits on recipient fields; values beyond them are rejected, not truncated.
+const (
+	MaxEmailLength = 254
+	MaxFieldLength = 1000
+)
+
+// NormalizeEmail validates an e-mail address and returns it trimmed for
+// display and its matching key: the domain converted to ASCII (IDNA) and the
+// whole address lower-cased, so "Anna@Müller.DE" and "anna@xn--mller-kva.de"
+// are the same person.
+func NormalizeEmail(s string) (display, key string, err error) {
+	display = strings.TrimSpace(s)
+	invalid := func(why string) (string, string, error) {
+		return "", "", &Error{Code: EINVALID, Field: "email", Key: "error.recipient.email.invalid",
+			Message: "The e-mail address " + quoteShort(display) + " is not valid: " + why + "."}
+	}
+	if display == "" {
+		return "", "", &Error{Code: EINVALID, Field: "email", Key: "error.recipient.email.required", Message: "The e-mail address is missing."}
+	}
+	if !utf8.ValidString(display) {
+		return invalid("it contains invalid characters")
+	}
+	if len(display) > MaxEmailLength {
+		return invalid("it is longer than 254 characters")
+	}
+	at := strings.LastIndexByte(display, '@')
+	if at <= 0 || at == len(display)-1 {
+		return invalid("it needs a name, an @ and a domain")
+	}
+	local, domain := display[:at], display[at+1:]
+	asciiDomain, derr := idna.Lookup.ToASCII(strings.ToLower(domain))
+	if derr != nil || !strings.Contains(asciiDomain, ".") || strings.HasPrefix(asciiDomain, ".") || strings.HasSuffix(asciiDomain, ".") {
+		return invalid("the domain " + quoteShort(domain) + " is not a valid domain name")
+	}
+	if !ValidAddress(local + "@" + asciiDomain) {
+		return invalid("the part before the @ is not allowed")
+	}
+	return display, strings.ToLower(local) + "@" + asciiDomain, nil
+}
+
+func quoteShort(s string) string {
+	if utf8.RuneCountInString(s) > 60 {
+		s = string([]rune(s)[:57]) + "..."
+	}
+	return `"` + s + `"`
+}
+
+// RecipientFilter selects recipients for the table and exports.
+type RecipientFilter struct {
+	Search string `json:"search"` // matches e-mail, first or last name (prefix, case-insensitive)
+	ListID int64  `json:"listId"` // 0: any list
+	Status string `json:"status"` // membership status within ListID; "" any
+	IDs    []int64 `json:"ids"`   // a selection; empty: no restriction
+	Offset int    `json:"offset"`
+	Limit  int    `json:"limit"` // 1..1000
+	Sort   string `json:"sort"`  // "email", "lastName", "createdAt" (whitelist); "-" prefix for descending
+}
+
+// RecipientPage is one page of recipients and the total count for the filter.
+type RecipientPage struct {
+	Recipients []Recipient `json:"recipients"`
+	Total      int         `json:"total"`
+}
+
+// RecipientService stores recipients.
+type RecipientService interface {
+	FindRecipients(ctx context.Context, f RecipientFilter) (RecipientPage, error)
+	RecipientByID(ctx context.Context, id int64) (Recipient, error)
+	RecipientByEmail(ctx context.Context, email string) (Recipient, error)
+	CreateRecipient(ctx context.Context, r Recipient) (Recipient, error)
+	UpdateRecipient(ctx context.Context, r Recipient) (Recipient, error)
+	// EraseRecipient removes the person and their personal data (GDPR Art. 17),
+	// leaving an audit row without personal data.
+	EraseRecipient(ctx context.Context, id int64) error
+}

@@ -1,0 +1,140 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// ConsentService implements resonanz.ConsentService over the append-only
+// consent table.
+type ConsentService struct {
+	db *DB
+}
+
+var _ resonanz.ConsentService = (*ConsentService)(nil)
+
+// NewConsentService returns the consent ledger over db.
+func NewConsentService(db *DB) *ConsentService { return &ConsentService{db: db} }
+
+// AppendConsent validates and appends a record; At defaults to now. Manual
+// records are also written to the audit log.
+func (s *ConsentService) AppendConsent(ctx context.Context, c resonanz.ConsentRecord) (resonanz.ConsentRecord, error) {
+	c.Wording, c.Evidence = strings.TrimSpace(c.Wording), strings.TrimSpace(c.Evidence)
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	if c.At.IsZero() {
+		c.At = s.db.Now()
+	}
+	c.At = fromMillis(millis(c.At))
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return c, fmt.Errorf("append consent: %w", err)
+	}
+	defer tx.Rollback()
+	if err := checkConsentRefs(ctx, tx, c); err != nil {
+		return c, err
+	}
+	if c.ID, err = insertConsent(ctx, tx, c, 0); err != nil {
+		return c, err
+	}
+	if c.Source == resonanz.SourceManual {
+		detail := fmt.Sprintf(`{"purpose":%q,"listId":%d,"granted":%t}`, c.Purpose, c.ListID, c.Granted)
+		if err := appendAudit(ctx, tx, millis(s.db.Now()), "desk", "consent.manual", fmt.Sprint(c.RecipientID), detail); err != nil {
+			return c, err
+		}
+	}
+	return c, tx.Commit()
+}
+
+func checkConsentRefs(ctx context.Context, tx *sql.Tx, c resonanz.ConsentRecord) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipient WHERE id = ?`, c.RecipientID).Scan(&n); err != nil {
+		return fmt.Errorf("append consent: %w", err)
+	} else if n == 0 {
+		return &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.recipient.notFound", Message: "This recipient does not exist (any more)."}
+	}
+	if c.ListID != 0 {
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM list WHERE id = ?`, c.ListID).Scan(&n); err != nil {
+			return fmt.Errorf("append consent: %w", err)
+		} else if n == 0 {
+			return &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.list.notFound", Message: "This list does not exist (any more)."}
+		}
+	}
+	return nil
+}
+
+func insertConsent(ctx context.Context, tx *sql.Tx, c resonanz.ConsentRecord, importID int64) (int64, error) {
+	var imp any
+	if importID != 0 {
+		imp = importID
+	}
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO consent (recipient_id, purpose, list_id, granted, at, source, wording, wording_hash, ip, user_agent, evidence, import_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.RecipientID, c.Purpose, c.ListID, c.Granted, millis(c.At), c.Source, c.Wording, resonanz.WordingHash(c.Wording),
+		c.IP, c.UserAgent, c.Evidence, imp)
+	if err != nil {
+		return 0, fmt.Errorf("append consent: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// ConsentHistory returns every record of a recipient, oldest first.
+func (s *ConsentService) ConsentHistory(ctx context.Context, recipientID int64) ([]resonanz.ConsentRecord, error) {
+	rows, err := s.db.db.QueryContext(ctx, `
+		SELECT c.id, c.recipient_id, c.purpose, c.list_id, COALESCE(l.name, ''), c.granted, c.at, c.source,
+		       c.wording, c.wording_hash, c.ip, c.user_agent, c.evidence
+		FROM consent c LEFT JOIN list l ON l.id = c.list_id
+		WHERE c.recipient_id = ? ORDER BY c.at, c.id`, recipientID)
+	if err != nil {
+		return nil, fmt.Errorf("consent history: %w", err)
+	}
+	defer rows.Close()
+	out := []resonanz.ConsentRecord{}
+	for rows.Next() {
+		var c resonanz.ConsentRecord
+		var at int64
+		if err := rows.Scan(&c.ID, &c.RecipientID, &c.Purpose, &c.ListID, &c.ListName, &c.Granted, &at, &c.Source,
+			&c.Wording, &c.WordingHash, &c.IP, &c.UserAgent, &c.Evidence); err != nil {
+			return nil, fmt.Errorf("consent history: %w", err)
+		}
+		c.At = fromMillis(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ConsentAt derives the state of each purpose the recipient ever had a record
+// for, as of time t: the newest record at or before t wins.
+func (s *ConsentService) ConsentAt(ctx context.Context, recipientID int64, t time.Time) ([]resonanz.ConsentState, error) {
+	rows, err := s.db.db.QueryContext(ctx, `
+		SELECT c.purpose, c.list_id, COALESCE(l.name, ''), c.granted, c.at, c.id
+		FROM consent c LEFT JOIN list l ON l.id = c.list_id
+		WHERE c.recipient_id = ? AND c.at <= ?
+		  AND c.id = (SELECT c2.id FROM consent c2
+		              WHERE c2.recipient_id = c.recipient_id AND c2.purpose = c.purpose AND c2.list_id = c.list_id AND c2.at <= ?
+		              ORDER BY c2.at DESC, c2.id DESC LIMIT 1)
+		ORDER BY c.purpose, c.list_id`, recipientID, millis(t), millis(t))
+	if err != nil {
+		return nil, fmt.Errorf("consent state: %w", err)
+	}
+	defer rows.Close()
+	out := []resonanz.ConsentState{}
+	for rows.Next() {
+		var st resonanz.ConsentState
+		var at int64
+		if err := rows.Scan(&st.Purpose, &st.ListID, &st.ListName, &st.Granted, &at, &st.RecordID); err != nil {
+			return nil, fmt.Errorf("consent state: %w", err)
+		}
+		st.Since = fromMillis(at)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+

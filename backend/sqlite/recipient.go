@@ -1,0 +1,337 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// RecipientService implements resonanz.RecipientService.
+type RecipientService struct {
+	db *DB
+}
+
+var _ resonanz.RecipientService = (*RecipientService)(nil)
+
+// NewRecipientService returns the recipient service over db.
+func NewRecipientService(db *DB) *RecipientService { return &RecipientService{db: db} }
+
+const recipientColumns = `r.id, r.email, r.first_name, r.last_name, r.gender, r.title, r.language, r.attrs, r.created_at, r.updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRecipient(s scanner) (resonanz.Recipient, error) {
+	var r resonanz.Recipient
+	var attrs string
+	var created, updated int64
+	if err := s.Scan(&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Gender, &r.Title, &r.Language, &attrs, &created, &updated); err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
+		return r, fmt.Errorf("recipient %d: attrs: %w", r.ID, err)
+	}
+	r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return r, nil
+}
+
+// recipientSorts whitelists ORDER BY clauses.
+var recipientSorts = map[string]string{
+	"":           "r.id",
+	"email":      "r.email_key",
+	"-email":     "r.email_key DESC",
+	"lastName":   "r.last_name COLLATE NOCASE, r.id",
+	"-lastName":  "r.last_name COLLATE NOCASE DESC, r.id DESC",
+	"createdAt":  "r.id",
+	"-createdAt": "r.id DESC",
+}
+
+// FindRecipients returns one page of recipients matching f and their total.
+func (s *RecipientService) FindRecipients(ctx context.Context, f resonanz.RecipientFilter) (resonanz.RecipientPage, error) {
+	order, ok := recipientSorts[f.Sort]
+	if !ok {
+		return resonanz.RecipientPage{}, resonanz.Errorf(resonanz.EINVALID, "Cannot sort by %q.", f.Sort)
+	}
+	if f.Limit < 1 || f.Limit > 1000 || f.Offset < 0 {
+		return resonanz.RecipientPage{}, resonanz.Errorf(resonanz.EINVALID, "Page limit must be 1 to 1000 and the offset not negative.")
+	}
+	where, args := recipientWhere(f)
+	tx, err := s.db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return resonanz.RecipientPage{}, fmt.Errorf("find recipients: %w", err)
+	}
+	defer tx.Rollback()
+
+	page := resonanz.RecipientPage{Recipients: []resonanz.Recipient{}}
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipient r`+where, args...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("find recipients: count: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+recipientColumns+` FROM recipient r`+where+
+		` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return page, fmt.Errorf("find recipients: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRecipient(rows)
+		if err != nil {
+			return page, fmt.Errorf("find recipients: %w", err)
+		}
+		page.Recipients = append(page.Recipients, r)
+	}
+	return page, rows.Err()
+}
+
+// recipientWhere builds the WHERE clause from fixed fragments; values are
+// always bound parameters.
+func recipientWhere(f resonanz.RecipientFilter) (string, []any) {
+	var conds []string
+	var args []any
+	if q := strings.TrimSpace(f.Search); q != "" {
+		// Prefix match on the key and the names; LIKE's wildcards in the input are escaped.
+		like := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(q)) + "%"
+		conds = append(conds, `(r.email_key LIKE ? ESCAPE '\' OR r.last_name LIKE ? ESCAPE '\' OR r.first_name LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like)
+	}
+	if f.ListID != 0 {
+		c := `EXISTS (SELECT 1 FROM membership m WHERE m.list_id = ? AND m.recipient_id = r.id`
+		args = append(args, f.ListID)
+		if f.Status != "" {
+			c += ` AND m.status = ?`
+			args = append(args, f.Status)
+		}
+		conds = append(conds, c+`)`)
+	}
+	if len(f.IDs) > 0 {
+		ids, _ := json.Marshal(f.IDs)
+		conds = append(conds, `r.id IN (SELECT value FROM json_each(?))`)
+		args = append(args, string(ids))
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// RecipientByID returns one recipient.
+func (s *RecipientService) RecipientByID(ctx context.Context, id int64) (resonanz.Recipient, error) {
+	r, err := scanRecipient(s.db.db.QueryRowContext(ctx, `SELECT `+recipientColumns+` FROM recipient r WHERE r.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.recipient.notFound", Message: "This recipient does not exist (any more)."}
+	}
+	return r, err
+}
+
+// RecipientByEmail returns the recipient with the address (matched normalized).
+func (s *RecipientService) RecipientByEmail(ctx context.Context, email string) (resonanz.Recipient, error) {
+	_, key, err := resonanz.NormalizeEmail(email)
+	if err != nil {
+		return resonanz.Recipient{}, err
+	}
+	r, err := scanRecipient(s.db.db.QueryRowContext(ctx, `SELECT `+recipientColumns+` FROM recipient r WHERE r.email_key = ?`, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.recipient.notFound", Message: "There is no recipient with the address " + email + "."}
+	}
+	return r, err
+}
+
+// CreateRecipient validates and stores a new recipient.
+func (s *RecipientService) CreateRecipient(ctx context.Context, in resonanz.Recipient) (resonanz.Recipient, error) {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return in, fmt.Errorf("create recipient: %w", err)
+	}
+	defer tx.Rollback()
+	defs, err := customAttributes(ctx, tx)
+	if err != nil {
+		return in, err
+	}
+	r, key, err := prepareRecipient(in, defs)
+	if err != nil {
+		return in, err
+	}
+	now := millis(s.db.Now())
+	id, err := insertRecipient(ctx, tx, r, key, now)
+	if err != nil {
+		return in, err
+	}
+	if err := appendAudit(ctx, tx, now, "desk", "recipient.create", fmt.Sprint(id), "{}"); err != nil {
+		return in, err
+	}
+	if err := tx.Commit(); err != nil {
+		return in, fmt.Errorf("create recipient: %w", err)
+	}
+	return s.RecipientByID(ctx, id)
+}
+
+// UpdateRecipient validates and stores changed data of a recipient (rectification, GDPR Art. 16).
+func (s *RecipientService) UpdateRecipient(ctx context.Context, in resonanz.Recipient) (resonanz.Recipient, error) {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return in, fmt.Errorf("update recipient: %w", err)
+	}
+	defer tx.Rollback()
+	defs, err := customAttributes(ctx, tx)
+	if err != nil {
+		return in, err
+	}
+	r, key, err := prepareRecipient(in, defs)
+	if err != nil {
+		return in, err
+	}
+	before, err := scanRecipient(tx.QueryRowContext(ctx, `SELECT `+recipientColumns+` FROM recipient r WHERE r.id = ?`, in.ID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return in, &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.recipient.notFound", Message: "This recipient does not exist (any more)."}
+	} else if err != nil {
+		return in, fmt.Errorf("update recipient: %w", err)
+	}
+	now := millis(s.db.Now())
+	if err := updateRecipient(ctx, tx, in.ID, r, key, now); err != nil {
+		return in, err
+	}
+	if err := appendAudit(ctx, tx, now, "desk", "recipient.update", fmt.Sprint(in.ID), changedFields(before, r)); err != nil {
+		return in, err
+	}
+	if err := tx.Commit(); err != nil {
+		return in, fmt.Errorf("update recipient: %w", err)
+	}
+	return s.RecipientByID(ctx, in.ID)
+}
+
+// EraseRecipient deletes the person with their memberships and consent
+// records (GDPR Art. 17). The audit row keeps no personal data.
+func (s *RecipientService) EraseRecipient(ctx context.Context, id int64) error {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("erase recipient: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM recipient WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("erase recipient: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.recipient.notFound", Message: "This recipient does not exist (any more)."}
+	}
+	// Undo data of earlier imports would otherwise keep the person's old values.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM import_change WHERE recipient_id = ?`, id); err != nil {
+		return fmt.Errorf("erase recipient: %w", err)
+	}
+	if err := appendAudit(ctx, tx, millis(s.db.Now()), "desk", "recipient.erase", "", `{"erased":1}`); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// prepareRecipient normalizes and validates a recipient against the custom
+// attribute definitions; it returns the stored form and the e-mail key.
+func prepareRecipient(in resonanz.Recipient, defs map[string]resonanz.AttributeDef) (resonanz.Recipient, string, error) {
+	email, key, err := resonanz.NormalizeEmail(in.Email)
+	if err != nil {
+		return in, "", err
+	}
+	r := resonanz.Recipient{
+		ID: in.ID, Email: email,
+		FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName),
+		Title: strings.TrimSpace(in.Title), Language: strings.ToLower(strings.TrimSpace(in.Language)),
+		Attributes: map[string]string{},
+	}
+	g, ok := resonanz.ParseGender(string(in.Gender))
+	if !ok {
+		return in, "", resonanz.FieldError("gender", "error.recipient.gender.invalid",
+			"Unknown gender/salutation "+fmt.Sprintf("%q", in.Gender)+"; use Frau/Herr/divers, Ms/Mr, f/m/d or leave it empty.")
+	}
+	r.Gender = g
+	switch r.Language {
+	case "", "de", "en":
+	case "deutsch", "german", "ger", "deu":
+		r.Language = "de"
+	case "englisch", "english", "eng":
+		r.Language = "en"
+	default:
+		return in, "", resonanz.FieldError("language", "error.recipient.language.invalid", "The language must be de or en (or empty).")
+	}
+	for field, v := range map[string]string{"firstName": r.FirstName, "lastName": r.LastName, "title": r.Title} {
+		if len(v) > resonanz.MaxFieldLength || strings.ContainsAny(v, "\r\n\x00") {
+			return in, "", resonanz.FieldError(field, "error.recipient.field.invalid", "The "+field+" must be one line of at most 1000 characters.")
+		}
+	}
+	for k, v := range in.Attributes {
+		def, ok := defs[k]
+		if !ok {
+			return in, "", resonanz.FieldError(k, "error.attribute.unknown", fmt.Sprintf("There is no attribute %q; define it first.", k))
+		}
+		c, err := def.Canonical(v)
+		if err != nil {
+			return in, "", err
+		}
+		if c != "" {
+			r.Attributes[k] = c
+		}
+	}
+	return r, key, nil
+}
+
+func insertRecipient(ctx context.Context, tx *sql.Tx, r resonanz.Recipient, key string, now int64) (int64, error) {
+	attrs, _ := json.Marshal(r.Attributes)
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO recipient (email, email_key, first_name, last_name, gender, title, language, attrs, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Email, key, r.FirstName, r.LastName, string(r.Gender), r.Title, r.Language, string(attrs), now, now)
+	if isUniqueViolation(err) {
+		return 0, &resonanz.Error{Code: resonanz.ECONFLICT, Field: "email", Key: "error.recipient.email.taken",
+			Message: "A recipient with the address " + r.Email + " already exists."}
+	} else if err != nil {
+		return 0, fmt.Errorf("insert recipient: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+func updateRecipient(ctx context.Context, tx *sql.Tx, id int64, r resonanz.Recipient, key string, now int64) error {
+	attrs, _ := json.Marshal(r.Attributes)
+	_, err := tx.ExecContext(ctx, `
+		UPDATE recipient SET email = ?, email_key = ?, first_name = ?, last_name = ?, gender = ?, title = ?,
+		       language = ?, attrs = ?, updated_at = ?
+		WHERE id = ?`,
+		r.Email, key, r.FirstName, r.LastName, string(r.Gender), r.Title, r.Language, string(attrs), now, id)
+	if isUniqueViolation(err) {
+		return &resonanz.Error{Code: resonanz.ECONFLICT, Field: "email", Key: "error.recipient.email.taken",
+			Message: "Another recipient already has the address " + r.Email + "."}
+	} else if err != nil {
+		return fmt.Errorf("update recipient: %w", err)
+	}
+	return nil
+}
+
+// changedFields describes an update for the audit log by field name only:
+// the audit log must not become a second copy of personal data.
+func changedFields(before, after resonanz.Recipient) string {
+	var changed []string
+	for name, pair := range map[string][2]string{
+		"email": {before.Email, after.Email}, "firstName": {before.FirstName, after.FirstName},
+		"lastName": {before.LastName, after.LastName}, "gender": {string(before.Gender), string(after.Gender)},
+		"title": {before.Title, after.Title}, "language": {before.Language, after.Language},
+	} {
+		if pair[0] != pair[1] {
+			changed = append(changed, name)
+		}
+	}
+	for k, v := range after.Attributes {
+		if before.Attributes[k] != v {
+			changed = append(changed, k)
+		}
+	}
+	for k := range before.Attributes {
+		if _, ok := after.Attributes[k]; !ok {
+			changed = append(changed, k)
+		}
+	}
+	slices.Sort(changed)
+	b, _ := json.Marshal(map[string][]string{"changed": changed})
+	return string(b)
+}
