@@ -28,12 +28,12 @@ CREATE TABLE recipient (
     title      TEXT    NOT NULL DEFAULT '',
     language   TEXT    NOT NULL DEFAULT '' CHECK (language IN ('', 'de', 'en')),
     attrs      TEXT    NOT NULL DEFAULT '{}', -- JSON object: custom attribute key -> canonical value
+    import_id  INTEGER, -- the import that created the person (source of the data, GDPR Art. 14/15; undo)
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
 ) STRICT;
 
-CREATE INDEX recipient_last_name ON recipient (last_name COLLATE NOCASE);
-CREATE INDEX recipient_first_name ON recipient (first_name COLLATE NOCASE);
+CREATE INDEX recipient_import ON recipient (import_id) WHERE import_id IS NOT NULL;
 
 CREATE TABLE membership (
     list_id      INTEGER NOT NULL REFERENCES list (id) ON DELETE CASCADE,
@@ -53,17 +53,16 @@ CREATE TABLE import_run (
     options     TEXT    NOT NULL DEFAULT '{}',  -- JSON: list, mode, mapping
     started_at  INTEGER NOT NULL,
     finished_at INTEGER,
-    status      TEXT    NOT NULL CHECK (status IN ('running', 'done', 'failed', 'undone')),
+    status      TEXT    NOT NULL CHECK (status IN ('running', 'done', 'failed', 'cancelled', 'undone')),
     stats       TEXT    NOT NULL DEFAULT '{}'   -- JSON: read, created, updated, skipped, rejected
 ) STRICT;
 
--- What an import changed per recipient; "before" is the recipient (and its
--- membership on the import's list) as it was, for undo.
+-- Recipients an import updated; "before" is the recipient (and its membership
+-- on the import's list) as it was, for undo. Created ones carry recipient.import_id.
 CREATE TABLE import_change (
     import_id    INTEGER NOT NULL REFERENCES import_run (id) ON DELETE CASCADE,
     recipient_id INTEGER NOT NULL,
-    action       TEXT    NOT NULL CHECK (action IN ('created', 'updated')),
-    before       TEXT,
+    before       TEXT    NOT NULL,
     PRIMARY KEY (import_id, recipient_id)
 ) STRICT, WITHOUT ROWID;
 

@@ -1,0 +1,740 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strings"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// ImportService implements resonanz.RecipientImporter: batched, one
+// transaction per batch, every change recorded for undo.
+type ImportService struct {
+	db *DB
+	// BatchSize is the number of rows per transaction.
+	BatchSize int
+}
+
+var _ resonanz.RecipientImporter = (*ImportService)(nil)
+
+// NewImportService returns the importer over db.
+func NewImportService(db *DB) *ImportService { return &ImportService{db: db, BatchSize: 2000} }
+
+// importPlan is what an import needs beyond the rows, resolved once.
+type importPlan struct {
+	opt      resonanz.RecipientImport
+	importID int64
+	listID   int64
+	defs     map[string]resonanz.AttributeDef
+	consents map[string]consentTarget // field -> purpose/list
+	seen     map[string]bool          // e-mail keys already named by a row of this import
+	now      int64
+}
+
+type consentTarget struct {
+	purpose string
+	listID  int64
+}
+
+// snapshot is a recipient as it was before an import changed it.
+type snapshot struct {
+	Recipient  resonanz.Recipient `json:"recipient"`
+	Membership string             `json:"membership"` // status on the import's list before, "" if none
+}
+
+// ImportRecipients reads rows from src and stores them in batches. A row that
+// cannot be used is rejected with its line and reason; the rest imports. On
+// cancellation the batches already committed stay (and can be undone).
+func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSource, opt resonanz.RecipientImport, progress func(resonanz.ImportProgress)) (resonanz.ImportResult, error) {
+	res := resonanz.ImportResult{Rejected: []resonanz.RowError{}}
+	plan, err := s.begin(ctx, opt)
+	if err != nil {
+		return res, err
+	}
+	res.ImportID = plan.importID
+	batch := make([]resonanz.ImportRow, 0, s.BatchSize)
+	eof := false
+	for !eof {
+		if ctx.Err() != nil {
+			res.Cancelled = true
+			break
+		}
+		batch = batch[:0]
+		for len(batch) < cap(batch) {
+			row, err := src.Next()
+			var rowErr *resonanz.RowError
+			if errors.Is(err, io.EOF) {
+				eof = true
+				break
+			} else if errors.As(err, &rowErr) {
+				res.Read++
+				res.Rejected = append(res.Rejected, *rowErr)
+				continue
+			} else if err != nil {
+				s.finish(plan, "failed", res)
+				return res, err
+			}
+			res.Read++
+			batch = append(batch, row)
+		}
+		if err := s.importBatch(ctx, plan, batch, &res); err != nil {
+			if ctx.Err() != nil {
+				res.Cancelled = true
+				break
+			}
+			s.finish(plan, "failed", res)
+			return res, err
+		}
+		if progress != nil {
+			progress(resonanz.ImportProgress{Rows: res.Read})
+		}
+	}
+	status := "done"
+	if res.Cancelled {
+		status = "cancelled"
+	}
+	if err := s.finish(plan, status, res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// begin validates the options, creates the list if needed and records the run.
+func (s *ImportService) begin(ctx context.Context, opt resonanz.RecipientImport) (*importPlan, error) {
+	if opt.Mode == "" {
+		opt.Mode = resonanz.ImportUpdate
+	}
+	if opt.Mode != resonanz.ImportUpdate && opt.Mode != resonanz.ImportSkip {
+		return nil, resonanz.FieldError("mode", "error.import.mode.invalid", "The import mode must be update or skip.")
+	}
+	if opt.Status == "" {
+		opt.Status = resonanz.StatusConfirmed
+	}
+	if opt.Status != resonanz.StatusConfirmed && opt.Status != resonanz.StatusUnconfirmed {
+		return nil, resonanz.FieldError("status", "error.import.status.invalid", "Imported members are either confirmed or unconfirmed.")
+	}
+	opt.ListName = strings.TrimSpace(opt.ListName)
+	now := millis(s.db.Now())
+	if opt.ConsentAt.IsZero() {
+		opt.ConsentAt = fromMillis(now)
+	}
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	defer tx.Rollback()
+	plan := &importPlan{opt: opt, now: now, consents: map[string]consentTarget{}, seen: map[string]bool{}}
+	if plan.defs, err = customAttributes(ctx, tx); err != nil {
+		return nil, err
+	}
+	if opt.ListName != "" {
+		if plan.listID, err = ensureList(ctx, tx, opt.ListName, now); err != nil {
+			return nil, err
+		}
+	}
+	options, _ := json.Marshal(opt)
+	r, err := tx.ExecContext(ctx, `INSERT INTO import_run (kind, file_name, options, started_at, status) VALUES ('recipients', ?, ?, ?, 'running')`,
+		opt.FileName, string(options), now)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	plan.importID, _ = r.LastInsertId()
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	return plan, nil
+}
+
+// CheckFields validates an import's field keys before any row is read:
+// unknown attributes and consent columns without stated source and evidence
+// are refused up front, so nothing is half-imported.
+func (s *ImportService) CheckFields(ctx context.Context, fields []string, opt resonanz.RecipientImport) error {
+	tx, err := s.db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer tx.Rollback()
+	defs, err := customAttributes(ctx, tx)
+	if err != nil {
+		return err
+	}
+	hasEmail := false
+	for _, f := range fields {
+		switch {
+		case f == resonanz.KeyEmail:
+			hasEmail = true
+		case resonanz.IsBuiltinKey(f):
+		case strings.HasPrefix(f, resonanz.ConsentPrefix):
+			if _, _, err := resonanz.ParsePurpose(strings.TrimPrefix(f, resonanz.ConsentPrefix)); err != nil {
+				return err
+			}
+			if strings.TrimSpace(opt.ConsentSource) == "" || strings.TrimSpace(opt.ConsentEvidence) == "" {
+				return resonanz.FieldError("consentSource", "error.import.consent.evidence",
+					"Importing consent needs a stated source and evidence text (where and how the people agreed).")
+			}
+		default:
+			if _, ok := defs[f]; !ok {
+				return resonanz.Errorf(resonanz.EINVALID, "There is no attribute %q; define it first or map the column elsewhere.", f)
+			}
+		}
+	}
+	if !hasEmail {
+		return resonanz.Errorf(resonanz.EINVALID, "No column is mapped to the e-mail address.")
+	}
+	return nil
+}
+
+func ensureList(ctx context.Context, tx *sql.Tx, name string, now int64) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM list WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		if err := (resonanz.List{Name: name}).Validate(); err != nil {
+			return 0, err
+		}
+		return insertList(ctx, tx, resonanz.List{Name: name}, now)
+	}
+	return id, err
+}
+
+// importBatch stores one batch in one transaction. New recipients and
+// memberships go in as multi-row INSERTs (one statement per insertChunk
+// rows): per-row statements through database/sql cost more than SQLite's own
+// work for an import of this size.
+func (s *ImportService) importBatch(ctx context.Context, plan *importPlan, rows []resonanz.ImportRow, res *resonanz.ImportResult) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("import batch: %w", err)
+	}
+	defer tx.Rollback()
+
+	type prepared struct {
+		line     int
+		r        resonanz.Recipient
+		key      string
+		present  map[string]bool
+		consents []consentTarget
+	}
+	preps := make([]prepared, 0, len(rows))
+	keys := make([]string, 0, len(rows))
+	for _, row := range rows {
+		p, err := plan.recipientFromRow(ctx, tx, row)
+		if err != nil {
+			res.Rejected = append(res.Rejected, resonanz.RowError{Line: row.Line, Reason: resonanz.ErrorMessage(err)})
+			continue
+		}
+		r, key, err := prepareRecipient(p.r, plan.defs)
+		if err != nil {
+			res.Rejected = append(res.Rejected, resonanz.RowError{Line: row.Line, Reason: resonanz.ErrorMessage(err)})
+			continue
+		}
+		preps = append(preps, prepared{line: row.Line, r: r, key: key, present: p.present, consents: p.consents})
+		keys = append(keys, key)
+	}
+	existing, err := recipientsByKeys(ctx, tx, keys, plan.listID)
+	if err != nil {
+		return err
+	}
+
+	// Pass 1: decide per row; merge duplicates of the file into one person.
+	// Every row gets one outcome: created, updated or skipped (unchanged,
+	// skip mode, or a repeat of a person the file named before).
+	type outcome struct {
+		who      *existingRecipient
+		consents []consentTarget
+		existing bool // an existing person named for the first time: updated if anything changed
+		touched  bool
+	}
+	outcomes := make([]outcome, 0, len(preps))
+	var fresh []*existingRecipient // to insert, in file order
+	insChange, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO import_change (import_id, recipient_id, before) VALUES (?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("import batch: %w", err)
+	}
+	defer insChange.Close()
+	for _, p := range preps {
+		ex, known := existing[p.key]
+		repeat := plan.seen[p.key]
+		plan.seen[p.key] = true
+		switch {
+		case known && plan.opt.Mode == resonanz.ImportSkip:
+			res.Skipped++ // existing recipients stay untouched: data, lists and consent
+			continue
+		case !known:
+			ex = &existingRecipient{snap: snapshot{Recipient: p.r}, key: p.key}
+			existing[p.key] = ex
+			fresh = append(fresh, ex)
+			res.Created++
+		case ex.snap.Recipient.ID == 0: // created by an earlier row of this batch: a repeat
+			ex.snap.Recipient = mergeRecipient(ex.snap.Recipient, p.r, p.present)
+			res.Skipped++
+		default:
+			merged := mergeRecipient(ex.snap.Recipient, p.r, p.present)
+			changed := !sameRecipient(merged, ex.snap.Recipient)
+			joins := plan.listID != 0 && ex.snap.Membership == ""
+			if changed || joins || len(p.consents) > 0 {
+				// The first snapshot of this import wins: it is the state undo restores.
+				before, _ := json.Marshal(ex.snap)
+				if _, err := insChange.ExecContext(ctx, plan.importID, ex.snap.Recipient.ID, string(before)); err != nil {
+					return fmt.Errorf("import batch: %w", err)
+				}
+			}
+			if changed {
+				if err := updateRecipient(ctx, tx, ex.snap.Recipient.ID, merged, p.key, plan.now); err != nil {
+					return fmt.Errorf("line %d: %w", p.line, err)
+				}
+				ex.snap.Recipient = merged
+			}
+			if joins {
+				ex.joins = true
+			}
+			if repeat {
+				res.Skipped++
+			}
+			outcomes = append(outcomes, outcome{who: ex, consents: p.consents, existing: !repeat, touched: changed || joins})
+			continue
+		}
+		outcomes = append(outcomes, outcome{who: ex, consents: p.consents})
+	}
+
+	// Pass 2: insert the new recipients, then memberships and consent grants.
+	if err := insertRecipients(ctx, tx, fresh, plan); err != nil {
+		return err
+	}
+	if plan.listID != 0 {
+		var members []int64
+		for _, ex := range fresh {
+			members = append(members, ex.snap.Recipient.ID)
+		}
+		for _, ex := range existing {
+			if ex.joins {
+				members = append(members, ex.snap.Recipient.ID)
+				ex.joins = false
+				ex.snap.Membership = plan.opt.Status
+			}
+		}
+		if err := insertMemberships(ctx, tx, plan, members); err != nil {
+			return err
+		}
+		for _, ex := range fresh {
+			ex.snap.Membership = plan.opt.Status
+		}
+	}
+	for _, o := range outcomes {
+		if len(o.consents) > 0 {
+			granted, err := plan.grantConsents(ctx, tx, o.who.snap.Recipient.ID, o.consents)
+			if err != nil {
+				return err
+			}
+			o.touched = o.touched || granted
+		}
+		if o.existing {
+			if o.touched {
+				res.Updated++
+			} else {
+				res.Skipped++
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+// insertChunk is the number of rows per multi-row INSERT (11 parameters
+// each, far below SQLite's limit of 32766).
+const insertChunk = 64
+
+func insertRecipients(ctx context.Context, tx *sql.Tx, fresh []*existingRecipient, plan *importPlan) error {
+	for len(fresh) > 0 {
+		chunk := fresh[:min(insertChunk, len(fresh))]
+		fresh = fresh[len(chunk):]
+		q := strings.Builder{}
+		q.WriteString(`INSERT INTO recipient (email, email_key, first_name, last_name, gender, title, language, attrs, import_id, created_at, updated_at) VALUES `)
+		args := make([]any, 0, len(chunk)*11)
+		for i, ex := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString(`(?,?,?,?,?,?,?,?,?,?,?)`)
+			r := ex.snap.Recipient
+			attrs, _ := json.Marshal(r.Attributes)
+			args = append(args, r.Email, ex.key, r.FirstName, r.LastName, string(r.Gender), r.Title, r.Language, string(attrs),
+				plan.importID, plan.now, plan.now)
+		}
+		q.WriteString(` RETURNING id, email_key`)
+		rows, err := tx.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return fmt.Errorf("import batch: insert recipients: %w", err)
+		}
+		byKey := make(map[string]*existingRecipient, len(chunk))
+		for _, ex := range chunk {
+			byKey[ex.key] = ex
+		}
+		for rows.Next() {
+			var id int64
+			var key string
+			if err := rows.Scan(&id, &key); err != nil {
+				rows.Close()
+				return fmt.Errorf("import batch: insert recipients: %w", err)
+			}
+			byKey[key].snap.Recipient.ID = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("import batch: insert recipients: %w", err)
+		}
+	}
+	return nil
+}
+
+// insertMemberships puts recipients on the import's list. An existing
+// membership is never changed: an import must not resubscribe someone who
+// unsubscribed.
+func insertMemberships(ctx context.Context, tx *sql.Tx, plan *importPlan, ids []int64) error {
+	for len(ids) > 0 {
+		chunk := ids[:min(insertChunk*2, len(ids))]
+		ids = ids[len(chunk):]
+		q := strings.Builder{}
+		q.WriteString(`INSERT INTO membership (list_id, recipient_id, status, updated_at) VALUES `)
+		args := make([]any, 0, len(chunk)*4)
+		for i, id := range chunk {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString(`(?,?,?,?)`)
+			args = append(args, plan.listID, id, plan.opt.Status, plan.now)
+		}
+		q.WriteString(` ON CONFLICT (list_id, recipient_id) DO NOTHING`)
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("import batch: memberships: %w", err)
+		}
+	}
+	return nil
+}
+
+type existingRecipient struct {
+	snap  snapshot
+	key   string
+	joins bool // joins the import's list in this batch
+}
+
+// recipientFields is what recipientFromRow splits a row into.
+type recipientFields struct {
+	r        resonanz.Recipient
+	present  map[string]bool
+	consents []consentTarget
+}
+
+func (plan *importPlan) recipientFromRow(ctx context.Context, tx *sql.Tx, row resonanz.ImportRow) (recipientFields, error) {
+	out := recipientFields{present: map[string]bool{}, r: resonanz.Recipient{Attributes: map[string]string{}}}
+	for k, v := range row.Values {
+		if v != "" {
+			out.present[k] = true
+		}
+		switch k {
+		case resonanz.KeyEmail:
+			out.r.Email = v
+		case resonanz.KeyFirstName:
+			out.r.FirstName = v
+		case resonanz.KeyLastName:
+			out.r.LastName = v
+		case resonanz.KeyGender:
+			out.r.Gender = resonanz.Gender(v)
+		case resonanz.KeyTitle:
+			out.r.Title = v
+		case resonanz.KeyLanguage:
+			out.r.Language = v
+		default:
+			if !strings.HasPrefix(k, resonanz.ConsentPrefix) {
+				if v != "" {
+					out.r.Attributes[k] = v
+				}
+				continue
+			}
+			yes, err := (resonanz.AttributeDef{Key: k, Label: k, Type: resonanz.AttrBoolean}).Canonical(v)
+			if err != nil {
+				return out, err
+			}
+			if yes != "true" {
+				continue // "no" or empty: no consent is recorded; nothing is pre-ticked
+			}
+			target, err := plan.consentTarget(ctx, tx, k)
+			if err != nil {
+				return out, err
+			}
+			out.consents = append(out.consents, target)
+		}
+	}
+	return out, nil
+}
+
+func (plan *importPlan) consentTarget(ctx context.Context, tx *sql.Tx, field string) (consentTarget, error) {
+	if t, ok := plan.consents[field]; ok {
+		return t, nil
+	}
+	if strings.TrimSpace(plan.opt.ConsentSource) == "" || strings.TrimSpace(plan.opt.ConsentEvidence) == "" {
+		return consentTarget{}, resonanz.Errorf(resonanz.EINVALID,
+			"The consent column needs a stated source and evidence text for the import.")
+	}
+	purpose, listName, err := resonanz.ParsePurpose(strings.TrimPrefix(field, resonanz.ConsentPrefix))
+	if err != nil {
+		return consentTarget{}, err
+	}
+	t := consentTarget{purpose: purpose}
+	if listName != "" {
+		if t.listID, err = ensureList(ctx, tx, listName, plan.now); err != nil {
+			return consentTarget{}, err
+		}
+	}
+	plan.consents[field] = t
+	return t, nil
+}
+
+// grantConsents appends the imported grants that are not already current.
+func (plan *importPlan) grantConsents(ctx context.Context, tx *sql.Tx, recipientID int64, targets []consentTarget) (bool, error) {
+	appended := false
+	for _, t := range targets {
+		var granted bool
+		err := tx.QueryRowContext(ctx, `SELECT granted FROM consent WHERE recipient_id = ? AND purpose = ? AND list_id = ?
+			ORDER BY at DESC, id DESC LIMIT 1`, recipientID, t.purpose, t.listID).Scan(&granted)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return false, fmt.Errorf("import consent: %w", err)
+		}
+		if granted {
+			continue
+		}
+		c := resonanz.ConsentRecord{RecipientID: recipientID, Purpose: t.purpose, ListID: t.listID, Granted: true,
+			At: plan.opt.ConsentAt, Source: resonanz.SourceImport, Wording: plan.opt.ConsentEvidence, Evidence: plan.opt.ConsentSource}
+		if _, err := insertConsent(ctx, tx, c, plan.importID); err != nil {
+			return false, err
+		}
+		appended = true
+	}
+	return appended, nil
+}
+
+// recipientsByKeys loads the recipients with the given e-mail keys and their
+// membership status on listID.
+func recipientsByKeys(ctx context.Context, tx *sql.Tx, keys []string, listID int64) (map[string]*existingRecipient, error) {
+	out := make(map[string]*existingRecipient, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	j, _ := json.Marshal(keys)
+	rows, err := tx.QueryContext(ctx, `
+		SELECT `+recipientColumns+`, r.email_key, COALESCE(m.status, '')
+		FROM recipient r LEFT JOIN membership m ON m.recipient_id = r.id AND m.list_id = ?
+		WHERE r.email_key IN (SELECT value FROM json_each(?))`, listID, string(j))
+	if err != nil {
+		return nil, fmt.Errorf("import: match existing: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r resonanz.Recipient
+		var attrs, key, status string
+		var created, updated int64
+		if err := rows.Scan(&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Gender, &r.Title, &r.Language, &attrs, &created, &updated, &key, &status); err != nil {
+			return nil, fmt.Errorf("import: match existing: %w", err)
+		}
+		if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
+			return nil, fmt.Errorf("import: recipient %d attrs: %w", r.ID, err)
+		}
+		r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
+		out[key] = &existingRecipient{snap: snapshot{Recipient: r, Membership: status}, key: key}
+	}
+	return out, rows.Err()
+}
+
+// mergeRecipient applies the non-empty fields of the file to an existing
+// recipient: an empty cell means "not known here", never "delete".
+func mergeRecipient(old, in resonanz.Recipient, present map[string]bool) resonanz.Recipient {
+	m := old
+	m.Attributes = maps.Clone(old.Attributes)
+	if m.Attributes == nil {
+		m.Attributes = map[string]string{}
+	}
+	if present[resonanz.KeyEmail] {
+		m.Email = in.Email
+	}
+	if present[resonanz.KeyFirstName] {
+		m.FirstName = in.FirstName
+	}
+	if present[resonanz.KeyLastName] {
+		m.LastName = in.LastName
+	}
+	if present[resonanz.KeyGender] {
+		m.Gender = in.Gender
+	}
+	if present[resonanz.KeyTitle] {
+		m.Title = in.Title
+	}
+	if present[resonanz.KeyLanguage] {
+		m.Language = in.Language
+	}
+	maps.Copy(m.Attributes, in.Attributes)
+	return m
+}
+
+func sameRecipient(a, b resonanz.Recipient) bool {
+	return a.Email == b.Email && a.FirstName == b.FirstName && a.LastName == b.LastName && a.Gender == b.Gender &&
+		a.Title == b.Title && a.Language == b.Language && maps.Equal(a.Attributes, b.Attributes)
+}
+
+// finish records the outcome of the run and an audit entry.
+func (s *ImportService) finish(plan *importPlan, status string, res resonanz.ImportResult) error {
+	ctx := context.Background() // the outcome is recorded even when the import was cancelled
+	stats, _ := json.Marshal(res)
+	now := millis(s.db.Now())
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("import: finish: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE import_run SET status = ?, finished_at = ?, stats = ? WHERE id = ?`,
+		status, now, string(stats), plan.importID); err != nil {
+		return fmt.Errorf("import: finish: %w", err)
+	}
+	detail := fmt.Sprintf(`{"status":%q,"read":%d,"created":%d,"updated":%d,"skipped":%d,"rejected":%d}`,
+		status, res.Read, res.Created, res.Updated, res.Skipped, len(res.Rejected))
+	if err := appendAudit(ctx, tx, now, "desk", "import.recipients", fmt.Sprint(plan.importID), detail); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Imports returns the recorded recipient imports, newest first.
+func (s *ImportService) Imports(ctx context.Context) ([]resonanz.ImportRun, error) {
+	rows, err := s.db.db.QueryContext(ctx, `
+		SELECT id, kind, file_name, started_at, COALESCE(finished_at, 0), status, stats FROM import_run ORDER BY id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("read imports: %w", err)
+	}
+	defer rows.Close()
+	out := []resonanz.ImportRun{}
+	for rows.Next() {
+		var r resonanz.ImportRun
+		var started, finished int64
+		var stats string
+		if err := rows.Scan(&r.ID, &r.Kind, &r.FileName, &started, &finished, &r.Status, &stats); err != nil {
+			return nil, fmt.Errorf("read imports: %w", err)
+		}
+		r.StartedAt = fromMillis(started)
+		if finished != 0 {
+			r.FinishedAt = fromMillis(finished)
+		}
+		if err := json.Unmarshal([]byte(stats), &r.Result); err != nil {
+			return nil, fmt.Errorf("read import %d stats: %w", r.ID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// UndoImport reverts an import in one transaction: recipients it created are
+// deleted, recipients it updated get their earlier data back and lose the
+// list membership the import added, and every consent it granted that is
+// still current is withdrawn by a new ledger record (the ledger itself is
+// never rewritten).
+func (s *ImportService) UndoImport(ctx context.Context, importID int64) error {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("undo import: %w", err)
+	}
+	defer tx.Rollback()
+	var status, options string
+	err = tx.QueryRowContext(ctx, `SELECT status, options FROM import_run WHERE id = ?`, importID).Scan(&status, &options)
+	if errors.Is(err, sql.ErrNoRows) {
+		return resonanz.Errorf(resonanz.ENOTFOUND, "There is no import %d.", importID)
+	} else if err != nil {
+		return fmt.Errorf("undo import: %w", err)
+	}
+	switch status {
+	case "undone":
+		return resonanz.Errorf(resonanz.ECONFLICT, "Import %d was already undone.", importID)
+	case "running":
+		return resonanz.Errorf(resonanz.ECONFLICT, "Import %d is still running.", importID)
+	}
+	var opt resonanz.RecipientImport
+	if err := json.Unmarshal([]byte(options), &opt); err != nil {
+		return fmt.Errorf("undo import %d: options: %w", importID, err)
+	}
+	var listID int64
+	if opt.ListName != "" {
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM list WHERE name = ?`, opt.ListName).Scan(&listID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("undo import: %w", err)
+		}
+	}
+	now := millis(s.db.Now())
+
+	// Withdraw the grants of this import that are still the current state.
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO consent (recipient_id, purpose, list_id, granted, at, source, wording, wording_hash, evidence)
+		SELECT c.recipient_id, c.purpose, c.list_id, 0, ?, 'import', c.wording, c.wording_hash, ?
+		FROM consent c
+		WHERE c.import_id = ? AND c.granted = 1
+		  AND c.id = (SELECT c2.id FROM consent c2 WHERE c2.recipient_id = c.recipient_id AND c2.purpose = c.purpose
+		              AND c2.list_id = c.list_id ORDER BY c2.at DESC, c2.id DESC LIMIT 1)
+		  AND c.recipient_id IN (SELECT recipient_id FROM import_change WHERE import_id = ?)`,
+		now, fmt.Sprintf("Import %d undone", importID), importID, importID); err != nil {
+		return fmt.Errorf("undo import: withdraw consent: %w", err)
+	}
+
+	created, err := tx.ExecContext(ctx, `DELETE FROM recipient WHERE import_id = ?`, importID)
+	if err != nil {
+		return fmt.Errorf("undo import: %w", err)
+	}
+	deleted, _ := created.RowsAffected()
+	rows, err := tx.QueryContext(ctx, `SELECT recipient_id, before FROM import_change WHERE import_id = ?`, importID)
+	if err != nil {
+		return fmt.Errorf("undo import: %w", err)
+	}
+	type change struct {
+		id     int64
+		before string
+	}
+	var changes []change
+	for rows.Next() {
+		var c change
+		if err := rows.Scan(&c.id, &c.before); err != nil {
+			rows.Close()
+			return fmt.Errorf("undo import: %w", err)
+		}
+		changes = append(changes, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("undo import: %w", err)
+	}
+	for _, c := range changes {
+		var snap snapshot
+		if err := json.Unmarshal([]byte(c.before), &snap); err != nil {
+			return fmt.Errorf("undo import: recipient %d: %w", c.id, err)
+		}
+		_, key, err := resonanz.NormalizeEmail(snap.Recipient.Email)
+		if err != nil {
+			return fmt.Errorf("undo import: recipient %d: %w", c.id, err)
+		}
+		if err := updateRecipient(ctx, tx, c.id, snap.Recipient, key, now); err != nil {
+			return err
+		}
+		if listID != 0 && snap.Membership == "" {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM membership WHERE list_id = ? AND recipient_id = ?`, listID, c.id); err != nil {
+				return fmt.Errorf("undo import: %w", err)
+			}
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE import_run SET status = 'undone' WHERE id = ?`, importID); err != nil {
+		return fmt.Errorf("undo import: %w", err)
+	}
+	if err := appendAudit(ctx, tx, now, "desk", "import.undo", fmt.Sprint(importID), fmt.Sprintf(`{"deleted":%d,"restored":%d}`, deleted, len(changes))); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
