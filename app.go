@@ -32,8 +32,18 @@ type App struct {
 	log     *slog.Logger
 	db      *sqlite.DB
 
-	settings *desktop.Settings
-	system   *desktop.System
+	// services, for the command line and the façades
+	settingsSvc  *sqlite.SettingsService
+	recipientSvc *sqlite.RecipientService
+	listSvc      *sqlite.ListService
+	attrSvc      *sqlite.AttributeService
+	consentSvc   *sqlite.ConsentService
+	importSvc    *sqlite.ImportService
+
+	// bound façades
+	settings   *desktop.Settings
+	system     *desktop.System
+	recipients *desktop.Recipients
 }
 
 // NewApp opens the store in dataDir and wires the services. mode is "desktop"
@@ -52,8 +62,15 @@ func NewApp(ctx context.Context, dataDir, mode string, log *slog.Logger) (*App, 
 		db.Close()
 		return nil, err
 	}
-	a := &App{dataDir: dataDir, log: log, db: db}
-	a.settings = desktop.NewSettings(ctx, sqlite.NewSettingsService(db))
+	a := &App{dataDir: dataDir, log: log, db: db,
+		settingsSvc: sqlite.NewSettingsService(db), recipientSvc: sqlite.NewRecipientService(db),
+		listSvc: sqlite.NewListService(db), attrSvc: sqlite.NewAttributeService(db),
+		consentSvc: sqlite.NewConsentService(db), importSvc: sqlite.NewImportService(db),
+	}
+	a.settings = desktop.NewSettings(ctx, a.settingsSvc)
+	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
+		Recipients: a.recipientSvc, Lists: a.listSvc, Attributes: a.attrSvc, Consent: a.consentSvc, Imports: a.importSvc,
+	})
 	a.system = desktop.NewSystem(desktop.SystemInfo{
 		Version: resonanz.Version, DataDir: dataDir, DBPath: db.Path(), Mode: mode, SchemaVersion: schema,
 	})
@@ -61,7 +78,7 @@ func NewApp(ctx context.Context, dataDir, mode string, log *slog.Logger) (*App, 
 }
 
 // Bindings returns the façades bound to the window and served by the bridge.
-func (a *App) Bindings() []any { return []any{a.settings, a.system} }
+func (a *App) Bindings() []any { return []any{a.settings, a.system, a.recipients} }
 
 // Errors returns the edge's error formatter.
 func (a *App) Errors() desktop.ErrorFormatter { return desktop.ErrorFormatter{Log: a.log} }

@@ -29,8 +29,8 @@ Commands:
   (none), desktop   open the desktop window
   serve             the same desk in a browser  [--addr 127.0.0.1:8484]
   listen            recipient-facing listener (not available yet)
-  import            import recipients or reactions (not available yet)
-  export            export data (not available yet)
+  import            import recipients from CSV  (resonanz import --help)
+  export            export a person's data or recipients as CSV  (resonanz export)
   stats             reaction statistics (not available yet)
   version           print the version
   help              show this help
@@ -121,7 +121,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, g, err)
 		}
 		return 0
-	case "listen", "import", "export", "stats":
+	case "import":
+		return runImport(ctx, g, rest, stdout, stderr)
+	case "export":
+		return runExport(ctx, g, rest, stdout, stderr)
+	case "listen", "stats":
 		fmt.Fprintf(stderr, "resonanz %s: not available yet in this version\n\n%s", cmd, usage)
 		return exitUsage
 	default:

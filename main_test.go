@@ -35,8 +35,13 @@ func TestRun_Usage(t *testing.T) {
 		{"UnknownCommandFlag", []string{"serve", "--port", "1"}, 2, "serve: flag provided but not defined: -port"},
 		{"UnexpectedArgument", []string{"version", "extra"}, 2, `version: unexpected argument "extra"`},
 		{"ReservedListen", []string{"listen"}, 2, "resonanz listen: not available yet"},
-		{"ReservedImport", []string{"import", "recipients", "x.csv"}, 2, "resonanz import: not available yet"},
-		{"ReservedExport", []string{"export"}, 2, "resonanz export: not available yet"},
+		{"ReservedImportReactions", []string{"import", "reactions", "x.json"}, 2, "resonanz import reactions: not available yet"},
+		{"ImportWhat", []string{"import"}, 2, "resonanz import: say what to import"},
+		{"ImportUnknown", []string{"import", "bananas"}, 2, `resonanz import: unknown import "bananas"`},
+		{"ImportTwoFiles", []string{"import", "recipients", "a.csv", "b.csv"}, 2, "expected exactly one argument, got 2"},
+		{"ImportBadMap", []string{"import", "recipients", "a.csv", "--map", "nonsense"}, 2, "--map wants 'Header=field'"},
+		{"ExportWhat", []string{"export"}, 2, "resonanz export: say what to export"},
+		{"ExportBadDelimiter", []string{"export", "recipients", "--delimiter", "|"}, 2, "--delimiter must be"},
 		{"ReservedStats", []string{"--json", "stats"}, 2, "resonanz stats: not available yet"},
 	} {
 		t.Run("Err"+tt.name, func(t *testing.T) {
@@ -48,7 +53,7 @@ func TestRun_Usage(t *testing.T) {
 			if !strings.Contains(first, tt.err) {
 				t.Errorf("first line %q, want it to contain %q", first, tt.err)
 			}
-			if !strings.Contains(stderr, "Usage: resonanz") {
+			if !strings.Contains(stderr, "Usage:") {
 				t.Errorf("no usage after the error: %q", stderr)
 			}
 		})
@@ -81,7 +86,9 @@ func TestRun_ServeErrors(t *testing.T) {
 	})
 	t.Run("ErrJSON", func(t *testing.T) {
 		code, _, stderr := runCLI(t, "--data", t.TempDir(), "--json", "serve", "--addr", "nonsense")
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		if code != 1 || json.Unmarshal([]byte(stderr), &e) != nil || e.Error.Code != "invalid" {
 			t.Errorf("exit %d stderr %q", code, stderr)
 		}
@@ -173,5 +180,81 @@ func TestDefaultDataDir(t *testing.T) {
 	d, _ = defaultDataDir()
 	if d != "/home/anna/.local/share/resonanz" {
 		t.Errorf("HOME: %q", d)
+	}
+}
+
+func TestRun_ImportExportRecipients(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	csvPath := filepath.Join(dir, "kunden.csv")
+	// German Excel export: semicolons, Windows-1252 (0xFC is ü), CRLF.
+	body := "E-Mail;Vorname;Nachname;Anrede;Titel;Tracking\r\n" +
+		"anna@example.org;Anna;M\xfcller;Frau;Dr.;ja\r\n" +
+		"kaputt;X;Y;;;\r\n" +
+		"bert@example.org;Bert;Beispiel;Herr;;nein\r\n" +
+		"ANNA@example.org;Anna;;Frau;;\r\n"
+	if err := os.WriteFile(csvPath, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		Read, Created, Updated, Skipped int
+		Rejected                        []struct {
+			Line   int
+			Reason string
+		}
+	}
+	importJSON := func(args ...string) result {
+		t.Helper()
+		code, stdout, stderr := runCLI(t, append([]string{"--data", data, "--json", "import", "recipients", csvPath}, args...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var r result
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("%q: %v", stdout, err)
+		}
+		return r
+	}
+
+	r := importJSON("--list", "Kunden")
+	if r.Read != 4 || r.Created != 2 || r.Skipped != 1 || len(r.Rejected) != 1 || r.Rejected[0].Line != 3 {
+		t.Errorf("first import %+v", r)
+	}
+	if r := importJSON("--list", "Kunden"); r.Created != 0 || r.Updated != 0 || r.Skipped != 3 {
+		t.Errorf("second import is not a no-op: %+v", r)
+	}
+
+	code, _, stderr := runCLI(t, "--data", data, "import", "recipients", csvPath, "--map", "Tracking=consent:tracking:opens")
+	if code != 1 || !strings.Contains(stderr, "stated source and evidence") {
+		t.Errorf("consent without evidence: exit %d %q", code, stderr)
+	}
+
+	code, stdout, stderr := runCLI(t, "--data", data, "export", "recipient", "anna@EXAMPLE.org")
+	var export struct {
+		Format    string
+		Recipient struct{ LastName, Gender string }
+		Lists     []struct{ ListName, Status string }
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &export) != nil {
+		t.Fatalf("export: exit %d %q %q", code, stdout, stderr)
+	}
+	if export.Format != "resonanz.personal-data/1" || export.Recipient.LastName != "Müller" || export.Recipient.Gender != "f" ||
+		len(export.Lists) != 1 || export.Lists[0].Status != "confirmed" {
+		t.Errorf("export %+v", export)
+	}
+	if code, _, stderr := runCLI(t, "--data", data, "export", "recipient", "nobody@example.org"); code != 1 || !strings.Contains(stderr, "no recipient") {
+		t.Errorf("unknown recipient: exit %d %q", code, stderr)
+	}
+
+	out := filepath.Join(dir, "export.csv")
+	if code, _, stderr := runCLI(t, "--data", data, "export", "recipients", "--list", "Kunden", "--out", out); code != 0 {
+		t.Fatalf("export csv: %d %s", code, stderr)
+	}
+	got, _ := os.ReadFile(out)
+	if !strings.HasPrefix(string(got), "\ufeffemail;first_name;last_name") || !strings.Contains(string(got), "anna@example.org;Anna;Müller;f;Dr.;") {
+		t.Errorf("csv %q", got)
+	}
+	if code, _, _ := runCLI(t, "--data", data, "export", "recipients", "--out", out); code != 1 {
+		t.Error("export overwrote an existing file")
 	}
 }

@@ -103,13 +103,16 @@ func quoteShort(s string) string {
 
 // RecipientFilter selects recipients for the table and exports.
 type RecipientFilter struct {
-	Search string `json:"search"` // matches e-mail, first or last name (prefix, case-insensitive)
-	ListID int64  `json:"listId"` // 0: any list
-	Status string `json:"status"` // membership status within ListID; "" any
-	IDs    []int64 `json:"ids"`   // a selection; empty: no restriction
-	Offset int    `json:"offset"`
-	Limit  int    `json:"limit"` // 1..1000
-	Sort   string `json:"sort"`  // "email", "lastName", "createdAt" (whitelist); "-" prefix for descending
+	Search string  `json:"search"` // matches e-mail, first or last name (prefix, case-insensitive)
+	ListID int64   `json:"listId"` // 0: any list
+	Status string  `json:"status"` // membership status within ListID; "" any
+	IDs    []int64 `json:"ids"`    // a selection; empty: no restriction
+	// AfterID pages by key instead of Offset (exports walk big tables with it;
+	// use it with the default sort).
+	AfterID int64  `json:"afterId"`
+	Offset  int    `json:"offset"`
+	Limit   int    `json:"limit"` // 1..1000
+	Sort    string `json:"sort"`  // "email", "lastName", "createdAt" (whitelist); "-" prefix for descending
 }
 
 // RecipientPage is one page of recipients and the total count for the filter.
@@ -122,6 +125,8 @@ type RecipientPage struct {
 type RecipientService interface {
 	FindRecipients(ctx context.Context, f RecipientFilter) (RecipientPage, error)
 	RecipientByID(ctx context.Context, id int64) (Recipient, error)
+	// RecipientDetail returns the person with lists, consent ledger and source.
+	RecipientDetail(ctx context.Context, id int64) (RecipientDetail, error)
 	RecipientByEmail(ctx context.Context, email string) (Recipient, error)
 	CreateRecipient(ctx context.Context, r Recipient) (Recipient, error)
 	UpdateRecipient(ctx context.Context, r Recipient) (Recipient, error)
@@ -129,3 +134,25 @@ type RecipientService interface {
 	// leaving an audit row without personal data.
 	EraseRecipient(ctx context.Context, id int64) error
 }
+
+// RecipientDetail is everything stored about one person: the detail view
+// shows it, and the data export (GDPR Art. 15/20) is made of it.
+type RecipientDetail struct {
+	Recipient Recipient       `json:"recipient"`
+	Lists     []Membership    `json:"lists"`
+	Consent   []ConsentRecord `json:"consent"`      // the full ledger, oldest first
+	Current   []ConsentState  `json:"consentState"` // derived current state
+	// Source says where the data came from (GDPR Art. 14/15): an import
+	// (file name and time) or the desk.
+	Source string `json:"source"`
+}
+
+// PersonalDataExport is the machine-readable copy of a person's data.
+type PersonalDataExport struct {
+	Format     string    `json:"format"` // "resonanz.personal-data/1"
+	ExportedAt time.Time `json:"exportedAt"`
+	RecipientDetail
+}
+
+// PersonalDataFormat identifies the export format version.
+const PersonalDataFormat = "resonanz.personal-data/1"

@@ -87,7 +87,15 @@ func insertConsent(ctx context.Context, tx *sql.Tx, c resonanz.ConsentRecord, im
 
 // ConsentHistory returns every record of a recipient, oldest first.
 func (s *ConsentService) ConsentHistory(ctx context.Context, recipientID int64) ([]resonanz.ConsentRecord, error) {
-	rows, err := s.db.db.QueryContext(ctx, `
+	return consentHistory(ctx, s.db.db, recipientID)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func consentHistory(ctx context.Context, q querier, recipientID int64) ([]resonanz.ConsentRecord, error) {
+	rows, err := q.QueryContext(ctx, `
 		SELECT c.id, c.recipient_id, c.purpose, c.list_id, COALESCE(l.name, ''), c.granted, c.at, c.source,
 		       c.wording, c.wording_hash, c.ip, c.user_agent, c.evidence
 		FROM consent c LEFT JOIN list l ON l.id = c.list_id
@@ -138,3 +146,21 @@ func (s *ConsentService) ConsentAt(ctx context.Context, recipientID int64, t tim
 	return out, rows.Err()
 }
 
+// deriveConsent computes the current state from a ledger sorted oldest first:
+// the newest record per purpose and list wins.
+func deriveConsent(ledger []resonanz.ConsentRecord) []resonanz.ConsentState {
+	latest := map[string]resonanz.ConsentState{}
+	var order []string
+	for _, c := range ledger {
+		st := resonanz.ConsentState{Purpose: c.Purpose, ListID: c.ListID, ListName: c.ListName, Granted: c.Granted, Since: c.At, RecordID: c.ID}
+		if _, ok := latest[st.Key()]; !ok {
+			order = append(order, st.Key())
+		}
+		latest[st.Key()] = st
+	}
+	out := make([]resonanz.ConsentState, 0, len(order))
+	for _, k := range order {
+		out = append(out, latest[k])
+	}
+	return out
+}

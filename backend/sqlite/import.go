@@ -553,15 +553,14 @@ func recipientsByKeys(ctx context.Context, tx *sql.Tx, keys []string, listID int
 }
 
 // mergeRecipient applies the non-empty fields of the file to an existing
-// recipient: an empty cell means "not known here", never "delete".
+// recipient: an empty cell means "not known here", never "delete". The
+// e-mail address matched by its key, so it stays as first written (a file
+// spelling it "ANNA@…" does not rewrite "anna@…").
 func mergeRecipient(old, in resonanz.Recipient, present map[string]bool) resonanz.Recipient {
 	m := old
 	m.Attributes = maps.Clone(old.Attributes)
 	if m.Attributes == nil {
 		m.Attributes = map[string]string{}
-	}
-	if present[resonanz.KeyEmail] {
-		m.Email = in.Email
 	}
 	if present[resonanz.KeyFirstName] {
 		m.FirstName = in.FirstName

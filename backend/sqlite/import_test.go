@@ -52,7 +52,7 @@ func TestImportService(t *testing.T) {
 			map[string]string{"email": "not an address"},
 			map[string]string{"email": "!reject"},
 			map[string]string{"email": "OLD@example.org", "first_name": "Olga-Maria", "title": ""}, // empty title keeps "Dr."
-			map[string]string{"email": "Anna@Example.org", "first_name": "Anna"},                 // duplicate in file
+			map[string]string{"email": "Anna@Example.org", "first_name": "Anna"},                   // duplicate in file
 			map[string]string{"email": "bert@example.org", "gender": "Hund"},
 		), resonanz.RecipientImport{FileName: "kunden.csv", ListName: "Kunden"}, nil)
 		if err != nil {
@@ -137,6 +137,15 @@ func TestImportService(t *testing.T) {
 		hist, _ := sqlite.NewConsentService(db).ConsentHistory(ctx, old.ID)
 		if len(hist) != 1 || hist[0].Source != "import" || hist[0].Evidence != opt.ConsentSource || hist[0].Wording != opt.ConsentEvidence {
 			t.Errorf("ledger %+v", hist)
+		}
+		newbie, _ := recipients.RecipientByEmail(ctx, "new@example.org")
+		d, err := recipients.RecipientDetail(ctx, newbie.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(d.Source, "Imported from") || len(d.Lists) != 1 || d.Lists[0].ListName != "News" ||
+			len(d.Consent) != 1 || len(d.Current) != 1 || !d.Current[0].Granted || d.Current[0].Purpose != resonanz.PurposeTrackingOpens {
+			t.Errorf("detail %+v", d)
 		}
 		no, _ := recipients.RecipientByEmail(ctx, "no@example.org")
 		if h, _ := sqlite.NewConsentService(db).ConsentHistory(ctx, no.ID); len(h) != 0 {

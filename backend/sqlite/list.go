@@ -95,9 +95,7 @@ func (s *ListService) ListByName(ctx context.Context, name string) (resonanz.Lis
 }
 
 // memberships returns the lists a recipient is on.
-func memberships(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, recipientID int64) ([]resonanz.Membership, error) {
+func memberships(ctx context.Context, q querier, recipientID int64) ([]resonanz.Membership, error) {
 	rows, err := q.QueryContext(ctx, `
 		SELECT m.list_id, l.name, m.status, m.updated_at FROM membership m JOIN list l ON l.id = m.list_id
 		WHERE m.recipient_id = ? ORDER BY l.name COLLATE NOCASE`, recipientID)

@@ -107,6 +107,10 @@ func recipientWhere(f resonanz.RecipientFilter) (string, []any) {
 		}
 		conds = append(conds, c+`)`)
 	}
+	if f.AfterID > 0 {
+		conds = append(conds, `r.id > ?`)
+		args = append(args, f.AfterID)
+	}
 	if len(f.IDs) > 0 {
 		ids, _ := json.Marshal(f.IDs)
 		conds = append(conds, `r.id IN (SELECT value FROM json_each(?))`)
@@ -334,4 +338,47 @@ func changedFields(before, after resonanz.Recipient) string {
 	slices.Sort(changed)
 	b, _ := json.Marshal(map[string][]string{"changed": changed})
 	return string(b)
+}
+
+// RecipientDetail returns the person with lists, consent ledger, derived
+// consent state and the source of the data, read in one transaction so the
+// parts agree with each other.
+func (s *RecipientService) RecipientDetail(ctx context.Context, id int64) (resonanz.RecipientDetail, error) {
+	var d resonanz.RecipientDetail
+	tx, err := s.db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return d, fmt.Errorf("recipient detail: %w", err)
+	}
+	defer tx.Rollback()
+	var importID sql.NullInt64
+	row := tx.QueryRowContext(ctx, `SELECT `+recipientColumns+`, r.import_id FROM recipient r WHERE r.id = ?`, id)
+	var attrs string
+	var created, updated int64
+	r := &d.Recipient
+	err = row.Scan(&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Gender, &r.Title, &r.Language, &attrs, &created, &updated, &importID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.recipient.notFound", Message: "This recipient does not exist (any more)."}
+	} else if err != nil {
+		return d, fmt.Errorf("recipient detail: %w", err)
+	}
+	if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
+		return d, fmt.Errorf("recipient detail: attrs: %w", err)
+	}
+	r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
+	d.Source = "Entered in the desk on " + r.CreatedAt.Format("2006-01-02")
+	if importID.Valid {
+		var file string
+		var started int64
+		if err := tx.QueryRowContext(ctx, `SELECT file_name, started_at FROM import_run WHERE id = ?`, importID.Int64).Scan(&file, &started); err == nil {
+			d.Source = fmt.Sprintf("Imported from %q on %s (import %d)", file, fromMillis(started).Format("2006-01-02"), importID.Int64)
+		}
+	}
+	if d.Lists, err = memberships(ctx, tx, id); err != nil {
+		return d, err
+	}
+	if d.Consent, err = consentHistory(ctx, tx, id); err != nil {
+		return d, err
+	}
+	d.Current = deriveConsent(d.Consent)
+	return d, tx.Commit()
 }

@@ -1,0 +1,109 @@
+package desktop
+
+import (
+	"context"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// RecipientServices are the services the Recipients façade uses.
+type RecipientServices struct {
+	Recipients resonanz.RecipientService
+	Lists      resonanz.ListService
+	Attributes resonanz.AttributeService
+	Consent    resonanz.ConsentService
+	Imports    resonanz.RecipientImporter
+}
+
+// Recipients is the bound façade for the Recipients screens: the table, the
+// detail view, lists, attributes, manual consent and GDPR rights.
+type Recipients struct {
+	ctx context.Context
+	svc RecipientServices
+	now func() time.Time
+}
+
+// NewRecipients returns the Recipients façade; ctx lives as long as the app.
+func NewRecipients(ctx context.Context, svc RecipientServices) *Recipients {
+	return &Recipients{ctx: ctx, svc: svc, now: time.Now}
+}
+
+// Find returns one page of the recipient table.
+func (r *Recipients) Find(f resonanz.RecipientFilter) (resonanz.RecipientPage, error) {
+	return r.svc.Recipients.FindRecipients(r.ctx, f)
+}
+
+// Detail returns everything stored about one recipient.
+func (r *Recipients) Detail(id int64) (resonanz.RecipientDetail, error) {
+	return r.svc.Recipients.RecipientDetail(r.ctx, id)
+}
+
+// Create adds a recipient.
+func (r *Recipients) Create(in resonanz.Recipient) (resonanz.Recipient, error) {
+	return r.svc.Recipients.CreateRecipient(r.ctx, in)
+}
+
+// Update changes a recipient's data (rectification).
+func (r *Recipients) Update(in resonanz.Recipient) (resonanz.Recipient, error) {
+	return r.svc.Recipients.UpdateRecipient(r.ctx, in)
+}
+
+// Erase deletes a recipient and their personal data (erasure).
+func (r *Recipients) Erase(id int64) (bool, error) {
+	return true, r.svc.Recipients.EraseRecipient(r.ctx, id)
+}
+
+// Export returns the person's data as the GDPR export document.
+func (r *Recipients) Export(id int64) (resonanz.PersonalDataExport, error) {
+	d, err := r.svc.Recipients.RecipientDetail(r.ctx, id)
+	if err != nil {
+		return resonanz.PersonalDataExport{}, err
+	}
+	return resonanz.PersonalDataExport{Format: resonanz.PersonalDataFormat, ExportedAt: r.now().UTC(), RecipientDetail: d}, nil
+}
+
+// ManualConsent is a consent change entered by the desk user.
+type ManualConsent struct {
+	RecipientID int64  `json:"recipientId"`
+	Purpose     string `json:"purpose"`
+	ListID      int64  `json:"listId"`
+	Granted     bool   `json:"granted"`
+	Wording     string `json:"wording"`
+	Evidence    string `json:"evidence"`
+}
+
+// SetConsent appends a manual grant or withdrawal to the ledger. A
+// withdrawal needs no wording or evidence: withdrawing is as easy as granting.
+func (r *Recipients) SetConsent(in ManualConsent) (resonanz.ConsentRecord, error) {
+	return r.svc.Consent.AppendConsent(r.ctx, resonanz.ConsentRecord{
+		RecipientID: in.RecipientID, Purpose: in.Purpose, ListID: in.ListID, Granted: in.Granted,
+		Source: resonanz.SourceManual, Wording: in.Wording, Evidence: in.Evidence,
+	})
+}
+
+// Lists returns all lists with their member counts.
+func (r *Recipients) Lists() ([]resonanz.List, error) { return r.svc.Lists.Lists(r.ctx) }
+
+// CreateList adds a list.
+func (r *Recipients) CreateList(l resonanz.List) (resonanz.List, error) {
+	return r.svc.Lists.CreateList(r.ctx, l)
+}
+
+// Attributes returns the builtin and custom attribute definitions.
+func (r *Recipients) Attributes() ([]resonanz.AttributeDef, error) {
+	return r.svc.Attributes.Attributes(r.ctx)
+}
+
+// CreateAttribute defines a custom attribute.
+func (r *Recipients) CreateAttribute(a resonanz.AttributeDef) (resonanz.AttributeDef, error) {
+	return r.svc.Attributes.CreateAttribute(r.ctx, a)
+}
+
+// Imports returns the recorded imports, newest first.
+func (r *Recipients) Imports() ([]resonanz.ImportRun, error) { return r.svc.Imports.Imports(r.ctx) }
+
+// UndoImport reverts an import.
+func (r *Recipients) UndoImport(id int64) (bool, error) {
+	return true, r.svc.Imports.UndoImport(r.ctx, id)
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/recipientcsv"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+const exportUsage = `Usage:
+  resonanz export recipient EMAIL      everything stored about one person, as JSON (GDPR Art. 15/20)
+  resonanz export recipients [--list NAME] [--out FILE] [--delimiter ';'|','|tab]
+                                       recipients as CSV (UTF-8 with BOM, opens in Excel)
+`
+
+// runExport implements `resonanz export ...`.
+func runExport(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintf(stderr, "resonanz export: say what to export\n\n%s", exportUsage)
+		return exitUsage
+	}
+	switch what, rest := args[0], args[1:]; what {
+	case "recipient":
+		var email string
+		fs := newFlagSet("export recipient")
+		g.register(fs)
+		if err := parseInterspersed(fs, rest, &email); err != nil {
+			fmt.Fprintf(stderr, "resonanz export recipient: %v\n\n%s", err, exportUsage)
+			return exitUsage
+		}
+		return withApp(ctx, g, stderr, func(a *App) error {
+			r, err := a.recipientSvc.RecipientByEmail(ctx, email)
+			if err != nil {
+				return err
+			}
+			d, err := a.recipientSvc.RecipientDetail(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(resonanz.PersonalDataExport{Format: resonanz.PersonalDataFormat, ExportedAt: time.Now().UTC(), RecipientDetail: d})
+		})
+	case "recipients":
+		return runExportRecipients(ctx, g, rest, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "resonanz export: unknown export %q\n\n%s", what, exportUsage)
+		return exitUsage
+	}
+}
+
+// parseInterspersed parses flags that may come before or after exactly one
+// positional argument, which it stores in arg.
+func parseInterspersed(fs interface {
+	Parse([]string) error
+	Args() []string
+}, args []string, arg *string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	if len(positional) != 1 {
+		return fmt.Errorf("expected exactly one argument, got %d", len(positional))
+	}
+	*arg = positional[0]
+	return nil
+}
+
+// withApp opens the store, runs f and reports its error like fail does.
+func withApp(ctx context.Context, g *globals, stderr io.Writer, f func(*App) error) int {
+	dataDir, err := resolveDataDir(g)
+	if err != nil {
+		return fail(stderr, g, err)
+	}
+	a, err := NewApp(ctx, dataDir, "cli", newLogger(stderr))
+	if err != nil {
+		return fail(stderr, g, err)
+	}
+	defer a.Close()
+	if err := f(a); err != nil {
+		return fail(stderr, g, err)
+	}
+	return 0
+}
+
+// runExportRecipients writes recipients (all, or one list's) as CSV.
+func runExportRecipients(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	var listName, out, delim string
+	fs := newFlagSet("export recipients")
+	g.register(fs)
+	fs.StringVar(&listName, "list", "", "only members of this list")
+	fs.StringVar(&out, "out", "", "write to this file instead of standard output")
+	fs.StringVar(&delim, "delimiter", ";", "; , or tab")
+	if err := parseCommandArgs(fs, args); err != nil {
+		fmt.Fprintf(stderr, "resonanz export recipients: %v\n\n%s", err, exportUsage)
+		return exitUsage
+	}
+	d := map[string]rune{";": ';', ",": ',', "tab": '\t', "\t": '\t'}[delim]
+	if d == 0 {
+		fmt.Fprintf(stderr, "resonanz export recipients: --delimiter must be ';', ',' or tab\n\n%s", exportUsage)
+		return exitUsage
+	}
+	return withApp(ctx, g, stderr, func(a *App) error {
+		w := stdout
+		if out != "" {
+			f, err := createExportFile(out)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			w = f
+		}
+		n, err := exportRecipientsCSV(ctx, a, w, listName, d)
+		if err != nil {
+			return err
+		}
+		if out != "" {
+			fmt.Fprintf(stderr, "Exported %d recipients to %s.\n", n, out)
+		}
+		return nil
+	})
+}
+
+// parseCommandArgs parses flags and refuses positional arguments.
+func parseCommandArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// createExportFile creates a new file for an export; it never overwrites.
+func createExportFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil, resonanz.Errorf(resonanz.ECONFLICT, "%s exists already; choose another file name.", path)
+	} else if err != nil {
+		return nil, resonanz.Errorf(resonanz.EINVALID, "Cannot create %s: %v.", path, errors.Unwrap(err))
+	}
+	return f, nil
+}
+
+// exportRecipientsCSV writes the recipients as CSV with one column per
+// attribute, walking the table by key so memory stays flat.
+func exportRecipientsCSV(ctx context.Context, a *App, w io.Writer, listName string, delim rune) (int, error) {
+	filter := resonanz.RecipientFilter{Limit: 1000}
+	if listName != "" {
+		l, err := a.listSvc.ListByName(ctx, listName)
+		if err != nil {
+			return 0, err
+		}
+		filter.ListID = l.ID
+	}
+	attrs, err := a.attrSvc.Attributes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var columns, custom []string
+	for _, def := range attrs {
+		columns = append(columns, def.Key)
+		if !def.Builtin {
+			custom = append(custom, def.Key)
+		}
+	}
+	cw, err := recipientcsv.NewWriter(w, columns, recipientcsv.WriteOptions{Delimiter: delim, BOM: true})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for {
+		page, err := a.recipientSvc.FindRecipients(ctx, filter)
+		if err != nil {
+			return n, err
+		}
+		for _, r := range page.Recipients {
+			row := []string{r.Email, r.FirstName, r.LastName, string(r.Gender), r.Title, r.Language}
+			for _, k := range custom {
+				row = append(row, r.Attributes[k])
+			}
+			if err := cw.Write(row); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(page.Recipients) < filter.Limit {
+			break
+		}
+		filter.AfterID = page.Recipients[len(page.Recipients)-1].ID
+	}
+	return n, cw.Flush()
+}

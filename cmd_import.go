@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/resonanz/resonanz/backend/recipientcsv"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+const importUsage = `Usage:
+  resonanz import recipients FILE [--list NAME] [--map 'Header=field' ...] [--mode update|skip]
+                                  [--status confirmed|unconfirmed]
+                                  [--consent-source TEXT --consent-evidence TEXT] [--json]
+
+  FILE is CSV (delimiter , ; or tab; UTF-8 or Windows-1252; detected). Columns are
+  mapped by their headers (E-Mail, Vorname, Nachname, Anrede, Titel, Sprache, ... in
+  German or English); --map overrides, e.g. --map 'Kundennr=customer_no' or
+  --map 'Notiz=-' to ignore a column. A column is imported as consent only when
+  mapped explicitly (--map 'Tracking=consent:tracking:opens') and with a stated
+  --consent-source and --consent-evidence, which go into the consent ledger.
+  --mode decides about recipients that exist already: update (default) or skip.
+`
+
+// mapFlag collects repeated --map 'Header=field' options.
+type mapFlag map[string]string
+
+func (m mapFlag) String() string { return fmt.Sprint(map[string]string(m)) }
+
+func (m mapFlag) Set(s string) error {
+	header, field, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(header) == "" {
+		return fmt.Errorf("--map wants 'Header=field', got %q", s)
+	}
+	m[strings.TrimSpace(header)] = strings.TrimSpace(field)
+	return nil
+}
+
+// runImport implements `resonanz import ...`.
+func runImport(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintf(stderr, "resonanz import: say what to import\n\n%s", importUsage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "recipients":
+	case "reactions":
+		fmt.Fprintf(stderr, "resonanz import reactions: not available yet in this version\n\n%s", importUsage)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "resonanz import: unknown import %q\n\n%s", args[0], importUsage)
+		return exitUsage
+	}
+	var file string
+	mapping := mapFlag{}
+	opt := resonanz.RecipientImport{}
+	fs := newFlagSet("import recipients")
+	g.register(fs)
+	fs.StringVar(&opt.ListName, "list", "", "put the recipients on this list (created if missing)")
+	fs.Var(mapping, "map", "Header=field")
+	fs.StringVar(&opt.Mode, "mode", resonanz.ImportUpdate, "update or skip existing recipients")
+	fs.StringVar(&opt.Status, "status", resonanz.StatusConfirmed, "membership status on --list")
+	fs.StringVar(&opt.ConsentSource, "consent-source", "", "where imported consent was given")
+	fs.StringVar(&opt.ConsentEvidence, "consent-evidence", "", "the wording or proof of imported consent")
+	if err := parseInterspersed(fs, args[1:], &file); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, importUsage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "resonanz import recipients: %v\n\n%s", err, importUsage)
+		return exitUsage
+	}
+	opt.FileName = filepath.Base(file)
+	return withApp(ctx, g, stderr, func(a *App) error {
+		res, cols, err := importRecipientsFile(ctx, a, file, mapping, opt)
+		if err != nil {
+			return err
+		}
+		if g.json {
+			printJSON(stdout, res)
+			return nil
+		}
+		var mapped, ignored []string
+		for _, c := range cols {
+			if c.Field == "" {
+				ignored = append(ignored, c.Header)
+			} else {
+				mapped = append(mapped, c.Header+" → "+c.Field)
+			}
+		}
+		fmt.Fprintf(stdout, "Columns: %s.\n", strings.Join(mapped, ", "))
+		if len(ignored) > 0 {
+			fmt.Fprintf(stdout, "Ignored columns (map them with --map 'Header=field'): %s.\n", strings.Join(ignored, ", "))
+		}
+		fmt.Fprintf(stdout, "Imported %s: %d rows read, %d created, %d updated, %d skipped, %d rejected (import %d; undo in the desk).\n",
+			opt.FileName, res.Read, res.Created, res.Updated, res.Skipped, len(res.Rejected), res.ImportID)
+		for i, r := range res.Rejected {
+			if i == 50 {
+				fmt.Fprintf(stdout, "  ... and %d more rejected rows (use --json for all)\n", len(res.Rejected)-i)
+				break
+			}
+			fmt.Fprintf(stdout, "  line %d: %s\n", r.Line, r.Reason)
+		}
+		return nil
+	})
+}
+
+// importRecipientsFile reads a CSV file and imports it; shared by the command
+// line and the desk's import wizard.
+func importRecipientsFile(ctx context.Context, a *App, path string, mapping map[string]string, opt resonanz.RecipientImport) (resonanz.ImportResult, []recipientcsv.Column, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return resonanz.ImportResult{}, nil, resonanz.Errorf(resonanz.EINVALID, "Cannot open %s: %v.", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	attrs, err := a.attrSvc.Attributes(ctx)
+	if err != nil {
+		return resonanz.ImportResult{}, nil, err
+	}
+	var fields []recipientcsv.Field
+	for _, def := range attrs {
+		if !def.Builtin {
+			fields = append(fields, recipientcsv.Field{Key: def.Key, Aliases: []string{def.Label}})
+		}
+	}
+	rd, err := recipientcsv.NewReader(f, recipientcsv.Options{Map: mapping, Fields: fields})
+	if err != nil {
+		return resonanz.ImportResult{}, nil, resonanz.Errorf(resonanz.EINVALID, "%s: %s", filepath.Base(path), strings.TrimPrefix(err.Error(), "recipientcsv: "))
+	}
+	var mapped []string
+	for _, c := range rd.Columns() {
+		if c.Field != "" {
+			mapped = append(mapped, c.Field)
+		}
+	}
+	if err := a.importSvc.CheckFields(ctx, mapped, opt); err != nil {
+		return resonanz.ImportResult{}, nil, err
+	}
+	res, err := a.importSvc.ImportRecipients(ctx, csvRows{rd}, opt, nil)
+	return res, rd.Columns(), err
+}
+
+// csvRows adapts a recipientcsv.Reader to resonanz.RowSource.
+type csvRows struct{ rd *recipientcsv.Reader }
+
+func (c csvRows) Next() (resonanz.ImportRow, error) {
+	row, err := c.rd.Read()
+	var rowErr *recipientcsv.RowError
+	if errors.As(err, &rowErr) {
+		return resonanz.ImportRow{}, &resonanz.RowError{Line: rowErr.Line, Reason: rowErr.Reason}
+	} else if err != nil {
+		return resonanz.ImportRow{}, err
+	}
+	return resonanz.ImportRow{Line: row.Line, Values: row.Map()}, nil
+}
