@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/resonanz/resonanz/backend/recipientcsv"
+	"github.com/resonanz/resonanz/backend/report"
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
 const exportUsage = `Usage:
-  resonanz export recipient EMAIL      everything stored about one person, as JSON (GDPR Art. 15/20)
+  resonanz export recipient EMAIL [--format json|proof]
+                                       everything stored about one person, as JSON (GDPR Art. 15/20),
+                                       or the consent proof bundle as a readable HTML page
   resonanz export recipients [--list NAME] [--out FILE] [--delimiter ';'|','|tab]
                                        recipients as CSV (UTF-8 with BOM, opens in Excel)
 `
@@ -28,10 +31,15 @@ func runExport(ctx context.Context, g *globals, args []string, stdout, stderr io
 	}
 	switch what, rest := args[0], args[1:]; what {
 	case "recipient":
-		var email string
+		var email, format string
 		fs := newFlagSet("export recipient")
 		g.register(fs)
-		if err := parseInterspersed(fs, rest, &email); err != nil {
+		fs.StringVar(&format, "format", "json", "json or proof")
+		err := parseInterspersed(fs, rest, &email)
+		if err == nil && format != "json" && format != "proof" {
+			err = fmt.Errorf("--format must be json or proof")
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "resonanz export recipient: %v\n\n%s", err, exportUsage)
 			return exitUsage
 		}
@@ -44,9 +52,13 @@ func runExport(ctx context.Context, g *globals, args []string, stdout, stderr io
 			if err != nil {
 				return err
 			}
+			export := resonanz.PersonalDataExport{Format: resonanz.PersonalDataFormat, ExportedAt: time.Now().UTC(), RecipientDetail: d}
+			if format == "proof" {
+				return report.ProofHTML(stdout, export)
+			}
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")
-			return enc.Encode(resonanz.PersonalDataExport{Format: resonanz.PersonalDataFormat, ExportedAt: time.Now().UTC(), RecipientDetail: d})
+			return enc.Encode(export)
 		})
 	case "recipients":
 		return runExportRecipients(ctx, g, rest, stdout, stderr)

@@ -2,8 +2,11 @@ package desktop
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
+	"github.com/resonanz/resonanz/backend/report"
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
@@ -61,6 +64,19 @@ func (r *Recipients) Export(id int64) (resonanz.PersonalDataExport, error) {
 		return resonanz.PersonalDataExport{}, err
 	}
 	return resonanz.PersonalDataExport{Format: resonanz.PersonalDataFormat, ExportedAt: r.now().UTC(), RecipientDetail: d}, nil
+}
+
+// ProofHTML returns the consent proof bundle of a recipient as an HTML page.
+func (r *Recipients) ProofHTML(id int64) (string, error) {
+	export, err := r.Export(id)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := report.ProofHTML(&b, export); err != nil {
+		return "", fmt.Errorf("proof page: %w", err)
+	}
+	return b.String(), nil
 }
 
 // ManualConsent is a consent change entered by the desk user.

@@ -1,0 +1,63 @@
+package report_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/report"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestProofHTML(t *testing.T) {
+	at := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
+	d := resonanz.PersonalDataExport{
+		Format: resonanz.PersonalDataFormat, ExportedAt: at.Add(24 * time.Hour),
+		RecipientDetail: resonanz.RecipientDetail{
+			Recipient: resonanz.Recipient{ID: 7, Email: "anna@example.org", LastName: `<script>alert(1)</script>`},
+			Lists:     []resonanz.Membership{{ListID: 1, ListName: "Reisen & Kultur", Status: "confirmed", UpdatedAt: at}},
+			Consent: []resonanz.ConsentRecord{
+				{ID: 1, Purpose: resonanz.PurposeNewsletter, ListID: 1, ListName: "Reisen & Kultur", Granted: true, At: at,
+					Source: resonanz.SourceDoubleOptIn, Wording: "Ja, ich möchte den Newsletter.\nAbmeldung jederzeit.",
+					WordingHash: resonanz.WordingHash("Ja, ich möchte den Newsletter.\nAbmeldung jederzeit."), IP: "203.0.113.7", UserAgent: "Mozilla/5.0"},
+				{ID: 2, Purpose: resonanz.PurposeTrackingOpens, Granted: true, At: at.Add(time.Hour), Source: resonanz.SourceImport,
+					Wording: "Öffnungen dürfen gemessen werden.", WordingHash: "abc", Evidence: `Messe 2025 <img src=x onerror=alert(1)>`},
+				{ID: 3, Purpose: resonanz.PurposeTrackingOpens, Granted: false, At: at.Add(48 * time.Hour), Source: resonanz.SourceProfilePage, WordingHash: "def"},
+			},
+			Current: []resonanz.ConsentState{
+				{Purpose: resonanz.PurposeNewsletter, ListID: 1, ListName: "Reisen & Kultur", Granted: true, Since: at, RecordID: 1},
+				{Purpose: resonanz.PurposeTrackingOpens, Granted: false, Since: at.Add(48 * time.Hour), RecordID: 3},
+			},
+			Source: `Imported from "kunden.csv" on 2026-03-01 (import 1)`,
+		},
+	}
+	var buf bytes.Buffer
+	if err := report.ProofHTML(&buf, d); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.String()
+	for _, bad := range []string{"<script>alert", "<img src=x"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("unescaped %q in the page", bad)
+		}
+	}
+	golden := filepath.Join("testdata", "proof.golden.html")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update after checking):\n%s", golden, got)
+	}
+}
