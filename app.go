@@ -46,9 +46,28 @@ type App struct {
 	recipients *desktop.Recipients
 }
 
-// NewApp opens the store in dataDir and wires the services. mode is "desktop"
-// or "browser" and is reported to the UI.
-func NewApp(ctx context.Context, dataDir, mode string, log *slog.Logger) (*App, error) {
+// Edge is what differs between the desktop window, browser mode and the
+// command line: where events go, how files are named, the native window.
+type Edge struct {
+	Mode    string // "desktop", "browser" or "cli"
+	Window  *desktop.Window
+	Sources desktop.Sources
+	Events  desktop.Emitter
+}
+
+// discard drops events (command line).
+type discard struct{}
+
+func (discard) Emit(string, any) {}
+
+// NewApp opens the store in dataDir and wires the services for the edge.
+func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*App, error) {
+	if edge.Events == nil {
+		edge.Events = discard{}
+	}
+	if edge.Sources == nil {
+		edge.Sources = desktop.PickedFiles{}
+	}
 	dataDir, err := filepath.Abs(dataDir)
 	if err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -70,10 +89,10 @@ func NewApp(ctx context.Context, dataDir, mode string, log *slog.Logger) (*App, 
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc)
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
 		Recipients: a.recipientSvc, Lists: a.listSvc, Attributes: a.attrSvc, Consent: a.consentSvc, Imports: a.importSvc,
-	})
+	}, edge.Sources, edge.Events)
 	a.system = desktop.NewSystem(desktop.SystemInfo{
-		Version: resonanz.Version, DataDir: dataDir, DBPath: db.Path(), Mode: mode, SchemaVersion: schema,
-	})
+		Version: resonanz.Version, DataDir: dataDir, DBPath: db.Path(), Mode: edge.Mode, SchemaVersion: schema,
+	}, edge.Window)
 	return a, nil
 }
 
@@ -110,12 +129,14 @@ func defaultDataDir() (string, error) {
 
 // runDesktop opens the desktop window and blocks until it is closed.
 func runDesktop(ctx context.Context, dataDir string, assets fs.FS, log *slog.Logger) error {
-	a, err := NewApp(ctx, dataDir, "desktop", log)
+	window := &desktop.Window{}
+	a, err := NewApp(ctx, dataDir, Edge{Mode: "desktop", Window: window, Events: window}, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	return wails.Run(&options.App{
+		OnStartup:        window.Startup,
 		Title:            "Resonanz",
 		Width:            1280,
 		Height:           820,
@@ -143,7 +164,12 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 	if err != nil {
 		return resonanz.Errorf(resonanz.EINVALID, "The address %q is not host:port (for example 127.0.0.1:8484).", addr)
 	}
-	a, err := NewApp(ctx, dataDir, "browser", log)
+	uploads, err := desktop.NewUploads(filepath.Join(dataDir, "uploads"))
+	if err != nil {
+		return err
+	}
+	events := desktop.NewEventHub()
+	a, err := NewApp(ctx, dataDir, Edge{Mode: "browser", Sources: uploads, Events: events}, log)
 	if err != nil {
 		return err
 	}
@@ -157,6 +183,7 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 	token := desktop.NewToken()
 	bridge, err := desktop.NewBridge(desktop.BridgeConfig{
 		Bindings: a.Bindings(), Assets: assets, Token: token, AllowedHosts: allowed, Errors: a.Errors(), Log: log,
+		Events: events, Uploads: uploads,
 	})
 	if err != nil {
 		return err

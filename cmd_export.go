@@ -99,7 +99,7 @@ func withApp(ctx context.Context, g *globals, stderr io.Writer, f func(*App) err
 	if err != nil {
 		return fail(stderr, g, err)
 	}
-	a, err := NewApp(ctx, dataDir, "cli", newLogger(stderr))
+	a, err := NewApp(ctx, dataDir, Edge{Mode: "cli"}, newLogger(stderr))
 	if err != nil {
 		return fail(stderr, g, err)
 	}

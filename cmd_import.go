@@ -111,8 +111,7 @@ func runImport(ctx context.Context, g *globals, args []string, stdout, stderr io
 	})
 }
 
-// importRecipientsFile reads a CSV file and imports it; shared by the command
-// line and the desk's import wizard.
+// importRecipientsFile reads a CSV file and imports it.
 func importRecipientsFile(ctx context.Context, a *App, path string, mapping map[string]string, opt resonanz.RecipientImport) (resonanz.ImportResult, []recipientcsv.Column, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -123,39 +122,5 @@ func importRecipientsFile(ctx context.Context, a *App, path string, mapping map[
 	if err != nil {
 		return resonanz.ImportResult{}, nil, err
 	}
-	var fields []recipientcsv.Field
-	for _, def := range attrs {
-		if !def.Builtin {
-			fields = append(fields, recipientcsv.Field{Key: def.Key, Aliases: []string{def.Label}})
-		}
-	}
-	rd, err := recipientcsv.NewReader(f, recipientcsv.Options{Map: mapping, Fields: fields})
-	if err != nil {
-		return resonanz.ImportResult{}, nil, resonanz.Errorf(resonanz.EINVALID, "%s: %s", filepath.Base(path), strings.TrimPrefix(err.Error(), "recipientcsv: "))
-	}
-	var mapped []string
-	for _, c := range rd.Columns() {
-		if c.Field != "" {
-			mapped = append(mapped, c.Field)
-		}
-	}
-	if err := a.importSvc.CheckFields(ctx, mapped, opt); err != nil {
-		return resonanz.ImportResult{}, nil, err
-	}
-	res, err := a.importSvc.ImportRecipients(ctx, csvRows{rd}, opt, nil)
-	return res, rd.Columns(), err
-}
-
-// csvRows adapts a recipientcsv.Reader to resonanz.RowSource.
-type csvRows struct{ rd *recipientcsv.Reader }
-
-func (c csvRows) Next() (resonanz.ImportRow, error) {
-	row, err := c.rd.Read()
-	var rowErr *recipientcsv.RowError
-	if errors.As(err, &rowErr) {
-		return resonanz.ImportRow{}, &resonanz.RowError{Line: rowErr.Line, Reason: rowErr.Reason}
-	} else if err != nil {
-		return resonanz.ImportRow{}, err
-	}
-	return resonanz.ImportRow{Line: row.Line, Values: row.Map()}, nil
+	return recipientcsv.Import(ctx, f, 0, a.importSvc, recipientcsv.Options{Map: mapping, Fields: recipientcsv.AttributeFields(attrs)}, opt, nil)
 }

@@ -50,6 +50,10 @@ type BridgeConfig struct {
 	AllowedHosts []string
 	// MaxBody bounds an API request body; 0 means 4 MiB.
 	MaxBody int64
+	// Events streams events to the browser (GET /api/events), Uploads takes
+	// files (POST /api/upload); both optional.
+	Events  http.Handler
+	Uploads http.Handler
 	Errors  ErrorFormatter
 	Log     *slog.Logger
 }
@@ -205,6 +209,14 @@ func (b *Bridge) serveAssets(w http.ResponseWriter, r *http.Request) {
 
 func (b *Bridge) serveAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	// EventSource cannot send headers: the event stream (read-only, same-site
+	// cookie) also accepts the cookie.
+	if r.URL.Path == "/api/events" && r.Method == http.MethodGet && b.cfg.Events != nil {
+		if c, err := r.Cookie(tokenCookie); (err == nil && b.validToken(c.Value)) || b.validToken(r.Header.Get(TokenHeader)) {
+			b.cfg.Events.ServeHTTP(w, r)
+			return
+		}
+	}
 	if !b.validToken(r.Header.Get(TokenHeader)) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="resonanz"`)
 		writeJSON(w, http.StatusUnauthorized, map[string]UserError{"error": {
@@ -216,6 +228,10 @@ func (b *Bridge) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
 		b.writeError(w, http.StatusMethodNotAllowed, resonanz.Errorf(resonanz.EINVALID, "Use POST to call %s.", r.URL.Path))
+		return
+	}
+	if r.URL.Path == "/api/upload" && b.cfg.Uploads != nil {
+		b.cfg.Uploads.ServeHTTP(w, r)
 		return
 	}
 	m, ok := b.methods[strings.TrimPrefix(r.URL.Path, "/api/")]

@@ -34,13 +34,25 @@ type SystemInfo struct {
 	SchemaVersion int    `json:"schemaVersion"`
 }
 
-// System is the bound façade for program-wide information.
+// System is the bound façade for program-wide information and the native
+// file dialog.
 type System struct {
-	info SystemInfo
+	info   SystemInfo
+	window *Window // nil in browser mode
 }
 
-// NewSystem returns the System façade reporting info.
-func NewSystem(info SystemInfo) *System { return &System{info: info} }
+// NewSystem returns the System façade reporting info; window is nil in
+// browser mode.
+func NewSystem(info SystemInfo, window *Window) *System { return &System{info: info, window: window} }
+
+// PickCSVFile opens the native file dialog for a CSV file and returns its path
+// ("" when cancelled). Browser mode uploads instead.
+func (s *System) PickCSVFile(title string) (string, error) {
+	if s.window == nil {
+		return "", resonanz.Errorf(resonanz.EINVALID, "Upload the file instead: there is no file dialog in browser mode.")
+	}
+	return s.window.OpenFile(title, "*.csv;*.txt;*.tsv")
+}
 
 // Info returns version, data location, mode and schema version.
 func (s *System) Info() (SystemInfo, error) { return s.info, nil }

@@ -2,10 +2,13 @@ package desktop
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/resonanz/resonanz/backend/recipientcsv"
 	"github.com/resonanz/resonanz/backend/report"
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -22,14 +25,17 @@ type RecipientServices struct {
 // Recipients is the bound façade for the Recipients screens: the table, the
 // detail view, lists, attributes, manual consent and GDPR rights.
 type Recipients struct {
-	ctx context.Context
-	svc RecipientServices
-	now func() time.Time
+	ctx     context.Context
+	svc     RecipientServices
+	sources Sources
+	events  Emitter
+	now     func() time.Time
 }
 
-// NewRecipients returns the Recipients façade; ctx lives as long as the app.
-func NewRecipients(ctx context.Context, svc RecipientServices) *Recipients {
-	return &Recipients{ctx: ctx, svc: svc, now: time.Now}
+// NewRecipients returns the Recipients façade; ctx lives as long as the app,
+// sources resolves import files and events carries progress.
+func NewRecipients(ctx context.Context, svc RecipientServices, sources Sources, events Emitter) *Recipients {
+	return &Recipients{ctx: ctx, svc: svc, sources: sources, events: events, now: time.Now}
 }
 
 // Find returns one page of the recipient table.
@@ -122,4 +128,88 @@ func (r *Recipients) Imports() ([]resonanz.ImportRun, error) { return r.svc.Impo
 // UndoImport reverts an import.
 func (r *Recipients) UndoImport(id int64) (bool, error) {
 	return true, r.svc.Imports.UndoImport(r.ctx, id)
+}
+
+// ImportPreview shows how a file will be read before anything is imported.
+type ImportPreview struct {
+	Source    string                  `json:"source"`
+	FileName  string                  `json:"fileName"`
+	Encoding  string                  `json:"encoding"`
+	Delimiter string                  `json:"delimiter"`
+	Columns   []recipientcsv.Column   `json:"columns"`
+	Sample    [][]string              `json:"sample"` // first rows, by column
+	Fields    []resonanz.AttributeDef `json:"fields"` // what columns can map to
+}
+
+// PreviewImport reads the header and the first rows of a file with the given
+// mapping (nil: automatic) and reports the detected format and mapping.
+func (r *Recipients) PreviewImport(source string, mapping map[string]string) (ImportPreview, error) {
+	path, name, err := r.sources.Resolve(source)
+	if err != nil {
+		return ImportPreview{}, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return ImportPreview{}, resonanz.Errorf(resonanz.EINVALID, "Cannot open %s.", name)
+	}
+	defer f.Close()
+	defs, err := r.svc.Attributes.Attributes(r.ctx)
+	if err != nil {
+		return ImportPreview{}, err
+	}
+	rd, err := recipientcsv.NewReader(f, recipientcsv.Options{Map: mapping, Fields: recipientcsv.AttributeFields(defs)})
+	if err != nil {
+		return ImportPreview{}, resonanz.Errorf(resonanz.EINVALID, "%s: %s", name, strings.TrimPrefix(err.Error(), "recipientcsv: "))
+	}
+	p := ImportPreview{Source: source, FileName: name, Encoding: rd.Format().Encoding, Delimiter: string(rd.Format().Delimiter),
+		Columns: rd.Columns(), Sample: [][]string{}, Fields: defs}
+	for len(p.Sample) < 10 {
+		row, err := rd.Read()
+		var rowErr *recipientcsv.RowError
+		if errors.As(err, &rowErr) {
+			continue
+		} else if err != nil {
+			break
+		}
+		p.Sample = append(p.Sample, row.Values)
+	}
+	return p, nil
+}
+
+// ImportFileRequest asks for an import of a previewed file.
+type ImportFileRequest struct {
+	Source  string                   `json:"source"`
+	Mapping map[string]string        `json:"mapping"`
+	Options resonanz.RecipientImport `json:"options"`
+	// OpID scopes the progress events: "import:progress:<opId>".
+	OpID string `json:"opId"`
+}
+
+// ImportFile imports a CSV file, emitting throttled progress events, and
+// returns the result.
+func (r *Recipients) ImportFile(req ImportFileRequest) (resonanz.ImportResult, error) {
+	path, name, err := r.sources.Resolve(req.Source)
+	if err != nil {
+		return resonanz.ImportResult{}, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return resonanz.ImportResult{}, resonanz.Errorf(resonanz.EINVALID, "Cannot open %s.", name)
+	}
+	defer f.Close()
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	defs, err := r.svc.Attributes.Attributes(r.ctx)
+	if err != nil {
+		return resonanz.ImportResult{}, err
+	}
+	req.Options.FileName = name
+	emit := Throttle(r.events, "import:progress:"+req.OpID, 100*time.Millisecond)
+	res, _, err := recipientcsv.Import(r.ctx, f, size, r.svc.Imports,
+		recipientcsv.Options{Map: req.Mapping, Fields: recipientcsv.AttributeFields(defs)}, req.Options,
+		func(p resonanz.ImportProgress) { emit(p, false) })
+	emit(resonanz.ImportProgress{Rows: res.Read, Bytes: size, TotalBytes: size}, true)
+	return res, err
 }

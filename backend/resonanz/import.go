@@ -69,7 +69,9 @@ type ImportResult struct {
 
 // ImportProgress is reported while an import runs.
 type ImportProgress struct {
-	Rows int `json:"rows"`
+	Rows       int   `json:"rows"`
+	Bytes      int64 `json:"bytes"`      // read so far, when the source knows
+	TotalBytes int64 `json:"totalBytes"` // size of the file, 0 if unknown
 }
 
 // ImportRun is a recorded import.
@@ -85,6 +87,8 @@ type ImportRun struct {
 
 // RecipientImporter imports recipients in batches and can undo an import.
 type RecipientImporter interface {
+	// CheckFields validates the mapped field keys before any row is read.
+	CheckFields(ctx context.Context, fields []string, opt RecipientImport) error
 	ImportRecipients(ctx context.Context, src RowSource, opt RecipientImport, progress func(ImportProgress)) (ImportResult, error)
 	UndoImport(ctx context.Context, importID int64) error
 	Imports(ctx context.Context) ([]ImportRun, error)
