@@ -22,7 +22,7 @@ BIN          := build/bin/resonanz
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json -type f 2>/dev/null)
 export GOTOOLCHAIN := local
 
-.PHONY: run test build setup test-go test-frontend test-e2e test-desktop lint clean
+.PHONY: run test build bench setup test-go test-frontend test-e2e test-desktop lint clean
 
 ## run: set up, build and start the desktop app (data in the user's data dir)
 run: build
@@ -76,6 +76,10 @@ test-e2e: build
 
 test-desktop: build
 	xvfb-run -a -s "-screen 0 1400x900x24" node frontend/e2e/desktop-smoke.mjs $(CURDIR)/$(BIN)
+
+## bench: the performance harness (QUICK=1 for a run under two minutes); writes bench/results.json
+bench: build
+	$(GO) run ./bench -bin $(BIN) $(if $(QUICK),-quick) -out bench/results.json
 
 clean:
 	rm -rf build/bin frontend/dist/assets frontend/dist/index.html $(STAMP)

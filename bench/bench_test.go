@@ -1,0 +1,50 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestHarness runs the whole harness on tiny data against a freshly built
+// binary: the harness itself must keep working even though CI does not
+// run the real benchmarks.
+func TestHarness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "resonanz")
+	build := exec.Command("go", "build", "-o", bin, "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	var out bytes.Buffer
+	rep, err := Run(context.Background(), Config{Bin: bin, Recipients: 200, Runs: 3, WorkDir: dir}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) == 0 {
+		t.Fatal("no results")
+	}
+	for _, r := range rep.Results {
+		if r.Value <= 0 || r.Runs != 3 || (r.Baseline > 0 && r.Ratio <= 0) {
+			t.Errorf("implausible result %+v", r)
+		}
+	}
+	if !strings.Contains(out.String(), "import recipients CSV (0k rows): ") || !strings.Contains(out.String(), "(baseline ") {
+		t.Errorf("report:\n%s", out.String())
+	}
+}
+
+func TestMedian(t *testing.T) {
+	if got := median([]float64{3, 1, 2}); got != 2 {
+		t.Errorf("median %v", got)
+	}
+	if got := median([]int64{4, 1, 3, 2}); got != 2 {
+		t.Errorf("median %v", got)
+	}
+}

@@ -1,0 +1,140 @@
+// Command bench is the one performance harness of Resonanz (`make bench`).
+// It generates its data deterministically, runs each workload as a whole
+// program where a user would (the resonanz binary) and as Go benchmarks for
+// the hot functions, measures every step at least three times, reports the
+// median beside an in-run baseline, and writes bench/results.json.
+//
+//	go run ./bench -bin build/bin/resonanz [-quick] [-out bench/results.json]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"time"
+)
+
+// Result is one line of the report.
+type Result struct {
+	Name     string  `json:"name"`
+	Value    float64 `json:"value"`
+	Unit     string  `json:"unit"`
+	Baseline float64 `json:"baseline,omitempty"`
+	Ratio    float64 `json:"ratio,omitempty"` // value / baseline
+	PeakRSS  int64   `json:"peakRssKB,omitempty"`
+	Target   string  `json:"target,omitempty"`
+	Runs     int     `json:"runs"`
+}
+
+// Report is bench/results.json.
+type Report struct {
+	When    time.Time `json:"when"`
+	Machine string    `json:"machine"`
+	Quick   bool      `json:"quick"`
+	Results []Result  `json:"results"`
+}
+
+// Config sizes the workloads.
+type Config struct {
+	Bin        string
+	Recipients int
+	Runs       int
+	WorkDir    string
+}
+
+func main() {
+	bin := flag.String("bin", "build/bin/resonanz", "the resonanz binary to measure")
+	quick := flag.Bool("quick", false, "small data, for a run under two minutes")
+	out := flag.String("out", "bench/results.json", "where to write the results")
+	flag.Parse()
+	cfg := Config{Bin: *bin, Recipients: 100_000, Runs: 3}
+	if *quick {
+		cfg.Recipients = 10_000
+	}
+	rep, err := Run(context.Background(), cfg, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	rep.Quick = *quick
+	b, _ := json.MarshalIndent(rep, "", "  ")
+	if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// Run executes every workload and prints one line per result to w.
+func Run(ctx context.Context, cfg Config, w io.Writer) (Report, error) {
+	rep := Report{When: time.Now().UTC(), Machine: machine()}
+	work := cfg.WorkDir
+	if work == "" {
+		d, err := os.MkdirTemp("", "resonanz-bench-")
+		if err != nil {
+			return rep, err
+		}
+		defer os.RemoveAll(d)
+		work = d
+	}
+	bin, err := filepath.Abs(cfg.Bin)
+	if err != nil {
+		return rep, err
+	}
+	cfg.Bin, cfg.WorkDir = bin, work
+	for _, wl := range workloads {
+		res, err := wl(ctx, cfg)
+		if err != nil {
+			return rep, err
+		}
+		for _, r := range res {
+			fmt.Fprintln(w, r.Line())
+			rep.Results = append(rep.Results, r)
+		}
+	}
+	return rep, nil
+}
+
+// workloads run in this order; each capability adds its own.
+var workloads = []func(context.Context, Config) ([]Result, error){
+	importRecipients,
+}
+
+// Line formats a result as `name: value unit (baseline value, ratio)`.
+func (r Result) Line() string {
+	s := fmt.Sprintf("%s: %s %s", r.Name, num(r.Value), r.Unit)
+	if r.Baseline > 0 {
+		s += fmt.Sprintf(" (baseline %s %s, ratio %.2f)", num(r.Baseline), r.Unit, r.Ratio)
+	}
+	if r.PeakRSS > 0 {
+		s += fmt.Sprintf(", peak RSS %d MB", r.PeakRSS/1024)
+	}
+	if r.Target != "" {
+		s += ", target " + r.Target
+	}
+	return s
+}
+
+func num(v float64) string {
+	if v >= 100 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.3g", v)
+}
+
+// median returns the median of xs (the lower middle for even counts).
+func median[T int64 | float64 | time.Duration](xs []T) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}
+
+func machine() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s, %d cores, %s/%s, %s", host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
