@@ -1,0 +1,88 @@
+package desktop_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/resonanz/resonanz/backend/desktop"
+	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/sqlite"
+)
+
+type recordEvents struct {
+	mu    sync.Mutex
+	names []string
+	last  any
+}
+
+func (r *recordEvents) Emit(name string, data any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.names = append(r.names, name)
+	r.last = data
+}
+
+func newRecipients(t *testing.T, events desktop.Emitter) *desktop.Recipients {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return desktop.NewRecipients(ctx, desktop.RecipientServices{
+		Recipients: sqlite.NewRecipientService(db), Lists: sqlite.NewListService(db), Attributes: sqlite.NewAttributeService(db),
+		Consent: sqlite.NewConsentService(db), Imports: sqlite.NewImportService(db),
+	}, desktop.PickedFiles{}, events)
+}
+
+func TestRecipients_ImportFile(t *testing.T) {
+	events := &recordEvents{}
+	r := newRecipients(t, events)
+	path := filepath.Join(t.TempDir(), "kunden.csv")
+	os.WriteFile(path, []byte("E-Mail;Vorname;Notiz\nanna@example.org;Anna;VIP\nkaputt;X;\n"), 0o600)
+
+	p, err := r.PreviewImport(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.FileName != "kunden.csv" || p.Delimiter != ";" || len(p.Columns) != 3 || p.Columns[0].Field != "email" || p.Columns[2].Field != "" || len(p.Sample) != 2 {
+		t.Errorf("preview %+v", p)
+	}
+	if _, err := r.PreviewImport("relative.csv", nil); resonanz.ErrorCode(err) != resonanz.EINVALID {
+		t.Errorf("relative path: %v", err)
+	}
+
+	res, err := r.ImportFile(desktop.ImportFileRequest{Source: path, Mapping: map[string]string{"Notiz": "-"},
+		Options: resonanz.RecipientImport{ListName: "Kunden"}, OpID: "op7"})
+	if err != nil || res.Created != 1 || len(res.Rejected) != 1 || res.Rejected[0].Line != 3 {
+		t.Fatalf("import %+v %v", res, err)
+	}
+	if len(events.names) == 0 || events.names[len(events.names)-1] != "import:progress:op7" {
+		t.Errorf("events %v", events.names)
+	}
+	if last, ok := events.last.(resonanz.ImportProgress); !ok || last.Rows != 2 || last.Bytes != last.TotalBytes {
+		t.Errorf("final progress %+v", events.last)
+	}
+	page, _ := r.Find(resonanz.RecipientFilter{Limit: 10})
+	if page.Total != 1 {
+		t.Fatalf("find %+v", page)
+	}
+	html, err := r.ProofHTML(page.Recipients[0].ID)
+	if err != nil || len(html) < 100 {
+		t.Errorf("proof %v", err)
+	}
+	runs, _ := r.Imports()
+	if len(runs) != 1 || runs[0].FileName != "kunden.csv" {
+		t.Errorf("runs %+v", runs)
+	}
+	if ok, err := r.UndoImport(runs[0].ID); !ok || err != nil {
+		t.Fatal(err)
+	}
+	if page, _ := r.Find(resonanz.RecipientFilter{Limit: 10}); page.Total != 0 {
+		t.Errorf("after undo %d", page.Total)
+	}
+}
