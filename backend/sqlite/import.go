@@ -347,35 +347,46 @@ func (s *ImportService) importBatch(ctx context.Context, plan *importPlan, rows 
 	return tx.Commit()
 }
 
-// insertChunk is the number of rows per multi-row INSERT (11 parameters
+// insertChunk is the number of rows per multi-row INSERT (13 parameters
 // each, far below SQLite's limit of 32766).
 const insertChunk = 64
 
 func insertRecipients(ctx context.Context, tx *sql.Tx, fresh []*existingRecipient, plan *importPlan) error {
+	const cols = `INSERT INTO recipient (email, email_key, first_name, last_name, first_key, last_key, gender, title, language, attrs, import_id, created_at, updated_at) VALUES `
+	values := func(n int) string {
+		return cols + strings.TrimSuffix(strings.Repeat(`(?,?,?,?,?,?,?,?,?,?,?,?,?),`, n), ",") + ` RETURNING id, email_key`
+	}
+	var full *sql.Stmt // prepared once per batch for full chunks
+	if len(fresh) >= insertChunk {
+		var err error
+		if full, err = tx.PrepareContext(ctx, values(insertChunk)); err != nil {
+			return fmt.Errorf("import batch: insert recipients: %w", err)
+		}
+		defer full.Close()
+	}
+	args := make([]any, 0, insertChunk*13)
+	byKey := make(map[string]*existingRecipient, insertChunk)
 	for len(fresh) > 0 {
 		chunk := fresh[:min(insertChunk, len(fresh))]
 		fresh = fresh[len(chunk):]
-		q := strings.Builder{}
-		q.WriteString(`INSERT INTO recipient (email, email_key, first_name, last_name, gender, title, language, attrs, import_id, created_at, updated_at) VALUES `)
-		args := make([]any, 0, len(chunk)*11)
-		for i, ex := range chunk {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString(`(?,?,?,?,?,?,?,?,?,?,?)`)
+		args = args[:0]
+		clear(byKey)
+		for _, ex := range chunk {
 			r := ex.snap.Recipient
 			attrs, _ := json.Marshal(r.Attributes)
-			args = append(args, r.Email, ex.key, r.FirstName, r.LastName, string(r.Gender), r.Title, r.Language, string(attrs),
-				plan.importID, plan.now, plan.now)
+			args = append(args, r.Email, ex.key, r.FirstName, r.LastName, searchKey(r.FirstName), searchKey(r.LastName),
+				string(r.Gender), r.Title, r.Language, string(attrs), plan.importID, plan.now, plan.now)
+			byKey[ex.key] = ex
 		}
-		q.WriteString(` RETURNING id, email_key`)
-		rows, err := tx.QueryContext(ctx, q.String(), args...)
+		var rows *sql.Rows
+		var err error
+		if len(chunk) == insertChunk {
+			rows, err = full.QueryContext(ctx, args...)
+		} else {
+			rows, err = tx.QueryContext(ctx, values(len(chunk)), args...)
+		}
 		if err != nil {
 			return fmt.Errorf("import batch: insert recipients: %w", err)
-		}
-		byKey := make(map[string]*existingRecipient, len(chunk))
-		for _, ex := range chunk {
-			byKey[ex.key] = ex
 		}
 		for rows.Next() {
 			var id int64

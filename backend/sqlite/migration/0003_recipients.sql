@@ -27,6 +27,9 @@ CREATE TABLE recipient (
     gender     TEXT    NOT NULL DEFAULT '' CHECK (gender IN ('', 'f', 'm', 'd')),
     title      TEXT    NOT NULL DEFAULT '',
     language   TEXT    NOT NULL DEFAULT '' CHECK (language IN ('', 'de', 'en')),
+    -- lower-cased names for prefix search through the indexes below
+    first_key  TEXT    NOT NULL DEFAULT '',
+    last_key   TEXT    NOT NULL DEFAULT '',
     attrs      TEXT    NOT NULL DEFAULT '{}', -- JSON object: custom attribute key -> canonical value
     import_id  INTEGER, -- the import that created the person (source of the data, GDPR Art. 14/15; undo)
     created_at INTEGER NOT NULL,
@@ -34,6 +37,8 @@ CREATE TABLE recipient (
 ) STRICT;
 
 CREATE INDEX recipient_import ON recipient (import_id) WHERE import_id IS NOT NULL;
+CREATE INDEX recipient_last_key ON recipient (last_key);
+CREATE INDEX recipient_first_key ON recipient (first_key);
 
 CREATE TABLE membership (
     list_id      INTEGER NOT NULL REFERENCES list (id) ON DELETE CASCADE,
