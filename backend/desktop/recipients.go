@@ -159,7 +159,7 @@ func (r *Recipients) PreviewImport(source string, mapping map[string]string) (Im
 	}
 	rd, err := recipientcsv.NewReader(f, recipientcsv.Options{Map: mapping, Fields: recipientcsv.AttributeFields(defs)})
 	if err != nil {
-		return ImportPreview{}, resonanz.Errorf(resonanz.EINVALID, "%s: %s", name, strings.TrimPrefix(err.Error(), "recipientcsv: "))
+		return ImportPreview{}, err // a *recipientcsv.HeaderError wrapping a coded *resonanz.Error
 	}
 	p := ImportPreview{Source: source, FileName: name, Encoding: rd.Format().Encoding, Delimiter: string(rd.Format().Delimiter),
 		Columns: rd.Columns(), Sample: [][]string{}, Fields: defs}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"strings"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -28,7 +27,7 @@ func AttributeFields(defs []resonanz.AttributeDef) []Field {
 func Import(ctx context.Context, r io.Reader, size int64, imp resonanz.RecipientImporter, opt Options, ropt resonanz.RecipientImport, progress func(resonanz.ImportProgress)) (resonanz.ImportResult, []Column, error) {
 	rd, err := NewReader(r, opt)
 	if err != nil {
-		return resonanz.ImportResult{}, nil, resonanz.Errorf(resonanz.EINVALID, "%s", strings.TrimPrefix(err.Error(), "recipientcsv: "))
+		return resonanz.ImportResult{}, nil, err // a *HeaderError wrapping a coded *resonanz.Error
 	}
 	var mapped []string
 	for _, c := range rd.Columns() {

@@ -22,6 +22,13 @@
 //     within MaxFieldBytes, or within MaxRowBytes) is reported on the line
 //     where its row starts, and parsing resumes at the next physical line,
 //     so one stray quote costs one row, not the rest of the file.
+//   - The lines re-read after such an error are parsed line by line: a
+//     quote opened on one of them must close on the same line, except on
+//     the last one, which may continue onto lines not read yet. This keeps
+//     the time linear for files full of stray quotes (each line would
+//     otherwise rescan up to MaxRowBytes). A genuine multi-line value is
+//     rarely affected: it starts on the last swallowed line, because its
+//     opening quote is what ended the stray quoted value.
 //   - Line breaks may be LF, CRLF or (classic Mac) CR; an Excel "sep=;"
 //     first line sets the delimiter.
 package recipientcsv
@@ -31,7 +38,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -75,9 +84,10 @@ type Options struct {
 type Row struct {
 	// Line is the 1-based physical line on which the record starts.
 	Line int
-	// Values holds the trimmed values indexed like Reader.Columns(); the
-	// values of ignored columns are always "". The slice is not reused by
-	// later Reads.
+	// Values holds the trimmed values of all columns, indexed like
+	// Reader.Columns(), ignored ones included (an import wizard previews
+	// them). The slice is not reused by later Reads. Use Get or Map for the
+	// mapped fields.
 	Values []string
 	fields map[string]int // field key → column index, shared by all rows
 }
@@ -116,14 +126,19 @@ func (e *RowError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.
 // Reader streams rows from a CSV file in constant memory (bounded by
 // Options.MaxRowBytes).
 type Reader struct {
-	src   io.Reader
-	buf   []byte
-	r, w  int   // buf[r:w] is read but not consumed; r is the start of the next record
-	base  int64 // input offset of buf[0]
-	line  int   // physical line number of buf[r]
-	eof   bool
-	rerr  error // sticky read error other than io.EOF
-	empty int   // consecutive zero-byte reads without error
+	src  io.Reader
+	buf  []byte
+	r, w int   // buf[r:w] is read but not consumed; r is the start of the next record
+	base int64 // input offset of buf[0]
+	line int   // physical line number of buf[r]
+	eof  bool
+	rerr error // sticky read error other than io.EOF
+	// frontier is the input offset up to which a failed multi-line record
+	// was scanned. Records starting before it may not continue onto a line
+	// starting before it: the re-read lines are parsed line by line, so a
+	// file full of stray quotes costs linear, not quadratic, time.
+	frontier int64
+	empty    int // consecutive zero-byte reads without error
 
 	format  Format
 	term    byte
@@ -142,8 +157,8 @@ type Reader struct {
 }
 
 // NewReader detects the format, reads the header and maps its columns. It
-// fails with an EINVALID *resonanz.Error whose message names the problem
-// when the header is unusable: an empty file, a spreadsheet or UTF-16 file,
+// fails with a *HeaderError (which wraps an EINVALID *resonanz.Error) whose
+// message names the problem when the header is unusable: an empty file, a spreadsheet or UTF-16 file,
 // too many columns, duplicate headers, two columns mapped to one field, a
 // Map entry for a missing header, or no e-mail column. A file with a header
 // and no rows is fine.
@@ -170,9 +185,8 @@ func NewReader(src io.Reader, opt Options) (*Reader, error) {
 
 	for rd.w < SniffBytes && rd.fill() {
 	}
-	if rd.rerr != nil {
-		return nil, rd.rerr
-	}
+	// A read error here surfaces once the header or a row needs the
+	// missing bytes.
 	s, err := sniff(rd.buf[:rd.w], rd.eof)
 	if err != nil {
 		return nil, err
@@ -239,9 +253,9 @@ func (rd *Reader) readHeader(maxCols int) ([]string, error) {
 // Format returns the detected encoding and delimiter.
 func (rd *Reader) Format() Format { return rd.format }
 
-// Columns returns the header's columns and their mapping. The caller must
-// not modify the result.
-func (rd *Reader) Columns() []Column { return rd.cols }
+// Columns returns the header's columns and their mapping, one per value of
+// Row.Values.
+func (rd *Reader) Columns() []Column { return slices.Clone(rd.cols) }
 
 // BytesRead returns how many bytes of the input the rows read so far came
 // from (BOM and header included), for progress bars; it equals the input's
@@ -268,6 +282,7 @@ func (rd *Reader) Read() (Row, error) {
 		default:
 			// Resynchronize: the quote that opened a field may have been a
 			// stray one, so the lines it swallowed are read again as rows.
+			rd.frontier = max(rd.frontier, rd.base+int64(rd.r+s.next))
 			rd.advance(s.firstNext, 1)
 			return Row{Line: line}, &RowError{Line: line, Reason: s.reason(rd)}
 		}
@@ -307,7 +322,7 @@ const (
 // scanned describes the record at rd.r found by scan.
 type scanned struct {
 	status    int
-	next      int  // offset (from rd.r) of the byte after the record
+	next      int  // offset (from rd.r) of the byte after the record, or after the input scanned for a failed one
 	lines     int  // physical lines of the record
 	firstNext int  // offset of the line after the record's first line
 	empty     bool // all fields are blank
@@ -464,8 +479,13 @@ func (rd *Reader) scan() (s scanned) {
 				rd.rec = append(rd.rec, line[pos:]...)
 				rd.rec = append(rd.rec, '\n')
 				s.binary = s.binary || hasControl(line[pos:])
+				s.next = next
 				if len(rd.rec)-start > rd.maxFld {
 					s.status, s.column = scanFieldTooBig, len(rd.ends)+1
+					return s
+				}
+				if rd.base+int64(rd.r+next) < rd.frontier {
+					s.status, s.column = scanUnclosed, len(rd.ends)+1
 					return s
 				}
 				line, next, st = rd.lineAt(next)
@@ -474,6 +494,9 @@ func (rd *Reader) scan() (s scanned) {
 					s.status, s.column = scanUnclosed, len(rd.ends)+1
 					return s
 				case scanOK:
+				case scanRowTooLong:
+					s.status, s.next = st, rd.w-rd.r
+					return s
 				default:
 					s.status = st
 					return s
@@ -502,7 +525,7 @@ func (rd *Reader) scan() (s scanned) {
 			return s
 		}
 		if line[pos] != delim {
-			s.status, s.column = scanQuote, len(rd.ends)
+			s.status, s.column, s.next = scanQuote, len(rd.ends), next
 			return s
 		}
 		pos++
@@ -609,22 +632,24 @@ func (rd *Reader) rowValues() []string {
 	all := rd.recordString()
 	prev := 0
 	for i, end := range rd.ends {
-		if rd.cols[i].Field != "" {
-			v := strings.TrimSpace(all[prev:end])
-			if !rd.keepEsc {
-				v = unescapeFormula(v)
-			}
-			vals[i] = v
-		}
+		vals[i] = rd.clean(all[prev:end])
 		prev = end
 	}
 	return vals
 }
 
-// unescapeFormula removes the "'" Writer puts before formula-like values.
-func unescapeFormula(v string) string {
-	if len(v) >= 2 && v[0] == '\'' && needsEscape(v[1:]) {
-		return strings.TrimSpace(v[1:])
+// clean trims v and removes the "'" Writer puts before formula-like values.
+// The quote is looked for before trimming at the end because Writer also
+// escapes values starting with a line break.
+func (rd *Reader) clean(v string) string {
+	if rd.keepEsc || len(v) < 2 || v[0] > ' ' && v[0] < utf8.RuneSelf && v[0] != '\'' {
+		return strings.TrimSpace(v) // the common case: no quote, no leading blank
 	}
-	return v
+	if v[0] != '\'' {
+		v = strings.TrimLeftFunc(v, unicode.IsSpace)
+	}
+	if len(v) > 1 && v[0] == '\'' && needsEscape(v[1:]) {
+		v = v[1:]
+	}
+	return strings.TrimSpace(v)
 }

@@ -2,6 +2,7 @@ package recipientcsv
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,9 +25,9 @@ const SniffBytes = 64 << 10
 // Format is what detection found out about a file.
 type Format struct {
 	// Encoding is EncodingUTF8, EncodingUTF8BOM or EncodingWindows1252.
-	Encoding string `json:"encoding"`
+	Encoding string
 	// Delimiter is ',', ';' or '\t'.
-	Delimiter rune `json:"delimiter"`
+	Delimiter rune
 }
 
 // String renders f for logs and the command line, e.g. `utf-8, ";"`.
@@ -38,9 +39,37 @@ func (f Format) String() string {
 	return fmt.Sprintf("%s, %q", f.Encoding, d)
 }
 
+type formatJSON struct {
+	Encoding  string `json:"encoding"`
+	Delimiter string `json:"delimiter"`
+}
+
+// MarshalJSON renders the delimiter as a one-character string (";", ",",
+// "\t") rather than a number, for the frontend.
+func (f Format) MarshalJSON() ([]byte, error) {
+	return json.Marshal(formatJSON{f.Encoding, string(f.Delimiter)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (f *Format) UnmarshalJSON(b []byte) error {
+	var j formatJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	f.Encoding, f.Delimiter = j.Encoding, 0
+	if j.Delimiter != "" {
+		r, n := utf8.DecodeRuneInString(j.Delimiter)
+		if n != len(j.Delimiter) {
+			return fmt.Errorf("recipientcsv: delimiter %q is not one character", j.Delimiter)
+		}
+		f.Delimiter = r
+	}
+	return nil
+}
+
 // Sniff reads up to SniffBytes of r and reports its encoding and delimiter,
-// exactly as NewReader would detect them. It fails with an EINVALID
-// *resonanz.Error for input that is empty or clearly not a CSV text file.
+// exactly as NewReader would detect them. It fails with a *HeaderError for
+// input that is clearly not a CSV text file.
 func Sniff(r io.Reader) (Format, error) {
 	buf := make([]byte, SniffBytes)
 	n, err := io.ReadFull(r, buf)
@@ -153,6 +182,7 @@ func isDelimiter(r rune) bool { return r == ';' || r == ',' || r == '\t' }
 // most columns; ties go to ';', then ',', then tab. A line without any
 // candidate is a single-column file, read with ','.
 func detectDelimiter(b []byte, term byte) rune {
+	fallback := ',' // for a file of blank lines: the delimiter they hold
 	for len(b) > 0 {
 		var line []byte
 		line, b, _ = bytes.Cut(b, []byte{term})
@@ -172,25 +202,49 @@ func detectDelimiter(b []byte, term byte) rune {
 				blank = false
 			}
 		}
-		if blank {
-			continue // an empty line, or only delimiters: not the header
-		}
 		best := 0
 		for i := range counts {
 			if counts[i] > counts[best] {
 				best = i
 			}
 		}
-		if counts[best] == 0 {
+		switch {
+		case blank:
+			// An empty line, or only delimiters: not the header.
+			if counts[best] > 0 && fallback == ',' {
+				fallback = delimiters[best]
+			}
+		case counts[best] == 0:
 			return ','
+		default:
+			return delimiters[best]
 		}
-		return delimiters[best]
 	}
-	return ','
+	return fallback
 }
 
-// invalid returns a user-facing EINVALID error with an i18n key under
-// "error.import.csv.".
+// HeaderError is the error NewReader and Sniff return when a file cannot be
+// imported at all (empty, not CSV text, unusable header or mapping). Message
+// is a complete English sentence for users. Error prefixes it with
+// "recipientcsv: "; errors.As also finds a *resonanz.Error with code
+// EINVALID and Key as its i18n key.
+type HeaderError struct {
+	// Key is the i18n key, "error.import.csv." followed by the kind of
+	// problem, e.g. "error.import.csv.no_email".
+	Key string
+	// Message says what is wrong and what to do.
+	Message string
+}
+
+// Error implements error.
+func (e *HeaderError) Error() string { return "recipientcsv: " + e.Message }
+
+// Unwrap returns the error as a user-facing *resonanz.Error.
+func (e *HeaderError) Unwrap() error {
+	return &resonanz.Error{Code: resonanz.EINVALID, Key: e.Key, Message: e.Message}
+}
+
+// invalid returns a *HeaderError with an i18n key under "error.import.csv.".
 func invalid(key, format string, args ...any) error {
-	return &resonanz.Error{Code: resonanz.EINVALID, Key: "error.import.csv." + key, Message: fmt.Sprintf(format, args...)}
+	return &HeaderError{Key: "error.import.csv." + key, Message: fmt.Sprintf(format, args...)}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 )
 
 // WriteOptions configure a Writer.
@@ -22,9 +23,11 @@ type WriteOptions struct {
 // after a tab or CR) as a formula, so a recipient who calls themselves
 // "=HYPERLINK(...)" could run code in the exporter's spreadsheet. Writer
 // therefore prefixes such values (header names too) with a single quote:
-// "=1+1" is written as "'=1+1" and "-5" as "'-5". Reader removes that quote
-// again unless Options.KeepFormulaEscape is set, so exports re-import to the
-// same values.
+// "=1+1" is written as "'=1+1", "-5" as "'-5" and "'=1" as "”=1".
+// Spreadsheets show the quote. Reader removes one leading quote from such
+// values again unless Options.KeepFormulaEscape is set, so exports
+// re-import to the same values. Line breaks inside values (LF, CRLF or CR)
+// are written as CRLF.
 type Writer struct {
 	csv    *csv.Writer
 	w      io.Writer
@@ -94,6 +97,11 @@ func (w *Writer) start() error {
 
 func (w *Writer) write(values []string) error {
 	for i, v := range values {
+		if strings.IndexByte(v, '\r') >= 0 {
+			// encoding/csv with UseCRLF drops every CR; keep CR-only line
+			// breaks as line breaks instead.
+			v = crlf.Replace(v)
+		}
 		if needsEscape(v) {
 			v = "'" + v
 		}
@@ -105,7 +113,25 @@ func (w *Writer) write(values []string) error {
 	return nil
 }
 
-// needsEscape reports whether a spreadsheet would read v as a formula.
+var crlf = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
+// needsEscape reports whether a spreadsheet could read v as a formula: v
+// starts, after blanks, with = + - @, or with a tab or line break followed
+// by more text. Leading quotes are skipped too, so a value that already
+// looks escaped gets another quote and Reader's unescaping gives it back
+// unchanged.
 func needsEscape(v string) bool {
-	return v != "" && strings.IndexByte("=+-@\t\r", v[0]) >= 0
+	v = strings.TrimLeftFunc(v, func(r rune) bool {
+		return r == '\'' || unicode.IsSpace(r) && r != '\t' && r != '\r' && r != '\n'
+	})
+	if v == "" {
+		return false
+	}
+	switch v[0] {
+	case '=', '+', '-', '@':
+		return true
+	case '\t', '\r', '\n':
+		return strings.TrimSpace(v) != ""
+	}
+	return false
 }

@@ -1,0 +1,75 @@
+package recipientcsv_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/resonanz/resonanz/backend/recipientcsv"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
+
+// TestGolden reads every testdata/*.csv (with the Options in a sibling
+// NAME.options.json, if any) and compares the columns, rows and errors, or
+// the NewReader error, with testdata/NAME.golden.json.
+func TestGolden(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.csv")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".csv")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var opt recipientcsv.Options
+			if b, err := os.ReadFile(filepath.Join("testdata", name+".options.json")); err == nil {
+				if err := json.Unmarshal(b, &opt); err != nil {
+					t.Fatal(err)
+				}
+			} else if !errors.Is(err, os.ErrNotExist) {
+				t.Fatal(err)
+			}
+
+			var out any
+			p, err := readAll(t, data, opt)
+			if err != nil {
+				var e *resonanz.Error
+				if !errors.As(err, &e) {
+					t.Fatalf("NewReader: %v", err)
+				}
+				out = map[string]string{"code": e.Code, "key": e.Key, "message": e.Message}
+			} else {
+				out = p
+			}
+			got, err := json.MarshalIndent(out, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+
+			golden := filepath.Join("testdata", name+".golden.json")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs; got:\n%s", golden, got)
+			}
+		})
+	}
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package recipientcsv_test
+
+const raceEnabled = true
