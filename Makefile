@@ -19,7 +19,7 @@ APT_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP        := .stamp
 BIN          := build/bin/resonanz
-FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json -type f 2>/dev/null)
+FRONTEND_SRC := $(shell find frontend/src frontend/public frontend/index.html frontend/vite.config.ts frontend/svelte.config.js frontend/tsconfig.json frontend/package.json -type f 2>/dev/null)
 export GOTOOLCHAIN := local
 
 .PHONY: run test build bench setup test-go test-frontend test-e2e test-desktop lint clean

@@ -1,0 +1,226 @@
+// End-to-end test of browser mode: starts the real binary (`resonanz serve`),
+// checks the access token at the HTTP edge, then drives the UI in Debian's
+// Chromium through every screen, the language switch and the Settings form, and
+// proves that saved values survive a reload and a server restart (a real round
+// trip through Go and SQLite).
+//
+//   RESONANZ_BIN=../build/bin/resonanz node e2e/run.mjs
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = resolve(process.env.RESONANZ_BIN ?? join(here, '..', '..', 'build', 'bin', 'resonanz'));
+const outDir = join(here, 'out');
+const en = JSON.parse(readFileSync(join(here, '..', 'src', 'lib', 'i18n', 'en.json'), 'utf8'));
+const de = JSON.parse(readFileSync(join(here, '..', 'src', 'lib', 'i18n', 'de.json'), 'utf8'));
+const screens = ['recipients', 'templates', 'mailings', 'reactions', 'target-groups', 'settings'];
+const STEP_TIMEOUT = 10_000;
+const LAUNCH_TIMEOUT = 30_000; // a cold Chromium start on a busy 2-core machine takes several seconds
+const TOTAL_TIMEOUT = 60_000;
+
+const dataDir = mkdtempSync(join(tmpdir(), 'resonanz-e2e-data-'));
+const profileDir = mkdtempSync(join(tmpdir(), 'resonanz-e2e-chromium-'));
+let server = null;
+let context = null;
+let page = null;
+const pageErrors = [];
+
+// The whole run has a hard limit: a hung browser or server must not hang CI.
+const watchdog = setTimeout(() => {
+  console.error(`e2e: gave up after ${TOTAL_TIMEOUT / 1000} s`);
+  server?.proc.kill('SIGKILL');
+  process.exit(1);
+}, TOTAL_TIMEOUT);
+watchdog.unref();
+
+/** startServer runs `resonanz serve` on a free port and resolves with its ready line. */
+function startServer() {
+  const proc = spawn(bin, ['--data', dataDir, '--json', 'serve', '--addr', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line within ${STEP_TIMEOUT} ms:\n${stderr}`)), STEP_TIMEOUT);
+    proc.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${bin}: ${err.message}`));
+    });
+    proc.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited before it was ready (code ${code}, signal ${signal}):\n${stderr}`));
+    });
+    createInterface({ input: proc.stdout }).once('line', (line) => {
+      clearTimeout(timer);
+      try {
+        resolveReady({ proc, info: JSON.parse(line) });
+      } catch (err) {
+        reject(new Error(`the first stdout line is not JSON: ${line} (${err.message})`));
+      }
+    });
+  });
+}
+
+/** stopServer ends the server politely, then firmly. */
+async function stopServer() {
+  if (!server) return;
+  const { proc } = server;
+  server = null;
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const byTestId = (id) => page.getByTestId(id);
+
+/** waitForText waits until the element with testid has exactly text. */
+async function waitForText(testid, text) {
+  await page.waitForFunction(
+    ([id, want]) => document.querySelector(`[data-testid="${id}"]`)?.textContent?.trim() === want,
+    [testid, text],
+    { timeout: STEP_TIMEOUT },
+  );
+}
+
+/** waitForValue waits until the input with testid holds value. */
+async function waitForValue(testid, value) {
+  await page.waitForFunction(
+    ([id, want]) => document.querySelector(`[data-testid="${id}"]`)?.value === want,
+    [testid, value],
+    { timeout: STEP_TIMEOUT },
+  );
+}
+
+async function assertSenderShown(sender) {
+  await waitForText('screen-title', en['screen.settings.title']);
+  for (const [field, value] of Object.entries(sender)) await waitForValue(`sender-${field}`, value);
+}
+
+describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
+  before(async () => {
+    mkdirSync(outDir, { recursive: true });
+    server = await startServer();
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+      locale: 'en-US',
+      viewport: { width: 1024, height: 700 },
+      timeout: LAUNCH_TIMEOUT,
+    });
+    context.setDefaultTimeout(STEP_TIMEOUT);
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    // Failed requests are judged by their response below; the console only repeats them.
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
+    });
+    page.on('response', (response) => {
+      const expected = response.status() === 400 && response.url().endsWith('/api/Settings/SaveSender');
+      if (response.status() >= 400 && !expected) pageErrors.push(`${response.status()} ${response.url()}`);
+    });
+  });
+
+  after(async () => {
+    if (page) await page.screenshot({ path: join(outDir, 'last.png') }).catch(() => {});
+    await context?.close().catch(() => {});
+    await stopServer();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('refuses requests without the right token', async () => {
+    const { addr, token } = server.info;
+    assert.equal(server.info.url, `http://${addr}/?token=${token}`);
+    assert.equal((await fetch(`http://${addr}/`)).status, 401, 'GET / without token');
+    const api = (headers) => fetch(`http://${addr}/api/System/Info`, { method: 'POST', headers, body: '[]' });
+    const missing = await api({ 'Content-Type': 'application/json' });
+    assert.equal(missing.status, 401, 'API without token header');
+    assert.equal((await missing.json()).error.code, 'unauthorized');
+    assert.equal((await api({ 'X-Resonanz-Token': `${token}x` })).status, 401, 'API with a wrong token');
+    const ok = await api({ 'X-Resonanz-Token': token });
+    assert.equal(ok.status, 200, 'API with the token');
+    assert.equal((await ok.json()).mode, 'browser');
+  });
+
+  it('opens the desk and takes the token out of the address bar', async () => {
+    await page.goto(server.info.url);
+    await waitForText('screen-title', en['screen.recipients.title']);
+    assert.ok(!page.url().includes('token='), `token left in the address: ${page.url()}`);
+    await waitForText('status-mode', en['status.mode.browser']);
+  });
+
+  it('reaches every screen from the navigation', async () => {
+    for (const screen of [...screens].reverse()) {
+      await byTestId(`nav-${screen}`).click();
+      await waitForText('screen-title', en[`screen.${screen}.title`]);
+      assert.equal(await byTestId(`nav-${screen}`).getAttribute('aria-current'), 'page');
+    }
+  });
+
+  it('switches the language to German and back', async () => {
+    await byTestId('lang-de').click();
+    await waitForText('nav-settings', de['screen.settings.title']);
+    await waitForText('screen-title', de['screen.recipients.title']);
+    assert.equal(await page.getAttribute('html', 'lang'), 'de');
+    await byTestId('lang-en').click();
+    await waitForText('nav-settings', en['screen.settings.title']);
+  });
+
+  it("shows Go's validation error under the sender address", async () => {
+    await byTestId('nav-settings').click();
+    await waitForText('screen-title', en['screen.settings.title']);
+    await byTestId('sender-fromAddress').fill('not-an-address');
+    await byTestId('sender-save').click();
+    await waitForText('error-fromAddress', en['error.sender.fromAddress.invalid']);
+    assert.equal(await byTestId('sender-fromAddress').getAttribute('aria-invalid'), 'true');
+    await page.screenshot({ path: join(outDir, 'settings-error.png') });
+  });
+
+  const sender = { fromName: 'Resonanz Test', fromAddress: 'news@example.org', replyTo: '' };
+
+  it('saves the sender identity and keeps it across a reload', async () => {
+    await byTestId('sender-fromName').fill(sender.fromName);
+    await byTestId('sender-fromAddress').fill(sender.fromAddress);
+    await byTestId('sender-replyTo').fill(sender.replyTo);
+    await byTestId('sender-save').click();
+    await waitForText('sender-saved', en['settings.saved']);
+    assert.equal(await byTestId('error-fromAddress').count(), 0);
+    await page.screenshot({ path: join(outDir, 'settings-saved.png') });
+
+    // The token is gone from the address; the reload must authenticate from sessionStorage.
+    await page.reload();
+    await assertSenderShown(sender);
+  });
+
+  it('keeps the sender identity across a server restart', async () => {
+    await stopServer();
+    server = await startServer();
+    await page.goto(`${server.info.url}#/settings`);
+    await assertSenderShown(sender);
+    await page.screenshot({ path: join(outDir, 'settings-restarted.png') });
+  });
+
+  it('raised no errors and requested nothing missing', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});

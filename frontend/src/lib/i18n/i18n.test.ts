@@ -1,0 +1,87 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import de from './de.json';
+import en from './en.json';
+import { getLocale, isMessageKey, setLocale, t, tError } from './index.svelte';
+
+const placeholders = (text: string): string[] => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '').sort();
+
+describe('dictionaries', () => {
+  it('have identical key sets', () => {
+    expect(Object.keys(de).sort()).toEqual(Object.keys(en).sort());
+  });
+
+  it('have no empty messages and the same placeholders in both languages', () => {
+    for (const [key, text] of Object.entries(en)) {
+      const german = (de as Record<string, string>)[key] ?? '';
+      expect(text.trim(), key).not.toBe('');
+      expect(german.trim(), key).not.toBe('');
+      expect(placeholders(german), key).toEqual(placeholders(text));
+    }
+  });
+
+  it('translate every error key the Go side sends', () => {
+    for (const key of [
+      'error.sender.fromAddress.required',
+      'error.sender.fromAddress.invalid',
+      'error.sender.replyTo.invalid',
+      'error.sender.fromName.tooLong',
+      'error.sender.fromName.invalid',
+      'error.internal',
+      'error.notFound',
+      'error.unauthorized',
+    ]) {
+      expect(isMessageKey(key), key).toBe(true);
+    }
+  });
+});
+
+describe('t', () => {
+  it('fills placeholders and leaves unknown ones alone', () => {
+    expect(t('status.version', { version: '0.4.1' })).toBe('Version 0.4.1');
+    expect(t('status.version')).toBe('Version {version}');
+  });
+
+  it('follows the current language and remembers the choice', () => {
+    expect(t('screen.settings.title')).toBe('Settings');
+    setLocale('de');
+    expect(getLocale()).toBe('de');
+    expect(t('screen.settings.title')).toBe('Einstellungen');
+    expect(localStorage.getItem('resonanz.lang')).toBe('de');
+  });
+});
+
+describe('tError', () => {
+  it('translates a known key', () => {
+    setLocale('de');
+    expect(tError({ key: 'error.notFound', message: 'Not there.' })).toBe(de['error.notFound']);
+  });
+
+  it('falls back to the message for an unknown or missing key', () => {
+    expect(tError({ key: 'error.somethingNew', message: 'Go explains.' })).toBe('Go explains.');
+    expect(tError({ message: 'Plain.' })).toBe('Plain.');
+  });
+});
+
+describe('initial language', () => {
+  beforeEach(() => {
+    vi.resetModules();
+  });
+
+  const freshLocale = async (): Promise<string> => (await import('./index.svelte')).getLocale();
+
+  it('is German for a German browser', async () => {
+    vi.spyOn(navigator, 'language', 'get').mockReturnValue('de-AT');
+    expect(await freshLocale()).toBe('de');
+  });
+
+  it('is English for any other browser language', async () => {
+    vi.spyOn(navigator, 'language', 'get').mockReturnValue('fr-FR');
+    expect(await freshLocale()).toBe('en');
+  });
+
+  it('is the stored choice when there is one', async () => {
+    vi.spyOn(navigator, 'language', 'get').mockReturnValue('de-DE');
+    localStorage.setItem('resonanz.lang', 'en');
+    expect(await freshLocale()).toBe('en');
+  });
+});

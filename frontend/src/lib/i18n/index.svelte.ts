@@ -1,0 +1,60 @@
+import de from './de.json';
+import en from './en.json';
+
+/** Locale is a UI language. */
+export type Locale = 'de' | 'en';
+
+/** MessageKey is a key of the message dictionaries (en.json is the reference). */
+export type MessageKey = keyof typeof en;
+
+/** Params fill {name} placeholders in a message. */
+type Params = Record<string, string | number>;
+
+/** locales lists the UI languages in the order the switch shows them. */
+export const locales: readonly Locale[] = ['de', 'en'];
+
+const dictionaries: Record<Locale, Record<MessageKey, string>> = { de, en };
+const storageKey = 'resonanz.lang';
+
+function isLocale(value: unknown): value is Locale {
+  return value === 'de' || value === 'en';
+}
+
+function initialLocale(): Locale {
+  const stored = localStorage.getItem(storageKey);
+  if (isLocale(stored)) return stored;
+  return navigator.language.toLowerCase().startsWith('de') ? 'de' : 'en';
+}
+
+let current = $state<Locale>(initialLocale());
+
+/** getLocale returns the current UI language; reading it inside a template or effect tracks it. */
+export function getLocale(): Locale {
+  return current;
+}
+
+/** setLocale switches the UI language and remembers the choice for the next start. */
+export function setLocale(locale: Locale): void {
+  current = locale;
+  localStorage.setItem(storageKey, locale);
+}
+
+/** t returns the message for key in the current language with {name} placeholders filled from params. */
+export function t(key: MessageKey, params?: Params): string {
+  const text = dictionaries[current][key];
+  if (!params) return text;
+  return text.replace(/\{(\w+)\}/g, (match, name: string) => {
+    const value = params[name];
+    return value === undefined ? match : String(value);
+  });
+}
+
+/** isMessageKey reports whether key (for example one sent by Go) exists in the dictionaries. */
+export function isMessageKey(key: string): key is MessageKey {
+  return Object.hasOwn(en, key);
+}
+
+/** tError returns the localized text for an error: its key's message if the dictionary has it, else its message. */
+export function tError(error: { key?: string | undefined; message: string }): string {
+  return error.key !== undefined && isMessageKey(error.key) ? t(error.key) : error.message;
+}

@@ -1,0 +1,33 @@
+/** screens are the app's screens in navigation order; each is reached at #/<screen>. */
+export const screens = ['recipients', 'templates', 'mailings', 'reactions', 'target-groups', 'settings'] as const;
+
+/** Screen identifies one screen. */
+export type Screen = (typeof screens)[number];
+
+function isScreen(value: string): value is Screen {
+  return (screens as readonly string[]).includes(value);
+}
+
+/** screenFromHash returns the screen an address fragment names, or the first screen. */
+function screenFromHash(hash: string): Screen {
+  const id = hash.replace(/^#\/?/, '');
+  return isScreen(id) ? id : screens[0];
+}
+
+/** href returns the link to screen. */
+export function href(screen: Screen): string {
+  return `#/${screen}`;
+}
+
+class Router {
+  current = $state<Screen>(screenFromHash(window.location.hash));
+
+  constructor() {
+    window.addEventListener('hashchange', () => {
+      this.current = screenFromHash(window.location.hash);
+    });
+  }
+}
+
+/** router follows the address fragment. */
+export const router = new Router();

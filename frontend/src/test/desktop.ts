@@ -1,0 +1,34 @@
+import { vi, type Mock } from 'vitest';
+import type { SenderIdentity, SystemInfo } from '../lib/api/types';
+
+/** DesktopStub is a fake of the Wails bindings the tests drive. */
+export interface DesktopStub {
+  GetSender: Mock<() => Promise<SenderIdentity>>;
+  SaveSender: Mock<(s: SenderIdentity) => Promise<SenderIdentity>>;
+  Info: Mock<() => Promise<SystemInfo>>;
+}
+
+/** systemInfo is what the stubbed System.Info returns. */
+export const systemInfo: SystemInfo = {
+  version: '1.2.3',
+  dataDir: '/home/ada/.local/share/resonanz',
+  dbPath: '/home/ada/.local/share/resonanz/resonanz.db',
+  mode: 'desktop',
+  schemaVersion: 4,
+};
+
+/** stubDesktop installs window.go.desktop with Settings and System services backed by mocks. */
+export function stubDesktop(sender: SenderIdentity = { fromName: '', fromAddress: '', replyTo: '' }): DesktopStub {
+  const stub: DesktopStub = {
+    GetSender: vi.fn(() => Promise.resolve({ ...sender })),
+    SaveSender: vi.fn((s: SenderIdentity) => Promise.resolve({ ...s })),
+    Info: vi.fn(() => Promise.resolve(systemInfo)),
+  };
+  window.go = {
+    desktop: {
+      Settings: { GetSender: stub.GetSender, SaveSender: stub.SaveSender as (...args: unknown[]) => Promise<unknown> },
+      System: { Info: stub.Info },
+    },
+  };
+  return stub;
+}

@@ -1,0 +1,26 @@
+import '@testing-library/jest-dom/vitest';
+import { beforeEach, vi } from 'vitest';
+import { setLocale } from '../lib/i18n/index.svelte';
+
+// jsdom has no matchMedia; chart libraries and media-query code ask for it.
+Object.defineProperty(window, 'matchMedia', {
+  configurable: true,
+  value: vi.fn((query: string) => ({
+    matches: false,
+    media: query,
+    onchange: null,
+    addListener: vi.fn(),
+    removeListener: vi.fn(),
+    addEventListener: vi.fn(),
+    removeEventListener: vi.fn(),
+    dispatchEvent: vi.fn(),
+  })),
+});
+
+beforeEach(() => {
+  setLocale('en');
+  localStorage.clear();
+  sessionStorage.clear();
+  delete window.go;
+  window.location.hash = '';
+});
