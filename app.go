@@ -90,9 +90,9 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
 		Recipients: a.recipientSvc, Lists: a.listSvc, Attributes: a.attrSvc, Consent: a.consentSvc, Imports: a.importSvc,
 	}, edge.Sources, edge.Events)
-	a.system = desktop.NewSystem(desktop.SystemInfo{
+	a.system = desktop.NewSystem(ctx, desktop.SystemInfo{
 		Version: resonanz.Version, DataDir: dataDir, DBPath: db.Path(), Mode: edge.Mode, SchemaVersion: schema,
-	}, edge.Window)
+	}, edge.Window, sqlite.NewAuditService(db))
 	return a, nil
 }
 

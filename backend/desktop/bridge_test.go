@@ -53,7 +53,7 @@ func newBridge(t *testing.T, logs *bytes.Buffer) (*desktop.Bridge, *fakeSettings
 	svc := &fakeSettings{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	b, err := desktop.NewBridge(desktop.BridgeConfig{
-		Bindings: []any{desktop.NewSettings(context.Background(), svc), desktop.NewSystem(desktop.SystemInfo{Version: "1.2.3", Mode: "browser"}, nil), &panicky{}},
+		Bindings: []any{desktop.NewSettings(context.Background(), svc), desktop.NewSystem(context.Background(), desktop.SystemInfo{Version: "1.2.3", Mode: "browser"}, nil, nil), &panicky{}},
 		Assets: fstest.MapFS{
 			"index.html":    {Data: []byte("<!doctype html><title>Resonanz</title>")},
 			"assets/app.js": {Data: []byte("console.log(1)")},

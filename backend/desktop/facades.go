@@ -37,13 +37,22 @@ type SystemInfo struct {
 // System is the bound façade for program-wide information and the native
 // file dialog.
 type System struct {
+	ctx    context.Context
 	info   SystemInfo
 	window *Window // nil in browser mode
+	audit  resonanz.AuditService
 }
 
 // NewSystem returns the System façade reporting info; window is nil in
 // browser mode.
-func NewSystem(info SystemInfo, window *Window) *System { return &System{info: info, window: window} }
+func NewSystem(ctx context.Context, info SystemInfo, window *Window, audit resonanz.AuditService) *System {
+	return &System{ctx: ctx, info: info, window: window, audit: audit}
+}
+
+// AuditLog returns the newest admin actions, newest first (limit 1..1000).
+func (s *System) AuditLog(limit int) ([]resonanz.AuditEntry, error) {
+	return s.audit.Recent(s.ctx, limit)
+}
 
 // PickCSVFile opens the native file dialog for a CSV file and returns its path
 // ("" when cancelled). Browser mode uploads instead.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/resonanz/resonanz/backend/recipientcsv"
@@ -30,12 +31,15 @@ type Recipients struct {
 	sources Sources
 	events  Emitter
 	now     func() time.Time
+
+	mu      sync.Mutex
+	running map[string]context.CancelFunc // import operations by opId
 }
 
 // NewRecipients returns the Recipients façade; ctx lives as long as the app,
 // sources resolves import files and events carries progress.
 func NewRecipients(ctx context.Context, svc RecipientServices, sources Sources, events Emitter) *Recipients {
-	return &Recipients{ctx: ctx, svc: svc, sources: sources, events: events, now: time.Now}
+	return &Recipients{ctx: ctx, svc: svc, sources: sources, events: events, now: time.Now, running: map[string]context.CancelFunc{}}
 }
 
 // Find returns one page of the recipient table.
@@ -176,6 +180,19 @@ func (r *Recipients) PreviewImport(source string, mapping map[string]string) (Im
 	return p, nil
 }
 
+// CancelImport stops a running import after its current batch; the batches
+// already stored stay and the import can be undone. It reports whether an
+// import with that opId was running.
+func (r *Recipients) CancelImport(opID string) (bool, error) {
+	r.mu.Lock()
+	cancel, ok := r.running[opID]
+	r.mu.Unlock()
+	if ok {
+		cancel()
+	}
+	return ok, nil
+}
+
 // ImportFileRequest asks for an import of a previewed file.
 type ImportFileRequest struct {
 	Source  string                   `json:"source"`
@@ -206,8 +223,20 @@ func (r *Recipients) ImportFile(req ImportFileRequest) (resonanz.ImportResult, e
 		return resonanz.ImportResult{}, err
 	}
 	req.Options.FileName = name
+	ctx, cancel := context.WithCancel(r.ctx)
+	defer cancel()
+	if req.OpID != "" {
+		r.mu.Lock()
+		r.running[req.OpID] = cancel
+		r.mu.Unlock()
+		defer func() {
+			r.mu.Lock()
+			delete(r.running, req.OpID)
+			r.mu.Unlock()
+		}()
+	}
 	emit := Throttle(r.events, "import:progress:"+req.OpID, 100*time.Millisecond)
-	res, _, err := recipientcsv.Import(r.ctx, f, size, r.svc.Imports,
+	res, _, err := recipientcsv.Import(ctx, f, size, r.svc.Imports,
 		recipientcsv.Options{Map: req.Mapping, Fields: recipientcsv.AttributeFields(defs)}, req.Options,
 		func(p resonanz.ImportProgress) { emit(p, false) })
 	emit(resonanz.ImportProgress{Rows: res.Read, Bytes: size, TotalBytes: size}, true)

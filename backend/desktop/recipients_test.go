@@ -2,8 +2,10 @@ package desktop_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -84,5 +86,39 @@ func TestRecipients_ImportFile(t *testing.T) {
 	}
 	if page, _ := r.Find(resonanz.RecipientFilter{Limit: 10}); page.Total != 0 {
 		t.Errorf("after undo %d", page.Total)
+	}
+}
+
+// cancelOnFirst cancels the import as soon as the first progress event comes.
+type cancelOnFirst struct {
+	r    *desktop.Recipients
+	once sync.Once
+}
+
+func (c *cancelOnFirst) Emit(name string, _ any) {
+	c.once.Do(func() { c.r.CancelImport(strings.TrimPrefix(name, "import:progress:")) })
+}
+
+func TestRecipients_CancelImport(t *testing.T) {
+	c := &cancelOnFirst{}
+	r := newRecipients(t, c)
+	c.r = r
+	var b strings.Builder
+	b.WriteString("email\n")
+	for i := range 20_000 {
+		fmt.Fprintf(&b, "p%d@example.org\n", i)
+	}
+	path := filepath.Join(t.TempDir(), "big.csv")
+	os.WriteFile(path, []byte(b.String()), 0o600)
+	res, err := r.ImportFile(desktop.ImportFileRequest{Source: path, OpID: "big"})
+	if err != nil || !res.Cancelled || res.Created == 0 || res.Created >= 20_000 {
+		t.Fatalf("result %+v %v", res, err)
+	}
+	page, _ := r.Find(resonanz.RecipientFilter{Limit: 1})
+	if page.Total != res.Created {
+		t.Errorf("stored %d, result says %d", page.Total, res.Created)
+	}
+	if ok, _ := r.CancelImport("big"); ok {
+		t.Error("a finished import is still cancellable")
 	}
 }
