@@ -126,15 +126,6 @@ func checkSignature(t reflect.Type) error {
 	return nil
 }
 
-// Methods returns the callable "Service/Method" names, for diagnostics.
-func (b *Bridge) Methods() []string {
-	out := make([]string, 0, len(b.methods))
-	for k := range b.methods {
-		out = append(out, k)
-	}
-	return out
-}
-
 // ServeHTTP implements http.Handler.
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestDependencyRule keeps the layout honest: the domain imports only the
+// standard library (and golang.org/x, the Go project's own extensions, for
+// IDNA); adapters import the domain and not each other, except the edge
+// (desktop), which composes the adapters it presents. Only package main
+// (app.go) wires everything.
+func TestDependencyRule(t *testing.T) {
+	const mod = "github.com/resonanz/resonanz/"
+	allowed := map[string][]string{
+		"backend/resonanz":     {},
+		"backend/sqlite":       {"backend/resonanz"},
+		"backend/recipientcsv": {"backend/resonanz"},
+		"backend/report":       {"backend/resonanz"},
+		"backend/desktop":      {"backend/resonanz", "backend/recipientcsv", "backend/report"},
+	}
+	for pkg, want := range allowed {
+		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}}", "./"+pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			path, std, _ := strings.Cut(line, " ")
+			switch {
+			case std == "true", path == mod+pkg:
+			case strings.HasPrefix(path, mod):
+				if !slices.Contains(want, strings.TrimPrefix(path, mod)) {
+					t.Errorf("%s imports %s", pkg, strings.TrimPrefix(path, mod))
+				}
+			case pkg == "backend/resonanz" && !strings.HasPrefix(path, "golang.org/x/"):
+				t.Errorf("the domain imports %s", path)
+			}
+		}
+	}
+}
