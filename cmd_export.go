@@ -170,10 +170,9 @@ func createExportFile(path string) (*os.File, error) {
 	return f, nil
 }
 
-// exportRecipientsCSV writes the recipients as CSV with one column per
-// attribute, walking the table by key so memory stays flat.
+// exportRecipientsCSV writes the recipients (of a list) as CSV.
 func exportRecipientsCSV(ctx context.Context, a *App, w io.Writer, listName string, delim rune) (int, error) {
-	filter := resonanz.RecipientFilter{Limit: 1000}
+	var filter resonanz.RecipientFilter
 	if listName != "" {
 		l, err := a.listSvc.ListByName(ctx, listName)
 		if err != nil {
@@ -181,41 +180,9 @@ func exportRecipientsCSV(ctx context.Context, a *App, w io.Writer, listName stri
 		}
 		filter.ListID = l.ID
 	}
-	attrs, err := a.attrSvc.Attributes(ctx)
+	defs, err := a.attrSvc.Attributes(ctx)
 	if err != nil {
 		return 0, err
 	}
-	var columns, custom []string
-	for _, def := range attrs {
-		columns = append(columns, def.Key)
-		if !def.Builtin {
-			custom = append(custom, def.Key)
-		}
-	}
-	cw, err := recipientcsv.NewWriter(w, columns, recipientcsv.WriteOptions{Delimiter: delim, BOM: true})
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for {
-		page, err := a.recipientSvc.FindRecipients(ctx, filter)
-		if err != nil {
-			return n, err
-		}
-		for _, r := range page.Recipients {
-			row := []string{r.Email, r.FirstName, r.LastName, string(r.Gender), r.Title, r.Language}
-			for _, k := range custom {
-				row = append(row, r.Attributes[k])
-			}
-			if err := cw.Write(row); err != nil {
-				return n, err
-			}
-			n++
-		}
-		if len(page.Recipients) < filter.Limit {
-			break
-		}
-		filter.AfterID = page.Recipients[len(page.Recipients)-1].ID
-	}
-	return n, cw.Flush()
+	return recipientcsv.ExportRecipients(ctx, w, a.recipientSvc, defs, filter, recipientcsv.WriteOptions{Delimiter: delim, BOM: true})
 }

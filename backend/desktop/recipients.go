@@ -76,6 +76,21 @@ func (r *Recipients) Export(id int64) (resonanz.PersonalDataExport, error) {
 	return resonanz.PersonalDataExport{Format: resonanz.PersonalDataFormat, ExportedAt: r.now().UTC(), RecipientDetail: d}, nil
 }
 
+// ExportCSV returns the recipients matching filter (a list, a search or a
+// selection of IDs) as CSV text for download: UTF-8 with BOM and ";", which
+// spreadsheet programs open correctly.
+func (r *Recipients) ExportCSV(filter resonanz.RecipientFilter) (string, error) {
+	defs, err := r.svc.Attributes.Attributes(r.ctx)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if _, err := recipientcsv.ExportRecipients(r.ctx, &b, r.svc.Recipients, defs, filter, recipientcsv.WriteOptions{Delimiter: ';', BOM: true}); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
 // ProofHTML returns the consent proof bundle of a recipient as an HTML page.
 func (r *Recipients) ProofHTML(id int64) (string, error) {
 	export, err := r.Export(id)

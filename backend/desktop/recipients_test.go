@@ -73,6 +73,10 @@ func TestRecipients_ImportFile(t *testing.T) {
 	if page.Total != 1 {
 		t.Fatalf("find %+v", page)
 	}
+	csv, err := r.ExportCSV(resonanz.RecipientFilter{IDs: []int64{page.Recipients[0].ID}})
+	if err != nil || csv != "\ufeffemail;first_name;last_name;gender;title;language\r\nanna@example.org;Anna;;;;\r\n" {
+		t.Errorf("csv %q %v", csv, err)
+	}
 	html, err := r.ProofHTML(page.Recipients[0].ID)
 	if err != nil || len(html) < 100 {
 		t.Errorf("proof %v", err)
