@@ -119,4 +119,3 @@ func rawInsert(ctx context.Context, dir string, n int) (time.Duration, error) {
 	}()
 	return time.Since(start), err
 }
-
