@@ -61,6 +61,7 @@ frontend/dist/index.html: frontend/node_modules/.stamp $(FRONTEND_SRC)
 	cd frontend && npm run build
 
 lint: setup frontend/dist/index.html
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet -tags $(LINT_TAGS) ./...
 	$(STATICCHECK) -tags $(LINT_TAGS) ./...
 	cd frontend && npm run check
