@@ -36,7 +36,7 @@ test: setup lint test-go test-frontend build test-e2e test-desktop
 build: setup frontend/dist/index.html
 	$(WAILS) build -s -skipbindings -tags $(TAGS) -ldflags "$(LDFLAGS)" -o resonanz
 
-setup: $(STAMP)/apt $(WAILS) $(STATICCHECK) frontend/node_modules/.stamp
+setup: $(STAMP)/apt $(WAILS) frontend/node_modules/.stamp
 
 # Debian packages: installs only what is missing, so a set-up machine costs nothing.
 $(STAMP)/apt:
@@ -60,7 +60,7 @@ frontend/node_modules/.stamp: frontend/package.json frontend/package-lock.json
 frontend/dist/index.html: frontend/node_modules/.stamp $(FRONTEND_SRC)
 	cd frontend && npm run build
 
-lint: setup frontend/dist/index.html
+lint: setup $(STATICCHECK) frontend/dist/index.html
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet -tags $(LINT_TAGS) ./...
 	$(STATICCHECK) -tags $(LINT_TAGS) ./...
