@@ -22,14 +22,14 @@ BIN          := build/bin/resonanz
 FRONTEND_SRC := $(shell find frontend/src frontend/public frontend/index.html frontend/vite.config.ts frontend/svelte.config.js frontend/tsconfig.json frontend/package.json -type f 2>/dev/null)
 export GOTOOLCHAIN := local
 
-.PHONY: run test build bench setup test-go test-frontend test-e2e test-desktop lint clean
+.PHONY: run test build bench setup test-go test-fuzz fuzz test-frontend test-e2e test-desktop lint clean
 
 ## run: set up, build and start the desktop app (data in the user's data dir)
 run: build
 	./$(BIN)
 
 ## test: set up and run every test suite
-test: setup lint test-go test-frontend build test-e2e test-desktop
+test: setup lint test-go test-fuzz test-frontend build test-e2e test-desktop
 	@echo "make test: all suites passed"
 
 ## build: build/bin/resonanz with the frontend embedded
@@ -68,6 +68,21 @@ lint: setup $(STATICCHECK) frontend/dist/index.html
 
 test-go: setup frontend/dist/index.html
 	$(GO) test -count=1 ./...
+
+# Every Go fuzz target runs briefly in make test (FUZZTIME per target) and
+# longer in make fuzz; the seed corpora live in testdata/fuzz.
+FUZZTIME ?= 5s
+test-fuzz: setup frontend/dist/index.html
+	@for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/resonanz-fuzz.log 2>&1 || { cat /tmp/resonanz-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+## fuzz: every fuzz target for a minute
+fuzz:
+	$(MAKE) test-fuzz FUZZTIME=60s
 
 test-frontend: setup
 	cd frontend && npm test

@@ -37,3 +37,5 @@ require (
 	golang.org/x/crypto v0.54.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 )
+
+ignore ./frontend/node_modules
