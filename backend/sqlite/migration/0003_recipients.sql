@@ -36,7 +36,6 @@ CREATE TABLE recipient (
     updated_at INTEGER NOT NULL
 ) STRICT;
 
-CREATE INDEX recipient_import ON recipient (import_id) WHERE import_id IS NOT NULL;
 CREATE INDEX recipient_last_key ON recipient (last_key);
 CREATE INDEX recipient_first_key ON recipient (first_key);
 
