@@ -220,7 +220,6 @@ func (s *ImportService) importBatch(ctx context.Context, plan *importPlan, rows 
 		line     int
 		r        resonanz.Recipient
 		key      string
-		present  map[string]bool
 		consents []consentTarget
 	}
 	preps := make([]prepared, 0, len(rows))
@@ -236,7 +235,7 @@ func (s *ImportService) importBatch(ctx context.Context, plan *importPlan, rows 
 			res.Rejected = append(res.Rejected, resonanz.RowError{Line: row.Line, Reason: resonanz.ErrorMessage(err)})
 			continue
 		}
-		preps = append(preps, prepared{line: row.Line, r: r, key: key, present: p.present, consents: p.consents})
+		preps = append(preps, prepared{line: row.Line, r: r, key: key, consents: p.consents})
 		keys = append(keys, key)
 	}
 	existing, err := recipientsByKeys(ctx, tx, keys, plan.listID)
@@ -274,10 +273,10 @@ func (s *ImportService) importBatch(ctx context.Context, plan *importPlan, rows 
 			fresh = append(fresh, ex)
 			res.Created++
 		case ex.snap.Recipient.ID == 0: // created by an earlier row of this batch: a repeat
-			ex.snap.Recipient = mergeRecipient(ex.snap.Recipient, p.r, p.present)
+			ex.snap.Recipient = mergeRecipient(ex.snap.Recipient, p.r)
 			res.Skipped++
 		default:
-			merged := mergeRecipient(ex.snap.Recipient, p.r, p.present)
+			merged := mergeRecipient(ex.snap.Recipient, p.r)
 			changed := !sameRecipient(merged, ex.snap.Recipient)
 			joins := plan.listID != 0 && ex.snap.Membership == ""
 			if changed || joins || len(p.consents) > 0 {
@@ -439,16 +438,12 @@ type existingRecipient struct {
 // recipientFields is what recipientFromRow splits a row into.
 type recipientFields struct {
 	r        resonanz.Recipient
-	present  map[string]bool
 	consents []consentTarget
 }
 
 func (plan *importPlan) recipientFromRow(ctx context.Context, tx *sql.Tx, row resonanz.ImportRow) (recipientFields, error) {
-	out := recipientFields{present: map[string]bool{}, r: resonanz.Recipient{Attributes: map[string]string{}}}
+	out := recipientFields{r: resonanz.Recipient{Attributes: map[string]string{}}}
 	for k, v := range row.Values {
-		if v != "" {
-			out.present[k] = true
-		}
 		switch k {
 		case resonanz.KeyEmail:
 			out.r.Email = v
@@ -567,28 +562,24 @@ func recipientsByKeys(ctx context.Context, tx *sql.Tx, keys []string, listID int
 // recipient: an empty cell means "not known here", never "delete". The
 // e-mail address matched by its key, so it stays as first written (a file
 // spelling it "ANNA@…" does not rewrite "anna@…").
-func mergeRecipient(old, in resonanz.Recipient, present map[string]bool) resonanz.Recipient {
+func mergeRecipient(old, in resonanz.Recipient) resonanz.Recipient {
 	m := old
 	m.Attributes = maps.Clone(old.Attributes)
 	if m.Attributes == nil {
 		m.Attributes = map[string]string{}
 	}
-	if present[resonanz.KeyFirstName] {
-		m.FirstName = in.FirstName
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{
+		{&m.FirstName, in.FirstName}, {&m.LastName, in.LastName}, {(*string)(&m.Gender), string(in.Gender)},
+		{&m.Title, in.Title}, {&m.Language, in.Language},
+	} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
 	}
-	if present[resonanz.KeyLastName] {
-		m.LastName = in.LastName
-	}
-	if present[resonanz.KeyGender] {
-		m.Gender = in.Gender
-	}
-	if present[resonanz.KeyTitle] {
-		m.Title = in.Title
-	}
-	if present[resonanz.KeyLanguage] {
-		m.Language = in.Language
-	}
-	maps.Copy(m.Attributes, in.Attributes)
+	maps.Copy(m.Attributes, in.Attributes) // prepared attributes hold non-empty values only
 	return m
 }
 
