@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -51,6 +52,10 @@ type snapshot struct {
 // ImportRecipients reads rows from src and stores them in batches. A row that
 // cannot be used is rejected with its line and reason; the rest imports. On
 // cancellation the batches already committed stay (and can be undone).
+//
+// Reading and preparing rows (CSV decoding, address and attribute
+// validation) runs in its own goroutine, one batch ahead of the writer, so
+// on two cores Go's work overlaps SQLite's.
 func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSource, opt resonanz.RecipientImport, progress func(resonanz.ImportProgress)) (resonanz.ImportResult, error) {
 	res := resonanz.ImportResult{Rejected: []resonanz.RowError{}}
 	plan, err := s.begin(ctx, opt)
@@ -58,42 +63,54 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 		return res, err
 	}
 	res.ImportID = plan.importID
-	batch := make([]resonanz.ImportRow, 0, s.BatchSize)
-	eof := false
-	for !eof {
+
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	batches := make(chan preparedBatch, 1)
+	go func() {
+		defer close(batches)
+		for {
+			b := plan.readBatch(src, s.BatchSize)
+			select {
+			case batches <- b:
+			case <-readCtx.Done():
+				return
+			}
+			if b.eof || b.err != nil {
+				return
+			}
+		}
+	}()
+
+	var failure error
+	for b := range batches {
 		if ctx.Err() != nil {
 			res.Cancelled = true
 			break
 		}
-		batch = batch[:0]
-		for len(batch) < cap(batch) {
-			row, err := src.Next()
-			var rowErr *resonanz.RowError
-			if errors.Is(err, io.EOF) {
-				eof = true
-				break
-			} else if errors.As(err, &rowErr) {
-				res.Read++
-				res.Rejected = append(res.Rejected, *rowErr)
-				continue
-			} else if err != nil {
-				s.finish(plan, "failed", res)
-				return res, err
-			}
-			res.Read++
-			batch = append(batch, row)
+		res.Read += b.read
+		res.Rejected = append(res.Rejected, b.rejected...)
+		if b.err != nil {
+			failure = b.err
+			break
 		}
-		if err := s.importBatch(ctx, plan, batch, &res); err != nil {
+		if err := s.writeBatch(ctx, plan, b.rows, &res); err != nil {
 			if ctx.Err() != nil {
 				res.Cancelled = true
 				break
 			}
-			s.finish(plan, "failed", res)
-			return res, err
+			failure = err
+			break
 		}
 		if progress != nil {
 			progress(resonanz.ImportProgress{Rows: res.Read})
 		}
+	}
+	stopReading()
+	slices.SortStableFunc(res.Rejected, func(a, b resonanz.RowError) int { return a.Line - b.Line })
+	if failure != nil {
+		s.finish(plan, "failed", res)
+		return res, failure
 	}
 	status := "done"
 	if res.Cancelled {
@@ -103,6 +120,54 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 		return res, err
 	}
 	return res, nil
+}
+
+// preparedRow is a row turned into a validated recipient.
+type preparedRow struct {
+	line          int
+	r             resonanz.Recipient
+	key           string
+	consentFields []string // consent fields the row says yes to
+}
+
+// preparedBatch is what the reading goroutine hands to the writer.
+type preparedBatch struct {
+	rows     []preparedRow
+	rejected []resonanz.RowError
+	read     int
+	eof      bool
+	err      error
+}
+
+// readBatch reads up to n rows and prepares them; it touches no database.
+func (plan *importPlan) readBatch(src resonanz.RowSource, n int) preparedBatch {
+	b := preparedBatch{rows: make([]preparedRow, 0, n)}
+	for b.read < n {
+		row, err := src.Next()
+		var rowErr *resonanz.RowError
+		if errors.Is(err, io.EOF) {
+			b.eof = true
+			return b
+		} else if errors.As(err, &rowErr) {
+			b.read++
+			b.rejected = append(b.rejected, *rowErr)
+			continue
+		} else if err != nil {
+			b.err = err
+			return b
+		}
+		b.read++
+		p, err := plan.recipientFromRow(row)
+		if err == nil {
+			p.r, p.key, err = prepareRecipient(p.r, plan.defs)
+		}
+		if err != nil {
+			b.rejected = append(b.rejected, resonanz.RowError{Line: row.Line, Reason: resonanz.ErrorMessage(err)})
+			continue
+		}
+		b.rows = append(b.rows, p)
+	}
+	return b
 }
 
 // begin validates the options, creates the list if needed and records the run.
@@ -202,11 +267,11 @@ func ensureList(ctx context.Context, tx *sql.Tx, name string, now int64) (int64,
 	return id, err
 }
 
-// importBatch stores one batch in one transaction. New recipients and
-// memberships go in as multi-row INSERTs (one statement per insertChunk
+// writeBatch stores one prepared batch in one transaction. New recipients
+// and memberships go in as multi-row INSERTs (one statement per insertChunk
 // rows): per-row statements through database/sql cost more than SQLite's own
 // work for an import of this size.
-func (s *ImportService) importBatch(ctx context.Context, plan *importPlan, rows []resonanz.ImportRow, res *resonanz.ImportResult) error {
+func (s *ImportService) writeBatch(ctx context.Context, plan *importPlan, rows []preparedRow, res *resonanz.ImportResult) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -224,19 +289,19 @@ func (s *ImportService) importBatch(ctx context.Context, plan *importPlan, rows 
 	}
 	preps := make([]prepared, 0, len(rows))
 	keys := make([]string, 0, len(rows))
+rowLoop:
 	for _, row := range rows {
-		p, err := plan.recipientFromRow(ctx, tx, row)
-		if err != nil {
-			res.Rejected = append(res.Rejected, resonanz.RowError{Line: row.Line, Reason: resonanz.ErrorMessage(err)})
-			continue
+		p := prepared{line: row.line, r: row.r, key: row.key}
+		for _, field := range row.consentFields {
+			target, err := plan.consentTarget(ctx, tx, field)
+			if err != nil {
+				res.Rejected = append(res.Rejected, resonanz.RowError{Line: row.line, Reason: resonanz.ErrorMessage(err)})
+				continue rowLoop
+			}
+			p.consents = append(p.consents, target)
 		}
-		r, key, err := prepareRecipient(p.r, plan.defs)
-		if err != nil {
-			res.Rejected = append(res.Rejected, resonanz.RowError{Line: row.Line, Reason: resonanz.ErrorMessage(err)})
-			continue
-		}
-		preps = append(preps, prepared{line: row.Line, r: r, key: key, consents: p.consents})
-		keys = append(keys, key)
+		preps = append(preps, p)
+		keys = append(keys, p.key)
 	}
 	existing, err := recipientsByKeys(ctx, tx, keys, plan.listID)
 	if err != nil {
@@ -435,14 +500,9 @@ type existingRecipient struct {
 	joins bool // joins the import's list in this batch
 }
 
-// recipientFields is what recipientFromRow splits a row into.
-type recipientFields struct {
-	r        resonanz.Recipient
-	consents []consentTarget
-}
-
-func (plan *importPlan) recipientFromRow(ctx context.Context, tx *sql.Tx, row resonanz.ImportRow) (recipientFields, error) {
-	out := recipientFields{r: resonanz.Recipient{Attributes: map[string]string{}}}
+// recipientFromRow splits a row into recipient fields and consent answers.
+func (plan *importPlan) recipientFromRow(row resonanz.ImportRow) (preparedRow, error) {
+	out := preparedRow{line: row.Line, r: resonanz.Recipient{Attributes: map[string]string{}}}
 	for k, v := range row.Values {
 		switch k {
 		case resonanz.KeyEmail:
@@ -468,14 +528,9 @@ func (plan *importPlan) recipientFromRow(ctx context.Context, tx *sql.Tx, row re
 			if err != nil {
 				return out, err
 			}
-			if yes != "true" {
-				continue // "no" or empty: no consent is recorded; nothing is pre-ticked
+			if yes == "true" { // "no" or empty: no consent is recorded; nothing is pre-ticked
+				out.consentFields = append(out.consentFields, k)
 			}
-			target, err := plan.consentTarget(ctx, tx, k)
-			if err != nil {
-				return out, err
-			}
-			out.consents = append(out.consents, target)
 		}
 	}
 	return out, nil
