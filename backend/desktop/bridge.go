@@ -254,7 +254,7 @@ func decodeArgs(body io.Reader, t reflect.Type) ([]reflect.Value, error) {
 		if errors.Is(err, io.EOF) {
 			raw = nil // an empty body calls a method without parameters
 		} else {
-			return nil, resonanz.Errorf(resonanz.EINVALID, "The request body must be a JSON array of arguments: %v.", err)
+			return nil, &resonanz.Error{Code: resonanz.EINVALID, Key: "error.request.invalid", Message: "The request could not be read (the body must be a JSON array of arguments)."}
 		}
 	}
 	want := t.NumIn() - 1
@@ -265,7 +265,9 @@ func decodeArgs(body io.Reader, t reflect.Type) ([]reflect.Value, error) {
 	for i, msg := range raw {
 		p := reflect.New(t.In(i + 1))
 		if err := json.Unmarshal(msg, p.Interface()); err != nil {
-			return nil, resonanz.Errorf(resonanz.EINVALID, "Argument %d is not a valid %s: %v.", i+1, t.In(i+1), err)
+			// The decoder's message names Go types; users get a plain sentence.
+			return nil, &resonanz.Error{Code: resonanz.EINVALID, Key: "error.request.invalid",
+				Message: fmt.Sprintf("The request could not be read (argument %d has the wrong form).", i+1)}
 		}
 		args[i] = p.Elem()
 	}

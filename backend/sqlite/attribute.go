@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mattn/go-sqlite3"
@@ -30,7 +31,14 @@ func (s *AttributeService) Attributes(ctx context.Context) ([]resonanz.Attribute
 		return nil, fmt.Errorf("read attributes: %w", err)
 	}
 	defer rows.Close()
-	out := append([]resonanz.AttributeDef{}, resonanz.BuiltinAttributes...)
+	out := make([]resonanz.AttributeDef, 0, len(resonanz.BuiltinAttributes)+8)
+	for _, a := range resonanz.BuiltinAttributes {
+		if a.Choices == nil {
+			a.Choices = []string{} // lists are never null in JSON
+		}
+		a.Choices = slices.Clone(a.Choices)
+		out = append(out, a)
+	}
 	for rows.Next() {
 		a, err := scanAttribute(rows)
 		if err != nil {
@@ -79,6 +87,9 @@ func scanAttribute(s scanner) (resonanz.AttributeDef, error) {
 	}
 	if err := json.Unmarshal([]byte(choices), &a.Choices); err != nil {
 		return a, fmt.Errorf("read attribute %s: choices: %w", a.Key, err)
+	}
+	if a.Choices == nil {
+		a.Choices = []string{}
 	}
 	return a, nil
 }

@@ -24,3 +24,14 @@ beforeEach(() => {
   delete window.go;
   window.location.hash = '';
 });
+
+// jsdom has no ResizeObserver; bind:clientHeight uses it. Elements there have no size anyway.
+if (!('ResizeObserver' in window)) {
+  class ResizeObserverStub {
+    observe(): void {}
+    unobserve(): void {}
+    disconnect(): void {}
+  }
+  Object.defineProperty(window, 'ResizeObserver', { configurable: true, value: ResizeObserverStub });
+  Object.defineProperty(globalThis, 'ResizeObserver', { configurable: true, value: ResizeObserverStub });
+}

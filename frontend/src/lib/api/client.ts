@@ -50,10 +50,14 @@ export async function call<T>(service: string, method: string, ...args: unknown[
   return callHTTP<T>(service, method, args);
 }
 
-async function callHTTP<T>(service: string, method: string, args: unknown[]): Promise<T> {
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+/** authHeaders returns the headers that authenticate an HTTP bridge request (the token, if known). */
+export function authHeaders(): Record<string, string> {
   const token = sessionStorage.getItem(tokenStorageKey);
-  if (token !== null) headers[TokenHeader] = token;
+  return token === null ? {} : { [TokenHeader]: token };
+}
+
+async function callHTTP<T>(service: string, method: string, args: unknown[]): Promise<T> {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', ...authHeaders() };
   let response: Response;
   try {
     response = await fetch(`/api/${encodeURIComponent(service)}/${encodeURIComponent(method)}`, {
@@ -68,7 +72,8 @@ async function callHTTP<T>(service: string, method: string, args: unknown[]): Pr
   throw await errorFrom(response);
 }
 
-async function errorFrom(response: Response): Promise<ApiError> {
+/** errorFrom reads an HTTP error response (`{error:{code,message,…}}` or text) as an ApiError. */
+export async function errorFrom(response: Response): Promise<ApiError> {
   const text = await response.text();
   let error: ApiError;
   try {

@@ -5,3 +5,8 @@ import type { SystemInfo } from './types';
 export function info(): Promise<SystemInfo> {
   return call<SystemInfo>('System', 'Info');
 }
+
+/** pickCSVFile shows the native file dialog (desktop window only) and returns the path, '' if cancelled. */
+export function pickCSVFile(title: string): Promise<string> {
+  return call<string>('System', 'PickCSVFile', title);
+}

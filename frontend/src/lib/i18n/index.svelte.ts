@@ -58,3 +58,35 @@ export function isMessageKey(key: string): key is MessageKey {
 export function tError(error: { key?: string | undefined; message: string }): string {
   return error.key !== undefined && isMessageKey(error.key) ? t(error.key) : error.message;
 }
+
+const bcp47: Record<Locale, string> = { de: 'de-DE', en: 'en-GB' };
+
+/** formatNumber formats n for the current language (12.345 or 12,345). */
+export function formatNumber(n: number): string {
+  return new Intl.NumberFormat(bcp47[current]).format(n);
+}
+
+/** formatDateTime formats an RFC 3339 time for the current language in local time; '' for none. */
+export function formatDateTime(iso: string, withTime = true): string {
+  const date = new Date(iso);
+  if (iso === '' || Number.isNaN(date.getTime()) || date.getUTCFullYear() <= 1) return '';
+  return new Intl.DateTimeFormat(bcp47[current], {
+    dateStyle: 'medium',
+    ...(withTime ? { timeStyle: 'short' } : {}),
+  }).format(date);
+}
+
+const builtinLabels: Record<string, MessageKey> = {
+  email: 'recipient.email',
+  first_name: 'recipient.firstName',
+  last_name: 'recipient.lastName',
+  gender: 'recipient.gender',
+  title: 'recipient.title',
+  language: 'recipient.language',
+};
+
+/** attributeLabel returns the label of an attribute: translated for the builtins, as defined for custom ones. */
+export function attributeLabel(def: { key: string; label: string; builtin: boolean }): string {
+  const key = def.builtin ? builtinLabels[def.key] : undefined;
+  return key === undefined ? def.label : t(key);
+}

@@ -1,0 +1,131 @@
+import { call } from './client';
+import type {
+  AttributeDef,
+  ConsentRecord,
+  ImportMapping,
+  ImportPreview,
+  ImportRequest,
+  ImportResult,
+  ImportRun,
+  List,
+  ManualConsent,
+  PersonalDataExport,
+  Recipient,
+  RecipientDetail,
+  RecipientFilter,
+  RecipientPage,
+} from './types';
+
+const service = 'Recipients';
+
+/** findRecipients returns one page of the recipient table. */
+export async function findRecipients(filter: RecipientFilter): Promise<RecipientPage> {
+  const page = await call<RecipientPage>(service, 'Find', filter);
+  return { ...page, recipients: page.recipients ?? [] };
+}
+
+/** recipientDetail returns everything stored about one recipient. */
+export async function recipientDetail(id: number): Promise<RecipientDetail> {
+  const d = await call<RecipientDetail>(service, 'Detail', id);
+  return {
+    ...d,
+    recipient: { ...d.recipient, attributes: d.recipient.attributes ?? {} },
+    lists: d.lists ?? [],
+    consent: d.consent ?? [],
+    consentState: d.consentState ?? [],
+  };
+}
+
+/**
+ * withoutTimes drops the times Go sets itself: an empty string is not a time
+ * Go can read, and a client never decides when something was created.
+ */
+function withoutTimes(r: Recipient): Omit<Recipient, 'createdAt' | 'updatedAt'> {
+  const { createdAt: _createdAt, updatedAt: _updatedAt, ...rest } = r;
+  return rest;
+}
+
+/** createRecipient adds a recipient and returns it as stored. */
+export function createRecipient(r: Recipient): Promise<Recipient> {
+  return call<Recipient>(service, 'Create', withoutTimes(r));
+}
+
+/** updateRecipient corrects a recipient's data (rectification) and returns it as stored. */
+export function updateRecipient(r: Recipient): Promise<Recipient> {
+  return call<Recipient>(service, 'Update', withoutTimes(r));
+}
+
+/** eraseRecipient deletes a person with their memberships and consent records (erasure). */
+export function eraseRecipient(id: number): Promise<boolean> {
+  return call<boolean>(service, 'Erase', id);
+}
+
+/** exportRecipient returns the person's data as the GDPR export document. */
+export function exportRecipient(id: number): Promise<PersonalDataExport> {
+  return call<PersonalDataExport>(service, 'Export', id);
+}
+
+/** consentProofHTML returns a standalone HTML page that documents the person's consent. */
+export function consentProofHTML(id: number): Promise<string> {
+  return call<string>(service, 'ProofHTML', id);
+}
+
+/** setConsent appends a manual grant (wording and evidence required) or withdrawal to the ledger. */
+export function setConsent(c: ManualConsent): Promise<ConsentRecord> {
+  return call<ConsentRecord>(service, 'SetConsent', c);
+}
+
+/** lists returns all lists with their member counts. */
+export async function lists(): Promise<List[]> {
+  return (await call<List[] | null>(service, 'Lists')) ?? [];
+}
+
+/** createList adds a list. */
+export function createList(l: Pick<List, 'name' | 'description' | 'doubleOptIn'>): Promise<List> {
+  return call<List>(service, 'CreateList', l);
+}
+
+/** withChoices makes choices an array: Go sends null for attributes without choices. */
+function withChoices(a: AttributeDef): AttributeDef {
+  return { ...a, choices: a.choices ?? [] };
+}
+
+/** attributes returns the builtin attribute definitions, then the custom ones. */
+export async function attributes(): Promise<AttributeDef[]> {
+  return (await call<AttributeDef[]>(service, 'Attributes')).map(withChoices);
+}
+
+/** createAttribute defines a custom attribute. */
+export async function createAttribute(
+  a: Pick<AttributeDef, 'key' | 'label' | 'type' | 'choices'>,
+): Promise<AttributeDef> {
+  return withChoices(await call<AttributeDef>(service, 'CreateAttribute', a));
+}
+
+/** previewImport reads the header and first rows of source with mapping (null: automatic). */
+export async function previewImport(source: string, mapping: ImportMapping | null): Promise<ImportPreview> {
+  const p = await call<ImportPreview>(service, 'PreviewImport', source, mapping);
+  return { ...p, sample: p.sample ?? [], fields: (p.fields ?? []).map(withChoices) };
+}
+
+/** importFile imports a previewed file; progress arrives as import:progress:<opId> events. */
+export async function importFile(req: ImportRequest): Promise<ImportResult> {
+  const r = await call<ImportResult>(service, 'ImportFile', req);
+  return { ...r, rejected: r.rejected ?? [] };
+}
+
+/** cancelImport stops the running import opId after its current batch. */
+export function cancelImport(opId: string): Promise<boolean> {
+  return call<boolean>(service, 'CancelImport', opId);
+}
+
+/** imports returns the recorded imports, newest first. */
+export async function imports(): Promise<ImportRun[]> {
+  const runs = (await call<ImportRun[] | null>(service, 'Imports')) ?? [];
+  return runs.map((run) => ({ ...run, result: { ...run.result, rejected: run.result.rejected ?? [] } }));
+}
+
+/** undoImport reverts an import. */
+export function undoImport(id: number): Promise<boolean> {
+  return call<boolean>(service, 'UndoImport', id);
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { Recipient, RecipientFilter, RecipientPage } from '../api/types';
+import { ada, stubRecipients } from '../../test/recipients';
+import { PageSize, RecipientTable } from './recipientTable.svelte';
+
+const person = (i: number): Recipient => ({ ...ada, id: i + 1, email: `p${i}@example.org` });
+
+/** deferred returns a promise with its resolve function, to answer requests in any order. */
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve: (v: T) => void = () => {};
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('RecipientTable', () => {
+  it('fetches pages of 100 by offset and caches them', async () => {
+    const stub = stubRecipients();
+    stub.Find!.mockImplementation((f: RecipientFilter) =>
+      Promise.resolve({
+        recipients: Array.from({ length: Math.min(f.limit, 250 - f.offset) }, (_, i) => person(f.offset + i)),
+        total: 250,
+      }),
+    );
+    const table = new RecipientTable();
+    await table.reload();
+    expect(table.total).toBe(250);
+    expect(stub.Find).toHaveBeenCalledTimes(1);
+    expect(stub.Find!.mock.calls[0]?.[0]).toMatchObject({ offset: 0, limit: PageSize, search: '', sort: 'email' });
+    expect(table.rowAt(0)?.email).toBe('p0@example.org');
+    expect(table.rowAt(150)).toBeUndefined();
+
+    await table.ensureRows(140, 210);
+    expect(stub.Find!.mock.calls.map((c) => (c[0] as RecipientFilter).offset)).toEqual([0, 100, 200]);
+    expect(table.rowAt(150)?.email).toBe('p150@example.org');
+    expect(table.rowAt(249)?.email).toBe('p249@example.org');
+
+    // Cached pages are not fetched again, and nothing past the end is asked for.
+    await table.ensureRows(0, 400);
+    expect(stub.Find).toHaveBeenCalledTimes(3);
+  });
+
+  it('ignores a stale answer when the search changes', async () => {
+    const stub = stubRecipients();
+    const slow = deferred<RecipientPage>();
+    const fast = deferred<RecipientPage>();
+    stub.Find!.mockImplementation((f: RecipientFilter) => (f.search === 'l' ? slow.promise : fast.promise));
+    const table = new RecipientTable();
+
+    const first = table.setQuery({ search: 'l' });
+    const second = table.setQuery({ search: 'love' });
+    expect(stub.Find!.mock.calls.map((c) => (c[0] as RecipientFilter).search)).toEqual(['l', 'love']);
+
+    fast.resolve({ recipients: [ada], total: 1 });
+    await second;
+    slow.resolve({ recipients: [person(1), person(2)], total: 5000 });
+    await first;
+
+    expect(table.total).toBe(1);
+    expect(table.rowAt(0)?.email).toBe(ada.email);
+    expect(table.rowAt(1)).toBeUndefined();
+  });
+
+  it('sends the list and status filter and the sort, and status only with a list', async () => {
+    const stub = stubRecipients();
+    const table = new RecipientTable();
+    await table.setQuery({ status: 'confirmed' });
+    expect(stub.Find!.mock.lastCall?.[0]).toMatchObject({ listId: 0, status: '' });
+    await table.setQuery({ listId: 3, sort: '-createdAt' });
+    expect(stub.Find!.mock.lastCall?.[0]).toMatchObject({ listId: 3, status: 'confirmed', sort: '-createdAt' });
+    expect(table.total).toBe(0);
+  });
+
+  it('keeps an error of the current query', async () => {
+    const stub = stubRecipients();
+    stub.Find!.mockRejectedValue({ code: 'internal', message: 'disk I/O error' });
+    const table = new RecipientTable();
+    await table.reload();
+    expect(table.error?.message).toBe('disk I/O error');
+    expect(table.loading).toBe(false);
+  });
+});
