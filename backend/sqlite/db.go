@@ -68,7 +68,7 @@ func DSN(path string) string {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
-	q.Set("_mutex", "no")          // database/sql never shares a connection between goroutines at once
+	q.Set("_mutex", "no")         // database/sql never shares a connection between goroutines at once
 	q.Set("_cache_size", "-8000") // 8 MB page cache per connection (SQLite default: 2 MB)
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
