@@ -49,6 +49,15 @@ func NewSystem(ctx context.Context, info SystemInfo, window *Window, audit reson
 	return &System{ctx: ctx, info: info, window: window, audit: audit}
 }
 
+// SaveTextFile asks where to save a file (desktop window only) and writes
+// content there; it returns the path, or "" when the user cancelled.
+func (s *System) SaveTextFile(name, content string) (string, error) {
+	if s.window == nil {
+		return "", resonanz.Errorf(resonanz.EINVALID, "Download the file instead: there is no save dialog in browser mode.")
+	}
+	return s.window.SaveFile(name, []byte(content))
+}
+
 // AuditLog returns the newest admin actions, newest first (limit 1..1000).
 func (s *System) AuditLog(limit int) ([]resonanz.AuditEntry, error) {
 	return s.audit.Recent(s.ctx, limit)

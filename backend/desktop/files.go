@@ -135,3 +135,23 @@ func (w *Window) OpenFile(title string, patterns string) (string, error) {
 		Filters: []runtime.FileFilter{{DisplayName: "CSV (" + patterns + ")", Pattern: patterns}},
 	})
 }
+
+// SaveFile shows the native save dialog with a suggested name and writes
+// content to the chosen path, which it returns ("" if cancelled). Downloads
+// through Blob URLs do not work in the desktop window's WebKit view.
+func (w *Window) SaveFile(name string, content []byte) (string, error) {
+	w.mu.Lock()
+	ctx := w.ctx
+	w.mu.Unlock()
+	if ctx == nil {
+		return "", resonanz.Errorf(resonanz.EINVALID, "The save dialog is only available in the desktop window.")
+	}
+	path, err := runtime.SaveFileDialog(ctx, runtime.SaveDialogOptions{DefaultFilename: filepath.Base(name)})
+	if err != nil || path == "" {
+		return "", err
+	}
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		return "", resonanz.Errorf(resonanz.EINVALID, "Cannot write %s: %v.", path, errors.Unwrap(err))
+	}
+	return path, nil
+}

@@ -3,8 +3,18 @@ export function safeFileName(name: string): string {
   return name.replace(/[\\/:*?"<>|\s]+/g, '_');
 }
 
-/** download offers content as a file called name, through a Blob and an object URL. */
-export function download(name: string, content: string, type: string): void {
+import { inDesktopWindow, saveTextFile } from './api/system';
+
+/**
+ * download offers content as a file called name: through the native save
+ * dialog in the desktop window (its WebKit view ignores Blob downloads), else
+ * through a Blob and an object URL. It resolves when the file is handed over.
+ */
+export async function download(name: string, content: string, type: string): Promise<void> {
+  if (inDesktopWindow()) {
+    await saveTextFile(safeFileName(name), content);
+    return;
+  }
   const url = URL.createObjectURL(new Blob([content], { type }));
   const a = document.createElement('a');
   a.href = url;
@@ -17,8 +27,15 @@ export function download(name: string, content: string, type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** openInWindow shows an HTML document in a new window, through a Blob URL. */
-export function openInWindow(html: string): void {
+/**
+ * openInWindow shows an HTML document in a new window, through a Blob URL.
+ * The desktop window cannot open one, so there the document is saved instead.
+ */
+export async function openInWindow(html: string, name: string): Promise<void> {
+  if (inDesktopWindow()) {
+    await saveTextFile(safeFileName(name), html);
+    return;
+  }
   const url = URL.createObjectURL(new Blob([html], { type: 'text/html' }));
   window.open(url, '_blank', 'noopener');
   setTimeout(() => URL.revokeObjectURL(url), 60_000);

@@ -10,3 +10,13 @@ export function info(): Promise<SystemInfo> {
 export function pickCSVFile(title: string): Promise<string> {
   return call<string>('System', 'PickCSVFile', title);
 }
+
+/** saveTextFile shows the native save dialog (desktop window only), writes content and returns the path, '' if cancelled. */
+export function saveTextFile(name: string, content: string): Promise<string> {
+  return call<string>('System', 'SaveTextFile', name, content);
+}
+
+/** inDesktopWindow tells whether the Wails bindings are present (no Blob downloads there). */
+export function inDesktopWindow(): boolean {
+  return window.go?.desktop !== undefined;
+}
