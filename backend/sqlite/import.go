@@ -107,6 +107,9 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 		}
 	}
 	stopReading()
+	for range batches {
+		// Wait for the reader to stop: the source is the caller's again once we return.
+	}
 	slices.SortStableFunc(res.Rejected, func(a, b resonanz.RowError) int { return a.Line - b.Line })
 	if failure != nil {
 		s.finish(plan, "failed", res)
