@@ -83,6 +83,7 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 	}()
 
 	var failure error
+	complete := false // the reader reached the end of the source
 	for b := range batches {
 		if ctx.Err() != nil {
 			res.Cancelled = true
@@ -105,6 +106,12 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 		if progress != nil {
 			progress(resonanz.ImportProgress{Rows: res.Read})
 		}
+		complete = b.eof
+	}
+	// Cancelling also stops the reader, which may close the channel before
+	// the loop sees ctx.Err(): an import that ended early was cancelled.
+	if !complete && failure == nil {
+		res.Cancelled = true
 	}
 	stopReading()
 	for range batches {
