@@ -221,6 +221,9 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     server = await startServer();
     await page.goto(`${server.info.url}#/settings`);
     await assertSenderShown(sender);
+    // The change is in the activity log, read back from the store after the restart.
+    await page.getByTestId('audit-entry').first().waitFor();
+    assert.match(await page.getByTestId('audit-entry').first().innerText(), new RegExp(en['audit.action.settings.sender.update']));
     await page.screenshot({ path: join(outDir, 'settings-restarted.png') });
   });
 

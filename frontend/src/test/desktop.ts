@@ -1,11 +1,12 @@
 import { vi, type Mock } from 'vitest';
-import type { SenderIdentity, SystemInfo } from '../lib/api/types';
+import type { AuditEntry, SenderIdentity, SystemInfo } from '../lib/api/types';
 
 /** DesktopStub is a fake of the Wails bindings the tests drive. */
 export interface DesktopStub {
   GetSender: Mock<() => Promise<SenderIdentity>>;
   SaveSender: Mock<(s: SenderIdentity) => Promise<SenderIdentity>>;
   Info: Mock<() => Promise<SystemInfo>>;
+  AuditLog: Mock<(limit: number) => Promise<AuditEntry[]>>;
 }
 
 /** systemInfo is what the stubbed System.Info returns. */
@@ -23,11 +24,12 @@ export function stubDesktop(sender: SenderIdentity = { fromName: '', fromAddress
     GetSender: vi.fn(() => Promise.resolve({ ...sender })),
     SaveSender: vi.fn((s: SenderIdentity) => Promise.resolve({ ...s })),
     Info: vi.fn(() => Promise.resolve(systemInfo)),
+    AuditLog: vi.fn((_limit: number) => Promise.resolve<AuditEntry[]>([])),
   };
   window.go = {
     desktop: {
       Settings: { GetSender: stub.GetSender, SaveSender: stub.SaveSender as (...args: unknown[]) => Promise<unknown> },
-      System: { Info: stub.Info },
+      System: { Info: stub.Info, AuditLog: stub.AuditLog as (...args: unknown[]) => Promise<unknown> },
     },
   };
   return stub;

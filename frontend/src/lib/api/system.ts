@@ -1,5 +1,5 @@
 import { call } from './client';
-import type { SystemInfo } from './types';
+import type { AuditEntry, SystemInfo } from './types';
 
 /** info returns version, data location, mode and schema version. */
 export function info(): Promise<SystemInfo> {
@@ -19,4 +19,9 @@ export function saveTextFile(name: string, content: string): Promise<string> {
 /** inDesktopWindow tells whether the Wails bindings are present (no Blob downloads there). */
 export function inDesktopWindow(): boolean {
   return window.go?.desktop !== undefined;
+}
+
+/** auditLog returns the newest admin actions, newest first (limit 1..1000). */
+export function auditLog(limit: number): Promise<AuditEntry[]> {
+  return call<AuditEntry[] | null>('System', 'AuditLog', limit).then((entries) => entries ?? []);
 }

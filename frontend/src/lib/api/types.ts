@@ -14,6 +14,16 @@ export interface SystemInfo {
   schemaVersion: number;
 }
 
+/** AuditEntry is one admin action in the audit log; detail is a JSON object describing what changed. */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  subject: string;
+  detail: string;
+}
+
 /** Gender drives the salutation: f (Frau/Ms), m (Herr/Mr), d (diverse), '' unknown. */
 export type Gender = '' | 'f' | 'm' | 'd';
 
