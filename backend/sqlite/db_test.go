@@ -38,6 +38,27 @@ func TestOpen_Pragmas(t *testing.T) {
 	}
 }
 
+func TestOpen_FilePermissions(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil { // a shared data directory the user chose
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, sqlite.FileName), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, name := range []string{sqlite.FileName, sqlite.FileName + "-wal"} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := st.Mode().Perm(); perm&0o077 != 0 {
+			t.Errorf("%s has mode %v; personal data must not be readable by others", name, perm)
+		}
+	}
+}
+
 func TestOpen_PathWithSpecialCharacters(t *testing.T) {
 	// Data dirs under a home like "/home/Jörg Müller/?#" must not be read as DSN options.
 	path := filepath.Join(t.TempDir(), "Jörg Müller ?#&", sqlite.FileName)
