@@ -57,7 +57,7 @@ func checkConsentRefs(ctx context.Context, tx *sql.Tx, c resonanz.ConsentRecord)
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipient WHERE id = ?`, c.RecipientID).Scan(&n); err != nil {
 		return fmt.Errorf("append consent: %w", err)
 	} else if n == 0 {
-		return &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.recipient.notFound", Message: "This recipient does not exist (any more)."}
+		return errRecipientNotFound()
 	}
 	if c.ListID != 0 {
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM list WHERE id = ?`, c.ListID).Scan(&n); err != nil {

@@ -608,16 +608,11 @@ func recipientsByKeys(ctx context.Context, tx *sql.Tx, keys []string, listID int
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var r resonanz.Recipient
-		var attrs, key, status string
-		var created, updated int64
-		if err := rows.Scan(&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Gender, &r.Title, &r.Language, &attrs, &created, &updated, &key, &status); err != nil {
+		var key, status string
+		r, err := scanRecipient(rows, &key, &status)
+		if err != nil {
 			return nil, fmt.Errorf("import: match existing: %w", err)
 		}
-		if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
-			return nil, fmt.Errorf("import: recipient %d attrs: %w", r.ID, err)
-		}
-		r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
 		out[key] = &existingRecipient{snap: snapshot{Recipient: r, Membership: status}, key: key}
 	}
 	return out, rows.Err()

@@ -26,11 +26,14 @@ const recipientColumns = `r.id, r.email, r.first_name, r.last_name, r.gender, r.
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanRecipient(s scanner) (resonanz.Recipient, error) {
+// scanRecipient scans recipientColumns, then any extra columns the query
+// selected after them into extra.
+func scanRecipient(s scanner, extra ...any) (resonanz.Recipient, error) {
 	var r resonanz.Recipient
 	var attrs string
 	var created, updated int64
-	if err := s.Scan(&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Gender, &r.Title, &r.Language, &attrs, &created, &updated); err != nil {
+	dest := append([]any{&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Gender, &r.Title, &r.Language, &attrs, &created, &updated}, extra...)
+	if err := s.Scan(dest...); err != nil {
 		return r, err
 	}
 	if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
@@ -38,6 +41,11 @@ func scanRecipient(s scanner) (resonanz.Recipient, error) {
 	}
 	r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
 	return r, nil
+}
+
+// errRecipientNotFound is the error for an ID that names nobody (any more).
+func errRecipientNotFound() error {
+	return &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.recipient.notFound", Message: "This recipient does not exist (any more)."}
 }
 
 // recipientSorts whitelists ORDER BY clauses.
@@ -128,7 +136,7 @@ func recipientWhere(f resonanz.RecipientFilter) (string, []any) {
 func (s *RecipientService) RecipientByID(ctx context.Context, id int64) (resonanz.Recipient, error) {
 	r, err := scanRecipient(s.db.db.QueryRowContext(ctx, `SELECT `+recipientColumns+` FROM recipient r WHERE r.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.recipient.notFound", Message: "This recipient does not exist (any more)."}
+		return r, errRecipientNotFound()
 	}
 	return r, err
 }
@@ -148,19 +156,11 @@ func (s *RecipientService) RecipientByEmail(ctx context.Context, email string) (
 
 // CreateRecipient validates and stores a new recipient.
 func (s *RecipientService) CreateRecipient(ctx context.Context, in resonanz.Recipient) (resonanz.Recipient, error) {
-	tx, err := s.db.db.BeginTx(ctx, nil)
+	tx, r, key, err := s.beginWrite(ctx, in, "create recipient")
 	if err != nil {
-		return in, fmt.Errorf("create recipient: %w", err)
+		return in, err
 	}
 	defer tx.Rollback()
-	defs, err := customAttributes(ctx, tx)
-	if err != nil {
-		return in, err
-	}
-	r, key, err := prepareRecipient(in, defs)
-	if err != nil {
-		return in, err
-	}
 	now := millis(s.db.Now())
 	id, err := insertRecipient(ctx, tx, r, key, now)
 	if err != nil {
@@ -177,22 +177,14 @@ func (s *RecipientService) CreateRecipient(ctx context.Context, in resonanz.Reci
 
 // UpdateRecipient validates and stores changed data of a recipient (rectification, GDPR Art. 16).
 func (s *RecipientService) UpdateRecipient(ctx context.Context, in resonanz.Recipient) (resonanz.Recipient, error) {
-	tx, err := s.db.db.BeginTx(ctx, nil)
+	tx, r, key, err := s.beginWrite(ctx, in, "update recipient")
 	if err != nil {
-		return in, fmt.Errorf("update recipient: %w", err)
+		return in, err
 	}
 	defer tx.Rollback()
-	defs, err := customAttributes(ctx, tx)
-	if err != nil {
-		return in, err
-	}
-	r, key, err := prepareRecipient(in, defs)
-	if err != nil {
-		return in, err
-	}
 	before, err := scanRecipient(tx.QueryRowContext(ctx, `SELECT `+recipientColumns+` FROM recipient r WHERE r.id = ?`, in.ID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return in, &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.recipient.notFound", Message: "This recipient does not exist (any more)."}
+		return in, errRecipientNotFound()
 	} else if err != nil {
 		return in, fmt.Errorf("update recipient: %w", err)
 	}
@@ -209,6 +201,27 @@ func (s *RecipientService) UpdateRecipient(ctx context.Context, in resonanz.Reci
 	return s.RecipientByID(ctx, in.ID)
 }
 
+// beginWrite opens the write transaction of a create or update and
+// validates in against the custom attributes read in it; on error the
+// transaction is already rolled back. Validation errors come back as they
+// are (users see them); op prefixes the others.
+func (s *RecipientService) beginWrite(ctx context.Context, in resonanz.Recipient, op string) (*sql.Tx, resonanz.Recipient, string, error) {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, in, "", fmt.Errorf("%s: %w", op, err)
+	}
+	defs, err := customAttributes(ctx, tx)
+	if err == nil {
+		var r resonanz.Recipient
+		var key string
+		if r, key, err = prepareRecipient(in, defs); err == nil {
+			return tx, r, key, nil
+		}
+	}
+	tx.Rollback()
+	return nil, in, "", err
+}
+
 // EraseRecipient deletes the person with their memberships and consent
 // records (GDPR Art. 17). The audit row keeps no personal data.
 func (s *RecipientService) EraseRecipient(ctx context.Context, id int64) error {
@@ -222,7 +235,7 @@ func (s *RecipientService) EraseRecipient(ctx context.Context, id int64) error {
 		return fmt.Errorf("erase recipient: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.recipient.notFound", Message: "This recipient does not exist (any more)."}
+		return errRecipientNotFound()
 	}
 	// Undo data of earlier imports would otherwise keep the person's old values.
 	if _, err := tx.ExecContext(ctx, `DELETE FROM import_change WHERE recipient_id = ?`, id); err != nil {
@@ -357,21 +370,13 @@ func (s *RecipientService) RecipientDetail(ctx context.Context, id int64) (reson
 	}
 	defer tx.Rollback()
 	var importID sql.NullInt64
-	row := tx.QueryRowContext(ctx, `SELECT `+recipientColumns+`, r.import_id FROM recipient r WHERE r.id = ?`, id)
-	var attrs string
-	var created, updated int64
-	r := &d.Recipient
-	err = row.Scan(&r.ID, &r.Email, &r.FirstName, &r.LastName, &r.Gender, &r.Title, &r.Language, &attrs, &created, &updated, &importID)
+	d.Recipient, err = scanRecipient(tx.QueryRowContext(ctx, `SELECT `+recipientColumns+`, r.import_id FROM recipient r WHERE r.id = ?`, id), &importID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return d, &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.recipient.notFound", Message: "This recipient does not exist (any more)."}
+		return d, errRecipientNotFound()
 	} else if err != nil {
 		return d, fmt.Errorf("recipient detail: %w", err)
 	}
-	if err := json.Unmarshal([]byte(attrs), &r.Attributes); err != nil {
-		return d, fmt.Errorf("recipient detail: attrs: %w", err)
-	}
-	r.CreatedAt, r.UpdatedAt = fromMillis(created), fromMillis(updated)
-	d.Source = "Entered in the desk on " + r.CreatedAt.Format("2006-01-02")
+	d.Source = "Entered in the desk on " + d.Recipient.CreatedAt.Format("2006-01-02")
 	if importID.Valid {
 		var file string
 		var started int64
