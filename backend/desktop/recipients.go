@@ -149,6 +149,33 @@ func (r *Recipients) UndoImport(id int64) (bool, error) {
 	return true, r.svc.Imports.UndoImport(r.ctx, id)
 }
 
+// importSource is an opened import file with the reader options for it.
+type importSource struct {
+	file    *os.File
+	name    string
+	defs    []resonanz.AttributeDef
+	options recipientcsv.Options
+}
+
+// openImport resolves and opens a source for preview or import; the caller
+// closes the file.
+func (r *Recipients) openImport(source string, mapping map[string]string) (importSource, error) {
+	path, name, err := r.sources.Resolve(source)
+	if err != nil {
+		return importSource{}, err
+	}
+	defs, err := r.svc.Attributes.Attributes(r.ctx)
+	if err != nil {
+		return importSource{}, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return importSource{}, resonanz.Errorf(resonanz.EINVALID, "Cannot open %s.", name)
+	}
+	return importSource{file: f, name: name, defs: defs,
+		options: recipientcsv.Options{Map: mapping, Fields: recipientcsv.AttributeFields(defs)}}, nil
+}
+
 // ImportPreview shows how a file will be read before anything is imported.
 type ImportPreview struct {
 	Source    string                  `json:"source"`
@@ -163,25 +190,17 @@ type ImportPreview struct {
 // PreviewImport reads the header and the first rows of a file with the given
 // mapping (nil: automatic) and reports the detected format and mapping.
 func (r *Recipients) PreviewImport(source string, mapping map[string]string) (ImportPreview, error) {
-	path, name, err := r.sources.Resolve(source)
+	src, err := r.openImport(source, mapping)
 	if err != nil {
 		return ImportPreview{}, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return ImportPreview{}, resonanz.Errorf(resonanz.EINVALID, "Cannot open %s.", name)
-	}
-	defer f.Close()
-	defs, err := r.svc.Attributes.Attributes(r.ctx)
-	if err != nil {
-		return ImportPreview{}, err
-	}
-	rd, err := recipientcsv.NewReader(f, recipientcsv.Options{Map: mapping, Fields: recipientcsv.AttributeFields(defs)})
+	defer src.file.Close()
+	rd, err := recipientcsv.NewReader(src.file, src.options)
 	if err != nil {
 		return ImportPreview{}, err // a *recipientcsv.HeaderError wrapping a coded *resonanz.Error
 	}
-	p := ImportPreview{Source: source, FileName: name, Encoding: rd.Format().Encoding, Delimiter: string(rd.Format().Delimiter),
-		Columns: rd.Columns(), Sample: [][]string{}, Fields: defs}
+	p := ImportPreview{Source: source, FileName: src.name, Encoding: rd.Format().Encoding, Delimiter: string(rd.Format().Delimiter),
+		Columns: rd.Columns(), Sample: [][]string{}, Fields: src.defs}
 	for len(p.Sample) < 10 {
 		row, err := rd.Read()
 		var rowErr *recipientcsv.RowError
@@ -220,24 +239,16 @@ type ImportFileRequest struct {
 // ImportFile imports a CSV file, emitting throttled progress events, and
 // returns the result.
 func (r *Recipients) ImportFile(req ImportFileRequest) (resonanz.ImportResult, error) {
-	path, name, err := r.sources.Resolve(req.Source)
+	src, err := r.openImport(req.Source, req.Mapping)
 	if err != nil {
 		return resonanz.ImportResult{}, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return resonanz.ImportResult{}, resonanz.Errorf(resonanz.EINVALID, "Cannot open %s.", name)
-	}
-	defer f.Close()
+	defer src.file.Close()
 	var size int64
-	if st, err := f.Stat(); err == nil {
+	if st, err := src.file.Stat(); err == nil {
 		size = st.Size()
 	}
-	defs, err := r.svc.Attributes.Attributes(r.ctx)
-	if err != nil {
-		return resonanz.ImportResult{}, err
-	}
-	req.Options.FileName = name
+	req.Options.FileName = src.name
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
 	if req.OpID != "" {
@@ -251,8 +262,7 @@ func (r *Recipients) ImportFile(req ImportFileRequest) (resonanz.ImportResult, e
 		}()
 	}
 	emit := Throttle(r.events, "import:progress:"+req.OpID, 100*time.Millisecond)
-	res, _, err := recipientcsv.Import(ctx, f, size, r.svc.Imports,
-		recipientcsv.Options{Map: req.Mapping, Fields: recipientcsv.AttributeFields(defs)}, req.Options,
+	res, _, err := recipientcsv.Import(ctx, src.file, size, r.svc.Imports, src.options, req.Options,
 		func(p resonanz.ImportProgress) { emit(p, false) })
 	emit(resonanz.ImportProgress{Rows: res.Read, Bytes: size, TotalBytes: size}, true)
 	return res, err
