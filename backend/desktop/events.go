@@ -30,12 +30,16 @@ func (w *WailsEmitter) Startup(ctx context.Context) {
 	w.mu.Unlock()
 }
 
+// current returns the Wails context, nil before start-up.
+func (w *WailsEmitter) current() context.Context {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ctx
+}
+
 // Emit implements Emitter; before start-up events are dropped.
 func (w *WailsEmitter) Emit(name string, data any) {
-	w.mu.Lock()
-	ctx := w.ctx
-	w.mu.Unlock()
-	if ctx != nil {
+	if ctx := w.current(); ctx != nil {
 		runtime.EventsEmit(ctx, name, data)
 	}
 }

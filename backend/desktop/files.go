@@ -124,9 +124,7 @@ type Window struct {
 // OpenFile shows the native file dialog and returns the chosen path ("" if
 // cancelled).
 func (w *Window) OpenFile(title string, patterns string) (string, error) {
-	w.mu.Lock()
-	ctx := w.ctx
-	w.mu.Unlock()
+	ctx := w.current()
 	if ctx == nil {
 		return "", resonanz.Errorf(resonanz.EINVALID, "The file dialog is only available in the desktop window.")
 	}
@@ -140,9 +138,7 @@ func (w *Window) OpenFile(title string, patterns string) (string, error) {
 // content to the chosen path, which it returns ("" if cancelled). Downloads
 // through Blob URLs do not work in the desktop window's WebKit view.
 func (w *Window) SaveFile(name string, content []byte) (string, error) {
-	w.mu.Lock()
-	ctx := w.ctx
-	w.mu.Unlock()
+	ctx := w.current()
 	if ctx == nil {
 		return "", resonanz.Errorf(resonanz.EINVALID, "The save dialog is only available in the desktop window.")
 	}
