@@ -113,13 +113,13 @@ func withApp(ctx context.Context, g *globals, stderr io.Writer, f func(*App) err
 // runExportRecipients writes recipients (all, or one list's) as CSV.
 func runExportRecipients(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	var listName, out, delim string
-	fs := newFlagSet("export recipients")
-	g.register(fs)
-	fs.StringVar(&listName, "list", "", "only members of this list")
-	fs.StringVar(&out, "out", "", "write to this file instead of standard output")
-	fs.StringVar(&delim, "delimiter", ";", "; , or tab")
-	if err := parseCommandArgs(fs, args); err != nil {
-		fmt.Fprintf(stderr, "resonanz export recipients: %v\n\n%s", err, exportUsage)
+	err := parseCommand("export recipients", args, g, func(fs *flag.FlagSet) {
+		fs.StringVar(&listName, "list", "", "only members of this list")
+		fs.StringVar(&out, "out", "", "write to this file instead of standard output")
+		fs.StringVar(&delim, "delimiter", ";", "; , or tab")
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "resonanz %v\n\n%s", err, exportUsage)
 		return exitUsage
 	}
 	d := map[string]rune{";": ';', ",": ',', "tab": '\t', "\t": '\t'}[delim]
@@ -146,17 +146,6 @@ func runExportRecipients(ctx context.Context, g *globals, args []string, stdout,
 		}
 		return nil
 	})
-}
-
-// parseCommandArgs parses flags and refuses positional arguments.
-func parseCommandArgs(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	return nil
 }
 
 // createExportFile creates a new file for an export; it never overwrites.
