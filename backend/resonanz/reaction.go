@@ -1,0 +1,137 @@
+package resonanz
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// ReactionType is the normalized kind of a reaction or delivery event, the
+// same for the listener's own hits and for imported provider logs.
+type ReactionType string
+
+// Reaction types (see ../shared/fixtures/providers/FORMATS.md §10).
+const (
+	ReactionSent         ReactionType = "sent"
+	ReactionDelivered    ReactionType = "delivered"
+	ReactionDeferred     ReactionType = "deferred"
+	ReactionBounced      ReactionType = "bounced"
+	ReactionRejected     ReactionType = "rejected"
+	ReactionOpened       ReactionType = "opened"
+	ReactionClicked      ReactionType = "clicked"
+	ReactionUnsubscribed ReactionType = "unsubscribed"
+	ReactionResubscribed ReactionType = "resubscribed"
+	ReactionComplained   ReactionType = "complained"
+	ReactionFailed       ReactionType = "failed"
+	ReactionUnknown      ReactionType = "unknown"
+	// ReactionImageLoad is a download of one of the mailing's images through
+	// the listener's image proxy. No provider reports it.
+	ReactionImageLoad ReactionType = "image_load"
+)
+
+// ReactionTypes lists every reaction type in a stable order (for reports).
+var ReactionTypes = []ReactionType{
+	ReactionSent, ReactionDelivered, ReactionDeferred, ReactionBounced, ReactionRejected,
+	ReactionOpened, ReactionClicked, ReactionImageLoad, ReactionUnsubscribed, ReactionResubscribed,
+	ReactionComplained, ReactionFailed, ReactionUnknown,
+}
+
+// TrackingPurpose returns the consent purpose that gates storing a reaction
+// of type t per person ("" when the reaction is not tracking: bounces,
+// complaints and unsubscribes always apply to the recipient).
+func TrackingPurpose(t ReactionType) string {
+	switch t {
+	case ReactionOpened, ReactionImageLoad:
+		return PurposeTrackingOpens
+	case ReactionClicked:
+		return PurposeTrackingClicks
+	}
+	return ""
+}
+
+// Bounce kinds.
+const (
+	BounceHard         = "hard"
+	BounceSoft         = "soft"
+	BounceBlock        = "block"
+	BounceUndetermined = "undetermined"
+)
+
+// Link kinds: a click on a text link or on an image link.
+const (
+	LinkText    = "text"
+	LinkImage   = "image"
+	LinkUnknown = "unknown"
+)
+
+// Providers whose logs can be imported.
+const (
+	ProviderMailgun   = "mailgun"
+	ProviderSendGrid  = "sendgrid"
+	ProviderPostmark  = "postmark"
+	ProviderSES       = "ses"
+	ProviderBrevo     = "brevo"
+	ProviderMailjet   = "mailjet"
+	ProviderSparkPost = "sparkpost"
+	ProviderMandrill  = "mandrill"
+	ProviderMailchimp = "mailchimp"
+	ProviderCSV       = "csv"      // generic CSV with a column mapping
+	ProviderListener  = "resonanz" // the listener's own log
+)
+
+// ProviderEvent is one event of a provider log, normalized (FORMATS.md §10):
+// one value per (provider event × recipient). Optional booleans are nil when
+// the provider does not say.
+type ProviderEvent struct {
+	Provider        string       `json:"provider"`
+	SourceKind      string       `json:"source_kind"` // webhook, events_api, firehose, sns, csv, api_report
+	ProviderEventID string       `json:"provider_event_id,omitempty"`
+	DedupeKey       string       `json:"dedupe_key"`
+	Type            ReactionType `json:"event_type"`
+	EventRaw        string       `json:"event_raw"`
+	BounceKind      string       `json:"bounce_kind,omitempty"`
+	OccurredAt      time.Time    `json:"occurred_at"` // UTC, millisecond precision
+	OccurredAtRaw   string       `json:"occurred_at_raw"`
+	SentAt          time.Time    `json:"sent_at,omitzero"`
+
+	Email              string `json:"recipient_email"` // trimmed, lowercased
+	EmailRaw           string `json:"recipient_email_raw"`
+	RecipientAmbiguous bool   `json:"recipient_ambiguous,omitempty"`
+
+	ProviderMessageID string            `json:"provider_message_id,omitempty"`
+	RFCMessageID      string            `json:"rfc_message_id,omitempty"` // without <>
+	CampaignID        string            `json:"campaign_id,omitempty"`
+	Tags              []string          `json:"tags,omitempty"`
+	Metadata          map[string]string `json:"metadata,omitempty"`
+
+	URL        string `json:"url,omitempty"`
+	LinkName   string `json:"link_name,omitempty"`
+	LinkKind   string `json:"link_kind,omitempty"`
+	MimePart   string `json:"mime_part,omitempty"`
+	UserAgent  string `json:"user_agent,omitempty"`
+	ClientIP   string `json:"client_ip,omitempty"` // the opener/clicker, never the sending MTA
+	GeoCountry string `json:"geo_country,omitempty"`
+	GeoRegion  string `json:"geo_region,omitempty"`
+	GeoCity    string `json:"geo_city,omitempty"`
+	ClientName string `json:"client_name,omitempty"`
+	ClientOS   string `json:"client_os,omitempty"`
+	DeviceType string `json:"device_type,omitempty"`
+
+	IsFirst           *bool  `json:"is_first,omitempty"`
+	MachineOpen       *bool  `json:"machine_open,omitempty"`
+	MachineOpenSource string `json:"machine_open_source,omitempty"`
+	SMTPStatus        string `json:"smtp_status,omitempty"`
+	SMTPResponse      string `json:"smtp_response,omitempty"`
+
+	// Raw is the original event after unwrapping envelopes.
+	Raw json.RawMessage `json:"raw,omitempty"`
+	// Line is the event's line (NDJSON, CSV, form body) or 1-based index in a
+	// JSON array; it names the event in rejection reasons.
+	Line int `json:"import_line"`
+}
+
+// Mailing header names Resonanz puts into every mail so that provider logs
+// and replies can be matched back.
+const (
+	HeaderMailing   = "X-Resonanz-Mailing"   // mailing id
+	HeaderRecipient = "X-Resonanz-Recipient" // opaque recipient token, never the address
+)
