@@ -1,6 +1,7 @@
 package resonanz
 
 import (
+	"context"
 	"encoding/json"
 	"time"
 )
@@ -135,3 +136,24 @@ const (
 	HeaderMailing   = "X-Resonanz-Mailing"   // mailing id
 	HeaderRecipient = "X-Resonanz-Recipient" // opaque recipient token, never the address
 )
+
+// Hit is one request to the listener that carried a valid token: an open
+// (pixel), a click, or an image download. The recorder decides, at the time
+// the hit arrives, whether it is stored per person (current tracking
+// consent) or only counted anonymously.
+type Hit struct {
+	Type        ReactionType `json:"type"` // ReactionOpened, ReactionClicked or ReactionImageLoad
+	MailingID   int64        `json:"mailingId"`
+	RecipientID int64        `json:"recipientId"`
+	LinkID      int64        `json:"linkId"` // clicks and image loads
+	At          time.Time    `json:"at"`
+	UserAgent   string       `json:"userAgent"`
+	IP          string       `json:"ip"`
+	// MachineOpen flags opens by prefetching proxies (flagged, not dropped).
+	MachineOpen bool `json:"machineOpen"`
+}
+
+// HitRecorder stores listener hits, applying the consent gate per hit.
+type HitRecorder interface {
+	RecordHits(ctx context.Context, hits []Hit) error
+}
