@@ -157,3 +157,57 @@ type Hit struct {
 type HitRecorder interface {
 	RecordHits(ctx context.Context, hits []Hit) error
 }
+
+// ReactionSource yields provider events. Next returns io.EOF at the end and
+// a *RowError for one malformed event (the caller records it and calls Next
+// again); any other error aborts the import.
+type ReactionSource interface {
+	Next() (ProviderEvent, error)
+}
+
+// ReactionImport describes one import of a provider log.
+type ReactionImport struct {
+	FileName string `json:"fileName"`
+	Provider string `json:"provider"`
+	// MailingID is the mailing events belong to when nothing in the event
+	// names one (0: such events go to quarantine).
+	MailingID int64 `json:"mailingId"`
+}
+
+// ReactionImportResult is the outcome of a reaction import, printed by
+// `resonanz import reactions --json`. Read counts events decoded; of them,
+// Duplicates were known already (or repeated in the file), Unmatched went to
+// quarantine, Imported were stored, and Anonymized of those only as
+// anonymous counts (no tracking consent at the event's time). ByType counts
+// the events read after de-duplication by normalized type.
+type ReactionImportResult struct {
+	ImportID   int64          `json:"importId"`
+	Provider   string         `json:"provider"`
+	Read       int            `json:"read"`
+	Imported   int            `json:"imported"`
+	Duplicates int            `json:"duplicates"`
+	Unmatched  int            `json:"unmatched"`
+	Anonymized int            `json:"anonymized"`
+	Rejected   int            `json:"rejected"`
+	ByType     map[string]int `json:"by_type"`
+	// Errors names the rejected events (line or index and reason), at most
+	// the first 1000.
+	Errors    []RowError `json:"errors"`
+	Cancelled bool       `json:"cancelled,omitempty"`
+}
+
+// QuarantinedEvent is an imported event that matched no recipient or no
+// mailing; it is kept for review instead of being dropped.
+type QuarantinedEvent struct {
+	ID       int64         `json:"id"`
+	ImportID int64         `json:"importId"`
+	Reason   string        `json:"reason"`
+	Event    ProviderEvent `json:"event"`
+}
+
+// ReactionImporter stores provider events: de-duplicated, matched to
+// recipients and mailings, gated by tracking consent, in batches.
+type ReactionImporter interface {
+	ImportReactions(ctx context.Context, src ReactionSource, opt ReactionImport, progress func(ImportProgress)) (ReactionImportResult, error)
+	Quarantine(ctx context.Context, importID int64, limit int) ([]QuarantinedEvent, error)
+}

@@ -1,0 +1,80 @@
+package resonanz
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Mailing statuses.
+const (
+	MailingDraft    = "draft"
+	MailingSending  = "sending"
+	MailingPaused   = "paused"
+	MailingSent     = "sent"
+	MailingImported = "imported" // known only from an imported provider log
+)
+
+// Mailing is one newsletter issue: its template, its audience and, once
+// sent, its results. ExternalID is the campaign id a sending provider uses
+// for it (matched when provider logs are imported).
+type Mailing struct {
+	ID         int64     `json:"id"`
+	Name       string    `json:"name"`
+	Subject    string    `json:"subject"`
+	Preheader  string    `json:"preheader"`
+	Body       string    `json:"body"` // Markdown template
+	Language   string    `json:"language"`
+	ListID     int64     `json:"listId"`
+	Status     string    `json:"status"`
+	ExternalID string    `json:"externalId"`
+	CreatedAt  time.Time `json:"createdAt"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+	SentAt     time.Time `json:"sentAt"`
+}
+
+// Validate checks a mailing before it is stored.
+func (m Mailing) Validate() error {
+	name := strings.TrimSpace(m.Name)
+	if name == "" {
+		return FieldError("name", "error.mailing.name.required", "Give the mailing a name.")
+	}
+	if utf8.RuneCountInString(name) > MaxNameLength {
+		return FieldError("name", "error.mailing.name.tooLong", "The mailing name is too long (at most 200 characters).")
+	}
+	if strings.ContainsAny(m.Subject, "\r\n") {
+		return FieldError("subject", "error.mailing.subject.invalid", "The subject must be a single line.")
+	}
+	switch m.Language {
+	case "", "de", "en":
+	default:
+		return FieldError("language", "error.mailing.language.invalid", "The language must be de or en.")
+	}
+	return nil
+}
+
+// Link is a link of a mailing, with what reports and interest profiles need:
+// its kind (text or image link), a report name and interest tags.
+type Link struct {
+	ID        int64    `json:"id"`
+	MailingID int64    `json:"mailingId"`
+	Index     int      `json:"index"` // position in the template, from 0
+	URL       string   `json:"url"`
+	Name      string   `json:"name"`
+	Kind      string   `json:"kind"` // LinkText or LinkImage
+	Tags      []string `json:"tags"`
+}
+
+// MailingService stores mailings and their links.
+type MailingService interface {
+	Mailings(ctx context.Context) ([]Mailing, error)
+	Mailing(ctx context.Context, id int64) (Mailing, error)
+	MailingByName(ctx context.Context, name string) (Mailing, error)
+	CreateMailing(ctx context.Context, m Mailing) (Mailing, error)
+	UpdateMailing(ctx context.Context, m Mailing) (Mailing, error)
+	// SetLinks replaces the mailing's links (matched by URL and index so ids
+	// of unchanged links survive an edit) and returns them with ids.
+	SetLinks(ctx context.Context, mailingID int64, links []Link) ([]Link, error)
+	Links(ctx context.Context, mailingID int64) ([]Link, error)
+}
