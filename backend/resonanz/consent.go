@@ -141,3 +141,31 @@ type ConsentService interface {
 	// reactions asks at the event's time).
 	ConsentAt(ctx context.Context, recipientID int64, t time.Time) ([]ConsentState, error)
 }
+
+// ConsentEvent is one ledger entry reduced to what a consent decision needs.
+type ConsentEvent struct {
+	Purpose string
+	ListID  int64
+	Granted bool
+	At      time.Time
+}
+
+// ConsentTimeline is a person's ledger, oldest first. It is the one place
+// tracking decisions are made: the renderer (tracked links or not), the
+// listener and the provider-log importer all ask Granted.
+type ConsentTimeline []ConsentEvent
+
+// Granted reports whether purpose (for newsletter: on listID) was granted at
+// time t: the newest record at or before t decides; no record means no.
+func (tl ConsentTimeline) Granted(purpose string, listID int64, t time.Time) bool {
+	granted := false
+	for _, e := range tl {
+		if e.At.After(t) {
+			break
+		}
+		if e.Purpose == purpose && (purpose != PurposeNewsletter || e.ListID == listID) {
+			granted = e.Granted
+		}
+	}
+	return granted
+}

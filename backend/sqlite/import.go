@@ -64,59 +64,26 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 	}
 	res.ImportID = plan.importID
 
-	readCtx, stopReading := context.WithCancel(ctx)
-	defer stopReading()
-	batches := make(chan preparedBatch, 1)
-	go func() {
-		defer close(batches)
-		for {
+	cancelled, failure := pipeline(ctx,
+		func() (preparedBatch, bool, error) {
 			b := plan.readBatch(src, s.BatchSize)
-			select {
-			case batches <- b:
-			case <-readCtx.Done():
-				return
+			return b, b.eof, b.err
+		},
+		func(b preparedBatch) error {
+			res.Read += b.read
+			res.Rejected = append(res.Rejected, b.rejected...)
+			if b.err != nil {
+				return nil // the pipeline reports the source's error
 			}
-			if b.eof || b.err != nil {
-				return
+			if err := s.writeBatch(ctx, plan, b.rows, &res); err != nil {
+				return err
 			}
-		}
-	}()
-
-	var failure error
-	complete := false // the reader reached the end of the source
-	for b := range batches {
-		if ctx.Err() != nil {
-			res.Cancelled = true
-			break
-		}
-		res.Read += b.read
-		res.Rejected = append(res.Rejected, b.rejected...)
-		if b.err != nil {
-			failure = b.err
-			break
-		}
-		if err := s.writeBatch(ctx, plan, b.rows, &res); err != nil {
-			if ctx.Err() != nil {
-				res.Cancelled = true
-				break
+			if progress != nil {
+				progress(resonanz.ImportProgress{Rows: res.Read})
 			}
-			failure = err
-			break
-		}
-		if progress != nil {
-			progress(resonanz.ImportProgress{Rows: res.Read})
-		}
-		complete = b.eof
-	}
-	// Cancelling also stops the reader, which may close the channel before
-	// the loop sees ctx.Err(): an import that ended early was cancelled.
-	if !complete && failure == nil {
-		res.Cancelled = true
-	}
-	stopReading()
-	for range batches {
-		// Wait for the reader to stop: the source is the caller's again once we return.
-	}
+			return nil
+		})
+	res.Cancelled = cancelled
 	slices.SortStableFunc(res.Rejected, func(a, b resonanz.RowError) int { return a.Line - b.Line })
 	if failure != nil {
 		s.finish(plan, "failed", res)
@@ -428,7 +395,7 @@ const insertChunk = 64
 func insertRecipients(ctx context.Context, tx *sql.Tx, fresh []*existingRecipient, plan *importPlan) error {
 	const cols = `INSERT INTO recipient (email, email_key, first_name, last_name, first_key, last_key, gender, title, language, attrs, import_id, created_at, updated_at) VALUES `
 	values := func(n int) string {
-		return cols + strings.TrimSuffix(strings.Repeat(`(?,?,?,?,?,?,?,?,?,?,?,?,?),`, n), ",") + ` RETURNING id, email_key`
+		return cols + placeholders(n, 13) + ` RETURNING id, email_key`
 	}
 	var full *sql.Stmt // prepared once per batch for full chunks
 	if len(fresh) >= insertChunk {
@@ -673,7 +640,8 @@ func (s *ImportService) finish(plan *importPlan, status string, res resonanz.Imp
 // Imports returns the recorded recipient imports, newest first.
 func (s *ImportService) Imports(ctx context.Context) ([]resonanz.ImportRun, error) {
 	rows, err := s.db.db.QueryContext(ctx, `
-		SELECT id, kind, file_name, started_at, COALESCE(finished_at, 0), status, stats FROM import_run ORDER BY id DESC`)
+		SELECT id, kind, file_name, started_at, COALESCE(finished_at, 0), status, stats FROM import_run
+		WHERE kind = 'recipients' ORDER BY id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("read imports: %w", err)
 	}
@@ -710,7 +678,7 @@ func (s *ImportService) UndoImport(ctx context.Context, importID int64) error {
 	}
 	defer tx.Rollback()
 	var status, options string
-	err = tx.QueryRowContext(ctx, `SELECT status, options FROM import_run WHERE id = ?`, importID).Scan(&status, &options)
+	err = tx.QueryRowContext(ctx, `SELECT status, options FROM import_run WHERE id = ? AND kind = 'recipients'`, importID).Scan(&status, &options)
 	if errors.Is(err, sql.ErrNoRows) {
 		return resonanz.Errorf(resonanz.ENOTFOUND, "There is no import %d.", importID)
 	} else if err != nil {

@@ -222,14 +222,37 @@ func (s *RecipientService) beginWrite(ctx context.Context, in resonanz.Recipient
 	return nil, in, "", err
 }
 
-// EraseRecipient deletes the person with their memberships and consent
-// records (GDPR Art. 17). The audit row keeps no personal data.
+// EraseRecipient deletes the person with their memberships, consent
+// records, reactions and deliveries (GDPR Art. 17); reports keep them as
+// anonymous counts. The audit row keeps no personal data.
 func (s *RecipientService) EraseRecipient(ctx context.Context, id int64) error {
 	tx, err := s.db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("erase recipient: %w", err)
 	}
 	defer tx.Rollback()
+	// Aggregates stay correct: the person's reactions and deliveries become
+	// anonymous counts before their rows go.
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO reaction_anon (mailing_id, type, link_id, hour, machine, n)
+		SELECT mailing_id, type, COALESCE(link_id, 0), at / 3600000, flags & 1, COUNT(*)
+		FROM reaction WHERE recipient_id = ? AND mailing_id IS NOT NULL
+		GROUP BY 1, 2, 3, 4, 5
+		ON CONFLICT (mailing_id, type, link_id, hour, machine) DO UPDATE SET n = n + excluded.n`, id); err != nil {
+		return fmt.Errorf("erase recipient: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO reaction_anon (mailing_id, type, link_id, hour, machine, n)
+		SELECT mailing_id, 1, 0, at / 3600000, 0, COUNT(*)
+		FROM delivery WHERE recipient_id = ? AND status = 'sent'
+		GROUP BY 1, 2, 3, 4, 5
+		ON CONFLICT (mailing_id, type, link_id, hour, machine) DO UPDATE SET n = n + excluded.n`, id); err != nil {
+		return fmt.Errorf("erase recipient: %w", err)
+	}
+	// Quarantined provider events name the person by address.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM reaction_quarantine WHERE email_key = (SELECT email_key FROM recipient WHERE id = ?)`, id); err != nil {
+		return fmt.Errorf("erase recipient: %w", err)
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM recipient WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("erase recipient: %w", err)

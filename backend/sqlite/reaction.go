@@ -1,0 +1,895 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// ReactionService stores reactions: provider logs (resonanz.ReactionImporter)
+// and listener hits (resonanz.HitRecorder). Both apply the consent gate at
+// the reaction's time through resonanz.ConsentTimeline.
+type ReactionService struct {
+	db *DB
+	// BatchSize is the number of events per transaction of an import.
+	BatchSize int
+}
+
+var (
+	_ resonanz.ReactionImporter = (*ReactionService)(nil)
+	_ resonanz.HitRecorder      = (*ReactionService)(nil)
+)
+
+// NewReactionService returns the reaction service over db.
+func NewReactionService(db *DB) *ReactionService { return &ReactionService{db: db, BatchSize: 5000} }
+
+// Reaction type codes as stored (table reaction_type).
+var reactionCodes = map[resonanz.ReactionType]int{
+	resonanz.ReactionSent: 1, resonanz.ReactionDelivered: 2, resonanz.ReactionDeferred: 3,
+	resonanz.ReactionBounced: 4, resonanz.ReactionRejected: 5, resonanz.ReactionOpened: 6,
+	resonanz.ReactionClicked: 7, resonanz.ReactionImageLoad: 8, resonanz.ReactionUnsubscribed: 9,
+	resonanz.ReactionResubscribed: 10, resonanz.ReactionComplained: 11, resonanz.ReactionFailed: 12,
+	resonanz.ReactionUnknown: 13,
+}
+
+func reactionCode(t resonanz.ReactionType) int {
+	if c, ok := reactionCodes[t]; ok {
+		return c
+	}
+	return reactionCodes[resonanz.ReactionUnknown]
+}
+
+// reactionName is the inverse of reactionCode.
+func reactionName(code int) resonanz.ReactionType {
+	for t, c := range reactionCodes {
+		if c == code {
+			return t
+		}
+	}
+	return resonanz.ReactionUnknown
+}
+
+// Flags of a stored reaction.
+const (
+	flagMachineOpen = 1 << iota
+	flagFirst
+	flagHardBounce
+	flagSoftBounce
+)
+
+const hourMillis = int64(time.Hour / time.Millisecond)
+
+// MetadataMailing is the custom variable (tag, metadata key) Resonanz
+// gives the provider with each message; imported events carrying it are
+// matched to the mailing directly.
+const MetadataMailing = "resonanz_mailing"
+
+// eventKey is the stored form of a dedupe key: 16 bytes of its SHA-256.
+type eventKey [16]byte
+
+func keyOf(dedupe string) eventKey {
+	sum := sha256.Sum256([]byte(dedupe))
+	return eventKey(sum[:16])
+}
+
+// preparedEvent is an event with what the reader can work out without the
+// store.
+type preparedEvent struct {
+	ev       resonanz.ProviderEvent
+	key      eventKey
+	emailKey string // "" when the address is not valid
+}
+
+type eventBatch struct {
+	events   []preparedEvent
+	rejected []resonanz.RowError
+	read     int
+	bytes    int64
+}
+
+// reactionPlan is the state of one import across its batches.
+type reactionPlan struct {
+	opt       resonanz.ReactionImport
+	importID  int64
+	file      string
+	external  map[string]int64 // campaign id → mailing
+	mailings  map[int64]int64  // mailing → its list (0: none); present = exists
+	recipient map[string]int64 // e-mail key → recipient id (0: unknown)
+	consent   map[int64]resonanz.ConsentTimeline
+	links     map[int64]map[string]int64 // mailing → link key → link id
+	nextLink  map[int64]int              // mailing → next free link index
+	agents    map[string]int64           // user agent → id
+	// quarantined is true while the quarantine may hold events this
+	// import could now match (then matched ones are moved out).
+	quarantined bool
+}
+
+// ImportReactions stores the events of src. See resonanz.ReactionImportResult
+// for what is counted. Every batch is one transaction: a crash leaves whole
+// batches or nothing, and the import can simply be run again (events already
+// stored are recognized by their dedupe key).
+func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.ReactionSource, opt resonanz.ReactionImport, progress func(resonanz.ImportProgress)) (resonanz.ReactionImportResult, error) {
+	res := resonanz.ReactionImportResult{Provider: opt.Provider, ByType: map[string]int{}, Errors: []resonanz.RowError{}}
+	plan, err := s.beginReactions(ctx, opt)
+	if err != nil {
+		return res, err
+	}
+	res.ImportID = plan.importID
+	counter, _ := src.(interface{ BytesRead() int64 })
+	size := int64(0)
+	if sz, ok := src.(interface{ Size() int64 }); ok {
+		size = sz.Size()
+	}
+	n := max(s.BatchSize, 1)
+	cancelled, failure := pipeline(ctx,
+		func() (eventBatch, bool, error) {
+			b := eventBatch{events: make([]preparedEvent, 0, n)}
+			for len(b.events) < n {
+				ev, err := src.Next()
+				var rowErr *resonanz.RowError
+				switch {
+				case errors.Is(err, io.EOF):
+					return b, true, nil
+				case errors.As(err, &rowErr):
+					b.read++
+					b.rejected = append(b.rejected, *rowErr)
+					continue
+				case err != nil:
+					return b, false, err
+				}
+				b.read++
+				p := preparedEvent{ev: ev, key: keyOf(ev.DedupeKey)}
+				if _, key, err := resonanz.NormalizeEmail(ev.Email); err == nil {
+					p.emailKey = key
+				}
+				b.events = append(b.events, p)
+			}
+			if counter != nil {
+				b.bytes = counter.BytesRead()
+			}
+			return b, false, nil
+		},
+		func(b eventBatch) error {
+			res.Read += b.read - len(b.rejected)
+			res.Rejected += len(b.rejected)
+			for _, r := range b.rejected {
+				if len(res.Errors) < 1000 {
+					res.Errors = append(res.Errors, r)
+				}
+			}
+			if err := s.writeEvents(ctx, plan, b.events, &res); err != nil {
+				return err
+			}
+			if progress != nil {
+				progress(resonanz.ImportProgress{Rows: res.Read + res.Rejected, Bytes: b.bytes, TotalBytes: size})
+			}
+			return nil
+		})
+	res.Cancelled = cancelled
+	status := "done"
+	switch {
+	case failure != nil:
+		status = "failed"
+	case cancelled:
+		status = "cancelled"
+	}
+	if err := s.finishReactions(plan, status, res); err != nil && failure == nil {
+		failure = err
+	}
+	return res, failure
+}
+
+func (s *ReactionService) beginReactions(ctx context.Context, opt resonanz.ReactionImport) (*reactionPlan, error) {
+	plan := &reactionPlan{
+		opt: opt, file: opt.FileName,
+		external: map[string]int64{}, mailings: map[int64]int64{}, recipient: map[string]int64{},
+		consent: map[int64]resonanz.ConsentTimeline{}, links: map[int64]map[string]int64{},
+		nextLink: map[int64]int{}, agents: map[string]int64{},
+	}
+	rows, err := s.db.db.QueryContext(ctx, `SELECT id, COALESCE(list_id, 0), external_id FROM mailing`)
+	if err != nil {
+		return nil, fmt.Errorf("import reactions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, list int64
+		var ext string
+		if err := rows.Scan(&id, &list, &ext); err != nil {
+			return nil, fmt.Errorf("import reactions: %w", err)
+		}
+		plan.mailings[id] = list
+		if ext != "" {
+			plan.external[ext] = id
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("import reactions: %w", err)
+	}
+	if _, ok := plan.mailings[opt.MailingID]; opt.MailingID != 0 && !ok {
+		return nil, errMailingNotFound()
+	}
+	if err := s.db.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM reaction_quarantine)`).Scan(&plan.quarantined); err != nil {
+		return nil, fmt.Errorf("import reactions: %w", err)
+	}
+	options, _ := json.Marshal(opt)
+	r, err := s.db.db.ExecContext(ctx, `INSERT INTO import_run (kind, file_name, options, started_at, status) VALUES ('reactions', ?, ?, ?, 'running')`,
+		opt.FileName, string(options), millis(s.db.Now()))
+	if err != nil {
+		return nil, fmt.Errorf("import reactions: %w", err)
+	}
+	plan.importID, _ = r.LastInsertId()
+	return plan, nil
+}
+
+func (s *ReactionService) finishReactions(plan *reactionPlan, status string, res resonanz.ReactionImportResult) error {
+	ctx := context.Background() // the outcome is recorded even when the import was cancelled
+	stats, _ := json.Marshal(res)
+	now := millis(s.db.Now())
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("import reactions: finish: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE import_run SET status = ?, finished_at = ?, stats = ? WHERE id = ?`,
+		status, now, string(stats), plan.importID); err != nil {
+		return fmt.Errorf("import reactions: finish: %w", err)
+	}
+	detail := fmt.Sprintf(`{"status":%q,"provider":%q,"read":%d,"imported":%d,"duplicates":%d,"unmatched":%d,"anonymized":%d,"rejected":%d}`,
+		status, res.Provider, res.Read, res.Imported, res.Duplicates, res.Unmatched, res.Anonymized, res.Rejected)
+	if err := appendAudit(ctx, tx, now, "desk", "import.reactions", strconv.FormatInt(plan.importID, 10), detail); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// reactionRow is one reaction to store per person.
+type reactionRow struct {
+	mailing, recipient, link, ua int64
+	code                         int
+	at                           int64
+	flags                        int
+}
+
+// anonKey addresses one anonymous counter.
+type anonKey struct {
+	mailing, link, hour int64
+	code, machine       int
+}
+
+type quarantineRow struct {
+	p      *preparedEvent
+	reason string
+}
+
+// writeEvents stores one batch in one transaction.
+func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, events []preparedEvent, res *resonanz.ReactionImportResult) error {
+	if len(events) == 0 {
+		return nil
+	}
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("import reactions: %w", err)
+	}
+	defer tx.Rollback()
+
+	// De-duplicate: against the store, then within the batch.
+	keys := make([]any, len(events))
+	for i := range events {
+		keys[i] = events[i].key[:]
+	}
+	seen, err := existingKeys(ctx, tx, `SELECT key FROM reaction_seen WHERE key IN `, keys)
+	if err != nil {
+		return err
+	}
+	fresh := events[:0:0]
+	for i := range events {
+		k := events[i].key
+		if seen[k] {
+			res.Duplicates++
+			continue
+		}
+		seen[k] = true
+		fresh = append(fresh, events[i])
+	}
+	if err := plan.resolveRecipients(ctx, tx, fresh); err != nil {
+		return err
+	}
+	byMessageID, err := deliveriesByMessageID(ctx, tx, fresh)
+	if err != nil {
+		return err
+	}
+
+	var personal []reactionRow
+	anon := map[anonKey]int{}
+	var quarantine []quarantineRow
+	var stored []any // keys of events stored (for reaction_seen)
+	for i := range fresh {
+		p := &fresh[i]
+		ev := &p.ev
+		res.ByType[string(ev.Type)]++
+		recipientID := plan.recipient[p.emailKey]
+		if p.emailKey == "" || recipientID == 0 {
+			quarantine = append(quarantine, quarantineRow{p, "No recipient has the address " + quoteEvent(ev.Email) + "."})
+			continue
+		}
+		purpose := resonanz.TrackingPurpose(ev.Type)
+		if purpose != "" && ev.RecipientAmbiguous {
+			quarantine = append(quarantine, quarantineRow{p, "The event names several recipients; it cannot be attributed to one person."})
+			continue
+		}
+		mailingID := plan.matchMailing(ev, byMessageID)
+		protective := ev.Type == resonanz.ReactionBounced || ev.Type == resonanz.ReactionComplained || ev.Type == resonanz.ReactionUnsubscribed
+		if mailingID == 0 && !protective {
+			quarantine = append(quarantine, quarantineRow{p, noMailingReason(ev)})
+			continue
+		}
+		row := reactionRow{mailing: mailingID, recipient: recipientID, code: reactionCode(ev.Type), at: millis(ev.OccurredAt)}
+		if ev.MachineOpen != nil && *ev.MachineOpen {
+			row.flags |= flagMachineOpen
+		}
+		if ev.IsFirst != nil && *ev.IsFirst {
+			row.flags |= flagFirst
+		}
+		switch ev.BounceKind {
+		case resonanz.BounceHard:
+			row.flags |= flagHardBounce
+		case resonanz.BounceSoft:
+			row.flags |= flagSoftBounce
+		}
+		if ev.URL != "" && (ev.Type == resonanz.ReactionClicked || ev.Type == resonanz.ReactionImageLoad) {
+			if row.link, err = plan.linkFor(ctx, tx, mailingID, ev); err != nil {
+				return err
+			}
+		}
+		res.Imported++
+		stored = append(stored, p.key[:])
+		if purpose != "" {
+			tl, err := plan.timeline(ctx, tx, recipientID)
+			if err != nil {
+				return err
+			}
+			if !tl.Granted(purpose, 0, ev.OccurredAt) {
+				res.Anonymized++
+				anon[anonKey{mailing: mailingID, link: row.link, hour: row.at / hourMillis, code: row.code, machine: row.flags & flagMachineOpen}]++
+				continue
+			}
+		}
+		if ev.UserAgent != "" {
+			if row.ua, err = plan.agent(ctx, tx, ev.UserAgent); err != nil {
+				return err
+			}
+		}
+		personal = append(personal, row)
+		if err := s.applyProtective(ctx, tx, plan, ev, recipientID, mailingID); err != nil {
+			return err
+		}
+	}
+
+	if err := insertReactions(ctx, tx, personal, plan.importID); err != nil {
+		return err
+	}
+	if err := addAnonymous(ctx, tx, anon); err != nil {
+		return err
+	}
+	if err := insertKeys(ctx, tx, `INSERT INTO reaction_seen (key) VALUES `, stored); err != nil {
+		return err
+	}
+	if plan.quarantined && len(stored) > 0 {
+		if err := execIn(ctx, tx, `DELETE FROM reaction_quarantine WHERE key IN `, stored); err != nil {
+			return err
+		}
+	}
+	for _, q := range quarantine {
+		event, _ := json.Marshal(q.p.ev)
+		r, err := tx.ExecContext(ctx, `INSERT INTO reaction_quarantine (key, import_id, email_key, reason, event) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (key) DO NOTHING`, q.p.key[:], plan.importID, q.p.emailKey, q.reason, string(event))
+		if err != nil {
+			return fmt.Errorf("import reactions: quarantine: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			res.Duplicates++ // quarantined by an earlier import already
+			res.ByType[string(q.p.ev.Type)]--
+			continue
+		}
+		res.Unmatched++
+		plan.quarantined = true
+	}
+	for t, n := range res.ByType {
+		if n == 0 {
+			delete(res.ByType, t)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("import reactions: %w", err)
+	}
+	return nil
+}
+
+func quoteEvent(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return strconv.Quote(s)
+}
+
+func noMailingReason(ev *resonanz.ProviderEvent) string {
+	switch {
+	case ev.CampaignID != "":
+		return "No mailing matches campaign " + strconv.Quote(ev.CampaignID) + "; pick the mailing for this import."
+	case ev.RFCMessageID != "":
+		return "No mailing sent the message " + strconv.Quote(ev.RFCMessageID) + "; pick the mailing for this import."
+	}
+	return "The event names no mailing; pick the mailing for this import."
+}
+
+// matchMailing finds the mailing of an event: the id Resonanz put into the
+// mail's metadata, the Message-ID of a delivery, the provider's campaign id,
+// else the mailing picked for the import.
+func (plan *reactionPlan) matchMailing(ev *resonanz.ProviderEvent, byMessageID map[string]int64) int64 {
+	for _, k := range []string{MetadataMailing, resonanz.HeaderMailing} {
+		if v, ok := ev.Metadata[k]; ok {
+			if id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+				if _, exists := plan.mailings[id]; exists {
+					return id
+				}
+			}
+		}
+	}
+	if id := byMessageID[ev.RFCMessageID]; id != 0 {
+		return id
+	}
+	if id := plan.external[ev.CampaignID]; ev.CampaignID != "" && id != 0 {
+		return id
+	}
+	return plan.opt.MailingID
+}
+
+// resolveRecipients looks up the addresses of the batch not seen before.
+func (plan *reactionPlan) resolveRecipients(ctx context.Context, tx *sql.Tx, events []preparedEvent) error {
+	var want []any
+	for i := range events {
+		k := events[i].emailKey
+		if _, ok := plan.recipient[k]; !ok && k != "" {
+			plan.recipient[k] = 0
+			want = append(want, k)
+		}
+	}
+	return queryIn(ctx, tx, `SELECT id, email_key FROM recipient WHERE email_key IN `, want, func(rows *sql.Rows) error {
+		var id int64
+		var key string
+		if err := rows.Scan(&id, &key); err != nil {
+			return err
+		}
+		plan.recipient[key] = id
+		return nil
+	})
+}
+
+// deliveriesByMessageID maps the batch's RFC Message-IDs to the mailings
+// that sent them.
+func deliveriesByMessageID(ctx context.Context, tx *sql.Tx, events []preparedEvent) (map[string]int64, error) {
+	out := map[string]int64{}
+	var want []any
+	for i := range events {
+		if id := events[i].ev.RFCMessageID; id != "" {
+			if _, ok := out[id]; !ok {
+				out[id] = 0
+				want = append(want, id)
+			}
+		}
+	}
+	err := queryIn(ctx, tx, `SELECT message_id, mailing_id FROM delivery WHERE message_id IN `, want, func(rows *sql.Rows) error {
+		var msg string
+		var mailing int64
+		if err := rows.Scan(&msg, &mailing); err != nil {
+			return err
+		}
+		out[msg] = mailing
+		return nil
+	})
+	return out, err
+}
+
+// timeline returns the tracking part of a recipient's consent ledger.
+func (plan *reactionPlan) timeline(ctx context.Context, tx *sql.Tx, recipientID int64) (resonanz.ConsentTimeline, error) {
+	if tl, ok := plan.consent[recipientID]; ok {
+		return tl, nil
+	}
+	tls, err := trackingTimelines(ctx, tx, []any{recipientID})
+	if err != nil {
+		return nil, err
+	}
+	if len(plan.consent) > 200_000 {
+		clear(plan.consent) // bound memory on huge imports
+	}
+	plan.consent[recipientID] = tls[recipientID]
+	return tls[recipientID], nil
+}
+
+// trackingTimelines loads the tracking consent records of the recipients.
+func trackingTimelines(ctx context.Context, q querier, ids []any) (map[int64]resonanz.ConsentTimeline, error) {
+	out := map[int64]resonanz.ConsentTimeline{}
+	err := queryIn(ctx, q, `SELECT recipient_id, purpose, granted, at FROM consent
+		WHERE purpose IN ('tracking:opens', 'tracking:clicks') AND recipient_id IN `, ids, func(rows *sql.Rows) error {
+		var id, at int64
+		var e resonanz.ConsentEvent
+		if err := rows.Scan(&id, &e.Purpose, &e.Granted, &at); err != nil {
+			return err
+		}
+		e.At = fromMillis(at)
+		out[id] = append(out[id], e)
+		return nil
+	}, ` ORDER BY recipient_id, at, id`)
+	return out, err
+}
+
+// linkFor returns the link of a mailing a click went to, adding the URL as
+// a link of the mailing when it is not one yet (mailings known only from a
+// provider log have no links until their clicks arrive).
+func (plan *reactionPlan) linkFor(ctx context.Context, tx *sql.Tx, mailingID int64, ev *resonanz.ProviderEvent) (int64, error) {
+	links, ok := plan.links[mailingID]
+	if !ok {
+		links = map[string]int64{}
+		next := 0
+		rows, err := tx.QueryContext(ctx, `SELECT id, url_key, idx FROM link WHERE mailing_id = ?`, mailingID)
+		if err != nil {
+			return 0, fmt.Errorf("import reactions: links: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var key string
+			var idx int
+			if err := rows.Scan(&id, &key, &idx); err != nil {
+				rows.Close()
+				return 0, fmt.Errorf("import reactions: links: %w", err)
+			}
+			if _, dup := links[key]; !dup || idx >= 0 {
+				links[key] = id
+			}
+			next = max(next, idx+1)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, fmt.Errorf("import reactions: links: %w", err)
+		}
+		plan.links[mailingID], plan.nextLink[mailingID] = links, next
+	}
+	key := LinkKey(ev.URL)
+	if id, ok := links[key]; ok {
+		return id, nil
+	}
+	kind := ev.LinkKind
+	if kind != resonanz.LinkText && kind != resonanz.LinkImage {
+		kind = resonanz.LinkUnknown
+	}
+	l := resonanz.Link{MailingID: mailingID, Index: plan.nextLink[mailingID], URL: ev.URL, Name: ev.LinkName, Kind: kind}
+	id, err := insertLink(ctx, tx, l)
+	if err != nil {
+		return 0, err
+	}
+	links[key] = id
+	plan.nextLink[mailingID]++
+	return id, nil
+}
+
+// agent returns the id of a user agent string, storing it the first time.
+func (plan *reactionPlan) agent(ctx context.Context, tx *sql.Tx, ua string) (int64, error) {
+	if id, ok := plan.agents[ua]; ok {
+		return id, nil
+	}
+	id, err := userAgentID(ctx, tx, ua)
+	if err != nil {
+		return 0, err
+	}
+	if len(plan.agents) > 50_000 {
+		clear(plan.agents)
+	}
+	plan.agents[ua] = id
+	return id, nil
+}
+
+func userAgentID(ctx context.Context, tx *sql.Tx, ua string) (int64, error) {
+	if len(ua) > 1000 {
+		ua = ua[:1000]
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO user_agent (ua) VALUES (?) ON CONFLICT (ua) DO UPDATE SET ua = excluded.ua RETURNING id`, ua).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store user agent: %w", err)
+	}
+	return id, nil
+}
+
+// applyProtective carries out what bounces, complaints and unsubscribes
+// mean for the recipient: hard bounces and complaints suppress further
+// sending; an unsubscribe ends the membership (the mailing's list, or every
+// list when no mailing is known) and appends a withdrawal to the ledger.
+func (s *ReactionService) applyProtective(ctx context.Context, tx *sql.Tx, plan *reactionPlan, ev *resonanz.ProviderEvent, recipientID, mailingID int64) error {
+	at := millis(ev.OccurredAt)
+	switch {
+	case ev.Type == resonanz.ReactionBounced && ev.BounceKind == resonanz.BounceHard:
+		return suppress(ctx, tx, recipientID, "hard_bounce", at, ev.SMTPResponse)
+	case ev.Type == resonanz.ReactionComplained:
+		return suppress(ctx, tx, recipientID, "complaint", at, ev.Provider)
+	case ev.Type == resonanz.ReactionUnsubscribed:
+		c := resonanz.ConsentRecord{
+			RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: ev.OccurredAt,
+			Source:   resonanz.SourceImport,
+			Wording:  "Unsubscribed at the sending provider (" + ev.Provider + ").",
+			Evidence: fmt.Sprintf("Provider log %s, event %d (%s).", plan.file, ev.Line, ev.EventRaw),
+		}
+		return unsubscribe(ctx, tx, c, plan.mailings[mailingID], plan.importID)
+	}
+	return nil
+}
+
+func suppress(ctx context.Context, tx *sql.Tx, recipientID int64, reason string, at int64, detail string) error {
+	if len(detail) > 500 {
+		detail = detail[:500]
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO suppression (recipient_id, reason, at, detail) VALUES (?, ?, ?, ?)
+		ON CONFLICT (recipient_id) DO NOTHING`, recipientID, reason, at, detail); err != nil {
+		return fmt.Errorf("suppress recipient: %w", err)
+	}
+	return nil
+}
+
+// unsubscribe ends the recipient's membership on listID (every list when
+// 0) and appends c as a withdrawal for each list that changed.
+func unsubscribe(ctx context.Context, tx *sql.Tx, c resonanz.ConsentRecord, listID int64, importID int64) error {
+	var lists []int64
+	if listID != 0 {
+		lists = []int64{listID}
+	} else {
+		rows, err := tx.QueryContext(ctx, `SELECT list_id FROM membership WHERE recipient_id = ? AND status <> 'unsubscribed'`, c.RecipientID)
+		if err != nil {
+			return fmt.Errorf("unsubscribe: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("unsubscribe: %w", err)
+			}
+			lists = append(lists, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("unsubscribe: %w", err)
+		}
+	}
+	for _, l := range lists {
+		r, err := tx.ExecContext(ctx, `UPDATE membership SET status = 'unsubscribed', updated_at = ? WHERE list_id = ? AND recipient_id = ? AND status <> 'unsubscribed'`,
+			millis(c.At), l, c.RecipientID)
+		if err != nil {
+			return fmt.Errorf("unsubscribe: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			continue // not on the list, or unsubscribed already: one withdrawal is enough
+		}
+		c.ListID = l
+		if _, err := insertConsent(ctx, tx, c, importID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insertReactions stores personal reactions, insertChunk rows per statement.
+func insertReactions(ctx context.Context, tx *sql.Tx, rows []reactionRow, importID int64) error {
+	var imp any
+	if importID != 0 {
+		imp = importID
+	}
+	const cols = 8
+	for start := 0; start < len(rows); start += insertChunk {
+		chunk := rows[start:min(start+insertChunk, len(rows))]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, r := range chunk {
+			args = append(args, nullID(r.mailing), r.recipient, r.code, r.at, nullID(r.link), r.flags, nullID(r.ua), imp)
+		}
+		q := `INSERT INTO reaction (mailing_id, recipient_id, type, at, link_id, flags, ua_id, import_id) VALUES ` + placeholders(len(chunk), cols)
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store reactions: %w", err)
+		}
+	}
+	return nil
+}
+
+// addAnonymous adds to the anonymous counters.
+func addAnonymous(ctx context.Context, tx *sql.Tx, counts map[anonKey]int) error {
+	for k, n := range counts {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reaction_anon (mailing_id, type, link_id, hour, machine, n) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (mailing_id, type, link_id, hour, machine) DO UPDATE SET n = n + excluded.n`,
+			k.mailing, k.code, k.link, k.hour, k.machine, n); err != nil {
+			return fmt.Errorf("count anonymous reactions: %w", err)
+		}
+	}
+	return nil
+}
+
+// Quarantine returns events that matched no recipient or mailing, of one
+// import or (importID 0) of all imports, oldest first.
+func (s *ReactionService) Quarantine(ctx context.Context, importID int64, limit int) ([]resonanz.QuarantinedEvent, error) {
+	if limit <= 0 || limit > 10_000 {
+		limit = 1000
+	}
+	rows, err := s.db.db.QueryContext(ctx, `SELECT id, import_id, reason, event FROM reaction_quarantine
+		WHERE ? = 0 OR import_id = ? ORDER BY id LIMIT ?`, importID, importID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read quarantine: %w", err)
+	}
+	defer rows.Close()
+	out := []resonanz.QuarantinedEvent{}
+	for rows.Next() {
+		var q resonanz.QuarantinedEvent
+		var event string
+		if err := rows.Scan(&q.ID, &q.ImportID, &q.Reason, &event); err != nil {
+			return nil, fmt.Errorf("read quarantine: %w", err)
+		}
+		if err := json.Unmarshal([]byte(event), &q.Event); err != nil {
+			return nil, fmt.Errorf("read quarantine: %w", err)
+		}
+		out = append(out, q)
+	}
+	return out, rows.Err()
+}
+
+// RecordHits stores listener hits in one transaction. A hit is stored per
+// person when the recipient's tracking consent for its kind was valid at the
+// hit's time; otherwise (no consent, withdrawn, or the person was erased
+// since) it only adds to the mailing's anonymous counts. Hits of mailings
+// that no longer exist are dropped.
+func (s *ReactionService) RecordHits(ctx context.Context, hits []resonanz.Hit) error {
+	if len(hits) == 0 {
+		return nil
+	}
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record hits: %w", err)
+	}
+	defer tx.Rollback()
+	var recipients, mailings []any
+	seenR, seenM := map[int64]bool{}, map[int64]bool{}
+	for _, h := range hits {
+		if !seenR[h.RecipientID] {
+			seenR[h.RecipientID] = true
+			recipients = append(recipients, h.RecipientID)
+		}
+		if !seenM[h.MailingID] {
+			seenM[h.MailingID] = true
+			mailings = append(mailings, h.MailingID)
+		}
+	}
+	exists := map[int64]bool{}
+	if err := queryIn(ctx, tx, `SELECT id FROM recipient WHERE id IN `, recipients, func(rows *sql.Rows) error {
+		var id int64
+		err := rows.Scan(&id)
+		exists[id] = true
+		return err
+	}); err != nil {
+		return err
+	}
+	liveMailing := map[int64]bool{}
+	if err := queryIn(ctx, tx, `SELECT id FROM mailing WHERE id IN `, mailings, func(rows *sql.Rows) error {
+		var id int64
+		err := rows.Scan(&id)
+		liveMailing[id] = true
+		return err
+	}); err != nil {
+		return err
+	}
+	timelines, err := trackingTimelines(ctx, tx, recipients)
+	if err != nil {
+		return err
+	}
+	agents := map[string]int64{}
+	var personal []reactionRow
+	anon := map[anonKey]int{}
+	for _, h := range hits {
+		if !liveMailing[h.MailingID] {
+			continue
+		}
+		row := reactionRow{mailing: h.MailingID, recipient: h.RecipientID, link: h.LinkID, code: reactionCode(h.Type), at: millis(h.At)}
+		if h.MachineOpen {
+			row.flags |= flagMachineOpen
+		}
+		purpose := resonanz.TrackingPurpose(h.Type)
+		if purpose == "" || !exists[h.RecipientID] || !timelines[h.RecipientID].Granted(purpose, 0, h.At) {
+			anon[anonKey{mailing: row.mailing, link: row.link, hour: row.at / hourMillis, code: row.code, machine: row.flags & flagMachineOpen}]++
+			continue
+		}
+		if h.UserAgent != "" {
+			id, ok := agents[h.UserAgent]
+			if !ok {
+				if id, err = userAgentID(ctx, tx, h.UserAgent); err != nil {
+					return err
+				}
+				agents[h.UserAgent] = id
+			}
+			row.ua = id
+		}
+		personal = append(personal, row)
+	}
+	if err := insertReactions(ctx, tx, personal, 0); err != nil {
+		return err
+	}
+	if err := addAnonymous(ctx, tx, anon); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record hits: %w", err)
+	}
+	return nil
+}
+
+// inChunk is the number of values per IN (...) list.
+const inChunk = 500
+
+// queryIn runs query + "(?, ?, ...)" + suffix for the values in chunks and
+// calls scan per row.
+func queryIn(ctx context.Context, q querier, query string, values []any, scan func(*sql.Rows) error, suffix ...string) error {
+	for start := 0; start < len(values); start += inChunk {
+		chunk := values[start:min(start+inChunk, len(values))]
+		rows, err := q.QueryContext(ctx, query+"("+strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")+")"+strings.Join(suffix, ""), chunk...)
+		if err != nil {
+			return fmt.Errorf("query: %w", err)
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return fmt.Errorf("query: %w", err)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("query: %w", err)
+		}
+	}
+	return nil
+}
+
+// execIn runs stmt + "(?, ...)" for the values in chunks.
+func execIn(ctx context.Context, tx *sql.Tx, stmt string, values []any) error {
+	for start := 0; start < len(values); start += inChunk {
+		chunk := values[start:min(start+inChunk, len(values))]
+		if _, err := tx.ExecContext(ctx, stmt+"("+strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")+")", chunk...); err != nil {
+			return fmt.Errorf("exec: %w", err)
+		}
+	}
+	return nil
+}
+
+// existingKeys returns which of the keys the query finds.
+func existingKeys(ctx context.Context, tx *sql.Tx, query string, keys []any) (map[eventKey]bool, error) {
+	out := make(map[eventKey]bool, len(keys))
+	err := queryIn(ctx, tx, query, keys, func(rows *sql.Rows) error {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return err
+		}
+		out[eventKey(b)] = true
+		return nil
+	})
+	return out, err
+}
+
+// insertKeys stores single-column rows, insertChunk per statement.
+func insertKeys(ctx context.Context, tx *sql.Tx, stmt string, keys []any) error {
+	for start := 0; start < len(keys); start += insertChunk {
+		chunk := keys[start:min(start+insertChunk, len(keys))]
+		if _, err := tx.ExecContext(ctx, stmt+placeholders(len(chunk), 1), chunk...); err != nil {
+			return fmt.Errorf("store event keys: %w", err)
+		}
+	}
+	return nil
+}
