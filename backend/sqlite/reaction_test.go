@@ -101,7 +101,7 @@ func TestReactionService_Import(t *testing.T) {
 		event(1, resonanz.ReactionDelivered, "anna@example.org", t0),
 		event(2, resonanz.ReactionOpened, "ANNA@example.org", t0.Add(time.Minute)),
 		click,
-		event(4, resonanz.ReactionOpened, "ben@example.org", t0.Add(time.Minute)), // no consent: anonymous
+		event(4, resonanz.ReactionOpened, "ben@example.org", t0.Add(time.Minute)),  // no consent: anonymous
 		event(2, resonanz.ReactionOpened, "anna@example.org", t0.Add(time.Minute)), // provider retry in the same file
 		unknown,
 		{Line: 7}, // malformed
