@@ -87,9 +87,12 @@ CREATE TABLE reaction (
     import_id    INTEGER -- NULL: recorded by the listener
 ) STRICT;
 
-CREATE INDEX reaction_mailing ON reaction (mailing_id, type, recipient_id);
+-- Covering indexes: mailing reports (counts, uniques, time series, mail
+-- clients) read only reaction_mailing; per-link results and "clicked a link
+-- tagged T within N days" only reaction_link.
+CREATE INDEX reaction_mailing ON reaction (mailing_id, type, at, recipient_id, flags, ua_id);
 CREATE INDEX reaction_recipient ON reaction (recipient_id, at);
-CREATE INDEX reaction_link ON reaction (link_id, at, recipient_id) WHERE link_id IS NOT NULL;
+CREATE INDEX reaction_link ON reaction (link_id, type, at, recipient_id) WHERE link_id IS NOT NULL;
 
 -- Reactions without consent (and those of erased people) as anonymous
 -- counts per mailing, type, link and hour.
