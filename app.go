@@ -39,6 +39,9 @@ type App struct {
 	attrSvc      *sqlite.AttributeService
 	consentSvc   *sqlite.ConsentService
 	importSvc    *sqlite.ImportService
+	mailingSvc   *sqlite.MailingService
+	reactionSvc  *sqlite.ReactionService
+	statsSvc     *sqlite.StatsService
 
 	// bound façades
 	settings   *desktop.Settings
@@ -85,6 +88,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		settingsSvc: sqlite.NewSettingsService(db), recipientSvc: sqlite.NewRecipientService(db),
 		listSvc: sqlite.NewListService(db), attrSvc: sqlite.NewAttributeService(db),
 		consentSvc: sqlite.NewConsentService(db), importSvc: sqlite.NewImportService(db),
+		mailingSvc: sqlite.NewMailingService(db), reactionSvc: sqlite.NewReactionService(db), statsSvc: sqlite.NewStatsService(db),
 	}
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc)
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{

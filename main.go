@@ -31,7 +31,7 @@ Commands:
   listen            recipient-facing listener (not available yet)
   import            import recipients from CSV  (resonanz import --help)
   export            export a person's data or recipients as CSV  (resonanz export)
-  stats             reaction statistics (not available yet)
+  stats             reaction statistics  (resonanz stats --help)
   version           print the version
   help              show this help
 
@@ -125,7 +125,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runImport(ctx, g, rest, stdout, stderr)
 	case "export":
 		return runExport(ctx, g, rest, stdout, stderr)
-	case "listen", "stats":
+	case "stats":
+		return runStats(ctx, g, rest, stdout, stderr)
+	case "listen":
 		fmt.Fprintf(stderr, "resonanz %s: not available yet in this version\n\n%s", cmd, usage)
 		return exitUsage
 	default:
