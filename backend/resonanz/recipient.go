@@ -107,6 +107,8 @@ type RecipientFilter struct {
 	ListID int64   `json:"listId"` // 0: any list
 	Status string  `json:"status"` // membership status within ListID; "" any
 	IDs    []int64 `json:"ids"`    // a selection; empty: no restriction
+	// Rule restricts to a target group's rule (nil: no restriction).
+	Rule *Condition `json:"rule"`
 	// AfterID pages by key instead of Offset (exports walk big tables with it;
 	// use it with the default sort).
 	AfterID int64  `json:"afterId"`

@@ -90,8 +90,10 @@ func (s *ConsentService) ConsentHistory(ctx context.Context, recipientID int64) 
 	return consentHistory(ctx, s.db.db, recipientID)
 }
 
+// querier is what *sql.DB and *sql.Tx have in common for reading.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 func consentHistory(ctx context.Context, q querier, recipientID int64) ([]resonanz.ConsentRecord, error) {

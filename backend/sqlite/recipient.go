@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -61,6 +62,10 @@ var recipientSorts = map[string]string{
 
 // FindRecipients returns one page of recipients matching f and their total.
 func (s *RecipientService) FindRecipients(ctx context.Context, f resonanz.RecipientFilter) (resonanz.RecipientPage, error) {
+	return s.findRecipients(ctx, f, resonanz.DefaultInterestHalfLife)
+}
+
+func (s *RecipientService) findRecipients(ctx context.Context, f resonanz.RecipientFilter, halfLife time.Duration) (resonanz.RecipientPage, error) {
 	order, ok := recipientSorts[f.Sort]
 	if !ok {
 		return resonanz.RecipientPage{}, resonanz.Errorf(resonanz.EINVALID, "Cannot sort by %q.", f.Sort)
@@ -68,12 +73,28 @@ func (s *RecipientService) FindRecipients(ctx context.Context, f resonanz.Recipi
 	if f.Limit < 1 || f.Limit > 1000 || f.Offset < 0 {
 		return resonanz.RecipientPage{}, resonanz.Errorf(resonanz.EINVALID, "Page limit must be 1 to 1000 and the offset not negative.")
 	}
-	where, args := recipientWhere(f)
 	tx, err := s.db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return resonanz.RecipientPage{}, fmt.Errorf("find recipients: %w", err)
 	}
 	defer tx.Rollback()
+	where, args := recipientWhere(f)
+	if f.Rule != nil {
+		if err := f.Rule.Validate(); err != nil {
+			return resonanz.RecipientPage{}, err
+		}
+		c := &ruleCompiler{ctx: ctx, q: tx, now: s.db.Now(), halfLife: halfLife, visiting: map[int64]bool{}}
+		expr, err := c.compile(*f.Rule, 0)
+		if err != nil {
+			return resonanz.RecipientPage{}, err
+		}
+		if where == "" {
+			where = " WHERE (" + expr + ")"
+		} else {
+			where += " AND (" + expr + ")"
+		}
+		args = append(args, c.args...)
+	}
 
 	page := resonanz.RecipientPage{Recipients: []resonanz.Recipient{}}
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipient r`+where, args...).Scan(&page.Total); err != nil {

@@ -132,3 +132,17 @@ CREATE TABLE suppression (
     at           INTEGER NOT NULL,
     detail       TEXT    NOT NULL DEFAULT ''
 ) STRICT;
+
+-- Saved target groups (Zielgruppen): a rule as JSON (resonanz.Condition).
+CREATE TABLE target_group (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    description TEXT    NOT NULL DEFAULT '',
+    rule        TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+) STRICT;
+
+-- Target groups select by current consent per purpose: one index range per
+-- purpose, newest record per person found in order.
+CREATE INDEX consent_purpose ON consent (purpose, list_id, recipient_id, at, granted);
