@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"strconv"
@@ -441,6 +442,7 @@ func collapse(s string) string {
 func wrap(b, p []byte, first, rest string, width int) []byte {
 	b = append(b, first...)
 	col := utf8.RuneCountInString(first)
+	restCol := utf8.RuneCountInString(rest)
 	lineStart := true
 	for i := 0; i < len(p); {
 		switch p[i] {
@@ -450,20 +452,26 @@ func wrap(b, p []byte, first, rest string, width int) []byte {
 		case '\v':
 			b = append(b, '\n')
 			b = append(b, rest...)
-			col = utf8.RuneCountInString(rest)
+			col = restCol
 			lineStart = true
 			i++
 			continue
 		}
-		j := i
-		for j < len(p) && p[j] != ' ' && p[j] != '\n' && p[j] != '\v' {
+		j, n := i, 0
+		for j < len(p) {
+			c := p[j]
+			if c == ' ' || c == '\n' || c == '\v' {
+				break
+			}
+			if c&0xC0 != 0x80 { // count runes, not continuation bytes
+				n++
+			}
 			j++
 		}
-		n := utf8.RuneCount(p[i:j])
 		if !lineStart && col+1+n > width {
 			b = append(b, '\n')
 			b = append(b, rest...)
-			col = utf8.RuneCountInString(rest)
+			col = restCol
 			lineStart = true
 		}
 		if !lineStart {
@@ -478,45 +486,61 @@ func wrap(b, p []byte, first, rest string, width int) []byte {
 	return b
 }
 
-// tidyText removes trailing spaces, collapses blank lines to one and trims
-// the text part.
+// tidyText removes trailing spaces, collapses blank lines (also those of
+// only quote markers) to one and trims the text part.
 func tidyText(b []byte) string {
-	var out strings.Builder
-	out.Grow(len(b))
-	blank := 0
-	started := false
+	out := make([]byte, 0, len(b))
+	blank := false
 	for len(b) > 0 {
-		i := 0
-		for i < len(b) && b[i] != '\n' {
-			i++
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			i = len(b)
 		}
 		line := b[:i]
-		for len(line) > 0 && (line[len(line)-1] == ' ' || line[len(line)-1] == '\t') {
-			line = line[:len(line)-1]
-		}
 		if i < len(b) {
 			b = b[i+1:]
 		} else {
 			b = b[i:]
 		}
-		if len(strings.TrimRight(string(line), "> ")) == 0 && len(line) < 16 {
-			if started {
-				blank++
+		for len(line) > 0 && (line[len(line)-1] == ' ' || line[len(line)-1] == '\t') {
+			line = line[:len(line)-1]
+		}
+		empty := true
+		for _, c := range line {
+			if c != '>' && c != ' ' {
+				empty = false
+				break
 			}
+		}
+		if empty {
+			blank = len(out) > 0
 			continue
 		}
-		if started {
-			out.WriteByte('\n')
-			if blank > 0 {
-				out.WriteByte('\n')
+		if len(out) > 0 {
+			out = append(out, '\n')
+			if blank {
+				out = append(out, '\n')
 			}
 		}
-		blank = 0
-		started = true
-		out.Write(line)
+		blank = false
+		out = append(out, line...)
 	}
-	if started {
-		out.WriteByte('\n')
+	if len(out) > 0 {
+		out = append(out, '\n')
 	}
-	return out.String()
+	return string(out)
+}
+
+// Message assembles the outgoing message for a rendered result; MIME
+// encoding is the writer's job (backend/smtp).
+func (res Result) Message(from resonanz.SenderIdentity, r *resonanz.Recipient) *resonanz.Message {
+	return &resonanz.Message{
+		From:      from,
+		To:        r.Email,
+		ToName:    collapse(neutralize(r.FirstName + " " + r.LastName)),
+		Subject:   res.Subject,
+		Preheader: res.Preheader,
+		HTML:      res.HTML,
+		Text:      res.Text,
+	}
 }
