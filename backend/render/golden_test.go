@@ -99,3 +99,35 @@ func golden(t *testing.T, path, got string) {
 		}
 	}
 }
+
+// TestExecuteConcurrent runs one compiled template from many goroutines
+// (run with -race); every result must equal the sequential one.
+func TestExecuteConcurrent(t *testing.T) {
+	tpl := newsletter(t)
+	want := make([]render.Result, len(samples))
+	for i := range samples {
+		want[i], _ = tpl.Execute(&samples[i].r, render.Options{})
+	}
+	errs := make(chan string, 64)
+	done := make(chan struct{})
+	for g := 0; g < 8; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for n := 0; n < 50; n++ {
+				i := n % len(samples)
+				got, _ := tpl.Execute(&samples[i].r, render.Options{})
+				if got != want[i] {
+					errs <- samples[i].name
+					return
+				}
+			}
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		<-done
+	}
+	close(errs)
+	for name := range errs {
+		t.Errorf("concurrent result for %s differs", name)
+	}
+}
