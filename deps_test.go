@@ -19,6 +19,7 @@ func TestDependencyRule(t *testing.T) {
 		"backend/sqlite":       {"backend/resonanz"},
 		"backend/recipientcsv": {"backend/resonanz"},
 		"backend/report":       {"backend/resonanz"},
+		"backend/render":       {"backend/resonanz"},
 		"backend/desktop":      {"backend/resonanz", "backend/recipientcsv", "backend/report"},
 	}
 	for pkg, want := range allowed {

@@ -1,0 +1,133 @@
+package render_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/resonanz/resonanz/backend/render"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// newsletter is the realistic German newsletter of testdata/newsletter.md.
+func newsletter(tb testing.TB) *render.Template {
+	tb.Helper()
+	body, err := os.ReadFile("testdata/newsletter.md")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tpl, err := render.Compile(resonanz.Template{
+		Subject:   `{{ first_name | capitalize | suffix:", " }}Ihre Reiseideen für den Herbst`,
+		Preheader: `Trekking im Atlas, Andalusien und {{ if in "Stammkunden" }}Ihr Treuerabatt{{ else }}unser Treueprogramm{{ end }}`,
+		Body:      string(body),
+		Language:  "de",
+	}, attrs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tpl
+}
+
+// samples are the recipients of the golden files.
+var samples = []struct {
+	name   string
+	r      resonanz.Recipient
+	groups []string
+}{
+	{"dr-mueller", resonanz.Recipient{Email: "a.mueller@example.org", FirstName: "anna", LastName: "Müller", Title: "Dr.",
+		Gender: resonanz.GenderFemale, Language: "de",
+		Attributes: map[string]string{"birthday": "1980-04-02", "bonus_points": "2450", "city": "Köln"}}, []string{"Stammkunden"}},
+	{"herr-schmidt", resonanz.Recipient{Email: "jan.schmidt@example.com", FirstName: "Jan", LastName: "Schmidt",
+		Gender: resonanz.GenderMale, Attributes: map[string]string{"bonus_points": "300"}}, nil},
+	{"divers-weber", resonanz.Recipient{Email: "alex@example.net", FirstName: "Alex", LastName: "Weber",
+		Gender: resonanz.GenderDiverse, Language: "de", Attributes: map[string]string{"city": "Leipzig"}}, []string{"Stammkunden"}},
+	{"unbekannt-hostile", resonanz.Recipient{Email: "x@example.org", FirstName: "{{ email }}", LastName: "<script>alert(1)</script>",
+		Attributes: map[string]string{"city": "**Bonn** [klick](https://evil.example/)"}}, nil},
+}
+
+func TestGolden(t *testing.T) {
+	tpl := newsletter(t)
+	for _, s := range samples {
+		t.Run(s.name, func(t *testing.T) {
+			res, err := tpl.Execute(&s.r, render.Options{InGroup: func(g string) bool {
+				for _, x := range s.groups {
+					if x == g {
+						return true
+					}
+				}
+				return false
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := "Subject: " + res.Subject + "\nPreheader: " + res.Preheader + "\n\n" + res.Text
+			golden(t, filepath.Join("testdata", s.name+".html"), res.HTML)
+			golden(t, filepath.Join("testdata", s.name+".txt"), text)
+		})
+	}
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < len(gl) || i < len(wl); i++ {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Fatalf("%s differs at line %d:\n got: %q\nwant: %q\n(go test -update rewrites the golden files)", path, i+1, g, w)
+			}
+		}
+	}
+}
+
+// TestExecuteConcurrent runs one compiled template from many goroutines
+// (run with -race); every result must equal the sequential one.
+func TestExecuteConcurrent(t *testing.T) {
+	tpl := newsletter(t)
+	want := make([]render.Result, len(samples))
+	for i := range samples {
+		want[i], _ = tpl.Execute(&samples[i].r, render.Options{})
+	}
+	errs := make(chan string, 64)
+	done := make(chan struct{})
+	for g := 0; g < 8; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for n := 0; n < 50; n++ {
+				i := n % len(samples)
+				got, _ := tpl.Execute(&samples[i].r, render.Options{})
+				if got != want[i] {
+					errs <- samples[i].name
+					return
+				}
+			}
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		<-done
+	}
+	close(errs)
+	for name := range errs {
+		t.Errorf("concurrent result for %s differs", name)
+	}
+}
