@@ -3,8 +3,8 @@ package listener_test
 import (
 	"bufio"
 	"bytes"
-	"io"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"

@@ -631,7 +631,7 @@ func (r *recorder) Header() http.Header {
 	return r.h
 }
 func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
-func (r *recorder) WriteHeader(c int)          { r.code = c }
+func (r *recorder) WriteHeader(c int)           { r.code = c }
 
 func TestPublicURLPrefix(t *testing.T) {
 	hits := &fakeHits{}
