@@ -29,6 +29,8 @@ type batcher struct {
 
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
+	nudge  chan struct{} // a full batch is waiting
+	stop   chan struct{} // closed with the queue
 	done   chan struct{}
 
 	enqueued, recorded, dropped, failed, batches atomic.Uint64
@@ -48,6 +50,7 @@ func newBatcher(rec resonanz.HitRecorder, queueSize, batchSize int, interval, en
 	b := &batcher{
 		rec: rec, queue: make(chan resonanz.Hit, queueSize), batchSize: batchSize,
 		interval: interval, enqueueWait: enqueueWait, log: log, done: make(chan struct{}),
+		nudge: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
 	go b.run()
 	return b
@@ -64,9 +67,13 @@ func (b *batcher) add(h resonanz.Hit) bool {
 	select {
 	case b.queue <- h:
 		b.enqueued.Add(1)
+		if len(b.queue) >= b.batchSize {
+			b.wake()
+		}
 		return true
 	default:
 	}
+	b.wake()
 	t := time.NewTimer(b.enqueueWait)
 	defer t.Stop()
 	select {
@@ -85,19 +92,31 @@ func (b *batcher) run() {
 	tick := time.NewTicker(b.interval)
 	defer tick.Stop()
 	for {
+		// The writer sleeps until the interval passes, a producer sees a full
+		// batch waiting (nudge) or the queue closes — not once per hit: a
+		// wake-up per hit costs more than the hit itself.
 		select {
-		case h, ok := <-b.queue:
-			if !ok {
-				b.flush(buf)
-				return
-			}
-			buf = append(buf, h)
-			if len(buf) >= b.batchSize {
-				buf = b.flush(buf)
-			}
 		case <-tick.C:
-			buf = b.flush(buf)
+		case <-b.nudge:
+		case <-b.stop:
 		}
+		for {
+			select {
+			case h, ok := <-b.queue:
+				if !ok {
+					b.flush(buf)
+					return
+				}
+				buf = append(buf, h)
+				if len(buf) >= b.batchSize {
+					buf = b.flush(buf)
+				}
+				continue
+			default:
+			}
+			break
+		}
+		buf = b.flush(buf)
 	}
 }
 
@@ -127,6 +146,13 @@ func (b *batcher) flush(buf []resonanz.Hit) []resonanz.Hit {
 	return buf[:0]
 }
 
+func (b *batcher) wake() {
+	select {
+	case b.nudge <- struct{}{}:
+	default:
+	}
+}
+
 // close stops the intake, writes everything enqueued and waits for the
 // writer, or until ctx is done.
 func (b *batcher) close(ctx context.Context) error {
@@ -134,6 +160,7 @@ func (b *batcher) close(ctx context.Context) error {
 	if !b.closed {
 		b.closed = true
 		close(b.queue)
+		close(b.stop)
 	}
 	b.mu.Unlock()
 	select {

@@ -36,10 +36,10 @@ var routes = [256]*route{
 // handler, and nothing is redirected to a "cleaned" path.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer") // the token is in the URL; never leak it
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", cspNone)
+	h["X-Content-Type-Options"] = hvNosniff
+	h["Referrer-Policy"] = hvNoRef // the token is in the URL; never leak it
+	h["X-Frame-Options"] = hvDeny
+	h["Content-Security-Policy"] = hvCSPNone // pages replace it
 	if s.err != nil {
 		http.Error(w, "The listener is not configured.", http.StatusServiceUnavailable)
 		return
@@ -137,10 +137,24 @@ func (s *Server) record(r *http.Request, c Claims, t resonanz.ReactionType) {
 	s.hits.add(hit)
 }
 
+// Header values of the hot paths, assigned without re-canonicalizing keys
+// (net/http never modifies them).
+var (
+	hvNoCache = []string{"no-store, no-cache, must-revalidate, max-age=0, private"}
+	hvPragma  = []string{"no-cache"}
+	hvExpires = []string{"0"}
+	hvGIF     = []string{"image/gif"}
+	hvGIFLen  = []string{"43"}
+	hvNosniff = []string{"nosniff"}
+	hvNoRef   = []string{"no-referrer"}
+	hvDeny    = []string{"DENY"}
+	hvCSPNone = []string{cspNone}
+)
+
 func noCache(h http.Header) {
-	h.Set("Cache-Control", "no-store, no-cache, must-revalidate, max-age=0, private")
-	h.Set("Pragma", "no-cache")
-	h.Set("Expires", "0")
+	h["Cache-Control"] = hvNoCache
+	h["Pragma"] = hvPragma
+	h["Expires"] = hvExpires
 }
 
 func (s *Server) serveOpen(w http.ResponseWriter, r *http.Request, tok string) {
@@ -152,8 +166,8 @@ func (s *Server) serveOpen(w http.ResponseWriter, r *http.Request, tok string) {
 	s.record(r, c, resonanz.ReactionOpened)
 	h := w.Header()
 	noCache(h)
-	h.Set("Content-Type", "image/gif")
-	h.Set("Content-Length", "43")
+	h["Content-Type"] = hvGIF
+	h["Content-Length"] = hvGIFLen
 	if r.Method == http.MethodHead {
 		return
 	}
