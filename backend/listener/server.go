@@ -67,9 +67,9 @@ type Profiles interface {
 
 // ProfileView is a recipient's own data as the profile page shows it.
 type ProfileView struct {
-	Email     string          // shown, not editable
-	FirstName string          //
-	LastName  string          //
+	Email     string // shown, not editable
+	FirstName string
+	LastName  string
 	Gender    resonanz.Gender // drives the salutation
 	Title     string          // e.g. "Dr."
 	Language  string          // "de", "en" or ""
