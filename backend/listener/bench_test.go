@@ -1,0 +1,116 @@
+package listener_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// countHits is a HitRecorder that only counts (the store is not measured).
+type countHits struct{ n atomic.Int64 }
+
+func (c *countHits) RecordHits(_ context.Context, h []resonanz.Hit) error {
+	c.n.Add(int64(len(h)))
+	return nil
+}
+
+// serve runs h on a loopback port with the same timeouts the listener uses.
+func serve(tb testing.TB, h http.Handler) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go hs.Serve(ln)
+	tb.Cleanup(func() { hs.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// BenchmarkOpenPixel measures open-pixel hits over loopback (client and
+// server share the machine) and, in the same run, a bare net/http handler
+// that writes the same GIF, reporting hits/s, p99 and the ratio listener/bare.
+// Three interleaved rounds of max(b.N, 20000) requests, 32 connections.
+// Rate limiting is off: a real audience comes from many addresses.
+func BenchmarkOpenPixel(b *testing.B) {
+	const conc = 32
+	n := max(b.N, 20000)
+	gif := []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+	bare := serve(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/gif")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(gif)
+	}))
+	hits := &countHits{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	srv := listener.New(listener.Config{PublicURL: base, Secret: testSecret, TrackRate: -1}, listener.Deps{Hits: hits})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	urls, _ := listener.NewURLs(base, srv.Signer())
+	pixel := urls.Open(123456, 7890123)
+
+	b.ResetTimer()
+	// Alternate rounds and keep each side's best: the machine is shared, and
+	// interleaving exposes both to the same background noise.
+	var rate, bareRate float64
+	var p99, bareP99 time.Duration
+	for range 3 {
+		r, p, err := listener.LoadTest(ctx, bare+"/o/x", n, conc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r > bareRate {
+			bareRate, bareP99 = r, p
+		}
+		if r, p, err = listener.LoadTest(ctx, pixel, n, conc); err != nil {
+			b.Fatal(err)
+		}
+		if r > rate {
+			rate, p99 = r, p
+		}
+	}
+	b.StopTimer()
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	if got := hits.n.Load(); got != 3*int64(n) {
+		b.Fatalf("recorded %d hits, want %d", got, n)
+	}
+	b.ReportMetric(rate, "hits/s")
+	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+	b.ReportMetric(bareRate, "bare-hits/s")
+	b.ReportMetric(float64(bareP99.Microseconds())/1000, "bare-p99-ms")
+	b.ReportMetric(rate/bareRate, "ratio")
+	b.ReportMetric(0, "ns/op")
+}
+
+// TestDependencies enforces the dependency rule: the listener imports only
+// the standard library, golang.org/x and the domain package.
+func TestDependencies(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/resonanz/resonanz/backend/listener").Output()
+	if err != nil {
+		t.Skip("go list unavailable:", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		first, _, _ := strings.Cut(p, "/")
+		switch {
+		case !strings.Contains(first, "."), strings.HasPrefix(p, "golang.org/x/"),
+			p == "github.com/resonanz/resonanz/backend/resonanz", p == "github.com/resonanz/resonanz/backend/listener":
+		default:
+			t.Errorf("listener depends on %s", p)
+		}
+	}
+}

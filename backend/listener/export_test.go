@@ -1,0 +1,7 @@
+package listener
+
+// LimiterSizes exposes the rate limiters' client counts to the black-box tests.
+func LimiterSizes(s *Server) (track, page int) { return s.trackLimit.size(), s.pageLimit.size() }
+
+// CSRFFor returns a valid CSRF value for a page token (tests only).
+func CSRFFor(s *Server, pageToken string) string { return s.signer.csrf(pageToken, s.cfg.Now()) }

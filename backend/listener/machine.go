@@ -1,0 +1,45 @@
+package listener
+
+import "strings"
+
+// machineAgents are user-agent fragments of proxies and scanners that fetch
+// images without a person opening the mail. Matched case-sensitively, as the
+// agents send them.
+var machineAgents = []struct{ fragment, source string }{
+	{"GoogleImageProxy", "gmail_proxy"},
+	{"YahooMailProxy", "yahoo_proxy"},
+	{"Mimecast", "mimecast"},
+	{"Barracuda", "barracuda"},
+	{"Proofpoint", "proofpoint"},
+	{"BingPreview", "bing_preview"},
+	{"HeadlessChrome", "headless"},
+	{"python-requests", "script"},
+	{"Go-http-client", "script"},
+	{"curl/", "script"},
+	{"Wget/", "script"},
+}
+
+// MachineOpen reports whether a pixel or image request looks like a
+// prefetch by a machine rather than a person opening the mail, and names
+// the source. Such opens are flagged, not dropped (reports decide). The
+// heuristics live here alone so that they are easy to review and extend:
+//   - Apple Mail Privacy Protection fetches with the user agent exactly
+//     "Mozilla/5.0" (no platform or engine tokens);
+//   - Gmail and Yahoo image proxies and mail-security scanners name
+//     themselves;
+//   - an empty user agent is no mail client.
+func MachineOpen(userAgent string) (bool, string) {
+	ua := strings.TrimSpace(userAgent)
+	if ua == "" {
+		return true, "no_user_agent"
+	}
+	if ua == "Mozilla/5.0" {
+		return true, "apple_mpp"
+	}
+	for _, m := range machineAgents {
+		if strings.Contains(ua, m.fragment) {
+			return true, m.source
+		}
+	}
+	return false, ""
+}

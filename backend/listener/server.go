@@ -1,0 +1,429 @@
+// Package listener is the optional recipient-facing HTTP server: open pixel,
+// click redirect, tracked images, one-click unsubscribe (RFC 8058) and the
+// profile page. Every URL carries a signed token (see Signer); hits are
+// written in batches (group commit) through a resonanz.HitRecorder, which
+// applies the tracking-consent gate. The package imports only the standard
+// library and the domain package; the composition root wires the store in
+// through the small interfaces below.
+package listener
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// Links resolves click destinations. Only links that belong to the mailing
+// can be resolved, so the listener never redirects to a URL taken from the
+// request. An unknown link returns an error (ENOTFOUND preferred).
+type Links interface {
+	// LinkTarget returns the destination URL and the link kind
+	// (resonanz.LinkText or resonanz.LinkImage) of link linkID in mailing
+	// mailingID.
+	LinkTarget(ctx context.Context, mailingID, linkID int64) (url string, kind string, err error)
+}
+
+// Images resolves the source URL of a mailing's tracked image; the listener
+// redirects the image request there after recording a
+// resonanz.ReactionImageLoad hit.
+type Images interface {
+	ImageURL(ctx context.Context, mailingID, imageID int64) (url string, err error)
+}
+
+// Subscriptions unsubscribes recipients.
+type Subscriptions interface {
+	// Unsubscribe sets the recipient's membership on the mailing's list(s)
+	// to unsubscribed and appends a newsletter withdrawal (source
+	// profile_page, with the client's IP and user agent) to the consent
+	// ledger. It must be idempotent: unsubscribing an unsubscribed
+	// recipient succeeds and appends nothing. mailingID 0 means every list.
+	Unsubscribe(ctx context.Context, recipientID, mailingID int64, client resonanz.WebClient) error
+}
+
+// Profiles serves the profile page.
+type Profiles interface {
+	// Profile returns what the page shows; ENOTFOUND for an erased person.
+	Profile(ctx context.Context, recipientID int64) (ProfileView, error)
+	// UpdateProfile stores the person's own data and the changes of list
+	// subscriptions and consents (only changed items are passed; each with
+	// the exact wording that was shown). Consent changes go to the ledger
+	// with source profile_page and the client's IP and user agent.
+	UpdateProfile(ctx context.Context, recipientID int64, u ProfileUpdate, client resonanz.WebClient) error
+	// Export returns the person's data (GDPR Art. 15/20).
+	Export(ctx context.Context, recipientID int64) (resonanz.PersonalDataExport, error)
+	// RequestErasure records the person's request to be erased (GDPR
+	// Art. 17); the desk carries it out or erases at once.
+	RequestErasure(ctx context.Context, recipientID int64, client resonanz.WebClient) error
+}
+
+// ProfileView is a recipient's own data as the profile page shows it.
+type ProfileView struct {
+	Email     string // shown, not editable
+	FirstName string
+	LastName  string
+	Gender    resonanz.Gender // drives the salutation
+	Title     string          // e.g. "Dr."
+	Language  string          // "de", "en" or ""
+	Lists     []ListChoice    // lists the person may (un)subscribe
+	// Consents holds the current state of the purposes
+	// resonanz.PurposeTrackingOpens, PurposeTrackingClicks and
+	// PurposeProfiling; a missing purpose is not granted.
+	Consents map[string]bool
+}
+
+// ListChoice is one list on the profile page.
+type ListChoice struct {
+	ListID      int64
+	Name        string
+	Description string
+	Subscribed  bool // membership confirmed (or unconfirmed: pending)
+}
+
+// ProfileUpdate is a submitted profile form.
+type ProfileUpdate struct {
+	FirstName string
+	LastName  string
+	Gender    resonanz.Gender
+	Title     string
+	Language  string
+	Lists     []ListChange    // only lists whose state changed
+	Consents  []ConsentChange // only purposes whose state changed
+}
+
+// ListChange subscribes to or unsubscribes from one list.
+type ListChange struct {
+	ListID    int64
+	Subscribe bool
+	Wording   string // exactly as shown next to the checkbox
+}
+
+// ConsentChange grants or withdraws one purpose.
+type ConsentChange struct {
+	Purpose string // resonanz.PurposeTrackingOpens, ...
+	Granted bool
+	Wording string // exactly as shown next to the checkbox
+}
+
+// Deps are the services the listener uses. Hits is required; an endpoint
+// whose dependency is nil answers 404.
+type Deps struct {
+	Hits          resonanz.HitRecorder
+	Links         Links
+	Images        Images
+	Subscriptions Subscriptions
+	Profiles      Profiles
+}
+
+// Config configures the listener. Zero values take the documented defaults.
+type Config struct {
+	// Addr is where ListenAndServe listens (default "127.0.0.1:8485").
+	Addr string
+	// PublicURL is where recipients reach the listener, e.g.
+	// "https://news.example.org/r" (a reverse proxy in front); required.
+	// Its path, if any, is expected on incoming requests too.
+	PublicURL string
+	// Secret is the per-installation signing secret (≥ 32 bytes).
+	Secret []byte
+	// ProfileTTL is how long profile links stay valid (default 30 days).
+	ProfileTTL time.Duration
+
+	// Group commit: flush every BatchSize hits (default 512) or
+	// FlushInterval (default 200 ms); QueueSize bounds the queue (default
+	// 65536); EnqueueWait is the longest a request waits for room in a
+	// full queue before its hit is dropped and counted (default 20 ms).
+	BatchSize     int
+	FlushInterval time.Duration
+	QueueSize     int
+	EnqueueWait   time.Duration
+
+	// TrackRate and TrackBurst limit tracking requests (/o, /c, /i) per
+	// client IP (IPv6 per /64): default 50/s, burst 200 — image proxies
+	// fetch for many people from few addresses. PageRate and PageBurst
+	// limit the pages and forms (/u, /p): default 2/s, burst 20. A negative
+	// rate disables that limit.
+	TrackRate  float64
+	TrackBurst int
+	PageRate   float64
+	PageBurst  int
+	// MaxClients bounds the rate limiter's memory (default 100000 clients).
+	MaxClients int
+	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed;
+	// otherwise the client IP is the connection's peer.
+	TrustedProxies []netip.Prefix
+	// MaxBody bounds form bodies (default 16 KiB).
+	MaxBody int64
+	// DefaultLanguage is used when neither the recipient nor the browser
+	// says ("de" or "en"; default "de").
+	DefaultLanguage string
+	// Wordings overrides consent texts: language → purpose → wording. The
+	// newsletter purpose's text may contain "{list}" for the list name.
+	Wordings map[string]map[string]string
+
+	Log *slog.Logger
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Validate checks the configuration; New accepts an invalid one, but then
+// Serve and ListenAndServe return this error and the handler answers 503.
+func (c Config) Validate() error {
+	if c.PublicURL == "" {
+		return errors.New("listener: the public URL is required (--public-url)")
+	}
+	if _, err := normalizePublicURL(c.PublicURL); err != nil {
+		return err
+	}
+	if len(c.Secret) < MinSecretLength {
+		return fmt.Errorf("listener: secret must have at least %d bytes", MinSecretLength)
+	}
+	if c.BatchSize < 0 || c.QueueSize < 0 || c.FlushInterval < 0 || c.EnqueueWait < 0 || c.MaxBody < 0 || c.ProfileTTL < 0 {
+		return errors.New("listener: sizes and durations must not be negative")
+	}
+	switch c.DefaultLanguage {
+	case "", "de", "en":
+	default:
+		return fmt.Errorf("listener: default language %q: use de or en", c.DefaultLanguage)
+	}
+	return nil
+}
+
+func (c *Config) defaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:8485"
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 512
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = 200 * time.Millisecond
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = 65536
+	}
+	if c.EnqueueWait == 0 {
+		c.EnqueueWait = 20 * time.Millisecond
+	}
+	if c.TrackRate == 0 {
+		c.TrackRate, c.TrackBurst = 50, max(c.TrackBurst, 200)
+	}
+	if c.PageRate == 0 {
+		c.PageRate, c.PageBurst = 2, max(c.PageBurst, 20)
+	}
+	if c.MaxClients == 0 {
+		c.MaxClients = 100000
+	}
+	if c.MaxBody == 0 {
+		c.MaxBody = 16 << 10
+	}
+	if c.DefaultLanguage == "" {
+		c.DefaultLanguage = "de"
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Server is the listener. Create it with New, serve with Serve or
+// ListenAndServe (or mount Handler), and always call Shutdown: it writes the
+// hits still queued.
+type Server struct {
+	cfg    Config
+	deps   Deps
+	err    error
+	signer *Signer
+	prefix string // PublicURL's path, "" or "/r"
+
+	hits       *batcher
+	trackLimit *limiter
+	pageLimit  *limiter
+	texts      map[string]texts
+
+	mu       sync.Mutex
+	servers  []*http.Server
+	shutOnce sync.Once
+	shutErr  error
+}
+
+// New builds the listener and starts its hit writer. An invalid
+// configuration (see Config.Validate) does not panic: the server then
+// refuses to serve.
+func New(cfg Config, deps Deps) *Server {
+	cfg.defaults()
+	s := &Server{cfg: cfg, deps: deps}
+	s.err = cfg.Validate()
+	if s.err == nil && deps.Hits == nil {
+		s.err = errors.New("listener: a HitRecorder is required")
+	}
+	if s.err == nil {
+		s.signer, _ = NewSigner(cfg.Secret)
+		s.signer.ProfileTTL = cfg.ProfileTTL
+		base, _ := normalizePublicURL(cfg.PublicURL)
+		s.prefix = base[strings.Index(base, "://")+3:]
+		if i := strings.IndexByte(s.prefix, '/'); i >= 0 {
+			s.prefix = s.prefix[i:]
+		} else {
+			s.prefix = ""
+		}
+		s.hits = newBatcher(deps.Hits, cfg.QueueSize, cfg.BatchSize, cfg.FlushInterval, cfg.EnqueueWait, cfg.Log)
+	}
+	s.trackLimit = newLimiter(cfg.TrackRate, cfg.TrackBurst, cfg.MaxClients)
+	s.pageLimit = newLimiter(cfg.PageRate, cfg.PageBurst, cfg.MaxClients)
+	s.texts = buildTexts(cfg.Wordings)
+	return s
+}
+
+// Err returns the configuration error, if any.
+func (s *Server) Err() error { return s.err }
+
+// Signer returns the server's token signer (nil when misconfigured), e.g. to
+// build URLs in tests.
+func (s *Server) Signer() *Signer { return s.signer }
+
+// Stats returns the hit counters.
+func (s *Server) Stats() Stats {
+	if s.hits == nil {
+		return Stats{}
+	}
+	return s.hits.stats()
+}
+
+// Handler returns the listener's HTTP handler.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+func (s *Server) httpServer() *http.Server {
+	return &http.Server{
+		Addr:    s.cfg.Addr,
+		Handler: s.Handler(),
+		// Against slowloris and stuck clients; bodies are small.
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelDebug),
+	}
+}
+
+// ListenAndServe listens on Config.Addr and serves until ctx is done or
+// Shutdown is called; then it shuts down gracefully (10 s at most).
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	if s.err != nil {
+		return s.err
+	}
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listener: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is done or Shutdown is called. When ctx ends
+// it calls Shutdown with a 10-second limit and returns its error.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.err != nil {
+		ln.Close()
+		return s.err
+	}
+	hs := s.httpServer()
+	hs.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+	s.mu.Lock()
+	s.servers = append(s.servers, hs)
+	s.mu.Unlock()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("listener: %w", err)
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		err := s.Shutdown(sctx)
+		<-errc
+		return err
+	}
+}
+
+// Shutdown stops accepting requests, waits for running ones, then writes
+// every queued hit. It is safe to call more than once. If ctx ends first,
+// the remaining hits are still written in the background.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutOnce.Do(func() {
+		s.mu.Lock()
+		servers := s.servers
+		s.mu.Unlock()
+		var errs []error
+		for _, hs := range servers {
+			if err := hs.Shutdown(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if s.hits != nil {
+			if err := s.hits.close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("flushing hits: %w", err))
+			}
+		}
+		s.shutErr = errors.Join(errs...)
+	})
+	return s.shutErr
+}
+
+// clientAddr is the client's IP: the peer, or, behind a trusted proxy, the
+// right-most address in X-Forwarded-For that is not a trusted proxy.
+func (s *Server) clientAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		a, _ := netip.ParseAddr(r.RemoteAddr)
+		return a
+	}
+	addr := ap.Addr().Unmap()
+	if !s.trusted(addr) {
+		return addr
+	}
+	xff := r.Header.Values("X-Forwarded-For")
+	for i := len(xff) - 1; i >= 0; i-- {
+		parts := strings.Split(xff[i], ",")
+		for j := len(parts) - 1; j >= 0; j-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
+			if err != nil {
+				return addr
+			}
+			a = a.Unmap()
+			if !s.trusted(a) {
+				return a
+			}
+		}
+	}
+	return addr
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) webClient(r *http.Request) resonanz.WebClient {
+	ua := r.UserAgent()
+	if len(ua) > 512 {
+		ua = strings.ToValidUTF8(ua[:512], "")
+	}
+	return resonanz.WebClient{IP: s.clientAddr(r).String(), UserAgent: ua}
+}

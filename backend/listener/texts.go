@@ -1,0 +1,220 @@
+package listener
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// texts are a page's strings in one language (template: {{.T.key}}).
+type texts map[string]string
+
+var baseTexts = map[string]texts{
+	"en": {
+		"lang":              "en",
+		"nf_title":          "Link not valid",
+		"nf_text":           "This link is not valid. If you copied it from an e-mail, please check that it is complete.",
+		"expired_title":     "Link expired",
+		"expired_text":      "This link has expired. Please use the link in the most recent newsletter.",
+		"error_title":       "Something went wrong",
+		"error_text":        "Your request could not be processed. Please try again later.",
+		"csrf_title":        "Please try again",
+		"csrf_text":         "The form has expired. Please reload the page and submit it again.",
+		"preview":           "This is a preview or test mail: nothing is changed.",
+		"unsub_title":       "Unsubscribe",
+		"unsub_text":        "Do you want to unsubscribe from this newsletter?",
+		"unsub_button":      "Unsubscribe",
+		"unsub_done_title":  "You are unsubscribed",
+		"unsub_done_text":   "You will no longer receive this newsletter.",
+		"profile_title":     "Your profile",
+		"email":             "E-mail address",
+		"first_name":        "First name",
+		"last_name":         "Last name",
+		"salutation":        "Salutation",
+		"sal_none":          "not specified",
+		"sal_f":             "Ms",
+		"sal_m":             "Mr",
+		"sal_d":             "neutral",
+		"title":             "Title",
+		"language":          "Language",
+		"lang_none":         "as the newsletter",
+		"lang_de":           "Deutsch",
+		"lang_en":           "English",
+		"lists_heading":     "Newsletters",
+		"lists_none":        "You are not on any list.",
+		"consents_heading":  "Evaluation",
+		"consents_note":     "This is independent of your newsletter subscription. You can change it here at any time.",
+		"save":              "Save",
+		"saved":             "Your changes have been saved.",
+		"stale":             "The texts on this page have changed in the meantime. Please review your choices and save again.",
+		"export_heading":    "Your data",
+		"export_text":       "Download everything stored about you as a file (JSON).",
+		"export_button":     "Download my data",
+		"erase_heading":     "Delete my data",
+		"erase_text":        "You can ask for all your data to be deleted. You will then no longer receive any newsletters.",
+		"erase_button":      "Request deletion",
+		"erase_confirm":     "Do you really want all your data to be deleted? You will no longer receive any newsletters. This cannot be undone.",
+		"erase_yes":         "Yes, delete my data",
+		"cancel":            "Cancel",
+		"erase_done_title":  "Deletion requested",
+		"erase_done_text":   "Your request has been recorded. Your data will be deleted.",
+		"too_large":         "The request is too large.",
+		"bad_request_title": "Invalid request",
+	},
+	"de": {
+		"lang":              "de",
+		"nf_title":          "Link ungültig",
+		"nf_text":           "Dieser Link ist ungültig. Wenn Sie ihn aus einer E-Mail kopiert haben, prüfen Sie bitte, ob er vollständig ist.",
+		"expired_title":     "Link abgelaufen",
+		"expired_text":      "Dieser Link ist abgelaufen. Bitte verwenden Sie den Link im neuesten Newsletter.",
+		"error_title":       "Etwas ist schiefgegangen",
+		"error_text":        "Ihre Anfrage konnte nicht bearbeitet werden. Bitte versuchen Sie es später noch einmal.",
+		"csrf_title":        "Bitte noch einmal versuchen",
+		"csrf_text":         "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und senden Sie es noch einmal ab.",
+		"preview":           "Dies ist eine Vorschau oder Testmail: Es wird nichts geändert.",
+		"unsub_title":       "Abmelden",
+		"unsub_text":        "Möchten Sie sich von diesem Newsletter abmelden?",
+		"unsub_button":      "Abmelden",
+		"unsub_done_title":  "Sie sind abgemeldet",
+		"unsub_done_text":   "Sie erhalten diesen Newsletter nicht mehr.",
+		"profile_title":     "Ihr Profil",
+		"email":             "E-Mail-Adresse",
+		"first_name":        "Vorname",
+		"last_name":         "Nachname",
+		"salutation":        "Anrede",
+		"sal_none":          "keine Angabe",
+		"sal_f":             "Frau",
+		"sal_m":             "Herr",
+		"sal_d":             "neutral",
+		"title":             "Titel",
+		"language":          "Sprache",
+		"lang_none":         "wie der Newsletter",
+		"lang_de":           "Deutsch",
+		"lang_en":           "English",
+		"lists_heading":     "Newsletter",
+		"lists_none":        "Sie stehen auf keiner Liste.",
+		"consents_heading":  "Auswertung",
+		"consents_note":     "Das ist unabhängig von Ihrem Newsletter-Abonnement. Sie können es hier jederzeit ändern.",
+		"save":              "Speichern",
+		"saved":             "Ihre Änderungen wurden gespeichert.",
+		"stale":             "Die Texte auf dieser Seite haben sich inzwischen geändert. Bitte prüfen Sie Ihre Auswahl und speichern Sie noch einmal.",
+		"export_heading":    "Ihre Daten",
+		"export_text":       "Laden Sie alles, was über Sie gespeichert ist, als Datei (JSON) herunter.",
+		"export_button":     "Meine Daten herunterladen",
+		"erase_heading":     "Meine Daten löschen",
+		"erase_text":        "Sie können verlangen, dass alle Ihre Daten gelöscht werden. Sie erhalten dann keine Newsletter mehr.",
+		"erase_button":      "Löschung beantragen",
+		"erase_confirm":     "Sollen wirklich alle Ihre Daten gelöscht werden? Sie erhalten dann keine Newsletter mehr. Das kann nicht rückgängig gemacht werden.",
+		"erase_yes":         "Ja, meine Daten löschen",
+		"cancel":            "Abbrechen",
+		"erase_done_title":  "Löschung beantragt",
+		"erase_done_text":   "Ihr Antrag wurde gespeichert. Ihre Daten werden gelöscht.",
+		"too_large":         "Die Anfrage ist zu groß.",
+		"bad_request_title": "Ungültige Anfrage",
+	},
+}
+
+// defaultWordings are the consent texts shown next to the checkboxes and
+// stored verbatim in the ledger. Config.Wordings overrides them.
+var defaultWordings = map[string]map[string]string{
+	"en": {
+		resonanz.PurposeNewsletter:     `I want to receive the newsletter "{list}" by e-mail. I can unsubscribe at any time.`,
+		resonanz.PurposeTrackingOpens:  "I agree that the sender records when I open a newsletter (by loading a tiny image) and stores this with my address, to learn which topics interest readers. I can withdraw this at any time on this page.",
+		resonanz.PurposeTrackingClicks: "I agree that the sender records which links I click in a newsletter and stores this with my address, to learn which topics interest readers. I can withdraw this at any time on this page.",
+		resonanz.PurposeProfiling:      "I agree that the sender evaluates my opens and clicks to learn my interests and to send me content that suits them. I can withdraw this at any time on this page.",
+	},
+	"de": {
+		resonanz.PurposeNewsletter:     `Ich möchte den Newsletter „{list}“ per E-Mail erhalten. Ich kann ihn jederzeit abbestellen.`,
+		resonanz.PurposeTrackingOpens:  "Ich bin einverstanden, dass der Absender erfasst, wann ich einen Newsletter öffne (durch das Laden eines winzigen Bildes), und dies zu meiner Adresse speichert, um zu erfahren, welche Themen die Leser interessieren. Ich kann das jederzeit auf dieser Seite widerrufen.",
+		resonanz.PurposeTrackingClicks: "Ich bin einverstanden, dass der Absender erfasst, welche Links ich in einem Newsletter anklicke, und dies zu meiner Adresse speichert, um zu erfahren, welche Themen die Leser interessieren. Ich kann das jederzeit auf dieser Seite widerrufen.",
+		resonanz.PurposeProfiling:      "Ich bin einverstanden, dass der Absender meine Öffnungen und Klicks auswertet, um meine Interessen kennenzulernen und mir dazu passende Inhalte zu senden. Ich kann das jederzeit auf dieser Seite widerrufen.",
+	},
+}
+
+// consentPurposes are the purposes on the profile page, in order, with the
+// form field of each.
+var consentPurposes = []struct{ purpose, field string }{
+	{resonanz.PurposeTrackingOpens, "c_opens"},
+	{resonanz.PurposeTrackingClicks, "c_clicks"},
+	{resonanz.PurposeProfiling, "c_profiling"},
+}
+
+// buildTexts merges the wording overrides into per-language texts; wordings
+// are stored under "w:<purpose>".
+func buildTexts(over map[string]map[string]string) map[string]texts {
+	out := map[string]texts{}
+	for lang, base := range baseTexts {
+		t := texts{}
+		for k, v := range base {
+			t[k] = v
+		}
+		for p, w := range defaultWordings[lang] {
+			t["w:"+p] = w
+		}
+		for p, w := range over[lang] {
+			if strings.TrimSpace(w) != "" {
+				t["w:"+p] = w
+			}
+		}
+		out[lang] = t
+	}
+	return out
+}
+
+// wording returns the consent text for purpose (and list) in lang.
+func (t texts) wording(purpose, listName string) string {
+	return strings.ReplaceAll(t["w:"+purpose], "{list}", listName)
+}
+
+// findWording returns the wording (in any language) whose hash is h: the
+// form carries the hash of what it showed, so the ledger gets exactly that
+// text and a forged form cannot put arbitrary text into it.
+func (s *Server) findWording(purpose, listName, h string) (string, bool) {
+	langs := make([]string, 0, len(s.texts))
+	for l := range s.texts {
+		langs = append(langs, l)
+	}
+	sort.Strings(langs)
+	for _, l := range langs {
+		if w := s.texts[l].wording(purpose, listName); w != "" && resonanz.WordingHash(w) == h {
+			return w, true
+		}
+	}
+	return "", false
+}
+
+// pickLanguage chooses de or en: the recipient's setting, else the
+// browser's Accept-Language (highest q), else def.
+func pickLanguage(recipient, acceptLanguage, def string) string {
+	if recipient == "de" || recipient == "en" {
+		return recipient
+	}
+	best, bestQ := "", 0.0
+	for i, part := range strings.Split(acceptLanguage, ",") {
+		if i > 20 {
+			break
+		}
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		if primary != "de" && primary != "en" {
+			continue
+		}
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 {
+				continue
+			}
+			q = f
+		}
+		if q > bestQ {
+			best, bestQ = primary, q
+		}
+	}
+	if best != "" {
+		return best
+	}
+	return def
+}
