@@ -40,8 +40,8 @@ var csvAliases = map[string]string{
 	"email": CSVEmail, "e-mail": CSVEmail, "email address": CSVEmail, "recipient": CSVEmail, "e-mail-adresse": CSVEmail,
 	"event": CSVEvent, "event_type": CSVEvent, "type": CSVEvent, "action": CSVEvent,
 	"timestamp": CSVTimestamp, "time": CSVTimestamp, "date": CSVTimestamp, "occurred_at": CSVTimestamp,
-	"url": CSVURL, "link": CSVURL, "message_id": CSVMessageID, "rfc_message_id": CSVRFCMessageID,
-	"user_agent": CSVUserAgent, "useragent": CSVUserAgent, "ip": CSVIP, "client_ip": CSVIP,
+	"url": CSVURL, "link": CSVURL, "message_id": CSVMessageID, "message": CSVMessageID, "message id": CSVMessageID, "message-id": CSVMessageID, "rfc_message_id": CSVRFCMessageID,
+	"user_agent": CSVUserAgent, "useragent": CSVUserAgent, "user agent": CSVUserAgent, "ip": CSVIP, "client_ip": CSVIP,
 	"event_id": CSVEventID, "campaign_id": CSVCampaignID, "campaign": CSVCampaignID, "link_name": CSVLinkName,
 	"bounce_kind": CSVBounceKind,
 }
