@@ -19,7 +19,7 @@ type brevoEvent struct {
 	Tag       string          `json:"tag"`
 	Link      string          `json:"link"`
 	URL       string          `json:"URL"` // marketing webhooks
-	CampID    json.Number     `json:"camp_id"`
+	CampID    idText     `json:"camp_id"`
 	Reason    string          `json:"reason"`
 	// sending_ip is Brevo's own MTA: deliberately not decoded.
 }
@@ -93,7 +93,7 @@ func mapBrevo(m *mapping, raw []byte) error {
 	} else if s := jsonText(e.Custom); s != "" {
 		ev.Metadata = map[string]string{"X-Mailin-custom": s} // a plain header value, not JSON
 	}
-	ev.CampaignID = campaignFrom(m.opt, ev.Metadata, e.CampID.String())
+	ev.CampaignID = campaignFrom(m.opt, ev.Metadata, string(e.CampID))
 	ev.SMTPResponse = trimSpace(e.Reason)
 	return m.emit(ev, "email")
 }

@@ -179,7 +179,6 @@ func (s *csvSource) next() (resonanz.ProviderEvent, error) {
 	if err == io.EOF {
 		return resonanz.ProviderEvent{}, io.EOF
 	}
-	line, _ := s.r.FieldPos(0)
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -187,6 +186,7 @@ func (s *csvSource) next() (resonanz.ProviderEvent, error) {
 		}
 		return resonanz.ProviderEvent{}, fmt.Errorf("ingest: read csv: %w", err)
 	}
+	line, _ := s.r.FieldPos(0)
 	if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 		return s.next() // blank line
 	}

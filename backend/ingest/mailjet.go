@@ -9,10 +9,10 @@ import (
 type mailjetEvent struct {
 	Event          string          `json:"event"`
 	Time           json.RawMessage `json:"time"`
-	MessageID      json.Number     `json:"MessageID"` // > 2^53: kept as its digits
+	MessageID      idText     `json:"MessageID"` // > 2^53: kept as its digits
 	MessageGUID    string          `json:"Message_GUID"`
 	Email          string          `json:"email"`
-	CampaignID     json.Number     `json:"mj_campaign_id"`
+	CampaignID     idText     `json:"mj_campaign_id"`
 	CustomCampaign string          `json:"customcampaign"`
 	CustomID       string          `json:"CustomID"`
 	Payload        json.RawMessage `json:"Payload"`
@@ -64,7 +64,7 @@ func mapMailjet(m *mapping, raw []byte) error {
 	case "blocked":
 		ev.BounceKind = resonanz.BounceBlock
 	}
-	ev.ProviderMessageID = e.MessageID.String()
+	ev.ProviderMessageID = string(e.MessageID)
 	if ev.ProviderMessageID == "" {
 		ev.ProviderMessageID = e.MessageGUID
 	}
@@ -82,7 +82,7 @@ func mapMailjet(m *mapping, raw []byte) error {
 		}
 		ev.Metadata["CustomID"] = e.CustomID
 	}
-	ev.CampaignID = campaignFrom(m.opt, ev.Metadata, e.CustomCampaign, e.CampaignID.String())
+	ev.CampaignID = campaignFrom(m.opt, ev.Metadata, e.CustomCampaign, string(e.CampaignID))
 	ev.UserAgent, ev.ClientIP, ev.GeoCountry = e.Agent, e.IP, e.Geo
 	ev.SMTPResponse = first(e.SMTPReply, e.Comment, e.Error)
 	return m.emit(ev, "email")

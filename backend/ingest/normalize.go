@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/netip"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -439,4 +440,28 @@ func goKind(k string) string {
 		return "a value"
 	}
 	return "a number"
+}
+
+// idText is an id sent as a JSON number or string; it keeps every digit
+// (Mailjet's 64-bit MessageID does not fit a float64).
+type idText string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (t *idText) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*t = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = idText(s)
+	case b[0] == '-' || isDigit(b[0]):
+		*t = idText(b)
+	default:
+		return &json.UnmarshalTypeError{Value: strings.TrimPrefix(kindOf(b), "a"), Type: reflect.TypeFor[string]()}
+	}
+	return nil
 }

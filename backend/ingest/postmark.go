@@ -10,7 +10,7 @@ import (
 // and MessageId (postmark.js) both land here.
 type postmarkEvent struct {
 	RecordType        string          `json:"RecordType"`
-	ID                json.Number     `json:"ID"`
+	ID                idText     `json:"ID"`
 	Type              string          `json:"Type"`
 	MessageID         string          `json:"MessageID"`
 	Recipient         string          `json:"Recipient"`
@@ -76,7 +76,7 @@ func mapPostmark(m *mapping, raw []byte) error {
 			ev.EventRaw += "+" + e.Type
 		}
 		if e.ID != "" {
-			ev.ProviderEventID = e.ID.String()
+			ev.ProviderEventID = string(e.ID)
 		}
 	case "Open":
 		ev.Type, ts, field = resonanz.ReactionOpened, e.ReceivedAt, "ReceivedAt"

@@ -10,10 +10,10 @@ import (
 
 type sparkpostEvent struct {
 	Type           string          `json:"type"`
-	EventID        json.Number     `json:"event_id"`
+	EventID        idText     `json:"event_id"`
 	Timestamp      json.RawMessage `json:"timestamp"`
 	MessageID      string          `json:"message_id"`
-	TransmissionID json.Number     `json:"transmission_id"`
+	TransmissionID idText     `json:"transmission_id"`
 	CampaignID     string          `json:"campaign_id"`
 	RcptTo         string          `json:"rcpt_to"`
 	RawRcptTo      string          `json:"raw_rcpt_to"`
@@ -26,7 +26,7 @@ type sparkpostEvent struct {
 	GeoIP          struct {
 		Country, Region, City string
 	} `json:"geo_ip"`
-	BounceClass   json.Number     `json:"bounce_class"`
+	BounceClass   idText     `json:"bounce_class"`
 	RawReason     string          `json:"raw_reason"`
 	Reason        string          `json:"reason"`
 	InjectionTime json.RawMessage `json:"injection_time"`
@@ -104,7 +104,7 @@ func mapSparkPost(m *mapping, raw []byte) error {
 		}
 	}
 	ev.Type = sparkpostTypes[e.Type]
-	ev.ProviderEventID = e.EventID.String()
+	ev.ProviderEventID = string(e.EventID)
 	ev.ProviderMessageID = e.MessageID
 	ev.Tags = e.RcptTags
 	if ev.Metadata, err = metadataOf(e.RcptMeta); err != nil {
@@ -115,7 +115,7 @@ func mapSparkPost(m *mapping, raw []byte) error {
 		if ev.Metadata == nil {
 			ev.Metadata = map[string]string{}
 		}
-		ev.Metadata["transmission_id"] = e.TransmissionID.String()
+		ev.Metadata["transmission_id"] = string(e.TransmissionID)
 	}
 	ev.URL, ev.LinkName = e.TargetLinkURL, e.TargetLinkName
 	switch e.Type {
@@ -127,7 +127,7 @@ func mapSparkPost(m *mapping, raw []byte) error {
 		ev.UserAgent, ev.ClientIP = e.UserAgent, e.IPAddress
 		ev.GeoCountry, ev.GeoRegion, ev.GeoCity = e.GeoIP.Country, e.GeoIP.Region, e.GeoIP.City
 	case resonanz.ReactionBounced:
-		ev.BounceKind = sparkpostBounceKind(e.BounceClass.String())
+		ev.BounceKind = sparkpostBounceKind(string(e.BounceClass))
 	}
 	ev.SMTPResponse = first(e.RawReason, e.Reason)
 	return m.emit(ev, "raw_rcpt_to")
