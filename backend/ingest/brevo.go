@@ -19,7 +19,7 @@ type brevoEvent struct {
 	Tag       string          `json:"tag"`
 	Link      string          `json:"link"`
 	URL       string          `json:"URL"` // marketing webhooks
-	CampID    idText     `json:"camp_id"`
+	CampID    idText          `json:"camp_id"`
 	Reason    string          `json:"reason"`
 	// sending_ip is Brevo's own MTA: deliberately not decoded.
 }

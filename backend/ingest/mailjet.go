@@ -9,10 +9,10 @@ import (
 type mailjetEvent struct {
 	Event          string          `json:"event"`
 	Time           json.RawMessage `json:"time"`
-	MessageID      idText     `json:"MessageID"` // > 2^53: kept as its digits
+	MessageID      idText          `json:"MessageID"` // > 2^53: kept as its digits
 	MessageGUID    string          `json:"Message_GUID"`
 	Email          string          `json:"email"`
-	CampaignID     idText     `json:"mj_campaign_id"`
+	CampaignID     idText          `json:"mj_campaign_id"`
 	CustomCampaign string          `json:"customcampaign"`
 	CustomID       string          `json:"CustomID"`
 	Payload        json.RawMessage `json:"Payload"`

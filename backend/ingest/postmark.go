@@ -10,7 +10,7 @@ import (
 // and MessageId (postmark.js) both land here.
 type postmarkEvent struct {
 	RecordType        string          `json:"RecordType"`
-	ID                idText     `json:"ID"`
+	ID                idText          `json:"ID"`
 	Type              string          `json:"Type"`
 	MessageID         string          `json:"MessageID"`
 	Recipient         string          `json:"Recipient"`

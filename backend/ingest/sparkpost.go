@@ -10,10 +10,10 @@ import (
 
 type sparkpostEvent struct {
 	Type           string          `json:"type"`
-	EventID        idText     `json:"event_id"`
+	EventID        idText          `json:"event_id"`
 	Timestamp      json.RawMessage `json:"timestamp"`
 	MessageID      string          `json:"message_id"`
-	TransmissionID idText     `json:"transmission_id"`
+	TransmissionID idText          `json:"transmission_id"`
 	CampaignID     string          `json:"campaign_id"`
 	RcptTo         string          `json:"rcpt_to"`
 	RawRcptTo      string          `json:"raw_rcpt_to"`
@@ -26,7 +26,7 @@ type sparkpostEvent struct {
 	GeoIP          struct {
 		Country, Region, City string
 	} `json:"geo_ip"`
-	BounceClass   idText     `json:"bounce_class"`
+	BounceClass   idText          `json:"bounce_class"`
 	RawReason     string          `json:"raw_reason"`
 	Reason        string          `json:"reason"`
 	InjectionTime json.RawMessage `json:"injection_time"`
