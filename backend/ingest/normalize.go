@@ -339,9 +339,32 @@ func stringList(raw json.RawMessage) ([]string, error) {
 		}
 		return []string{s}, nil
 	}
+	bad := errors.New("not a string or a list of strings")
+	if raw[0] != '[' {
+		return nil, bad
+	}
+	// walk the array without reflection: this is on the SendGrid hot path
 	var l []string
-	if err := json.Unmarshal(raw, &l); err != nil {
-		return nil, errors.New("not a string or a list of strings")
+	i := skipWS(raw, 1)
+	for i < len(raw) && raw[i] != ']' {
+		if raw[i] != '"' {
+			return nil, bad
+		}
+		end, err := skipString(raw, i)
+		if err != nil {
+			return nil, bad
+		}
+		s, err := str("", raw[i:end])
+		if err != nil {
+			return nil, bad
+		}
+		l = append(l, s)
+		i = skipWS(raw, end)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipWS(raw, i+1)
+		} else if i >= len(raw) || raw[i] != ']' {
+			return nil, bad
+		}
 	}
 	return l, nil
 }

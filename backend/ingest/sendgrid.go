@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"encoding/json"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -69,14 +68,18 @@ func mapSendGrid(m *mapping, raw []byte) error {
 			ev.URL, err = str("url", v)
 		case "url_offset":
 			if len(v) > 0 && v[0] == '{' {
-				var o struct {
-					Index json.Number `json:"index"`
-					Type  string      `json:"type"`
-				}
-				if json.Unmarshal(v, &o) != nil {
+				if eachField(v, func(k, v []byte) error {
+					var err error
+					switch string(k) {
+					case "index":
+						ev.LinkName, err = scalarText("url_offset.index", v)
+					case "type":
+						ev.MimePart, err = str("url_offset.type", v)
+					}
+					return err
+				}) != nil {
 					return fieldError("url_offset", "expected {index, type}")
 				}
-				ev.LinkName, ev.MimePart = o.Index.String(), o.Type
 			}
 		case "useragent":
 			ev.UserAgent, err = str("useragent", v)
