@@ -273,6 +273,9 @@ func parseTimeString(s string, u tsUnit) (time.Time, error) {
 	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999Z0700"} {
 		if t, err := time.Parse(layout, s); err == nil {
+			if ms := t.UnixMilli(); ms < 0 || ms > maxMillis {
+				return time.Time{}, fmt.Errorf("%q is out of range (1970 to 9999)", s)
+			}
 			return t.UTC().Truncate(time.Millisecond), nil
 		}
 	}
