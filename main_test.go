@@ -42,7 +42,7 @@ func TestRun_Usage(t *testing.T) {
 		{"ImportBadMap", []string{"import", "recipients", "a.csv", "--map", "nonsense"}, 2, "--map wants 'Header=field'"},
 		{"ExportWhat", []string{"export"}, 2, "resonanz export: say what to export"},
 		{"ExportBadDelimiter", []string{"export", "recipients", "--delimiter", "|"}, 2, "--delimiter must be"},
-		{"ReservedStats", []string{"--json", "stats"}, 2, "resonanz stats: not available yet"},
+		{"StatsTwoMailings", []string{"--json", "stats", "a", "b"}, 2, "resonanz stats: name one mailing, or --all"},
 	} {
 		t.Run("Err"+tt.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, tt.args...)

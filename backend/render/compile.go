@@ -278,7 +278,7 @@ func Compile(tpl resonanz.Template, attrs []resonanz.AttributeDef) (*Template, e
 	groups := map[string]bool{}
 	for _, prg := range [][]op{t.subject, t.preheader, t.layout, t.html} {
 		for _, o := range prg {
-			if o.t != nil && (o.t.cond.Op == resonanz.CondInGroup || o.t.cond.Op == resonanz.CondNotInGroup) {
+			if o.t != nil && (o.t.cond.Op == resonanz.BlockInGroup || o.t.cond.Op == resonanz.BlockNotInGroup) {
 				groups[o.t.cond.Value] = true
 			}
 		}

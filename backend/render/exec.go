@@ -303,33 +303,33 @@ func (s *state) filter(v string, t *tag) string {
 
 func (s *state) eval(c *cond) bool {
 	switch c.Op {
-	case resonanz.CondInGroup:
+	case resonanz.BlockInGroup:
 		return s.o.InGroup != nil && s.o.InGroup(c.Value)
-	case resonanz.CondNotInGroup:
+	case resonanz.BlockNotInGroup:
 		return s.o.InGroup == nil || !s.o.InGroup(c.Value)
 	}
 	v := strings.TrimSpace(s.raw(c.Key))
 	switch c.Op {
-	case resonanz.CondEmpty:
+	case resonanz.BlockEmpty:
 		return v == ""
-	case resonanz.CondNotEmpty:
+	case resonanz.BlockNotEmpty:
 		return v != ""
-	case resonanz.CondEquals:
+	case resonanz.BlockEquals:
 		return strings.EqualFold(v, c.Value)
-	case resonanz.CondNotEquals:
+	case resonanz.BlockNotEquals:
 		return !strings.EqualFold(v, c.Value)
-	case resonanz.CondContains:
+	case resonanz.BlockContains:
 		return strings.Contains(strings.ToLower(v), strings.ToLower(c.Value))
-	case resonanz.CondBefore:
+	case resonanz.BlockBefore:
 		return isDate(v) && v < c.Value
-	case resonanz.CondAfter:
+	case resonanz.BlockAfter:
 		return isDate(v) && v > c.Value
-	case resonanz.CondGreater, resonanz.CondLess:
+	case resonanz.BlockGreater, resonanz.BlockLess:
 		n, err := strconv.ParseFloat(v, 64)
 		if err != nil || math.IsNaN(n) {
 			return false
 		}
-		if c.Op == resonanz.CondGreater {
+		if c.Op == resonanz.BlockGreater {
 			return n > c.num
 		}
 		return n < c.num

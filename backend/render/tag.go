@@ -35,9 +35,9 @@ type filter struct {
 	n    int // number: decimals (-1: as stored)
 }
 
-// cond is a compiled resonanz.Condition.
+// cond is a compiled resonanz.BlockCondition.
 type cond struct {
-	resonanz.Condition
+	resonanz.BlockCondition
 	num float64 // Value as a number for > and <
 }
 
@@ -358,9 +358,9 @@ func (p *parser) parseCond(toks []token, off int) (cond, *posError) {
 		if len(toks) != 2 || strings.TrimSpace(toks[1].s) == "" {
 			return c, errAt(toks[0].off, `expected a target group name in quotes after in, e.g. in "Stammkunden"`)
 		}
-		c.Op, c.Value = resonanz.CondInGroup, toks[1].s
+		c.Op, c.Value = resonanz.BlockInGroup, toks[1].s
 		if neg {
-			c.Op = resonanz.CondNotInGroup
+			c.Op = resonanz.BlockNotInGroup
 		}
 		return c, nil
 	}
@@ -376,12 +376,12 @@ func (p *parser) parseCond(toks []token, off int) (cond, *posError) {
 	rest := toks[2:]
 	switch {
 	case op.s == "empty":
-		c.Op = resonanz.CondEmpty
+		c.Op = resonanz.BlockEmpty
 	case op.s == "not" && len(rest) > 0 && rest[0].s == "empty":
-		c.Op = resonanz.CondNotEmpty
+		c.Op = resonanz.BlockNotEmpty
 		rest = rest[1:]
 	case op.s == "=" || op.s == "!=" || op.s == ">" || op.s == "<" || op.s == "contains" || op.s == "before" || op.s == "after":
-		c.Op = resonanz.ConditionOp(op.s)
+		c.Op = resonanz.BlockOp(op.s)
 		if len(rest) == 0 || rest[0].kind == 'o' {
 			return c, errAt(op.off, "expected a value after %s", op.s)
 		}
@@ -389,13 +389,13 @@ func (p *parser) parseCond(toks []token, off int) (cond, *posError) {
 		val := rest[0]
 		rest = rest[1:]
 		switch c.Op {
-		case resonanz.CondBefore, resonanz.CondAfter:
+		case resonanz.BlockBefore, resonanz.BlockAfter:
 			v, err := resonanz.AttributeDef{Key: c.Key, Label: c.Key, Type: resonanz.AttrDate}.Canonical(c.Value)
 			if err != nil || v == "" {
 				return c, errAt(val.off, "%q is not a date (use 2026-11-28 or 28.11.2026)", c.Value)
 			}
 			c.Value = v
-		case resonanz.CondGreater, resonanz.CondLess:
+		case resonanz.BlockGreater, resonanz.BlockLess:
 			v, err := resonanz.AttributeDef{Key: c.Key, Label: c.Key, Type: resonanz.AttrNumber}.Canonical(c.Value)
 			if err != nil || v == "" {
 				return c, errAt(val.off, "%q is not a number", c.Value)

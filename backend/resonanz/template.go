@@ -49,31 +49,31 @@ type LinkMeta struct {
 	Tags  []string `json:"tags"`  // interest tags, e.g. "Abenteuerreisen"
 }
 
-// ConditionOp is the comparison of a Condition.
-type ConditionOp string
+// BlockOp is the comparison of a BlockCondition.
+type BlockOp string
 
 // Condition operators. Text comparisons ignore case; before/after compare
 // dates, greater/less numbers.
 const (
-	CondEquals     ConditionOp = "="
-	CondNotEquals  ConditionOp = "!="
-	CondContains   ConditionOp = "contains"
-	CondEmpty      ConditionOp = "empty"
-	CondNotEmpty   ConditionOp = "not empty"
-	CondBefore     ConditionOp = "before"
-	CondAfter      ConditionOp = "after"
-	CondGreater    ConditionOp = ">"
-	CondLess       ConditionOp = "<"
-	CondInGroup    ConditionOp = "in"     // Value names a target group
-	CondNotInGroup ConditionOp = "not in" // Value names a target group
+	BlockEquals     BlockOp = "="
+	BlockNotEquals  BlockOp = "!="
+	BlockContains   BlockOp = "contains"
+	BlockEmpty      BlockOp = "empty"
+	BlockNotEmpty   BlockOp = "not empty"
+	BlockBefore     BlockOp = "before"
+	BlockAfter      BlockOp = "after"
+	BlockGreater    BlockOp = ">"
+	BlockLess       BlockOp = "<"
+	BlockInGroup    BlockOp = "in"     // Value names a target group
+	BlockNotInGroup BlockOp = "not in" // Value names a target group
 )
 
-// Condition decides whether a conditional block of a template is shown to a
+// BlockCondition decides whether a conditional block of a template is shown to a
 // recipient: an attribute comparison (Key Op Value) or target-group
-// membership (Op CondInGroup/CondNotInGroup, Value the group's name).
+// membership (Op BlockInGroup/BlockNotInGroup, Value the group's name).
 // Values of date and number attributes are in canonical form.
-type Condition struct {
+type BlockCondition struct {
 	Key   string      `json:"key,omitempty"`
-	Op    ConditionOp `json:"op"`
+	Op    BlockOp `json:"op"`
 	Value string      `json:"value,omitempty"`
 }
