@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/resonanz/resonanz/backend/ingest"
 	"github.com/resonanz/resonanz/backend/recipientcsv"
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -26,6 +27,17 @@ const importUsage = `Usage:
   mapped explicitly (--map 'Tracking=consent:tracking:opens') and with a stated
   --consent-source and --consent-evidence, which go into the consent ledger.
   --mode decides about recipients that exist already: update (default) or skip.
+
+  resonanz import reactions FILE [--provider NAME|auto] [--mailing NAME] [--campaign-key KEY] [--json]
+
+  FILE is a reaction log of a sending provider: mailgun, sendgrid, postmark, ses,
+  brevo, mailjet, sparkpost, mandrill, mailchimp, or csv (columns mapped by their
+  headers). auto (default) detects the provider from the content. Events are
+  matched to recipients by address and to mailings by the ids Resonanz put into
+  the mail, the provider's campaign id, or --mailing (created if missing).
+  Opens and clicks of people without tracking consent at the time are only
+  counted anonymously; unmatched events are kept for review. Importing the same
+  file twice adds nothing.
 `
 
 // mapFlag collects repeated --map 'Header=field' options.
@@ -51,8 +63,7 @@ func runImport(ctx context.Context, g *globals, args []string, stdout, stderr io
 	switch args[0] {
 	case "recipients":
 	case "reactions":
-		fmt.Fprintf(stderr, "resonanz import reactions: not available yet in this version\n\n%s", importUsage)
-		return exitUsage
+		return runImportReactions(ctx, g, args[1:], stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "resonanz import: unknown import %q\n\n%s", args[0], importUsage)
 		return exitUsage
@@ -123,4 +134,70 @@ func importRecipientsFile(ctx context.Context, a *App, path string, mapping map[
 		return resonanz.ImportResult{}, nil, err
 	}
 	return recipientcsv.Import(ctx, f, 0, a.importSvc, recipientcsv.Options{Map: mapping, Fields: recipientcsv.AttributeFields(attrs)}, opt, nil)
+}
+
+// runImportReactions implements `resonanz import reactions`.
+func runImportReactions(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	var file, provider, mailing, campaignKey string
+	fs := newFlagSet("import reactions")
+	g.register(fs)
+	fs.StringVar(&provider, "provider", ingest.Auto, "the provider that wrote the log, or auto")
+	fs.StringVar(&mailing, "mailing", "", "the mailing events belong to when they do not say (created if missing)")
+	fs.StringVar(&campaignKey, "campaign-key", "", "metadata key that holds the campaign id")
+	if err := parseInterspersed(fs, args, &file); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, importUsage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "resonanz import reactions: %v\n\n%s", err, importUsage)
+		return exitUsage
+	}
+	return withApp(ctx, g, stderr, func(a *App) error {
+		f, err := os.Open(file)
+		if err != nil {
+			return resonanz.Errorf(resonanz.EINVALID, "Cannot open %s: %v.", file, errors.Unwrap(err))
+		}
+		defer f.Close()
+		var size int64
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		opt := resonanz.ReactionImport{FileName: filepath.Base(file)}
+		if mailing != "" {
+			m, err := findMailing(ctx, a, mailing)
+			if resonanz.ErrorCode(err) == resonanz.ENOTFOUND {
+				m, err = a.mailingSvc.CreateMailing(ctx, resonanz.Mailing{Name: mailing, Status: resonanz.MailingImported})
+			}
+			if err != nil {
+				return err
+			}
+			opt.MailingID = m.ID
+		}
+		res, err := ingest.Import(ctx, f, size, provider, ingest.Options{CampaignKey: campaignKey}, a.reactionSvc, opt, nil)
+		if err != nil {
+			return err
+		}
+		if g.json {
+			printJSON(stdout, res)
+			return nil
+		}
+		fmt.Fprintf(stdout, "Imported %s (%s): %d events read, %d imported (%d of them only counted anonymously), %d duplicates, %d unmatched, %d rejected.\n",
+			opt.FileName, res.Provider, res.Read, res.Imported, res.Anonymized, res.Duplicates, res.Unmatched, res.Rejected)
+		for _, t := range resonanz.ReactionTypes {
+			if n := res.ByType[string(t)]; n > 0 {
+				fmt.Fprintf(stdout, "  %-13s %d\n", t, n)
+			}
+		}
+		if res.Unmatched > 0 {
+			fmt.Fprintf(stdout, "Unmatched events are kept for review (import %d); name the mailing with --mailing or add the recipients, then import again.\n", res.ImportID)
+		}
+		for i, r := range res.Errors {
+			if i == 50 {
+				fmt.Fprintf(stdout, "  ... and %d more rejected events (use --json)\n", res.Rejected-i)
+				break
+			}
+			fmt.Fprintf(stdout, "  line %d: %s\n", r.Line, r.Reason)
+		}
+		return nil
+	})
 }

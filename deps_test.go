@@ -20,7 +20,9 @@ func TestDependencyRule(t *testing.T) {
 		"backend/recipientcsv": {"backend/resonanz"},
 		"backend/report":       {"backend/resonanz"},
 		"backend/render":       {"backend/resonanz"},
-		"backend/desktop":      {"backend/resonanz", "backend/recipientcsv", "backend/report"},
+		"backend/ingest":       {"backend/resonanz"},
+		"backend/listener":     {"backend/resonanz"},
+		"backend/desktop":      {"backend/resonanz", "backend/recipientcsv", "backend/report", "backend/ingest", "backend/render"},
 	}
 	for pkg, want := range allowed {
 		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}}", "./"+pkg).Output()

@@ -35,7 +35,7 @@ func TestRun_Usage(t *testing.T) {
 		{"UnknownCommandFlag", []string{"serve", "--port", "1"}, 2, "serve: flag provided but not defined: -port"},
 		{"UnexpectedArgument", []string{"version", "extra"}, 2, `version: unexpected argument "extra"`},
 		{"ReservedListen", []string{"listen"}, 2, "resonanz listen: not available yet"},
-		{"ReservedImportReactions", []string{"import", "reactions", "x.json"}, 2, "resonanz import reactions: not available yet"},
+		{"ImportReactionsBadProvider", []string{"import", "reactions", "--provider", "x", "a.json", "b.json"}, 2, "expected exactly one argument, got 2"},
 		{"ImportWhat", []string{"import"}, 2, "resonanz import: say what to import"},
 		{"ImportUnknown", []string{"import", "bananas"}, 2, `resonanz import: unknown import "bananas"`},
 		{"ImportTwoFiles", []string{"import", "recipients", "a.csv", "b.csv"}, 2, "expected exactly one argument, got 2"},

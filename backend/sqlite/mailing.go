@@ -271,8 +271,10 @@ func mailingLinks(ctx context.Context, q querier, mailingID int64) ([]resonanz.L
 }
 
 // trackingParams are query parameters providers and campaign tools add to
-// links; they do not make a link a different destination.
-var trackingParams = []string{"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
+// links; they do not make a link a different destination. utm_content stays:
+// it tells variants of one destination apart (the text link and the image
+// link to the same page), and link kinds are read from it.
+var trackingParams = []string{"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_id",
 	"mc_cid", "mc_eid", "_hsenc", "_hsmi", "fbclid", "gclid", "sg_id", "mkt_tok"}
 
 // LinkKey normalizes a URL for matching clicks from provider logs against a
