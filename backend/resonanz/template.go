@@ -73,7 +73,7 @@ const (
 // membership (Op BlockInGroup/BlockNotInGroup, Value the group's name).
 // Values of date and number attributes are in canonical form.
 type BlockCondition struct {
-	Key   string      `json:"key,omitempty"`
+	Key   string  `json:"key,omitempty"`
 	Op    BlockOp `json:"op"`
-	Value string      `json:"value,omitempty"`
+	Value string  `json:"value,omitempty"`
 }
