@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/resonanz/resonanz/backend/recipientcsv"
 	"github.com/resonanz/resonanz/backend/report"
@@ -48,11 +47,10 @@ func runExport(ctx context.Context, g *globals, args []string, stdout, stderr io
 			if err != nil {
 				return err
 			}
-			d, err := a.recipientSvc.RecipientDetail(ctx, r.ID)
+			export, err := a.recipientSvc.PersonalData(ctx, r.ID)
 			if err != nil {
 				return err
 			}
-			export := resonanz.PersonalDataExport{Format: resonanz.PersonalDataFormat, ExportedAt: time.Now().UTC(), RecipientDetail: d}
 			if format == "proof" {
 				return report.ProofHTML(stdout, export)
 			}

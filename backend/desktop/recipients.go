@@ -69,11 +69,7 @@ func (r *Recipients) Erase(id int64) (bool, error) {
 
 // Export returns the person's data as the GDPR export document.
 func (r *Recipients) Export(id int64) (resonanz.PersonalDataExport, error) {
-	d, err := r.svc.Recipients.RecipientDetail(r.ctx, id)
-	if err != nil {
-		return resonanz.PersonalDataExport{}, err
-	}
-	return resonanz.PersonalDataExport{Format: resonanz.PersonalDataFormat, ExportedAt: r.now().UTC(), RecipientDetail: d}, nil
+	return r.svc.Recipients.PersonalData(r.ctx, id)
 }
 
 // ExportCSV returns the recipients matching filter (a list, a search or a

@@ -62,6 +62,9 @@ const (
 	LinkText    = "text"
 	LinkImage   = "image"
 	LinkUnknown = "unknown"
+	// LinkAsset is not a link but an image shown in the mail; downloads
+	// through the listener's image proxy are recorded against it.
+	LinkAsset = "asset"
 )
 
 // Providers whose logs can be imported.

@@ -135,6 +135,9 @@ type RecipientService interface {
 	// EraseRecipient removes the person and their personal data (GDPR Art. 17),
 	// leaving an audit row without personal data.
 	EraseRecipient(ctx context.Context, id int64) error
+	// PersonalData returns everything stored about the person, all
+	// reactions included (GDPR Art. 15/20).
+	PersonalData(ctx context.Context, id int64) (PersonalDataExport, error)
 }
 
 // RecipientDetail is everything stored about one person: the detail view
@@ -147,6 +150,41 @@ type RecipientDetail struct {
 	// Source says where the data came from (GDPR Art. 14/15): an import
 	// (file name and time) or the desk.
 	Source string `json:"source"`
+	// Reactions are the person's stored reactions, newest first (at most
+	// MaxDetailReactions in the detail view; all in the export).
+	Reactions []PersonReaction `json:"reactions"`
+	// Deliveries are the mailings sent to the person.
+	Deliveries []PersonDelivery `json:"deliveries"`
+	// Interests is the interest profile (only with profiling consent).
+	Interests []InterestScore `json:"interests"`
+	// Suppressed says why the person is not mailed any more ("" if not):
+	// hard_bounce, complaint or manual.
+	Suppressed string `json:"suppressed"`
+}
+
+// MaxDetailReactions bounds the reactions the detail view lists.
+const MaxDetailReactions = 500
+
+// PersonReaction is one stored reaction of a person.
+type PersonReaction struct {
+	Type        ReactionType `json:"type"`
+	At          time.Time    `json:"at"`
+	MailingID   int64        `json:"mailingId"`
+	MailingName string       `json:"mailingName"`
+	URL         string       `json:"url,omitempty"`
+	LinkKind    string       `json:"linkKind,omitempty"`
+	MachineOpen bool         `json:"machineOpen,omitempty"`
+	UserAgent   string       `json:"userAgent,omitempty"`
+	Source      string       `json:"source"` // "listener" or "import"
+}
+
+// PersonDelivery is one mailing sent to a person.
+type PersonDelivery struct {
+	MailingID   int64     `json:"mailingId"`
+	MailingName string    `json:"mailingName"`
+	MessageID   string    `json:"messageId"`
+	Status      string    `json:"status"`
+	At          time.Time `json:"at"`
 }
 
 // PersonalDataExport is the machine-readable copy of a person's data.

@@ -540,7 +540,7 @@ func (plan *reactionPlan) linkFor(ctx context.Context, tx *sql.Tx, mailingID int
 	if !ok {
 		links = map[string]int64{}
 		next := 0
-		rows, err := tx.QueryContext(ctx, `SELECT id, url_key, idx FROM link WHERE mailing_id = ?`, mailingID)
+		rows, err := tx.QueryContext(ctx, `SELECT id, url_key, idx FROM link WHERE mailing_id = ? AND kind <> 'asset'`, mailingID)
 		if err != nil {
 			return 0, fmt.Errorf("import reactions: links: %w", err)
 		}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -435,5 +436,97 @@ func (s *RecipientService) RecipientDetail(ctx context.Context, id int64) (reson
 		return d, err
 	}
 	d.Current = deriveConsent(d.Consent)
+	if err := personActivity(ctx, tx, id, &d, resonanz.MaxDetailReactions, s.db.Now()); err != nil {
+		return d, err
+	}
 	return d, tx.Commit()
+}
+
+// personActivity adds reactions (newest first, at most limit; 0: all),
+// deliveries, suppression and the interest profile to d.
+func personActivity(ctx context.Context, tx *sql.Tx, id int64, d *resonanz.RecipientDetail, limit int, now time.Time) error {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT re.type, re.at, COALESCE(re.mailing_id, 0), COALESCE(m.name, ''), COALESCE(l.url, ''), COALESCE(l.kind, ''),
+		       re.flags, COALESCE(u.ua, ''), re.import_id IS NOT NULL
+		FROM reaction re LEFT JOIN mailing m ON m.id = re.mailing_id LEFT JOIN link l ON l.id = re.link_id
+		LEFT JOIN user_agent u ON u.id = re.ua_id
+		WHERE re.recipient_id = ? ORDER BY re.at DESC, re.id DESC LIMIT ?`, id, limit)
+	if err != nil {
+		return fmt.Errorf("recipient reactions: %w", err)
+	}
+	d.Reactions = []resonanz.PersonReaction{}
+	for rows.Next() {
+		var r resonanz.PersonReaction
+		var code, flags int
+		var at int64
+		var imported bool
+		if err := rows.Scan(&code, &at, &r.MailingID, &r.MailingName, &r.URL, &r.LinkKind, &flags, &r.UserAgent, &imported); err != nil {
+			rows.Close()
+			return fmt.Errorf("recipient reactions: %w", err)
+		}
+		r.Type, r.At, r.MachineOpen = reactionName(code), fromMillis(at), flags&flagMachineOpen != 0
+		r.Source = "listener"
+		if imported {
+			r.Source = "import"
+		}
+		d.Reactions = append(d.Reactions, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("recipient reactions: %w", err)
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT d.mailing_id, m.name, d.message_id, d.status, d.at FROM delivery d JOIN mailing m ON m.id = d.mailing_id
+		WHERE d.recipient_id = ? ORDER BY d.at DESC`, id)
+	if err != nil {
+		return fmt.Errorf("recipient deliveries: %w", err)
+	}
+	d.Deliveries = []resonanz.PersonDelivery{}
+	for rows.Next() {
+		var p resonanz.PersonDelivery
+		var at int64
+		if err := rows.Scan(&p.MailingID, &p.MailingName, &p.MessageID, &p.Status, &at); err != nil {
+			rows.Close()
+			return fmt.Errorf("recipient deliveries: %w", err)
+		}
+		p.At = fromMillis(at)
+		d.Deliveries = append(d.Deliveries, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("recipient deliveries: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE((SELECT reason FROM suppression WHERE recipient_id = ?), '')`, id).Scan(&d.Suppressed); err != nil {
+		return fmt.Errorf("recipient suppression: %w", err)
+	}
+	scores, err := interestScores(ctx, tx, "", id, now, resonanz.DefaultInterestHalfLife)
+	if err != nil {
+		return err
+	}
+	d.Interests = []resonanz.InterestScore{}
+	for _, s := range scores[id] {
+		d.Interests = append(d.Interests, *s)
+	}
+	slices.SortFunc(d.Interests, func(a, b resonanz.InterestScore) int { return cmp.Compare(b.Score, a.Score) })
+	return nil
+}
+
+// PersonalData returns everything stored about a person (GDPR Art. 15/20):
+// the detail with all reactions.
+func (s *RecipientService) PersonalData(ctx context.Context, id int64) (resonanz.PersonalDataExport, error) {
+	d, err := s.RecipientDetail(ctx, id)
+	if err != nil {
+		return resonanz.PersonalDataExport{}, err
+	}
+	tx, err := s.db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return resonanz.PersonalDataExport{}, fmt.Errorf("personal data: %w", err)
+	}
+	defer tx.Rollback()
+	if err := personActivity(ctx, tx, id, &d, 0, s.db.Now()); err != nil {
+		return resonanz.PersonalDataExport{}, err
+	}
+	return resonanz.PersonalDataExport{Format: resonanz.PersonalDataFormat, ExportedAt: s.db.Now().UTC(), RecipientDetail: d}, nil
 }

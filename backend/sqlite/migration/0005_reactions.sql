@@ -25,7 +25,7 @@ CREATE TABLE link (
     url        TEXT    NOT NULL,
     url_key    TEXT    NOT NULL, -- url without tracking parameters, to match provider clicks
     name       TEXT    NOT NULL DEFAULT '',
-    kind       TEXT    NOT NULL CHECK (kind IN ('text', 'image', 'unknown')),
+    kind       TEXT    NOT NULL CHECK (kind IN ('text', 'image', 'unknown', 'asset')), -- asset: an image shown in the mail (downloads are tracked)
     tags       TEXT    NOT NULL DEFAULT '[]', -- JSON array, mirrored in link_tag
     UNIQUE (mailing_id, idx)
 ) STRICT;

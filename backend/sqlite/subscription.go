@@ -1,0 +1,141 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// SubscriptionService changes list memberships on the recipient's own
+// request (unsubscribe link, profile page) and keeps the ledger in step.
+type SubscriptionService struct {
+	db *DB
+}
+
+// NewSubscriptionService returns the subscription service over db.
+func NewSubscriptionService(db *DB) *SubscriptionService { return &SubscriptionService{db: db} }
+
+// Unsubscribe ends the recipient's membership on the mailing's list (every
+// list when mailingID is 0 or the mailing has no list) and appends a
+// newsletter withdrawal per list that changed. Repeating it changes nothing.
+func (s *SubscriptionService) Unsubscribe(ctx context.Context, recipientID, mailingID int64, client resonanz.WebClient, wording string) error {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("unsubscribe: %w", err)
+	}
+	defer tx.Rollback()
+	if err := recipientExists(ctx, tx, recipientID); err != nil {
+		return err
+	}
+	var listID int64
+	if mailingID != 0 {
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(list_id, 0) FROM mailing WHERE id = ?`, mailingID).Scan(&listID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("unsubscribe: %w", err)
+		}
+	}
+	now := s.db.Now()
+	c := resonanz.ConsentRecord{RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: now,
+		Source: resonanz.SourceProfilePage, Wording: wording, IP: client.IP, UserAgent: client.UserAgent}
+	if err := unsubscribe(ctx, tx, c, listID, 0); err != nil {
+		return err
+	}
+	if err := appendAudit(ctx, tx, millis(now), "recipient", "membership.unsubscribe", "", "{}"); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Subscribe puts the recipient on a list as confirmed and appends the
+// newsletter grant with the wording shown. The person reached the page
+// through a signed link sent to their address, which confirms it.
+func (s *SubscriptionService) Subscribe(ctx context.Context, recipientID, listID int64, client resonanz.WebClient, wording string) error {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	defer tx.Rollback()
+	if err := recipientExists(ctx, tx, recipientID); err != nil {
+		return err
+	}
+	now := s.db.Now()
+	r, err := tx.ExecContext(ctx, `INSERT INTO membership (list_id, recipient_id, status, updated_at) VALUES (?, ?, 'confirmed', ?)
+		ON CONFLICT (list_id, recipient_id) DO UPDATE SET status = 'confirmed', updated_at = excluded.updated_at WHERE status <> 'confirmed'`,
+		listID, recipientID, millis(now))
+	if err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return nil // confirmed already
+	}
+	c := resonanz.ConsentRecord{RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, ListID: listID, Granted: true, At: now,
+		Source: resonanz.SourceProfilePage, Wording: wording, IP: client.IP, UserAgent: client.UserAgent}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if _, err := insertConsent(ctx, tx, c, 0); err != nil {
+		return err
+	}
+	if err := appendAudit(ctx, tx, millis(now), "recipient", "membership.subscribe", "", "{}"); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func recipientExists(ctx context.Context, tx *sql.Tx, id int64) error {
+	var ok bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM recipient WHERE id = ?)`, id).Scan(&ok); err != nil {
+		return fmt.Errorf("read recipient: %w", err)
+	}
+	if !ok {
+		return errRecipientNotFound()
+	}
+	return nil
+}
+
+// LinkTarget returns the URL and kind of a link of a mailing; a link of
+// another mailing is not found (no redirect to arbitrary destinations).
+func (s *MailingService) LinkTarget(ctx context.Context, mailingID, linkID int64) (string, string, error) {
+	var url, kind string
+	err := s.db.db.QueryRowContext(ctx, `SELECT url, kind FROM link WHERE id = ? AND mailing_id = ?`, linkID, mailingID).Scan(&url, &kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", &resonanz.Error{Code: resonanz.ENOTFOUND, Message: "No such link."}
+	} else if err != nil {
+		return "", "", fmt.Errorf("read link: %w", err)
+	}
+	return url, kind, nil
+}
+
+// EnsureAsset registers an image of a mailing (kind asset, outside the
+// template's link positions) and returns its id; the same URL keeps its id.
+func (s *MailingService) EnsureAsset(ctx context.Context, mailingID int64, url string) (int64, error) {
+	var id int64
+	err := s.db.db.QueryRowContext(ctx, `SELECT id FROM link WHERE mailing_id = ? AND url_key = ? AND kind = 'asset'`, mailingID, url).Scan(&id)
+	if err == nil {
+		return id, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("register image: %w", err)
+	}
+	// idx = -rowid keeps assets out of the template's positions (0..n).
+	err = s.db.db.QueryRowContext(ctx, `INSERT INTO link (mailing_id, idx, url, url_key, kind)
+		VALUES (?, -(SELECT COALESCE(MAX(id), 0) + 1 FROM link), ?, ?, 'asset') RETURNING id`, mailingID, url, url).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("register image: %w", err)
+	}
+	return id, nil
+}
+
+// ImageURL returns the URL of an image of the mailing.
+func (s *MailingService) ImageURL(ctx context.Context, mailingID, imageID int64) (string, error) {
+	var url string
+	err := s.db.db.QueryRowContext(ctx, `SELECT url FROM link WHERE id = ? AND mailing_id = ? AND kind = 'asset'`, imageID, mailingID).Scan(&url)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", &resonanz.Error{Code: resonanz.ENOTFOUND, Message: "No such image."}
+	} else if err != nil {
+		return "", fmt.Errorf("read image: %w", err)
+	}
+	return url, nil
+}
