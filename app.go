@@ -33,15 +33,17 @@ type App struct {
 	db      *sqlite.DB
 
 	// services, for the command line and the façades
-	settingsSvc  *sqlite.SettingsService
-	recipientSvc *sqlite.RecipientService
-	listSvc      *sqlite.ListService
-	attrSvc      *sqlite.AttributeService
-	consentSvc   *sqlite.ConsentService
-	importSvc    *sqlite.ImportService
-	mailingSvc   *sqlite.MailingService
-	reactionSvc  *sqlite.ReactionService
-	statsSvc     *sqlite.StatsService
+	settingsSvc     *sqlite.SettingsService
+	recipientSvc    *sqlite.RecipientService
+	listSvc         *sqlite.ListService
+	attrSvc         *sqlite.AttributeService
+	consentSvc      *sqlite.ConsentService
+	importSvc       *sqlite.ImportService
+	mailingSvc      *sqlite.MailingService
+	reactionSvc     *sqlite.ReactionService
+	statsSvc        *sqlite.StatsService
+	targetSvc       *sqlite.TargetGroupService
+	subscriptionSvc *sqlite.SubscriptionService
 
 	// bound façades
 	settings   *desktop.Settings
@@ -89,6 +91,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		listSvc: sqlite.NewListService(db), attrSvc: sqlite.NewAttributeService(db),
 		consentSvc: sqlite.NewConsentService(db), importSvc: sqlite.NewImportService(db),
 		mailingSvc: sqlite.NewMailingService(db), reactionSvc: sqlite.NewReactionService(db), statsSvc: sqlite.NewStatsService(db),
+		targetSvc: sqlite.NewTargetGroupService(db), subscriptionSvc: sqlite.NewSubscriptionService(db),
 	}
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc)
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{

@@ -28,7 +28,8 @@ const usage = `Usage: resonanz [--data DIR] [--json] [COMMAND] [FLAGS]
 Commands:
   (none), desktop   open the desktop window
   serve             the same desk in a browser  [--addr 127.0.0.1:8484]
-  listen            recipient-facing listener (not available yet)
+  listen            recipient-facing listener: tracking, unsubscribe, profile page
+                    [--addr 127.0.0.1:8485] [--public-url URL]
   import            import recipients from CSV  (resonanz import --help)
   export            export a person's data or recipients as CSV  (resonanz export)
   stats             reaction statistics  (resonanz stats --help)
@@ -128,8 +129,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "stats":
 		return runStats(ctx, g, rest, stdout, stderr)
 	case "listen":
-		fmt.Fprintf(stderr, "resonanz %s: not available yet in this version\n\n%s", cmd, usage)
-		return exitUsage
+		addr, publicURL := "127.0.0.1:8485", ""
+		if err := parseCommand(cmd, rest, g, func(fs *flag.FlagSet) {
+			fs.StringVar(&addr, "addr", addr, "address to listen on")
+			fs.StringVar(&publicURL, "public-url", "", "base URL recipients reach the listener at (default http://ADDR)")
+		}); err != nil {
+			return usageError(stderr, err)
+		}
+		if publicURL == "" {
+			publicURL = "http://" + addr
+		}
+		return withApp(ctx, g, stderr, func(a *App) error {
+			srv, err := a.newListener(addr, publicURL, newLogger(stderr))
+			if err != nil {
+				return err
+			}
+			if g.json {
+				printJSON(stdout, map[string]string{"addr": addr, "publicUrl": publicURL})
+			} else {
+				fmt.Fprintf(stdout, "Resonanz listener on %s (public URL %s). Press Ctrl+C to stop.\n", addr, publicURL)
+			}
+			return srv.ListenAndServe(ctx)
+		})
 	default:
 		return usageError(stderr, fmt.Errorf("unknown command %q", cmd))
 	}

@@ -34,7 +34,7 @@ func TestRun_Usage(t *testing.T) {
 		{"UnknownGlobalFlag", []string{"--frob"}, 2, "flag provided but not defined: -frob"},
 		{"UnknownCommandFlag", []string{"serve", "--port", "1"}, 2, "serve: flag provided but not defined: -port"},
 		{"UnexpectedArgument", []string{"version", "extra"}, 2, `version: unexpected argument "extra"`},
-		{"ReservedListen", []string{"listen"}, 2, "resonanz listen: not available yet"},
+		{"ListenBadFlag", []string{"listen", "--port", "1"}, 2, "listen: flag provided but not defined: -port"},
 		{"ImportReactionsBadProvider", []string{"import", "reactions", "--provider", "x", "a.json", "b.json"}, 2, "expected exactly one argument, got 2"},
 		{"ImportWhat", []string{"import"}, 2, "resonanz import: say what to import"},
 		{"ImportUnknown", []string{"import", "bananas"}, 2, `resonanz import: unknown import "bananas"`},

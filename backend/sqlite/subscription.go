@@ -49,6 +49,28 @@ func (s *SubscriptionService) Unsubscribe(ctx context.Context, recipientID, mail
 	return tx.Commit()
 }
 
+// UnsubscribeList ends the membership on one list (profile page).
+func (s *SubscriptionService) UnsubscribeList(ctx context.Context, recipientID, listID int64, client resonanz.WebClient, wording string) error {
+	if listID == 0 {
+		return resonanz.Errorf(resonanz.EINVALID, "Choose the list to unsubscribe from.")
+	}
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("unsubscribe: %w", err)
+	}
+	defer tx.Rollback()
+	if err := recipientExists(ctx, tx, recipientID); err != nil {
+		return err
+	}
+	now := s.db.Now()
+	c := resonanz.ConsentRecord{RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: now,
+		Source: resonanz.SourceProfilePage, Wording: wording, IP: client.IP, UserAgent: client.UserAgent}
+	if err := unsubscribe(ctx, tx, c, listID, 0); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // Subscribe puts the recipient on a list as confirmed and appends the
 // newsletter grant with the wording shown. The person reached the page
 // through a signed link sent to their address, which confirms it.

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// secretFile returns the secret stored in dataDir/secrets/name, creating
+// 32 random bytes (mode 0600) the first time. Secrets stay out of the
+// database, so a copy of resonanz.db does not carry them.
+func secretFile(dataDir, name string) ([]byte, error) {
+	dir := filepath.Join(dataDir, "secrets")
+	path := filepath.Join(dir, name)
+	b, err := os.ReadFile(path)
+	if err == nil && len(b) >= 32 {
+		return b, nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read secret %s: %w", name, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create secret %s: %w", name, err)
+	}
+	b = make([]byte, 32)
+	rand.Read(b)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) { // another process created it just now
+		return os.ReadFile(path)
+	} else if err != nil {
+		return nil, fmt.Errorf("create secret %s: %w", name, err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("write secret %s: %w", name, err)
+	}
+	return b, f.Close()
+}
+
+// unsubscribeWording is stored in the ledger for one-click unsubscribes.
+const unsubscribeWording = "Unsubscribed with the link in the mail (List-Unsubscribe / Abmeldelink)."
+
+// listenerDeps adapts the store to what the listener needs.
+type listenerDeps struct {
+	a *App
+}
+
+func (d listenerDeps) Unsubscribe(ctx context.Context, recipientID, mailingID int64, c resonanz.WebClient) error {
+	return d.a.subscriptionSvc.Unsubscribe(ctx, recipientID, mailingID, c, unsubscribeWording)
+}
+
+func (d listenerDeps) Profile(ctx context.Context, recipientID int64) (listener.ProfileView, error) {
+	det, err := d.a.recipientSvc.RecipientDetail(ctx, recipientID)
+	if err != nil {
+		return listener.ProfileView{}, err
+	}
+	r := det.Recipient
+	v := listener.ProfileView{Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Gender: r.Gender, Title: r.Title,
+		Language: r.Language, Consents: map[string]bool{}}
+	for _, st := range det.Current {
+		if st.Purpose != resonanz.PurposeNewsletter {
+			v.Consents[st.Purpose] = st.Granted
+		}
+	}
+	lists, err := d.a.listSvc.Lists(ctx)
+	if err != nil {
+		return v, err
+	}
+	status := map[int64]string{}
+	for _, m := range det.Lists {
+		status[m.ListID] = m.Status
+	}
+	for _, l := range lists {
+		st, member := status[l.ID]
+		// A person sees the lists they are on, and the lists that are open
+		// to subscribe (any list they were ever on, or every list when
+		// they are on none yet would be a guess: keep to their own).
+		if !member {
+			continue
+		}
+		v.Lists = append(v.Lists, listener.ListChoice{ListID: l.ID, Name: l.Name, Description: l.Description,
+			Subscribed: st == resonanz.StatusConfirmed || st == resonanz.StatusUnconfirmed})
+	}
+	return v, nil
+}
+
+func (d listenerDeps) UpdateProfile(ctx context.Context, recipientID int64, u listener.ProfileUpdate, c resonanz.WebClient) error {
+	r, err := d.a.recipientSvc.RecipientByID(ctx, recipientID)
+	if err != nil {
+		return err
+	}
+	r.FirstName, r.LastName, r.Gender, r.Title, r.Language = u.FirstName, u.LastName, u.Gender, u.Title, u.Language
+	if _, err := d.a.recipientSvc.UpdateRecipient(ctx, r); err != nil {
+		return err
+	}
+	for _, l := range u.Lists {
+		if l.Subscribe {
+			err = d.a.subscriptionSvc.Subscribe(ctx, recipientID, l.ListID, c, l.Wording)
+		} else {
+			err = d.a.subscriptionSvc.UnsubscribeList(ctx, recipientID, l.ListID, c, l.Wording)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, ch := range u.Consents {
+		if _, err := d.a.consentSvc.AppendConsent(ctx, resonanz.ConsentRecord{RecipientID: recipientID, Purpose: ch.Purpose,
+			Granted: ch.Granted, At: d.a.db.Now(), Source: resonanz.SourceProfilePage, Wording: ch.Wording, IP: c.IP, UserAgent: c.UserAgent}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d listenerDeps) Export(ctx context.Context, recipientID int64) (resonanz.PersonalDataExport, error) {
+	return d.a.recipientSvc.PersonalData(ctx, recipientID)
+}
+
+func (d listenerDeps) RequestErasure(ctx context.Context, recipientID int64, _ resonanz.WebClient) error {
+	return d.a.recipientSvc.EraseRecipient(ctx, recipientID)
+}
+
+// newListener builds the recipient-facing listener over the app's store.
+func (a *App) newListener(addr, publicURL string, log *slog.Logger) (*listener.Server, error) {
+	secret, err := secretFile(a.dataDir, "listener.key")
+	if err != nil {
+		return nil, err
+	}
+	deps := listenerDeps{a: a}
+	cfg := listener.Config{Addr: addr, PublicURL: publicURL, Secret: secret, Log: log}
+	if err := cfg.Validate(); err != nil {
+		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
+	}
+	return listener.New(cfg, listener.Deps{Hits: a.reactionSvc, Links: a.mailingSvc, Images: a.mailingSvc,
+		Subscriptions: deps, Profiles: deps}), nil
+}

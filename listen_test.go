@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// TestListener_Store runs the listener over the real store: tracking with
+// and without consent, the click redirect, one-click unsubscribe.
+func TestListener_Store(t *testing.T) {
+	ctx := context.Background()
+	a, err := NewApp(ctx, t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	list, err := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.mailingSvc.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling", ListID: list.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links, err := a.mailingSvc.SetLinks(ctx, m.ID, []resonanz.Link{{URL: "https://reisen.example/insel"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	anna, err := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: "anna@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ben, err := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: "ben@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.subscriptionSvc.Subscribe(ctx, ben.ID, list.ID, resonanz.WebClient{}, "Ja, den Reise-Newsletter"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{resonanz.PurposeTrackingOpens, resonanz.PurposeTrackingClicks} {
+		if _, err := a.consentSvc.AppendConsent(ctx, resonanz.ConsentRecord{RecipientID: anna.ID, Purpose: p, Granted: true,
+			At: time.Now().Add(-time.Hour), Source: resonanz.SourceForm, Wording: "Ja, auswerten"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	srv, err := a.newListener("127.0.0.1:0", "http://listener.test", slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	urls, err := listener.NewURLs("http://listener.test", srv.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(u string) *http.Response {
+		t.Helper()
+		resp, err := client.Get(ts.URL + strings.TrimPrefix(u, "http://listener.test"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	get(urls.Open(m.ID, anna.ID))
+	get(urls.Open(m.ID, ben.ID))
+	get(urls.Preview().Open(m.ID, anna.ID)) // a preview: not counted
+	resp := get(urls.Click(m.ID, anna.ID, links[0].ID))
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "https://reisen.example/insel" {
+		t.Errorf("click: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// One-click unsubscribe (RFC 8058).
+	u := urls.Unsubscribe(m.ID, ben.ID)
+	r, err := client.Post(ts.URL+strings.TrimPrefix(u, "http://listener.test"), "application/x-www-form-urlencoded",
+		strings.NewReader(url.Values{"List-Unsubscribe": {"One-Click"}}.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Errorf("one-click unsubscribe: %d", r.StatusCode)
+	}
+	if err := srv.Shutdown(ctx); err != nil { // flushes the queued hits
+		t.Fatal(err)
+	}
+
+	st, err := a.statsSvc.MailingStats(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Opens.Total != 2 || st.Opens.Unique != 1 || st.Opens.Anonymous != 1 || st.Clicks.Total != 1 || st.Clicks.Unique != 1 {
+		t.Errorf("opens %+v, clicks %+v; want 2 opens (1 personal, 1 anonymous) and 1 personal click", st.Opens, st.Clicks)
+	}
+	d, err := a.recipientSvc.RecipientDetail(ctx, ben.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Lists) != 1 || d.Lists[0].Status != resonanz.StatusUnsubscribed {
+		t.Errorf("Ben's lists after unsubscribing: %+v", d.Lists)
+	}
+	if last := d.Consent[len(d.Consent)-1]; last.Granted || last.Source != resonanz.SourceProfilePage || last.ListID != list.ID {
+		t.Errorf("last ledger record: %+v, want a newsletter withdrawal", last)
+	}
+}
