@@ -49,6 +49,9 @@ type App struct {
 	settings   *desktop.Settings
 	system     *desktop.System
 	recipients *desktop.Recipients
+	mailings   *desktop.Mailings
+	analysis   *desktop.Analysis
+	reactions  *desktop.Reactions
 }
 
 // Edge is what differs between the desktop window, browser mode and the
@@ -97,6 +100,11 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
 		Recipients: a.recipientSvc, Lists: a.listSvc, Attributes: a.attrSvc, Consent: a.consentSvc, Imports: a.importSvc,
 	}, edge.Sources, edge.Events)
+	a.mailings = desktop.NewMailings(ctx, desktop.MailingServices{
+		Mailings: a.mailingSvc, Recipients: a.recipientSvc, Attributes: a.attrSvc, Groups: a.targetSvc, Settings: a.settingsSvc,
+	})
+	a.analysis = desktop.NewAnalysis(ctx, a.statsSvc, a.targetSvc)
+	a.reactions = desktop.NewReactions(ctx, a.reactionSvc, edge.Sources, edge.Events)
 	a.system = desktop.NewSystem(ctx, desktop.SystemInfo{
 		Version: resonanz.Version, DataDir: dataDir, DBPath: db.Path(), Mode: edge.Mode, SchemaVersion: schema,
 	}, edge.Window, sqlite.NewAuditService(db))
@@ -104,7 +112,9 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 }
 
 // Bindings returns the façades bound to the window and served by the bridge.
-func (a *App) Bindings() []any { return []any{a.settings, a.system, a.recipients} }
+func (a *App) Bindings() []any {
+	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions}
+}
 
 // Errors returns the edge's error formatter.
 func (a *App) Errors() desktop.ErrorFormatter { return desktop.ErrorFormatter{Log: a.log} }

@@ -22,7 +22,8 @@ func TestDependencyRule(t *testing.T) {
 		"backend/render":       {"backend/resonanz"},
 		"backend/ingest":       {"backend/resonanz"},
 		"backend/listener":     {"backend/resonanz"},
-		"backend/desktop":      {"backend/resonanz", "backend/recipientcsv", "backend/report", "backend/ingest", "backend/render"},
+		"backend/analysis":     {"backend/resonanz"},
+		"backend/desktop":      {"backend/resonanz", "backend/recipientcsv", "backend/report", "backend/ingest", "backend/render", "backend/analysis"},
 	}
 	for pkg, want := range allowed {
 		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}}", "./"+pkg).Output()

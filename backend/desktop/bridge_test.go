@@ -41,6 +41,10 @@ func (f *fakeSettings) SetSender(_ context.Context, s resonanz.SenderIdentity) (
 	return s, nil
 }
 
+func (f *fakeSettings) Value(context.Context, string, any) (bool, error) { return false, nil }
+
+func (f *fakeSettings) SetValue(context.Context, string, any) error { return nil }
+
 // panicky is a binding whose method panics.
 type panicky struct{}
 

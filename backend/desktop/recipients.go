@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/resonanz/resonanz/backend/recipientcsv"
@@ -31,15 +30,13 @@ type Recipients struct {
 	sources Sources
 	events  Emitter
 	now     func() time.Time
-
-	mu      sync.Mutex
-	running map[string]context.CancelFunc // import operations by opId
+	ops     operations // import operations by opId
 }
 
 // NewRecipients returns the Recipients façade; ctx lives as long as the app,
 // sources resolves import files and events carries progress.
 func NewRecipients(ctx context.Context, svc RecipientServices, sources Sources, events Emitter) *Recipients {
-	return &Recipients{ctx: ctx, svc: svc, sources: sources, events: events, now: time.Now, running: map[string]context.CancelFunc{}}
+	return &Recipients{ctx: ctx, svc: svc, sources: sources, events: events, now: time.Now}
 }
 
 // Find returns one page of the recipient table.
@@ -214,13 +211,7 @@ func (r *Recipients) PreviewImport(source string, mapping map[string]string) (Im
 // already stored stay and the import can be undone. It reports whether an
 // import with that opId was running.
 func (r *Recipients) CancelImport(opID string) (bool, error) {
-	r.mu.Lock()
-	cancel, ok := r.running[opID]
-	r.mu.Unlock()
-	if ok {
-		cancel()
-	}
-	return ok, nil
+	return r.ops.cancel(opID), nil
 }
 
 // ImportFileRequest asks for an import of a previewed file.
@@ -245,18 +236,8 @@ func (r *Recipients) ImportFile(req ImportFileRequest) (resonanz.ImportResult, e
 		size = st.Size()
 	}
 	req.Options.FileName = src.name
-	ctx, cancel := context.WithCancel(r.ctx)
-	defer cancel()
-	if req.OpID != "" {
-		r.mu.Lock()
-		r.running[req.OpID] = cancel
-		r.mu.Unlock()
-		defer func() {
-			r.mu.Lock()
-			delete(r.running, req.OpID)
-			r.mu.Unlock()
-		}()
-	}
+	ctx, done := r.ops.start(r.ctx, req.OpID)
+	defer done()
 	emit := Throttle(r.events, "import:progress:"+req.OpID, 100*time.Millisecond)
 	res, _, err := recipientcsv.Import(ctx, src.file, size, r.svc.Imports, src.options, req.Options,
 		func(p resonanz.ImportProgress) { emit(p, false) })

@@ -76,4 +76,16 @@ type SettingsService interface {
 	// SetSender validates, normalizes and stores the sender identity and
 	// returns what was stored.
 	SetSender(ctx context.Context, s SenderIdentity) (SenderIdentity, error)
+	// Value reads a named setting (stored as JSON) into v; ok is false when
+	// it was never saved. Secrets never go here.
+	Value(ctx context.Context, name string, v any) (ok bool, err error)
+	// SetValue stores a named setting as JSON.
+	SetValue(ctx context.Context, name string, v any) error
 }
+
+// Names of settings stored with SettingsService.SetValue.
+const (
+	SettingSalutations = "salutations" // []SalutationBlock: the project's own blocks
+	SettingSMTP        = "smtp"        // SMTP server, without the password
+	SettingListener    = "listener"    // public URL of the listener
+)

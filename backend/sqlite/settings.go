@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -108,4 +109,42 @@ func putSetting(ctx context.Context, tx *sql.Tx, name, value string, now int64) 
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 		name, value, now)
 	return err
+}
+
+// Value reads the named setting, stored as JSON, into v; ok is false when it
+// was never saved.
+func (s *SettingsService) Value(ctx context.Context, name string, v any) (bool, error) {
+	var raw string
+	err := s.db.db.QueryRowContext(ctx, `SELECT value FROM setting WHERE name = ?`, name).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("read setting %s: %w", name, err)
+	}
+	if err := json.Unmarshal([]byte(raw), v); err != nil {
+		return false, fmt.Errorf("read setting %s: %w", name, err)
+	}
+	return true, nil
+}
+
+// SetValue stores v as JSON under name and records the change (name only)
+// in the audit log.
+func (s *SettingsService) SetValue(ctx context.Context, name string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("save setting %s: %w", name, err)
+	}
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save setting %s: %w", name, err)
+	}
+	defer tx.Rollback()
+	now := millis(s.db.Now())
+	if err := putSetting(ctx, tx, name, string(raw), now); err != nil {
+		return fmt.Errorf("save setting %s: %w", name, err)
+	}
+	if err := appendAudit(ctx, tx, now, "desk", "settings.update", name, "{}"); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
