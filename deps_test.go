@@ -23,6 +23,7 @@ func TestDependencyRule(t *testing.T) {
 		"backend/ingest":       {"backend/resonanz"},
 		"backend/listener":     {"backend/resonanz"},
 		"backend/analysis":     {"backend/resonanz"},
+		"backend/send":         {"backend/resonanz", "backend/render"},
 		"backend/desktop":      {"backend/resonanz", "backend/recipientcsv", "backend/report", "backend/ingest", "backend/render", "backend/analysis"},
 	}
 	for pkg, want := range allowed {

@@ -1,0 +1,277 @@
+// Package send runs a mailing: it takes the queued people of the mailing's
+// send ledger page by page, renders each mail (tracked links only with the
+// person's consent), hands them to a Mailer, records every outcome, and can
+// be paused, cancelled and resumed without mailing anyone twice.
+package send
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/render"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// Store is the send ledger.
+type Store interface {
+	// Next returns up to n queued people after recipient id after, in id
+	// order.
+	Next(ctx context.Context, mailingID, after int64, n int) ([]resonanz.SendPending, error)
+	// Record stores outcomes in one transaction.
+	Record(ctx context.Context, mailingID int64, outcomes []resonanz.SendOutcome) error
+	// Progress counts the ledger.
+	Progress(ctx context.Context, mailingID int64) (resonanz.SendRun, error)
+	// EnsureAsset registers an image of the mailing for the image proxy.
+	EnsureAsset(ctx context.Context, mailingID int64, url string) (int64, error)
+}
+
+// Tracker builds the recipient-facing URLs (listener.URLs implements it).
+type Tracker interface {
+	Open(m, r int64) string
+	Click(m, r, link int64) string
+	Image(m, r, image int64) string
+	Unsubscribe(m, r int64) string
+}
+
+// Job is one run of a mailing.
+type Job struct {
+	Mailing  resonanz.Mailing
+	Template *render.Template
+	// LinkIDs maps a template link's index to its stored link id.
+	LinkIDs  map[int]int64
+	From     resonanz.SenderIdentity
+	InGroup  func(recipientID int64, group string) bool // nil: in no group
+	Tracker  Tracker                                    // nil: no tracking, List-Unsubscribe by mail only
+	Rate     float64                                    // messages per second, 0: unlimited
+	MaxError float64                                    // share of a batch that may fail before pausing
+}
+
+// Runner sends jobs through a Mailer, recording outcomes in a Store.
+type Runner struct {
+	Store     Store
+	Mailer    resonanz.Mailer
+	BatchSize int
+	Now       func() time.Time
+	Sleep     func(ctx context.Context, d time.Duration) error
+}
+
+// ErrPaused is returned (wrapped with the reason) when a run pauses by
+// itself: too many failures in a batch, or the server unreachable.
+var ErrPaused = errors.New("send paused")
+
+// Run sends to every queued person of the job's mailing until none is left,
+// ctx is cancelled (pause: the ledger keeps the rest queued) or the error
+// threshold is crossed. progress is called after every batch.
+func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendRun)) (resonanz.SendRun, error) {
+	now, sleep := rn.Now, rn.Sleep
+	if now == nil {
+		now = time.Now
+	}
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	size := max(rn.BatchSize, 1)
+	if job.MaxError <= 0 {
+		job.MaxError = 0.2
+	}
+	m := job.Mailing
+	assets := map[string]int64{}
+	var after int64
+	start, sent := now(), 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return rn.progress(m.ID, progress, "")
+		}
+		batch, err := rn.Store.Next(ctx, m.ID, after, size)
+		if err != nil {
+			return resonanz.SendRun{}, err
+		}
+		if len(batch) == 0 {
+			return rn.progress(m.ID, progress, "")
+		}
+		after = batch[len(batch)-1].Recipient.ID
+		outcomes := make([]resonanz.SendOutcome, 0, len(batch))
+		msgs := make([]*resonanz.Message, 0, len(batch))
+		idx := make([]int, 0, len(batch)) // outcome index per message
+		for i := range batch {
+			p := &batch[i]
+			o := resonanz.SendOutcome{RecipientID: p.Recipient.ID, At: now()}
+			if !p.Eligible {
+				o.Status, o.Error = resonanz.DeliverySkipped, "No longer subscribed, or suppressed."
+				outcomes = append(outcomes, o)
+				continue
+			}
+			msg, err := rn.render(ctx, job, p, assets)
+			var skip *render.SkipError
+			if errors.As(err, &skip) {
+				o.Status, o.Error = resonanz.DeliverySkipped, skip.Reason
+				outcomes = append(outcomes, o)
+				continue
+			} else if err != nil {
+				return resonanz.SendRun{}, err
+			}
+			outcomes = append(outcomes, o)
+			msgs = append(msgs, msg)
+			idx = append(idx, len(outcomes)-1)
+		}
+		failed := 0
+		if len(msgs) > 0 {
+			perMsg, err := rn.Mailer.Send(ctx, msgs)
+			if err != nil && ctx.Err() == nil && perMsg == nil {
+				// Nothing was sent: the rows stay queued.
+				rn.Store.Record(context.WithoutCancel(ctx), m.ID, onlyDone(outcomes))
+				run, _ := rn.progress(m.ID, progress, "The mail server failed: "+err.Error())
+				return run, fmt.Errorf("%w: %v", ErrPaused, err)
+			}
+			for j, oi := range idx {
+				var e error
+				if j < len(perMsg) {
+					e = perMsg[j]
+				} else {
+					e = err
+				}
+				switch {
+				case e == nil:
+					outcomes[oi].Status = resonanz.DeliverySent
+					sent++
+				case resonanz.IsPermanentFailure(e):
+					outcomes[oi].Status, outcomes[oi].Error = resonanz.DeliveryFailed, e.Error()
+					failed++
+				default:
+					// Temporary: stays queued for the next run.
+					outcomes[oi].Error = e.Error()
+					failed++
+				}
+			}
+		}
+		// Record even when ctx was cancelled meanwhile: what the server took
+		// must be in the ledger, or a resumed run would send it again.
+		if err := rn.Store.Record(context.WithoutCancel(ctx), m.ID, outcomes); err != nil {
+			return resonanz.SendRun{}, err
+		}
+		if len(msgs) > 0 && float64(failed)/float64(len(msgs)) > job.MaxError && failed >= 3 {
+			reason := fmt.Sprintf("%d of %d messages of the last batch failed; check the server and the addresses, then resume.", failed, len(msgs))
+			run, _ := rn.progress(m.ID, progress, reason)
+			return run, fmt.Errorf("%w: %s", ErrPaused, reason)
+		}
+		if _, err := rn.progress(m.ID, progress, ""); err != nil {
+			return resonanz.SendRun{}, err
+		}
+		if job.Rate > 0 {
+			due := start.Add(time.Duration(float64(sent) / job.Rate * float64(time.Second)))
+			if d := due.Sub(now()); d > 0 {
+				if err := sleep(ctx, d); err != nil {
+					return rn.progress(m.ID, progress, "")
+				}
+			}
+		}
+	}
+}
+
+func onlyDone(outcomes []resonanz.SendOutcome) []resonanz.SendOutcome {
+	out := outcomes[:0:0]
+	for _, o := range outcomes {
+		if o.Status == resonanz.DeliverySkipped {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (rn *Runner) progress(mailingID int64, progress func(resonanz.SendRun), reason string) (resonanz.SendRun, error) {
+	run, err := rn.Store.Progress(context.Background(), mailingID)
+	if err != nil {
+		return run, err
+	}
+	run.PausedReason = reason
+	if progress != nil {
+		progress(run)
+	}
+	return run, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// render builds one person's message.
+func (rn *Runner) render(ctx context.Context, job Job, p *resonanz.SendPending, assets map[string]int64) (*resonanz.Message, error) {
+	m, r := job.Mailing, &p.Recipient
+	opt := render.Options{}
+	if job.InGroup != nil {
+		opt.InGroup = func(g string) bool { return job.InGroup(r.ID, g) }
+	}
+	var assetErr error
+	if job.Tracker != nil {
+		if p.TrackClicks {
+			opt.RewriteLink = func(l resonanz.LinkMeta, url string) string {
+				id, ok := job.LinkIDs[l.Index]
+				// Personalized URLs (placeholders) go out directly: the
+				// redirect only knows the stored, unpersonalized URL.
+				if !ok || strings.Contains(l.URL, "{{") || strings.HasPrefix(url, "mailto:") {
+					return url
+				}
+				return job.Tracker.Click(m.ID, r.ID, id)
+			}
+		}
+		if p.TrackOpens {
+			opt.OpenPixelURL = job.Tracker.Open(m.ID, r.ID)
+			opt.RewriteImage = func(url string) string {
+				id, ok := assets[url]
+				if !ok {
+					var err error
+					if id, err = rn.Store.EnsureAsset(ctx, m.ID, url); err != nil {
+						assetErr = err
+						return url
+					}
+					assets[url] = id
+				}
+				return job.Tracker.Image(m.ID, r.ID, id)
+			}
+		}
+	}
+	res, err := job.Template.Execute(r, opt)
+	if err != nil {
+		return nil, err
+	}
+	if assetErr != nil {
+		return nil, assetErr
+	}
+	msg := res.Message(job.From, r)
+	msg.MessageID = p.MessageID
+	if msg.Headers == nil {
+		msg.Headers = map[string]string{}
+	}
+	id := strconv.FormatInt(m.ID, 10)
+	msg.Headers[resonanz.HeaderMailing] = id
+	// Providers hand these custom variables back in their logs, so imported
+	// reactions match the mailing directly.
+	msg.Headers["X-Mailgun-Variables"] = `{"resonanz_mailing":"` + id + `"}`
+	msg.Headers["X-SMTPAPI"] = `{"unique_args":{"resonanz_mailing":"` + id + `"}}`
+	unsub := []string{}
+	if job.Tracker != nil {
+		unsub = append(unsub, "<"+job.Tracker.Unsubscribe(m.ID, r.ID)+">")
+		msg.Headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+	}
+	if addr := job.From.ReplyTo; addr != "" || job.From.FromAddress != "" {
+		if addr == "" {
+			addr = job.From.FromAddress
+		}
+		unsub = append(unsub, "<mailto:"+addr+"?subject=unsubscribe>")
+	}
+	if len(unsub) > 0 {
+		msg.Headers["List-Unsubscribe"] = strings.Join(unsub, ", ")
+	}
+	return msg, nil
+}

@@ -1,0 +1,240 @@
+package send_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/render"
+	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/send"
+	"github.com/resonanz/resonanz/backend/sqlite"
+)
+
+// fakeMailer records what it was given; it refuses addresses in reject
+// permanently and cancels ctx after cancelAfter messages.
+type fakeMailer struct {
+	mu          sync.Mutex
+	got         []*resonanz.Message
+	reject      map[string]bool
+	cancelAfter int
+	cancel      context.CancelFunc
+}
+
+type permanentErr struct{ addr string }
+
+func (e permanentErr) Error() string          { return "550 no such user " + e.addr }
+func (e permanentErr) PermanentFailure() bool { return true }
+
+func (f *fakeMailer) Send(ctx context.Context, msgs []*resonanz.Message) ([]error, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		if f.reject[m.To] {
+			errs[i] = permanentErr{m.To}
+			continue
+		}
+		f.got = append(f.got, m)
+		if f.cancelAfter > 0 && len(f.got) == f.cancelAfter {
+			f.cancel()
+		}
+	}
+	return errs, nil
+}
+
+type tracker struct{}
+
+func (tracker) Open(m, r int64) string        { return fmt.Sprintf("https://t.example/o/%d/%d", m, r) }
+func (tracker) Click(m, r, l int64) string    { return fmt.Sprintf("https://t.example/c/%d/%d/%d", m, r, l) }
+func (tracker) Image(m, r, i int64) string    { return fmt.Sprintf("https://t.example/i/%d/%d/%d", m, r, i) }
+func (tracker) Unsubscribe(m, r int64) string { return fmt.Sprintf("https://t.example/u/%d/%d", m, r) }
+
+type fixture struct {
+	db      *sqlite.DB
+	store   *sqlite.SendStore
+	mailing resonanz.Mailing
+	job     send.Job
+	people  []resonanz.Recipient
+}
+
+// newFixture makes a list of n people with newsletter consent (every third
+// also with tracking consent), one without consent and one suppressed.
+func newFixture(t *testing.T, n int) fixture {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	list, err := sqlite.NewListService(db).CreateList(ctx, resonanz.List{Name: "Reisen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recipients, consents, subs := sqlite.NewRecipientService(db), sqlite.NewConsentService(db), sqlite.NewSubscriptionService(db)
+	f := fixture{db: db, store: sqlite.NewSendStore(db)}
+	for i := range n + 2 {
+		r, err := recipients.CreateRecipient(ctx, resonanz.Recipient{Email: fmt.Sprintf("p%03d@example.org", i), LastName: fmt.Sprintf("Person%d", i), Gender: resonanz.GenderFemale})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == n { // confirmed member without newsletter consent
+			if _, err := db.SQL().ExecContext(ctx, `INSERT INTO membership (list_id, recipient_id, status, updated_at) VALUES (?, ?, 'confirmed', 0)`, list.ID, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := subs.Subscribe(ctx, r.ID, list.ID, resonanz.WebClient{}, "Ja, Reise-Newsletter"); err != nil {
+			t.Fatal(err)
+		}
+		if i == n+1 {
+			if _, err := db.SQL().ExecContext(ctx, `INSERT INTO suppression (recipient_id, reason, at) VALUES (?, 'hard_bounce', 0)`, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if i%3 == 0 {
+			for _, p := range []string{resonanz.PurposeTrackingOpens, resonanz.PurposeTrackingClicks} {
+				if _, err := consents.AppendConsent(ctx, resonanz.ConsentRecord{RecipientID: r.ID, Purpose: p, Granted: true,
+					At: time.Now().Add(-time.Hour), Source: resonanz.SourceForm, Wording: "Ja"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		f.people = append(f.people, r)
+	}
+	mailings := sqlite.NewMailingService(db)
+	f.mailing, err = mailings.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Hallo {{ last_name }}",
+		Body: "{{ salutation }},\n\n[Zur Insel](https://reisen.example/insel){tags=\"Abenteuerreisen\"}\n\n![Bild](https://reisen.example/bild.jpg)\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := render.Compile(resonanz.Template{Subject: f.mailing.Subject, Body: f.mailing.Body}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links, err := mailings.SetLinks(ctx, f.mailing.ID, []resonanz.Link{{URL: tpl.Links()[0].URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.job = send.Job{Mailing: f.mailing, Template: tpl, LinkIDs: map[int]int64{0: links[0].ID}, Tracker: tracker{},
+		From: resonanz.SenderIdentity{FromName: "Reisebüro", FromAddress: "news@reisen.example"}}
+	return f
+}
+
+func TestRunner(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 9)
+	aud, err := f.store.Audience(ctx, f.mailing.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aud != (resonanz.Audience{Members: 11, Eligible: 9, WithoutConsent: 1, Suppressed: 1}) {
+		t.Errorf("audience = %+v", aud)
+	}
+	n, err := f.store.Prepare(ctx, f.mailing.ID, 0, "reisen.example")
+	if err != nil || n != 9 {
+		t.Fatalf("queued %d, %v; want 9", n, err)
+	}
+	mailer := &fakeMailer{reject: map[string]bool{"p004@example.org": true}}
+	run, err := (&send.Runner{Store: f.store, Mailer: mailer, BatchSize: 4}).Run(ctx, f.job, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != resonanz.RunDone || run.Sent != 8 || run.Failed != 1 || run.Queued != 0 {
+		t.Errorf("run = %+v", run)
+	}
+	for _, m := range mailer.got {
+		tracked := m.To == "p000@example.org" || m.To == "p003@example.org" || m.To == "p006@example.org"
+		if got := strings.Contains(m.HTML, "https://t.example/c/"); got != tracked {
+			t.Errorf("%s: tracked click link %v, want %v (consent)", m.To, got, tracked)
+		}
+		if got := strings.Contains(m.HTML, "https://t.example/o/"); got != tracked {
+			t.Errorf("%s: open pixel %v, want %v (consent)", m.To, got, tracked)
+		}
+		if !strings.HasPrefix(m.Headers["List-Unsubscribe"], "<https://t.example/u/") || m.Headers["List-Unsubscribe-Post"] != "List-Unsubscribe=One-Click" {
+			t.Errorf("%s: unsubscribe headers %q", m.To, m.Headers)
+		}
+		if !strings.HasSuffix(m.MessageID, "@reisen.example") || m.Headers[resonanz.HeaderMailing] != fmt.Sprint(f.mailing.ID) {
+			t.Errorf("%s: message id %q, headers %v", m.To, m.MessageID, m.Headers)
+		}
+	}
+	ml, _ := sqlite.NewMailingService(f.db).Mailing(ctx, f.mailing.ID)
+	if ml.Status != resonanz.MailingSent || ml.SentAt.IsZero() {
+		t.Errorf("mailing after the run: %s, sent at %v", ml.Status, ml.SentAt)
+	}
+	// Preparing again queues nobody twice.
+	if n, err := f.store.Prepare(ctx, f.mailing.ID, 0, "reisen.example"); err != nil || n != 0 {
+		t.Errorf("second prepare queued %d, %v", n, err)
+	}
+}
+
+func TestRunner_ResumeSendsEveryoneOnce(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 30)
+	if _, err := f.store.Prepare(ctx, f.mailing.ID, 0, "reisen.example"); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	mailer := &fakeMailer{cancelAfter: 7, cancel: cancel}
+	runner := &send.Runner{Store: f.store, Mailer: mailer, BatchSize: 5}
+	run, err := runner.Run(runCtx, f.job, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Sent != 10 || run.Queued != 20 { // the batch in flight completes
+		t.Errorf("paused run = %+v", run)
+	}
+	mailer.cancelAfter = 0
+	if _, err := runner.Run(ctx, f.job, nil); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, m := range mailer.got {
+		seen[m.To]++
+	}
+	if len(mailer.got) != 30 || len(seen) != 30 {
+		t.Errorf("%d messages to %d people, want 30 to 30", len(mailer.got), len(seen))
+	}
+}
+
+func TestRunner_SkipsAndPauses(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 12)
+	tpl, err := render.Compile(resonanz.Template{Subject: "Hallo", Body: "{{ first_name | required }}"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.job.Template = tpl
+	if _, err := f.store.Prepare(ctx, f.mailing.ID, 0, "reisen.example"); err != nil {
+		t.Fatal(err)
+	}
+	run, err := (&send.Runner{Store: f.store, Mailer: &fakeMailer{}, BatchSize: 5}).Run(ctx, f.job, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Skipped != 12 || run.Sent != 0 {
+		t.Errorf("run = %+v, want everyone skipped (first name required, empty)", run)
+	}
+
+	t.Run("ErrorThreshold", func(t *testing.T) {
+		g := newFixture(t, 10)
+		if _, err := g.store.Prepare(ctx, g.mailing.ID, 0, "reisen.example"); err != nil {
+			t.Fatal(err)
+		}
+		reject := map[string]bool{}
+		for i := range 5 {
+			reject[fmt.Sprintf("p%03d@example.org", i)] = true
+		}
+		run, err := (&send.Runner{Store: g.store, Mailer: &fakeMailer{reject: reject}, BatchSize: 5}).Run(ctx, g.job, nil)
+		if !errors.Is(err, send.ErrPaused) || run.PausedReason == "" || run.Queued != 5 {
+			t.Errorf("run = %+v, err = %v; want a pause after the first batch", run, err)
+		}
+	})
+}

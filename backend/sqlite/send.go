@@ -1,0 +1,291 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// SendStore keeps the send ledger (table delivery): who a mailing is queued
+// for, sent to, failed or skipped. It implements send.Store.
+type SendStore struct {
+	db       *DB
+	mailings *MailingService
+	// HalfLife is used when a target group's rule asks for interests.
+	HalfLife time.Duration
+}
+
+// NewSendStore returns the send ledger over db.
+func NewSendStore(db *DB) *SendStore {
+	return &SendStore{db: db, mailings: NewMailingService(db), HalfLife: resonanz.DefaultInterestHalfLife}
+}
+
+// eligibleSQL selects the confirmed members of list ?1 with a newsletter
+// consent for it granted now and no suppression.
+const eligibleSQL = `
+	SELECT m.recipient_id FROM membership m
+	WHERE m.list_id = ?1 AND m.status = 'confirmed'
+	  AND m.recipient_id IN (SELECT recipient_id FROM (SELECT recipient_id, granted, MAX(at) FROM consent
+	      WHERE purpose = 'newsletter' AND list_id = ?1 GROUP BY recipient_id) WHERE granted = 1)
+	  AND m.recipient_id NOT IN (SELECT recipient_id FROM suppression)`
+
+// audienceRule compiles the target group (0: none) into an expression
+// over recipient r, with its arguments.
+func (s *SendStore) audienceRule(ctx context.Context, q querier, groupID int64) (string, []any, error) {
+	if groupID == 0 {
+		return "1", nil, nil
+	}
+	c := &ruleCompiler{ctx: ctx, q: q, now: s.db.Now(), halfLife: s.HalfLife, visiting: map[int64]bool{}}
+	expr, err := c.compile(resonanz.Condition{Kind: resonanz.CondTargetGroup, TargetGroupID: groupID}, 0)
+	return expr, c.args, err
+}
+
+func (s *SendStore) listOf(ctx context.Context, q querier, mailingID int64) (int64, error) {
+	var list int64
+	err := q.QueryRowContext(ctx, `SELECT COALESCE(list_id, 0) FROM mailing WHERE id = ?`, mailingID).Scan(&list)
+	if err == sql.ErrNoRows {
+		return 0, errMailingNotFound()
+	} else if err != nil {
+		return 0, fmt.Errorf("send: %w", err)
+	}
+	if list == 0 {
+		return 0, resonanz.FieldError("listId", "error.mailing.list.required", "Choose the list this mailing goes to.")
+	}
+	return list, nil
+}
+
+// Audience counts who the mailing would go to.
+func (s *SendStore) Audience(ctx context.Context, mailingID, groupID int64) (resonanz.Audience, error) {
+	var a resonanz.Audience
+	tx, err := s.db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return a, fmt.Errorf("audience: %w", err)
+	}
+	defer tx.Rollback()
+	list, err := s.listOf(ctx, tx, mailingID)
+	if err != nil {
+		return a, err
+	}
+	rule, ruleArgs, err := s.audienceRule(ctx, tx, groupID)
+	if err != nil {
+		return a, err
+	}
+	// ?1 is the list; the rule's plain ? placeholders number on from 2.
+	args := append([]any{list}, ruleArgs...)
+	q := `
+		WITH members AS (SELECT r.id FROM recipient r JOIN membership m ON m.recipient_id = r.id AND m.list_id = ?1 AND m.status = 'confirmed'
+		                 WHERE ` + rule + `),
+		     eligible AS (` + eligibleSQL + `)
+		SELECT (SELECT COUNT(*) FROM members),
+		       (SELECT COUNT(*) FROM members WHERE id IN (SELECT recipient_id FROM eligible)),
+		       (SELECT COUNT(*) FROM members WHERE id IN (SELECT recipient_id FROM suppression))`
+	var suppressed int
+	if err := tx.QueryRowContext(ctx, q, args...).Scan(&a.Members, &a.Eligible, &suppressed); err != nil {
+		return a, fmt.Errorf("audience: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery WHERE mailing_id = ?`, mailingID).Scan(&a.AlreadySent); err != nil {
+		return a, fmt.Errorf("audience: %w", err)
+	}
+	a.Suppressed = suppressed
+	a.WithoutConsent = a.Members - a.Eligible - suppressed
+	if a.WithoutConsent < 0 {
+		a.WithoutConsent = 0
+	}
+	return a, nil
+}
+
+// Prepare queues the mailing for everyone eligible now (in the target
+// group, when given) who is not in its ledger yet, each with a fresh
+// Message-ID, and marks the mailing as sending. It returns how many it
+// queued.
+func (s *SendStore) Prepare(ctx context.Context, mailingID, groupID int64, domain string) (int, error) {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("prepare send: %w", err)
+	}
+	defer tx.Rollback()
+	list, err := s.listOf(ctx, tx, mailingID)
+	if err != nil {
+		return 0, err
+	}
+	rule, ruleArgs, err := s.audienceRule(ctx, tx, groupID)
+	if err != nil {
+		return 0, err
+	}
+	now := millis(s.db.Now())
+	args := append([]any{list, mailingID, now, "@" + domain}, ruleArgs...)
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO delivery (mailing_id, recipient_id, message_id, status, at)
+		SELECT ?2, r.id, lower(hex(randomblob(16))) || ?4, 'queued', ?3 FROM recipient r
+		WHERE r.id IN (`+eligibleSQL+`) AND (`+rule+`)
+		ORDER BY r.id
+		ON CONFLICT (mailing_id, recipient_id) DO NOTHING`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("prepare send: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if _, err := tx.ExecContext(ctx, `UPDATE mailing SET status = 'sending', updated_at = ? WHERE id = ?`, now, mailingID); err != nil {
+		return 0, fmt.Errorf("prepare send: %w", err)
+	}
+	detail, _ := json.Marshal(map[string]any{"queued": n, "targetGroup": groupID})
+	if err := appendAudit(ctx, tx, now, "desk", "mailing.send", fmt.Sprint(mailingID), string(detail)); err != nil {
+		return 0, err
+	}
+	return int(n), tx.Commit()
+}
+
+// Next returns queued people after recipient id after, with their tracking
+// consent now and whether they are still subscribed and not suppressed.
+func (s *SendStore) Next(ctx context.Context, mailingID, after int64, n int) ([]resonanz.SendPending, error) {
+	tx, err := s.db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("send: %w", err)
+	}
+	defer tx.Rollback()
+	list, err := s.listOf(ctx, tx, mailingID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT `+recipientColumns+`, d.message_id,
+		       EXISTS (SELECT 1 FROM membership m WHERE m.list_id = ? AND m.recipient_id = r.id AND m.status = 'confirmed')
+		       AND NOT EXISTS (SELECT 1 FROM suppression x WHERE x.recipient_id = r.id)
+		FROM delivery d JOIN recipient r ON r.id = d.recipient_id
+		WHERE d.mailing_id = ? AND d.status = 'queued' AND d.recipient_id > ?
+		ORDER BY d.recipient_id LIMIT ?`, list, mailingID, after, n)
+	if err != nil {
+		return nil, fmt.Errorf("send: %w", err)
+	}
+	var out []resonanz.SendPending
+	var ids []any
+	for rows.Next() {
+		var p resonanz.SendPending
+		var err error
+		p.Recipient, err = scanRecipient(rows, &p.MessageID, &p.Eligible)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("send: %w", err)
+		}
+		out = append(out, p)
+		ids = append(ids, p.Recipient.ID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("send: %w", err)
+	}
+	timelines, err := trackingTimelines(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.Now()
+	for i := range out {
+		tl := timelines[out[i].Recipient.ID]
+		out[i].TrackOpens = tl.Granted(resonanz.PurposeTrackingOpens, 0, now)
+		out[i].TrackClicks = tl.Granted(resonanz.PurposeTrackingClicks, 0, now)
+	}
+	return out, nil
+}
+
+// Record stores outcomes in one transaction; a row with an empty status
+// stays queued (its error is kept for the report).
+func (s *SendStore) Record(ctx context.Context, mailingID int64, outcomes []resonanz.SendOutcome) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record send: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `UPDATE delivery SET status = COALESCE(NULLIF(?, ''), status), error = ?, at = ? WHERE mailing_id = ? AND recipient_id = ?`)
+	if err != nil {
+		return fmt.Errorf("record send: %w", err)
+	}
+	defer stmt.Close()
+	for _, o := range outcomes {
+		msg := o.Error
+		if len(msg) > 500 {
+			msg = msg[:500]
+		}
+		if _, err := stmt.ExecContext(ctx, o.Status, msg, millis(o.At), mailingID, o.RecipientID); err != nil {
+			return fmt.Errorf("record send: %w", err)
+		}
+	}
+	if err := finishIfDone(ctx, tx, mailingID, millis(s.db.Now())); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// finishIfDone marks the mailing sent once nothing is queued.
+func finishIfDone(ctx context.Context, tx *sql.Tx, mailingID, now int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE mailing SET status = 'sent', sent_at = COALESCE(sent_at, ?), updated_at = ?
+		WHERE id = ? AND status = 'sending' AND NOT EXISTS (SELECT 1 FROM delivery WHERE mailing_id = ? AND status = 'queued')`,
+		now, now, mailingID, mailingID)
+	if err != nil {
+		return fmt.Errorf("record send: %w", err)
+	}
+	return nil
+}
+
+// SetPaused marks a sending mailing paused (or sending again).
+func (s *SendStore) SetPaused(ctx context.Context, mailingID int64, paused bool) error {
+	from, to := "sending", "paused"
+	if !paused {
+		from, to = "paused", "sending"
+	}
+	_, err := s.db.db.ExecContext(ctx, `UPDATE mailing SET status = ?, updated_at = ? WHERE id = ? AND status = ?`, to, millis(s.db.Now()), mailingID, from)
+	if err != nil {
+		return fmt.Errorf("send: %w", err)
+	}
+	return nil
+}
+
+// Progress counts the ledger of a mailing.
+func (s *SendStore) Progress(ctx context.Context, mailingID int64) (resonanz.SendRun, error) {
+	run := resonanz.SendRun{MailingID: mailingID}
+	var status string
+	err := s.db.db.QueryRowContext(ctx, `
+		SELECT m.status, COUNT(d.recipient_id),
+		       COUNT(d.recipient_id) FILTER (WHERE d.status = 'queued'),
+		       COUNT(d.recipient_id) FILTER (WHERE d.status = 'sent'),
+		       COUNT(d.recipient_id) FILTER (WHERE d.status = 'failed'),
+		       COUNT(d.recipient_id) FILTER (WHERE d.status = 'skipped')
+		FROM mailing m LEFT JOIN delivery d ON d.mailing_id = m.id WHERE m.id = ? GROUP BY m.id`, mailingID).
+		Scan(&status, &run.Total, &run.Queued, &run.Sent, &run.Failed, &run.Skipped)
+	if err == sql.ErrNoRows {
+		return run, errMailingNotFound()
+	} else if err != nil {
+		return run, fmt.Errorf("send progress: %w", err)
+	}
+	switch status {
+	case resonanz.MailingSending:
+		run.Status = resonanz.RunSending
+	case resonanz.MailingPaused:
+		run.Status = resonanz.RunPaused
+	case resonanz.MailingSent:
+		run.Status = resonanz.RunDone
+	default:
+		run.Status = resonanz.RunIdle
+	}
+	return run, nil
+}
+
+// EnsureAsset registers an image of the mailing (see MailingService).
+func (s *SendStore) EnsureAsset(ctx context.Context, mailingID int64, url string) (int64, error) {
+	return s.mailings.EnsureAsset(ctx, mailingID, url)
+}
+
+// MessageDomain is the right-hand side of generated Message-IDs: the sender's
+// domain, else "resonanz.invalid".
+func MessageDomain(from string) string {
+	if _, d, ok := strings.Cut(from, "@"); ok && d != "" {
+		return strings.ToLower(d)
+	}
+	return "resonanz.invalid"
+}
