@@ -50,9 +50,13 @@ func (f *fakeMailer) Send(ctx context.Context, msgs []*resonanz.Message) ([]erro
 
 type tracker struct{}
 
-func (tracker) Open(m, r int64) string        { return fmt.Sprintf("https://t.example/o/%d/%d", m, r) }
-func (tracker) Click(m, r, l int64) string    { return fmt.Sprintf("https://t.example/c/%d/%d/%d", m, r, l) }
-func (tracker) Image(m, r, i int64) string    { return fmt.Sprintf("https://t.example/i/%d/%d/%d", m, r, i) }
+func (tracker) Open(m, r int64) string { return fmt.Sprintf("https://t.example/o/%d/%d", m, r) }
+func (tracker) Click(m, r, l int64) string {
+	return fmt.Sprintf("https://t.example/c/%d/%d/%d", m, r, l)
+}
+func (tracker) Image(m, r, i int64) string {
+	return fmt.Sprintf("https://t.example/i/%d/%d/%d", m, r, i)
+}
 func (tracker) Unsubscribe(m, r int64) string { return fmt.Sprintf("https://t.example/u/%d/%d", m, r) }
 
 type fixture struct {
