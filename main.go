@@ -33,6 +33,7 @@ Commands:
   import            import recipients from CSV  (resonanz import --help)
   export            export a person's data or recipients as CSV  (resonanz export)
   stats             reaction statistics  (resonanz stats --help)
+  group             count a target group  (resonanz group NAME | --rule JSON)
   version           print the version
   help              show this help
 
@@ -128,6 +129,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runExport(ctx, g, rest, stdout, stderr)
 	case "stats":
 		return runStats(ctx, g, rest, stdout, stderr)
+	case "group":
+		return runGroup(ctx, g, rest, stdout, stderr)
 	case "listen":
 		addr, publicURL := "127.0.0.1:8485", ""
 		if err := parseCommand(cmd, rest, g, func(fs *flag.FlagSet) {

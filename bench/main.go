@@ -44,6 +44,8 @@ type Report struct {
 type Config struct {
 	Bin        string
 	Recipients int
+	Events     int // provider-log events to import
+	Reactions  int // reactions in the analysis store (10× Recipients recipients)
 	Runs       int
 	WorkDir    string
 }
@@ -53,9 +55,9 @@ func main() {
 	quick := flag.Bool("quick", false, "small data, for a run under two minutes")
 	out := flag.String("out", "bench/results.json", "where to write the results")
 	flag.Parse()
-	cfg := Config{Bin: *bin, Recipients: 100_000, Runs: 3}
+	cfg := Config{Bin: *bin, Recipients: 100_000, Events: 1_000_000, Reactions: 10_000_000, Runs: 3}
 	if *quick {
-		cfg.Recipients = 10_000
+		cfg.Recipients, cfg.Events, cfg.Reactions = 10_000, 50_000, 500_000
 	}
 	rep, err := Run(context.Background(), cfg, os.Stdout)
 	if err != nil {
@@ -103,6 +105,8 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (Report, error) {
 // workloads run in this order; each capability adds its own.
 var workloads = []func(context.Context, Config) ([]Result, error){
 	importRecipients,
+	importReactions,
+	analysisWorkloads,
 }
 
 // Line formats a result as `name: value unit (baseline value, ratio)`.

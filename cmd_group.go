@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+const groupUsage = `Usage:
+  resonanz group NAME [--json]          count the members of a saved target group
+  resonanz group --rule JSON [--json]   count the members of a rule (resonanz.Condition as JSON)
+`
+
+// runGroup implements `resonanz group`: the live count of a target group.
+func runGroup(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	var rule string
+	fs := newFlagSet("group")
+	g.register(fs)
+	fs.StringVar(&rule, "rule", "", "a rule as JSON")
+	var name string
+	if err := parseInterspersed(fs, args, &name); err != nil && rule == "" {
+		fmt.Fprintf(stderr, "resonanz group: %v\n\n%s", err, groupUsage)
+		return exitUsage
+	}
+	return withApp(ctx, g, stderr, func(a *App) error {
+		var cond resonanz.Condition
+		if rule != "" {
+			if err := json.Unmarshal([]byte(rule), &cond); err != nil {
+				return resonanz.Errorf(resonanz.EINVALID, "The rule is not valid JSON: %v.", err)
+			}
+			name = "rule"
+		} else {
+			groups, err := a.targetSvc.TargetGroups(ctx)
+			if err != nil {
+				return err
+			}
+			found := false
+			for _, tg := range groups {
+				if strings.EqualFold(tg.Name, name) {
+					cond, found = tg.Rule, true
+				}
+			}
+			if !found {
+				return resonanz.Errorf(resonanz.ENOTFOUND, "There is no target group named %q.", name)
+			}
+		}
+		n, err := a.targetSvc.CountMatching(ctx, cond)
+		if err != nil {
+			return err
+		}
+		if g.json {
+			printJSON(stdout, map[string]any{"name": name, "count": n})
+			return nil
+		}
+		fmt.Fprintf(stdout, "%s: %d recipients\n", name, n)
+		return nil
+	})
+}
