@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/wailsapp/wails/v2 v2.13.0
+	github.com/wneessen/go-mail v0.8.1
 	golang.org/x/net v0.56.0
 	golang.org/x/text v0.40.0
 )

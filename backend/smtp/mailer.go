@@ -1,0 +1,512 @@
+package smtp
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+	mail "github.com/wneessen/go-mail"
+	gosmtp "github.com/wneessen/go-mail/smtp"
+)
+
+// SendError is the per-message error returned by Mailer.Send when a message
+// was not accepted.
+type SendError struct {
+	// Code is the SMTP reply code (like 550 or 451); 0 when the failure was
+	// not an SMTP reply (network, TLS, cancellation).
+	Code int
+	// Enhanced is the enhanced status code (like "5.1.1") when the server
+	// sent one.
+	Enhanced string
+	// Permanent is true for 5xx replies: retrying will not help, the
+	// address should be treated as bounced.
+	Permanent bool
+	// Recipient is the address of the message.
+	Recipient string
+	// Err is the underlying error.
+	Err error
+}
+
+// Error implements error.
+func (e *SendError) Error() string {
+	kind := "temporary"
+	if e.Permanent {
+		kind = "permanent"
+	}
+	return fmt.Sprintf("smtp: %s failure for %s: %v", kind, e.Recipient, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *SendError) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether err (a per-message error from Send) means the
+// message can never be delivered as it is: a 5xx reply from the server or an
+// invalid message. Temporary failures (4xx, network, timeouts, cancellation)
+// and nil report false; the send runner retries those later.
+func IsPermanent(err error) bool {
+	if err == nil {
+		return false
+	}
+	var se *SendError
+	if errors.As(err, &se) {
+		return se.Permanent
+	}
+	return resonanz.ErrorCode(err) == resonanz.EINVALID
+}
+
+// Mailer sends messages over SMTP with a pool of kept-alive connections. It
+// implements resonanz.Mailer and is safe for concurrent use.
+type Mailer struct {
+	cfg    Config
+	client *mail.Client // settings only; connections are *gosmtp.Client values
+
+	mu     sync.Mutex
+	idle   []*conn
+	closed bool
+}
+
+var _ resonanz.Mailer = (*Mailer)(nil)
+
+// conn is one SMTP session and the raw network connection below it, whose
+// deadline Send moves into the past to abort blocking IO on cancellation.
+type conn struct {
+	sc  *gosmtp.Client
+	raw net.Conn
+}
+
+type rawConnKey struct{}
+
+// NewMailer validates cfg and returns a Mailer. It does not connect; the first
+// Send (or Verify) does.
+func NewMailer(cfg Config) (*Mailer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.TLSConfig != nil {
+		tlsConfig = cfg.TLSConfig.Clone()
+	}
+	if tlsConfig.ServerName == "" {
+		tlsConfig.ServerName = cfg.Host
+	}
+	opts := []mail.Option{
+		mail.WithPort(cfg.Port),
+		mail.WithTimeout(cfg.Timeout),
+		mail.WithTLSConfig(tlsConfig),
+		// NOOP before and RSET after every message cost two round trips
+		// each; a new MAIL command after a completed transaction is valid
+		// (RFC 5321 4.1.4) and a dead connection shows up at MAIL anyway.
+		mail.WithoutNoop(),
+		mail.WithoutRset(),
+		mail.WithDialContextFunc(dialFunc(cfg, tlsConfig)),
+	}
+	switch cfg.Security {
+	case SecuritySTARTTLS:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	default:
+		// Implicit TLS is done by dialFunc; go-mail must not try STARTTLS
+		// on top of it, and SecurityNone means plain text.
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	}
+	if cfg.HELO != "" {
+		opts = append(opts, mail.WithHELO(cfg.HELO))
+	}
+	if cfg.Username != "" {
+		opts = append(opts, mail.WithUsername(cfg.Username), mail.WithPassword(cfg.Password),
+			mail.WithOpportunisticSMTPAuth(mail.SMTPAuthPlain, mail.SMTPAuthLogin))
+	}
+	c, err := mail.NewClient(cfg.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("smtp: new client: %w", err)
+	}
+	return &Mailer{cfg: cfg, client: c}, nil
+}
+
+// dialFunc dials TCP (and TLS for SecurityTLS) and records the raw connection
+// in the *net.Conn found in ctx.
+func dialFunc(cfg Config, tlsConfig *tls.Config) mail.DialContextFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}
+		raw, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if p, ok := ctx.Value(rawConnKey{}).(*net.Conn); ok {
+			*p = raw
+		}
+		if cfg.Security != SecurityTLS {
+			return raw, nil
+		}
+		tc := tls.Client(raw, tlsConfig)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		// Return the *tls.Conn itself: go-mail's SMTP client checks the
+		// type to know the session is encrypted before sending a password.
+		return tc, nil
+	}
+}
+
+func (mlr *Mailer) dial(ctx context.Context) (*conn, error) {
+	var raw net.Conn
+	ctx = context.WithValue(ctx, rawConnKey{}, &raw)
+	sc, err := mlr.client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		if raw != nil {
+			raw.Close()
+		}
+		return nil, err
+	}
+	return &conn{sc: sc, raw: raw}, nil
+}
+
+func (c *conn) close() {
+	if c.raw != nil {
+		c.raw.Close()
+	}
+	c.sc.Close()
+}
+
+func (mlr *Mailer) get(ctx context.Context) (*conn, error) {
+	mlr.mu.Lock()
+	if mlr.closed {
+		mlr.mu.Unlock()
+		return nil, errors.New("smtp: mailer is closed")
+	}
+	if n := len(mlr.idle); n > 0 {
+		c := mlr.idle[n-1]
+		mlr.idle = mlr.idle[:n-1]
+		mlr.mu.Unlock()
+		return c, nil
+	}
+	mlr.mu.Unlock()
+	return mlr.dial(ctx)
+}
+
+func (mlr *Mailer) put(c *conn) {
+	mlr.mu.Lock()
+	defer mlr.mu.Unlock()
+	if mlr.closed || len(mlr.idle) >= mlr.cfg.MaxConnections {
+		go c.quit()
+		return
+	}
+	mlr.idle = append(mlr.idle, c)
+}
+
+func (c *conn) quit() {
+	if c.raw != nil {
+		c.raw.SetDeadline(time.Now().Add(2 * time.Second))
+	}
+	c.sc.Quit()
+	c.close()
+}
+
+// Close says QUIT on the idle connections and closes them. Send must not be
+// called afterwards.
+func (mlr *Mailer) Close() error {
+	mlr.mu.Lock()
+	idle := mlr.idle
+	mlr.idle, mlr.closed = nil, true
+	mlr.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range idle {
+		wg.Go(c.quit)
+	}
+	wg.Wait()
+	return nil
+}
+
+// Send delivers msgs over up to Config.MaxConnections connections in
+// parallel. perMessage[i] is nil when the server accepted msgs[i], otherwise
+// a *SendError (or an EINVALID *resonanz.Error for a message that cannot be
+// written); classify it with IsPermanent. A message whose connection fails is
+// tried again on a new connection, up to Config.MaxAttempts times. err is set
+// when the whole call failed: ctx was cancelled, or no connection could be
+// made (then err carries a user-facing message as in Verify).
+//
+// Caveat: when a connection breaks after the final "." of DATA but before
+// the reply, SMTP cannot tell whether the server took the message; Send
+// retries it, so it may arrive twice. Send sets msgs[i].MessageID when empty.
+func (mlr *Mailer) Send(ctx context.Context, msgs []*resonanz.Message) (perMessage []error, err error) {
+	perMessage = make([]error, len(msgs))
+	if len(msgs) == 0 {
+		return perMessage, ctx.Err()
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	workers := min(mlr.cfg.MaxConnections, len(msgs))
+	jobs := make(chan int)
+	go func() {
+		defer close(jobs)
+		for i := range msgs {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	done := make([]bool, len(msgs)) // each index is written by one worker only
+	var wg sync.WaitGroup
+	var fatalOnce sync.Once
+	var fatal error
+	for range workers {
+		wg.Go(func() {
+			w := worker{mlr: mlr, ctx: ctx}
+			defer w.release()
+			for i := range jobs {
+				perMessage[i] = w.send(msgs[i])
+				done[i] = true
+				if w.fatal != nil {
+					fatalOnce.Do(func() { fatal = w.fatal })
+					cancel(w.fatal)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if fatal == nil && ctx.Err() != nil {
+		fatal = context.Cause(ctx)
+	}
+	for i, m := range msgs {
+		if !done[i] {
+			// No worker reached this message: the call failed or was cancelled.
+			perMessage[i] = &SendError{Recipient: m.To, Err: fatal}
+		}
+	}
+	return perMessage, fatal
+}
+
+// worker owns at most one connection while a Send call runs.
+type worker struct {
+	mlr   *Mailer
+	ctx   context.Context
+	c     *conn
+	stop  func() bool // stops the ctx watcher of c
+	fatal error
+}
+
+func (w *worker) acquire() error {
+	if w.c != nil {
+		return nil
+	}
+	c, err := w.mlr.get(w.ctx)
+	if err != nil {
+		return err
+	}
+	w.c = c
+	raw := c.raw
+	w.stop = context.AfterFunc(w.ctx, func() {
+		// Unblock any read or write in progress; the connection is
+		// discarded afterwards.
+		if raw != nil {
+			raw.SetDeadline(time.Unix(1, 0))
+		}
+	})
+	return nil
+}
+
+func (w *worker) drop() {
+	if w.c == nil {
+		return
+	}
+	w.stop()
+	w.c.close()
+	w.c = nil
+}
+
+func (w *worker) release() {
+	if w.c == nil {
+		return
+	}
+	if !w.stop() || w.ctx.Err() != nil {
+		// The watcher fired: the deadline is broken, do not reuse.
+		w.c.close()
+	} else {
+		w.c.raw.SetDeadline(time.Time{})
+		w.mlr.put(w.c)
+	}
+	w.c = nil
+}
+
+func (w *worker) send(m *resonanz.Message) error {
+	if err := w.ctx.Err(); err != nil {
+		return &SendError{Recipient: m.To, Err: context.Cause(w.ctx)}
+	}
+	msg, err := buildMsg(m)
+	if err != nil {
+		return err
+	}
+	var last error
+	for attempt := 0; attempt < w.mlr.cfg.MaxAttempts; attempt++ {
+		if err := w.ctx.Err(); err != nil {
+			return &SendError{Recipient: m.To, Err: context.Cause(w.ctx)}
+		}
+		if err := w.acquire(); err != nil {
+			if w.ctx.Err() != nil {
+				return &SendError{Recipient: m.To, Err: context.Cause(w.ctx)}
+			}
+			// Without a connection no other message gets through either.
+			w.fatal = friendlyError(w.mlr.cfg, err)
+			return &SendError{Recipient: m.To, Err: w.fatal}
+		}
+		err := w.mlr.client.SendWithSMTPClient(w.c.sc, msg)
+		if err == nil || msg.IsDelivered() {
+			return nil
+		}
+		se := classify(m.To, err)
+		if se.Code != 0 && se.Code != 421 {
+			// The server answered: the session is still in a clean state
+			// (go-mail sent RSET after the failed command).
+			return se
+		}
+		// Network failure or 421 (service closing): the connection is
+		// gone; try again on a fresh one.
+		w.drop()
+		last = se
+		if msg, err = buildMsg(m); err != nil {
+			return err
+		}
+	}
+	if w.ctx.Err() != nil {
+		return &SendError{Recipient: m.To, Err: context.Cause(w.ctx)}
+	}
+	return last
+}
+
+// classify turns a go-mail error into a *SendError.
+func classify(rcpt string, err error) *SendError {
+	se := &SendError{Recipient: rcpt, Err: err}
+	var ge *mail.SendError
+	if errors.As(err, &ge) {
+		se.Code = ge.ErrorCode()
+		se.Enhanced = ge.EnhancedStatusCode()
+	}
+	var te *textproto.Error
+	if se.Code == 0 && errors.As(err, &te) {
+		se.Code = te.Code
+	}
+	se.Permanent = se.Code >= 500 && se.Code < 600
+	return se
+}
+
+// Verify connects, says EHLO, does STARTTLS or TLS as configured,
+// authenticates and quits: the Settings "test connection" button. Errors are
+// *resonanz.Error values with a message for users (host not found, wrong
+// password, TLS failure, ...) that also wrap the driver error for the log.
+func (mlr *Mailer) Verify(ctx context.Context) error {
+	c, err := mlr.dial(ctx)
+	if err != nil {
+		return friendlyError(mlr.cfg, err)
+	}
+	if err := c.sc.Quit(); err != nil {
+		c.close()
+		return friendlyError(mlr.cfg, err)
+	}
+	c.close()
+	return nil
+}
+
+// userError carries a user-facing *resonanz.Error and the driver error that
+// caused it: resonanz.ErrorMessage finds the first, logs print both.
+type userError struct {
+	user  *resonanz.Error
+	cause error
+}
+
+func (e *userError) Error() string {
+	return e.user.Message + " (" + e.cause.Error() + ")"
+}
+
+func (e *userError) Unwrap() []error { return []error{e.user, e.cause} }
+
+func friendlyError(cfg Config, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ue *userError
+	if errors.As(err, &ue) {
+		return err
+	}
+	hostport := fmt.Sprintf("%s:%d", cfg.Host, cfg.Port)
+	mk := func(field, key, msg string) error {
+		return &userError{user: resonanz.FieldError(field, "error.smtp."+key, msg), cause: err}
+	}
+	var dnsErr *net.DNSError
+	var te *textproto.Error
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	var recErr tls.RecordHeaderError
+	var alert tls.AlertError
+	msg := err.Error()
+	switch {
+	case errors.Is(err, context.Canceled):
+		return err
+	case errors.As(err, &dnsErr):
+		return mk("host", "hostNotFound", fmt.Sprintf("The SMTP server %q was not found. Check the host name.", cfg.Host))
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return mk("port", "refused", fmt.Sprintf("The server %s refused the connection. Check the host name and port.", hostport))
+	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidCert), errors.As(err, &certErr):
+		return mk("security", "certificate", fmt.Sprintf("The TLS certificate of %s is not trusted (%s). Check the host name; it must match the certificate.", cfg.Host, certReason(err)))
+	case errors.As(err, &recErr), errors.As(err, &alert), strings.Contains(msg, "tls:"):
+		return mk("security", "tls", fmt.Sprintf("The TLS handshake with %s failed. Check the port and the security setting (port 465 uses TLS, port 587 uses STARTTLS).", hostport))
+	case strings.Contains(msg, "does not support STARTTLS"):
+		return mk("security", "noStarttls", fmt.Sprintf("The server %s does not offer STARTTLS. Choose TLS if the port is 465; sending without encryption is not done silently.", hostport))
+	case errors.As(err, &te) && (te.Code == 535 || te.Code == 534 || te.Code == 530 || te.Code == 454 && strings.Contains(strings.ToLower(te.Msg), "auth")):
+		return mk("password", "auth", "The server rejected the user name or password.")
+	case errors.Is(err, mail.ErrNoSupportedAuthDiscovered), strings.Contains(msg, "does not support SMTP AUTH"), strings.Contains(msg, "AUTH type"):
+		return mk("username", "authUnsupported", "The server does not offer password login (AUTH) on this connection. Leave the user name empty or check the security setting.")
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded), isTimeout(err):
+		return mk("host", "timeout", fmt.Sprintf("The server %s did not answer in time. Check host, port and firewall.", hostport))
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
+		return mk("port", "closed", fmt.Sprintf("The server %s closed the connection. Check the port and the security setting.", hostport))
+	case errors.As(err, &te):
+		return mk("host", "rejected", fmt.Sprintf("The server %s refused: %d %s", hostport, te.Code, sanitizeReply(te.Msg)))
+	}
+	return mk("host", "connect", fmt.Sprintf("Could not connect to %s. Check host, port and security.", hostport))
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func certReason(err error) string {
+	var hostErr x509.HostnameError
+	var unknownCA x509.UnknownAuthorityError
+	switch {
+	case errors.As(err, &hostErr):
+		return "issued for a different host name"
+	case errors.As(err, &unknownCA):
+		return "unknown certificate authority"
+	}
+	return "invalid or expired"
+}
+
+// sanitizeReply keeps a server's reply text short and printable.
+func sanitizeReply(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 32 || r == 127 {
+			return ' '
+		}
+		return r
+	}, s)
+	return truncate(s, 200)
+}
