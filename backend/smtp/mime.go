@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	netmail "net/mail"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -96,7 +97,19 @@ func validate(m *resonanz.Message) error {
 	if m.MessageID != "" && !validMessageID(m.MessageID) {
 		return fieldErr("messageId", "The message id must look like local@domain without angle brackets or spaces.")
 	}
+	var seen map[string]bool
 	for k, v := range m.Headers {
+		if len(m.Headers) > 1 {
+			if seen == nil {
+				seen = make(map[string]bool, len(m.Headers))
+			}
+			if lk := strings.ToLower(k); seen[lk] {
+				return resonanz.FieldError("headers", "error.mail.headers.duplicate",
+					fmt.Sprintf("The header %s is given twice.", k))
+			} else {
+				seen[lk] = true
+			}
+		}
 		if !validHeaderName(k) {
 			return resonanz.FieldError("headers", "error.mail.headers.invalid",
 				fmt.Sprintf("The header name %q is not valid.", truncate(k, 40)))
@@ -149,18 +162,13 @@ func buildMsg(m *resonanz.Message) (*mail.Msg, error) {
 		return nil, err
 	}
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent(), mail.WithCharset(mail.CharsetUTF8), mail.WithEncoding(mail.EncodingQP))
-	// The addresses were validated above; go-mail parses them again with
-	// net/mail and quotes or encodes the display names.
-	if err := msg.FromFormat(m.From.FromName, m.From.FromAddress); err != nil {
-		return nil, fieldErr("fromAddress", "The sender address is not a valid e-mail address.")
-	}
-	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
-		return nil, fieldErr("to", "The recipient address is not a valid e-mail address.")
-	}
+	// The addresses were validated above. They go in as mail.Address values:
+	// go-mail's *Format helpers build `"name" <addr>` without escaping, so a
+	// quote in a name would change the parsed address.
+	msg.FromMailAddress(&netmail.Address{Name: m.From.FromName, Address: m.From.FromAddress})
+	msg.AddToMailAddress(&netmail.Address{Name: m.ToName, Address: m.To})
 	if m.From.ReplyTo != "" {
-		if err := msg.ReplyTo(m.From.ReplyTo); err != nil {
-			return nil, fieldErr("replyTo", "The reply-to address is not a valid e-mail address.")
-		}
+		msg.ReplyToMailAddress(&netmail.Address{Address: m.From.ReplyTo})
 	}
 	msg.Subject(m.Subject)
 	date := m.Date
