@@ -27,25 +27,34 @@ const (
 
 // Defaults applied by NewMailer for zero Config fields.
 const (
-	DefaultTimeout        = 30 * time.Second
+	// DefaultTimeout bounds dialing and each SMTP command.
+	DefaultTimeout = 30 * time.Second
+	// DefaultMaxConnections is the number of parallel connections.
 	DefaultMaxConnections = 4
-	DefaultMaxAttempts    = 3
+	// DefaultMaxAttempts is how often a message is tried on broken connections.
+	DefaultMaxAttempts = 3
 )
 
 // Config describes an SMTP server and how to use it. The zero values of
 // Port, Timeout, MaxConnections and MaxAttempts mean "default".
 type Config struct {
-	Host     string `json:"host"`
-	Port     int    `json:"port"`     // 0: 587, 465 or 25 by Security
-	Security string `json:"security"` // SecuritySTARTTLS (default when empty), SecurityTLS, SecurityNone
-	Username string `json:"username"` // empty: no authentication
+	// Host is the server's host name or IP address.
+	Host string `json:"host"`
+	// Port is the TCP port; 0 means 587, 465 or 25 depending on Security.
+	Port int `json:"port"`
+	// Security is SecuritySTARTTLS (the default when empty), SecurityTLS or
+	// SecurityNone.
+	Security string `json:"security"`
+	// Username enables AUTH (PLAIN, else LOGIN) when not empty.
+	Username string `json:"username"`
+	// Password is never printed by String, GoString or LogValue.
 	Password string `json:"password"`
 	// HELO is the name announced in EHLO; empty means the local host name.
 	HELO string `json:"helo"`
 	// Timeout bounds the dial and each SMTP command.
 	Timeout time.Duration `json:"timeout"`
-	// MaxConnections is how many connections Send uses in parallel and keeps
-	// open between calls.
+	// MaxConnections is how many connections the Mailer opens at most, shared
+	// by concurrent Send calls, and keeps open between calls.
 	MaxConnections int `json:"maxConnections"`
 	// MaxAttempts is how often one message is tried when the connection
 	// fails (each try on a fresh connection); SMTP replies are never retried.

@@ -71,6 +71,10 @@ type Mailer struct {
 	cfg    Config
 	client *mail.Client // settings only; connections are *gosmtp.Client values
 
+	// slots holds one token per connection a worker may use; it bounds the
+	// open connections across concurrent Send calls.
+	slots chan struct{}
+
 	mu     sync.Mutex
 	idle   []*conn
 	closed bool
@@ -131,7 +135,7 @@ func NewMailer(cfg Config) (*Mailer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp: new client: %w", err)
 	}
-	return &Mailer{cfg: cfg, client: c}, nil
+	return &Mailer{cfg: cfg, client: c, slots: make(chan struct{}, cfg.MaxConnections)}, nil
 }
 
 // dialFunc dials TCP (and TLS for SecurityTLS) and records the raw connection
@@ -143,8 +147,8 @@ func dialFunc(cfg Config, tlsConfig *tls.Config) mail.DialContextFunc {
 		if err != nil {
 			return nil, err
 		}
-		if p, ok := ctx.Value(rawConnKey{}).(*net.Conn); ok {
-			*p = raw
+		if h, ok := ctx.Value(rawConnKey{}).(*rawHolder); ok {
+			h.set(raw)
 		}
 		if cfg.Security != SecurityTLS {
 			return raw, nil
@@ -160,13 +164,51 @@ func dialFunc(cfg Config, tlsConfig *tls.Config) mail.DialContextFunc {
 	}
 }
 
+// rawHolder passes the raw connection out of dialFunc and aborts it when
+// the caller's context ends while go-mail is still greeting, doing STARTTLS
+// or authenticating (go-mail only honours ctx while dialing).
+type rawHolder struct {
+	mu        sync.Mutex
+	conn      net.Conn
+	cancelled bool
+}
+
+func (h *rawHolder) set(c net.Conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.conn = c
+	if h.cancelled {
+		c.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+func (h *rawHolder) cancel() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.cancelled = true
+	if h.conn != nil {
+		h.conn.SetDeadline(time.Unix(1, 0))
+	}
+}
+
 func (mlr *Mailer) dial(ctx context.Context) (*conn, error) {
-	var raw net.Conn
-	ctx = context.WithValue(ctx, rawConnKey{}, &raw)
-	sc, err := mlr.client.DialToSMTPClientWithContext(ctx)
+	h := &rawHolder{}
+	stop := context.AfterFunc(ctx, h.cancel)
+	sc, err := mlr.client.DialToSMTPClientWithContext(context.WithValue(ctx, rawConnKey{}, h))
+	fired := !stop()
+	h.mu.Lock()
+	raw := h.conn
+	h.mu.Unlock()
+	if err == nil && fired {
+		sc.Close()
+		err = ctx.Err()
+	}
 	if err != nil {
 		if raw != nil {
 			raw.Close()
+		}
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
 		}
 		return nil, err
 	}
@@ -214,8 +256,8 @@ func (c *conn) quit() {
 	c.close()
 }
 
-// Close says QUIT on the idle connections and closes them. Send must not be
-// called afterwards.
+// Close says QUIT on the idle connections and closes them. Send and Verify
+// fail afterwards; a Send still running finishes and closes its connections.
 func (mlr *Mailer) Close() error {
 	mlr.mu.Lock()
 	idle := mlr.idle
@@ -298,12 +340,21 @@ type worker struct {
 	ctx   context.Context
 	c     *conn
 	stop  func() bool // stops the ctx watcher of c
+	slot  bool        // holds a token of mlr.slots
 	fatal error
 }
 
 func (w *worker) acquire() error {
 	if w.c != nil {
 		return nil
+	}
+	if !w.slot {
+		select {
+		case w.mlr.slots <- struct{}{}:
+			w.slot = true
+		case <-w.ctx.Done():
+			return context.Cause(w.ctx)
+		}
 	}
 	c, err := w.mlr.get(w.ctx)
 	if err != nil {
@@ -331,6 +382,10 @@ func (w *worker) drop() {
 }
 
 func (w *worker) release() {
+	if w.slot {
+		defer func() { <-w.mlr.slots }()
+		w.slot = false
+	}
 	if w.c == nil {
 		return
 	}
@@ -410,10 +465,18 @@ func classify(rcpt string, err error) *SendError {
 // *resonanz.Error values with a message for users (host not found, wrong
 // password, TLS failure, ...) that also wrap the driver error for the log.
 func (mlr *Mailer) Verify(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	c, err := mlr.dial(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return friendlyError(mlr.cfg, err)
 	}
+	stop := context.AfterFunc(ctx, func() { c.raw.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
 	if err := c.sc.Quit(); err != nil {
 		c.close()
 		return friendlyError(mlr.cfg, err)

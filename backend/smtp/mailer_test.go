@@ -279,6 +279,39 @@ func TestSend_ContextCancel(t *testing.T) {
 			t.Errorf("sent %d", srv.Count())
 		}
 	})
+	t.Run("DuringGreeting", func(t *testing.T) {
+		// A server that accepts and never greets: cancel must not wait for
+		// the one-minute timeout.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+			}
+		}()
+		m, err := smtp.NewMailer(smtp.Config{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Security: smtp.SecurityNone, Timeout: time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err = m.Send(ctx, batch(2))
+		if d := time.Since(start); d > 5*time.Second || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Send returned %v after %v", err, d)
+		}
+		if err := m.Verify(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Verify after cancel = %v", err)
+		}
+	})
 	t.Run("During", func(t *testing.T) {
 		// A server that greets and then never answers: Send must return
 		// promptly on cancel instead of waiting for the timeout.
