@@ -59,6 +59,9 @@ type Config struct {
 	// MaxAttempts is how often one message is tried when the connection
 	// fails (each try on a fresh connection); SMTP replies are never retried.
 	MaxAttempts int `json:"maxAttempts"`
+	// NoPipelining turns off RFC 2920 pipelining (used when the server
+	// offers it) and sends every command separately through go-mail.
+	NoPipelining bool `json:"noPipelining"`
 	// TLSConfig overrides the TLS settings (tests inject RootCAs for a
 	// self-signed server). ServerName defaults to Host.
 	TLSConfig *tls.Config `json:"-"`

@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -342,6 +343,7 @@ type worker struct {
 	stop  func() bool // stops the ctx watcher of c
 	slot  bool        // holds a token of mlr.slots
 	fatal error
+	buf   bytes.Buffer // the rendered message, reused across messages
 }
 
 func (w *worker) acquire() error {
@@ -407,6 +409,9 @@ func (w *worker) send(m *resonanz.Message) error {
 	if err != nil {
 		return err
 	}
+	// Render once; every attempt sends the same bytes (same Message-ID).
+	rendered := false
+	pipelinable := !w.mlr.cfg.NoPipelining && isASCII(m.From.FromAddress) && isASCII(m.To)
 	var last error
 	for attempt := 0; attempt < w.mlr.cfg.MaxAttempts; attempt++ {
 		if err := w.ctx.Err(); err != nil {
@@ -420,23 +425,41 @@ func (w *worker) send(m *resonanz.Message) error {
 			w.fatal = friendlyError(w.mlr.cfg, err)
 			return &SendError{Recipient: m.To, Err: w.fatal}
 		}
-		err := w.mlr.client.SendWithSMTPClient(w.c.sc, msg)
-		if err == nil || msg.IsDelivered() {
-			return nil
+		var se *SendError
+		if ok, _ := w.c.sc.Extension("PIPELINING"); ok && pipelinable {
+			if !rendered {
+				w.buf.Reset()
+				if _, err := msg.WriteTo(&w.buf); err != nil {
+					return fmt.Errorf("smtp: render message: %w", err)
+				}
+				rendered = true
+			}
+			if err := w.c.sc.UpdateDeadline(w.mlr.cfg.Timeout); err != nil {
+				se = &SendError{Recipient: m.To, Err: err}
+			} else if err := sendPipelined(w.c.sc, m.From.FromAddress, m.To, w.buf.Bytes()); err == nil {
+				return nil
+			} else {
+				se = classify(m.To, err)
+			}
+		} else {
+			err := w.mlr.client.SendWithSMTPClient(w.c.sc, msg)
+			if err == nil || msg.IsDelivered() {
+				return nil
+			}
+			se = classify(m.To, err)
+			if msg, err = buildMsg(m); err != nil { // fresh state for a retry
+				return err
+			}
 		}
-		se := classify(m.To, err)
 		if se.Code != 0 && se.Code != 421 {
 			// The server answered: the session is still in a clean state
-			// (go-mail sent RSET after the failed command).
+			// (RSET was sent after the failed command).
 			return se
 		}
 		// Network failure or 421 (service closing): the connection is
 		// gone; try again on a fresh one.
 		w.drop()
 		last = se
-		if msg, err = buildMsg(m); err != nil {
-			return err
-		}
 	}
 	if w.ctx.Err() != nil {
 		return &SendError{Recipient: m.To, Err: context.Cause(w.ctx)}
@@ -455,6 +478,7 @@ func classify(rcpt string, err error) *SendError {
 	var te *textproto.Error
 	if se.Code == 0 && errors.As(err, &te) {
 		se.Code = te.Code
+		se.Enhanced = enhancedCode(te.Msg)
 	}
 	se.Permanent = se.Code >= 500 && se.Code < 600
 	return se

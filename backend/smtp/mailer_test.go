@@ -17,12 +17,31 @@ import (
 	"github.com/resonanz/resonanz/backend/smtp/smtptest"
 )
 
+// noPipelining makes mailerFor turn pipelining off; bothModes sets it.
+var noPipelining bool
+
+// bothModes runs fn with pipelining and with go-mail's one-command-at-a-time
+// Send path.
+func bothModes(t *testing.T, fn func(t *testing.T)) {
+	for _, off := range []bool{false, true} {
+		name := "pipelined"
+		if off {
+			name = "gomail"
+		}
+		t.Run(name, func(t *testing.T) {
+			noPipelining = off
+			defer func() { noPipelining = false }()
+			fn(t)
+		})
+	}
+}
+
 // mailerFor returns a Mailer for srv (STARTTLS when srv offers it).
 func mailerFor(tb testing.TB, srv *smtptest.Server, edit func(*smtp.Config)) *smtp.Mailer {
 	tb.Helper()
 	cfg := smtp.Config{
 		Host: srv.Host, Port: srv.Port, Security: smtp.SecurityNone,
-		HELO: "client.test", Timeout: 5 * time.Second, MaxConnections: 2,
+		HELO: "client.test", Timeout: 5 * time.Second, MaxConnections: 2, NoPipelining: noPipelining,
 	}
 	if srv.CAPool != nil {
 		cfg.Security = smtp.SecuritySTARTTLS
@@ -64,47 +83,49 @@ func mustAllOK(tb testing.TB, per []error, err error) {
 }
 
 func TestSend_STARTTLSAuth(t *testing.T) {
-	srv := smtptest.Start(t, smtptest.Options{TLS: true, Username: "user", Password: "s3cret"})
-	m := mailerFor(t, srv, func(c *smtp.Config) { c.Username, c.Password = "user", "s3cret" })
-	msgs := batch(5)
-	per, err := m.Send(context.Background(), msgs)
-	mustAllOK(t, per, err)
+	bothModes(t, func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.Options{TLS: true, Username: "user", Password: "s3cret"})
+		m := mailerFor(t, srv, func(c *smtp.Config) { c.Username, c.Password = "user", "s3cret" })
+		msgs := batch(5)
+		per, err := m.Send(context.Background(), msgs)
+		mustAllOK(t, per, err)
 
-	got := srv.Messages()
-	if len(got) != 5 {
-		t.Fatalf("server received %d messages, want 5", len(got))
-	}
-	seen := map[string]bool{}
-	for _, rm := range got {
-		if rm.From != "news@verein.example" || len(rm.To) != 1 {
-			t.Errorf("envelope = %s -> %v", rm.From, rm.To)
+		got := srv.Messages()
+		if len(got) != 5 {
+			t.Fatalf("server received %d messages, want 5", len(got))
 		}
-		seen[rm.To[0]] = true
-		pm, err := mail.ReadMessage(bytes.NewReader(rm.Data))
-		if err != nil {
-			t.Fatal(err)
+		seen := map[string]bool{}
+		for _, rm := range got {
+			if rm.From != "news@verein.example" || len(rm.To) != 1 {
+				t.Errorf("envelope = %s -> %v", rm.From, rm.To)
+			}
+			seen[rm.To[0]] = true
+			pm, err := mail.ReadMessage(bytes.NewReader(rm.Data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if to, _ := pm.Header.AddressList("To"); len(to) != 1 || to[0].Address != rm.To[0] {
+				t.Errorf("header To %v does not match envelope %v", to, rm.To)
+			}
+			// The text part contains a line with a single "."; it must arrive
+			// intact (dot-stuffed by the client, unstuffed by the server).
+			if !bytes.Contains(rm.Data, []byte("\r\n.\r\n\r\nEine sehr lange")) {
+				t.Error("dot line did not survive the transfer")
+			}
 		}
-		if to, _ := pm.Header.AddressList("To"); len(to) != 1 || to[0].Address != rm.To[0] {
-			t.Errorf("header To %v does not match envelope %v", to, rm.To)
+		for _, msg := range msgs {
+			if !seen[msg.To] || msg.MessageID == "" {
+				t.Errorf("%s: received=%v messageID=%q", msg.To, seen[msg.To], msg.MessageID)
+			}
 		}
-		// The text part contains a line with a single "."; it must arrive
-		// intact (dot-stuffed by the client, unstuffed by the server).
-		if !bytes.Contains(rm.Data, []byte("\r\n.\r\n\r\nEine sehr lange")) {
-			t.Error("dot line did not survive the transfer")
+		// The pool keeps its connections: a second batch does not reconnect.
+		conns := srv.Connections()
+		per, err = m.Send(context.Background(), batch(4))
+		mustAllOK(t, per, err)
+		if srv.Connections() != conns {
+			t.Errorf("second batch opened %d new connections", srv.Connections()-conns)
 		}
-	}
-	for _, msg := range msgs {
-		if !seen[msg.To] || msg.MessageID == "" {
-			t.Errorf("%s: received=%v messageID=%q", msg.To, seen[msg.To], msg.MessageID)
-		}
-	}
-	// The pool keeps its connections: a second batch does not reconnect.
-	conns := srv.Connections()
-	per, err = m.Send(context.Background(), batch(4))
-	mustAllOK(t, per, err)
-	if srv.Connections() != conns {
-		t.Errorf("second batch opened %d new connections", srv.Connections()-conns)
-	}
+	})
 }
 
 func TestSend_ImplicitTLS(t *testing.T) {
@@ -187,77 +208,83 @@ func TestSend_ErrWrongPassword(t *testing.T) {
 }
 
 func TestSend_Rejections(t *testing.T) {
-	srv := smtptest.Start(t, smtptest.Options{Reject: map[string]int{"r1@example.org": 550, "r3@example.org": 451}})
-	m := mailerFor(t, srv, func(c *smtp.Config) { c.MaxConnections = 1 })
-	per, err := m.Send(context.Background(), batch(5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, e := range per {
-		switch i {
-		case 1:
-			var se *smtp.SendError
-			if !errors.As(e, &se) || se.Code != 550 || !smtp.IsPermanent(e) || se.Recipient != "r1@example.org" {
-				t.Errorf("550 recipient: err = %#v, permanent = %v", e, smtp.IsPermanent(e))
-			}
-		case 3:
-			var se *smtp.SendError
-			if !errors.As(e, &se) || se.Code != 451 || smtp.IsPermanent(e) {
-				t.Errorf("451 recipient: err = %v, permanent = %v", e, smtp.IsPermanent(e))
-			}
-		default:
-			if e != nil {
-				t.Errorf("message %d: %v", i, e)
+	bothModes(t, func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.Options{Reject: map[string]int{"r1@example.org": 550, "r3@example.org": 451}})
+		m := mailerFor(t, srv, func(c *smtp.Config) { c.MaxConnections = 1 })
+		per, err := m.Send(context.Background(), batch(5))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range per {
+			switch i {
+			case 1:
+				var se *smtp.SendError
+				if !errors.As(e, &se) || se.Code != 550 || se.Enhanced != "5.1.1" || !smtp.IsPermanent(e) || se.Recipient != "r1@example.org" {
+					t.Errorf("550 recipient: err = %#v, permanent = %v", e, smtp.IsPermanent(e))
+				}
+			case 3:
+				var se *smtp.SendError
+				if !errors.As(e, &se) || se.Code != 451 || smtp.IsPermanent(e) {
+					t.Errorf("451 recipient: err = %v, permanent = %v", e, smtp.IsPermanent(e))
+				}
+			default:
+				if e != nil {
+					t.Errorf("message %d: %v", i, e)
+				}
 			}
 		}
-	}
-	if srv.Count() != 3 || srv.Connections() != 1 {
-		t.Errorf("server: %d messages over %d connections, want 3 over 1", srv.Count(), srv.Connections())
-	}
+		if srv.Count() != 3 || srv.Connections() != 1 {
+			t.Errorf("server: %d messages over %d connections, want 3 over 1", srv.Count(), srv.Connections())
+		}
+	})
 }
 
 func TestSend_ReconnectAfterDrop(t *testing.T) {
-	srv := smtptest.Start(t, smtptest.Options{TLS: true, Username: "u", Password: "p", DropAfter: 3})
-	m := mailerFor(t, srv, func(c *smtp.Config) { c.Username, c.Password, c.MaxConnections = "u", "p", 1 })
-	const n = 10
-	per, err := m.Send(context.Background(), batch(n))
-	mustAllOK(t, per, err)
-	got := srv.Messages()
-	if len(got) != n {
-		t.Fatalf("server received %d messages, want %d", len(got), n)
-	}
-	count := map[string]int{}
-	for _, rm := range got {
-		count[rm.To[0]]++
-	}
-	for i := range n {
-		if c := count[fmt.Sprintf("r%d@example.org", i)]; c != 1 {
-			t.Errorf("r%d received %d times", i, c)
+	bothModes(t, func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.Options{TLS: true, Username: "u", Password: "p", DropAfter: 3})
+		m := mailerFor(t, srv, func(c *smtp.Config) { c.Username, c.Password, c.MaxConnections = "u", "p", 1 })
+		const n = 10
+		per, err := m.Send(context.Background(), batch(n))
+		mustAllOK(t, per, err)
+		got := srv.Messages()
+		if len(got) != n {
+			t.Fatalf("server received %d messages, want %d", len(got), n)
 		}
-	}
-	if c := srv.Connections(); c != 4 {
-		t.Errorf("connections = %d, want 4 (drop after 3, 6, 9)", c)
-	}
+		count := map[string]int{}
+		for _, rm := range got {
+			count[rm.To[0]]++
+		}
+		for i := range n {
+			if c := count[fmt.Sprintf("r%d@example.org", i)]; c != 1 {
+				t.Errorf("r%d received %d times", i, c)
+			}
+		}
+		if c := srv.Connections(); c != 4 {
+			t.Errorf("connections = %d, want 4 (drop after 3, 6, 9)", c)
+		}
+	})
 }
 
 func TestSend_ReconnectParallel(t *testing.T) {
-	srv := smtptest.Start(t, smtptest.Options{DropAfter: 7})
-	m := mailerFor(t, srv, func(c *smtp.Config) { c.MaxConnections = 4 })
-	const n = 200
-	per, err := m.Send(context.Background(), batch(n))
-	mustAllOK(t, per, err)
-	count := map[string]int{}
-	for _, rm := range srv.Messages() {
-		count[rm.To[0]]++
-	}
-	if len(count) != n || srv.Count() != n {
-		t.Fatalf("distinct recipients %d, accepted %d, want %d", len(count), srv.Count(), n)
-	}
-	for k, c := range count {
-		if c != 1 {
-			t.Errorf("%s received %d times", k, c)
+	bothModes(t, func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.Options{DropAfter: 7})
+		m := mailerFor(t, srv, func(c *smtp.Config) { c.MaxConnections = 4 })
+		const n = 200
+		per, err := m.Send(context.Background(), batch(n))
+		mustAllOK(t, per, err)
+		count := map[string]int{}
+		for _, rm := range srv.Messages() {
+			count[rm.To[0]]++
 		}
-	}
+		if len(count) != n || srv.Count() != n {
+			t.Fatalf("distinct recipients %d, accepted %d, want %d", len(count), srv.Count(), n)
+		}
+		for k, c := range count {
+			if c != 1 {
+				t.Errorf("%s received %d times", k, c)
+			}
+		}
+	})
 }
 
 func TestSend_ContextCancel(t *testing.T) {
@@ -359,20 +386,22 @@ func TestSend_ContextCancel(t *testing.T) {
 }
 
 func TestSend_InvalidMessage(t *testing.T) {
-	srv := smtptest.Start(t, smtptest.Options{})
-	m := mailerFor(t, srv, nil)
-	msgs := batch(3)
-	msgs[1].Subject = "x\r\nBcc: victim@example.com"
-	per, err := m.Send(context.Background(), msgs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if per[0] != nil || per[2] != nil || resonanz.ErrorCode(per[1]) != resonanz.EINVALID || !smtp.IsPermanent(per[1]) {
-		t.Fatalf("per = %v", per)
-	}
-	if srv.Count() != 2 {
-		t.Errorf("sent %d, want 2", srv.Count())
-	}
+	bothModes(t, func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.Options{})
+		m := mailerFor(t, srv, nil)
+		msgs := batch(3)
+		msgs[1].Subject = "x\r\nBcc: victim@example.com"
+		per, err := m.Send(context.Background(), msgs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if per[0] != nil || per[2] != nil || resonanz.ErrorCode(per[1]) != resonanz.EINVALID || !smtp.IsPermanent(per[1]) {
+			t.Fatalf("per = %v", per)
+		}
+		if srv.Count() != 2 {
+			t.Errorf("sent %d, want 2", srv.Count())
+		}
+	})
 }
 
 func TestConfig_Validate(t *testing.T) {

@@ -48,6 +48,8 @@ type Options struct {
 	// DropAfter > 0 closes a connection right after it had DropAfter
 	// messages accepted (after the 250 reply), to test reconnects.
 	DropAfter int
+	// NoPipelining stops advertising PIPELINING (RFC 2920).
+	NoPipelining bool
 	// Hostname is announced in the greeting; default "smtptest.local".
 	Hostname string
 }
@@ -335,7 +337,10 @@ func (ss *session) command(line string) error {
 	case "EHLO":
 		ss.resetTx()
 		ss.reply("250-%s greets %s", ss.s.opts.Hostname, arg)
-		ss.reply("250-PIPELINING")
+		if !ss.s.opts.NoPipelining {
+			ss.reply("250-PIPELINING")
+		}
+		ss.reply("250-ENHANCEDSTATUSCODES")
 		ss.reply("250-8BITMIME")
 		ss.reply("250-SIZE %d", MaxMessageSize)
 		if ss.s.tlsConf != nil && !ss.tls {
