@@ -273,7 +273,9 @@ func (mlr *Mailer) Close() error {
 }
 
 // Send delivers msgs over up to Config.MaxConnections connections in
-// parallel. perMessage[i] is nil when the server accepted msgs[i], otherwise
+// parallel. When the server offers PIPELINING (and Config.NoPipelining is
+// off), MAIL, RCPT and DATA of a message share one round trip; otherwise
+// go-mail's Send is used command by command. perMessage[i] is nil when the server accepted msgs[i], otherwise
 // a *SendError (or an EINVALID *resonanz.Error for a message that cannot be
 // written); classify it with IsPermanent. A message whose connection fails is
 // tried again on a new connection, up to Config.MaxAttempts times. err is set
