@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	netmail "net/mail"
 	"net/textproto"
 	"os"
 	"strings"
@@ -69,8 +70,10 @@ func IsPermanent(err error) bool {
 // Mailer sends messages over SMTP with a pool of kept-alive connections. It
 // implements resonanz.Mailer and is safe for concurrent use.
 type Mailer struct {
-	cfg    Config
-	client *mail.Client // settings only; connections are *gosmtp.Client values
+	cfg Config
+	// client dials, says EHLO, does STARTTLS and AUTH; the resulting
+	// *gosmtp.Client connections send the messages.
+	client *mail.Client
 
 	// slots holds one token per connection a worker may use; it bounds the
 	// open connections across concurrent Send calls.
@@ -110,11 +113,6 @@ func NewMailer(cfg Config) (*Mailer, error) {
 		mail.WithPort(cfg.Port),
 		mail.WithTimeout(cfg.Timeout),
 		mail.WithTLSConfig(tlsConfig),
-		// NOOP before and RSET after every message cost two round trips
-		// each; a new MAIL command after a completed transaction is valid
-		// (RFC 5321 4.1.4) and a dead connection shows up at MAIL anyway.
-		mail.WithoutNoop(),
-		mail.WithoutRset(),
 		mail.WithDialContextFunc(dialFunc(cfg, tlsConfig)),
 	}
 	switch cfg.Security {
@@ -407,13 +405,12 @@ func (w *worker) send(m *resonanz.Message) error {
 	if err := w.ctx.Err(); err != nil {
 		return &SendError{Recipient: m.To, Err: context.Cause(w.ctx)}
 	}
-	msg, err := buildMsg(m)
-	if err != nil {
+	// Render once; every attempt sends the same bytes (same Message-ID).
+	w.buf.Reset()
+	if err := WriteMessage(&w.buf, m); err != nil {
 		return err
 	}
-	// Render once; every attempt sends the same bytes (same Message-ID).
-	rendered := false
-	pipelinable := !w.mlr.cfg.NoPipelining && isASCII(m.From.FromAddress) && isASCII(m.To)
+	ascii := isASCII(m.From.FromAddress) && isASCII(m.To)
 	var last error
 	for attempt := 0; attempt < w.mlr.cfg.MaxAttempts; attempt++ {
 		if err := w.ctx.Err(); err != nil {
@@ -427,32 +424,20 @@ func (w *worker) send(m *resonanz.Message) error {
 			w.fatal = friendlyError(w.mlr.cfg, err)
 			return &SendError{Recipient: m.To, Err: w.fatal}
 		}
-		var se *SendError
-		if ok, _ := w.c.sc.Extension("PIPELINING"); ok && pipelinable {
-			if !rendered {
-				w.buf.Reset()
-				if _, err := msg.WriteTo(&w.buf); err != nil {
-					return fmt.Errorf("smtp: render message: %w", err)
-				}
-				rendered = true
-			}
-			if err := w.c.sc.UpdateDeadline(w.mlr.cfg.Timeout); err != nil {
-				se = &SendError{Recipient: m.To, Err: err}
-			} else if err := sendPipelined(w.c.sc, m.From.FromAddress, m.To, w.buf.Bytes()); err == nil {
-				return nil
+		sc := w.c.sc
+		from, to := envelopeAddress(m.From.FromAddress), envelopeAddress(m.To)
+		var err error
+		if err = sc.UpdateDeadline(w.mlr.cfg.Timeout); err == nil {
+			if ok, _ := sc.Extension("PIPELINING"); ok && ascii && !w.mlr.cfg.NoPipelining {
+				err = sendPipelined(sc, from, to, w.buf.Bytes())
 			} else {
-				se = classify(m.To, err)
-			}
-		} else {
-			err := w.mlr.client.SendWithSMTPClient(w.c.sc, msg)
-			if err == nil || msg.IsDelivered() {
-				return nil
-			}
-			se = classify(m.To, err)
-			if msg, err = buildMsg(m); err != nil { // fresh state for a retry
-				return err
+				err = sendStepwise(sc, from, to, w.buf.Bytes())
 			}
 		}
+		if err == nil {
+			return nil
+		}
+		se := classify(m.To, err)
 		if se.Code != 0 && se.Code != 421 {
 			// The server answered: the session is still in a clean state
 			// (RSET was sent after the failed command).
@@ -469,16 +454,43 @@ func (w *worker) send(m *resonanz.Message) error {
 	return last
 }
 
-// classify turns a go-mail error into a *SendError.
-func classify(rcpt string, err error) *SendError {
-	se := &SendError{Recipient: rcpt, Err: err}
-	var ge *mail.SendError
-	if errors.As(err, &ge) {
-		se.Code = ge.ErrorCode()
-		se.Enhanced = ge.EnhancedStatusCode()
+// envelopeAddress returns "<addr>" with the local part quoted if needed, the
+// form MAIL FROM and RCPT TO take.
+func envelopeAddress(addr string) string {
+	return (&netmail.Address{Address: addr}).String()
+}
+
+// sendStepwise sends one rendered message with go-mail's SMTP client, one
+// command per round trip (servers without PIPELINING, SMTPUTF8 addresses).
+func sendStepwise(sc *gosmtp.Client, from, to string, body []byte) error {
+	err := sc.Mail(from)
+	if err == nil {
+		err = sc.Rcpt(to)
+	}
+	if err == nil {
+		var wc io.WriteCloser
+		if wc, err = sc.Data(); err == nil {
+			if _, err = wc.Write(body); err != nil {
+				return err // the connection is broken mid-DATA
+			}
+			return wc.Close()
+		}
 	}
 	var te *textproto.Error
-	if se.Code == 0 && errors.As(err, &te) {
+	if errors.As(err, &te) {
+		// End the failed transaction so that the connection can be reused.
+		if rerr := sc.Reset(); rerr != nil {
+			return rerr
+		}
+	}
+	return err
+}
+
+// classify turns an error from the SMTP client into a *SendError.
+func classify(rcpt string, err error) *SendError {
+	se := &SendError{Recipient: rcpt, Err: err}
+	var te *textproto.Error
+	if errors.As(err, &te) {
 		se.Code = te.Code
 		se.Enhanced = enhancedCode(te.Msg)
 	}

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"mime"
 	netmail "net/mail"
 	"strings"
 	"time"
@@ -42,15 +43,78 @@ func WriteMessage(w io.Writer, m *resonanz.Message) error {
 	if err != nil {
 		return err
 	}
-	if _, err := msg.WriteTo(w); err != nil {
+	bw, ok := w.(*bytes.Buffer)
+	if !ok {
+		bw = new(bytes.Buffer)
+	}
+	writeAddressHeaders(bw, m)
+	if _, err := msg.WriteTo(bw); err != nil {
 		return fmt.Errorf("smtp: write message: %w", err)
 	}
+	if !ok {
+		if _, err := bw.WriteTo(w); err != nil {
+			return fmt.Errorf("smtp: write message: %w", err)
+		}
+	}
 	return nil
+}
+
+// writeAddressHeaders writes From, To and Reply-To. They are not left to
+// go-mail: net/mail's Address.String Q-encodes non-ASCII names but leaves
+// characters like \ < > " unencoded, which RFC 2047 forbids in a phrase and
+// which lets a recipient name from an import confuse parsers about the
+// address. Non-ASCII names are B-encoded here (base64 only, always
+// phrase-safe), one encoded word per folded line.
+func writeAddressHeaders(b *bytes.Buffer, m *resonanz.Message) {
+	b.WriteString("From: ")
+	b.WriteString(formatAddress(m.From.FromName, m.From.FromAddress))
+	b.WriteString("\r\nTo: ")
+	b.WriteString(formatAddress(m.ToName, m.To))
+	b.WriteString("\r\n")
+	if m.From.ReplyTo != "" {
+		b.WriteString("Reply-To: ")
+		b.WriteString(formatAddress("", m.From.ReplyTo))
+		b.WriteString("\r\n")
+	}
+}
+
+// formatAddress formats a validated address with an optional display name.
+func formatAddress(name, addr string) string {
+	angle := (&netmail.Address{Address: addr}).String()
+	if name == "" {
+		return angle
+	}
+	if printableASCII(name) {
+		// Quotes and escapes as needed; no encoding involved.
+		return (&netmail.Address{Name: name, Address: addr}).String()
+	}
+	enc := mime.BEncoding.Encode("UTF-8", name)
+	return strings.ReplaceAll(enc, "?= =?", "?=\r\n =?") + "\r\n " + angle
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // singleLine reports whether s is safe inside a header value: no CR, LF or NUL.
 func singleLine(s string) bool {
 	return !strings.ContainsAny(s, "\r\n\x00")
+}
+
+// hasControl reports whether s contains an ASCII control character (tab,
+// CR, LF, NUL, ...): display names are a single line of visible text.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // validHeaderName reports whether s is an RFC 5322 field name (printable
@@ -76,7 +140,7 @@ func validate(m *resonanz.Message) error {
 	if m == nil {
 		return resonanz.Errorf(resonanz.EINVALID, "The message is missing.")
 	}
-	if !singleLine(m.From.FromName) || utf8.RuneCountInString(m.From.FromName) > resonanz.MaxNameLength || !utf8.ValidString(m.From.FromName) {
+	if hasControl(m.From.FromName) || utf8.RuneCountInString(m.From.FromName) > resonanz.MaxNameLength || !utf8.ValidString(m.From.FromName) {
 		return fieldErr("fromName", "The sender name must be a single line of at most 200 characters.")
 	}
 	if !resonanz.ValidAddress(m.From.FromAddress) {
@@ -88,7 +152,7 @@ func validate(m *resonanz.Message) error {
 	if !resonanz.ValidAddress(m.To) {
 		return fieldErr("to", fmt.Sprintf("The recipient address %q is not a valid e-mail address.", truncate(m.To, 80)))
 	}
-	if !singleLine(m.ToName) || utf8.RuneCountInString(m.ToName) > resonanz.MaxNameLength || !utf8.ValidString(m.ToName) {
+	if hasControl(m.ToName) || utf8.RuneCountInString(m.ToName) > resonanz.MaxNameLength || !utf8.ValidString(m.ToName) {
 		return fieldErr("toName", "The recipient name must be a single line of at most 200 characters.")
 	}
 	if !singleLine(m.Subject) || !utf8.ValidString(m.Subject) || len(m.Subject) > maxHeaderValue {
@@ -155,21 +219,15 @@ func NewMessageID(fromAddress string) string {
 	return strings.ToLower(rand.Text()) + "@" + domain
 }
 
-// buildMsg validates m and converts it to a go-mail message. It sets
-// m.MessageID when it was empty.
+// buildMsg validates m and converts it to a go-mail message without address
+// headers. It sets m.MessageID when it was empty.
 func buildMsg(m *resonanz.Message) (*mail.Msg, error) {
 	if err := validate(m); err != nil {
 		return nil, err
 	}
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent(), mail.WithCharset(mail.CharsetUTF8), mail.WithEncoding(mail.EncodingQP))
-	// The addresses were validated above. They go in as mail.Address values:
-	// go-mail's *Format helpers build `"name" <addr>` without escaping, so a
-	// quote in a name would change the parsed address.
-	msg.FromMailAddress(&netmail.Address{Name: m.From.FromName, Address: m.From.FromAddress})
-	msg.AddToMailAddress(&netmail.Address{Name: m.ToName, Address: m.To})
-	if m.From.ReplyTo != "" {
-		msg.ReplyToMailAddress(&netmail.Address{Address: m.From.ReplyTo})
-	}
+	// No address headers here: writeAddressHeaders writes them (see there)
+	// and the envelope is given to the SMTP client separately.
 	msg.Subject(m.Subject)
 	date := m.Date
 	if date.IsZero() {

@@ -16,15 +16,16 @@ import (
 // the final reply: two round trips per message instead of four. It returns
 // nil when the server accepted the message, a *textproto.Error for an SMTP
 // reply (the session is reset and usable afterwards) or another error when
-// the connection is broken.
+// the connection is broken. from and to are envelope addresses in angle
+// brackets.
 func sendPipelined(sc *gosmtp.Client, from, to string, body []byte) error {
 	t := sc.Text
 	tw := t.Writer.W
-	tw.WriteString("MAIL FROM:<")
+	tw.WriteString("MAIL FROM:")
 	tw.WriteString(from)
-	tw.WriteString(">\r\nRCPT TO:<")
+	tw.WriteString("\r\nRCPT TO:")
 	tw.WriteString(to)
-	tw.WriteString(">\r\nDATA\r\n")
+	tw.WriteString("\r\nDATA\r\n")
 	if err := tw.Flush(); err != nil {
 		return err
 	}
