@@ -38,7 +38,7 @@ func reportRate(b *testing.B, n int) {
 
 // BenchmarkSend sends b.N messages through the Mailer to an smtptest sink, in
 // batches of 1000 as the send runner would. "pipelined" is the default path,
-// "gomail" uses go-mail's Send (Config.NoPipelining).
+// "stepwise" sends command by command (Config.NoPipelining).
 func BenchmarkSend(b *testing.B) {
 	for _, tc := range []struct {
 		mode  string
@@ -47,7 +47,7 @@ func BenchmarkSend(b *testing.B) {
 	}{
 		{"pipelined", false, 1}, {"pipelined", false, 2}, {"pipelined", false, 4}, {"pipelined", false, 8},
 		{"pipelined", true, 4},
-		{"gomail", false, 1}, {"gomail", false, 4}, {"gomail", false, 8},
+		{"stepwise", false, 1}, {"stepwise", false, 4}, {"stepwise", false, 8},
 	} {
 		sec := "plain"
 		if tc.tls {
@@ -57,7 +57,7 @@ func BenchmarkSend(b *testing.B) {
 			srv := smtptest.Start(b, smtptest.Options{Sink: true, TLS: tc.tls})
 			m := mailerFor(b, srv, func(c *smtp.Config) {
 				c.MaxConnections = tc.conns
-				c.NoPipelining = tc.mode == "gomail"
+				c.NoPipelining = tc.mode == "stepwise"
 			})
 			msgs := batch(1000)
 			b.ReportAllocs()

@@ -177,7 +177,7 @@ func (h *rawHolder) set(c net.Conn) {
 	defer h.mu.Unlock()
 	h.conn = c
 	if h.cancelled {
-		c.SetDeadline(time.Unix(1, 0))
+		c.Close()
 	}
 }
 
@@ -186,7 +186,8 @@ func (h *rawHolder) cancel() {
 	defer h.mu.Unlock()
 	h.cancelled = true
 	if h.conn != nil {
-		h.conn.SetDeadline(time.Unix(1, 0))
+		// Close rather than a past deadline: go-mail resets deadlines.
+		h.conn.Close()
 	}
 }
 
@@ -365,10 +366,11 @@ func (w *worker) acquire() error {
 	w.c = c
 	raw := c.raw
 	w.stop = context.AfterFunc(w.ctx, func() {
-		// Unblock any read or write in progress; the connection is
-		// discarded afterwards.
+		// Unblock any read or write in progress. Close rather than a past
+		// deadline, which the next UpdateDeadline would undo; the
+		// connection is discarded afterwards anyway.
 		if raw != nil {
-			raw.SetDeadline(time.Unix(1, 0))
+			raw.Close()
 		}
 	})
 	return nil
@@ -392,7 +394,7 @@ func (w *worker) release() {
 		return
 	}
 	if !w.stop() || w.ctx.Err() != nil {
-		// The watcher fired: the deadline is broken, do not reuse.
+		// The watcher fired (or is about to): the connection is closed.
 		w.c.close()
 	} else {
 		w.c.raw.SetDeadline(time.Time{})
@@ -513,7 +515,7 @@ func (mlr *Mailer) Verify(ctx context.Context) error {
 		}
 		return friendlyError(mlr.cfg, err)
 	}
-	stop := context.AfterFunc(ctx, func() { c.raw.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, func() { c.raw.Close() })
 	defer stop()
 	if err := c.sc.Quit(); err != nil {
 		c.close()

@@ -20,13 +20,13 @@ import (
 // noPipelining makes mailerFor turn pipelining off; bothModes sets it.
 var noPipelining bool
 
-// bothModes runs fn with pipelining and with go-mail's one-command-at-a-time
-// Send path.
+// bothModes runs fn with pipelining and with one command per round trip
+// (Config.NoPipelining).
 func bothModes(t *testing.T, fn func(t *testing.T)) {
 	for _, off := range []bool{false, true} {
 		name := "pipelined"
 		if off {
-			name = "gomail"
+			name = "stepwise"
 		}
 		t.Run(name, func(t *testing.T) {
 			noPipelining = off
