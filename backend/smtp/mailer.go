@@ -577,7 +577,7 @@ func friendlyError(cfg Config, err error) error {
 	case errors.Is(err, mail.ErrNoSupportedAuthDiscovered), strings.Contains(msg, "does not support SMTP AUTH"), strings.Contains(msg, "AUTH type"):
 		return mk("username", "authUnsupported", "The server does not offer password login (AUTH) on this connection. Leave the user name empty or check the security setting.")
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded), isTimeout(err):
-		return mk("host", "timeout", fmt.Sprintf("The server %s did not answer in time. Check host, port and firewall.", hostport))
+		return mk("host", "timeout", fmt.Sprintf("The server %s did not answer in time. Check host, port, the security setting (port 465 uses TLS, port 587 uses STARTTLS) and the firewall.", hostport))
 	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
 		return mk("port", "closed", fmt.Sprintf("The server %s closed the connection. Check the port and the security setting.", hostport))
 	case errors.As(err, &te):

@@ -129,18 +129,45 @@ func TestSend_STARTTLSAuth(t *testing.T) {
 }
 
 func TestSend_ImplicitTLS(t *testing.T) {
-	// smtptest only speaks STARTTLS; implicit TLS to it must fail cleanly
-	// with a TLS message, not hang or send in plain text.
-	srv := smtptest.Start(t, smtptest.Options{TLS: true})
-	m := mailerFor(t, srv, func(c *smtp.Config) { c.Security = smtp.SecurityTLS; c.Timeout = 2 * time.Second })
-	err := m.Verify(context.Background())
-	var re *resonanz.Error
-	if !errors.As(err, &re) || re.Field != "security" && re.Field != "host" {
-		t.Fatalf("err = %v, want a security/host error", err)
-	}
-	if srv.Count() != 0 {
-		t.Fatal("a message was sent")
-	}
+	srv := smtptest.Start(t, smtptest.Options{ImplicitTLS: true, Username: "u", Password: "p"})
+	t.Run("OK", func(t *testing.T) {
+		m := mailerFor(t, srv, func(c *smtp.Config) {
+			c.Security, c.Username, c.Password = smtp.SecurityTLS, "u", "p"
+		})
+		if err := m.Verify(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		per, err := m.Send(context.Background(), batch(3))
+		mustAllOK(t, per, err)
+		if srv.Count() != 3 {
+			t.Fatalf("count = %d", srv.Count())
+		}
+	})
+	t.Run("ErrSTARTTLSOnTLSPort", func(t *testing.T) {
+		// STARTTLS against a TLS port: the client waits for a plain-text
+		// greeting that never comes and must fail with a clear message.
+		m := mailerFor(t, srv, func(c *smtp.Config) {
+			c.Security, c.Username, c.Password, c.Timeout = smtp.SecuritySTARTTLS, "u", "p", time.Second
+		})
+		err := m.Verify(context.Background())
+		if resonanz.ErrorCode(err) != resonanz.EINVALID {
+			t.Fatalf("err = %v", err)
+		}
+		t.Logf("user sees: %s", resonanz.ErrorMessage(err))
+	})
+	t.Run("ErrTLSOnSTARTTLSPort", func(t *testing.T) {
+		plain := smtptest.Start(t, smtptest.Options{TLS: true})
+		m := mailerFor(t, plain, func(c *smtp.Config) { c.Security = smtp.SecurityTLS; c.Timeout = 2 * time.Second })
+		err := m.Verify(context.Background())
+		var re *resonanz.Error
+		if !errors.As(err, &re) || re.Field != "security" {
+			t.Fatalf("err = %v, want a security error", err)
+		}
+		t.Logf("user sees: %s", resonanz.ErrorMessage(err))
+		if plain.Count() != 0 {
+			t.Fatal("a message was sent")
+		}
+	})
 }
 
 func TestVerify(t *testing.T) {

@@ -37,6 +37,9 @@ type Options struct {
 	// TLS offers STARTTLS with a self-signed certificate for 127.0.0.1 and
 	// localhost; clients trust it through Server.ClientTLSConfig or CAPool.
 	TLS bool
+	// ImplicitTLS speaks TLS from the first byte (like port 465) instead of
+	// offering STARTTLS; it implies TLS.
+	ImplicitTLS bool
 	// Username and Password, when Username is set, require AUTH (PLAIN or
 	// LOGIN) before MAIL. With TLS, AUTH is only offered after STARTTLS.
 	Username, Password string
@@ -108,6 +111,10 @@ func NewServer(opts Options) (*Server, error) {
 	for k, v := range opts.Reject {
 		s.reject[strings.ToLower(k)] = v
 	}
+	if opts.ImplicitTLS {
+		opts.TLS = true
+		s.opts.TLS = true
+	}
 	if opts.TLS {
 		cert, pool, err := selfSigned()
 		if err != nil {
@@ -119,6 +126,9 @@ func NewServer(opts Options) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
+	}
+	if opts.ImplicitTLS {
+		ln = tls.NewListener(ln, s.tlsConf)
 	}
 	s.ln = ln
 	s.Addr = ln.Addr().String()
@@ -248,7 +258,7 @@ func (s *Server) serve() {
 		s.nconns.Add(1)
 		go func() {
 			defer s.wg.Done()
-			sess := &session{s: s, conn: c}
+			sess := &session{s: s, conn: c, tls: s.opts.ImplicitTLS}
 			sess.run()
 			c.Close()
 			s.mu.Lock()
