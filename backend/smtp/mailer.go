@@ -313,6 +313,10 @@ func (mlr *Mailer) Send(ctx context.Context, msgs []*resonanz.Message) (perMessa
 			w := worker{mlr: mlr, ctx: ctx}
 			defer w.release()
 			for i := range jobs {
+				if msgs[i] == nil {
+					perMessage[i], done[i] = resonanz.Errorf(resonanz.EINVALID, "The message is missing."), true
+					continue
+				}
 				perMessage[i] = w.send(msgs[i])
 				done[i] = true
 				if w.fatal != nil {
@@ -330,7 +334,11 @@ func (mlr *Mailer) Send(ctx context.Context, msgs []*resonanz.Message) (perMessa
 	for i, m := range msgs {
 		if !done[i] {
 			// No worker reached this message: the call failed or was cancelled.
-			perMessage[i] = &SendError{Recipient: m.To, Err: fatal}
+			se := &SendError{Err: fatal}
+			if m != nil {
+				se.Recipient = m.To
+			}
+			perMessage[i] = se
 		}
 	}
 	return perMessage, fatal

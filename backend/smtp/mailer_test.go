@@ -418,9 +418,13 @@ func TestSend_InvalidMessage(t *testing.T) {
 		m := mailerFor(t, srv, nil)
 		msgs := batch(3)
 		msgs[1].Subject = "x\r\nBcc: victim@example.com"
+		msgs = append(msgs, nil)
 		per, err := m.Send(context.Background(), msgs)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if resonanz.ErrorCode(per[3]) != resonanz.EINVALID {
+			t.Errorf("nil message: %v", per[3])
 		}
 		if per[0] != nil || per[2] != nil || resonanz.ErrorCode(per[1]) != resonanz.EINVALID || !smtp.IsPermanent(per[1]) {
 			t.Fatalf("per = %v", per)

@@ -1,5 +1,11 @@
 // Package smtp turns resonanz.Message values into MIME mail (.eml, mbox) and
 // delivers them over SMTP. It is the only package that uses go-mail.
+//
+// go-mail renders the MIME body, Subject, Date, Message-ID and extra headers;
+// From, To and Reply-To are written by this package (see
+// writeAddressHeaders). go-mail's Client dials, does STARTTLS or TLS and AUTH;
+// the resulting go-mail SMTP connections are pooled by Mailer, which sends the
+// rendered bytes with RFC 2920 pipelining when the server offers it.
 package smtp
 
 import (
@@ -313,6 +319,9 @@ var windowsReserved = map[string]bool{
 // no path separator, so filepath.Join(dir, EMLFileName(m)) stays inside dir
 // whatever the address holds.
 func EMLFileName(m *resonanz.Message) string {
+	if m == nil {
+		return "message.eml"
+	}
 	base := sanitizeName(strings.ReplaceAll(m.To, "@", "_at_"), 80)
 	if id := sanitizeName(m.MessageID, 12); id != "" {
 		base += "-" + id
