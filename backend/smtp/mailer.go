@@ -274,8 +274,8 @@ func (mlr *Mailer) Close() error {
 // Send delivers msgs over up to Config.MaxConnections connections in
 // parallel. When the server offers PIPELINING (and Config.NoPipelining is
 // off), MAIL, RCPT and DATA of a message share one round trip; otherwise
-// go-mail's Send is used command by command. perMessage[i] is nil when the server accepted msgs[i], otherwise
-// a *SendError (or an EINVALID *resonanz.Error for a message that cannot be
+// go-mail's SMTP client sends them one by one. perMessage[i] is nil when the
+// server accepted msgs[i], otherwise a *SendError (or an EINVALID *resonanz.Error for a message that cannot be
 // written); classify it with IsPermanent. A message whose connection fails is
 // tried again on a new connection, up to Config.MaxAttempts times. err is set
 // when the whole call failed: ctx was cancelled, or no connection could be
@@ -515,6 +515,12 @@ func classify(rcpt string, err error) *SendError {
 func (mlr *Mailer) Verify(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	mlr.mu.Lock()
+	closed := mlr.closed
+	mlr.mu.Unlock()
+	if closed {
+		return errors.New("smtp: mailer is closed")
 	}
 	c, err := mlr.dial(ctx)
 	if err != nil {
