@@ -292,6 +292,18 @@ func TestSend_ReconnectAfterDrop(t *testing.T) {
 	})
 }
 
+func TestSend_Reconnect421(t *testing.T) {
+	bothModes(t, func(t *testing.T) {
+		srv := smtptest.Start(t, smtptest.Options{DropAfter: 2, Drop421: true})
+		m := mailerFor(t, srv, func(c *smtp.Config) { c.MaxConnections = 1 })
+		per, err := m.Send(context.Background(), batch(5))
+		mustAllOK(t, per, err)
+		if srv.Count() != 5 || srv.Connections() != 3 {
+			t.Errorf("accepted %d over %d connections, want 5 over 3", srv.Count(), srv.Connections())
+		}
+	})
+}
+
 func TestSend_ReconnectParallel(t *testing.T) {
 	bothModes(t, func(t *testing.T) {
 		srv := smtptest.Start(t, smtptest.Options{DropAfter: 7})

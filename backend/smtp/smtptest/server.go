@@ -51,6 +51,9 @@ type Options struct {
 	// DropAfter > 0 closes a connection right after it had DropAfter
 	// messages accepted (after the 250 reply), to test reconnects.
 	DropAfter int
+	// Drop421 makes DropAfter polite: the command after the last accepted
+	// message is answered "421 4.3.2 closing" before the server hangs up.
+	Drop421 bool
 	// NoPipelining stops advertising PIPELINING (RFC 2920).
 	NoPipelining bool
 	// Hostname is announced in the greeting; default "smtptest.local".
@@ -279,6 +282,7 @@ type session struct {
 	hasFrom  bool
 	rcpts    []string
 	accepted int
+	closing  bool // answer the next command with 421 and hang up
 	buf      []byte
 }
 
@@ -342,6 +346,10 @@ func (ss *session) authOffered() bool {
 }
 
 func (ss *session) command(line string) error {
+	if ss.closing {
+		ss.reply("421 4.3.2 Service shutting down, closing channel")
+		return errQuit
+	}
 	verb, arg, _ := strings.Cut(line, " ")
 	switch strings.ToUpper(verb) {
 	case "EHLO":
@@ -582,6 +590,10 @@ func (ss *session) data() error {
 	ss.resetTx()
 	ss.reply("250 2.0.0 OK queued as %s", strconv.Itoa(ss.accepted))
 	if n := ss.s.opts.DropAfter; n > 0 && ss.accepted%n == 0 {
+		if ss.s.opts.Drop421 {
+			ss.closing = true
+			return nil
+		}
 		ss.w.Flush()
 		return errors.New("drop")
 	}
