@@ -24,7 +24,8 @@ func TestDependencyRule(t *testing.T) {
 		"backend/listener":     {"backend/resonanz"},
 		"backend/analysis":     {"backend/resonanz"},
 		"backend/send":         {"backend/resonanz", "backend/render"},
-		"backend/desktop":      {"backend/resonanz", "backend/recipientcsv", "backend/report", "backend/ingest", "backend/render", "backend/analysis"},
+		"backend/smtp":         {"backend/resonanz"},
+		"backend/desktop":      {"backend/resonanz", "backend/recipientcsv", "backend/report", "backend/ingest", "backend/render", "backend/analysis", "backend/send", "backend/smtp"},
 	}
 	for pkg, want := range allowed {
 		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}}", "./"+pkg).Output()
