@@ -21,6 +21,7 @@ import (
 
 	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/smtp"
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
@@ -44,6 +45,9 @@ type App struct {
 	statsSvc        *sqlite.StatsService
 	targetSvc       *sqlite.TargetGroupService
 	subscriptionSvc *sqlite.SubscriptionService
+	sendStore       *sqlite.SendStore
+	// smtpOverride replaces the stored SMTP settings (command line flags).
+	smtpOverride *smtp.Config
 
 	// bound façades
 	settings   *desktop.Settings
@@ -95,14 +99,16 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		consentSvc: sqlite.NewConsentService(db), importSvc: sqlite.NewImportService(db),
 		mailingSvc: sqlite.NewMailingService(db), reactionSvc: sqlite.NewReactionService(db), statsSvc: sqlite.NewStatsService(db),
 		targetSvc: sqlite.NewTargetGroupService(db), subscriptionSvc: sqlite.NewSubscriptionService(db),
+		sendStore: sqlite.NewSendStore(db),
 	}
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc)
+	a.settings.SetMailServer(mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
 		Recipients: a.recipientSvc, Lists: a.listSvc, Attributes: a.attrSvc, Consent: a.consentSvc, Imports: a.importSvc,
 	}, edge.Sources, edge.Events)
 	a.mailings = desktop.NewMailings(ctx, desktop.MailingServices{
 		Mailings: a.mailingSvc, Recipients: a.recipientSvc, Attributes: a.attrSvc, Groups: a.targetSvc, Settings: a.settingsSvc,
-	})
+	}, a.sending(ctx), edge.Events)
 	a.analysis = desktop.NewAnalysis(ctx, a.statsSvc, a.targetSvc)
 	a.reactions = desktop.NewReactions(ctx, a.reactionSvc, edge.Sources, edge.Events)
 	a.system = desktop.NewSystem(ctx, desktop.SystemInfo{

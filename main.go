@@ -34,6 +34,8 @@ Commands:
   export            export a person's data or recipients as CSV  (resonanz export)
   stats             reaction statistics  (resonanz stats --help)
   group             count a target group  (resonanz group NAME | --rule JSON)
+  render            render a Markdown template for one recipient  (resonanz render --help)
+  send              send a mailing, or a test copy  (resonanz send --help)
   version           print the version
   help              show this help
 
@@ -131,6 +133,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runStats(ctx, g, rest, stdout, stderr)
 	case "group":
 		return runGroup(ctx, g, rest, stdout, stderr)
+	case "render":
+		return runRender(ctx, g, rest, stdout, stderr)
+	case "send":
+		return runSend(ctx, g, rest, stdout, stderr)
 	case "listen":
 		addr, publicURL := "127.0.0.1:8485", ""
 		if err := parseCommand(cmd, rest, g, func(fs *flag.FlagSet) {

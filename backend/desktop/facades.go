@@ -8,8 +8,9 @@ import (
 
 // Settings is the bound façade for the Settings screen.
 type Settings struct {
-	ctx context.Context
-	svc resonanz.SettingsService
+	ctx  context.Context
+	svc  resonanz.SettingsService
+	mail MailServer
 }
 
 // NewSettings returns the Settings façade; ctx lives as long as the app.
@@ -74,3 +75,45 @@ func (s *System) PickCSVFile(title string) (string, error) {
 
 // Info returns version, data location, mode and schema version.
 func (s *System) Info() (SystemInfo, error) { return s.info, nil }
+
+// MailServer keeps the SMTP and listener settings (the composition root
+// implements it: the password lives in a secret file, not the database).
+type MailServer interface {
+	SMTP(ctx context.Context) (resonanz.SMTPSettings, error)
+	SaveSMTP(ctx context.Context, s resonanz.SMTPSettings, password string, clearPassword bool) (resonanz.SMTPSettings, error)
+	TestSMTP(ctx context.Context) error
+	Listener(ctx context.Context) (resonanz.ListenerSettings, error)
+	SaveListener(ctx context.Context, s resonanz.ListenerSettings) (resonanz.ListenerSettings, error)
+}
+
+// SetMailServer attaches the mail server settings to the façade.
+func (s *Settings) SetMailServer(m MailServer) { s.mail = m }
+
+// GetSMTP returns the mail server settings (never the password).
+func (s *Settings) GetSMTP() (resonanz.SMTPSettings, error) { return s.mail.SMTP(s.ctx) }
+
+// SaveSMTPRequest carries the settings and, when it changes, the password.
+type SaveSMTPRequest struct {
+	Settings resonanz.SMTPSettings `json:"settings"`
+	// Password replaces the stored one when not empty.
+	Password string `json:"password"`
+	// ClearPassword removes the stored password.
+	ClearPassword bool `json:"clearPassword"`
+}
+
+// SaveSMTP validates and stores the mail server settings.
+func (s *Settings) SaveSMTP(req SaveSMTPRequest) (resonanz.SMTPSettings, error) {
+	return s.mail.SaveSMTP(s.ctx, req.Settings, req.Password, req.ClearPassword)
+}
+
+// TestSMTP connects to the mail server (TLS, login) and reports a clear
+// error when that fails.
+func (s *Settings) TestSMTP() (bool, error) { return true, s.mail.TestSMTP(s.ctx) }
+
+// GetListener returns where recipients reach the listener.
+func (s *Settings) GetListener() (resonanz.ListenerSettings, error) { return s.mail.Listener(s.ctx) }
+
+// SaveListener stores the listener's public URL.
+func (s *Settings) SaveListener(in resonanz.ListenerSettings) (resonanz.ListenerSettings, error) {
+	return s.mail.SaveListener(s.ctx, in)
+}

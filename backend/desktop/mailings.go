@@ -21,13 +21,16 @@ type MailingServices struct {
 // Mailings is the bound façade for writing mailings: editing with template
 // checks, preview per recipient, salutation blocks.
 type Mailings struct {
-	ctx context.Context
-	svc MailingServices
+	ctx    context.Context
+	svc    MailingServices
+	send   Sending
+	events Emitter
+	runs   sendRuns
 }
 
 // NewMailings returns the Mailings façade.
-func NewMailings(ctx context.Context, svc MailingServices) *Mailings {
-	return &Mailings{ctx: ctx, svc: svc}
+func NewMailings(ctx context.Context, svc MailingServices, sending Sending, events Emitter) *Mailings {
+	return &Mailings{ctx: ctx, svc: svc, send: sending, events: events}
 }
 
 // MailingDetail is a mailing with its links as the editor shows them.

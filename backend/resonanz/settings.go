@@ -89,3 +89,20 @@ const (
 	SettingSMTP        = "smtp"        // SMTP server, without the password
 	SettingListener    = "listener"    // public URL of the listener
 )
+
+// SMTPSettings are the mail server settings the desk stores; the password
+// is kept apart (a 0600 file outside the database) and never returned.
+type SMTPSettings struct {
+	Host           string  `json:"host"`
+	Port           int     `json:"port"`
+	Security       string  `json:"security"` // starttls, tls or none
+	Username       string  `json:"username"`
+	MaxConnections int     `json:"maxConnections"`
+	RatePerSecond  float64 `json:"ratePerSecond"` // default limit of send runs, 0: none
+	HasPassword    bool    `json:"hasPassword"`   // read only
+}
+
+// ListenerSettings say where recipients reach the listener.
+type ListenerSettings struct {
+	PublicURL string `json:"publicUrl"` // e.g. https://news.example.org/r; empty: no tracking links
+}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -279,13 +278,4 @@ func (s *SendStore) Progress(ctx context.Context, mailingID int64) (resonanz.Sen
 // EnsureAsset registers an image of the mailing (see MailingService).
 func (s *SendStore) EnsureAsset(ctx context.Context, mailingID int64, url string) (int64, error) {
 	return s.mailings.EnsureAsset(ctx, mailingID, url)
-}
-
-// MessageDomain is the right-hand side of generated Message-IDs: the sender's
-// domain, else "resonanz.invalid".
-func MessageDomain(from string) string {
-	if _, d, ok := strings.Cut(from, "@"); ok && d != "" {
-		return strings.ToLower(d)
-	}
-	return "resonanz.invalid"
 }

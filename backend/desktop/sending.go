@@ -1,0 +1,359 @@
+package desktop
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/render"
+	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/send"
+	"github.com/resonanz/resonanz/backend/smtp"
+)
+
+// SendStore is the send ledger the façade drives.
+type SendStore interface {
+	send.Store
+	Audience(ctx context.Context, mailingID, groupID int64) (resonanz.Audience, error)
+	Prepare(ctx context.Context, mailingID, groupID int64, domain string) (int, error)
+	SetPaused(ctx context.Context, mailingID int64, paused bool) error
+}
+
+// Sending is what sending needs beyond the mailing services; the
+// composition root provides it.
+type Sending struct {
+	Store SendStore
+	// Mailer connects to the configured SMTP server.
+	Mailer func() (Mailer, error)
+	// Tracker builds listener URLs; nil (and no error) when no public URL
+	// is configured: then mails carry no tracking.
+	Tracker func() (send.Tracker, error)
+	// Preview builds listener URLs whose hits are not counted (test sends).
+	Preview func() (send.Tracker, error)
+}
+
+// Mailer is a resonanz.Mailer that can be closed.
+type Mailer interface {
+	resonanz.Mailer
+	Close() error
+}
+
+// job builds the send job of a mailing.
+func (m *Mailings) job(ml resonanz.Mailing, tracker send.Tracker) (send.Job, error) {
+	tpl, err := m.compile(ml)
+	if err != nil {
+		return send.Job{}, err
+	}
+	links, err := m.svc.Mailings.Links(m.ctx, ml.ID)
+	if err != nil {
+		return send.Job{}, err
+	}
+	ids := map[int]int64{}
+	for _, l := range links {
+		ids[l.Index] = l.ID
+	}
+	from, err := m.svc.Settings.Sender(m.ctx)
+	if err != nil {
+		return send.Job{}, err
+	}
+	if from.FromAddress == "" {
+		return send.Job{}, resonanz.FieldError("fromAddress", "error.sender.fromAddress.required", "Enter the address your newsletter is sent from (Settings).")
+	}
+	members, err := m.groupMembers(tpl.Groups())
+	if err != nil {
+		return send.Job{}, err
+	}
+	return send.Job{Mailing: ml, Template: tpl, LinkIDs: ids, From: from, Tracker: tracker,
+		InGroup: func(id int64, g string) bool { return members[g][id] }}, nil
+}
+
+// groupMembers evaluates the target groups a template's blocks use, once
+// per send.
+func (m *Mailings) groupMembers(names []string) (map[string]map[int64]bool, error) {
+	out := map[string]map[int64]bool{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	all, err := m.svc.Groups.TargetGroups(m.ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range all {
+		for _, n := range names {
+			if n != g.Name {
+				continue
+			}
+			set := map[int64]bool{}
+			for after := int64(0); ; {
+				page, err := m.svc.Groups.Matching(m.ctx, g.Rule, resonanz.RecipientFilter{AfterID: after, Limit: 1000, Sort: "createdAt"})
+				if err != nil {
+					return nil, err
+				}
+				for _, r := range page.Recipients {
+					set[r.ID] = true
+					after = r.ID
+				}
+				if len(page.Recipients) < 1000 {
+					break
+				}
+			}
+			out[g.Name] = set
+		}
+	}
+	return out, nil
+}
+
+// Audience counts who a mailing would go to (0: the whole list).
+func (m *Mailings) Audience(mailingID, targetGroupID int64) (resonanz.Audience, error) {
+	if m.send.Store == nil {
+		return resonanz.Audience{}, errNoSending
+	}
+	return m.send.Store.Audience(m.ctx, mailingID, targetGroupID)
+}
+
+var errNoSending = resonanz.Errorf(resonanz.EINTERNAL, "Sending is not set up in this mode.")
+
+// TestSendRequest sends a mailing as rendered for one recipient (0: a
+// sample) to test addresses; links are preview links (not counted).
+type TestSendRequest struct {
+	Mailing     resonanz.Mailing `json:"mailing"`
+	RecipientID int64            `json:"recipientId"`
+	Addresses   []string         `json:"addresses"`
+}
+
+// TestSend sends the test mail and returns the addresses that accepted it.
+func (m *Mailings) TestSend(req TestSendRequest) ([]string, error) {
+	if len(req.Addresses) == 0 || len(req.Addresses) > 10 {
+		return nil, resonanz.FieldError("addresses", "error.testSend.addresses", "Enter one to ten addresses for the test mail.")
+	}
+	for _, a := range req.Addresses {
+		if !resonanz.ValidAddress(strings.TrimSpace(a)) {
+			return nil, resonanz.FieldError("addresses", "error.testSend.address", fmt.Sprintf("%q is not a valid address.", a))
+		}
+	}
+	msgs, err := m.renderFor(req.Mailing, req.RecipientID, true)
+	if err != nil {
+		return nil, err
+	}
+	mailer, err := m.send.Mailer()
+	if err != nil {
+		return nil, err
+	}
+	defer mailer.Close()
+	batch := make([]*resonanz.Message, len(req.Addresses))
+	for i, a := range req.Addresses {
+		c := *msgs
+		c.To, c.ToName, c.MessageID = strings.TrimSpace(a), "", ""
+		c.Subject = "[Test] " + c.Subject
+		batch[i] = &c
+	}
+	per, err := mailer.Send(m.ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	var ok []string
+	var errs []string
+	for i, e := range per {
+		if e == nil {
+			ok = append(ok, batch[i].To)
+		} else {
+			errs = append(errs, resonanz.ErrorMessage(e))
+		}
+	}
+	if len(ok) == 0 {
+		return nil, resonanz.Errorf(resonanz.EINVALID, "The test mail was not accepted: %s", strings.Join(errs, "; "))
+	}
+	return ok, nil
+}
+
+// renderFor renders the mailing for one recipient (0: the first, or a
+// sample person) as a full message; preview links when preview is set.
+func (m *Mailings) renderFor(ml resonanz.Mailing, recipientID int64, preview bool) (*resonanz.Message, error) {
+	var tracker send.Tracker
+	if preview && m.send.Preview != nil && ml.ID != 0 {
+		var err error
+		if tracker, err = m.send.Preview(); err != nil {
+			return nil, err
+		}
+	}
+	job, err := m.job(ml, tracker)
+	if err != nil {
+		return nil, err
+	}
+	p, err := m.Preview(PreviewRequest{Mailing: ml, RecipientID: recipientID})
+	if err != nil {
+		return nil, err
+	}
+	if p.Skipped != "" {
+		return nil, resonanz.Errorf(resonanz.EINVALID, "This recipient would be skipped: %s", p.Skipped)
+	}
+	r := p.Recipient
+	res, err := job.Template.Execute(&r, render.Options{InGroup: func(g string) bool { return job.InGroup(r.ID, g) }})
+	if err != nil {
+		return nil, err
+	}
+	msg := res.Message(job.From, &r)
+	msg.Date = time.Now()
+	return msg, nil
+}
+
+// ExportEML returns the mailing as rendered for one recipient as an .eml
+// file (name and content) that a mail client opens as a draft.
+func (m *Mailings) ExportEML(mailingID, recipientID int64) (FileContent, error) {
+	ml, err := m.svc.Mailings.Mailing(m.ctx, mailingID)
+	if err != nil {
+		return FileContent{}, err
+	}
+	msg, err := m.renderFor(ml, recipientID, false)
+	if err != nil {
+		return FileContent{}, err
+	}
+	var b bytes.Buffer
+	if err := smtp.WriteMessage(&b, msg); err != nil {
+		return FileContent{}, err
+	}
+	return FileContent{Name: smtp.EMLFileName(msg), Content: b.String()}, nil
+}
+
+// FileContent is a file for the frontend to save or download.
+type FileContent struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+}
+
+// sendRuns tracks running sends so they can be paused.
+type sendRuns struct {
+	mu      sync.Mutex
+	running map[int64]context.CancelFunc
+}
+
+// StartSend prepares (first time) and runs the send of a mailing in the
+// background; progress arrives as "send:progress:<mailingId>" events and
+// the run can be paused with PauseSend and resumed with StartSend.
+func (m *Mailings) StartSend(req resonanz.SendRequest) (resonanz.SendRun, error) {
+	if m.send.Store == nil {
+		return resonanz.SendRun{}, errNoSending
+	}
+	ml, err := m.svc.Mailings.Mailing(m.ctx, req.MailingID)
+	if err != nil {
+		return resonanz.SendRun{}, err
+	}
+	m.runs.mu.Lock()
+	if _, busy := m.runs.running[ml.ID]; busy {
+		m.runs.mu.Unlock()
+		return resonanz.SendRun{}, resonanz.Errorf(resonanz.ECONFLICT, "This mailing is being sent already.")
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	if m.runs.running == nil {
+		m.runs.running = map[int64]context.CancelFunc{}
+	}
+	m.runs.running[ml.ID] = cancel
+	m.runs.mu.Unlock()
+	release := func() {
+		m.runs.mu.Lock()
+		delete(m.runs.running, ml.ID)
+		m.runs.mu.Unlock()
+		cancel()
+	}
+	run, wait, err := m.startRun(ctx, ml, req)
+	if err != nil {
+		release()
+		return run, err
+	}
+	go func() {
+		defer release()
+		wait()
+	}()
+	return run, nil
+}
+
+// SendNow runs a send to the end (or a pause) in the caller's goroutine:
+// the command line uses it.
+func (m *Mailings) SendNow(ctx context.Context, req resonanz.SendRequest) (resonanz.SendRun, error) {
+	ml, err := m.svc.Mailings.Mailing(ctx, req.MailingID)
+	if err != nil {
+		return resonanz.SendRun{}, err
+	}
+	_, wait, err := m.startRun(ctx, ml, req)
+	if err != nil {
+		return resonanz.SendRun{}, err
+	}
+	return wait()
+}
+
+// startRun checks and prepares a run and returns a function that runs it.
+func (m *Mailings) startRun(ctx context.Context, ml resonanz.Mailing, req resonanz.SendRequest) (resonanz.SendRun, func() (resonanz.SendRun, error), error) {
+	var tracker send.Tracker
+	if m.send.Tracker != nil {
+		var err error
+		if tracker, err = m.send.Tracker(); err != nil {
+			return resonanz.SendRun{}, nil, err
+		}
+	}
+	job, err := m.job(ml, tracker)
+	if err != nil {
+		return resonanz.SendRun{}, nil, err
+	}
+	job.Rate, job.MaxError = req.RatePerSecond, req.ErrorThreshold
+	mailer, err := m.send.Mailer()
+	if err != nil {
+		return resonanz.SendRun{}, nil, err
+	}
+	if ml.Status == resonanz.MailingPaused {
+		err = m.send.Store.SetPaused(ctx, ml.ID, false)
+	} else if ml.Status != resonanz.MailingSending {
+		_, err = m.send.Store.Prepare(ctx, ml.ID, req.TargetGroupID, messageDomain(job.From.FromAddress))
+	}
+	if err != nil {
+		mailer.Close()
+		return resonanz.SendRun{}, nil, err
+	}
+	run, err := m.send.Store.Progress(ctx, ml.ID)
+	if err != nil {
+		mailer.Close()
+		return run, nil, err
+	}
+	emit := Throttle(m.events, fmt.Sprintf("send:progress:%d", ml.ID), 100*time.Millisecond)
+	return run, func() (resonanz.SendRun, error) {
+		defer mailer.Close()
+		runner := &send.Runner{Store: m.send.Store, Mailer: mailer, BatchSize: 500}
+		run, err := runner.Run(ctx, job, func(r resonanz.SendRun) { emit(r, false) })
+		if errors.Is(err, send.ErrPaused) || (err == nil && run.Queued > 0) {
+			m.send.Store.SetPaused(context.WithoutCancel(ctx), ml.ID, true)
+			run.Status = resonanz.RunPaused
+			err = nil
+		}
+		emit(run, true)
+		return run, err
+	}, nil
+}
+
+// PauseSend stops a running send after its current batch.
+func (m *Mailings) PauseSend(mailingID int64) (bool, error) {
+	m.runs.mu.Lock()
+	cancel, ok := m.runs.running[mailingID]
+	m.runs.mu.Unlock()
+	if ok {
+		cancel()
+	}
+	return ok, nil
+}
+
+// SendStatus returns the send ledger's counts of a mailing.
+func (m *Mailings) SendStatus(mailingID int64) (resonanz.SendRun, error) {
+	if m.send.Store == nil {
+		return resonanz.SendRun{}, errNoSending
+	}
+	return m.send.Store.Progress(m.ctx, mailingID)
+}
+
+func messageDomain(from string) string {
+	if _, d, ok := strings.Cut(from, "@"); ok && d != "" {
+		return strings.ToLower(d)
+	}
+	return "resonanz.invalid"
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/resonanz/resonanz/backend/desktop"
+	"github.com/resonanz/resonanz/backend/render"
+	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/smtp"
+)
+
+const renderUsage = `Usage:
+  resonanz render FILE.md --recipient EMAIL [--format html|text|eml] [--subject TEXT] [--language de|en]
+
+  Renders a Markdown template file for one stored recipient to stdout (template
+  syntax: docs/templates.md). Exit status 2 for an unknown recipient or a
+  template error (with line:column).
+`
+
+// runRender implements `resonanz render`.
+func runRender(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	var file, email, format, subject, lang string
+	fs := newFlagSet("render")
+	g.register(fs)
+	fs.StringVar(&email, "recipient", "", "the recipient's e-mail address")
+	fs.StringVar(&format, "format", "html", "html, text or eml")
+	fs.StringVar(&subject, "subject", "", "the subject (a template too)")
+	fs.StringVar(&lang, "language", "de", "the mailing's language")
+	err := parseInterspersed(fs, args, &file)
+	if err == nil && email == "" {
+		err = errors.New("--recipient is required")
+	}
+	if err == nil && format != "html" && format != "text" && format != "eml" {
+		err = errors.New("--format must be html, text or eml")
+	}
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, renderUsage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "resonanz render: %v\n\n%s", err, renderUsage)
+		return exitUsage
+	}
+	body, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "resonanz render: cannot read %s: %v\n", file, errors.Unwrap(err))
+		return exitUsage
+	}
+	var userErr bool // unknown recipient or template error: exit 2
+	status := withApp(ctx, g, stderr, func(a *App) error {
+		r, err := a.recipientSvc.RecipientByEmail(ctx, email)
+		if err != nil {
+			userErr = true
+			return err
+		}
+		defs, err := a.attrSvc.Attributes(ctx)
+		if err != nil {
+			return err
+		}
+		blocks, err := a.mailings.Salutations()
+		if err != nil {
+			return err
+		}
+		tpl, err := render.Compile(resonanz.Template{Subject: subject, Body: string(body), Language: lang, Salutations: blocks}, defs)
+		if err != nil {
+			userErr = true
+			return resonanz.Errorf(resonanz.EINVALID, "%s: %s", file, resonanz.ErrorMessage(err))
+		}
+		res, err := tpl.Execute(&r, render.Options{})
+		var skip *render.SkipError
+		if errors.As(err, &skip) {
+			userErr = true
+			return resonanz.Errorf(resonanz.EINVALID, "This recipient would be skipped: %s", skip.Reason)
+		} else if err != nil {
+			return err
+		}
+		switch format {
+		case "html":
+			_, err = io.WriteString(stdout, res.HTML)
+		case "text":
+			_, err = io.WriteString(stdout, res.Text)
+		case "eml":
+			from, ferr := a.settingsSvc.Sender(ctx)
+			if ferr != nil {
+				return ferr
+			}
+			if from.FromAddress == "" {
+				from.FromAddress = "newsletter@example.invalid"
+			}
+			err = smtp.WriteMessage(stdout, res.Message(from, &r))
+		}
+		return err
+	})
+	if status != 0 && userErr {
+		return exitUsage
+	}
+	return status
+}
+
+const sendUsage = `Usage:
+  resonanz send MAILING [--target-group NAME] [--rate N] [--json]
+                [--smtp HOST:PORT --smtp-security starttls|tls|none --smtp-user USER]
+  resonanz send MAILING --test ADDRESS[,ADDRESS...] [--recipient EMAIL]
+
+  Sends a mailing (by name or id) to the confirmed members of its list who
+  have a newsletter consent for it and are not suppressed (or to the part a
+  saved target group selects), with the stored mail server settings, or the
+  --smtp flags (password from $RESONANZ_SMTP_PASSWORD). A run that stops
+  (Ctrl+C, crash, too many failures) resumes where it stopped when started
+  again; nobody already mailed gets it twice. --test sends one rendered copy
+  to the given addresses instead; its links are not counted.
+`
+
+// runSend implements `resonanz send`.
+func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	var ref, group, smtpAddr, security, user, test, recipient string
+	var rate float64
+	fs := newFlagSet("send")
+	g.register(fs)
+	fs.StringVar(&group, "target-group", "", "send only to this saved target group")
+	fs.Float64Var(&rate, "rate", 0, "messages per second (0: as fast as the server takes them)")
+	fs.StringVar(&smtpAddr, "smtp", "", "mail server host:port instead of the stored settings")
+	fs.StringVar(&security, "smtp-security", "starttls", "starttls, tls or none (with --smtp)")
+	fs.StringVar(&user, "smtp-user", "", "login name (with --smtp)")
+	fs.StringVar(&test, "test", "", "send a test copy to these addresses (comma-separated)")
+	fs.StringVar(&recipient, "recipient", "", "render the test copy for this recipient")
+	if err := parseInterspersed(fs, args, &ref); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, sendUsage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "resonanz send: %v\n\n%s", err, sendUsage)
+		return exitUsage
+	}
+	return withApp(ctx, g, stderr, func(a *App) error {
+		if smtpAddr != "" {
+			host, port, err := net.SplitHostPort(smtpAddr)
+			if err != nil {
+				return resonanz.Errorf(resonanz.EINVALID, "--smtp wants host:port, got %q.", smtpAddr)
+			}
+			p, _ := strconv.Atoi(port)
+			a.smtpOverride = &smtp.Config{Host: host, Port: p, Security: security, Username: user, Password: os.Getenv("RESONANZ_SMTP_PASSWORD")}
+		}
+		m, err := findMailing(ctx, a, ref)
+		if err != nil {
+			return err
+		}
+		if test != "" {
+			var rid int64
+			if recipient != "" {
+				r, err := a.recipientSvc.RecipientByEmail(ctx, recipient)
+				if err != nil {
+					return err
+				}
+				rid = r.ID
+			}
+			ok, err := a.mailings.TestSend(desktopTestSend(m, rid, strings.Split(test, ",")))
+			if err != nil {
+				return err
+			}
+			if g.json {
+				printJSON(stdout, map[string]any{"sent": ok})
+			} else {
+				fmt.Fprintf(stdout, "Test mail sent to %s.\n", strings.Join(ok, ", "))
+			}
+			return nil
+		}
+		req := resonanz.SendRequest{MailingID: m.ID, RatePerSecond: rate}
+		if group != "" {
+			groups, err := a.targetSvc.TargetGroups(ctx)
+			if err != nil {
+				return err
+			}
+			for _, tg := range groups {
+				if strings.EqualFold(tg.Name, group) {
+					req.TargetGroupID = tg.ID
+				}
+			}
+			if req.TargetGroupID == 0 {
+				return resonanz.Errorf(resonanz.ENOTFOUND, "There is no target group named %q.", group)
+			}
+		}
+		run, err := a.mailings.SendNow(ctx, req)
+		if err != nil {
+			return err
+		}
+		if g.json {
+			printJSON(stdout, run)
+			return nil
+		}
+		fmt.Fprintf(stdout, "Mailing %q: %d sent, %d failed, %d skipped, %d still queued (%s).\n", m.Name, run.Sent, run.Failed, run.Skipped, run.Queued, run.Status)
+		if run.PausedReason != "" {
+			fmt.Fprintln(stdout, "Paused:", run.PausedReason)
+		}
+		return nil
+	})
+}
+
+func desktopTestSend(m resonanz.Mailing, recipientID int64, addrs []string) desktop.TestSendRequest {
+	return desktop.TestSendRequest{Mailing: m, RecipientID: recipientID, Addresses: addrs}
+}

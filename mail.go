@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/resonanz/resonanz/backend/desktop"
+	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/send"
+	"github.com/resonanz/resonanz/backend/smtp"
+)
+
+// smtpPasswordFile holds the SMTP password: outside the database, mode 0600.
+const smtpPasswordFile = "smtp.password"
+
+// writeSecret replaces a secret file (0600) atomically; empty removes it.
+func writeSecret(dataDir, name, value string) error {
+	dir := filepath.Join(dataDir, "secrets")
+	path := filepath.Join(dir, name)
+	if value == "" {
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove secret %s: %w", name, err)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("write secret %s: %w", name, err)
+	}
+	tmp, err := os.CreateTemp(dir, name+".*")
+	if err != nil {
+		return fmt.Errorf("write secret %s: %w", name, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(value); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write secret %s: %w", name, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write secret %s: %w", name, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// readSecret returns a secret file's content, "" when there is none.
+func readSecret(dataDir, name string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dataDir, "secrets", name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read secret %s: %w", name, err)
+	}
+	return string(b), nil
+}
+
+// smtpSettings returns the stored SMTP settings (HasPassword filled in).
+func (a *App) smtpSettings(ctx context.Context) (resonanz.SMTPSettings, error) {
+	var s resonanz.SMTPSettings
+	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingSMTP, &s); err != nil {
+		return s, err
+	}
+	pw, err := readSecret(a.dataDir, smtpPasswordFile)
+	s.HasPassword = pw != ""
+	return s, err
+}
+
+// saveSMTP validates and stores SMTP settings; password "" keeps the stored
+// one, clearPassword removes it.
+func (a *App) saveSMTP(ctx context.Context, s resonanz.SMTPSettings, password string, clearPassword bool) (resonanz.SMTPSettings, error) {
+	s.Host, s.Username = strings.TrimSpace(s.Host), strings.TrimSpace(s.Username)
+	cfg := smtp.Config{Host: s.Host, Port: s.Port, Security: s.Security, Username: s.Username, Password: password, MaxConnections: s.MaxConnections}
+	if password == "" && !clearPassword {
+		cfg.Password, _ = readSecret(a.dataDir, smtpPasswordFile)
+	}
+	if err := cfg.Validate(); err != nil {
+		return s, err
+	}
+	if s.RatePerSecond < 0 {
+		return s, resonanz.FieldError("ratePerSecond", "error.smtp.rate", "The rate cannot be negative.")
+	}
+	s.HasPassword = false
+	if err := a.settingsSvc.SetValue(ctx, resonanz.SettingSMTP, s); err != nil {
+		return s, err
+	}
+	if password != "" || clearPassword {
+		if err := writeSecret(a.dataDir, smtpPasswordFile, password); err != nil {
+			return s, err
+		}
+	}
+	return a.smtpSettings(ctx)
+}
+
+// smtpMailer connects to the configured server; override (when not nil)
+// replaces the stored settings (the command line's --smtp flags).
+func (a *App) smtpMailer(ctx context.Context, override *smtp.Config) (*smtp.Mailer, error) {
+	var cfg smtp.Config
+	if override != nil {
+		cfg = *override
+	} else {
+		s, err := a.smtpSettings(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if s.Host == "" {
+			return nil, resonanz.FieldError("host", "error.smtp.missing", "Set up the mail server first (Settings → Mail server).")
+		}
+		pw, err := readSecret(a.dataDir, smtpPasswordFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg = smtp.Config{Host: s.Host, Port: s.Port, Security: s.Security, Username: s.Username, Password: pw, MaxConnections: s.MaxConnections}
+	}
+	return smtp.NewMailer(cfg)
+}
+
+// listenerURLs builds tracking URLs for the configured public URL; nil when
+// none is configured (mails then carry no tracking).
+func (a *App) listenerURLs(ctx context.Context, preview bool) (send.Tracker, error) {
+	var ls resonanz.ListenerSettings
+	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingListener, &ls); err != nil {
+		return nil, err
+	}
+	if ls.PublicURL == "" {
+		return nil, nil
+	}
+	secret, err := secretFile(a.dataDir, "listener.key")
+	if err != nil {
+		return nil, err
+	}
+	signer, err := listener.NewSigner(secret)
+	if err != nil {
+		return nil, err
+	}
+	urls, err := listener.NewURLs(ls.PublicURL, signer)
+	if err != nil {
+		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
+	}
+	if preview {
+		urls = urls.Preview()
+	}
+	return urls, nil
+}
+
+// sending wires the send ledger, the mailer and the tracker for the
+// Mailings façade.
+func (a *App) sending(ctx context.Context) desktop.Sending {
+	return desktop.Sending{
+		Store:   a.sendStore,
+		Mailer:  func() (desktop.Mailer, error) { return a.smtpMailer(ctx, a.smtpOverride) },
+		Tracker: func() (send.Tracker, error) { return a.listenerURLs(ctx, false) },
+		Preview: func() (send.Tracker, error) { return a.listenerURLs(ctx, true) },
+	}
+}
+
+// mailServer implements desktop.MailServer over the app.
+type mailServer struct{ a *App }
+
+func (m mailServer) SMTP(ctx context.Context) (resonanz.SMTPSettings, error) { return m.a.smtpSettings(ctx) }
+
+func (m mailServer) SaveSMTP(ctx context.Context, s resonanz.SMTPSettings, password string, clear bool) (resonanz.SMTPSettings, error) {
+	return m.a.saveSMTP(ctx, s, password, clear)
+}
+
+func (m mailServer) TestSMTP(ctx context.Context) error {
+	mailer, err := m.a.smtpMailer(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer mailer.Close()
+	return mailer.Verify(ctx)
+}
+
+func (m mailServer) Listener(ctx context.Context) (resonanz.ListenerSettings, error) {
+	var ls resonanz.ListenerSettings
+	_, err := m.a.settingsSvc.Value(ctx, resonanz.SettingListener, &ls)
+	return ls, err
+}
+
+func (m mailServer) SaveListener(ctx context.Context, ls resonanz.ListenerSettings) (resonanz.ListenerSettings, error) {
+	ls.PublicURL = strings.TrimRight(strings.TrimSpace(ls.PublicURL), "/")
+	if ls.PublicURL != "" {
+		signer, _ := listener.NewSigner(make([]byte, listener.MinSecretLength))
+		if _, err := listener.NewURLs(ls.PublicURL, signer); err != nil {
+			return ls, resonanz.FieldError("publicUrl", "error.listener.publicUrl",
+				"The public URL must be an http(s) address without query or fragment, e.g. https://news.example.org/r.")
+		}
+	}
+	return ls, m.a.settingsSvc.SetValue(ctx, resonanz.SettingListener, ls)
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/smtp/smtptest"
+)
+
+// TestSend_EndToEnd sends a mailing from the command line through an
+// in-process SMTP server: consent decides who gets it and whose links are
+// tracked; the listener's settings give the unsubscribe header.
+func TestSend_EndToEnd(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, err := NewApp(ctx, dir, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.settingsSvc.SetSender(ctx, resonanz.SenderIdentity{FromName: "Reisebüro Sonne", FromAddress: "news@sonne.example"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (mailServer{a}).SaveListener(ctx, resonanz.ListenerSettings{PublicURL: "https://news.sonne.example/r"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		r, err := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: fmt.Sprintf("p%d@example.org", i), LastName: "Muster", Gender: resonanz.GenderMale})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 4 { // no newsletter consent: not mailed
+			continue
+		}
+		if err := a.subscriptionSvc.Subscribe(ctx, r.ID, list.ID, resonanz.WebClient{}, "Ja, Reise-Newsletter"); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			if _, err := a.consentSvc.AppendConsent(ctx, resonanz.ConsentRecord{RecipientID: r.ID, Purpose: resonanz.PurposeTrackingClicks,
+				Granted: true, At: time.Now().Add(-time.Minute), Source: resonanz.SourceForm, Wording: "Ja, Klicks auswerten"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Neue Reisen",
+		Body: "{{ salutation }},\n\n[Zur Insel](https://reisen.example/insel){tags=\"Abenteuerreisen\"}\n"}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+
+	srv := smtptest.Start(t, smtptest.Options{})
+	code, stdout, stderr := runCLI(t, "--data", dir, "--json", "send", "Frühling", "--smtp", srv.Addr, "--smtp-security", "none")
+	if code != 0 {
+		t.Fatalf("send: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, `"sent":4`) || !strings.Contains(stdout, `"status":"done"`) {
+		t.Errorf("send result: %s", stdout)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 4 {
+		t.Fatalf("server got %d messages, want 4", len(msgs))
+	}
+	tracked := 0
+	for _, m := range msgs {
+		data := string(m.Data)
+		pm, err := mail.ReadMessage(strings.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(pm.Header.Get("List-Unsubscribe"), "<https://news.sonne.example/r/u/") || pm.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+			t.Errorf("%v: unsubscribe headers %q", m.To, pm.Header)
+		}
+		if strings.Contains(data, "https://news.sonne.example/r/c/") {
+			tracked++
+			if m.To[0] != "p0@example.org" {
+				t.Errorf("%v got a tracked link without consent", m.To)
+			}
+		}
+	}
+	if tracked != 1 {
+		t.Errorf("%d mails with tracked links, want 1", tracked)
+	}
+	// Sending again mails nobody twice.
+	code, stdout, _ = runCLI(t, "--data", dir, "--json", "send", "Frühling", "--smtp", srv.Addr, "--smtp-security", "none")
+	if code != 0 || len(srv.Messages()) != 4 {
+		t.Errorf("second send: exit %d, %d messages in total: %s", code, len(srv.Messages()), stdout)
+	}
+}
