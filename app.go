@@ -101,8 +101,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		targetSvc: sqlite.NewTargetGroupService(db), subscriptionSvc: sqlite.NewSubscriptionService(db),
 		sendStore: sqlite.NewSendStore(db),
 	}
-	a.settings = desktop.NewSettings(ctx, a.settingsSvc)
-	a.settings.SetMailServer(mailServer{a})
+	a.settings = desktop.NewSettings(ctx, a.settingsSvc, mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
 		Recipients: a.recipientSvc, Lists: a.listSvc, Attributes: a.attrSvc, Consent: a.consentSvc, Imports: a.importSvc,
 	}, edge.Sources, edge.Events)

@@ -188,7 +188,7 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 				return resonanz.Errorf(resonanz.ENOTFOUND, "There is no target group named %q.", group)
 			}
 		}
-		run, err := a.mailings.SendNow(ctx, req)
+		run, err := desktop.SendNow(ctx, a.mailings, req)
 		if err != nil {
 			return err
 		}

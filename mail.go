@@ -161,7 +161,9 @@ func (a *App) sending(ctx context.Context) desktop.Sending {
 // mailServer implements desktop.MailServer over the app.
 type mailServer struct{ a *App }
 
-func (m mailServer) SMTP(ctx context.Context) (resonanz.SMTPSettings, error) { return m.a.smtpSettings(ctx) }
+func (m mailServer) SMTP(ctx context.Context) (resonanz.SMTPSettings, error) {
+	return m.a.smtpSettings(ctx)
+}
 
 func (m mailServer) SaveSMTP(ctx context.Context, s resonanz.SMTPSettings, password string, clear bool) (resonanz.SMTPSettings, error) {
 	return m.a.saveSMTP(ctx, s, password, clear)

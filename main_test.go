@@ -103,7 +103,7 @@ func TestRun_Serve(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	var stderr bytes.Buffer
-	done := make(chan int)
+	done := make(chan int, 1) // buffered: a failing serve must not block before closing the pipe
 	go func() {
 		done <- run(ctx, []string{"--json", "serve", "--addr", "127.0.0.1:0"}, pw, &stderr)
 		pw.Close()

@@ -57,7 +57,7 @@ func newBridge(t *testing.T, logs *bytes.Buffer) (*desktop.Bridge, *fakeSettings
 	svc := &fakeSettings{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	b, err := desktop.NewBridge(desktop.BridgeConfig{
-		Bindings: []any{desktop.NewSettings(context.Background(), svc), desktop.NewSystem(context.Background(), desktop.SystemInfo{Version: "1.2.3", Mode: "browser"}, nil, nil), &panicky{}},
+		Bindings: []any{desktop.NewSettings(context.Background(), svc, nil), desktop.NewSystem(context.Background(), desktop.SystemInfo{Version: "1.2.3", Mode: "browser"}, nil, nil), &panicky{}},
 		Assets: fstest.MapFS{
 			"index.html":    {Data: []byte("<!doctype html><title>Resonanz</title>")},
 			"assets/app.js": {Data: []byte("console.log(1)")},

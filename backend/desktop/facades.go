@@ -14,8 +14,9 @@ type Settings struct {
 }
 
 // NewSettings returns the Settings façade; ctx lives as long as the app.
-func NewSettings(ctx context.Context, svc resonanz.SettingsService) *Settings {
-	return &Settings{ctx: ctx, svc: svc}
+// mail (nil in tests that do not need it) keeps the mail server settings.
+func NewSettings(ctx context.Context, svc resonanz.SettingsService, mail MailServer) *Settings {
+	return &Settings{ctx: ctx, svc: svc, mail: mail}
 }
 
 // GetSender returns the stored sender identity.
@@ -73,6 +74,16 @@ func (s *System) PickCSVFile(title string) (string, error) {
 	return s.window.OpenFile(title, "*.csv;*.txt;*.tsv")
 }
 
+// PickLogFile opens the native file dialog for a provider reaction log
+// (JSON, NDJSON, a Mandrill form body or CSV) and returns its path ("" when
+// cancelled). Browser mode uploads instead.
+func (s *System) PickLogFile(title string) (string, error) {
+	if s.window == nil {
+		return "", resonanz.Errorf(resonanz.EINVALID, "Upload the file instead: there is no file dialog in browser mode.")
+	}
+	return s.window.OpenFile(title, "*.json;*.ndjson;*.jsonl;*.txt;*.csv")
+}
+
 // Info returns version, data location, mode and schema version.
 func (s *System) Info() (SystemInfo, error) { return s.info, nil }
 
@@ -85,9 +96,6 @@ type MailServer interface {
 	Listener(ctx context.Context) (resonanz.ListenerSettings, error)
 	SaveListener(ctx context.Context, s resonanz.ListenerSettings) (resonanz.ListenerSettings, error)
 }
-
-// SetMailServer attaches the mail server settings to the façade.
-func (s *Settings) SetMailServer(m MailServer) { s.mail = m }
 
 // GetSMTP returns the mail server settings (never the password).
 func (s *Settings) GetSMTP() (resonanz.SMTPSettings, error) { return s.mail.SMTP(s.ctx) }

@@ -271,9 +271,10 @@ func (m *Mailings) StartSend(req resonanz.SendRequest) (resonanz.SendRun, error)
 	return run, nil
 }
 
-// SendNow runs a send to the end (or a pause) in the caller's goroutine:
-// the command line uses it.
-func (m *Mailings) SendNow(ctx context.Context, req resonanz.SendRequest) (resonanz.SendRun, error) {
+// SendNow runs a send of m's mailing to the end (or a pause) in the
+// caller's goroutine: the command line uses it. (A function, not a method:
+// every method of a façade is bound to the frontend.)
+func SendNow(ctx context.Context, m *Mailings, req resonanz.SendRequest) (resonanz.SendRun, error) {
 	ml, err := m.svc.Mailings.Mailing(ctx, req.MailingID)
 	if err != nil {
 		return resonanz.SendRun{}, err

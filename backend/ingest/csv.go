@@ -100,7 +100,6 @@ type csvSource struct {
 	opt     *Options
 	header  []string
 	field   []string // per column: the mapped field, or ""
-	done    bool
 	rowJSON bytes.Buffer
 }
 

@@ -141,7 +141,7 @@ func (s *scanner) value() (val []byte, problem string, err error) {
 	scalar := first != '{' && first != '[' && first != '"'
 	tooBig := false
 	for {
-		chunk, perr := s.br.Peek(1)
+		_, perr := s.br.Peek(1)
 		if perr != nil {
 			if perr == io.EOF {
 				if scalar && started {
@@ -152,7 +152,7 @@ func (s *scanner) value() (val []byte, problem string, err error) {
 			return nil, "", fmt.Errorf("ingest: read: %w", perr)
 		}
 		n := s.br.Buffered()
-		chunk, _ = s.br.Peek(n)
+		chunk, _ := s.br.Peek(n)
 		i := 0
 		end := false
 		for ; i < len(chunk); i++ {

@@ -88,7 +88,7 @@ func (s *MailingStats) ComputeRates(humanOpeners int) {
 		OpenHuman:   share(humanOpeners, base),
 		Click:       share(s.Clicks.Unique, base),
 		ClickToOpen: share(s.Clicks.Unique, s.Opens.Unique),
-		Bounce:      share(s.Bounced, s.Sent),
+		Bounce:      share(s.Bounced, max(s.Sent, s.Delivered+s.Bounced)), // logs without "sent" events
 		Unsubscribe: share(s.Unsubscribes, base),
 	}
 }

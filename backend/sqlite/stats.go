@@ -275,11 +275,16 @@ func (s *StatsService) MailingTimeline(ctx context.Context, id int64) (resonanz.
 		return tl, fmt.Errorf("mailing timeline: %w", err)
 	}
 	defer tx.Rollback()
+	// id 0: over all mailings (a NULL-safe "any mailing" filter below).
 	var exists bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM mailing WHERE id = ?)`, id).Scan(&exists); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT ? = 0 OR EXISTS (SELECT 1 FROM mailing WHERE id = ?)`, id, id).Scan(&exists); err != nil {
 		return tl, fmt.Errorf("mailing timeline: %w", err)
 	} else if !exists {
 		return tl, errMailingNotFound()
+	}
+	scope := `mailing_id = ?1`
+	if id == 0 {
+		scope = `mailing_id IN (SELECT id FROM mailing) AND ?1 = 0`
 	}
 	hours := map[int64]*resonanz.TimePoint{}
 	add := func(hour int64, code, n int) {
@@ -295,8 +300,8 @@ func (s *StatsService) MailingTimeline(ctx context.Context, id int64) (resonanz.
 		}
 	}
 	for _, q := range []string{
-		`SELECT at / 3600000, type, COUNT(*) FROM reaction WHERE mailing_id = ? AND type IN (?, ?) GROUP BY 1, 2`,
-		`SELECT hour, type, SUM(n) FROM reaction_anon WHERE mailing_id = ? AND type IN (?, ?) GROUP BY 1, 2`,
+		`SELECT at / 3600000, type, COUNT(*) FROM reaction WHERE ` + scope + ` AND type IN (?2, ?3) GROUP BY 1, 2`,
+		`SELECT hour, type, SUM(n) FROM reaction_anon WHERE ` + scope + ` AND type IN (?2, ?3) GROUP BY 1, 2`,
 	} {
 		rows, err := tx.QueryContext(ctx, q, id, codeOpened, codeClicked)
 		if err != nil {
@@ -325,9 +330,14 @@ func (s *StatsService) MailingTimeline(ctx context.Context, id int64) (resonanz.
 	slices.Sort(keys)
 	tl.Hourly = []resonanz.TimePoint{}
 	if len(keys) > 0 {
-		// A continuous series from the first reaction, at most 14 days.
+		// A continuous series from the first reaction, at most 14 days; over
+		// all mailings the last 14 days with reactions.
 		first := keys[0]
 		last := min(keys[len(keys)-1], first+14*24-1)
+		if id == 0 {
+			last = keys[len(keys)-1]
+			first = max(keys[0], last-14*24+1)
+		}
 		for h := first; h <= last; h++ {
 			if p := hours[h]; p != nil {
 				tl.Hourly = append(tl.Hourly, *p)
@@ -337,7 +347,7 @@ func (s *StatsService) MailingTimeline(ctx context.Context, id int64) (resonanz.
 		}
 	}
 	rows, err := tx.QueryContext(ctx, `
-		SELECT u.ua, n FROM (SELECT ua_id, COUNT(*) AS n FROM reaction WHERE mailing_id = ? AND type IN (?, ?, ?) AND ua_id IS NOT NULL GROUP BY ua_id) r
+		SELECT u.ua, n FROM (SELECT ua_id, COUNT(*) AS n FROM reaction WHERE `+scope+` AND type IN (?2, ?3, ?4) AND ua_id IS NOT NULL GROUP BY ua_id) r
 		JOIN user_agent u ON u.id = r.ua_id ORDER BY n DESC LIMIT 500`, id, codeOpened, codeClicked, codeImageLoad)
 	if err != nil {
 		return tl, fmt.Errorf("mailing timeline: %w", err)

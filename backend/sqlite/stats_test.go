@@ -80,6 +80,16 @@ func TestStatsService_MailingStats(t *testing.T) {
 		}
 	})
 
+	t.Run("TimelineOfAll", func(t *testing.T) {
+		tl, err := stats.MailingTimeline(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tl.Hourly) != 2 || tl.Hourly[1].Clicks != 2 {
+			t.Errorf("hourly over all = %+v", tl.Hourly)
+		}
+	})
+
 	t.Run("Totals", func(t *testing.T) {
 		all, err := stats.MailingStats(ctx, 0)
 		if err != nil {
