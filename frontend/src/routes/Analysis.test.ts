@@ -55,9 +55,15 @@ function stub() {
 
 describe('Analysis', () => {
   it('shows KPIs with localized rates, links, heat map and the compare table', async () => {
-    stub();
+    const user = userEvent.setup({ delay: null });
+    const { analysis } = stub();
     render(Analysis);
     expect(await screen.findByTestId('kpi-sent')).toHaveTextContent('1,200');
+    // The totals have no time series in Go; the screen says to pick a mailing.
+    expect(analysis.Timeline).not.toHaveBeenCalled();
+    expect(screen.getByTestId('analysis-pick-hint')).toBeInTheDocument();
+    await user.selectOptions(screen.getByTestId('analysis-mailing'), '3');
+    await waitFor(() => expect(analysis.Timeline).toHaveBeenCalledWith(3));
     expect(screen.getByTestId('kpi-ctor')).toHaveTextContent('25.0%');
     expect(screen.getByTestId('analysis-kpis')).toHaveTextContent('Open rate 42.4%');
     expect(within(screen.getByTestId('analysis-links')).getByText('Atlas')).toBeInTheDocument();

@@ -32,7 +32,8 @@ export class AnalysisReport {
     const generation = ++this.#generation;
     this.loading = true;
     try {
-      const [s, tl] = await Promise.all([mailingStats(id), timeline(id)]);
+      // Go keeps time series per mailing only: Timeline(0) is not found, so the totals have none.
+      const [s, tl] = await Promise.all([mailingStats(id), id === 0 ? Promise.resolve(null) : timeline(id)]);
       if (generation !== this.#generation) return;
       this.stats = s;
       this.timeline = tl;
