@@ -55,6 +55,10 @@ export function detailOf(r: Recipient, consentState: ConsentState[] = []): Recip
     consent: [],
     consentState,
     source: 'import kunden.csv',
+    reactions: [],
+    deliveries: [],
+    interests: [],
+    suppressed: '',
   };
 }
 

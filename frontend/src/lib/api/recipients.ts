@@ -33,6 +33,10 @@ export async function recipientDetail(id: number): Promise<RecipientDetail> {
     lists: d.lists ?? [],
     consent: d.consent ?? [],
     consentState: d.consentState ?? [],
+    reactions: d.reactions ?? [],
+    deliveries: d.deliveries ?? [],
+    interests: d.interests ?? [],
+    suppressed: d.suppressed ?? '',
   };
 }
 

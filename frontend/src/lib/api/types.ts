@@ -120,6 +120,61 @@ export interface RecipientDetail {
   consentState: ConsentState[];
   /** source says where the data came from (import, form, manual entry). */
   source: string;
+  /** reactions are the person's stored reactions, newest first. */
+  reactions: PersonReaction[];
+  /** deliveries are the mailings sent to the person. */
+  deliveries: PersonDelivery[];
+  /** interests is the interest profile (only with profiling consent). */
+  interests: InterestScore[];
+  /** suppressed says why the person is not mailed any more: hard_bounce, complaint, manual; '' if not. */
+  suppressed: string;
+}
+
+/** ReactionType is the kind of a stored reaction. */
+export type ReactionType =
+  | 'sent'
+  | 'delivered'
+  | 'deferred'
+  | 'bounced'
+  | 'rejected'
+  | 'opened'
+  | 'clicked'
+  | 'image_load'
+  | 'unsubscribed'
+  | 'resubscribed'
+  | 'complained'
+  | 'failed'
+  | 'unknown';
+
+/** PersonReaction is one stored reaction of a person. */
+export interface PersonReaction {
+  type: ReactionType;
+  at: string;
+  mailingId: number;
+  mailingName: string;
+  url?: string;
+  linkKind?: string;
+  machineOpen?: boolean;
+  userAgent?: string;
+  /** source is "listener" or "import". */
+  source: string;
+}
+
+/** PersonDelivery is one mailing sent to a person. */
+export interface PersonDelivery {
+  mailingId: number;
+  mailingName: string;
+  messageId: string;
+  status: string;
+  at: string;
+}
+
+/** InterestScore is a person's decayed interest in one tag. */
+export interface InterestScore {
+  tag: string;
+  score: number;
+  clicks: number;
+  lastClick?: string;
 }
 
 /** PersonalDataExport is the GDPR export document of one person. */
@@ -247,4 +302,252 @@ export interface UploadResult {
   source: string;
   name: string;
   size: number;
+}
+
+/** MailingStatus is where a mailing is in its life. */
+export type MailingStatus = 'draft' | 'sending' | 'paused' | 'sent' | 'imported';
+
+/** Mailing is one newsletter issue: a template with a name, language and list. */
+export interface Mailing {
+  id: number;
+  name: string;
+  subject: string;
+  preheader: string;
+  /** body is the Markdown template. */
+  body: string;
+  language: '' | 'de' | 'en';
+  listId: number;
+  status: MailingStatus | '';
+  externalId: string;
+  createdAt: string;
+  updatedAt: string;
+  sentAt: string;
+}
+
+/** LinkKind says whether a link's content is text or an image. */
+export type LinkKind = 'text' | 'image' | 'unknown' | 'asset';
+
+/** Link is one link found in a mailing's body. */
+export interface Link {
+  id: number;
+  mailingId: number;
+  index: number;
+  url: string;
+  name: string;
+  kind: LinkKind;
+  tags: string[];
+}
+
+/** MailingDetail is a mailing with its links, the target groups it uses and the placeholders available. */
+export interface MailingDetail {
+  mailing: Mailing;
+  links: Link[];
+  groups: string[];
+  fields: AttributeDef[];
+}
+
+/** PreviewRequest asks for a mailing as edited rendered for one recipient (0: the first one). */
+export interface PreviewRequest {
+  mailing: Mailing;
+  recipientId: number;
+}
+
+/** MailPreview is a mailing rendered for one recipient. */
+export interface MailPreview {
+  recipient: Recipient;
+  subject: string;
+  preheader: string;
+  html: string;
+  text: string;
+  /** skipped says why the recipient would not get the mailing ('' if they would). */
+  skipped: string;
+}
+
+/** SalutationRule is one rule of a salutation block: the first matching rule wins. */
+export interface SalutationRule {
+  genders: Gender[];
+  requires: string[];
+  text: string;
+}
+
+/** SalutationBlock is a named set of salutation rules for one language. */
+export interface SalutationBlock {
+  name: string;
+  language: string;
+  rules: SalutationRule[];
+}
+
+/** SalutationRow is a block's result for one sample recipient (rule -1: none matched). */
+export interface SalutationRow {
+  recipient: Recipient;
+  text: string;
+  rule: number;
+}
+
+/** Count is a reaction count: total, unique people, machine-made, anonymous. */
+export interface Count {
+  total: number;
+  unique: number;
+  machine: number;
+  anonymous: number;
+}
+
+/** Rates are a mailing's shares, 0..1. */
+export interface Rates {
+  open: number;
+  open_human: number;
+  click: number;
+  click_to_open: number;
+  bounce: number;
+  unsubscribe: number;
+}
+
+/** LinkStats are the clicks on one link. */
+export interface LinkStats {
+  link_id: number;
+  url: string;
+  name: string;
+  kind: LinkKind;
+  tags: string[];
+  clicks: Count;
+  image_loads: Count;
+}
+
+/** MailingStats is the report of one mailing (mailing_id 0: all mailings). */
+export interface MailingStats {
+  mailing_id: number;
+  name: string;
+  sent_at?: string;
+  sent: number;
+  delivered: number;
+  deferred: number;
+  bounced_hard: number;
+  bounced_soft: number;
+  bounced: number;
+  rejected: number;
+  opens: Count;
+  clicks: Count;
+  image_loads: Count;
+  unsubscribes: number;
+  complaints: number;
+  rates: Rates;
+  links: LinkStats[];
+}
+
+/** TimePoint is one hour of reactions. */
+export interface TimePoint {
+  at: string;
+  opens: number;
+  clicks: number;
+}
+
+/** ClientShare is how many reactions came from one mail client. */
+export interface ClientShare {
+  client: string;
+  device: string;
+  count: number;
+}
+
+/** MailingTimeline is the hourly series, the weekday × hour (UTC, Monday first) heat map and the mail clients. */
+export interface MailingTimeline {
+  hourly: TimePoint[];
+  heatmap: number[][];
+  clients: ClientShare[];
+}
+
+/** ConditionKind is the kind of a target-group condition. */
+export type ConditionKind = 'group' | 'attribute' | 'list' | 'consent' | 'reaction' | 'interest' | 'target_group';
+
+/** AttributeOp is a comparison of an attribute condition. */
+export type AttributeOp =
+  | 'eq'
+  | 'ne'
+  | 'contains'
+  | 'starts'
+  | 'ends'
+  | 'empty'
+  | 'not_empty'
+  | 'before'
+  | 'after'
+  | 'gt'
+  | 'lt';
+
+/** ReactionKind is what a reaction condition asks for. */
+export type ReactionKind = 'opened' | 'clicked' | 'not_opened' | 'bounced';
+
+/** Condition is a target-group rule (node) as Go reads it; unused fields are left out. */
+export interface Condition {
+  kind: ConditionKind;
+  negate?: boolean;
+  match?: 'all' | 'any';
+  conditions?: Condition[];
+  field?: string;
+  op?: AttributeOp;
+  value?: string;
+  listId?: number;
+  status?: '' | MembershipStatus;
+  purpose?: Purpose;
+  reaction?: ReactionKind;
+  mailingId?: number;
+  linkId?: number;
+  tag?: string;
+  days?: number;
+  min?: number;
+  targetGroupId?: number;
+}
+
+/** TargetGroup is a saved rule. */
+export interface TargetGroup {
+  id: number;
+  name: string;
+  description: string;
+  rule: Condition;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** ReactionImportRequest asks for the import of a provider log. */
+export interface ReactionImportRequest {
+  source: string;
+  /** provider is a provider name or "auto". */
+  provider: string;
+  /** mailingId is for events that name no mailing; 0 quarantines them. */
+  mailingId: number;
+  /** opId scopes the progress events: reactions:progress:<opId>. */
+  opId: string;
+}
+
+/** ReactionImportResult is the outcome of a reaction import. */
+export interface ReactionImportResult {
+  importId: number;
+  provider: string;
+  read: number;
+  imported: number;
+  duplicates: number;
+  unmatched: number;
+  anonymized: number;
+  rejected: number;
+  by_type: Record<string, number>;
+  errors: RejectedRow[];
+  cancelled?: boolean;
+}
+
+/** ProviderEvent is a normalized provider event (the fields the quarantine table shows). */
+export interface ProviderEvent {
+  provider: string;
+  event_type: string;
+  event_raw: string;
+  occurred_at: string;
+  recipient_email: string;
+  campaign_id?: string;
+  url?: string;
+  import_line: number;
+}
+
+/** QuarantinedEvent is an imported event that could not be matched. */
+export interface QuarantinedEvent {
+  id: number;
+  importId: number;
+  reason: string;
+  event: ProviderEvent;
 }

@@ -66,6 +66,29 @@ export function formatNumber(n: number): string {
   return new Intl.NumberFormat(bcp47[current]).format(n);
 }
 
+/** formatPercent formats a share 0..1 as a percentage for the current language (12,5 % or 12.5%). */
+export function formatPercent(share: number, digits = 1): string {
+  return new Intl.NumberFormat(bcp47[current], {
+    style: 'percent',
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  }).format(Number.isFinite(share) ? share : 0);
+}
+
+/** formatHour formats an RFC 3339 time as a short local date with hour for chart axes. */
+export function formatHour(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(bcp47[current], { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }).format(date);
+}
+
+/** weekdayNames returns the short weekday names, Monday first, in the current language. */
+export function weekdayNames(): string[] {
+  const f = new Intl.DateTimeFormat(bcp47[current], { weekday: 'short', timeZone: 'UTC' });
+  // 2024-01-01 was a Monday.
+  return Array.from({ length: 7 }, (_, i) => f.format(new Date(Date.UTC(2024, 0, 1 + i))));
+}
+
 /** formatDateTime formats an RFC 3339 time for the current language in local time; '' for none. */
 export function formatDateTime(iso: string, withTime = true): string {
   const date = new Date(iso);

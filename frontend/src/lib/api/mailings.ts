@@ -1,0 +1,72 @@
+import { call } from './client';
+import type {
+  Link,
+  MailPreview,
+  Mailing,
+  MailingDetail,
+  PreviewRequest,
+  SalutationBlock,
+  SalutationRow,
+} from './types';
+
+const service = 'Mailings';
+
+/** mailings returns all mailings, newest first. */
+export async function mailings(): Promise<Mailing[]> {
+  return (await call<Mailing[] | null>(service, 'List')) ?? [];
+}
+
+function withLinks(d: MailingDetail): MailingDetail {
+  return {
+    ...d,
+    links: (d.links ?? []).map((l: Link) => ({ ...l, tags: l.tags ?? [] })),
+    groups: d.groups ?? [],
+    fields: (d.fields ?? []).map((f) => ({ ...f, choices: f.choices ?? [] })),
+  };
+}
+
+/** mailing returns a mailing with its links. */
+export async function mailing(id: number): Promise<MailingDetail> {
+  return withLinks(await call<MailingDetail>(service, 'Get', id));
+}
+
+/**
+ * forGo drops the times Go sets itself (an empty string is no time Go can
+ * read) and the status, which only the sender changes.
+ */
+function forGo(m: Mailing): Omit<Mailing, 'createdAt' | 'updatedAt' | 'sentAt'> {
+  const { createdAt: _c, updatedAt: _u, sentAt: _s, ...rest } = m;
+  return rest;
+}
+
+/** saveMailing checks the template and stores the mailing (new when id is 0) with its links. */
+export async function saveMailing(m: Mailing): Promise<MailingDetail> {
+  return withLinks(await call<MailingDetail>(service, 'Save', forGo(m)));
+}
+
+/** previewMailing renders the mailing as edited for one recipient (0: the first one). */
+export function previewMailing(req: PreviewRequest): Promise<MailPreview> {
+  return call<MailPreview>(service, 'Preview', { ...req, mailing: forGo(req.mailing) });
+}
+
+function withRules(b: SalutationBlock): SalutationBlock {
+  return {
+    ...b,
+    rules: (b.rules ?? []).map((r) => ({ ...r, genders: r.genders ?? [], requires: r.requires ?? [] })),
+  };
+}
+
+/** salutations returns the salutation blocks in use (defaults replaced by own blocks). */
+export async function salutations(): Promise<SalutationBlock[]> {
+  return ((await call<SalutationBlock[] | null>(service, 'Salutations')) ?? []).map(withRules);
+}
+
+/** saveSalutation stores one block after checking its rules and returns all blocks in use. */
+export async function saveSalutation(b: SalutationBlock): Promise<SalutationBlock[]> {
+  return ((await call<SalutationBlock[] | null>(service, 'SaveSalutation', b)) ?? []).map(withRules);
+}
+
+/** salutationSamples evaluates a block as edited for recipients ids (empty: the built-in sample people). */
+export async function salutationSamples(b: SalutationBlock, ids: number[]): Promise<SalutationRow[]> {
+  return (await call<SalutationRow[] | null>(service, 'SalutationSamples', b, ids)) ?? [];
+}

@@ -1,0 +1,135 @@
+import { ApiError } from '../api/error';
+import { ready, subscribe } from '../api/events';
+import { mailings } from '../api/mailings';
+import { cancelReactions, importReactions, providers, quarantine } from '../api/reactions';
+import { pickCSVFile } from '../api/system';
+import type { ImportProgress, Mailing, QuarantinedEvent, ReactionImportResult } from '../api/types';
+import { uploadFile } from '../api/upload';
+
+/** ReactionStep is where the reaction import is. */
+export type ReactionStep = 'file' | 'options' | 'running' | 'result';
+
+/**
+ * ReactionWizard imports a provider log: choose the file, the provider
+ * (auto-detected by default) and a mailing for events that name none, run
+ * with progress, then show the result and the quarantined events.
+ */
+export class ReactionWizard {
+  step = $state<ReactionStep>('file');
+  source = $state('');
+  fileName = $state('');
+  provider = $state('auto');
+  mailingId = $state(0);
+  providers = $state<string[]>(['auto']);
+  mailings = $state<Mailing[]>([]);
+  busy = $state(false);
+  error = $state<ApiError | null>(null);
+  progress = $state<ImportProgress | null>(null);
+  result = $state<ReactionImportResult | null>(null);
+  quarantined = $state<QuarantinedEvent[]>([]);
+  #opId = '';
+
+  /** load fetches the providers and the mailings to choose from. */
+  async load(): Promise<void> {
+    try {
+      [this.providers, this.mailings] = await Promise.all([providers(), mailings()]);
+    } catch (reason) {
+      this.error = ApiError.from(reason);
+    }
+  }
+
+  /** reset starts a new import, keeping provider and mailing choices. */
+  reset(): void {
+    this.step = 'file';
+    this.source = '';
+    this.fileName = '';
+    this.error = null;
+    this.progress = null;
+    this.result = null;
+    this.quarantined = [];
+  }
+
+  /** pick shows the native file dialog (desktop window). */
+  async pick(title: string): Promise<void> {
+    if (this.busy) return;
+    this.error = null;
+    try {
+      const path = await pickCSVFile(title);
+      if (path === '') return;
+      this.source = path;
+      this.fileName = path.split(/[\\/]/).pop() ?? path;
+      this.step = 'options';
+    } catch (reason) {
+      this.error = ApiError.from(reason);
+    }
+  }
+
+  /** upload sends a file chosen in the browser to the server. */
+  async upload(file: File): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    this.error = null;
+    try {
+      const up = await uploadFile(file);
+      this.source = up.source;
+      this.fileName = up.name || file.name;
+      this.step = 'options';
+    } catch (reason) {
+      this.error = ApiError.from(reason);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** back returns from the options to the file choice. */
+  back(): void {
+    this.reset();
+  }
+
+  /** run imports the file, following its progress events, then loads the quarantine of the import. */
+  async run(): Promise<void> {
+    if (this.source === '' || this.busy) return;
+    const opId = crypto.randomUUID();
+    this.#opId = opId;
+    this.busy = true;
+    this.error = null;
+    this.progress = { rows: 0, bytes: 0, totalBytes: 0 };
+    this.step = 'running';
+    const off = subscribe(`reactions:progress:${opId}`, (data) => {
+      if (this.#opId === opId) this.progress = data as ImportProgress;
+    });
+    try {
+      await ready();
+      this.result = await importReactions({ source: this.source, provider: this.provider, mailingId: this.mailingId, opId });
+      this.step = 'result';
+    } catch (reason) {
+      this.error = ApiError.from(reason);
+      this.step = 'options';
+    } finally {
+      off();
+      this.busy = false;
+      this.#opId = '';
+    }
+    const r = this.result;
+    if (this.step === 'result' && r !== null && r.unmatched > 0 && r.importId > 0) await this.loadQuarantine(r.importId);
+  }
+
+  /** loadQuarantine fetches the unmatched events of import id. */
+  async loadQuarantine(id: number): Promise<void> {
+    try {
+      this.quarantined = await quarantine(id);
+    } catch (reason) {
+      this.error = ApiError.from(reason);
+    }
+  }
+
+  /** cancel asks Go to stop the running import after its current batch. */
+  async cancel(): Promise<void> {
+    if (this.#opId === '') return;
+    try {
+      await cancelReactions(this.#opId);
+    } catch (reason) {
+      this.error = ApiError.from(reason);
+    }
+  }
+}

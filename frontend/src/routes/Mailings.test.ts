@@ -1,0 +1,86 @@
+import { render, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import type { MailPreview } from '../lib/api/types';
+import { stubRecipients, ada, sampleAttributes } from '../test/recipients';
+import { addServices, resolved, spring } from '../test/services';
+import Mailings from './Mailings.svelte';
+
+const preview: MailPreview = {
+  recipient: ada,
+  subject: 'Frühling in den Bergen',
+  preheader: 'Neue Touren',
+  html: '<p>Hallo Ada</p>',
+  text: 'Hallo Ada',
+  skipped: '',
+};
+
+function stub() {
+  const recipients = stubRecipients();
+  const mailings = {
+    List: resolved([spring]),
+    Get: resolved({
+      mailing: spring,
+      links: [{ id: 1, mailingId: 3, index: 0, url: 'https://example.org/atlas', name: 'Atlas', kind: 'text', tags: ['Wandern'] }],
+      groups: [],
+      fields: sampleAttributes,
+    }),
+    Save: vi.fn(() =>
+      Promise.reject({ code: 'invalid', field: 'body', key: 'error.template.invalid', message: 'line 1, column 10: unknown placeholder "frist_name"' }),
+    ),
+    Preview: resolved(preview),
+    Salutations: resolved([{ name: 'formal', language: 'de', rules: [{ genders: ['f'], requires: ['last_name'], text: 'Sehr geehrte Frau {{ last_name }}' }] }]),
+    SaveSalutation: resolved([]),
+    SalutationSamples: resolved([{ recipient: ada, text: 'Sehr geehrte Frau Lovelace', rule: 0 }]),
+  };
+  addServices({ Mailings: mailings });
+  return { recipients, mailings };
+}
+
+describe('Mailings', () => {
+  it('lists mailings and opens one with its links and a sandboxed preview', async () => {
+    const user = userEvent.setup({ delay: null });
+    const { mailings } = stub();
+    render(Mailings);
+    await user.click(await screen.findByTestId('mailing-open-3'));
+    expect(await screen.findByTestId('mailing-subject')).toHaveValue('Frühling in den Bergen');
+    expect(mailings.Preview).toHaveBeenCalled();
+    const frame = await screen.findByTestId('preview-frame');
+    expect(frame).toHaveAttribute('sandbox', '');
+    expect(frame).toHaveAttribute('srcdoc', '<p>Hallo Ada</p>');
+    expect(screen.getAllByTestId('link-row')).toHaveLength(1);
+    expect(screen.getByText('Wandern')).toBeInTheDocument();
+    await user.click(screen.getByTestId('preview-text'));
+    expect(screen.getByTestId('preview-textpart')).toHaveTextContent('Hallo Ada');
+  });
+
+  it('shows a template error at its field with line and column', async () => {
+    const user = userEvent.setup({ delay: null });
+    stub();
+    render(Mailings);
+    await user.click(await screen.findByTestId('mailing-new'));
+    await user.type(screen.getByTestId('mailing-name'), 'Sommer');
+    await user.click(screen.getByTestId('mailing-save'));
+    expect(await screen.findByTestId('error-body')).toHaveTextContent('Line 1, column 10: unknown placeholder "frist_name"');
+    expect(screen.getByTestId('mailing-body')).toHaveAttribute('aria-invalid', 'true');
+  });
+
+  it('says when the preview recipient would be skipped', async () => {
+    const user = userEvent.setup({ delay: null });
+    const { mailings } = stub();
+    mailings.Preview.mockImplementation(() => Promise.resolve({ ...preview, skipped: 'last_name is empty' }));
+    render(Mailings);
+    await user.click(await screen.findByTestId('mailing-new'));
+    expect(await screen.findByTestId('preview-skipped')).toHaveTextContent('Would be skipped: last_name is empty');
+  });
+
+  it('edits a salutation block with live samples', async () => {
+    const user = userEvent.setup({ delay: null });
+    const { mailings } = stub();
+    render(Mailings);
+    await user.click(screen.getByTestId('tab-salutations'));
+    await waitFor(() => expect(screen.getByTestId('sample-text')).toHaveTextContent('Sehr geehrte Frau Lovelace'));
+    await user.click(screen.getByTestId('salutation-save'));
+    await waitFor(() => expect(mailings.SaveSalutation).toHaveBeenCalled());
+  });
+});

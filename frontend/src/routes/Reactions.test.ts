@@ -1,0 +1,61 @@
+import { render, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import { stubRecipients } from '../test/recipients';
+import { addServices, resolved, spring } from '../test/services';
+import Reactions from './Reactions.svelte';
+
+describe('Reactions import', () => {
+  it('imports a picked log with the chosen provider and mailing and shows the result and quarantine', async () => {
+    const user = userEvent.setup({ delay: null });
+    const recipients = stubRecipients();
+    recipients.PickCSVFile?.mockImplementation(() => Promise.resolve('/logs/sendgrid.json'));
+    const reactions = {
+      Providers: resolved(['auto', 'sendgrid', 'mailgun']),
+      ImportFile: vi.fn(() =>
+        Promise.resolve({
+          importId: 4,
+          provider: 'sendgrid',
+          read: 10,
+          imported: 6,
+          duplicates: 1,
+          unmatched: 2,
+          anonymized: 1,
+          rejected: 1,
+          by_type: { opened: 4, clicked: 2, bounced: 0 },
+          errors: [{ line: 9, reason: 'no timestamp' }],
+        }),
+      ),
+      Cancel: resolved(true),
+      Quarantine: resolved([
+        {
+          id: 1,
+          importId: 4,
+          reason: 'unknown recipient',
+          event: { provider: 'sendgrid', event_type: 'opened', event_raw: 'open', occurred_at: '2025-04-01T08:00:00Z', recipient_email: 'x@example.org', import_line: 3 },
+        },
+      ]),
+    };
+    addServices({ Reactions: reactions, Mailings: { List: resolved([spring]) } });
+    const off = vi.fn();
+    window.runtime = { EventsOn: vi.fn(() => off) };
+    render(Reactions);
+    await user.click(screen.getByTestId('reactions-pick'));
+    await waitFor(() => expect(screen.getByTestId('reactions-provider')).toHaveTextContent('sendgrid'));
+    await user.selectOptions(screen.getByTestId('reactions-provider'), 'sendgrid');
+    await user.selectOptions(screen.getByTestId('reactions-mailing'), '3');
+    await user.click(screen.getByTestId('reactions-run'));
+    expect(await screen.findByTestId('result-imported')).toHaveTextContent('6');
+    expect(reactions.ImportFile).toHaveBeenCalledWith(
+      expect.objectContaining({ source: '/logs/sendgrid.json', provider: 'sendgrid', mailingId: 3 }),
+    );
+    expect(screen.getByTestId('reactions-by-type')).toHaveTextContent('Opened');
+    expect(screen.getByTestId('reactions-by-type')).not.toHaveTextContent('Bounced');
+    expect(screen.getByTestId('reactions-errors')).toHaveTextContent('no timestamp');
+    expect(await screen.findByTestId('quarantine-row')).toHaveTextContent('unknown recipient');
+    expect(reactions.Quarantine).toHaveBeenCalledWith(4);
+    expect(window.runtime.EventsOn).toHaveBeenCalledWith(expect.stringMatching(/^reactions:progress:/), expect.any(Function));
+    expect(off).toHaveBeenCalled();
+    delete window.runtime;
+  });
+});

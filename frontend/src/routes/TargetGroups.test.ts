@@ -1,0 +1,80 @@
+import { render, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import type { Condition, TargetGroup } from '../lib/api/types';
+import { ada, stubRecipients } from '../test/recipients';
+import { addServices, resolved, spring } from '../test/services';
+import TargetGroups from './TargetGroups.svelte';
+
+const regulars: TargetGroup = {
+  id: 2,
+  name: 'Stammkunden',
+  description: 'Kauften zweimal',
+  rule: { kind: 'group', match: 'all', conditions: [{ kind: 'list', listId: 1 }] },
+  createdAt: '2025-01-01T00:00:00Z',
+  updatedAt: '2025-01-02T00:00:00Z',
+};
+
+function stub() {
+  stubRecipients();
+  const analysis = {
+    TargetGroups: resolved([regulars]),
+    SaveTargetGroup: vi.fn((g: TargetGroup) => Promise.resolve({ ...g, id: 9 })),
+    DeleteTargetGroup: resolved(true),
+    CountRule: vi.fn((_rule: Condition) => Promise.resolve(3)),
+    RuleMembers: resolved({ recipients: [ada], total: 3 }),
+  };
+  addServices({ Analysis: analysis, Mailings: { List: resolved([spring]) } });
+  return analysis;
+}
+
+describe('Target groups', () => {
+  it('builds a rule, counts it live and saves it', async () => {
+    const user = userEvent.setup({ delay: null });
+    const analysis = stub();
+    render(TargetGroups);
+    expect(await screen.findByTestId('group-open-2')).toHaveTextContent('Stammkunden');
+    await user.click(screen.getByTestId('group-new'));
+    await user.type(screen.getByTestId('group-name'), 'Kölner');
+    await user.click(screen.getByTestId('add-condition'));
+    const kind = screen.getAllByTestId(/^cond-\d+-kind$/)[0]!;
+    const key = kind.dataset['testid']!.replace(/-kind$/, '');
+    await user.selectOptions(screen.getByTestId(`${key}-op`), 'eq');
+    await user.type(screen.getByTestId(`${key}-value`), 'Köln');
+    await waitFor(() =>
+      expect(analysis.CountRule).toHaveBeenLastCalledWith({
+        kind: 'group',
+        match: 'all',
+        conditions: [{ kind: 'attribute', field: 'email', op: 'eq', value: 'Köln' }],
+      }),
+    );
+    expect(await screen.findByTestId('group-count')).toHaveTextContent('3 people match');
+    expect(screen.getByTestId('group-members')).toHaveTextContent('ada@example.org');
+
+    await user.click(screen.getByTestId('group-save'));
+    await waitFor(() => expect(analysis.SaveTargetGroup).toHaveBeenCalled());
+    expect(analysis.SaveTargetGroup.mock.calls[0]![0]).toMatchObject({ id: 0, name: 'Kölner' });
+    expect(await screen.findByTestId('group-saved')).toBeInTheDocument();
+  });
+
+  it('opens a saved group with its rule and nests groups', async () => {
+    const user = userEvent.setup({ delay: null });
+    const analysis = stub();
+    render(TargetGroups);
+    await user.click(await screen.findByTestId('group-open-2'));
+    await waitFor(() => expect(analysis.CountRule).toHaveBeenCalledWith(regulars.rule));
+    await user.click(screen.getAllByTestId('add-group')[0]!);
+    expect(screen.getAllByTestId('rule-group')).toHaveLength(2);
+  });
+
+  it('shows why a rule cannot be counted', async () => {
+    const user = userEvent.setup({ delay: null });
+    const analysis = stub();
+    analysis.CountRule.mockImplementation(() =>
+      Promise.reject({ code: 'invalid', field: 'rule', key: 'error.targetGroup.condition', message: 'Condition 1: choose a list.' }),
+    );
+    render(TargetGroups);
+    await user.click(await screen.findByTestId('group-new'));
+    expect(await screen.findByText('Condition 1: choose a list.')).toBeInTheDocument();
+  });
+});
