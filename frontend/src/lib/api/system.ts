@@ -11,6 +11,11 @@ export function pickCSVFile(title: string): Promise<string> {
   return call<string>('System', 'PickCSVFile', title);
 }
 
+/** pickLogFile shows the native file dialog for provider logs (.json, .ndjson, .txt, .csv), '' if cancelled. */
+export function pickLogFile(title: string): Promise<string> {
+  return call<string>('System', 'PickLogFile', title);
+}
+
 /** saveTextFile shows the native save dialog (desktop window only), writes content and returns the path, '' if cancelled. */
 export function saveTextFile(name: string, content: string): Promise<string> {
   return call<string>('System', 'SaveTextFile', name, content);

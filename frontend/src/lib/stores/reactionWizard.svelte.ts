@@ -2,7 +2,7 @@ import { ApiError } from '../api/error';
 import { ready, subscribe } from '../api/events';
 import { mailings } from '../api/mailings';
 import { cancelReactions, importReactions, providers, quarantine } from '../api/reactions';
-import { pickCSVFile } from '../api/system';
+import { pickLogFile } from '../api/system';
 import type { ImportProgress, Mailing, QuarantinedEvent, ReactionImportResult } from '../api/types';
 import { uploadFile } from '../api/upload';
 
@@ -54,7 +54,7 @@ export class ReactionWizard {
     if (this.busy) return;
     this.error = null;
     try {
-      const path = await pickCSVFile(title);
+      const path = await pickLogFile(title);
       if (path === '') return;
       this.source = path;
       this.fileName = path.split(/[\\/]/).pop() ?? path;
