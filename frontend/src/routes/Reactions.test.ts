@@ -9,7 +9,7 @@ describe('Reactions import', () => {
   it('imports a picked log with the chosen provider and mailing and shows the result and quarantine', async () => {
     const user = userEvent.setup({ delay: null });
     const recipients = stubRecipients();
-    recipients.PickCSVFile?.mockImplementation(() => Promise.resolve('/logs/sendgrid.json'));
+    recipients.PickLogFile?.mockImplementation(() => Promise.resolve('/logs/sendgrid.json'));
     const reactions = {
       Providers: resolved(['auto', 'sendgrid', 'mailgun']),
       ImportFile: vi.fn(() =>

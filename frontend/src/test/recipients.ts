@@ -89,6 +89,7 @@ export function stubRecipients(): RecipientsStub {
   const system = {
     Info: vi.fn(() => Promise.resolve(systemInfo)),
     PickCSVFile: vi.fn(() => Promise.resolve('/home/ada/kunden.csv')),
+    PickLogFile: vi.fn(() => Promise.resolve('/home/ada/log.json')),
   };
   window.go = {
     desktop: {
