@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -304,4 +306,67 @@ func TestReactionService_RecordHits(t *testing.T) {
 			t.Errorf("anonymous opens: %d, want 4", n)
 		}
 	})
+}
+
+// TestReactionService_ImportIsIdempotent is a property test: for random
+// event sets, importing overlapping parts in any order, repeated, ends with
+// the same store as importing the whole set once.
+func TestReactionService_ImportIsIdempotent(t *testing.T) {
+	ctx := context.Background()
+	types := []resonanz.ReactionType{resonanz.ReactionOpened, resonanz.ReactionClicked, resonanz.ReactionDelivered, resonanz.ReactionBounced}
+	emails := []string{"anna@example.org", "ben@example.org", "nobody@example.org"}
+	snapshot := func(f reactionFixture) string {
+		return fmt.Sprint(
+			f.count(t, `SELECT COUNT(*) FROM reaction`),
+			f.count(t, `SELECT COALESCE(SUM(n), 0) FROM reaction_anon`),
+			f.count(t, `SELECT COUNT(*) FROM reaction_quarantine`),
+			f.count(t, `SELECT COUNT(*) FROM reaction_seen`),
+			f.count(t, `SELECT COUNT(*) FROM suppression`))
+	}
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		all := make([]resonanz.ProviderEvent, 20+rng.IntN(60))
+		for i := range all {
+			// Some events repeat an earlier id: provider retries.
+			id := i
+			if i > 0 && rng.IntN(5) == 0 {
+				id = rng.IntN(i)
+			}
+			all[i] = event(id, types[id%len(types)], emails[id%len(emails)], t0.Add(time.Duration(id)*time.Minute))
+			if all[i].Type == resonanz.ReactionBounced {
+				all[i].BounceKind = resonanz.BounceHard
+			}
+		}
+		once := newReactionFixture(t)
+		if _, err := once.svc.ImportReactions(ctx, &events{list: all}, resonanz.ReactionImport{Provider: "sendgrid"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		want := snapshot(once)
+
+		parts := newReactionFixture(t)
+		parts.svc.BatchSize = 1 + rng.IntN(7)
+		for range 4 {
+			lo := rng.IntN(len(all))
+			hi := lo + rng.IntN(len(all)-lo+1)
+			sub := slices.Clone(all[lo:hi])
+			rng.Shuffle(len(sub), func(i, j int) { sub[i], sub[j] = sub[j], sub[i] })
+			if _, err := parts.svc.ImportReactions(ctx, &events{list: sub}, resonanz.ReactionImport{Provider: "sendgrid"}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := parts.svc.ImportReactions(ctx, &events{list: all}, resonanz.ReactionImport{Provider: "sendgrid"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := snapshot(parts); got != want {
+			t.Errorf("seed %d: store after overlapping imports %s, after one import %s", seed, got, want)
+		}
+		again, err := parts.svc.ImportReactions(ctx, &events{list: all}, resonanz.ReactionImport{Provider: "sendgrid"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Imported != 0 || again.Unmatched != 0 || again.Duplicates != again.Read {
+			t.Errorf("seed %d: a repeated import added something: %+v (before: %+v)", seed, again, res)
+		}
+	}
 }
