@@ -9,12 +9,16 @@ import (
 	"io"
 	"os"
 
+	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/recipientcsv"
 	"github.com/resonanz/resonanz/backend/report"
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
 const exportUsage = `Usage:
+  resonanz export mailing MAILING --out FILE.mbox [--target-group NAME]
+                                       the mailing as rendered for each person of its audience, one .mbox
+                                       file a mail client opens (offline review; links untracked)
   resonanz export recipient EMAIL [--format json|proof]
                                        everything stored about one person, as JSON (GDPR Art. 15/20),
                                        or the consent proof bundle as a readable HTML page
@@ -60,6 +64,8 @@ func runExport(ctx context.Context, g *globals, args []string, stdout, stderr io
 		})
 	case "recipients":
 		return runExportRecipients(ctx, g, rest, stdout, stderr)
+	case "mailing":
+		return runExportMailing(ctx, g, rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "resonanz export: unknown export %q\n\n%s", what, exportUsage)
 		return exitUsage
@@ -172,4 +178,50 @@ func exportRecipientsCSV(ctx context.Context, a *App, w io.Writer, listName stri
 		return 0, err
 	}
 	return recipientcsv.ExportRecipients(ctx, w, a.recipientSvc, defs, filter, recipientcsv.WriteOptions{Delimiter: delim, BOM: true})
+}
+
+// runExportMailing writes a mailing for its audience as one mbox file.
+func runExportMailing(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	var ref, out, group string
+	fs := newFlagSet("export mailing")
+	g.register(fs)
+	fs.StringVar(&out, "out", "", "the .mbox file to write")
+	fs.StringVar(&group, "target-group", "", "only this saved target group")
+	err := parseInterspersed(fs, args, &ref)
+	if err == nil && out == "" {
+		err = fmt.Errorf("--out is required")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "resonanz export mailing: %v\n\n%s", err, exportUsage)
+		return exitUsage
+	}
+	return withApp(ctx, g, stderr, func(a *App) error {
+		m, err := findMailing(ctx, a, ref)
+		if err != nil {
+			return err
+		}
+		var groupID int64
+		if group != "" {
+			if groupID, err = targetGroupID(ctx, a, group); err != nil {
+				return err
+			}
+		}
+		f, err := createExportFile(out)
+		if err != nil {
+			return err
+		}
+		n, err := desktop.WriteMbox(ctx, a.mailings, f, m, groupID, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		if g.json {
+			printJSON(stdout, map[string]any{"file": out, "messages": n})
+		} else {
+			fmt.Fprintf(stdout, "Wrote %d messages to %s.\n", n, out)
+		}
+		return nil
+	})
 }

@@ -175,17 +175,8 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 		}
 		req := resonanz.SendRequest{MailingID: m.ID, RatePerSecond: rate}
 		if group != "" {
-			groups, err := a.targetSvc.TargetGroups(ctx)
-			if err != nil {
+			if req.TargetGroupID, err = targetGroupID(ctx, a, group); err != nil {
 				return err
-			}
-			for _, tg := range groups {
-				if strings.EqualFold(tg.Name, group) {
-					req.TargetGroupID = tg.ID
-				}
-			}
-			if req.TargetGroupID == 0 {
-				return resonanz.Errorf(resonanz.ENOTFOUND, "There is no target group named %q.", group)
 			}
 		}
 		run, err := desktop.SendNow(ctx, a.mailings, req)
@@ -206,4 +197,18 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 
 func desktopTestSend(m resonanz.Mailing, recipientID int64, addrs []string) desktop.TestSendRequest {
 	return desktop.TestSendRequest{Mailing: m, RecipientID: recipientID, Addresses: addrs}
+}
+
+// targetGroupID finds a saved target group by name.
+func targetGroupID(ctx context.Context, a *App, name string) (int64, error) {
+	groups, err := a.targetSvc.TargetGroups(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, tg := range groups {
+		if strings.EqualFold(tg.Name, name) {
+			return tg.ID, nil
+		}
+	}
+	return 0, resonanz.Errorf(resonanz.ENOTFOUND, "There is no target group named %q.", name)
 }

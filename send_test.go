@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +58,15 @@ func TestSend_EndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Close()
+
+	// Offline review: the whole audience as one mbox file.
+	mbox := filepath.Join(t.TempDir(), "fruehling.mbox")
+	if code, stdout, stderr := runCLI(t, "--data", dir, "--json", "export", "mailing", "Frühling", "--out", mbox); code != 0 || !strings.Contains(stdout, `"messages":4`) {
+		t.Errorf("export mailing: exit %d, %s %s", code, stdout, stderr)
+	}
+	if b, err := os.ReadFile(mbox); err != nil || strings.Count(string(b), "\nFrom ") != 3 || !strings.HasPrefix(string(b), "From ") {
+		t.Errorf("mbox: %v, %d From_ lines after the first", err, strings.Count(string(b), "\nFrom "))
+	}
 
 	srv := smtptest.Start(t, smtptest.Options{})
 	code, stdout, stderr := runCLI(t, "--data", dir, "--json", "send", "Frühling", "--smtp", srv.Addr, "--smtp-security", "none")

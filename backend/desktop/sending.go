@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/resonanz/resonanz/backend/render"
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -357,4 +359,90 @@ func messageDomain(from string) string {
 		return strings.ToLower(d)
 	}
 	return "resonanz.invalid"
+}
+
+// MaxMboxExport bounds the mails ExportMbox returns to the frontend.
+const MaxMboxExport = 5000
+
+// ExportMbox renders the mailing for its audience (the list's members with a
+// newsletter consent for it, within the target group when given) into one
+// .mbox file for offline review in a mail client; links stay untracked.
+func (m *Mailings) ExportMbox(mailingID, targetGroupID int64) (FileContent, error) {
+	var b bytes.Buffer
+	ml, err := m.svc.Mailings.Mailing(m.ctx, mailingID)
+	if err != nil {
+		return FileContent{}, err
+	}
+	if _, err := WriteMbox(m.ctx, m, &b, ml, targetGroupID, MaxMboxExport); err != nil {
+		return FileContent{}, err
+	}
+	return FileContent{Name: safeFileName(ml.Name) + ".mbox", Content: b.String()}, nil
+}
+
+// WriteMbox writes the mailing as rendered for each person of its audience
+// (at most limit, 0: all) to w as mboxrd and returns how many it wrote;
+// people a required placeholder skips are left out.
+func WriteMbox(ctx context.Context, m *Mailings, w io.Writer, ml resonanz.Mailing, targetGroupID int64, limit int) (int, error) {
+	if ml.ListID == 0 {
+		return 0, resonanz.FieldError("listId", "error.mailing.list.required", "Choose the list this mailing goes to.")
+	}
+	job, err := m.job(ml, nil)
+	if err != nil {
+		return 0, err
+	}
+	rule := resonanz.Condition{Kind: resonanz.CondGroup, Match: "all", Conditions: []resonanz.Condition{
+		{Kind: resonanz.CondList, ListID: ml.ListID},
+		{Kind: resonanz.CondConsent, Purpose: resonanz.PurposeNewsletter, ListID: ml.ListID},
+	}}
+	if targetGroupID != 0 {
+		rule.Conditions = append(rule.Conditions, resonanz.Condition{Kind: resonanz.CondTargetGroup, TargetGroupID: targetGroupID})
+	}
+	n := 0
+	for after := int64(0); ; {
+		page, err := m.svc.Groups.Matching(ctx, rule, resonanz.RecipientFilter{AfterID: after, Limit: 500, Sort: "createdAt"})
+		if err != nil {
+			return n, err
+		}
+		msgs := make([]*resonanz.Message, 0, len(page.Recipients))
+		for i := range page.Recipients {
+			r := &page.Recipients[i]
+			after = r.ID
+			if limit > 0 && n+len(msgs) >= limit {
+				break
+			}
+			res, err := job.Template.Execute(r, render.Options{InGroup: func(g string) bool { return job.InGroup(r.ID, g) }})
+			var skip *render.SkipError
+			if errors.As(err, &skip) {
+				continue
+			} else if err != nil {
+				return n, err
+			}
+			msg := res.Message(job.From, r)
+			msg.Date = time.Now()
+			msgs = append(msgs, msg)
+		}
+		if err := smtp.WriteMbox(w, msgs...); err != nil {
+			return n, err
+		}
+		n += len(msgs)
+		if len(page.Recipients) < 500 || (limit > 0 && n >= limit) {
+			return n, nil
+		}
+	}
+}
+
+// safeFileName keeps letters, digits, dot, dash and underscore.
+func safeFileName(s string) string {
+	out := []rune{}
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.' {
+			out = append(out, r)
+		} else if len(out) > 0 && out[len(out)-1] != '_' {
+			out = append(out, '_')
+		}
+	}
+	if len(out) == 0 || out[0] == '.' {
+		return "mailing"
+	}
+	return string(out)
 }
