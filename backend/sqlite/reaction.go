@@ -307,6 +307,9 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 	if err != nil {
 		return err
 	}
+	if err := plan.loadTimelines(ctx, tx, fresh); err != nil {
+		return err
+	}
 
 	var personal []reactionRow
 	anon := map[anonKey]int{}
@@ -497,6 +500,39 @@ func deliveriesByMessageID(ctx context.Context, tx *sql.Tx, events []preparedEve
 		return nil
 	})
 	return out, err
+}
+
+// loadTimelines loads, in one query per inChunk people, the tracking
+// consent of the batch's recipients not cached yet.
+func (plan *reactionPlan) loadTimelines(ctx context.Context, tx *sql.Tx, events []preparedEvent) error {
+	var ids []any
+	for i := range events {
+		if resonanz.TrackingPurpose(events[i].ev.Type) == "" {
+			continue
+		}
+		id := plan.recipient[events[i].emailKey]
+		if _, ok := plan.consent[id]; id != 0 && !ok {
+			plan.consent[id] = nil // also marks it as asked
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if len(plan.consent) > 200_000 {
+		clear(plan.consent) // bound memory on huge imports
+		for _, id := range ids {
+			plan.consent[id.(int64)] = nil
+		}
+	}
+	tls, err := trackingTimelines(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
+	for id, tl := range tls {
+		plan.consent[id] = tl
+	}
+	return nil
 }
 
 // timeline returns the tracking part of a recipient's consent ledger.
