@@ -128,13 +128,15 @@ func (d listenerDeps) RequestErasure(ctx context.Context, recipientID int64, _ r
 }
 
 // newListener builds the recipient-facing listener over the app's store.
-func (a *App) newListener(addr, publicURL string, log *slog.Logger) (*listener.Server, error) {
+// trackRate limits tracking requests per client IP and second (0: the
+// listener's default, negative: off, e.g. for load tests).
+func (a *App) newListener(addr, publicURL string, trackRate float64, log *slog.Logger) (*listener.Server, error) {
 	secret, err := secretFile(a.dataDir, "listener.key")
 	if err != nil {
 		return nil, err
 	}
 	deps := listenerDeps{a: a}
-	cfg := listener.Config{Addr: addr, PublicURL: publicURL, Secret: secret, Log: log}
+	cfg := listener.Config{Addr: addr, PublicURL: publicURL, Secret: secret, Log: log, TrackRate: trackRate}
 	if err := cfg.Validate(); err != nil {
 		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
 	}

@@ -29,7 +29,7 @@ Commands:
   (none), desktop   open the desktop window
   serve             the same desk in a browser  [--addr 127.0.0.1:8484]
   listen            recipient-facing listener: tracking, unsubscribe, profile page
-                    [--addr 127.0.0.1:8485] [--public-url URL]
+                    [--addr 127.0.0.1:8485] [--public-url URL] [--track-rate N]
   import            import recipients from CSV  (resonanz import --help)
   export            export a person's data or recipients as CSV  (resonanz export)
   stats             reaction statistics  (resonanz stats --help)
@@ -139,8 +139,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runSend(ctx, g, rest, stdout, stderr)
 	case "listen":
 		addr, publicURL := "127.0.0.1:8485", ""
+		trackRate := 0.0
 		if err := parseCommand(cmd, rest, g, func(fs *flag.FlagSet) {
 			fs.StringVar(&addr, "addr", addr, "address to listen on")
+			fs.Float64Var(&trackRate, "track-rate", 0, "tracking requests per second and client IP (0: default 50, -1: no limit)")
 			fs.StringVar(&publicURL, "public-url", "", "base URL recipients reach the listener at (default http://ADDR)")
 		}); err != nil {
 			return usageError(stderr, err)
@@ -149,7 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			publicURL = "http://" + addr
 		}
 		return withApp(ctx, g, stderr, func(a *App) error {
-			srv, err := a.newListener(addr, publicURL, newLogger(stderr))
+			srv, err := a.newListener(addr, publicURL, trackRate, newLogger(stderr))
 			if err != nil {
 				return err
 			}

@@ -23,7 +23,7 @@ func TestHarness(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	var out bytes.Buffer
-	rep, err := Run(context.Background(), Config{Bin: bin, Recipients: 200, Events: 500, Reactions: 2000, Runs: 3, WorkDir: dir}, &out)
+	rep, err := Run(context.Background(), Config{Bin: bin, Recipients: 200, Events: 500, Reactions: 2000, Hits: 300, Runs: 3, WorkDir: dir}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}

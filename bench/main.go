@@ -46,6 +46,7 @@ type Config struct {
 	Recipients int
 	Events     int // provider-log events to import
 	Reactions  int // reactions in the analysis store (10× Recipients recipients)
+	Hits       int // listener requests per run
 	Runs       int
 	WorkDir    string
 }
@@ -55,9 +56,9 @@ func main() {
 	quick := flag.Bool("quick", false, "small data, for a run under two minutes")
 	out := flag.String("out", "bench/results.json", "where to write the results")
 	flag.Parse()
-	cfg := Config{Bin: *bin, Recipients: 100_000, Events: 1_000_000, Reactions: 10_000_000, Runs: 3}
+	cfg := Config{Bin: *bin, Recipients: 100_000, Events: 1_000_000, Reactions: 10_000_000, Hits: 200_000, Runs: 3}
 	if *quick {
-		cfg.Recipients, cfg.Events, cfg.Reactions = 10_000, 50_000, 500_000
+		cfg.Recipients, cfg.Events, cfg.Reactions, cfg.Hits = 10_000, 50_000, 500_000, 30_000
 	}
 	rep, err := Run(context.Background(), cfg, os.Stdout)
 	if err != nil {
@@ -107,6 +108,7 @@ var workloads = []func(context.Context, Config) ([]Result, error){
 	importRecipients,
 	importReactions,
 	analysisWorkloads,
+	listenerLoad,
 }
 
 // Line formats a result as `name: value unit (baseline value, ratio)`.

@@ -53,14 +53,14 @@ func seedStore(ctx context.Context, path string, n, m int) error {
 		`DROP INDEX reaction_mailing`, `DROP INDEX reaction_recipient`, `DROP INDEX reaction_link`,
 		// x → mailing 1..20, recipient spread by a prime stride, type by x % 10:
 		// 0..5 opened (every 8th a machine open), 6..8 clicked, 9 delivered.
-		fmt.Sprintf(`WITH RECURSIVE c(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM c WHERE x < %d)
+		fmt.Sprintf(`WITH RECURSIVE c(x) AS (SELECT 0 WHERE %d > 0 UNION ALL SELECT x + 1 FROM c WHERE x < %d)
 		 INSERT INTO reaction (mailing_id, recipient_id, type, at, link_id, flags)
 		 SELECT x %% 20 + 1, (x * 7919) %% %d + 1,
 		        CASE WHEN x %% 10 < 6 THEN 6 WHEN x %% 10 < 9 THEN 7 ELSE 2 END,
 		        %d - (x * 15551) %% 15552000000,
 		        CASE WHEN x %% 10 BETWEEN 6 AND 8 THEN (x %% 20) * 5 + (x / 20) %% 5 + 1 END,
 		        CASE WHEN x %% 10 < 6 AND x %% 8 = 0 THEN 1 ELSE 0 END
-		 FROM c`, m-1, n, now),
+		 FROM c`, m, m-1, n, now),
 		`CREATE INDEX reaction_mailing ON reaction (mailing_id, type, at, recipient_id, flags, ua_id)`,
 		`CREATE INDEX reaction_recipient ON reaction (recipient_id, at)`,
 		`CREATE INDEX reaction_link ON reaction (link_id, type, at, recipient_id) WHERE link_id IS NOT NULL`,
