@@ -109,6 +109,7 @@ var workloads = []func(context.Context, Config) ([]Result, error){
 	importReactions,
 	analysisWorkloads,
 	listenerLoad,
+	sendWorkload,
 }
 
 // Line formats a result as `name: value unit (baseline value, ratio)`.
