@@ -79,15 +79,17 @@ func mailingStats(ctx context.Context, tx *sql.Tx, id int64) (resonanz.MailingSt
 		}
 	}
 	c := typeCounts{personal: map[int]resonanz.Count{}, anon: map[int]resonanz.Count{}}
+	human := 0
 	rows, err := tx.QueryContext(ctx, `
-		SELECT type, COUNT(*), COUNT(DISTINCT recipient_id), SUM(flags & 1), SUM(flags & 4 <> 0), SUM(flags & 8 <> 0)
+		SELECT type, COUNT(*), COUNT(DISTINCT recipient_id), SUM(flags & 1), SUM(flags & 4 <> 0), SUM(flags & 8 <> 0),
+		       COUNT(DISTINCT recipient_id) FILTER (WHERE flags & 1 = 0)
 		FROM reaction WHERE `+where+` GROUP BY mailing_id, type`, args...)
 	if err != nil {
 		return st, fmt.Errorf("mailing report: %w", err)
 	}
 	for rows.Next() {
-		var code, total, unique, machine, hard, soft int
-		if err := rows.Scan(&code, &total, &unique, &machine, &hard, &soft); err != nil {
+		var code, total, unique, machine, hard, soft, humanUnique int
+		if err := rows.Scan(&code, &total, &unique, &machine, &hard, &soft, &humanUnique); err != nil {
 			rows.Close()
 			return st, fmt.Errorf("mailing report: %w", err)
 		}
@@ -95,6 +97,9 @@ func mailingStats(ctx context.Context, tx *sql.Tx, id int64) (resonanz.MailingSt
 		if code == codeBounced {
 			c.hard += hard
 			c.soft += soft
+		}
+		if code == codeOpened {
+			human += humanUnique // people with an open not flagged as a machine open
 		}
 	}
 	rows.Close()
@@ -136,11 +141,6 @@ func mailingStats(ctx context.Context, tx *sql.Tx, id int64) (resonanz.MailingSt
 	st.Unsubscribes = c.total(codeUnsub).Total
 	st.Complaints = c.total(codeComplained).Total
 
-	var human int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT DISTINCT mailing_id, recipient_id FROM reaction
-		WHERE `+where+` AND type = ? AND flags & 1 = 0)`, append(args, codeOpened)...).Scan(&human); err != nil {
-		return st, fmt.Errorf("mailing report: %w", err)
-	}
 	st.ComputeRates(human)
 	if id != 0 {
 		if st.Links, err = linkStats(ctx, tx, id); err != nil {
