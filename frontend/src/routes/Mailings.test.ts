@@ -1,6 +1,6 @@
 import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MailPreview } from '../lib/api/types';
 import { stubRecipients, ada, sampleAttributes } from '../test/recipients';
 import { addServices, resolved, spring } from '../test/services';
@@ -32,12 +32,20 @@ function stub() {
     Salutations: resolved([{ name: 'formal', language: 'de', rules: [{ genders: ['f'], requires: ['last_name'], text: 'Sehr geehrte Frau {{ last_name }}' }] }]),
     SaveSalutation: resolved([]),
     SalutationSamples: resolved([{ recipient: ada, text: 'Sehr geehrte Frau Lovelace', rule: 0 }]),
+    Audience: resolved({ members: 0, eligible: 0, withoutConsent: 0, suppressed: 0, alreadySent: 0 }),
+    SendStatus: resolved({ mailingId: 3, status: 'idle', total: 0, queued: 0, sent: 0, failed: 0, skipped: 0, pausedReason: '' }),
   };
-  addServices({ Mailings: mailings });
+  addServices({ Mailings: mailings, Analysis: { TargetGroups: resolved([]) }, Settings: { GetSMTP: resolved({ ratePerSecond: 0 }) } });
+  // The send panel listens to progress events.
+  window.runtime = { EventsOn: vi.fn(() => () => {}) };
   return { recipients, mailings };
 }
 
 describe('Mailings', () => {
+  afterEach(() => {
+    delete window.runtime;
+  });
+
   it('lists mailings and opens one with its links and a sandboxed preview', async () => {
     const user = userEvent.setup({ delay: null });
     const { mailings } = stub();

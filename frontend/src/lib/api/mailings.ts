@@ -1,5 +1,7 @@
 import { call } from './client';
 import type {
+  Audience,
+  FileContent,
   Link,
   MailPreview,
   Mailing,
@@ -7,6 +9,8 @@ import type {
   PreviewRequest,
   SalutationBlock,
   SalutationRow,
+  SendRequest,
+  SendRun,
 } from './types';
 
 const service = 'Mailings';
@@ -69,4 +73,34 @@ export async function saveSalutation(b: SalutationBlock): Promise<SalutationBloc
 /** salutationSamples evaluates a block as edited for recipients ids (empty: the built-in sample people). */
 export async function salutationSamples(b: SalutationBlock, ids: number[]): Promise<SalutationRow[]> {
   return (await call<SalutationRow[] | null>(service, 'SalutationSamples', b, ids)) ?? [];
+}
+
+/** audience counts who mailing id would go to (targetGroupId 0: the whole list). */
+export function audience(mailingId: number, targetGroupId: number): Promise<Audience> {
+  return call<Audience>(service, 'Audience', mailingId, targetGroupId);
+}
+
+/** testSend sends the mailing as edited, rendered for recipientId (0: a sample), to addresses; it returns those that accepted it. */
+export async function testSend(m: Mailing, recipientId: number, addresses: string[]): Promise<string[]> {
+  return (await call<string[] | null>(service, 'TestSend', { mailing: forGo(m), recipientId, addresses })) ?? [];
+}
+
+/** startSend prepares (first time) or resumes the send; progress follows as "send:progress:<mailingId>" events. */
+export function startSend(req: SendRequest): Promise<SendRun> {
+  return call<SendRun>(service, 'StartSend', req);
+}
+
+/** pauseSend stops a running send after its current batch; false when none was running. */
+export function pauseSend(mailingId: number): Promise<boolean> {
+  return call<boolean>(service, 'PauseSend', mailingId);
+}
+
+/** sendStatus returns the send ledger's counts of a mailing. */
+export function sendStatus(mailingId: number): Promise<SendRun> {
+  return call<SendRun>(service, 'SendStatus', mailingId);
+}
+
+/** exportEML renders the stored mailing for recipientId (0: the first) as an .eml file. */
+export function exportEML(mailingId: number, recipientId: number): Promise<FileContent> {
+  return call<FileContent>(service, 'ExportEML', mailingId, recipientId);
 }

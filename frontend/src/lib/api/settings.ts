@@ -1,5 +1,5 @@
 import { call } from './client';
-import type { SenderIdentity } from './types';
+import type { ListenerSettings, SMTPSettings, SenderIdentity } from './types';
 
 /** getSender returns the stored sender identity (empty fields if none was saved). */
 export function getSender(): Promise<SenderIdentity> {
@@ -9,4 +9,32 @@ export function getSender(): Promise<SenderIdentity> {
 /** saveSender validates and stores s on the Go side and returns what was stored. */
 export function saveSender(s: SenderIdentity): Promise<SenderIdentity> {
   return call<SenderIdentity>('Settings', 'SaveSender', s);
+}
+
+/** getSMTP returns the mail server settings (never the password). */
+export function getSMTP(): Promise<SMTPSettings> {
+  return call<SMTPSettings>('Settings', 'GetSMTP');
+}
+
+/**
+ * saveSMTP validates and stores the mail server settings; password replaces
+ * the stored one when not empty, clearPassword removes it.
+ */
+export function saveSMTP(settings: SMTPSettings, password: string, clearPassword: boolean): Promise<SMTPSettings> {
+  return call<SMTPSettings>('Settings', 'SaveSMTP', { settings, password, clearPassword });
+}
+
+/** testSMTP connects to the stored mail server and logs in; it rejects with Go's explanation. */
+export function testSMTP(): Promise<boolean> {
+  return call<boolean>('Settings', 'TestSMTP');
+}
+
+/** getListener returns where recipients reach the listener. */
+export function getListener(): Promise<ListenerSettings> {
+  return call<ListenerSettings>('Settings', 'GetListener');
+}
+
+/** saveListener stores the listener's public URL and returns what was stored. */
+export function saveListener(s: ListenerSettings): Promise<ListenerSettings> {
+  return call<ListenerSettings>('Settings', 'SaveListener', s);
 }

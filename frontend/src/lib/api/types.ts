@@ -551,3 +551,72 @@ export interface QuarantinedEvent {
   reason: string;
   event: ProviderEvent;
 }
+
+/** Audience counts who a mailing would go to. */
+export interface Audience {
+  /** confirmed members of the list (in the target group) */
+  members: number;
+  /** of them with newsletter consent and not suppressed */
+  eligible: number;
+  /** confirmed but no valid newsletter consent on the list */
+  withoutConsent: number;
+  /** hard bounce or complaint */
+  suppressed: number;
+  /** in the send ledger already */
+  alreadySent: number;
+}
+
+/** SendRunStatus is the state of a mailing's send run. */
+export type SendRunStatus = 'idle' | 'sending' | 'paused' | 'done';
+
+/** SendRun is the progress of a mailing's send, from its send ledger. */
+export interface SendRun {
+  mailingId: number;
+  status: SendRunStatus | '';
+  total: number;
+  queued: number;
+  sent: number;
+  failed: number;
+  skipped: number;
+  /** why a run paused by itself; empty when paused by hand */
+  pausedReason: string;
+}
+
+/** SendRequest starts or resumes the send of a mailing. */
+export interface SendRequest {
+  mailingId: number;
+  /** 0: the whole list */
+  targetGroupId: number;
+  /** 0: as fast as the server takes them */
+  ratePerSecond: number;
+  /** 0: Go's default */
+  errorThreshold: number;
+  opId: string;
+}
+
+/** FileContent is a file Go made for the frontend to save. */
+export interface FileContent {
+  name: string;
+  content: string;
+}
+
+/** SMTPSecurity is how the connection to the mail server is secured. */
+export type SMTPSecurity = 'starttls' | 'tls' | 'none';
+
+/** SMTPSettings are the mail server settings; the password never comes back. */
+export interface SMTPSettings {
+  host: string;
+  port: number;
+  security: SMTPSecurity | '';
+  username: string;
+  maxConnections: number;
+  ratePerSecond: number;
+  /** read only: a password is stored */
+  hasPassword: boolean;
+}
+
+/** ListenerSettings say where recipients reach the listener. */
+export interface ListenerSettings {
+  /** empty: no tracking links */
+  publicUrl: string;
+}
