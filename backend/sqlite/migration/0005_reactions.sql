@@ -106,8 +106,8 @@ CREATE TABLE reaction_anon (
     PRIMARY KEY (mailing_id, type, link_id, hour, machine)
 ) STRICT, WITHOUT ROWID;
 
--- Provider events seen: 16 bytes of SHA-256 of the dedupe key, so
--- importing a file twice adds nothing.
+-- Provider events seen: the event time (unix ms, 8 bytes big-endian) and 8
+-- bytes of SHA-256 of the dedupe key, so importing a file twice adds nothing.
 CREATE TABLE reaction_seen (
     key BLOB PRIMARY KEY
 ) STRICT, WITHOUT ROWID;
