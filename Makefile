@@ -71,12 +71,22 @@ test-go: setup frontend/dist/index.html
 
 # Every Go fuzz target runs briefly in make test (FUZZTIME per target) and
 # longer in make fuzz; the seed corpora live in testdata/fuzz.
+# Go 1.26's fuzz coordinator can fail a run with a bare "context deadline
+# exceeded" at the -fuzztime boundary when the CPU is busy (golang/go#75804,
+# fixed in Go 1.27). Such a run (no failing input written, no panic) is
+# retried once and then counted as a flake; any real finding still fails.
 FUZZTIME ?= 5s
 test-fuzz: setup frontend/dist/index.html
 	@for pkg in $$($(GO) list ./...); do \
 	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/resonanz-fuzz.log 2>&1 || { cat /tmp/resonanz-fuzz.log; exit 1; }; \
+	    for try in 1 2; do \
+	      if $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/resonanz-fuzz.log 2>&1; then break; fi; \
+	      if grep -q 'context deadline exceeded' /tmp/resonanz-fuzz.log && ! grep -qiE 'failing input|panic|_test.go:[0-9]+' /tmp/resonanz-fuzz.log; then \
+	        echo "  fuzz coordinator deadline flake (golang/go#75804), try $$try"; continue; \
+	      fi; \
+	      cat /tmp/resonanz-fuzz.log; exit 1; \
+	    done; \
 	  done; \
 	done
 
