@@ -54,6 +54,9 @@ CREATE TABLE delivery (
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX delivery_recipient ON delivery (recipient_id);
+-- "anything still queued?" after every batch of a send run, without walking
+-- the rows already sent.
+CREATE INDEX delivery_status ON delivery (mailing_id, status);
 
 -- Reaction types as stored (small integers keep 10M-row tables compact).
 CREATE TABLE reaction_type (
