@@ -121,7 +121,7 @@ func (a *App) smtpMailer(ctx context.Context, override *smtp.Config) (*smtp.Mail
 
 // listenerURLs builds tracking URLs for the configured public URL; nil when
 // none is configured (mails then carry no tracking).
-func (a *App) listenerURLs(ctx context.Context, preview bool) (send.Tracker, error) {
+func (a *App) listenerURLs(ctx context.Context) (send.Tracker, error) {
 	var ls resonanz.ListenerSettings
 	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingListener, &ls); err != nil {
 		return nil, err
@@ -141,9 +141,6 @@ func (a *App) listenerURLs(ctx context.Context, preview bool) (send.Tracker, err
 	if err != nil {
 		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
 	}
-	if preview {
-		urls = urls.Preview()
-	}
 	return urls, nil
 }
 
@@ -153,8 +150,7 @@ func (a *App) sending(ctx context.Context) desktop.Sending {
 	return desktop.Sending{
 		Store:   a.sendStore,
 		Mailer:  func() (desktop.Mailer, error) { return a.smtpMailer(ctx, a.smtpOverride) },
-		Tracker: func() (send.Tracker, error) { return a.listenerURLs(ctx, false) },
-		Preview: func() (send.Tracker, error) { return a.listenerURLs(ctx, true) },
+		Tracker: func() (send.Tracker, error) { return a.listenerURLs(ctx) },
 	}
 }
 

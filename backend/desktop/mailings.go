@@ -135,21 +135,9 @@ func (m *Mailings) Preview(req PreviewRequest) (Preview, error) {
 	if err != nil {
 		return Preview{}, err
 	}
-	var r resonanz.Recipient
-	if req.RecipientID != 0 {
-		if r, err = m.svc.Recipients.RecipientByID(m.ctx, req.RecipientID); err != nil {
-			return Preview{}, err
-		}
-	} else {
-		page, err := m.svc.Recipients.FindRecipients(m.ctx, resonanz.RecipientFilter{Limit: 1, Sort: "createdAt"})
-		if err != nil {
-			return Preview{}, err
-		}
-		if len(page.Recipients) > 0 {
-			r = page.Recipients[0]
-		} else {
-			r = resonanz.Recipient{Email: "anna.beispiel@example.org", FirstName: "Anna", LastName: "Beispiel", Gender: resonanz.GenderFemale}
-		}
+	r, err := m.previewRecipient(req.RecipientID)
+	if err != nil {
+		return Preview{}, err
 	}
 	groups, err := m.groupsOf(tpl.Groups(), r.ID)
 	if err != nil {
@@ -164,6 +152,22 @@ func (m *Mailings) Preview(req PreviewRequest) (Preview, error) {
 		return p, err
 	}
 	return p, nil
+}
+
+// previewRecipient returns the recipient with the id, or for 0 the first
+// one stored, or a sample person when there is none.
+func (m *Mailings) previewRecipient(id int64) (resonanz.Recipient, error) {
+	if id != 0 {
+		return m.svc.Recipients.RecipientByID(m.ctx, id)
+	}
+	page, err := m.svc.Recipients.FindRecipients(m.ctx, resonanz.RecipientFilter{Limit: 1, Sort: "createdAt"})
+	if err != nil {
+		return resonanz.Recipient{}, err
+	}
+	if len(page.Recipients) > 0 {
+		return page.Recipients[0], nil
+	}
+	return resonanz.Recipient{Email: "anna.beispiel@example.org", FirstName: "Anna", LastName: "Beispiel", Gender: resonanz.GenderFemale}, nil
 }
 
 // groupsOf answers which of the named target groups recipient id is in.

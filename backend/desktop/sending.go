@@ -34,8 +34,6 @@ type Sending struct {
 	// Tracker builds listener URLs; nil (and no error) when no public URL
 	// is configured: then mails carry no tracking.
 	Tracker func() (send.Tracker, error)
-	// Preview builds listener URLs whose hits are not counted (test sends).
-	Preview func() (send.Tracker, error)
 }
 
 // Mailer is a resonanz.Mailer that can be closed.
@@ -58,12 +56,9 @@ func (m *Mailings) job(ml resonanz.Mailing, tracker send.Tracker) (send.Job, err
 	for _, l := range links {
 		ids[l.Index] = l.ID
 	}
-	from, err := m.svc.Settings.Sender(m.ctx)
+	from, err := m.sender()
 	if err != nil {
 		return send.Job{}, err
-	}
-	if from.FromAddress == "" {
-		return send.Job{}, resonanz.FieldError("fromAddress", "error.sender.fromAddress.required", "Enter the address your newsletter is sent from (Settings).")
 	}
 	members, err := m.groupMembers(tpl.Groups())
 	if err != nil {
@@ -90,23 +85,45 @@ func (m *Mailings) groupMembers(names []string) (map[string]map[int64]bool, erro
 				continue
 			}
 			set := map[int64]bool{}
-			for after := int64(0); ; {
-				page, err := m.svc.Groups.Matching(m.ctx, g.Rule, resonanz.RecipientFilter{AfterID: after, Limit: 1000, Sort: "createdAt"})
-				if err != nil {
-					return nil, err
-				}
-				for _, r := range page.Recipients {
+			err := m.eachMatching(m.ctx, g.Rule, 1000, func(page []resonanz.Recipient) (bool, error) {
+				for _, r := range page {
 					set[r.ID] = true
-					after = r.ID
 				}
-				if len(page.Recipients) < 1000 {
-					break
-				}
+				return true, nil
+			})
+			if err != nil {
+				return nil, err
 			}
 			out[g.Name] = set
 		}
 	}
 	return out, nil
+}
+
+// sender returns the sender identity mails go out with; an address is
+// required.
+func (m *Mailings) sender() (resonanz.SenderIdentity, error) {
+	from, err := m.svc.Settings.Sender(m.ctx)
+	if err == nil && from.FromAddress == "" {
+		err = resonanz.FieldError("fromAddress", "error.sender.fromAddress.required", "Enter the address your newsletter is sent from (Settings).")
+	}
+	return from, err
+}
+
+// eachMatching walks the people a rule selects in pages of size (by id),
+// calling fn per page until it returns false or the people run out.
+func (m *Mailings) eachMatching(ctx context.Context, rule resonanz.Condition, size int, fn func([]resonanz.Recipient) (bool, error)) error {
+	for after := int64(0); ; {
+		page, err := m.svc.Groups.Matching(ctx, rule, resonanz.RecipientFilter{AfterID: after, Limit: size, Sort: "createdAt"})
+		if err != nil {
+			return err
+		}
+		more, err := fn(page.Recipients)
+		if err != nil || !more || len(page.Recipients) < size {
+			return err
+		}
+		after = page.Recipients[len(page.Recipients)-1].ID
+	}
 }
 
 // Audience counts who a mailing would go to (0: the whole list).
@@ -137,7 +154,7 @@ func (m *Mailings) TestSend(req TestSendRequest) ([]string, error) {
 			return nil, resonanz.FieldError("addresses", "error.testSend.address", fmt.Sprintf("%q is not a valid address.", a))
 		}
 	}
-	msgs, err := m.renderFor(req.Mailing, req.RecipientID, true)
+	msgs, err := m.renderFor(req.Mailing, req.RecipientID)
 	if err != nil {
 		return nil, err
 	}
@@ -173,32 +190,33 @@ func (m *Mailings) TestSend(req TestSendRequest) ([]string, error) {
 }
 
 // renderFor renders the mailing for one recipient (0: the first, or a
-// sample person) as a full message; preview links when preview is set.
-func (m *Mailings) renderFor(ml resonanz.Mailing, recipientID int64, preview bool) (*resonanz.Message, error) {
-	var tracker send.Tracker
-	if preview && m.send.Preview != nil && ml.ID != 0 {
-		var err error
-		if tracker, err = m.send.Preview(); err != nil {
-			return nil, err
-		}
-	}
-	job, err := m.job(ml, tracker)
+// sample person) as a full message, links untracked. Target groups are
+// asked for this one person only.
+func (m *Mailings) renderFor(ml resonanz.Mailing, recipientID int64) (*resonanz.Message, error) {
+	tpl, err := m.compile(ml)
 	if err != nil {
 		return nil, err
 	}
-	p, err := m.Preview(PreviewRequest{Mailing: ml, RecipientID: recipientID})
+	from, err := m.sender()
 	if err != nil {
 		return nil, err
 	}
-	if p.Skipped != "" {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "This recipient would be skipped: %s", p.Skipped)
-	}
-	r := p.Recipient
-	res, err := job.Template.Execute(&r, render.Options{InGroup: func(g string) bool { return job.InGroup(r.ID, g) }})
+	r, err := m.previewRecipient(recipientID)
 	if err != nil {
 		return nil, err
 	}
-	msg := res.Message(job.From, &r)
+	groups, err := m.groupsOf(tpl.Groups(), r.ID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := tpl.Execute(&r, render.Options{InGroup: func(g string) bool { return groups[g] }})
+	var skip *render.SkipError
+	if errors.As(err, &skip) {
+		return nil, resonanz.Errorf(resonanz.EINVALID, "This recipient would be skipped: %s", skip.Reason)
+	} else if err != nil {
+		return nil, err
+	}
+	msg := res.Message(from, &r)
 	msg.Date = time.Now()
 	return msg, nil
 }
@@ -210,7 +228,7 @@ func (m *Mailings) ExportEML(mailingID, recipientID int64) (FileContent, error) 
 	if err != nil {
 		return FileContent{}, err
 	}
-	msg, err := m.renderFor(ml, recipientID, false)
+	msg, err := m.renderFor(ml, recipientID)
 	if err != nil {
 		return FileContent{}, err
 	}
@@ -398,15 +416,10 @@ func WriteMbox(ctx context.Context, m *Mailings, w io.Writer, ml resonanz.Mailin
 		rule.Conditions = append(rule.Conditions, resonanz.Condition{Kind: resonanz.CondTargetGroup, TargetGroupID: targetGroupID})
 	}
 	n := 0
-	for after := int64(0); ; {
-		page, err := m.svc.Groups.Matching(ctx, rule, resonanz.RecipientFilter{AfterID: after, Limit: 500, Sort: "createdAt"})
-		if err != nil {
-			return n, err
-		}
-		msgs := make([]*resonanz.Message, 0, len(page.Recipients))
-		for i := range page.Recipients {
-			r := &page.Recipients[i]
-			after = r.ID
+	err = m.eachMatching(ctx, rule, 500, func(page []resonanz.Recipient) (bool, error) {
+		msgs := make([]*resonanz.Message, 0, len(page))
+		for i := range page {
+			r := &page[i]
 			if limit > 0 && n+len(msgs) >= limit {
 				break
 			}
@@ -415,20 +428,19 @@ func WriteMbox(ctx context.Context, m *Mailings, w io.Writer, ml resonanz.Mailin
 			if errors.As(err, &skip) {
 				continue
 			} else if err != nil {
-				return n, err
+				return false, err
 			}
 			msg := res.Message(job.From, r)
 			msg.Date = time.Now()
 			msgs = append(msgs, msg)
 		}
 		if err := smtp.WriteMbox(w, msgs...); err != nil {
-			return n, err
+			return false, err
 		}
 		n += len(msgs)
-		if len(page.Recipients) < 500 || (limit > 0 && n >= limit) {
-			return n, nil
-		}
-	}
+		return limit <= 0 || n < limit, nil
+	})
+	return n, err
 }
 
 // safeFileName keeps letters, digits, dot, dash and underscore.
