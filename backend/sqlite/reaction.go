@@ -365,11 +365,8 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 		res.Imported++
 		stored = append(stored, p.key[:])
 		if purpose != "" {
-			tl, err := plan.timeline(ctx, tx, recipientID)
-			if err != nil {
-				return err
-			}
-			if !tl.Granted(purpose, 0, ev.OccurredAt) {
+			// loadTimelines put every tracking event's recipient in the cache.
+			if !plan.consent[recipientID].Granted(purpose, 0, ev.OccurredAt) {
 				res.Anonymized++
 				anon[anonKey{mailing: mailingID, link: row.link, hour: row.at / hourMillis, code: row.code, machine: row.flags & flagMachineOpen}]++
 				continue
@@ -544,27 +541,23 @@ func (plan *reactionPlan) loadTimelines(ctx context.Context, tx *sql.Tx, events 
 	return nil
 }
 
-// timeline returns the tracking part of a recipient's consent ledger.
-func (plan *reactionPlan) timeline(ctx context.Context, tx *sql.Tx, recipientID int64) (resonanz.ConsentTimeline, error) {
-	if tl, ok := plan.consent[recipientID]; ok {
-		return tl, nil
-	}
-	tls, err := trackingTimelines(ctx, tx, []any{recipientID})
-	if err != nil {
-		return nil, err
-	}
-	if len(plan.consent) > 200_000 {
-		clear(plan.consent) // bound memory on huge imports
-	}
-	plan.consent[recipientID] = tls[recipientID]
-	return tls[recipientID], nil
-}
-
 // trackingTimelines loads the tracking consent records of the recipients.
 func trackingTimelines(ctx context.Context, q querier, ids []any) (map[int64]resonanz.ConsentTimeline, error) {
+	return consentTimelines(ctx, q, purposesTracking, ids)
+}
+
+// Purpose filters of consentTimelines (fixed SQL, never built from input).
+const (
+	purposesTracking  = `purpose IN ('tracking:opens', 'tracking:clicks')`
+	purposesProfiling = `purpose = 'profiling'`
+)
+
+// consentTimelines loads the ledger records of the recipients for the
+// purposes filter, oldest first per person.
+func consentTimelines(ctx context.Context, q querier, purposes string, ids []any) (map[int64]resonanz.ConsentTimeline, error) {
 	out := map[int64]resonanz.ConsentTimeline{}
 	err := queryIn(ctx, q, `SELECT recipient_id, purpose, granted, at FROM consent
-		WHERE purpose IN ('tracking:opens', 'tracking:clicks') AND recipient_id IN `, ids, func(rows *sql.Rows) error {
+		WHERE `+purposes+` AND recipient_id IN `, ids, func(rows *sql.Rows) error {
 		var id, at int64
 		var e resonanz.ConsentEvent
 		if err := rows.Scan(&id, &e.Purpose, &e.Granted, &at); err != nil {

@@ -520,18 +520,7 @@ func interestScores(ctx context.Context, q querier, tag string, recipientID int6
 		return nil, fmt.Errorf("interest scores: %w", err)
 	}
 	// Clicks made while profiling was withdrawn do not count.
-	timelines := map[int64]resonanz.ConsentTimeline{}
-	err = queryIn(ctx, q, `SELECT recipient_id, purpose, granted, at FROM consent WHERE purpose = 'profiling' AND recipient_id IN `, ids,
-		func(rows *sql.Rows) error {
-			var id, at int64
-			var e resonanz.ConsentEvent
-			if err := rows.Scan(&id, &e.Purpose, &e.Granted, &at); err != nil {
-				return err
-			}
-			e.At = fromMillis(at)
-			timelines[id] = append(timelines[id], e)
-			return nil
-		}, ` ORDER BY recipient_id, at, id`)
+	timelines, err := consentTimelines(ctx, q, purposesProfiling, ids)
 	if err != nil {
 		return nil, err
 	}
