@@ -149,6 +149,10 @@ func defaultDataDir() (string, error) {
 	}
 }
 
+// processStart is when the program started (package initialisation, after
+// the dynamic loader): the first screen's log line reports the time since.
+var processStart = time.Now()
+
 // runDesktop opens the desktop window and blocks until it is closed.
 func runDesktop(ctx context.Context, dataDir string, assets fs.FS, log *slog.Logger) error {
 	window := &desktop.Window{}
@@ -157,6 +161,12 @@ func runDesktop(ctx context.Context, dataDir string, assets fs.FS, log *slog.Log
 		return err
 	}
 	defer a.Close()
+	desktop.OnFirstScreen(a.system, func() {
+		a.log.Info("first screen", "after_ms", time.Since(processStart).Milliseconds())
+		if os.Getenv("RESONANZ_QUIT_AFTER_FIRST_SCREEN") == "1" {
+			window.Quit() // start-up timing in make bench
+		}
+	})
 	return wails.Run(&options.App{
 		OnStartup:        window.Startup,
 		Title:            "Resonanz",

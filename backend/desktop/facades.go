@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"context"
+	"sync"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -43,6 +44,9 @@ type System struct {
 	info   SystemInfo
 	window *Window // nil in browser mode
 	audit  resonanz.AuditService
+
+	firstScreen   sync.Once
+	onFirstScreen func()
 }
 
 // NewSystem returns the System façade reporting info; window is nil in
@@ -86,6 +90,22 @@ func (s *System) PickLogFile(title string) (string, error) {
 
 // Info returns version, data location, mode and schema version.
 func (s *System) Info() (SystemInfo, error) { return s.info, nil }
+
+// FirstScreen is called by the UI once its first screen shows data; the
+// first call runs the hook set by OnFirstScreen (start-up timing), later
+// calls do nothing.
+func (s *System) FirstScreen() error {
+	s.firstScreen.Do(func() {
+		if s.onFirstScreen != nil {
+			s.onFirstScreen()
+		}
+	})
+	return nil
+}
+
+// OnFirstScreen sets what runs when the UI first shows data. It is a
+// function, not a method, so that it is not bound to the UI.
+func OnFirstScreen(s *System, hook func()) { s.onFirstScreen = hook }
 
 // MailServer keeps the SMTP and listener settings (the composition root
 // implements it: the password lives in a secret file, not the database).

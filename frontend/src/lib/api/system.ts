@@ -6,6 +6,11 @@ export function info(): Promise<SystemInfo> {
   return call<SystemInfo>('System', 'Info');
 }
 
+/** firstScreen tells Go that the first screen shows data (start-up timing). */
+export function firstScreen(): Promise<void> {
+  return call<void>('System', 'FirstScreen');
+}
+
 /** pickCSVFile shows the native file dialog (desktop window only) and returns the path, '' if cancelled. */
 export function pickCSVFile(title: string): Promise<string> {
   return call<string>('System', 'PickCSVFile', title);
