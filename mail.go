@@ -84,6 +84,12 @@ func (a *App) saveSMTP(ctx context.Context, s resonanz.SMTPSettings, password st
 	if s.RatePerSecond < 0 {
 		return s, resonanz.FieldError("ratePerSecond", "error.smtp.rate", "The rate cannot be negative.")
 	}
+	if s.RatePerMinute < 0 {
+		return s, resonanz.FieldError("ratePerMinute", "error.smtp.rate", "The rate cannot be negative.")
+	}
+	if s.RatePerHour < 0 {
+		return s, resonanz.FieldError("ratePerHour", "error.smtp.rate", "The rate cannot be negative.")
+	}
 	s.HasPassword = false
 	if err := a.settingsSvc.SetValue(ctx, resonanz.SettingSMTP, s); err != nil {
 		return s, err

@@ -129,11 +129,11 @@ func startXvfb(ctx context.Context) (string, func(), error) {
 	case n := <-got:
 		if n == "" {
 			stop()
-			return "", nil, errors.New("Xvfb did not start")
+			return "", nil, errors.New("the Xvfb display did not start")
 		}
 		return ":" + n, stop, nil
 	case <-time.After(15 * time.Second):
 		stop()
-		return "", nil, errors.New("Xvfb did not start within 15 s")
+		return "", nil, errors.New("the Xvfb display did not start within 15 s")
 	}
 }

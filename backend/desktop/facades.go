@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"context"
+	"encoding/base64"
 	"sync"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -62,6 +63,19 @@ func (s *System) SaveTextFile(name, content string) (string, error) {
 		return "", resonanz.Errorf(resonanz.EINVALID, "Download the file instead: there is no save dialog in browser mode.")
 	}
 	return s.window.SaveFile(name, []byte(content))
+}
+
+// SaveBase64File is SaveTextFile for binary content (a ZIP archive) that
+// travels base64-encoded through the bridge.
+func (s *System) SaveBase64File(name, content string) (string, error) {
+	if s.window == nil {
+		return "", resonanz.Errorf(resonanz.EINVALID, "Download the file instead: there is no save dialog in browser mode.")
+	}
+	data, err := base64.StdEncoding.DecodeString(content)
+	if err != nil {
+		return "", resonanz.Errorf(resonanz.EINVALID, "The file content is not valid base64.")
+	}
+	return s.window.SaveFile(name, data)
 }
 
 // AuditLog returns the newest admin actions, newest first (limit 1..1000).

@@ -42,12 +42,14 @@ type Job struct {
 	Mailing  resonanz.Mailing
 	Template *render.Template
 	// LinkIDs maps a template link's index to its stored link id.
-	LinkIDs  map[int]int64
-	From     resonanz.SenderIdentity
-	InGroup  func(recipientID int64, group string) bool // nil: in no group
-	Tracker  Tracker                                    // nil: no tracking, List-Unsubscribe by mail only
-	Rate     float64                                    // messages per second, 0: unlimited
-	MaxError float64                                    // share of a batch that may fail before pausing
+	LinkIDs map[int]int64
+	From    resonanz.SenderIdentity
+	InGroup func(recipientID int64, group string) bool // nil: in no group
+	Tracker Tracker                                    // nil: no tracking, List-Unsubscribe by mail only
+	Rate    float64                                    // messages per second, 0: unlimited (see newLimiter)
+	// PerMinute and PerHour limit the messages in any minute or hour (0: no limit).
+	PerMinute, PerHour int
+	MaxError           float64 // share of a batch that may fail before pausing
 }
 
 // Runner sends jobs through a Mailer, recording outcomes in a Store.
@@ -81,12 +83,16 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 	m := job.Mailing
 	assets := map[string]int64{}
 	var after int64
-	start, sent := now(), 0
+	limit := newLimiter(job.Rate, job.PerMinute, job.PerHour)
 	for {
 		if err := ctx.Err(); err != nil {
 			return rn.progress(m.ID, progress, "")
 		}
-		batch, err := rn.Store.Next(ctx, m.ID, after, size)
+		n, err := limit.take(ctx, size, now, sleep)
+		if err != nil {
+			return rn.progress(m.ID, progress, "")
+		}
+		batch, err := rn.Store.Next(ctx, m.ID, after, n)
 		if err != nil {
 			return resonanz.SendRun{}, err
 		}
@@ -121,6 +127,7 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 		failed := 0
 		if len(msgs) > 0 {
 			perMsg, err := rn.Mailer.Send(ctx, msgs)
+			limit.sent(now(), len(msgs))
 			if err != nil && ctx.Err() == nil && perMsg == nil {
 				// Nothing was sent: the rows stay queued.
 				rn.Store.Record(context.WithoutCancel(ctx), m.ID, onlyDone(outcomes))
@@ -137,7 +144,6 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 				switch {
 				case e == nil:
 					outcomes[oi].Status = resonanz.DeliverySent
-					sent++
 				case resonanz.IsPermanentFailure(e):
 					outcomes[oi].Status, outcomes[oi].Error = resonanz.DeliveryFailed, e.Error()
 					failed++
@@ -160,14 +166,6 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 		}
 		if _, err := rn.progress(m.ID, progress, ""); err != nil {
 			return resonanz.SendRun{}, err
-		}
-		if job.Rate > 0 {
-			due := start.Add(time.Duration(float64(sent) / job.Rate * float64(time.Second)))
-			if d := due.Sub(now()); d > 0 {
-				if err := sleep(ctx, d); err != nil {
-					return rn.progress(m.ID, progress, "")
-				}
-			}
 		}
 	}
 }

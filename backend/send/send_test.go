@@ -242,3 +242,68 @@ func TestRunner_SkipsAndPauses(t *testing.T) {
 		}
 	})
 }
+
+// TestRunner_Limits: with limits per second and per minute, no second and
+// no minute of the (fake) clock sees more messages than allowed, and the
+// run takes no longer than the limits require.
+func TestRunner_Limits(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 25)
+	if _, err := f.store.Prepare(ctx, f.mailing.ID, 0, "reisen.example"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	clock := start
+	var mu sync.Mutex
+	var at []time.Time // when each message reached the mailer
+	mailer := &stampMailer{fakeMailer: &fakeMailer{}, stamp: func(n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for range n {
+			at = append(at, clock)
+		}
+	}}
+	runner := &send.Runner{Store: f.store, Mailer: mailer, BatchSize: 100,
+		Now:   func() time.Time { return clock },
+		Sleep: func(_ context.Context, d time.Duration) error { clock = clock.Add(d); return nil }}
+	job := f.job
+	job.Rate, job.PerMinute = 4, 10
+	run, err := runner.Run(ctx, job, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Sent != 25 || len(at) != 25 {
+		t.Fatalf("sent %d (mailer saw %d), want 25", run.Sent, len(at))
+	}
+	for _, w := range []struct {
+		period time.Duration
+		limit  int
+	}{{time.Second, 4}, {time.Minute, 10}} {
+		for i := range at {
+			n := 0
+			for _, t2 := range at[i:] {
+				if t2.Sub(at[i]) < w.period {
+					n++
+				}
+			}
+			if n > w.limit {
+				t.Errorf("%d messages within %v from %v, limit %d", n, w.period, at[i].Sub(start), w.limit)
+			}
+		}
+	}
+	// 25 messages at 10 a minute: the third minute's batch starts at 2 min.
+	if took := clock.Sub(start); took < 2*time.Minute || took > 2*time.Minute+time.Second {
+		t.Errorf("the run took %v of the fake clock, want 2 min", took)
+	}
+}
+
+// stampMailer tells stamp how many messages each Send call carried.
+type stampMailer struct {
+	*fakeMailer
+	stamp func(n int)
+}
+
+func (s *stampMailer) Send(ctx context.Context, msgs []*resonanz.Message) ([]error, error) {
+	s.stamp(len(msgs))
+	return s.fakeMailer.Send(ctx, msgs)
+}

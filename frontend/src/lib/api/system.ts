@@ -26,6 +26,11 @@ export function saveTextFile(name: string, content: string): Promise<string> {
   return call<string>('System', 'SaveTextFile', name, content);
 }
 
+/** saveBase64File is saveTextFile for binary content, base64-encoded. */
+export function saveBase64File(name: string, content: string): Promise<string> {
+  return call<string>('System', 'SaveBase64File', name, content);
+}
+
 /** inDesktopWindow tells whether the Wails bindings are present (no Blob downloads there). */
 export function inDesktopWindow(): boolean {
   return window.go?.desktop !== undefined;

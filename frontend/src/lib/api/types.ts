@@ -589,6 +589,9 @@ export interface SendRequest {
   targetGroupId: number;
   /** 0: as fast as the server takes them */
   ratePerSecond: number;
+  /** most messages in any minute / hour; 0: no limit */
+  ratePerMinute: number;
+  ratePerHour: number;
   /** 0: Go's default */
   errorThreshold: number;
   opId: string;
@@ -598,6 +601,8 @@ export interface SendRequest {
 export interface FileContent {
   name: string;
   content: string;
+  /** 'base64' for binary content (ZIP archives) */
+  encoding?: string;
 }
 
 /** SMTPSecurity is how the connection to the mail server is secured. */
@@ -610,7 +615,10 @@ export interface SMTPSettings {
   security: SMTPSecurity | '';
   username: string;
   maxConnections: number;
+  /** default limits of send runs; 0: none */
   ratePerSecond: number;
+  ratePerMinute: number;
+  ratePerHour: number;
   /** read only: a password is stored */
   hasPassword: boolean;
 }
