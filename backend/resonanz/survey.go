@@ -363,10 +363,13 @@ func (c Choice) AttributeValue() string {
 	return c.Label
 }
 
-// HasMappings reports whether answers can fill attributes, i.e. whether the
-// page asks for permission to update the profile.
+// HasMappings reports whether answers can fill attributes or declare
+// interests, i.e. whether the page asks for permission to update the
+// profile.
 func (s Survey) HasMappings() bool {
-	return slices.ContainsFunc(s.Questions, func(q Question) bool { return q.Attribute != "" })
+	return slices.ContainsFunc(s.Questions, func(q Question) bool {
+		return q.Attribute != "" || slices.ContainsFunc(q.Choices, func(c Choice) bool { return c.Interest != "" })
+	})
 }
 
 // Question returns the question with the key.

@@ -211,11 +211,11 @@ func (s *SurveyService) DeleteSurvey(ctx context.Context, id int64) error {
 	return tx.Commit()
 }
 
-// SubmitSurvey stores a person's answers, replacing earlier ones. With
-// UpdateProfile (and its wording) the mapped custom attributes are set;
-// values that do not fit the attribute (its definition changed since) are
-// left out. Declared interests are stored regardless; whether they count is
-// decided when scores are computed (profiling consent).
+// SubmitSurvey stores a person's answers, replacing earlier ones. Only with
+// UpdateProfile (and its wording) are the mapped custom attributes set
+// (values that no longer fit the attribute's definition are left out) and
+// the declared interests recorded; whether those count is decided when
+// scores are computed (a current profiling consent).
 func (s *SurveyService) SubmitSurvey(ctx context.Context, r resonanz.SurveyResponse) (resonanz.SurveyResponse, error) {
 	if r.UpdateProfile && strings.TrimSpace(r.ProfileWording) == "" {
 		return r, resonanz.Errorf(resonanz.EINVALID, "The permission to update the profile needs the wording that was shown.")
@@ -260,6 +260,9 @@ func (s *SurveyService) SubmitSurvey(ctx context.Context, r resonanz.SurveyRespo
 	values, interests := sv.AnswerEffects(r.Answers)
 	if _, err := tx.ExecContext(ctx, `DELETE FROM survey_interest WHERE survey_id = ? AND recipient_id = ?`, r.SurveyID, r.RecipientID); err != nil {
 		return r, fmt.Errorf("submit survey: %w", err)
+	}
+	if !r.UpdateProfile {
+		interests = nil
 	}
 	for _, tag := range interests {
 		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO survey_interest (survey_id, recipient_id, tag, at) VALUES (?, ?, ?, ?)`,

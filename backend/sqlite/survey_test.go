@@ -313,9 +313,23 @@ func TestSurveyService_Submit(t *testing.T) {
 		f := newSurveyFixture(t)
 		rs := sqlite.NewRecipientService(f.db)
 		for _, id := range []int64{f.anna.ID, f.ben.ID} {
-			if _, err := f.svc.SubmitSurvey(ctx, resonanz.SurveyResponse{SurveyID: f.survey.ID, RecipientID: id, Answers: f.answers(0, 0, "", 0)}); err != nil {
+			if _, err := f.svc.SubmitSurvey(ctx, resonanz.SurveyResponse{SurveyID: f.survey.ID, RecipientID: id, Answers: f.answers(0, 0, "", 0),
+				UpdateProfile: true, ProfileWording: "Profil ergänzen"}); err != nil {
 				t.Fatal(err)
 			}
+		}
+		// Without the permission box nothing is declared, even with consent.
+		if _, err := f.svc.SubmitSurvey(ctx, resonanz.SurveyResponse{SurveyID: f.survey.ID, RecipientID: f.anna.ID, Answers: f.answers(0, 1, "", 0)}); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		f.db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM survey_interest WHERE recipient_id = ?`, f.anna.ID).Scan(&n)
+		if n != 0 {
+			t.Errorf("interests declared without permission: %d", n)
+		}
+		if _, err := f.svc.SubmitSurvey(ctx, resonanz.SurveyResponse{SurveyID: f.survey.ID, RecipientID: f.anna.ID, Answers: f.answers(0, 0, "", 0),
+			UpdateProfile: true, ProfileWording: "Profil ergänzen"}); err != nil {
+			t.Fatal(err)
 		}
 		consent := sqlite.NewConsentService(f.db)
 		if _, err := consent.AppendConsent(ctx, resonanz.ConsentRecord{RecipientID: f.anna.ID, Purpose: resonanz.PurposeProfiling, Granted: true,
