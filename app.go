@@ -45,6 +45,7 @@ type App struct {
 	statsSvc        *sqlite.StatsService
 	targetSvc       *sqlite.TargetGroupService
 	subscriptionSvc *sqlite.SubscriptionService
+	surveySvc       *sqlite.SurveyService
 	sendStore       *sqlite.SendStore
 	// smtpOverride replaces the stored SMTP settings (command line flags).
 	smtpOverride *smtp.Config
@@ -99,7 +100,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		consentSvc: sqlite.NewConsentService(db), importSvc: sqlite.NewImportService(db),
 		mailingSvc: sqlite.NewMailingService(db), reactionSvc: sqlite.NewReactionService(db), statsSvc: sqlite.NewStatsService(db),
 		targetSvc: sqlite.NewTargetGroupService(db), subscriptionSvc: sqlite.NewSubscriptionService(db),
-		sendStore: sqlite.NewSendStore(db),
+		sendStore: sqlite.NewSendStore(db), surveySvc: sqlite.NewSurveyService(db),
 	}
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc, mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
