@@ -108,6 +108,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	}, edge.Sources, edge.Events)
 	a.mailings = desktop.NewMailings(ctx, desktop.MailingServices{
 		Mailings: a.mailingSvc, Recipients: a.recipientSvc, Attributes: a.attrSvc, Groups: a.targetSvc, Settings: a.settingsSvc,
+		Surveys: a.surveySvc,
 	}, a.sending(ctx), edge.Events)
 	a.analysis = desktop.NewAnalysis(ctx, a.statsSvc, a.targetSvc)
 	a.reactions = desktop.NewReactions(ctx, a.reactionSvc, edge.Sources, edge.Events)

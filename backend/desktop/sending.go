@@ -34,6 +34,9 @@ type Sending struct {
 	// Tracker builds listener URLs; nil (and no error) when no public URL
 	// is configured: then mails carry no tracking.
 	Tracker func() (send.Tracker, error)
+	// Preview builds test-flagged listener URLs for previews, test sends
+	// and exports (nil, or nil and no error, when no public URL is set).
+	Preview func() (send.Tracker, error)
 }
 
 // Mailer is a resonanz.Mailer that can be closed.
@@ -64,7 +67,11 @@ func (m *Mailings) job(ml resonanz.Mailing, tracker send.Tracker) (send.Job, err
 	if err != nil {
 		return send.Job{}, err
 	}
-	return send.Job{Mailing: ml, Template: tpl, LinkIDs: ids, From: from, Tracker: tracker,
+	surveys, err := m.surveyIDs(tpl)
+	if err != nil {
+		return send.Job{}, err
+	}
+	return send.Job{Mailing: ml, Template: tpl, LinkIDs: ids, From: from, Tracker: tracker, Surveys: surveys,
 		InGroup: func(id int64, g string) bool { return members[g][id] }}, nil
 }
 
@@ -154,7 +161,7 @@ func (m *Mailings) TestSend(req TestSendRequest) ([]string, error) {
 			return nil, resonanz.FieldError("addresses", "error.testSend.address", fmt.Sprintf("%q is not a valid address.", a))
 		}
 	}
-	msgs, err := m.renderFor(req.Mailing, req.RecipientID)
+	msgs, err := m.renderFor(req.Mailing, req.RecipientID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -190,9 +197,10 @@ func (m *Mailings) TestSend(req TestSendRequest) ([]string, error) {
 }
 
 // renderFor renders the mailing for one recipient (0: the first, or a
-// sample person) as a full message, links untracked. Target groups are
+// sample person) as a full message, links untracked, system links with
+// test tokens (strict: a missing listener is an error). Target groups are
 // asked for this one person only.
-func (m *Mailings) renderFor(ml resonanz.Mailing, recipientID int64) (*resonanz.Message, error) {
+func (m *Mailings) renderFor(ml resonanz.Mailing, recipientID int64, strict bool) (*resonanz.Message, error) {
 	tpl, err := m.compile(ml)
 	if err != nil {
 		return nil, err
@@ -209,7 +217,12 @@ func (m *Mailings) renderFor(ml resonanz.Mailing, recipientID int64) (*resonanz.
 	if err != nil {
 		return nil, err
 	}
-	res, err := tpl.Execute(&r, render.Options{InGroup: func(g string) bool { return groups[g] }})
+	opt, err := m.previewOptions(tpl, ml.ID, r.ID, strict)
+	if err != nil {
+		return nil, err
+	}
+	opt.InGroup = func(g string) bool { return groups[g] }
+	res, err := tpl.Execute(&r, opt)
 	var skip *render.SkipError
 	if errors.As(err, &skip) {
 		return nil, resonanz.Errorf(resonanz.EINVALID, "This recipient would be skipped: %s", skip.Reason)
@@ -228,7 +241,7 @@ func (m *Mailings) ExportEML(mailingID, recipientID int64) (FileContent, error) 
 	if err != nil {
 		return FileContent{}, err
 	}
-	msg, err := m.renderFor(ml, recipientID)
+	msg, err := m.renderFor(ml, recipientID, false)
 	if err != nil {
 		return FileContent{}, err
 	}
@@ -319,6 +332,9 @@ func (m *Mailings) startRun(ctx context.Context, ml resonanz.Mailing, req resona
 	if err != nil {
 		return resonanz.SendRun{}, nil, err
 	}
+	if tracker == nil && len(job.Template.SystemLinks()) > 0 {
+		return resonanz.SendRun{}, nil, errNoListener()
+	}
 	job.Rate, job.MaxError = req.RatePerSecond, req.ErrorThreshold
 	mailer, err := m.send.Mailer()
 	if err != nil {
@@ -404,7 +420,14 @@ func WriteMbox(ctx context.Context, m *Mailings, w io.Writer, ml resonanz.Mailin
 	if ml.ListID == 0 {
 		return 0, resonanz.FieldError("listId", "error.mailing.list.required", "Choose the list this mailing goes to.")
 	}
-	job, err := m.job(ml, nil)
+	var preview send.Tracker
+	if m.send.Preview != nil {
+		var err error
+		if preview, err = m.send.Preview(); err != nil {
+			return 0, err
+		}
+	}
+	job, err := m.job(ml, preview)
 	if err != nil {
 		return 0, err
 	}
@@ -423,7 +446,8 @@ func WriteMbox(ctx context.Context, m *Mailings, w io.Writer, ml resonanz.Mailin
 			if limit > 0 && n+len(msgs) >= limit {
 				break
 			}
-			res, err := job.Template.Execute(r, render.Options{InGroup: func(g string) bool { return job.InGroup(r.ID, g) }})
+			res, err := job.Template.Execute(r, render.Options{InGroup: func(g string) bool { return job.InGroup(r.ID, g) },
+				SystemURL: send.SystemURLs(job.Tracker, ml.ID, r.ID, job.Surveys)})
 			var skip *render.SkipError
 			if errors.As(err, &skip) {
 				continue
