@@ -57,6 +57,7 @@ type App struct {
 	mailings   *desktop.Mailings
 	analysis   *desktop.Analysis
 	reactions  *desktop.Reactions
+	surveys    *desktop.Surveys
 }
 
 // Edge is what differs between the desktop window, browser mode and the
@@ -112,6 +113,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	}, a.sending(ctx), edge.Events)
 	a.analysis = desktop.NewAnalysis(ctx, a.statsSvc, a.targetSvc)
 	a.reactions = desktop.NewReactions(ctx, a.reactionSvc, edge.Sources, edge.Events)
+	a.surveys = desktop.NewSurveys(ctx, a.surveySvc, a.attrSvc)
 	a.system = desktop.NewSystem(ctx, desktop.SystemInfo{
 		Version: resonanz.Version, DataDir: dataDir, DBPath: db.Path(), Mode: edge.Mode, SchemaVersion: schema,
 	}, edge.Window, sqlite.NewAuditService(db))
@@ -120,7 +122,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 
 // Bindings returns the façades bound to the window and served by the bridge.
 func (a *App) Bindings() []any {
-	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions}
+	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions, a.surveys}
 }
 
 // Errors returns the edge's error formatter.
