@@ -26,9 +26,10 @@ export async function surveyAttributes(): Promise<AttributeDef[]> {
   return ((await call<AttributeDef[] | null>(service, 'Attributes')) ?? []).map((a) => ({ ...a, choices: a.choices ?? [] }));
 }
 
-/** saveSurvey creates (id 0) or updates a survey; Go assigns question and choice keys. */
+/** saveSurvey creates (id 0) or updates a survey; Go assigns question and choice keys and sets the times. */
 export async function saveSurvey(s: Survey): Promise<Survey> {
-  return withLists(await call<Survey>(service, 'Save', s));
+  const { createdAt: _createdAt, updatedAt: _updatedAt, ...rest } = s;
+  return withLists(await call<Survey>(service, 'Save', rest));
 }
 
 /** setSurveyStatus opens or closes a survey. */
