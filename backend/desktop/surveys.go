@@ -45,7 +45,9 @@ func (s *Surveys) Attributes() ([]resonanz.AttributeDef, error) {
 
 // Save creates (ID 0) or updates a survey; errors name the field, e.g.
 // "questions.1.choices.0.label".
-func (s *Surveys) Save(in resonanz.Survey) (resonanz.Survey, error) { return s.svc.SaveSurvey(s.ctx, in) }
+func (s *Surveys) Save(in resonanz.Survey) (resonanz.Survey, error) {
+	return s.svc.SaveSurvey(s.ctx, in)
+}
 
 // SetStatus opens ("open") or closes ("closed") a survey.
 func (s *Surveys) SetStatus(id int64, status string) (resonanz.Survey, error) {
@@ -56,7 +58,9 @@ func (s *Surveys) SetStatus(id int64, status string) (resonanz.Survey, error) {
 func (s *Surveys) Delete(id int64) error { return s.svc.DeleteSurvey(s.ctx, id) }
 
 // Results returns the counts per question and choice and the text answers.
-func (s *Surveys) Results(id int64) (resonanz.SurveyResults, error) { return s.svc.SurveyResults(s.ctx, id) }
+func (s *Surveys) Results(id int64) (resonanz.SurveyResults, error) {
+	return s.svc.SurveyResults(s.ctx, id)
+}
 
 // ExportCSV returns all answers of a survey as CSV (UTF-8 with BOM, ";"):
 // one row per person with the address, the time, whether they allowed the

@@ -381,7 +381,8 @@ func TestSurveyService_Submit(t *testing.T) {
 		if len(exp.Surveys) != 1 || exp.Surveys[0].SurveyName != "Leserumfrage 2026" || len(exp.Surveys[0].Answers) != 4 {
 			t.Fatalf("export: %+v", exp.Surveys)
 		}
-		want := []resonanz.PersonAnswer{{"Ihr Reisestil?", "Aktiv"}, {"Welche Themen?", "Kultur"}, {"Anmerkungen", "<b>toll</b>"}, {"Wie zufrieden sind Sie?", "5/5"}}
+		want := []resonanz.PersonAnswer{{Question: "Ihr Reisestil?", Answer: "Aktiv"}, {Question: "Welche Themen?", Answer: "Kultur"},
+			{Question: "Anmerkungen", Answer: "<b>toll</b>"}, {Question: "Wie zufrieden sind Sie?", Answer: "5/5"}}
 		for i, a := range exp.Surveys[0].Answers {
 			if a != want[i] {
 				t.Errorf("answer %d: %+v, want %+v", i, a, want[i])
