@@ -217,3 +217,16 @@ func TestSurveyNoDependency(t *testing.T) {
 		t.Errorf("no Surveys dependency: %d", rec.Code)
 	}
 }
+
+func TestSurveyRateLimit(t *testing.T) {
+	e := newEnv(t, func(c *listener.Config) { c.PageRate, c.PageBurst = 0.001, 2 })
+	codes := []int{}
+	for range 4 {
+		resp := do(t, "GET", e.urls.Survey(1, 42, 5), "")
+		resp.Body.Close()
+		codes = append(codes, resp.StatusCode)
+	}
+	if codes[0] != 200 || codes[1] != 200 || codes[2] != 429 || codes[3] != 429 {
+		t.Errorf("codes %v, want the page limit to apply", codes)
+	}
+}
