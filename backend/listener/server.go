@@ -169,7 +169,9 @@ type Config struct {
 	// says ("de" or "en"; default "de").
 	DefaultLanguage string
 	// Wordings overrides consent texts: language → purpose → wording. The
-	// newsletter purpose's text may contain "{list}" for the list name.
+	// newsletter purpose's text may contain "{list}" for the list name;
+	// "survey_profile" is the survey page's "use my answers to update my
+	// profile" box.
 	Wordings map[string]map[string]string
 
 	Log *slog.Logger
