@@ -45,6 +45,7 @@ type App struct {
 	statsSvc        *sqlite.StatsService
 	targetSvc       *sqlite.TargetGroupService
 	subscriptionSvc *sqlite.SubscriptionService
+	surveySvc       *sqlite.SurveyService
 	sendStore       *sqlite.SendStore
 	// smtpOverride replaces the stored SMTP settings (command line flags).
 	smtpOverride *smtp.Config
@@ -56,6 +57,7 @@ type App struct {
 	mailings   *desktop.Mailings
 	analysis   *desktop.Analysis
 	reactions  *desktop.Reactions
+	surveys    *desktop.Surveys
 }
 
 // Edge is what differs between the desktop window, browser mode and the
@@ -99,7 +101,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		consentSvc: sqlite.NewConsentService(db), importSvc: sqlite.NewImportService(db),
 		mailingSvc: sqlite.NewMailingService(db), reactionSvc: sqlite.NewReactionService(db), statsSvc: sqlite.NewStatsService(db),
 		targetSvc: sqlite.NewTargetGroupService(db), subscriptionSvc: sqlite.NewSubscriptionService(db),
-		sendStore: sqlite.NewSendStore(db),
+		sendStore: sqlite.NewSendStore(db), surveySvc: sqlite.NewSurveyService(db),
 	}
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc, mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
@@ -107,9 +109,11 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	}, edge.Sources, edge.Events)
 	a.mailings = desktop.NewMailings(ctx, desktop.MailingServices{
 		Mailings: a.mailingSvc, Recipients: a.recipientSvc, Attributes: a.attrSvc, Groups: a.targetSvc, Settings: a.settingsSvc,
+		Surveys: a.surveySvc,
 	}, a.sending(ctx), edge.Events)
 	a.analysis = desktop.NewAnalysis(ctx, a.statsSvc, a.targetSvc)
 	a.reactions = desktop.NewReactions(ctx, a.reactionSvc, edge.Sources, edge.Events)
+	a.surveys = desktop.NewSurveys(ctx, a.surveySvc, a.attrSvc)
 	a.system = desktop.NewSystem(ctx, desktop.SystemInfo{
 		Version: resonanz.Version, DataDir: dataDir, DBPath: db.Path(), Mode: edge.Mode, SchemaVersion: schema,
 	}, edge.Window, sqlite.NewAuditService(db))
@@ -118,7 +122,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 
 // Bindings returns the façades bound to the window and served by the bridge.
 func (a *App) Bindings() []any {
-	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions}
+	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions, a.surveys}
 }
 
 // Errors returns the edge's error formatter.

@@ -128,26 +128,46 @@ func (a *App) smtpMailer(ctx context.Context, override *smtp.Config) (*smtp.Mail
 // listenerURLs builds tracking URLs for the configured public URL; nil when
 // none is configured (mails then carry no tracking).
 func (a *App) listenerURLs(ctx context.Context) (send.Tracker, error) {
-	var ls resonanz.ListenerSettings
-	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingListener, &ls); err != nil {
+	urls, ok, err := a.publicURLs(ctx)
+	if !ok || err != nil {
 		return nil, err
 	}
+	return urls, nil
+}
+
+// previewURLs is listenerURLs with test-flagged tokens (previews, test
+// sends, exports): hits on them are not counted, forms change nothing.
+func (a *App) previewURLs(ctx context.Context) (send.Tracker, error) {
+	urls, ok, err := a.publicURLs(ctx)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return urls.Preview(), nil
+}
+
+// publicURLs builds the URL builder for the configured public URL; ok is
+// false when none is set.
+func (a *App) publicURLs(ctx context.Context) (urls listener.URLs, ok bool, err error) {
+	var ls resonanz.ListenerSettings
+	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingListener, &ls); err != nil {
+		return urls, false, err
+	}
 	if ls.PublicURL == "" {
-		return nil, nil
+		return urls, false, nil
 	}
 	secret, err := secretFile(a.dataDir, "listener.key")
 	if err != nil {
-		return nil, err
+		return urls, false, err
 	}
 	signer, err := listener.NewSigner(secret)
 	if err != nil {
-		return nil, err
+		return urls, false, err
 	}
-	urls, err := listener.NewURLs(ls.PublicURL, signer)
+	urls, err = listener.NewURLs(ls.PublicURL, signer)
 	if err != nil {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
+		return urls, false, resonanz.Errorf(resonanz.EINVALID, "%v", err)
 	}
-	return urls, nil
+	return urls, true, nil
 }
 
 // sending wires the send ledger, the mailer and the tracker for the
@@ -157,6 +177,7 @@ func (a *App) sending(ctx context.Context) desktop.Sending {
 		Store:   a.sendStore,
 		Mailer:  func() (desktop.Mailer, error) { return a.smtpMailer(ctx, a.smtpOverride) },
 		Tracker: func() (send.Tracker, error) { return a.listenerURLs(ctx) },
+		Preview: func() (send.Tracker, error) { return a.previewURLs(ctx) },
 	}
 }
 

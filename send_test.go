@@ -64,8 +64,15 @@ func TestSend_EndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if _, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Neue Reisen",
-		Body: "{{ salutation }},\n\n[Zur Insel](https://reisen.example/insel){tags=\"Abenteuerreisen\"}\n"}); err != nil {
+	body := "{{ salutation }},\n\n[Zur Insel](https://reisen.example/insel){tags=\"Abenteuerreisen\"}\n\n[Umfrage]({{ survey_url \"leser\" }})\n"
+	if _, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Neue Reisen", Body: body}); resonanz.ErrorCode(err) != resonanz.EINVALID ||
+		!strings.Contains(resonanz.ErrorMessage(err), `no survey with the short name "leser"`) {
+		t.Fatalf("unknown survey: %v", err)
+	}
+	if _, err := a.surveySvc.SaveSurvey(ctx, resonanz.Survey{Name: "Leser", Slug: "leser", Title: "Umfrage"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Neue Reisen", Body: body}); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()
@@ -135,6 +142,9 @@ func TestSend_EndToEnd(t *testing.T) {
 		}
 		if !strings.HasPrefix(pm.Header.Get("List-Unsubscribe"), "<https://news.sonne.example/r/u/") || pm.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
 			t.Errorf("%v: unsubscribe headers %q", m.To, pm.Header)
+		}
+		if !strings.Contains(data, "https://news.sonne.example/r/s/") || !strings.Contains(data, "https://news.sonne.example/r/p/") {
+			t.Errorf("%v: no survey link or footer: %s", m.To, data)
 		}
 		if strings.Contains(data, "https://news.sonne.example/r/c/") {
 			tracked++

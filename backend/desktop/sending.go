@@ -36,6 +36,9 @@ type Sending struct {
 	// Tracker builds listener URLs; nil (and no error) when no public URL
 	// is configured: then mails carry no tracking.
 	Tracker func() (send.Tracker, error)
+	// Preview builds test-flagged listener URLs for previews, test sends
+	// and exports (nil, or nil and no error, when no public URL is set).
+	Preview func() (send.Tracker, error)
 }
 
 // Mailer is a resonanz.Mailer that can be closed.
@@ -66,7 +69,11 @@ func (m *Mailings) job(ml resonanz.Mailing, tracker send.Tracker) (send.Job, err
 	if err != nil {
 		return send.Job{}, err
 	}
-	return send.Job{Mailing: ml, Template: tpl, LinkIDs: ids, From: from, Tracker: tracker,
+	surveys, err := m.surveyIDs(tpl)
+	if err != nil {
+		return send.Job{}, err
+	}
+	return send.Job{Mailing: ml, Template: tpl, LinkIDs: ids, From: from, Tracker: tracker, Surveys: surveys,
 		InGroup: func(id int64, g string) bool { return members[g][id] }}, nil
 }
 
@@ -156,7 +163,7 @@ func (m *Mailings) TestSend(req TestSendRequest) ([]string, error) {
 			return nil, resonanz.FieldError("addresses", "error.testSend.address", fmt.Sprintf("%q is not a valid address.", a))
 		}
 	}
-	msgs, err := m.renderFor(req.Mailing, req.RecipientID)
+	msgs, err := m.renderFor(req.Mailing, req.RecipientID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -192,9 +199,10 @@ func (m *Mailings) TestSend(req TestSendRequest) ([]string, error) {
 }
 
 // renderFor renders the mailing for one recipient (0: the first, or a
-// sample person) as a full message, links untracked. Target groups are
+// sample person) as a full message, links untracked, system links with
+// test tokens (strict: a missing listener is an error). Target groups are
 // asked for this one person only.
-func (m *Mailings) renderFor(ml resonanz.Mailing, recipientID int64) (*resonanz.Message, error) {
+func (m *Mailings) renderFor(ml resonanz.Mailing, recipientID int64, strict bool) (*resonanz.Message, error) {
 	tpl, err := m.compile(ml)
 	if err != nil {
 		return nil, err
@@ -211,7 +219,12 @@ func (m *Mailings) renderFor(ml resonanz.Mailing, recipientID int64) (*resonanz.
 	if err != nil {
 		return nil, err
 	}
-	res, err := tpl.Execute(&r, render.Options{InGroup: func(g string) bool { return groups[g] }})
+	opt, err := m.previewOptions(tpl, ml.ID, r.ID, strict)
+	if err != nil {
+		return nil, err
+	}
+	opt.InGroup = func(g string) bool { return groups[g] }
+	res, err := tpl.Execute(&r, opt)
 	var skip *render.SkipError
 	if errors.As(err, &skip) {
 		return nil, resonanz.Errorf(resonanz.EINVALID, "This recipient would be skipped: %s", skip.Reason)
@@ -230,7 +243,7 @@ func (m *Mailings) ExportEML(mailingID, recipientID int64) (FileContent, error) 
 	if err != nil {
 		return FileContent{}, err
 	}
-	msg, err := m.renderFor(ml, recipientID)
+	msg, err := m.renderFor(ml, recipientID, false)
 	if err != nil {
 		return FileContent{}, err
 	}
@@ -322,6 +335,9 @@ func (m *Mailings) startRun(ctx context.Context, ml resonanz.Mailing, req resona
 	job, err := m.job(ml, tracker)
 	if err != nil {
 		return resonanz.SendRun{}, nil, err
+	}
+	if tracker == nil && len(job.Template.SystemLinks()) > 0 {
+		return resonanz.SendRun{}, nil, errNoListener()
 	}
 	if req.RatePerSecond < 0 || req.RatePerMinute < 0 || req.RatePerHour < 0 {
 		return resonanz.SendRun{}, nil, resonanz.Errorf(resonanz.EINVALID, "A sending limit cannot be negative.")
@@ -465,7 +481,14 @@ func eachRendered(ctx context.Context, m *Mailings, ml resonanz.Mailing, targetG
 	if ml.ListID == 0 {
 		return 0, resonanz.FieldError("listId", "error.mailing.list.required", "Choose the list this mailing goes to.")
 	}
-	job, err := m.job(ml, nil)
+	var preview send.Tracker
+	if m.send.Preview != nil {
+		var err error
+		if preview, err = m.send.Preview(); err != nil {
+			return 0, err
+		}
+	}
+	job, err := m.job(ml, preview)
 	if err != nil {
 		return 0, err
 	}
@@ -484,7 +507,8 @@ func eachRendered(ctx context.Context, m *Mailings, ml resonanz.Mailing, targetG
 			if limit > 0 && n+len(msgs) >= limit {
 				break
 			}
-			res, err := job.Template.Execute(r, render.Options{InGroup: func(g string) bool { return job.InGroup(r.ID, g) }})
+			res, err := job.Template.Execute(r, render.Options{InGroup: func(g string) bool { return job.InGroup(r.ID, g) },
+				SystemURL: send.SystemURLs(job.Tracker, ml.ID, r.ID, job.Surveys)})
 			var skip *render.SkipError
 			if errors.As(err, &skip) {
 				continue

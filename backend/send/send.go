@@ -35,6 +35,8 @@ type Tracker interface {
 	Click(m, r, link int64) string
 	Image(m, r, image int64) string
 	Unsubscribe(m, r int64) string
+	Profile(m, r int64) string
+	Survey(m, r, surveyID int64) string
 }
 
 // Job is one run of a mailing.
@@ -43,6 +45,9 @@ type Job struct {
 	Template *render.Template
 	// LinkIDs maps a template link's index to its stored link id.
 	LinkIDs map[int]int64
+	// Surveys maps the slugs of the surveys the template links to their
+	// ids; an unknown slug renders an empty URL (check beforehand).
+	Surveys map[string]int64
 	From    resonanz.SenderIdentity
 	InGroup func(recipientID int64, group string) bool // nil: in no group
 	Tracker Tracker                                    // nil: no tracking, List-Unsubscribe by mail only
@@ -212,6 +217,7 @@ func (rn *Runner) render(ctx context.Context, job Job, p *resonanz.SendPending, 
 	}
 	var assetErr error
 	if job.Tracker != nil {
+		opt.SystemURL = SystemURLs(job.Tracker, m.ID, r.ID, job.Surveys)
 		if p.TrackClicks {
 			opt.RewriteLink = func(l resonanz.LinkMeta, url string) string {
 				id, ok := job.LinkIDs[l.Index]
@@ -272,4 +278,28 @@ func (rn *Runner) render(ctx context.Context, job Job, p *resonanz.SendPending, 
 		msg.Headers["List-Unsubscribe"] = strings.Join(unsub, ", ")
 	}
 	return msg, nil
+}
+
+// SystemURLs returns the render.Options.SystemURL func for recipient r of
+// mailing m (0: an unsaved mailing): signed listener URLs from t, survey
+// slugs resolved through surveys. It returns nil (no system links: empty
+// URLs, no footer) when t is nil or r is not a stored recipient (a sample
+// person in a preview).
+func SystemURLs(t Tracker, m, r int64, surveys map[string]int64) func(kind, slug string) string {
+	if t == nil || r <= 0 || m < 0 {
+		return nil
+	}
+	return func(kind, slug string) string {
+		switch kind {
+		case render.SystemProfile:
+			return t.Profile(m, r)
+		case render.SystemUnsubscribe:
+			return t.Unsubscribe(m, r)
+		case render.SystemSurvey:
+			if id := surveys[slug]; id > 0 {
+				return t.Survey(m, r, id)
+			}
+		}
+		return ""
+	}
 }

@@ -58,6 +58,10 @@ func (tracker) Image(m, r, i int64) string {
 	return fmt.Sprintf("https://t.example/i/%d/%d/%d", m, r, i)
 }
 func (tracker) Unsubscribe(m, r int64) string { return fmt.Sprintf("https://t.example/u/%d/%d", m, r) }
+func (tracker) Profile(m, r int64) string     { return fmt.Sprintf("https://t.example/p/%d/%d", m, r) }
+func (tracker) Survey(m, r, s int64) string {
+	return fmt.Sprintf("https://t.example/s/%d/%d/%d", m, r, s)
+}
 
 type fixture struct {
 	db      *sqlite.DB
@@ -115,7 +119,7 @@ func newFixture(t *testing.T, n int) fixture {
 	}
 	mailings := sqlite.NewMailingService(db)
 	f.mailing, err = mailings.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Hallo {{ last_name }}",
-		Body: "{{ salutation }},\n\n[Zur Insel](https://reisen.example/insel){tags=\"Abenteuerreisen\"}\n\n![Bild](https://reisen.example/bild.jpg)\n"})
+		Body: "{{ salutation }},\n\n[Zur Insel](https://reisen.example/insel){tags=\"Abenteuerreisen\"}\n\n![Bild](https://reisen.example/bild.jpg)\n\n[Umfrage]({{ survey_url \"leser\" }})\n"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +131,7 @@ func newFixture(t *testing.T, n int) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.job = send.Job{Mailing: f.mailing, Template: tpl, LinkIDs: map[int]int64{0: links[0].ID}, Tracker: tracker{},
+	f.job = send.Job{Mailing: f.mailing, Template: tpl, LinkIDs: map[int]int64{0: links[0].ID}, Tracker: tracker{}, Surveys: map[string]int64{"leser": 7},
 		From: resonanz.SenderIdentity{FromName: "Reisebüro", FromAddress: "news@reisen.example"}}
 	return f
 }
@@ -164,6 +168,17 @@ func TestRunner(t *testing.T) {
 		}
 		if !strings.HasPrefix(m.Headers["List-Unsubscribe"], "<https://t.example/u/") || m.Headers["List-Unsubscribe-Post"] != "List-Unsubscribe=One-Click" {
 			t.Errorf("%s: unsubscribe headers %q", m.To, m.Headers)
+		}
+		var id int64
+		for _, p := range f.people {
+			if p.Email == m.To {
+				id = p.ID
+			}
+		}
+		survey := fmt.Sprintf(`<a href="https://t.example/s/%d/%d/7" target="_blank">Umfrage</a>`, f.mailing.ID, id)
+		profile := fmt.Sprintf(`<a href="https://t.example/p/%d/%d"`, f.mailing.ID, id)
+		if !strings.Contains(m.HTML, survey) || !strings.Contains(m.HTML, profile) || !strings.Contains(m.Text, fmt.Sprintf("https://t.example/u/%d/%d", f.mailing.ID, id)) {
+			t.Errorf("%s: personal system links missing:\n%s", m.To, m.HTML)
 		}
 		if !strings.HasSuffix(m.MessageID, "@reisen.example") || m.Headers[resonanz.HeaderMailing] != fmt.Sprint(f.mailing.ID) {
 			t.Errorf("%s: message id %q, headers %v", m.To, m.MessageID, m.Headers)
