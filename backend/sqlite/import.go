@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -63,6 +64,8 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 		return res, err
 	}
 	res.ImportID = plan.importID
+	stop := s.db.keepAlive(plan.importID)
+	defer stop()
 
 	cancelled, failure := pipeline(ctx,
 		func() (preparedBatch, bool, error) {
@@ -171,6 +174,9 @@ func (s *ImportService) begin(ctx context.Context, opt resonanz.RecipientImport)
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	defer tx.Rollback()
+	if err := markInterrupted(ctx, tx, s.db.Now()); err != nil {
+		return nil, err
+	}
 	plan := &importPlan{opt: opt, now: now, consents: map[string]consentTarget{}, seen: map[string]bool{}}
 	if plan.defs, err = customAttributes(ctx, tx); err != nil {
 		return nil, err
@@ -639,6 +645,9 @@ func (s *ImportService) finish(plan *importPlan, status string, res resonanz.Imp
 
 // Imports returns the recorded recipient imports, newest first.
 func (s *ImportService) Imports(ctx context.Context) ([]resonanz.ImportRun, error) {
+	if err := s.db.markInterruptedNow(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.db.QueryContext(ctx, `
 		SELECT id, kind, file_name, started_at, COALESCE(finished_at, 0), status, stats FROM import_run
 		WHERE kind = 'recipients' ORDER BY id DESC`)
@@ -677,6 +686,9 @@ func (s *ImportService) UndoImport(ctx context.Context, importID int64) error {
 		return fmt.Errorf("undo import: %w", err)
 	}
 	defer tx.Rollback()
+	if err := markInterrupted(ctx, tx, s.db.Now()); err != nil {
+		return err
+	}
 	var status, options string
 	err = tx.QueryRowContext(ctx, `SELECT status, options FROM import_run WHERE id = ? AND kind = 'recipients'`, importID).Scan(&status, &options)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -688,7 +700,7 @@ func (s *ImportService) UndoImport(ctx context.Context, importID int64) error {
 	case "undone":
 		return resonanz.Errorf(resonanz.ECONFLICT, "Import %d was already undone.", importID)
 	case "running":
-		return resonanz.Errorf(resonanz.ECONFLICT, "Import %d is still running.", importID)
+		return resonanz.Errorf(resonanz.ECONFLICT, "Import %d is still running (if its program was stopped, it can be undone %d minutes after).", importID, int(ImportLease/time.Minute))
 	}
 	var opt resonanz.RecipientImport
 	if err := json.Unmarshal([]byte(options), &opt); err != nil {
