@@ -269,7 +269,6 @@ func (rn *Runner) send(ctx context.Context, mailingID int64, msgs []*resonanz.Me
 	return perMsg, recorded, err
 }
 
-
 func (rn *Runner) progress(mailingID int64, progress func(resonanz.SendRun), reason string) (resonanz.SendRun, error) {
 	run, err := rn.Store.Progress(context.Background(), mailingID)
 	if err != nil {
