@@ -412,8 +412,24 @@ func TestCrash_Send(t *testing.T) {
 				return count(t, db, `SELECT COUNT(*) FROM delivery WHERE status = 'sent'`) == limit
 			})
 			inFlight := count(t, db, `SELECT COUNT(*) FROM delivery WHERE status = 'queued' AND error = ?`, resonanz.DeliveryInFlight)
+			// While it runs, a second run of the same mailing is refused:
+			// both would send the queued people.
+			if code, _, stderr := runChild(t, args...); code != 1 || !strings.Contains(stderr, "being sent by another Resonanz window or command") {
+				t.Errorf("a second run while the first is live: exit %d %s", code, stderr)
+			}
 			c.kill(t)
 			sk.acceptAll()
+			// The desk shows the killed run as paused (resumable), not as
+			// sending forever.
+			a, err = NewApp(context.Background(), data, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mid := int64(count(t, db, `SELECT id FROM mailing WHERE name = 'Frühling'`))
+			if run, err := a.mailings.SendStatus(mid); err != nil || run.Status != resonanz.RunPaused || !strings.Contains(run.PausedReason, "stopped before its end") {
+				t.Errorf("desk status after the crash: %+v %v", run, err)
+			}
+			a.Close()
 
 			checkIntegrity(t, data)
 			if n := count(t, db, `SELECT COUNT(*) FROM delivery WHERE status = 'sent'`); n != limit {
