@@ -10,7 +10,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -187,8 +186,8 @@ func (s *ImportService) begin(ctx context.Context, opt resonanz.RecipientImport)
 		}
 	}
 	options, _ := json.Marshal(opt)
-	r, err := tx.ExecContext(ctx, `INSERT INTO import_run (kind, file_name, options, started_at, status) VALUES ('recipients', ?, ?, ?, 'running')`,
-		opt.FileName, string(options), now)
+	r, err := tx.ExecContext(ctx, `INSERT INTO import_run (kind, file_name, options, started_at, status, stats) VALUES ('recipients', ?, ?, ?, 'running', ?)`,
+		opt.FileName, string(options), now, ownerStats(now))
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
@@ -700,7 +699,7 @@ func (s *ImportService) UndoImport(ctx context.Context, importID int64) error {
 	case "undone":
 		return resonanz.Errorf(resonanz.ECONFLICT, "Import %d was already undone.", importID)
 	case "running":
-		return resonanz.Errorf(resonanz.ECONFLICT, "Import %d is still running (if its program was stopped, it can be undone %d minutes after).", importID, int(ImportLease/time.Minute))
+		return resonanz.Errorf(resonanz.ECONFLICT, "Import %d is still running.", importID)
 	}
 	var opt resonanz.RecipientImport
 	if err := json.Unmarshal([]byte(options), &opt); err != nil {

@@ -240,8 +240,9 @@ func (s *ReactionService) beginReactions(ctx context.Context, opt resonanz.React
 	if err := markInterrupted(ctx, tx, s.db.Now()); err != nil {
 		return nil, err
 	}
-	r, err := tx.ExecContext(ctx, `INSERT INTO import_run (kind, file_name, options, started_at, status) VALUES ('reactions', ?, ?, ?, 'running')`,
-		opt.FileName, string(options), millis(s.db.Now()))
+	now := millis(s.db.Now())
+	r, err := tx.ExecContext(ctx, `INSERT INTO import_run (kind, file_name, options, started_at, status, stats) VALUES ('reactions', ?, ?, ?, 'running', ?)`,
+		opt.FileName, string(options), now, ownerStats(now))
 	if err != nil {
 		return nil, fmt.Errorf("import reactions: %w", err)
 	}
