@@ -193,6 +193,10 @@ type ServeInfo struct {
 	Token string `json:"token"`
 }
 
+// serveReadHeaderTimeout cuts off browser-mode clients that trickle their
+// headers (slowloris); a variable for the test.
+var serveReadHeaderTimeout = 10 * time.Second
+
 // runServe serves the desk UI and the bound façades to a browser on addr until
 // ctx is done. ready is called once the listener is up.
 func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog.Logger, ready func(ServeInfo)) error {
@@ -230,7 +234,7 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 	}
 	srv := &http.Server{
 		Handler:           bridge,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: serveReadHeaderTimeout,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -115,7 +115,9 @@ const sendUsage = `Usage:
   saved target group selects), with the stored mail server settings, or the
   --smtp flags (password from $RESONANZ_SMTP_PASSWORD). A run that stops
   (Ctrl+C, crash, too many failures) resumes where it stopped when started
-  again; nobody already mailed gets it twice. --test sends one rendered copy
+  again: nobody is skipped, and nobody recorded as mailed gets it twice (a
+  message the server accepted in the very instant of a crash goes out again,
+  with the same Message-ID). --test sends one rendered copy
   to the given addresses instead; its links are not counted.
 
   --rate, --per-minute and --per-hour limit the messages in any second,

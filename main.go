@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -46,6 +47,13 @@ Global flags (before or after the command):
 
 // exitUsage is the exit status for a wrong command line.
 const exitUsage = 2
+
+// Both servers bind to loopback unless told otherwise: the desk holds
+// personal data, the listener belongs behind the user's reverse proxy.
+const (
+	defaultServeAddr  = "127.0.0.1:8484"
+	defaultListenAddr = "127.0.0.1:8485"
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -104,7 +112,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case "serve":
-		addr := "127.0.0.1:8484"
+		addr := defaultServeAddr
 		if err := parseCommand(cmd, rest, g, func(fs *flag.FlagSet) {
 			fs.StringVar(&addr, "addr", addr, "address to listen on")
 		}); err != nil {
@@ -138,7 +146,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "send":
 		return runSend(ctx, g, rest, stdout, stderr)
 	case "listen":
-		addr, publicURL := "127.0.0.1:8485", ""
+		addr, publicURL := defaultListenAddr, ""
 		trackRate := 0.0
 		if err := parseCommand(cmd, rest, g, func(fs *flag.FlagSet) {
 			fs.StringVar(&addr, "addr", addr, "address to listen on")
@@ -147,12 +155,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}); err != nil {
 			return usageError(stderr, err)
 		}
-		if publicURL == "" {
-			publicURL = "http://" + addr
-		}
 		return withApp(ctx, g, stderr, func(a *App) error {
+			// Bind first: the address printed is the one bound (":0" picks
+			// a free port).
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return resonanz.Errorf(resonanz.ECONFLICT, "Cannot listen on %s: %v. Pick another address with --addr.", addr, errors.Unwrap(err))
+			}
+			addr = ln.Addr().String()
+			if publicURL == "" {
+				publicURL = "http://" + addr
+			}
 			srv, err := a.newListener(addr, publicURL, trackRate, newLogger(stderr))
 			if err != nil {
+				ln.Close()
 				return err
 			}
 			if g.json {
@@ -160,7 +176,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			} else {
 				fmt.Fprintf(stdout, "Resonanz listener on %s (public URL %s). Press Ctrl+C to stop.\n", addr, publicURL)
 			}
-			return srv.ListenAndServe(ctx)
+			// Serve shuts down gracefully when ctx ends (Ctrl+C, SIGTERM):
+			// the hits still queued are written before it returns.
+			return srv.Serve(ctx, ln)
 		})
 	default:
 		return usageError(stderr, fmt.Errorf("unknown command %q", cmd))

@@ -232,7 +232,11 @@ func (b *Bridge) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	args, err := decodeArgs(http.MaxBytesReader(w, r.Body, b.cfg.MaxBody), m.fn.Type)
 	if err != nil {
-		b.writeError(w, 0, err)
+		status := 0
+		if errors.As(err, new(tooLargeError)) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		b.writeError(w, status, err)
 		return
 	}
 	result, err := call(m, args)
@@ -243,13 +247,20 @@ func (b *Bridge) serveAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, result)
 }
 
+// tooLargeError is a request body beyond BridgeConfig.MaxBody: the bridge
+// answers 413 with the wrapped user message.
+type tooLargeError struct{ err error }
+
+func (e tooLargeError) Error() string { return e.err.Error() }
+func (e tooLargeError) Unwrap() error { return e.err }
+
 func decodeArgs(body io.Reader, t reflect.Type) ([]reflect.Value, error) {
 	var raw []json.RawMessage
 	dec := json.NewDecoder(body)
 	if err := dec.Decode(&raw); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, resonanz.Errorf(resonanz.EINVALID, "The request is too large (limit %d bytes).", tooBig.Limit)
+			return nil, tooLargeError{resonanz.Errorf(resonanz.EINVALID, "The request is too large (limit %d bytes).", tooBig.Limit)}
 		}
 		if errors.Is(err, io.EOF) {
 			raw = nil // an empty body calls a method without parameters

@@ -98,11 +98,11 @@ func (u *Uploads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil || cerr != nil {
 		os.Remove(f.Name())
 		var tooBig *http.MaxBytesError
-		msg := "The upload did not complete."
+		status, msg := http.StatusBadRequest, "The upload did not complete."
 		if errors.As(err, &tooBig) {
-			msg = fmt.Sprintf("The file is larger than %d MB.", max>>20)
+			status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %d MB.", max>>20)
 		}
-		writeJSON(w, http.StatusBadRequest, map[string]UserError{"error": {Code: resonanz.EINVALID, Message: msg}})
+		writeJSON(w, status, map[string]UserError{"error": {Code: resonanz.EINVALID, Message: msg}})
 		return
 	}
 	name := filepath.Base(strings.ReplaceAll(r.Header.Get("X-File-Name"), `\`, "/"))

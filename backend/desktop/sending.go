@@ -25,6 +25,11 @@ type SendStore interface {
 	Audience(ctx context.Context, mailingID, groupID int64) (resonanz.Audience, error)
 	Prepare(ctx context.Context, mailingID, groupID int64, domain string) (int, error)
 	SetPaused(ctx context.Context, mailingID int64, paused bool) error
+	// ClaimRun claims the mailing's run for this process until release
+	// (another live run is a conflict); RunClaimed tells whether one holds
+	// it.
+	ClaimRun(ctx context.Context, mailingID int64) (release func(), err error)
+	RunClaimed(ctx context.Context, mailingID int64) (bool, error)
 }
 
 // Sending is what sending needs beyond the mailing services; the
@@ -347,22 +352,32 @@ func (m *Mailings) startRun(ctx context.Context, ml resonanz.Mailing, req resona
 	if err != nil {
 		return resonanz.SendRun{}, nil, err
 	}
+	// One run per mailing across processes: two would both send the queued
+	// people.
+	release, err := m.send.Store.ClaimRun(ctx, ml.ID)
+	if err != nil {
+		mailer.Close()
+		return resonanz.SendRun{}, nil, err
+	}
 	if ml.Status == resonanz.MailingPaused {
 		err = m.send.Store.SetPaused(ctx, ml.ID, false)
 	} else if ml.Status != resonanz.MailingSending {
 		_, err = m.send.Store.Prepare(ctx, ml.ID, req.TargetGroupID, messageDomain(job.From.FromAddress))
 	}
 	if err != nil {
+		release()
 		mailer.Close()
 		return resonanz.SendRun{}, nil, err
 	}
 	run, err := m.send.Store.Progress(ctx, ml.ID)
 	if err != nil {
+		release()
 		mailer.Close()
 		return run, nil, err
 	}
 	emit := Throttle(m.events, fmt.Sprintf("send:progress:%d", ml.ID), 100*time.Millisecond)
 	return run, func() (resonanz.SendRun, error) {
+		defer release()
 		defer mailer.Close()
 		runner := &send.Runner{Store: m.send.Store, Mailer: mailer, BatchSize: 500}
 		run, err := runner.Run(ctx, job, func(r resonanz.SendRun) { emit(r, false) })
@@ -392,7 +407,24 @@ func (m *Mailings) SendStatus(mailingID int64) (resonanz.SendRun, error) {
 	if m.send.Store == nil {
 		return resonanz.SendRun{}, errNoSending
 	}
-	return m.send.Store.Progress(m.ctx, mailingID)
+	run, err := m.send.Store.Progress(m.ctx, mailingID)
+	if err != nil || run.Status != resonanz.RunSending {
+		return run, err
+	}
+	// "Sending" in the ledger, but no run here or in another process: the
+	// program that ran it ended without pausing it (a crash, a kill).
+	m.runs.mu.Lock()
+	_, here := m.runs.running[mailingID]
+	m.runs.mu.Unlock()
+	if here {
+		return run, nil
+	}
+	if claimed, err := m.send.Store.RunClaimed(m.ctx, mailingID); err != nil || claimed {
+		return run, err
+	}
+	run.Status = resonanz.RunPaused
+	run.PausedReason = "The last run stopped before its end (the program was closed or crashed); resume to send to the rest. Nobody recorded as sent gets it again."
+	return run, nil
 }
 
 func messageDomain(from string) string {

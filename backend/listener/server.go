@@ -165,6 +165,10 @@ type Config struct {
 	// MaxSurveyBody bounds survey form bodies, which carry free-text
 	// answers (default 128 KiB).
 	MaxSurveyBody int64
+	// ReadHeaderTimeout is how long a client may take to send a request's
+	// headers (default 5 s): a slowloris client that trickles them is cut
+	// off. Bodies must arrive within 15 s, responses be taken within 30 s.
+	ReadHeaderTimeout time.Duration
 	// DefaultLanguage is used when neither the recipient nor the browser
 	// says ("de" or "en"; default "de").
 	DefaultLanguage string
@@ -191,7 +195,7 @@ func (c Config) Validate() error {
 	if len(c.Secret) < MinSecretLength {
 		return fmt.Errorf("listener: secret must have at least %d bytes", MinSecretLength)
 	}
-	if c.BatchSize < 0 || c.QueueSize < 0 || c.FlushInterval < 0 || c.EnqueueWait < 0 || c.MaxBody < 0 || c.MaxSurveyBody < 0 || c.ProfileTTL < 0 {
+	if c.BatchSize < 0 || c.QueueSize < 0 || c.FlushInterval < 0 || c.EnqueueWait < 0 || c.MaxBody < 0 || c.MaxSurveyBody < 0 || c.ProfileTTL < 0 || c.ReadHeaderTimeout < 0 {
 		return errors.New("listener: sizes and durations must not be negative")
 	}
 	switch c.DefaultLanguage {
@@ -232,6 +236,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxSurveyBody == 0 {
 		c.MaxSurveyBody = 128 << 10
+	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = 5 * time.Second
 	}
 	if c.DefaultLanguage == "" {
 		c.DefaultLanguage = "de"
@@ -316,7 +323,7 @@ func (s *Server) httpServer() *http.Server {
 		Addr:    s.cfg.Addr,
 		Handler: s.Handler(),
 		// Against slowloris and stuck clients; bodies are small.
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       90 * time.Second,

@@ -110,6 +110,13 @@ const (
 	DeliverySkipped = "skipped"
 )
 
+// DeliveryInFlight is the error text of a queued ledger row whose message has
+// been handed to the mail server and whose outcome is not recorded yet. A row
+// that still carries it after the run ended was in flight when the process
+// died: the server may or may not have accepted the message. The next run
+// sends it again with the same Message-ID (at least once, never skipped).
+const DeliveryInFlight = "In flight when the send run stopped; the server may have accepted it, so it is sent again with the same Message-ID."
+
 // SendOutcome is what happened to one queued person; an empty Status keeps
 // them queued (a temporary failure, retried by the next run).
 type SendOutcome struct {

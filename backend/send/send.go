@@ -27,6 +27,17 @@ type Store interface {
 	Progress(ctx context.Context, mailingID int64) (resonanz.SendRun, error)
 	// EnsureAsset registers an image of the mailing for the image proxy.
 	EnsureAsset(ctx context.Context, mailingID int64, url string) (int64, error)
+	// MarkInFlight marks queued people as handed to the mail server; Record
+	// replaces the mark with the outcome (see resonanz.DeliveryInFlight).
+	MarkInFlight(ctx context.Context, mailingID int64, recipientIDs []int64) error
+}
+
+// NotifyingMailer is a Mailer that reports each message's outcome as soon as
+// it is known (smtp.Mailer implements it). The runner then commits every
+// acceptance right away instead of after the whole batch, so a crash can
+// leave at most the acceptances of the last moment unrecorded.
+type NotifyingMailer interface {
+	SendNotify(ctx context.Context, msgs []*resonanz.Message, notify func(i int, err error)) ([]error, error)
 }
 
 // Tracker builds the recipient-facing URLs (listener.URLs implements it).
@@ -130,12 +141,26 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 			idx = append(idx, len(outcomes)-1)
 		}
 		failed := 0
+		var recorded []bool // per message: its acceptance is committed already
 		if len(msgs) > 0 {
-			perMsg, err := rn.Mailer.Send(ctx, msgs)
+			ids := make([]int64, len(idx))
+			for j, oi := range idx {
+				ids[j] = outcomes[oi].RecipientID
+			}
+			// The mark is on disk before the first byte goes to the server:
+			// a row that keeps it after a crash is one whose fate is unknown.
+			if err := rn.Store.MarkInFlight(context.WithoutCancel(ctx), m.ID, ids); err != nil {
+				return resonanz.SendRun{}, err
+			}
+			var perMsg []error
+			perMsg, recorded, err = rn.send(ctx, m.ID, msgs, ids, now)
 			limit.sent(now(), len(msgs))
 			if err != nil && ctx.Err() == nil && perMsg == nil {
-				// Nothing was sent: the rows stay queued.
-				rn.Store.Record(context.WithoutCancel(ctx), m.ID, onlyDone(outcomes))
+				// Nothing was sent: the rows stay queued (and lose the mark).
+				for _, oi := range idx {
+					outcomes[oi].Error = err.Error()
+				}
+				rn.Store.Record(context.WithoutCancel(ctx), m.ID, outcomes)
 				run, _ := rn.progress(m.ID, progress, "The mail server failed: "+err.Error())
 				return run, fmt.Errorf("%w: %v", ErrPaused, err)
 			}
@@ -161,7 +186,20 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 		}
 		// Record even when ctx was cancelled meanwhile: what the server took
 		// must be in the ledger, or a resumed run would send it again.
-		if err := rn.Store.Record(context.WithoutCancel(ctx), m.ID, outcomes); err != nil {
+		rest := outcomes
+		if recorded != nil {
+			rest = make([]resonanz.SendOutcome, 0, len(outcomes))
+			done := make(map[int]bool, len(idx))
+			for j, oi := range idx {
+				done[oi] = recorded[j]
+			}
+			for oi, o := range outcomes {
+				if !done[oi] {
+					rest = append(rest, o)
+				}
+			}
+		}
+		if err := rn.Store.Record(context.WithoutCancel(ctx), m.ID, rest); err != nil {
 			return resonanz.SendRun{}, err
 		}
 		if len(msgs) > 0 && float64(failed)/float64(len(msgs)) > job.MaxError && failed >= 3 {
@@ -175,14 +213,60 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 	}
 }
 
-func onlyDone(outcomes []resonanz.SendOutcome) []resonanz.SendOutcome {
-	out := outcomes[:0:0]
-	for _, o := range outcomes {
-		if o.Status == resonanz.DeliverySkipped {
-			out = append(out, o)
-		}
+// send hands msgs (for the people ids) to the mailer. With a
+// NotifyingMailer every acceptance is committed to the ledger by a group
+// commit while the batch is still being sent; recorded[j] says msgs[j]'s is.
+func (rn *Runner) send(ctx context.Context, mailingID int64, msgs []*resonanz.Message, ids []int64, now func() time.Time) (perMsg []error, recorded []bool, err error) {
+	nm, ok := rn.Mailer.(NotifyingMailer)
+	if !ok {
+		perMsg, err = rn.Mailer.Send(ctx, msgs)
+		return perMsg, nil, err
 	}
-	return out
+	recorded = make([]bool, len(msgs))
+	accepted := make(chan int, len(msgs)) // never blocks a sending goroutine
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		var failed bool
+		for j := range accepted {
+			group := []int{j}
+		drain: // everything accepted meanwhile goes into the same transaction
+			for {
+				select {
+				case k, ok := <-accepted:
+					if !ok {
+						break drain
+					}
+					group = append(group, k)
+				default:
+					break drain
+				}
+			}
+			if failed {
+				continue // the batch's Record writes them
+			}
+			at := now()
+			outs := make([]resonanz.SendOutcome, len(group))
+			for x, k := range group {
+				outs[x] = resonanz.SendOutcome{RecipientID: ids[k], Status: resonanz.DeliverySent, At: at}
+			}
+			if err := rn.Store.Record(context.WithoutCancel(ctx), mailingID, outs); err != nil {
+				failed = true
+				continue
+			}
+			for _, k := range group {
+				recorded[k] = true
+			}
+		}
+	}()
+	perMsg, err = nm.SendNotify(ctx, msgs, func(i int, e error) {
+		if e == nil {
+			accepted <- i
+		}
+	})
+	close(accepted)
+	<-committed
+	return perMsg, recorded, err
 }
 
 func (rn *Runner) progress(mailingID int64, progress func(resonanz.SendRun), reason string) (resonanz.SendRun, error) {

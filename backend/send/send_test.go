@@ -322,3 +322,60 @@ func (s *stampMailer) Send(ctx context.Context, msgs []*resonanz.Message) ([]err
 	s.stamp(len(msgs))
 	return s.fakeMailer.Send(ctx, msgs)
 }
+
+// notifyingMailer is a fakeMailer that reports acceptances one by one
+// (send.NotifyingMailer) and looks at the ledger while it sends.
+type notifyingMailer struct {
+	fakeMailer
+	db                   *sqlite.DB
+	inFlight, sentBefore []int // per call: rows marked in flight, rows sent before the call
+}
+
+func (n *notifyingMailer) SendNotify(ctx context.Context, msgs []*resonanz.Message, notify func(int, error)) ([]error, error) {
+	var marked, sent int
+	n.db.SQL().QueryRow(`SELECT COUNT(*) FROM delivery WHERE status = 'queued' AND error = ?`, resonanz.DeliveryInFlight).Scan(&marked)
+	n.db.SQL().QueryRow(`SELECT COUNT(*) FROM delivery WHERE status = 'sent'`).Scan(&sent)
+	n.inFlight, n.sentBefore = append(n.inFlight, marked), append(n.sentBefore, sent)
+	errs, err := n.fakeMailer.Send(ctx, msgs)
+	for i := range msgs {
+		notify(i, errs[i])
+	}
+	return errs, err
+}
+
+// TestRunner_InFlight: a batch is marked in flight on disk before it goes to
+// the mailer, acceptances are recorded (and the mark cleared), and a person
+// who unsubscribed after the run was prepared is skipped, not mailed.
+func TestRunner_InFlight(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 9)
+	if _, err := f.store.Prepare(ctx, f.mailing.ID, 0, "reisen.example"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.SQL().ExecContext(ctx, `UPDATE membership SET status = 'unsubscribed' WHERE recipient_id = ?`, f.people[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	mailer := &notifyingMailer{db: f.db}
+	run, err := (&send.Runner{Store: f.store, Mailer: mailer, BatchSize: 4}).Run(ctx, f.job, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Sent != 8 || run.Skipped != 1 || run.Queued != 0 || run.Status != resonanz.RunDone {
+		t.Errorf("run = %+v", run)
+	}
+	for _, m := range mailer.got {
+		if m.To == f.people[1].Email {
+			t.Errorf("%s unsubscribed after the run was prepared and was mailed", m.To)
+		}
+	}
+	// Batches of 4: the first has the unsubscribed person (skipped, not
+	// sent, so not marked), then 4, then 1.
+	if fmt.Sprint(mailer.inFlight) != "[3 4 1]" || fmt.Sprint(mailer.sentBefore) != "[0 3 7]" {
+		t.Errorf("in flight per batch %v, sent before each %v; want [3 4 1], [0 3 7]", mailer.inFlight, mailer.sentBefore)
+	}
+	var marked int
+	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM delivery WHERE error = ?`, resonanz.DeliveryInFlight).Scan(&marked)
+	if marked != 0 {
+		t.Errorf("%d rows still marked in flight after the run", marked)
+	}
+}
