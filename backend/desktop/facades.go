@@ -34,6 +34,11 @@ type SystemInfo struct {
 	DBPath        string `json:"dbPath"`
 	Mode          string `json:"mode"` // "desktop" or "browser"
 	SchemaVersion int    `json:"schemaVersion"`
+	// Damaged is the message about a damaged data file; the UI then shows
+	// only the recovery screen. Empty when the file is sound.
+	Damaged string `json:"damaged,omitempty"`
+	// NewestBackup is the newest backup that passed its check (recovery).
+	NewestBackup string `json:"newestBackup,omitempty"`
 }
 
 // System is the bound façade for program-wide information and the native
@@ -62,6 +67,9 @@ func (s *System) SaveTextFile(name, content string) (string, error) {
 
 // AuditLog returns the newest admin actions, newest first (limit 1..1000).
 func (s *System) AuditLog(limit int) ([]resonanz.AuditEntry, error) {
+	if s.audit == nil { // recovery: no store
+		return []resonanz.AuditEntry{}, nil
+	}
 	return s.audit.Recent(s.ctx, limit)
 }
 

@@ -224,7 +224,7 @@ func (db *DB) Check(ctx context.Context, full bool) (resonanz.IntegrityInfo, err
 	})
 	info.Millis = time.Since(start).Milliseconds()
 	if err != nil {
-		if p, ok := damage(err); ok {
+		if p, ok := Damage(err); ok {
 			info.Problems = []string{p}
 			return info, nil
 		}
@@ -237,9 +237,9 @@ func (db *DB) Check(ctx context.Context, full bool) (resonanz.IntegrityInfo, err
 	return info, nil
 }
 
-// damage reports whether err is SQLite saying the file is damaged or not a
+// Damage reports whether err is SQLite saying the file is damaged or not a
 // database at all, with a short description.
-func damage(err error) (string, bool) {
+func Damage(err error) (string, bool) {
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.Code {
@@ -273,7 +273,7 @@ func CheckFile(ctx context.Context, path string, full bool) (resonanz.IntegrityI
 	}
 	c, err := rawOpen(fileDSN(path, "mode=ro"))
 	if err != nil {
-		if p, ok := damage(err); ok {
+		if p, ok := Damage(err); ok {
 			info.Problems = []string{p}
 			return info, nil
 		}
@@ -282,7 +282,7 @@ func CheckFile(ctx context.Context, path string, full bool) (resonanz.IntegrityI
 	defer c.Close()
 	info.Problems, err = integrity(ctx, c, full)
 	if err != nil {
-		if p, ok := damage(err); ok {
+		if p, ok := Damage(err); ok {
 			info.Problems = []string{p}
 			return info, nil
 		}
@@ -382,7 +382,7 @@ func (db *DB) stage(ctx context.Context, src string, progress Progress) (string,
 	in.Close()
 	if err != nil {
 		out.Close()
-		if _, ok := damage(err); ok {
+		if _, ok := Damage(err); ok {
 			return staged, resonanz.Errorf(resonanz.EINVALID, "%s is not a Resonanz backup or it is damaged (%v).", src, err)
 		}
 		if ctx.Err() != nil {
@@ -394,7 +394,7 @@ func (db *DB) stage(ctx context.Context, src string, progress Progress) (string,
 	if err == nil && len(problems) > 0 {
 		err = resonanz.Errorf(resonanz.EINVALID, "The backup %s is damaged (%s); choose another one.", src, problems[0])
 	} else if err != nil {
-		if p, ok := damage(err); ok {
+		if p, ok := Damage(err); ok {
 			err = resonanz.Errorf(resonanz.EINVALID, "The backup %s is damaged (%s); choose another one.", src, p)
 		}
 	}

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/resonanz/resonanz/backend/sqlite"
+)
+
+// importPeople imports n generated recipients into the store in data.
+func importPeople(t *testing.T, data string, from, n int) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("E-Mail;Vorname;Nachname\n")
+	for i := from; i < from+n; i++ {
+		b.WriteString("person" + itoa(i) + "@example.org;Vor" + itoa(i) + ";" + strings.Repeat("Nach", 20) + "\n")
+	}
+	csv := filepath.Join(t.TempDir(), "people.csv")
+	if err := os.WriteFile(csv, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCLI(t, "--data", data, "import", "recipients", csv, "--list", "Kunden"); code != 0 {
+		t.Fatalf("import: exit %d %s", code, stderr)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// exportCSV returns the recipients as CSV through the command line.
+func exportCSV(t *testing.T, data string) string {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, "--data", data, "export", "recipients")
+	if code != 0 {
+		t.Fatalf("export: exit %d %s", code, stderr)
+	}
+	return stdout
+}
+
+func TestRun_BackupRestoreCheck(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	importPeople(t, data, 0, 50)
+	want := exportCSV(t, data)
+
+	// backup into the folder, and to a chosen file
+	code, stdout, stderr := runCLI(t, "--data", data, "backup")
+	if code != 0 || !strings.Contains(stdout, "Backup written to") {
+		t.Fatalf("backup: exit %d %q %q", code, stdout, stderr)
+	}
+	out := filepath.Join(dir, "mine.db")
+	code, stdout, stderr = runCLI(t, "--data", data, "--json", "backup", "--out", out)
+	var res struct {
+		File string
+		Size int64
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil || res.File != out || res.Size == 0 {
+		t.Fatalf("backup --out: exit %d %q %q", code, stdout, stderr)
+	}
+	entries, _ := os.ReadDir(filepath.Join(data, sqlite.BackupDirName))
+	var manual string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "resonanz-manual-") {
+			manual = e.Name()
+		}
+	}
+	if manual == "" {
+		t.Fatalf("no manual copy in the backups folder: %v", entries)
+	}
+
+	// change the data, restore the file, the exact rows come back
+	importPeople(t, data, 50, 30)
+	if exportCSV(t, data) == want {
+		t.Fatal("import changed nothing")
+	}
+	code, stdout, stderr = runCLI(t, "--data", data, "restore", out)
+	if code != 0 || !strings.Contains(stdout, "Restored") {
+		t.Fatalf("restore: exit %d %q %q", code, stdout, stderr)
+	}
+	if got := exportCSV(t, data); got != want {
+		t.Errorf("restored recipients differ:\n%s\n---\n%s", got, want)
+	}
+	// by name from the backups folder
+	importPeople(t, data, 100, 5)
+	if code, _, stderr := runCLI(t, "--data", data, "restore", manual); code != 0 {
+		t.Fatalf("restore by name: exit %d %s", code, stderr)
+	}
+	if got := exportCSV(t, data); got != want {
+		t.Error("restore by name: recipients differ")
+	}
+
+	if code, stdout, _ := runCLI(t, "--data", data, "check"); code != 0 || !strings.Contains(stdout, "is sound") {
+		t.Errorf("check: exit %d %q", code, stdout)
+	}
+	if code, stdout, _ := runCLI(t, "--data", data, "--json", "check", "--full"); code != 0 || !strings.Contains(stdout, `"ok":true`) {
+		t.Errorf("check --full: exit %d %q", code, stdout)
+	}
+
+	// a file that is no backup is refused with exit 1 and the data stays
+	junk := filepath.Join(dir, "junk.db")
+	os.WriteFile(junk, []byte(strings.Repeat("junk", 2000)), 0o600)
+	if code, _, stderr := runCLI(t, "--data", data, "restore", junk); code != 1 || !strings.Contains(stderr, "not a Resonanz backup") {
+		t.Errorf("restore junk: exit %d %q", code, stderr)
+	}
+	if got := exportCSV(t, data); got != want {
+		t.Error("a refused restore changed the data")
+	}
+	if code, _, _ := runCLI(t, "--data", data, "restore"); code != exitUsage {
+		t.Errorf("restore without a file: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// damageStore overwrites pages in the middle of the data file.
+func damageStore(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	junk := make([]byte, 4096*8)
+	for i := range junk {
+		junk[i] = byte(i*31 + 7)
+	}
+	if _, err := f.WriteAt(junk, 4096*2); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRun_DamagedDataFile(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	importPeople(t, data, 0, 300)
+	want := exportCSV(t, data)
+	if code, _, stderr := runCLI(t, "--data", data, "backup"); code != 0 {
+		t.Fatalf("backup: %s", stderr)
+	}
+	dbPath, _ := filepath.Abs(filepath.Join(data, sqlite.FileName))
+	damageStore(t, dbPath)
+
+	for _, args := range [][]string{
+		{"check"},
+		{"export", "recipients"},
+		{"stats"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"--data", data}, args...)...)
+		if code != exitDamaged {
+			t.Errorf("%v: exit %d, want %d (%s)", args, code, exitDamaged, stderr)
+		}
+		if !strings.Contains(stderr, dbPath) || !strings.Contains(stderr, "is damaged") || !strings.Contains(stderr, "resonanz-manual-") {
+			t.Errorf("%v: message does not name the file and the newest good backup: %q", args, stderr)
+		}
+	}
+	code, _, stderr := runCLI(t, "--data", data, "--json", "check")
+	if code != exitDamaged || !strings.Contains(stderr, `"error"`) {
+		t.Errorf("check --json: exit %d %q", code, stderr)
+	}
+
+	// restore works on the damaged file: it is moved aside, the copy comes back
+	entries, _ := os.ReadDir(filepath.Join(data, sqlite.BackupDirName))
+	var name string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "resonanz-manual-") {
+			name = e.Name()
+		}
+	}
+	code, stdout, stderr := runCLI(t, "--data", data, "restore", name)
+	if code != 0 || !strings.Contains(stdout, "damaged file was kept") {
+		t.Fatalf("restore damaged: exit %d %q %q", code, stdout, stderr)
+	}
+	if code, _, _ := runCLI(t, "--data", data, "check", "--full"); code != 0 {
+		t.Errorf("check after restore: exit %d", code)
+	}
+	if got := exportCSV(t, data); got != want {
+		t.Error("recovered data differs from the backup")
+	}
+	aside, _ := filepath.Glob(dbPath + ".damaged-*")
+	if len(aside) == 0 {
+		t.Error("the damaged file was not kept")
+	}
+}
