@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -180,5 +183,84 @@ func TestRun_DamagedDataFile(t *testing.T) {
 	aside, _ := filepath.Glob(dbPath + ".damaged-*")
 	if len(aside) == 0 {
 		t.Error("the damaged file was not kept")
+	}
+}
+
+// TestServe_Recovery: `resonanz serve` over a damaged data file still comes
+// up, says so on the terminal and in System.Info, binds only what recovery
+// needs, restores the newest good backup and serves its download.
+func TestServe_Recovery(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	importPeople(t, data, 0, 300)
+	want := exportCSV(t, data)
+	if code, _, stderr := runCLI(t, "--data", data, "backup"); code != 0 {
+		t.Fatal(stderr)
+	}
+	damageStore(t, filepath.Join(data, sqlite.FileName))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan ServeInfo, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, data, "127.0.0.1:0", os.DirFS(t.TempDir()), newLogger(io.Discard), func(i ServeInfo) { ready <- i })
+	}()
+	var info ServeInfo
+	select {
+	case info = <-ready:
+	case err := <-done:
+		t.Fatalf("serve failed on a damaged file: %v", err)
+	}
+	if !strings.Contains(info.Damaged, "is damaged") {
+		t.Errorf("ready info does not say the file is damaged: %+v", info)
+	}
+	post := func(path, body string) (int, string) {
+		req, _ := http.NewRequest("POST", "http://"+info.Addr+path, strings.NewReader(body))
+		req.Header.Set("X-Resonanz-Token", info.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := post("/api/System/Info", "[]")
+	var si struct{ Damaged, NewestBackup string }
+	if code != 200 || json.Unmarshal([]byte(body), &si) != nil || si.Damaged == "" || !strings.HasPrefix(si.NewestBackup, "resonanz-manual-") {
+		t.Fatalf("Info: %d %s", code, body)
+	}
+	if code, _ := post("/api/Recipients/Find", `[{}]`); code != 404 {
+		t.Errorf("recipients are bound in recovery: %d", code)
+	}
+	// The copy can be downloaded with the token (header) and not without.
+	get := func(token string) int {
+		req, _ := http.NewRequest("GET", "http://"+info.Addr+"/api/download/backup/"+si.NewestBackup, nil)
+		if token != "" {
+			req.Header.Set("X-Resonanz-Token", token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if c := get(""); c != 401 {
+		t.Errorf("download without token: %d", c)
+	}
+	if c := get(info.Token); c != 200 {
+		t.Errorf("download with token: %d", c)
+	}
+	if code, body := post("/api/Backups/Restore", `[{"opId":"r1","name":"`+si.NewestBackup+`"}]`); code != 200 {
+		t.Fatalf("restore: %d %s", code, body)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := exportCSV(t, data); got != want {
+		t.Error("recovered data differs from the backup")
 	}
 }

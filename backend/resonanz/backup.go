@@ -85,7 +85,7 @@ func (e *DamagedError) Message() string {
 	}
 	b.WriteString(". ")
 	if e.Newest != "" {
-		fmt.Fprintf(&b, "Restore it from the newest good backup, %s: in Settings → Backups, or with `resonanz restore %s`.", e.Newest, e.Newest)
+		fmt.Fprintf(&b, "Restore the newest good backup, %s: Resonanz offers it when the window (or `resonanz serve`) starts, or run `resonanz restore %s`.", e.Newest, e.Newest)
 	} else {
 		b.WriteString("No good backup was found; restore it from a copy you keep elsewhere with `resonanz restore FILE`.")
 	}
