@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/wailsapp/wails/v2"
@@ -20,6 +21,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 
 	"github.com/resonanz/resonanz/backend/desktop"
+	"github.com/resonanz/resonanz/backend/keyring"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/smtp"
 	"github.com/resonanz/resonanz/backend/sqlite"
@@ -39,6 +41,11 @@ type App struct {
 	backupDir *sqlite.BackupDir
 	check     *resonanz.IntegrityInfo
 	damaged   *resonanz.DamagedError
+	// secrets keeps the SMTP password and the listener key outside the
+	// database (OS keyring, else 0600 files); keyMu serializes creating the
+	// listener key.
+	secrets *keyring.Store
+	keyMu   sync.Mutex
 
 	// services, for the command line and the façades
 	settingsSvc     *sqlite.SettingsService
@@ -112,6 +119,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	}
 	backupDir = sqlite.NewBackupDir(db, backupDir.Dir())
 	a := &App{dataDir: dataDir, log: log, db: db, dbPath: dbPath, backupDir: backupDir, check: check,
+		secrets:     keyring.New(dataDir, keyring.Options{Disabled: keyring.DisabledByEnv()}),
 		settingsSvc: sqlite.NewSettingsService(db), recipientSvc: sqlite.NewRecipientService(db),
 		listSvc: sqlite.NewListService(db), attrSvc: sqlite.NewAttributeService(db),
 		consentSvc: sqlite.NewConsentService(db), importSvc: sqlite.NewImportService(db),

@@ -54,6 +54,9 @@ type backupService struct{ a *App }
 func (s backupService) Status(ctx context.Context) (resonanz.BackupStatus, error) {
 	st, err := s.a.backupDir.Status()
 	st.Check = s.a.check
+	if s.a.secrets != nil {
+		st.Secrets = s.a.secrets.Where(ctx)
+	}
 	return st, err
 }
 

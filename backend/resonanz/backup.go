@@ -42,6 +42,9 @@ type BackupStatus struct {
 	Last      *BackupResult  `json:"last"`
 	Backups   []BackupFile   `json:"backups"`
 	Check     *IntegrityInfo `json:"check"` // the start-up check (nil when none ran)
+	// Secrets says where the SMTP password and the listener key are kept
+	// ("OS keyring" or a folder); they are never part of a backup.
+	Secrets string `json:"secrets"`
 }
 
 // IntegrityInfo is the result of PRAGMA quick_check (Full: integrity_check)
@@ -107,5 +110,5 @@ type SecretStore interface {
 	SetSecret(ctx context.Context, name string, value []byte) error
 	// Where names the place secrets are kept ("OS keyring" or a folder), for
 	// the UI; it never contains a secret.
-	Where() string
+	Where(ctx context.Context) string
 }

@@ -17,6 +17,7 @@ const status: BackupStatus = {
     { name: 'resonanz-manual-2026-11-27-101500.db', kind: 'manual', size: 2048, at: '2026-11-27T10:15:00Z' },
   ],
   check: { path: '/x/resonanz.db', ok: true, full: false, problems: [], at: '2026-11-28T08:00:00Z', millis: 12 },
+  secrets: 'OS keyring',
 };
 
 // Progress events arrive through the Wails runtime in the desktop window.
@@ -44,6 +45,7 @@ describe('Backups card', () => {
     expect(screen.getByTestId('backups-check')).toHaveTextContent('sound (quick_check, 12 ms)');
     expect(screen.getByTestId('backups-last')).toHaveTextContent('resonanz-2026-11-28.db');
     expect(screen.getByTestId('backups-retention')).toHaveValue(7);
+    expect(screen.getByTestId('backups-secrets')).toHaveTextContent('OS keyring');
   });
 
   it('shows a failed backup as an alert', async () => {

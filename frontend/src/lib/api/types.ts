@@ -662,6 +662,8 @@ export interface BackupStatus {
   last: BackupResult | null;
   backups: BackupFile[];
   check: IntegrityInfo | null;
+  /** secrets says where the SMTP password and listener key are kept: "OS keyring" or a folder. */
+  secrets: string;
 }
 
 /** BackupNowResult: in the desktop window the copy went where the user chose; in a browser, download names it. */
