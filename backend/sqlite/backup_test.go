@@ -266,6 +266,35 @@ func TestRestore(t *testing.T) {
 		fill(t, db, 1, 1)
 	})
 
+	t.Run("OK/CancelledChangesNothing", func(t *testing.T) {
+		src := MustOpenDB(t)
+		fill(t, src, 3000, 4000) // several steps
+		backup := filepath.Join(t.TempDir(), "b.db")
+		if err := src.Backup(ctx, backup, nil); err != nil {
+			t.Fatal(err)
+		}
+		db := MustOpenDB(t)
+		fill(t, db, 10, 10)
+		want := dump(t, db.SQL())
+		cctx, cancel := context.WithCancel(ctx)
+		steps := 0
+		err := db.Restore(cctx, backup, "", func(p resonanz.BackupProgress) {
+			if p.Phase == "restore" {
+				steps++
+				cancel()
+			}
+		})
+		if err == nil || steps == 0 {
+			t.Fatalf("cancelled restore: %v after %d steps", err, steps)
+		}
+		if got := dump(t, db.SQL()); got != want {
+			t.Error("a cancelled restore changed the store")
+		}
+		if info, err := db.Check(ctx, true); err != nil || !info.OK {
+			t.Errorf("store after a cancelled restore: %+v %v", info, err)
+		}
+	})
+
 	t.Run("OK/OlderSchemaMigrated", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "old.db")
 		old, err := sqlite.Open(ctx, path, sqlite.Options{Migrations: migrationsUpTo(t, 2)})
