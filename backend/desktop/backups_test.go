@@ -17,7 +17,6 @@ import (
 type fakeBackups struct {
 	dir      string
 	restored string
-	events   []resonanz.BackupProgress
 }
 
 func (f *fakeBackups) Status(context.Context) (resonanz.BackupStatus, error) {
