@@ -569,9 +569,14 @@ func TestBackupDir(t *testing.T) {
 			t.Fatal(err)
 		}
 		var n int
-		db.SQL().QueryRow(`SELECT count(*) FROM audit_log`).Scan(&n)
+		db.SQL().QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'test'`).Scan(&n)
 		if n != 10 {
 			t.Errorf("%d rows after restore, want 10", n)
+		}
+		var action string
+		db.SQL().QueryRow(`SELECT action FROM audit_log ORDER BY id DESC LIMIT 1`).Scan(&action)
+		if action != "backup.restore" {
+			t.Errorf("newest audit entry %q, want backup.restore", action)
 		}
 		list, _ = bd.List()
 		if list[0].Kind != resonanz.BackupSafety {
@@ -631,5 +636,42 @@ func TestBackupDir_RestoreInto(t *testing.T) {
 	defer again.Close()
 	if got := dump(t, again.SQL()); got != want {
 		t.Error("recovered store differs from the backup")
+	}
+}
+
+// The start-up check reads a store that another process has open (or that
+// a crash left with its -wal and -shm): it must not call that damage, and
+// must not lose what only the WAL holds.
+func TestCheckFile_OpenElsewhereAndAfterCrash(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	fill(t, db, 300, 300) // in the WAL, not checkpointed
+	if _, err := os.Stat(db.Path() + "-wal"); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := sqlite.CheckFile(ctx, db.Path(), false); err != nil || !info.OK {
+		t.Fatalf("open elsewhere: %+v %v", info, err)
+	}
+	// A crash: the files as they are while the store is open.
+	crashed := filepath.Join(t.TempDir(), sqlite.FileName)
+	for _, s := range []string{"", "-wal", "-shm"} {
+		b, err := os.ReadFile(db.Path() + s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(crashed+s, b, 0o600)
+	}
+	if info, err := sqlite.CheckFile(ctx, crashed, false); err != nil || !info.OK {
+		t.Fatalf("after a crash: %+v %v", info, err)
+	}
+	again, err := sqlite.Open(ctx, crashed, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	var n int
+	again.SQL().QueryRow(`SELECT count(*) FROM audit_log WHERE actor = 'test'`).Scan(&n)
+	if n != 300 {
+		t.Errorf("%d rows after the check of a crashed store, want 300", n)
 	}
 }

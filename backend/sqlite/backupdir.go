@@ -253,6 +253,11 @@ func (b *BackupDir) Restore(ctx context.Context, src string, progress Progress) 
 	if err := b.db.Restore(ctx, src, safety, progress); err != nil {
 		return err
 	}
+	// The restored audit log says where its state came from.
+	detail, _ := json.Marshal(map[string]string{"from": src, "safetyCopy": filepath.Base(safety)})
+	if err := b.db.audit(ctx, "backup.restore", filepath.Base(src), string(detail)); err != nil {
+		return err
+	}
 	st := b.state()
 	return b.prune(st.Retention)
 }
@@ -311,6 +316,11 @@ func (b *BackupDir) RestoreInto(ctx context.Context, path, src string, progress 
 			}
 		}
 		return "", err
+	}
+	detail, _ := json.Marshal(map[string]string{"from": src, "damagedCopy": filepath.Base(aside)})
+	if err := db.audit(ctx, "backup.restore", filepath.Base(src), string(detail)); err != nil {
+		db.Close()
+		return aside, err
 	}
 	return aside, db.Close()
 }
