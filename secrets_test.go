@@ -14,12 +14,12 @@ import (
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
-// TestMain keeps every test of this package away from the OS keyring of
-// the machine running them: secrets go to 0600 files in the test's data
-// directory (the keyring adapter has its own tests with a fake keyring).
-func TestMain(m *testing.M) {
+// init keeps every test of this package away from the OS keyring of the
+// machine running them: secrets go to 0600 files in the test's data
+// directory (the keyring adapter has its own tests with a fake keyring). An
+// init, not a TestMain, so other test files may have their own TestMain.
+func init() {
 	os.Setenv("RESONANZ_KEYRING", "off")
-	os.Exit(m.Run())
 }
 
 // TestSecrets_NeverLeak sets an SMTP password and creates the listener key,
