@@ -59,6 +59,7 @@ type App struct {
 	statsSvc        *sqlite.StatsService
 	targetSvc       *sqlite.TargetGroupService
 	subscriptionSvc *sqlite.SubscriptionService
+	surveySvc       *sqlite.SurveyService
 	sendStore       *sqlite.SendStore
 	// smtpOverride replaces the stored SMTP settings (command line flags).
 	smtpOverride *smtp.Config
@@ -70,6 +71,7 @@ type App struct {
 	mailings   *desktop.Mailings
 	analysis   *desktop.Analysis
 	reactions  *desktop.Reactions
+	surveys    *desktop.Surveys
 	backups    *desktop.Backups
 }
 
@@ -125,7 +127,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		consentSvc: sqlite.NewConsentService(db), importSvc: sqlite.NewImportService(db),
 		mailingSvc: sqlite.NewMailingService(db), reactionSvc: sqlite.NewReactionService(db), statsSvc: sqlite.NewStatsService(db),
 		targetSvc: sqlite.NewTargetGroupService(db), subscriptionSvc: sqlite.NewSubscriptionService(db),
-		sendStore: sqlite.NewSendStore(db),
+		sendStore: sqlite.NewSendStore(db), surveySvc: sqlite.NewSurveyService(db),
 	}
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc, mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
@@ -133,9 +135,11 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	}, edge.Sources, edge.Events)
 	a.mailings = desktop.NewMailings(ctx, desktop.MailingServices{
 		Mailings: a.mailingSvc, Recipients: a.recipientSvc, Attributes: a.attrSvc, Groups: a.targetSvc, Settings: a.settingsSvc,
+		Surveys: a.surveySvc,
 	}, a.sending(ctx), edge.Events)
 	a.analysis = desktop.NewAnalysis(ctx, a.statsSvc, a.targetSvc)
 	a.reactions = desktop.NewReactions(ctx, a.reactionSvc, edge.Sources, edge.Events)
+	a.surveys = desktop.NewSurveys(ctx, a.surveySvc, a.attrSvc)
 	a.system = desktop.NewSystem(ctx, desktop.SystemInfo{
 		Version: resonanz.Version, DataDir: dataDir, DBPath: db.Path(), Mode: edge.Mode, SchemaVersion: schema,
 	}, edge.Window, sqlite.NewAuditService(db))
@@ -174,7 +178,7 @@ func (a *App) Bindings() []any {
 	if a.db == nil {
 		return []any{a.system, a.backups}
 	}
-	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions, a.backups}
+	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions, a.surveys, a.backups}
 }
 
 // Errors returns the edge's error formatter.
@@ -214,6 +218,10 @@ func defaultDataDir() (string, error) {
 	}
 }
 
+// processStart is when the program started (package initialisation, after
+// the dynamic loader): the first screen's log line reports the time since.
+var processStart = time.Now()
+
 // runDesktop opens the desktop window and blocks until it is closed.
 func runDesktop(ctx context.Context, dataDir string, assets fs.FS, log *slog.Logger) error {
 	window := &desktop.Window{}
@@ -232,6 +240,12 @@ func runDesktop(ctx context.Context, dataDir string, assets fs.FS, log *slog.Log
 	defer a.Close()
 	stop := a.startDailyBackups(ctx)
 	defer stop()
+	desktop.OnFirstScreen(a.system, func() {
+		a.log.Info("first screen", "after_ms", time.Since(processStart).Milliseconds())
+		if os.Getenv("RESONANZ_QUIT_AFTER_FIRST_SCREEN") == "1" {
+			window.Quit() // start-up timing in make bench
+		}
+	})
 	return wails.Run(&options.App{
 		OnStartup:        window.Startup,
 		Title:            "Resonanz",

@@ -116,6 +116,30 @@ func (d listenerDeps) RequestErasure(ctx context.Context, recipientID int64, _ r
 	return d.a.recipientSvc.EraseRecipient(ctx, recipientID)
 }
 
+func (d listenerDeps) SurveyForm(ctx context.Context, surveyID, recipientID int64) (listener.SurveyView, error) {
+	sv, err := d.a.surveySvc.Survey(ctx, surveyID)
+	if err != nil {
+		return listener.SurveyView{}, err
+	}
+	r, err := d.a.recipientSvc.RecipientByID(ctx, recipientID)
+	if err != nil {
+		return listener.SurveyView{}, err
+	}
+	v := listener.SurveyView{Survey: sv, Language: r.Language}
+	if prev, err := d.a.surveySvc.SurveyResponse(ctx, surveyID, recipientID); err == nil {
+		v.AnsweredAt = prev.SubmittedAt
+	} else if resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
+		return v, err
+	}
+	return v, nil
+}
+
+func (d listenerDeps) SubmitSurvey(ctx context.Context, surveyID, recipientID int64, s listener.SurveySubmission, c resonanz.WebClient) error {
+	_, err := d.a.surveySvc.SubmitSurvey(ctx, resonanz.SurveyResponse{SurveyID: surveyID, RecipientID: recipientID, Answers: s.Answers,
+		UpdateProfile: s.UpdateProfile, ProfileWording: s.Wording, IP: c.IP, UserAgent: c.UserAgent})
+	return err
+}
+
 // newListener builds the recipient-facing listener over the app's store.
 // trackRate limits tracking requests per client IP and second (0: the
 // listener's default, negative: off, e.g. for load tests).
@@ -130,5 +154,5 @@ func (a *App) newListener(addr, publicURL string, trackRate float64, log *slog.L
 		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
 	}
 	return listener.New(cfg, listener.Deps{Hits: a.reactionSvc, Links: a.mailingSvc, Images: a.mailingSvc,
-		Subscriptions: deps, Profiles: deps}), nil
+		Subscriptions: deps, Profiles: deps, Surveys: deps}), nil
 }

@@ -46,6 +46,12 @@ func (a *App) saveSMTP(ctx context.Context, s resonanz.SMTPSettings, password st
 	if s.RatePerSecond < 0 {
 		return s, resonanz.FieldError("ratePerSecond", "error.smtp.rate", "The rate cannot be negative.")
 	}
+	if s.RatePerMinute < 0 {
+		return s, resonanz.FieldError("ratePerMinute", "error.smtp.rate", "The rate cannot be negative.")
+	}
+	if s.RatePerHour < 0 {
+		return s, resonanz.FieldError("ratePerHour", "error.smtp.rate", "The rate cannot be negative.")
+	}
 	s.HasPassword = false
 	if err := a.settingsSvc.SetValue(ctx, resonanz.SettingSMTP, s); err != nil {
 		return s, err
@@ -84,26 +90,46 @@ func (a *App) smtpMailer(ctx context.Context, override *smtp.Config) (*smtp.Mail
 // listenerURLs builds tracking URLs for the configured public URL; nil when
 // none is configured (mails then carry no tracking).
 func (a *App) listenerURLs(ctx context.Context) (send.Tracker, error) {
-	var ls resonanz.ListenerSettings
-	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingListener, &ls); err != nil {
+	urls, ok, err := a.publicURLs(ctx)
+	if !ok || err != nil {
 		return nil, err
 	}
+	return urls, nil
+}
+
+// previewURLs is listenerURLs with test-flagged tokens (previews, test
+// sends, exports): hits on them are not counted, forms change nothing.
+func (a *App) previewURLs(ctx context.Context) (send.Tracker, error) {
+	urls, ok, err := a.publicURLs(ctx)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return urls.Preview(), nil
+}
+
+// publicURLs builds the URL builder for the configured public URL; ok is
+// false when none is set.
+func (a *App) publicURLs(ctx context.Context) (urls listener.URLs, ok bool, err error) {
+	var ls resonanz.ListenerSettings
+	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingListener, &ls); err != nil {
+		return urls, false, err
+	}
 	if ls.PublicURL == "" {
-		return nil, nil
+		return urls, false, nil
 	}
 	secret, err := a.listenerKey(ctx)
 	if err != nil {
-		return nil, err
+		return urls, false, err
 	}
 	signer, err := listener.NewSigner(secret)
 	if err != nil {
-		return nil, err
+		return urls, false, err
 	}
-	urls, err := listener.NewURLs(ls.PublicURL, signer)
+	urls, err = listener.NewURLs(ls.PublicURL, signer)
 	if err != nil {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
+		return urls, false, resonanz.Errorf(resonanz.EINVALID, "%v", err)
 	}
-	return urls, nil
+	return urls, true, nil
 }
 
 // sending wires the send ledger, the mailer and the tracker for the
@@ -113,6 +139,7 @@ func (a *App) sending(ctx context.Context) desktop.Sending {
 		Store:   a.sendStore,
 		Mailer:  func() (desktop.Mailer, error) { return a.smtpMailer(ctx, a.smtpOverride) },
 		Tracker: func() (send.Tracker, error) { return a.listenerURLs(ctx) },
+		Preview: func() (send.Tracker, error) { return a.previewURLs(ctx) },
 	}
 }
 

@@ -2,6 +2,8 @@ package desktop
 
 import (
 	"context"
+	"encoding/base64"
+	"sync"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -48,6 +50,9 @@ type System struct {
 	info   SystemInfo
 	window *Window // nil in browser mode
 	audit  resonanz.AuditService
+
+	firstScreen   sync.Once
+	onFirstScreen func()
 }
 
 // NewSystem returns the System façade reporting info; window is nil in
@@ -63,6 +68,19 @@ func (s *System) SaveTextFile(name, content string) (string, error) {
 		return "", resonanz.Errorf(resonanz.EINVALID, "Download the file instead: there is no save dialog in browser mode.")
 	}
 	return s.window.SaveFile(name, []byte(content))
+}
+
+// SaveBase64File is SaveTextFile for binary content (a ZIP archive) that
+// travels base64-encoded through the bridge.
+func (s *System) SaveBase64File(name, content string) (string, error) {
+	if s.window == nil {
+		return "", resonanz.Errorf(resonanz.EINVALID, "Download the file instead: there is no save dialog in browser mode.")
+	}
+	data, err := base64.StdEncoding.DecodeString(content)
+	if err != nil {
+		return "", resonanz.Errorf(resonanz.EINVALID, "The file content is not valid base64.")
+	}
+	return s.window.SaveFile(name, data)
 }
 
 // AuditLog returns the newest admin actions, newest first (limit 1..1000).
@@ -94,6 +112,22 @@ func (s *System) PickLogFile(title string) (string, error) {
 
 // Info returns version, data location, mode and schema version.
 func (s *System) Info() (SystemInfo, error) { return s.info, nil }
+
+// FirstScreen is called by the UI once its first screen shows data; the
+// first call runs the hook set by OnFirstScreen (start-up timing), later
+// calls do nothing.
+func (s *System) FirstScreen() error {
+	s.firstScreen.Do(func() {
+		if s.onFirstScreen != nil {
+			s.onFirstScreen()
+		}
+	})
+	return nil
+}
+
+// OnFirstScreen sets what runs when the UI first shows data. It is a
+// function, not a method, so that it is not bound to the UI.
+func OnFirstScreen(s *System, hook func()) { s.onFirstScreen = hook }
 
 // MailServer keeps the SMTP and listener settings (the composition root
 // implements it: the password lives in a secret file, not the database).

@@ -151,3 +151,11 @@ func (w *Window) SaveFile(name string, content []byte) (string, error) {
 	}
 	return path, nil
 }
+
+// Quit closes the window (and so ends wails.Run); before start-up it does
+// nothing.
+func (w *Window) Quit() {
+	if ctx := w.current(); ctx != nil {
+		runtime.Quit(ctx)
+	}
+}

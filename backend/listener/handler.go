@@ -28,6 +28,7 @@ var routes = [256]*route{
 	'i': {kind: KindImage, allow: "GET, HEAD"},
 	'u': {kind: KindUnsubscribe, allow: "GET, HEAD, POST", page: true},
 	'p': {kind: KindProfile, allow: "GET, HEAD, POST", page: true},
+	's': {kind: KindSurvey, allow: "GET, HEAD, POST", page: true},
 }
 
 // serveHTTP routes by hand instead of with http.ServeMux: the raw path must
@@ -91,6 +92,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveUnsubscribe(w, r, tok)
 	case KindProfile:
 		s.serveProfile(w, r, tok)
+	case KindSurvey:
+		s.serveSurvey(w, r, tok)
 	}
 }
 

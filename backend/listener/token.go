@@ -26,6 +26,7 @@ const (
 	KindImage       Kind = 3 // /i/{token}: tracked image
 	KindUnsubscribe Kind = 4 // /u/{token}: unsubscribe (RFC 8058)
 	KindProfile     Kind = 5 // /p/{token}: profile page (expires)
+	KindSurvey      Kind = 6 // /s/{token}: survey page
 )
 
 // String returns the kind's name.
@@ -41,6 +42,8 @@ func (k Kind) String() string {
 		return "unsubscribe"
 	case KindProfile:
 		return "profile"
+	case KindSurvey:
+		return "survey"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -58,6 +61,8 @@ func (k Kind) path() string {
 		return "/u/"
 	case KindProfile:
 		return "/p/"
+	case KindSurvey:
+		return "/s/"
 	}
 	return ""
 }
@@ -70,6 +75,9 @@ type Claims struct {
 	MailingID   int64 // 0 for profile links sent outside a mailing
 	RecipientID int64
 	LinkID      int64 // clicks and images; 0 otherwise
+	// SurveyID is the survey of a survey token (it takes the link id's
+	// place in the format); 0 otherwise.
+	SurveyID int64
 	// Test marks tokens of previews and test sends: their hits are not
 	// counted and their unsubscribe and profile forms change nothing.
 	Test bool
@@ -163,14 +171,17 @@ func (s *Signer) ttl() time.Duration {
 // Sign returns the URL-safe token for c. Profile tokens need IssuedAt (use
 // time.Now()); other kinds must leave it zero.
 func (s *Signer) Sign(c Claims) (string, error) {
-	if c.Kind < KindOpen || c.Kind > KindProfile {
+	if c.Kind < KindOpen || c.Kind > KindSurvey {
 		return "", fmt.Errorf("listener: sign: unknown kind %d", c.Kind)
 	}
-	if c.MailingID < 0 || c.RecipientID <= 0 || c.LinkID < 0 {
+	if c.MailingID < 0 || c.RecipientID <= 0 || c.LinkID < 0 || c.SurveyID < 0 {
 		return "", fmt.Errorf("listener: sign: invalid ids (mailing %d, recipient %d, link %d)", c.MailingID, c.RecipientID, c.LinkID)
 	}
 	if (c.Kind == KindClick || c.Kind == KindImage) != (c.LinkID != 0) {
 		return "", fmt.Errorf("listener: sign: %s token needs link id exactly for clicks and images", c.Kind)
+	}
+	if (c.Kind == KindSurvey) != (c.SurveyID != 0) {
+		return "", fmt.Errorf("listener: sign: a survey id is required for survey tokens and only for them")
 	}
 	if (c.Kind == KindProfile) == c.IssuedAt.IsZero() || (c.Kind == KindProfile && c.IssuedAt.Unix() <= 0) {
 		return "", fmt.Errorf("listener: sign: issued-at is required for profile tokens and only for them")
@@ -183,7 +194,11 @@ func (s *Signer) Sign(c Claims) (string, error) {
 	buf = append(buf, tokenVersion, byte(c.Kind), flags)
 	buf = binary.AppendUvarint(buf, uint64(c.MailingID))
 	buf = binary.AppendUvarint(buf, uint64(c.RecipientID))
-	buf = binary.AppendUvarint(buf, uint64(c.LinkID))
+	third := c.LinkID
+	if c.Kind == KindSurvey {
+		third = c.SurveyID
+	}
+	buf = binary.AppendUvarint(buf, uint64(third))
 	if c.Kind == KindProfile {
 		buf = binary.AppendUvarint(buf, uint64(c.IssuedAt.Unix()))
 	}
@@ -242,7 +257,7 @@ func parsePayload(p []byte) (Claims, bool) {
 		return Claims{}, false
 	}
 	c := Claims{Kind: Kind(p[1]), Test: p[2]&flagTest != 0}
-	if c.Kind < KindOpen || c.Kind > KindProfile {
+	if c.Kind < KindOpen || c.Kind > KindSurvey {
 		return Claims{}, false
 	}
 	p = p[3:]
@@ -264,6 +279,12 @@ func parsePayload(p []byte) (Claims, bool) {
 	}
 	if c.LinkID, ok = next(); !ok {
 		return Claims{}, false
+	}
+	if c.Kind == KindSurvey {
+		if c.LinkID == 0 {
+			return Claims{}, false
+		}
+		c.SurveyID, c.LinkID = c.LinkID, 0
 	}
 	if c.Kind == KindProfile {
 		iat, ok := next()
@@ -369,6 +390,13 @@ func (u URLs) Unsubscribe(m, r int64) string {
 // signer's ProfileTTL. m may be 0.
 func (u URLs) Profile(m, r int64) string {
 	return u.build(Claims{Kind: KindProfile, MailingID: m, RecipientID: r, IssuedAt: u.now()})
+}
+
+// Survey returns the survey-page URL of survey surveyID for recipient r,
+// linked from mailing m (0: outside a mailing). Survey tokens do not
+// expire; a closed survey shows a closed page.
+func (u URLs) Survey(m, r, surveyID int64) string {
+	return u.build(Claims{Kind: KindSurvey, MailingID: m, RecipientID: r, SurveyID: surveyID})
 }
 
 // normalizePublicURL checks that s is an absolute http(s) URL without

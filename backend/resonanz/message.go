@@ -57,6 +57,10 @@ type SendRequest struct {
 	// RatePerSecond limits messages per second (0: as fast as the server
 	// takes them).
 	RatePerSecond float64 `json:"ratePerSecond"`
+	// RatePerMinute and RatePerHour limit the messages in any minute or
+	// hour (0: no limit), as providers state their sending limits.
+	RatePerMinute int `json:"ratePerMinute"`
+	RatePerHour   int `json:"ratePerHour"`
 	// ErrorThreshold pauses the run when this share of a batch fails
 	// (0: default 0.2).
 	ErrorThreshold float64 `json:"errorThreshold"`

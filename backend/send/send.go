@@ -35,6 +35,8 @@ type Tracker interface {
 	Click(m, r, link int64) string
 	Image(m, r, image int64) string
 	Unsubscribe(m, r int64) string
+	Profile(m, r int64) string
+	Survey(m, r, surveyID int64) string
 }
 
 // Job is one run of a mailing.
@@ -42,12 +44,17 @@ type Job struct {
 	Mailing  resonanz.Mailing
 	Template *render.Template
 	// LinkIDs maps a template link's index to its stored link id.
-	LinkIDs  map[int]int64
-	From     resonanz.SenderIdentity
-	InGroup  func(recipientID int64, group string) bool // nil: in no group
-	Tracker  Tracker                                    // nil: no tracking, List-Unsubscribe by mail only
-	Rate     float64                                    // messages per second, 0: unlimited
-	MaxError float64                                    // share of a batch that may fail before pausing
+	LinkIDs map[int]int64
+	// Surveys maps the slugs of the surveys the template links to their
+	// ids; an unknown slug renders an empty URL (check beforehand).
+	Surveys map[string]int64
+	From    resonanz.SenderIdentity
+	InGroup func(recipientID int64, group string) bool // nil: in no group
+	Tracker Tracker                                    // nil: no tracking, List-Unsubscribe by mail only
+	Rate    float64                                    // messages per second, 0: unlimited (see newLimiter)
+	// PerMinute and PerHour limit the messages in any minute or hour (0: no limit).
+	PerMinute, PerHour int
+	MaxError           float64 // share of a batch that may fail before pausing
 }
 
 // Runner sends jobs through a Mailer, recording outcomes in a Store.
@@ -81,12 +88,16 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 	m := job.Mailing
 	assets := map[string]int64{}
 	var after int64
-	start, sent := now(), 0
+	limit := newLimiter(job.Rate, job.PerMinute, job.PerHour)
 	for {
 		if err := ctx.Err(); err != nil {
 			return rn.progress(m.ID, progress, "")
 		}
-		batch, err := rn.Store.Next(ctx, m.ID, after, size)
+		n, err := limit.take(ctx, size, now, sleep)
+		if err != nil {
+			return rn.progress(m.ID, progress, "")
+		}
+		batch, err := rn.Store.Next(ctx, m.ID, after, n)
 		if err != nil {
 			return resonanz.SendRun{}, err
 		}
@@ -121,6 +132,7 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 		failed := 0
 		if len(msgs) > 0 {
 			perMsg, err := rn.Mailer.Send(ctx, msgs)
+			limit.sent(now(), len(msgs))
 			if err != nil && ctx.Err() == nil && perMsg == nil {
 				// Nothing was sent: the rows stay queued.
 				rn.Store.Record(context.WithoutCancel(ctx), m.ID, onlyDone(outcomes))
@@ -137,7 +149,6 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 				switch {
 				case e == nil:
 					outcomes[oi].Status = resonanz.DeliverySent
-					sent++
 				case resonanz.IsPermanentFailure(e):
 					outcomes[oi].Status, outcomes[oi].Error = resonanz.DeliveryFailed, e.Error()
 					failed++
@@ -160,14 +171,6 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 		}
 		if _, err := rn.progress(m.ID, progress, ""); err != nil {
 			return resonanz.SendRun{}, err
-		}
-		if job.Rate > 0 {
-			due := start.Add(time.Duration(float64(sent) / job.Rate * float64(time.Second)))
-			if d := due.Sub(now()); d > 0 {
-				if err := sleep(ctx, d); err != nil {
-					return rn.progress(m.ID, progress, "")
-				}
-			}
 		}
 	}
 }
@@ -214,6 +217,7 @@ func (rn *Runner) render(ctx context.Context, job Job, p *resonanz.SendPending, 
 	}
 	var assetErr error
 	if job.Tracker != nil {
+		opt.SystemURL = SystemURLs(job.Tracker, m.ID, r.ID, job.Surveys)
 		if p.TrackClicks {
 			opt.RewriteLink = func(l resonanz.LinkMeta, url string) string {
 				id, ok := job.LinkIDs[l.Index]
@@ -274,4 +278,28 @@ func (rn *Runner) render(ctx context.Context, job Job, p *resonanz.SendPending, 
 		msg.Headers["List-Unsubscribe"] = strings.Join(unsub, ", ")
 	}
 	return msg, nil
+}
+
+// SystemURLs returns the render.Options.SystemURL func for recipient r of
+// mailing m (0: an unsaved mailing): signed listener URLs from t, survey
+// slugs resolved through surveys. It returns nil (no system links: empty
+// URLs, no footer) when t is nil or r is not a stored recipient (a sample
+// person in a preview).
+func SystemURLs(t Tracker, m, r int64, surveys map[string]int64) func(kind, slug string) string {
+	if t == nil || r <= 0 || m < 0 {
+		return nil
+	}
+	return func(kind, slug string) string {
+		switch kind {
+		case render.SystemProfile:
+			return t.Profile(m, r)
+		case render.SystemUnsubscribe:
+			return t.Unsubscribe(m, r)
+		case render.SystemSurvey:
+			if id := surveys[slug]; id > 0 {
+				return t.Survey(m, r, id)
+			}
+		}
+		return ""
+	}
 }

@@ -510,7 +510,8 @@ func personActivity(ctx context.Context, tx *sql.Tx, id int64, d *resonanz.Recip
 		d.Interests = append(d.Interests, *s)
 	}
 	slices.SortFunc(d.Interests, func(a, b resonanz.InterestScore) int { return cmp.Compare(b.Score, a.Score) })
-	return nil
+	d.Surveys, err = personSurveys(ctx, tx, id)
+	return err
 }
 
 // PersonalData returns everything stored about a person (GDPR Art. 15/20):

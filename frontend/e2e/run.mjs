@@ -22,7 +22,7 @@ const bin = resolve(process.env.RESONANZ_BIN ?? join(here, '..', '..', 'build', 
 const outDir = join(here, 'out');
 const en = JSON.parse(readFileSync(join(here, '..', 'src', 'lib', 'i18n', 'en.json'), 'utf8'));
 const de = JSON.parse(readFileSync(join(here, '..', 'src', 'lib', 'i18n', 'de.json'), 'utf8'));
-const screens = ['recipients', 'templates', 'mailings', 'reactions', 'analysis', 'target-groups', 'settings'];
+const screens = ['recipients', 'templates', 'mailings', 'reactions', 'analysis', 'target-groups', 'surveys', 'settings'];
 const STEP_TIMEOUT = 10_000;
 const LAUNCH_TIMEOUT = 30_000; // a cold Chromium start on a busy 2-core machine takes several seconds
 const TOTAL_TIMEOUT = 120_000;
@@ -139,10 +139,10 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     });
     page.on('response', (response) => {
       // Go answers 400 for the validation errors the steps provoke on purpose (sender address, template mistakes,
-      // and the send panel's audience of a mailing saved without a list).
+      // the send panel's audience of a mailing saved without a list, and a survey choice left empty).
       const expected =
         response.status() === 400 &&
-        ['/api/Settings/SaveSender', '/api/Mailings/Save', '/api/Mailings/Preview', '/api/Mailings/Audience'].some((p) => response.url().endsWith(p));
+        ['/api/Settings/SaveSender', '/api/Mailings/Save', '/api/Mailings/Preview', '/api/Mailings/Audience', '/api/Surveys/Save'].some((p) => response.url().endsWith(p));
       if (response.status() >= 400 && !expected) pageErrors.push(`${response.status()} ${response.url()}`);
     });
   });
@@ -387,6 +387,46 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     await byTestId('group-save').click();
     await byTestId('group-saved').waitFor();
     await page.screenshot({ path: join(outDir, 'target-group.png') });
+  });
+
+  it('defines a survey, opens it and links it from a mailing', async () => {
+    await byTestId('nav-surveys').click();
+    await waitForText('screen-title', en['screen.surveys.title']);
+    await byTestId('survey-new').click();
+    await byTestId('survey-name').fill('Leserumfrage 2026');
+    await waitForValue('survey-slug', 'leserumfrage-2026');
+    await byTestId('survey-title').fill('Wie reisen Sie?');
+    await byTestId('add-question-single').click();
+    await byTestId('question-0-text').fill('Ihr Reisestil?');
+    await byTestId('survey-save').click();
+    // Go names the empty choice; the editor shows it at the question.
+    await byTestId('question-0-error').waitFor();
+    await byTestId('question-0-choice-0-label').fill('Aktiv');
+    await byTestId('question-0-choice-0-interest').fill('Wandern');
+    await byTestId('question-0-choice-1-label').fill('Ruhig');
+    await byTestId('add-question-rating').click();
+    await byTestId('question-1-text').fill('Wie zufrieden sind Sie?');
+    await byTestId('survey-save').click();
+    await byTestId('survey-saved').waitFor();
+    await byTestId('survey-open').click();
+    await waitForText('survey-status', en['surveys.status.open']);
+    await waitForText('survey-responses', '0 people answered.');
+    await page.screenshot({ path: join(outDir, 'survey-editor.png') });
+    await byTestId('survey-back').click();
+    await byTestId('surveys-table').getByText('leserumfrage-2026').waitFor();
+
+    // A mailing may link it; an unknown survey is refused when saving.
+    await byTestId('nav-mailings').click();
+    await waitForText('screen-title', en['screen.mailings.title']);
+    await byTestId('mailing-new').click();
+    await byTestId('mailing-name').fill('Umfrage');
+    await byTestId('mailing-subject').fill('Ihre Meinung');
+    await byTestId('mailing-body').fill('Bitte: [Zur Umfrage]({{ survey_url "gibtsnicht" }})');
+    await byTestId('mailing-save').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="error-body"]')?.textContent?.includes('gibtsnicht'));
+    await byTestId('mailing-body').fill('Bitte: [Zur Umfrage]({{ survey_url "leserumfrage-2026" }})');
+    await byTestId('mailing-save').click();
+    await byTestId('mailing-saved').waitFor();
   });
 
   let backupFile = '';
