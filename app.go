@@ -38,9 +38,12 @@ type App struct {
 	// backupDir manages <data>/backups; check is the start-up integrity
 	// check (nil when it was skipped), damaged says why the store could not
 	// be opened (recovery).
+	// mu guards check and damaged, which the late check of a big file sets.
 	backupDir *sqlite.BackupDir
+	mu        sync.Mutex
 	check     *resonanz.IntegrityInfo
 	damaged   *resonanz.DamagedError
+	events    desktop.Emitter
 	// secrets keeps the SMTP password and the listener key outside the
 	// database (OS keyring, else 0600 files); keyMu serializes creating the
 	// listener key.
@@ -103,7 +106,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	}
 	dbPath := filepath.Join(dataDir, sqlite.FileName)
 	backupDir := sqlite.NewBackupDir(nil, filepath.Join(dataDir, sqlite.BackupDirName))
-	check, err := startupCheck(ctx, dbPath, edge.Mode)
+	check, err := startupCheck(ctx, dbPath)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +123,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		return nil, damagedError(ctx, err, dbPath, backupDir)
 	}
 	backupDir = sqlite.NewBackupDir(db, backupDir.Dir())
-	a := &App{dataDir: dataDir, log: log, db: db, dbPath: dbPath, backupDir: backupDir, check: check,
+	a := &App{dataDir: dataDir, log: log, db: db, dbPath: dbPath, backupDir: backupDir, check: check, events: edge.Events,
 		secrets:     keyring.New(dataDir, keyring.Options{Disabled: keyring.DisabledByEnv()}),
 		settingsSvc: sqlite.NewSettingsService(db), recipientSvc: sqlite.NewRecipientService(db),
 		listSvc: sqlite.NewListService(db), attrSvc: sqlite.NewAttributeService(db),
@@ -163,11 +166,11 @@ func NewRecoveryApp(ctx context.Context, dataDir string, edge Edge, log *slog.Lo
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	dbPath := filepath.Join(dataDir, sqlite.FileName)
-	a := &App{dataDir: dataDir, log: log, dbPath: dbPath, damaged: damaged,
+	a := &App{dataDir: dataDir, log: log, dbPath: dbPath, damaged: damaged, events: edge.Events,
 		backupDir: sqlite.NewBackupDir(nil, filepath.Join(dataDir, sqlite.BackupDirName))}
 	a.system = desktop.NewSystem(ctx, desktop.SystemInfo{
 		Version: resonanz.Version, DataDir: dataDir, DBPath: dbPath, Mode: edge.Mode,
-		Damaged: damaged.Message(), NewestBackup: filepath.Base(damaged.Newest),
+		Damaged: damaged.Message(), NewestBackup: backupName(damaged.Newest),
 	}, edge.Window, nil)
 	a.backups = desktop.NewBackups(ctx, backupService{a}, edge.Window, edge.Sources, edge.Events)
 	return a, nil
@@ -326,8 +329,8 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 	go func() { done <- srv.Serve(ln) }()
 	bound := ln.Addr().String()
 	info := ServeInfo{URL: "http://" + bound + "/?token=" + token, Addr: bound, Token: token}
-	if a.damaged != nil {
-		info.Damaged = a.damaged.Message()
+	if _, d := a.health(); d != nil {
+		info.Damaged = d.Message()
 	}
 	ready(info)
 

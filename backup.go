@@ -7,24 +7,25 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
-// cliCheckLimit bounds the data file the command line quick-checks before
-// every command: PRAGMA quick_check reads every page (about 1 s per GB
-// here), which would dominate short commands over big stores. Larger files
-// are checked by the desktop window and `resonanz serve` at start-up, by
-// `resonanz check`, and damage a command meets is reported the same way.
-const cliCheckLimit = 64 << 20
+// syncCheckLimit bounds the data file that is quick-checked before it is
+// opened: PRAGMA quick_check reads every page (about 1 s per GB here; 64 MB
+// cost some 60 ms), which would hold up the window and dominate short
+// commands over big stores. A larger file is checked by the window and
+// `resonanz serve` right after start, in the background (the UI switches to
+// the recovery screen if it is damaged), and by `resonanz check`; damage a
+// command meets is reported the same way.
+var syncCheckLimit int64 = 64 << 20 // a variable for tests
 
 // startupCheck runs PRAGMA quick_check over the data file before it is
-// opened; nil when skipped (a big file on the command line).
-func startupCheck(ctx context.Context, path, mode string) (*resonanz.IntegrityInfo, error) {
-	if mode == "cli" {
-		if st, err := os.Stat(path); err == nil && st.Size() > cliCheckLimit {
-			return nil, nil
-		}
+// opened; nil when the file is too big to check before start.
+func startupCheck(ctx context.Context, path string) (*resonanz.IntegrityInfo, error) {
+	if st, err := os.Stat(path); err == nil && st.Size() > syncCheckLimit {
+		return nil, nil
 	}
 	info, err := sqlite.CheckFile(ctx, path, false)
 	if err != nil {
@@ -53,7 +54,7 @@ type backupService struct{ a *App }
 
 func (s backupService) Status(ctx context.Context) (resonanz.BackupStatus, error) {
 	st, err := s.a.backupDir.Status()
-	st.Check = s.a.check
+	st.Check, _ = s.a.health()
 	if s.a.secrets != nil {
 		st.Secrets = s.a.secrets.Where(ctx)
 	}
@@ -73,7 +74,7 @@ func (s backupService) BackupTo(ctx context.Context, dest string, progress func(
 }
 
 func (s backupService) Restore(ctx context.Context, path string, progress func(resonanz.BackupProgress)) error {
-	if s.a.db == nil { // recovery: the damaged file is moved aside, not opened
+	if _, damaged := s.a.health(); damaged != nil { // recovery: the damaged file is moved aside, not read
 		aside, err := s.a.backupDir.RestoreInto(ctx, s.a.dbPath, path, progress)
 		if err != nil {
 			return err
@@ -96,9 +97,49 @@ func (s backupService) Check(ctx context.Context, full bool) (resonanz.Integrity
 	}
 	info, err := s.a.db.Check(ctx, full)
 	if err == nil {
+		s.a.mu.Lock()
 		s.a.check = &info
+		s.a.mu.Unlock()
 	}
 	return info, err
+}
+
+// health returns the last integrity check (nil before one ran) and the
+// damage found (nil when none).
+func (a *App) health() (*resonanz.IntegrityInfo, *resonanz.DamagedError) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.check, a.damaged
+}
+
+// lateCheck quick-checks a data file that was too big to check before
+// start; damage switches the UI to the recovery screen. It reports whether
+// the file is sound.
+func (a *App) lateCheck(ctx context.Context) bool {
+	if c, d := a.health(); c != nil || d != nil {
+		return d == nil
+	}
+	info, err := sqlite.CheckFile(ctx, a.dbPath, false)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Error("integrity check failed to run", "err", err)
+		}
+		return false
+	}
+	if info.OK {
+		a.mu.Lock()
+		a.check = &info
+		a.mu.Unlock()
+		a.log.Info("integrity check", "ok", true, "ms", info.Millis)
+		return true
+	}
+	d := &resonanz.DamagedError{Path: a.dbPath, Problems: info.Problems, Newest: a.backupDir.NewestGood(ctx)}
+	a.mu.Lock()
+	a.check, a.damaged = &info, d
+	a.mu.Unlock()
+	a.log.Error("data file damaged", "path", d.Path, "problems", d.Problems, "newest_backup", d.Newest)
+	desktop.MarkDamaged(a.system, a.events, d.Message(), backupName(d.Newest))
+	return false
 }
 
 // dailyBackupEvery is how often the running app looks whether today's
@@ -106,10 +147,11 @@ func (s backupService) Check(ctx context.Context, full bool) (resonanz.Integrity
 // gets one per day).
 const dailyBackupEvery = time.Hour
 
-// startDailyBackups writes today's copy now (in the background, if there is
-// none yet) and again each day while the app runs; it returns a function
-// that stops it. Failures are logged and kept as the last result the
-// Settings card shows; they never remove older copies.
+// startDailyBackups runs the late integrity check of a big data file, then
+// writes today's copy (in the background, if there is none yet) and again
+// each day while the app runs; it returns a function that stops it.
+// Failures are logged and kept as the last result the Settings card shows;
+// they never remove older copies. A damaged file is not backed up.
 func (a *App) startDailyBackups(ctx context.Context) (stop func()) {
 	if a.db == nil {
 		return func() {}
@@ -118,6 +160,9 @@ func (a *App) startDailyBackups(ctx context.Context) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if !a.lateCheck(ctx) {
+			return
+		}
 		t := time.NewTicker(dailyBackupEvery)
 		defer t.Stop()
 		for {
@@ -139,4 +184,12 @@ func (a *App) startDailyBackups(ctx context.Context) (stop func()) {
 		cancel()
 		<-done
 	}
+}
+
+// backupName is the file name of a backup path, "" for none.
+func backupName(path string) string {
+	if path == "" {
+		return ""
+	}
+	return filepath.Base(path)
 }

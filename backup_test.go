@@ -7,10 +7,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/resonanz/resonanz/backend/desktop"
+	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
@@ -262,5 +267,122 @@ func TestServe_Recovery(t *testing.T) {
 	}
 	if got := exportCSV(t, data); got != want {
 		t.Error("recovered data differs from the backup")
+	}
+}
+
+// events records emitted event names.
+type events struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (e *events) Emit(name string, _ any) {
+	e.mu.Lock()
+	e.names = append(e.names, name)
+	e.mu.Unlock()
+}
+
+func (e *events) has(name string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Contains(e.names, name)
+}
+
+// TestLateCheck: a data file too big to check before start is checked
+// right after; damage switches the UI to recovery (System.Info, an event),
+// no daily backup is taken of it, and a restore puts a good file in place.
+func TestLateCheck(t *testing.T) {
+	old := syncCheckLimit
+	syncCheckLimit = 1 // every file counts as big
+	defer func() { syncCheckLimit = old }()
+
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	importPeople(t, data, 0, 300)
+	want := exportCSV(t, data)
+	if code, _, stderr := runCLI(t, "--data", data, "backup"); code != 0 {
+		t.Fatal(stderr)
+	}
+	damageStore(t, filepath.Join(data, sqlite.FileName))
+
+	ctx := context.Background()
+	ev := &events{}
+	a, err := NewApp(ctx, data, Edge{Mode: "browser", Events: ev}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatalf("a big damaged file must not be checked before start: %v", err)
+	}
+	stop := a.startDailyBackups(ctx)
+	waitFor(t, func() bool { return ev.has(desktop.DamagedEvent) })
+	stop()
+	info, _ := a.system.Info()
+	if !strings.Contains(info.Damaged, "is damaged") || !strings.HasPrefix(info.NewestBackup, "resonanz-manual-") || !ev.has(desktop.DamagedEvent) {
+		t.Fatalf("late damage not reported: %+v, events %v", info, ev.names)
+	}
+	if daily, _ := filepath.Glob(filepath.Join(data, sqlite.BackupDirName, "resonanz-20*-*-*.db")); len(daily) != 0 {
+		t.Errorf("a damaged file was backed up: %v", daily)
+	}
+	st, err := a.backups.Status()
+	if err != nil || st.Check == nil || st.Check.OK {
+		t.Errorf("status check %+v, %v", st.Check, err)
+	}
+	if _, err := a.backups.Restore(desktop.BackupRequest{Name: info.NewestBackup}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	if got := exportCSV(t, data); got != want {
+		t.Error("restored data differs from the backup")
+	}
+
+	// A sound big file: checked after start, then today's copy is written.
+	ev = &events{}
+	a, err = NewApp(ctx, data, Edge{Mode: "browser", Events: ev}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	stop = a.startDailyBackups(ctx)
+	waitFor(t, func() bool { c, _ := a.health(); return c != nil })
+	for range 100 {
+		if daily, _ := filepath.Glob(filepath.Join(data, sqlite.BackupDirName, "resonanz-20*-*-*.db")); len(daily) == 1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if ev.has(desktop.DamagedEvent) {
+		t.Error("a sound file was reported damaged")
+	}
+	if st, _ := a.backups.Status(); st.Check == nil || !st.Check.OK {
+		t.Errorf("late check of a sound file: %+v", st.Check)
+	}
+	if daily, _ := filepath.Glob(filepath.Join(data, sqlite.BackupDirName, "resonanz-20*-*-*.db")); len(daily) != 1 {
+		t.Errorf("daily copies %v", daily)
+	}
+}
+
+// waitFor waits up to 5 s for cond.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for range 500 {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the late integrity check did not finish")
+}
+
+func TestRecoveryApp_NoBackup(t *testing.T) {
+	a, err := NewRecoveryApp(context.Background(), t.TempDir(), Edge{Mode: "browser"}, newLogger(io.Discard),
+		&resonanz.DamagedError{Path: "/x/resonanz.db", Problems: []string{"file is not a database"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := a.system.Info()
+	if info.NewestBackup != "" || !strings.Contains(info.Damaged, "No good backup was found") {
+		t.Errorf("info %+v", info)
+	}
+	if b := a.Bindings(); len(b) != 2 {
+		t.Errorf("recovery binds %d façades, want System and Backups", len(b))
 	}
 }

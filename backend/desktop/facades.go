@@ -47,6 +47,7 @@ type SystemInfo struct {
 // file dialog.
 type System struct {
 	ctx    context.Context
+	infoMu sync.Mutex // info changes once when a late integrity check finds damage
 	info   SystemInfo
 	window *Window // nil in browser mode
 	audit  resonanz.AuditService
@@ -111,7 +112,27 @@ func (s *System) PickLogFile(title string) (string, error) {
 }
 
 // Info returns version, data location, mode and schema version.
-func (s *System) Info() (SystemInfo, error) { return s.info, nil }
+func (s *System) Info() (SystemInfo, error) {
+	s.infoMu.Lock()
+	defer s.infoMu.Unlock()
+	return s.info, nil
+}
+
+// DamagedEvent is emitted when the integrity check that runs after start-up
+// (for big data files) finds damage; the UI then shows the recovery screen.
+const DamagedEvent = "system:damaged"
+
+// MarkDamaged records that the data file is damaged (message, and the newest
+// good backup's name) and tells the UI. A function, not a method, so that it
+// is not bound to the UI.
+func MarkDamaged(s *System, events Emitter, message, newestBackup string) {
+	s.infoMu.Lock()
+	s.info.Damaged, s.info.NewestBackup = message, newestBackup
+	s.infoMu.Unlock()
+	if events != nil {
+		events.Emit(DamagedEvent, message)
+	}
+}
 
 // FirstScreen is called by the UI once its first screen shows data; the
 // first call runs the hook set by OnFirstScreen (start-up timing), later
