@@ -125,4 +125,23 @@ describe('Recovery screen', () => {
     expect(restore.mock.calls[0]?.[0]).toMatchObject({ name: 'resonanz-2026-11-28.db' });
     expect(screen.getByTestId('recovery-quit')).toBeInTheDocument();
   });
+
+  it('switches to the recovery screen when the late check reports damage', async () => {
+    const handlers = new Map<string, (...data: unknown[]) => void>();
+    window.runtime = {
+      EventsOn: vi.fn((name: string, cb: (...data: unknown[]) => void) => {
+        handlers.set(name, cb);
+        return () => handlers.delete(name);
+      }),
+    };
+    const stub = stubDesktop();
+    addServices({ Backups: { Status: resolved(status) } });
+    render(App);
+    await waitFor(() => expect(stub.Info).toHaveBeenCalled());
+    expect(screen.queryByTestId('recovery')).not.toBeInTheDocument();
+    stub.Info.mockResolvedValue({ ...systemInfo, damaged: 'The data file /x/resonanz.db is damaged.', newestBackup: '' });
+    handlers.get('system:damaged')?.('The data file /x/resonanz.db is damaged.');
+    expect(await screen.findByTestId('recovery')).toBeInTheDocument();
+    expect(screen.getByTestId('recovery-none')).toBeInTheDocument();
+  });
 });
