@@ -241,7 +241,7 @@ func runDesktop(ctx context.Context, dataDir string, assets fs.FS, log *slog.Log
 		return err
 	}
 	defer a.Close()
-	stop := a.startDailyBackups(ctx)
+	stop := a.startDailyBackups(ctx, windowBackupDelay)
 	defer stop()
 	desktop.OnFirstScreen(a.system, func() {
 		a.log.Info("first screen", "after_ms", time.Since(processStart).Milliseconds())
@@ -298,7 +298,7 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 		return err
 	}
 	defer a.Close()
-	stop := a.startDailyBackups(ctx)
+	stop := a.startDailyBackups(ctx, 0)
 	defer stop()
 
 	var allowed []string

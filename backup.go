@@ -142,6 +142,10 @@ func (a *App) lateCheck(ctx context.Context) bool {
 	return false
 }
 
+// windowBackupDelay holds the desktop window's first daily copy back until
+// its start-up is over (the first screen shows within about 1.5 s here).
+const windowBackupDelay = 20 * time.Second
+
 // dailyBackupEvery is how often the running app looks whether today's
 // automatic copy exists yet (so a machine that slept past midnight still
 // gets one per day).
@@ -151,8 +155,9 @@ const dailyBackupEvery = time.Hour
 // writes today's copy (in the background, if there is none yet) and again
 // each day while the app runs; it returns a function that stops it.
 // Failures are logged and kept as the last result the Settings card shows;
-// they never remove older copies. A damaged file is not backed up.
-func (a *App) startDailyBackups(ctx context.Context) (stop func()) {
+// they never remove older copies. A damaged file is not backed up. The
+// first copy waits delay, so it does not compete with the window's start.
+func (a *App) startDailyBackups(ctx context.Context, delay time.Duration) (stop func()) {
 	if a.db == nil {
 		return func() {}
 	}
@@ -162,6 +167,11 @@ func (a *App) startDailyBackups(ctx context.Context) (stop func()) {
 		defer close(done)
 		if !a.lateCheck(ctx) {
 			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
 		}
 		t := time.NewTicker(dailyBackupEvery)
 		defer t.Stop()

@@ -311,7 +311,7 @@ func TestLateCheck(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a big damaged file must not be checked before start: %v", err)
 	}
-	stop := a.startDailyBackups(ctx)
+	stop := a.startDailyBackups(ctx, 0)
 	waitFor(t, func() bool { return ev.has(desktop.DamagedEvent) })
 	stop()
 	info, _ := a.system.Info()
@@ -340,7 +340,7 @@ func TestLateCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	stop = a.startDailyBackups(ctx)
+	stop = a.startDailyBackups(ctx, 0)
 	waitFor(t, func() bool { c, _ := a.health(); return c != nil })
 	for range 100 {
 		if daily, _ := filepath.Glob(filepath.Join(data, sqlite.BackupDirName, "resonanz-20*-*-*.db")); len(daily) == 1 {
