@@ -3,45 +3,34 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
-	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
-// secretFile returns the secret stored in dataDir/secrets/name, creating
-// 32 random bytes (mode 0600) the first time. Secrets stay out of the
-// database, so a copy of resonanz.db does not carry them.
-func secretFile(dataDir, name string) ([]byte, error) {
-	dir := filepath.Join(dataDir, "secrets")
-	path := filepath.Join(dir, name)
-	b, err := os.ReadFile(path)
-	if err == nil && len(b) >= 32 {
-		return b, nil
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read secret %s: %w", name, err)
+// listenerKeyName names the listener's token key in the secret store.
+const listenerKeyName = "listener.key"
+
+// listenerKey returns the listener's HMAC key, creating 32 random bytes the
+// first time. It lives in the secret store (OS keyring or a 0600 file), not
+// the database, so a copy or backup of resonanz.db does not carry it.
+func (a *App) listenerKey(ctx context.Context) ([]byte, error) {
+	a.keyMu.Lock()
+	defer a.keyMu.Unlock()
+	b, err := a.secrets.Secret(ctx, listenerKeyName)
+	if err != nil {
+		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create secret %s: %w", name, err)
+	if len(b) >= listener.MinSecretLength {
+		return b, nil
 	}
 	b = make([]byte, 32)
 	rand.Read(b)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) { // another process created it just now
-		return os.ReadFile(path)
-	} else if err != nil {
-		return nil, fmt.Errorf("create secret %s: %w", name, err)
+	if err := a.secrets.SetSecret(ctx, listenerKeyName, b); err != nil {
+		return nil, err
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write secret %s: %w", name, err)
-	}
-	return b, f.Close()
+	return b, nil
 }
 
 // unsubscribeWording is stored in the ledger for one-click unsubscribes.
@@ -155,7 +144,7 @@ func (d listenerDeps) SubmitSurvey(ctx context.Context, surveyID, recipientID in
 // trackRate limits tracking requests per client IP and second (0: the
 // listener's default, negative: off, e.g. for load tests).
 func (a *App) newListener(addr, publicURL string, trackRate float64, log *slog.Logger) (*listener.Server, error) {
-	secret, err := secretFile(a.dataDir, "listener.key")
+	secret, err := a.listenerKey(context.Background())
 	if err != nil {
 		return nil, err
 	}

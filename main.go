@@ -15,10 +15,12 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
 //go:embed all:frontend/dist
@@ -37,12 +39,17 @@ Commands:
   group             count a target group  (resonanz group NAME | --rule JSON)
   render            render a Markdown template for one recipient  (resonanz render --help)
   send              send a mailing, or a test copy  (resonanz send --help)
+  backup            a checked copy of the data file  [--out FILE]
+  restore           replace the data with a backup  (resonanz restore FILE|NAME)
+  check             integrity check of the data file  [--full]
   version           print the version
   help              show this help
 
 Global flags (before or after the command):
   --data DIR        data directory (default: $RESONANZ_DATA, else the user's data dir)
   --json            machine-readable output
+
+Exit status: 0 success, 1 the command failed, 2 wrong command line, 3 the data file is damaged.
 `
 
 // exitUsage is the exit status for a wrong command line.
@@ -127,6 +134,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				printJSON(stdout, info)
 				return
 			}
+			if info.Damaged != "" {
+				fmt.Fprintf(stdout, "WARNING: %s\nThe browser shows the recovery screen.\n\n", info.Damaged)
+			}
 			fmt.Fprintf(stdout, "Resonanz is ready in your browser:\n\n    %s\n\nThe address contains this launch's access token; keep it to yourself. Press Ctrl+C to stop.\n", info.URL)
 		})
 		if err != nil {
@@ -145,6 +155,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runRender(ctx, g, rest, stdout, stderr)
 	case "send":
 		return runSend(ctx, g, rest, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, g, rest, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, g, rest, stdout, stderr)
+	case "check":
+		return runCheck(ctx, g, rest, stdout, stderr)
 	case "listen":
 		addr, publicURL := defaultListenAddr, ""
 		trackRate := 0.0
@@ -229,8 +245,21 @@ func usageError(stderr io.Writer, err error) int {
 }
 
 // fail reports a command's error: the user message for coded errors, a
-// generic message (and the details) for internal ones.
+// generic message (and the details) for internal ones. A damaged data file
+// (found at start-up or by the command) exits with exitDamaged.
 func fail(stderr io.Writer, g *globals, err error) int {
+	if _, ok := sqlite.Damage(err); ok {
+		if dir, derr := resolveDataDir(g); derr == nil {
+			if abs, aerr := filepath.Abs(dir); aerr == nil {
+				err = damagedError(context.Background(), err, filepath.Join(abs, sqlite.FileName),
+					sqlite.NewBackupDir(nil, filepath.Join(abs, sqlite.BackupDirName)))
+			}
+		}
+	}
+	exit := 1
+	if d := (*resonanz.DamagedError)(nil); errors.As(err, &d) {
+		exit = exitDamaged
+	}
 	code, msg := resonanz.ErrorCode(err), resonanz.ErrorMessage(err)
 	if code == resonanz.EINTERNAL {
 		msg = err.Error() // on the command line the operator is the user; show the cause
@@ -240,7 +269,7 @@ func fail(stderr io.Writer, g *globals, err error) int {
 	} else {
 		fmt.Fprintf(stderr, "resonanz: %s\n", msg)
 	}
-	return 1
+	return exit
 }
 
 func printJSON(w io.Writer, v any) int {

@@ -54,8 +54,11 @@ type BridgeConfig struct {
 	// files (POST /api/upload); both optional.
 	Events  http.Handler
 	Uploads http.Handler
-	Errors  ErrorFormatter
-	Log     *slog.Logger
+	// Downloads serves files for the browser to save (GET /api/download/...),
+	// e.g. a backup copy; optional.
+	Downloads http.Handler
+	Errors    ErrorFormatter
+	Log       *slog.Logger
 }
 
 // Bridge serves the frontend and the bound façades over HTTP: browser mode is
@@ -202,9 +205,17 @@ func (b *Bridge) serveAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	// EventSource cannot send headers: the event stream (read-only, same-site
 	// cookie) also accepts the cookie.
+	// Downloads are read-only GETs started by a link: the same-site cookie
+	// authenticates them too (a cross-site link does not carry it).
 	if r.URL.Path == "/api/events" && r.Method == http.MethodGet && b.cfg.Events != nil {
 		if c, err := r.Cookie(tokenCookie); (err == nil && b.validToken(c.Value)) || b.validToken(r.Header.Get(TokenHeader)) {
 			b.cfg.Events.ServeHTTP(w, r)
+			return
+		}
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/download/") && r.Method == http.MethodGet && b.cfg.Downloads != nil {
+		if c, err := r.Cookie(tokenCookie); (err == nil && b.validToken(c.Value)) || b.validToken(r.Header.Get(TokenHeader)) {
+			b.cfg.Downloads.ServeHTTP(w, r)
 			return
 		}
 	}

@@ -575,3 +575,15 @@ func safeFileName(s string) string {
 	}
 	return string(out)
 }
+
+// SendsRunning reports "a send" while m sends a mailing in the background,
+// "" otherwise; a restore waits for it (Backups.Busy). A function, not a
+// method: every method of a façade is bound to the frontend.
+func SendsRunning(m *Mailings) string {
+	m.runs.mu.Lock()
+	defer m.runs.mu.Unlock()
+	if len(m.runs.running) > 0 {
+		return "the running send"
+	}
+	return ""
+}

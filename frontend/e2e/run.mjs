@@ -3,8 +3,8 @@
 // Chromium through every screen, the language switch and the Settings form, and
 // proves that saved values survive a reload and a server restart (a real round
 // trip through Go and SQLite). Then it imports a CSV file through the import
-// wizard, searches and opens a recipient, grants and withdraws consent and
-// undoes the import.
+// wizard, searches and opens a recipient, grants and withdraws consent,
+// backs up (download), undoes the import and restores the backup (upload).
 //
 //   RESONANZ_BIN=../build/bin/resonanz node e2e/run.mjs
 import assert from 'node:assert/strict';
@@ -429,6 +429,28 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     await byTestId('mailing-saved').waitFor();
   });
 
+  let backupFile = '';
+
+  it('backs up the data and downloads the checked copy', async () => {
+    await byTestId('nav-settings').click();
+    await waitForText('screen-title', en['screen.settings.title']);
+    await byTestId('backups-card').waitFor();
+    // The start-up check ran and the daily copy of today exists.
+    await byTestId('backups-check').waitFor();
+    assert.match(await byTestId('backups-check').innerText(), /quick_check/);
+    await page.locator('[data-testid="backups-entry"]', { hasText: en['settings.backups.kind.daily'] }).first().waitFor();
+    const download = page.waitForEvent('download');
+    await byTestId('backups-now').click();
+    const file = await download;
+    backupFile = join(csvDir, file.suggestedFilename());
+    await file.saveAs(backupFile);
+    assert.match(file.suggestedFilename(), /^resonanz-manual-.*\.db$/);
+    assert.equal(readFileSync(backupFile).subarray(0, 15).toString(), 'SQLite format 3');
+    await byTestId('backups-outcome').waitFor();
+    await page.locator('[data-testid="backups-entry"]', { hasText: en['settings.backups.kind.manual'] }).first().waitFor();
+    await page.screenshot({ path: join(outDir, 'backups.png') });
+  });
+
   it('undoes the import and leaves the table empty', async () => {
     await byTestId('nav-recipients').click();
     await byTestId('tab-table').click();
@@ -441,6 +463,22 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     await byTestId('tab-table').click();
     await waitForText('recipients-total', '0 recipients');
     await byTestId('recipients-empty').waitFor();
+  });
+
+  it('restores the downloaded backup: the undone import is back', async () => {
+    await byTestId('nav-settings').click();
+    await byTestId('backups-card').waitFor();
+    await byTestId('backups-restore-file').setInputFiles(backupFile);
+    await byTestId('backups-confirm').waitFor();
+    await byTestId('backups-confirm-confirm').click();
+    // The page reloads after a restore, so nothing stale stays on screen.
+    await byTestId('backups-outcome').waitFor();
+    assert.match(await byTestId('backups-outcome').innerText(), /Restored from/);
+    await page.locator('[data-testid="backups-entry"]', { hasText: en['settings.backups.kind.safety'] }).first().waitFor();
+    await byTestId('nav-recipients').click();
+    await byTestId('tab-table').click();
+    await waitForText('recipients-total', `${csv.created} recipients`);
+    await page.screenshot({ path: join(outDir, 'restored.png') });
   });
 
   it('raised no errors and requested nothing missing', () => {

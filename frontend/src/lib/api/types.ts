@@ -12,6 +12,10 @@ export interface SystemInfo {
   dbPath: string;
   mode: 'desktop' | 'browser';
   schemaVersion: number;
+  /** damaged is the message about a damaged data file: the app then shows only the recovery screen. */
+  damaged?: string;
+  /** newestBackup is the newest backup that passed its check (recovery). */
+  newestBackup?: string;
 }
 
 /** AuditEntry is one admin action in the audit log; detail is a JSON object describing what changed. */
@@ -703,4 +707,58 @@ export interface SMTPSettings {
 export interface ListenerSettings {
   /** empty: no tracking links */
   publicUrl: string;
+}
+
+/** BackupKind says who made a copy: the daily automatic backup, "Back up now", or the safety copy before a restore. */
+export type BackupKind = 'daily' | 'manual' | 'safety';
+
+/** BackupFile is one copy of the data file in the backup folder. */
+export interface BackupFile {
+  name: string;
+  kind: BackupKind;
+  size: number;
+  at: string;
+}
+
+/** BackupResult is the outcome of the last backup attempt. */
+export interface BackupResult {
+  at: string;
+  ok: boolean;
+  kind: BackupKind;
+  file: string;
+  message?: string;
+}
+
+/** IntegrityInfo is the result of the integrity check of a data file. */
+export interface IntegrityInfo {
+  path: string;
+  ok: boolean;
+  full: boolean;
+  problems: string[];
+  at: string;
+  millis: number;
+}
+
+/** BackupStatus is what the Backups card shows. */
+export interface BackupStatus {
+  dir: string;
+  retention: number;
+  last: BackupResult | null;
+  backups: BackupFile[];
+  check: IntegrityInfo | null;
+  /** secrets says where the SMTP password and listener key are kept: "OS keyring" or a folder. */
+  secrets: string;
+}
+
+/** BackupNowResult: in the desktop window the copy went where the user chose; in a browser, download names it. */
+export interface BackupNowResult extends BackupResult {
+  cancelled: boolean;
+  download: string;
+}
+
+/** BackupProgress reports a running backup or restore (pages copied of total). */
+export interface BackupProgress {
+  phase: 'backup' | 'verify' | 'safety' | 'restore';
+  done: number;
+  total: number;
 }

@@ -27,6 +27,7 @@ describe('dictionaries', () => {
       'error.sender.fromName.tooLong',
       'error.sender.fromName.invalid',
       'error.internal',
+      'error.backup.retention',
       'error.notFound',
       'error.unauthorized',
       'error.recipient.email.invalid',
