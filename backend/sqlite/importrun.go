@@ -28,20 +28,28 @@ const (
 // keepAlive renews the heartbeat of import run id until the returned
 // function is called.
 func (db *DB) keepAlive(id int64) (stop func()) {
+	return every(importHeartbeat, func() {
+		// A failed renewal is retried at the next tick; only a lease that
+		// lapses entirely has an effect.
+		db.db.Exec(`UPDATE import_run SET stats = json_set(stats, '$.heartbeat', ?) WHERE id = ? AND status = 'running'`,
+			millis(db.Now()), id)
+	})
+}
+
+// every runs f every d until the returned function is called; that
+// function returns once f is no longer running.
+func every(d time.Duration, f func()) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		t := time.NewTicker(importHeartbeat)
+		t := time.NewTicker(d)
 		defer t.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-t.C:
-				// A failed renewal is retried at the next tick; only a
-				// lease that lapses entirely has an effect.
-				db.db.Exec(`UPDATE import_run SET stats = json_set(stats, '$.heartbeat', ?) WHERE id = ? AND status = 'running'`,
-					millis(db.Now()), id)
+				f()
 			}
 		}
 	})

@@ -99,25 +99,13 @@ func (s *SendStore) ClaimRun(ctx context.Context, mailingID int64) (release func
 	if err := put(ctx, true); err != nil {
 		return nil, err
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(RunLease / 4)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				put(context.Background(), false) // a failed renewal is retried at the next tick
-			}
-		}
+	renew := every(RunLease/4, func() {
+		put(context.Background(), false) // a failed renewal is retried at the next tick
 	})
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			close(done)
-			wg.Wait()
+			renew()
 			s.db.db.Exec(`DELETE FROM setting WHERE name = ? AND json_extract(value, '$.nonce') = ?`, runClaimName(mailingID), mine.Nonce)
 		})
 	}, nil
