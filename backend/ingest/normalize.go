@@ -285,12 +285,12 @@ func parseTimeString(s string, u tsUnit) (time.Time, error) {
 // parseEpoch parses a decimal Unix time exactly (no float rounding for
 // "1742288403.118254"): fractions below a millisecond are truncated.
 func parseEpoch(s string, u tsUnit) (time.Time, error) {
-	bad := fmt.Errorf("%q is not a Unix time", s)
+	bad := func() (time.Time, error) { return time.Time{}, fmt.Errorf("%q is not a Unix time", s) } // built only on failure: this runs for every event
 	var ms int64
 	if strings.ContainsAny(s, "eE") {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || f < 0 || math.IsInf(f, 0) || f > maxMillis {
-			return time.Time{}, bad
+			return bad()
 		}
 		if u == unitMillis || (u == unitAuto && f >= 1e11) {
 			ms = int64(f)
@@ -301,11 +301,11 @@ func parseEpoch(s string, u tsUnit) (time.Time, error) {
 		ip, frac, _ := strings.Cut(s, ".")
 		n, err := strconv.ParseInt(ip, 10, 64)
 		if err != nil || n < 0 {
-			return time.Time{}, bad
+			return bad()
 		}
 		for i := 0; i < len(frac); i++ {
 			if !isDigit(frac[i]) {
-				return time.Time{}, bad
+				return bad()
 			}
 		}
 		if u == unitMillis || (u == unitAuto && n >= 1e11) {

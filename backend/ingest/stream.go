@@ -168,15 +168,31 @@ func (s *scanner) value() (val []byte, problem string, err error) {
 			if inStr {
 				if esc {
 					esc = false
-				} else if c == '\\' {
+					continue
+				}
+				// Jump to the next quote or backslash (IndexByte is
+				// vectorized; most of an event is strings).
+				rest := chunk[i:]
+				q := bytes.IndexByte(rest, '"')
+				lim := len(rest)
+				if q >= 0 {
+					lim = q
+				}
+				if b := bytes.IndexByte(rest[:lim], '\\'); b >= 0 {
+					i += b // the backslash; the next byte is escaped
 					esc = true
-				} else if c == '"' {
-					inStr = false
-					if depth == 0 {
-						i++
-						end = true
-						break
-					}
+					continue
+				}
+				if q < 0 {
+					i = len(chunk) - 1 // the rest of the chunk is inside the string
+					continue
+				}
+				i += q // the closing quote
+				inStr = false
+				if depth == 0 {
+					i++
+					end = true
+					break
 				}
 				continue
 			}
