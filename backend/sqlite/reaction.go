@@ -313,7 +313,7 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 	if err != nil {
 		return err
 	}
-	fresh := events[:0:0]
+	fresh := events[:0] // filtered in place: the events are large, copies cost
 	for i := range events {
 		k := events[i].key
 		if seen[k] {
@@ -334,10 +334,10 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 		return err
 	}
 
-	var personal []reactionRow
+	personal := make([]reactionRow, 0, len(fresh))
 	anon := map[anonKey]int{}
 	var quarantine []quarantineRow
-	var stored []any // keys of events stored (for reaction_seen)
+	stored := make([]any, 0, len(fresh)) // keys of events stored (for reaction_seen)
 	for i := range fresh {
 		p := &fresh[i]
 		ev := &p.ev
