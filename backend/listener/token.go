@@ -26,7 +26,14 @@ const (
 	KindImage       Kind = 3 // /i/{token}: tracked image
 	KindUnsubscribe Kind = 4 // /u/{token}: unsubscribe (RFC 8058)
 	KindProfile     Kind = 5 // /p/{token}: profile page (expires)
+	// 6 is taken (surveys).
+	KindForm Kind = 7 // /f/{token}: public signup form of a list (Claims.ListID)
 )
+
+// known reports whether k is a kind this version signs and accepts.
+func (k Kind) known() bool {
+	return k >= KindOpen && k <= KindProfile || k == KindForm
+}
 
 // String returns the kind's name.
 func (k Kind) String() string {
@@ -41,6 +48,8 @@ func (k Kind) String() string {
 		return "unsubscribe"
 	case KindProfile:
 		return "profile"
+	case KindForm:
+		return "form"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -58,6 +67,8 @@ func (k Kind) path() string {
 		return "/u/"
 	case KindProfile:
 		return "/p/"
+	case KindForm:
+		return "/f/"
 	}
 	return ""
 }
@@ -68,8 +79,11 @@ func (k Kind) path() string {
 type Claims struct {
 	Kind        Kind
 	MailingID   int64 // 0 for profile links sent outside a mailing
-	RecipientID int64
-	LinkID      int64 // clicks and images; 0 otherwise
+	RecipientID int64 // 0 only for form tokens
+	// ListID is the list of a signup form (KindForm only). On the wire it
+	// takes the recipient's place: a form is for anyone, not a person.
+	ListID int64
+	LinkID int64 // clicks and images; 0 otherwise
 	// Test marks tokens of previews and test sends: their hits are not
 	// counted and their unsubscribe and profile forms change nothing.
 	Test bool
@@ -163,8 +177,16 @@ func (s *Signer) ttl() time.Duration {
 // Sign returns the URL-safe token for c. Profile tokens need IssuedAt (use
 // time.Now()); other kinds must leave it zero.
 func (s *Signer) Sign(c Claims) (string, error) {
-	if c.Kind < KindOpen || c.Kind > KindProfile {
+	if !c.Kind.known() {
 		return "", fmt.Errorf("listener: sign: unknown kind %d", c.Kind)
+	}
+	if c.Kind == KindForm {
+		if c.ListID <= 0 || c.MailingID != 0 || c.RecipientID != 0 || c.LinkID != 0 || !c.IssuedAt.IsZero() {
+			return "", fmt.Errorf("listener: sign: a form token carries exactly a list id (got list %d)", c.ListID)
+		}
+		c.RecipientID = c.ListID // its slot on the wire
+	} else if c.ListID != 0 {
+		return "", fmt.Errorf("listener: sign: only form tokens carry a list id")
 	}
 	if c.MailingID < 0 || c.RecipientID <= 0 || c.LinkID < 0 {
 		return "", fmt.Errorf("listener: sign: invalid ids (mailing %d, recipient %d, link %d)", c.MailingID, c.RecipientID, c.LinkID)
@@ -242,7 +264,7 @@ func parsePayload(p []byte) (Claims, bool) {
 		return Claims{}, false
 	}
 	c := Claims{Kind: Kind(p[1]), Test: p[2]&flagTest != 0}
-	if c.Kind < KindOpen || c.Kind > KindProfile {
+	if !c.Kind.known() {
 		return Claims{}, false
 	}
 	p = p[3:]
@@ -271,6 +293,12 @@ func parsePayload(p []byte) (Claims, bool) {
 			return Claims{}, false
 		}
 		c.IssuedAt = time.Unix(iat, 0).UTC()
+	}
+	if c.Kind == KindForm {
+		if c.MailingID != 0 || c.LinkID != 0 {
+			return Claims{}, false
+		}
+		c.ListID, c.RecipientID = c.RecipientID, 0
 	}
 	return c, len(p) == 0
 }
@@ -370,6 +398,19 @@ func (u URLs) Unsubscribe(m, r int64) string {
 func (u URLs) Profile(m, r int64) string {
 	return u.build(Claims{Kind: KindProfile, MailingID: m, RecipientID: r, IssuedAt: u.now()})
 }
+
+// Form returns the URL of the public signup form of a list. It does not
+// expire: it is published on websites.
+func (u URLs) Form(listID int64) string {
+	return u.build(Claims{Kind: KindForm, ListID: listID})
+}
+
+// Confirm returns the double opt-in confirmation URL for a token of the
+// opt-in store (random, not signed: the store keeps its hash).
+func (u URLs) Confirm(token string) string { return u.base + "/d/" + token }
+
+// ProfileLogin returns the page where people ask for a profile link by mail.
+func (u URLs) ProfileLogin() string { return u.base + "/p/" }
 
 // normalizePublicURL checks that s is an absolute http(s) URL without
 // query, fragment or user info, and returns it without a trailing slash.
