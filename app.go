@@ -46,6 +46,9 @@ type App struct {
 	targetSvc       *sqlite.TargetGroupService
 	subscriptionSvc *sqlite.SubscriptionService
 	sendStore       *sqlite.SendStore
+	optInSvc        *sqlite.OptInService
+	// listen is the listener the desk runs (Settings → Listener).
+	listen listenerRun
 	// smtpOverride replaces the stored SMTP settings (command line flags).
 	smtpOverride *smtp.Config
 
@@ -99,7 +102,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		consentSvc: sqlite.NewConsentService(db), importSvc: sqlite.NewImportService(db),
 		mailingSvc: sqlite.NewMailingService(db), reactionSvc: sqlite.NewReactionService(db), statsSvc: sqlite.NewStatsService(db),
 		targetSvc: sqlite.NewTargetGroupService(db), subscriptionSvc: sqlite.NewSubscriptionService(db),
-		sendStore: sqlite.NewSendStore(db),
+		sendStore: sqlite.NewSendStore(db), optInSvc: sqlite.NewOptInService(db),
 	}
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc, mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
@@ -124,8 +127,13 @@ func (a *App) Bindings() []any {
 // Errors returns the edge's error formatter.
 func (a *App) Errors() desktop.ErrorFormatter { return desktop.ErrorFormatter{Log: a.log} }
 
-// Close closes the store.
-func (a *App) Close() error { return a.db.Close() }
+// Close stops the listener (writing its queued hits) and closes the store.
+func (a *App) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_, lerr := a.StopListener(ctx)
+	return errors.Join(lerr, a.db.Close())
+}
 
 // defaultDataDir is where the store lives unless --data or RESONANZ_DATA say
 // otherwise: the per-user data directory of the platform.
@@ -157,8 +165,12 @@ func runDesktop(ctx context.Context, dataDir string, assets fs.FS, log *slog.Log
 		return err
 	}
 	defer a.Close()
+	a.autoStartListener(ctx)
 	return wails.Run(&options.App{
-		OnStartup:        window.Startup,
+		OnStartup: window.Startup,
+		// The listener stops before the window's process ends: queued hits
+		// are written (Close does it again, harmlessly, for other exits).
+		OnShutdown:       func(context.Context) { a.StopListener(context.Background()) },
 		Title:            "Resonanz",
 		Width:            1280,
 		Height:           820,
@@ -196,6 +208,7 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 		return err
 	}
 	defer a.Close()
+	a.autoStartListener(ctx)
 
 	var allowed []string
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
