@@ -414,8 +414,12 @@ func (a *App) listenerURLBuilder(ctx context.Context) (listener.URLs, error) {
 
 // signupForms returns every list's signup form URL and an embeddable HTML
 // snippet (a plain form that posts the address; the listener shows the full
-// form with the consent wordings before anything is stored).
+// form with the consent wordings before anything is stored). Without a
+// public URL there are none.
 func (a *App) signupForms(ctx context.Context) ([]resonanz.SignupForm, error) {
+	if ls, err := a.listenerSettings(ctx); err != nil || ls.PublicURL == "" {
+		return []resonanz.SignupForm{}, err
+	}
 	urls, err := a.listenerURLBuilder(ctx)
 	if err != nil {
 		return nil, err

@@ -615,8 +615,37 @@ export interface SMTPSettings {
   hasPassword: boolean;
 }
 
-/** ListenerSettings say where recipients reach the listener. */
+/** ListenerSettings say where recipients reach the listener and how the desk runs it. */
 export interface ListenerSettings {
   /** empty: no tracking links */
   publicUrl: string;
+  /** host:port the desk's listener listens on */
+  addr: string;
+  /** start the listener with the app */
+  autoStart: boolean;
+}
+
+/** ListenerStatus is the state of the listener the desk runs. */
+export interface ListenerStatus {
+  running: boolean;
+  addr: string;
+  publicUrl: string;
+  startedAt: string;
+  /** tracking hits written since the start */
+  hits: number;
+  queued: number;
+  dropped: number;
+  /** confirmation and profile-link mails sent since the start */
+  notices: number;
+  noticeErrors: number;
+  /** why the last start failed or the listener stopped ("" when fine) */
+  error: string;
+}
+
+/** SignupForm is a list's public signup form: its URL and an HTML snippet. */
+export interface SignupForm {
+  listId: number;
+  listName: string;
+  url: string;
+  snippet: string;
 }
