@@ -107,6 +107,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc, mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
 		Recipients: a.recipientSvc, Lists: a.listSvc, Attributes: a.attrSvc, Consent: a.consentSvc, Imports: a.importSvc,
+		Confirmations: a,
 	}, edge.Sources, edge.Events)
 	a.mailings = desktop.NewMailings(ctx, desktop.MailingServices{
 		Mailings: a.mailingSvc, Recipients: a.recipientSvc, Attributes: a.attrSvc, Groups: a.targetSvc, Settings: a.settingsSvc,

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/smtp/smtptest"
@@ -327,4 +328,74 @@ func TestListener_StopFlushes(t *testing.T) {
 	if resonanz.ErrorCode(err) != resonanz.ECONFLICT || bs.Running || !strings.Contains(bs.Error, other.Addr) {
 		t.Errorf("port in use: %+v %v", bs, err)
 	}
+}
+
+// TestDoubleOptIn_FromDesk sends confirmation mails from the desk: to one
+// person, and to every unconfirmed member of a list with progress; the
+// confirmed and the unsubscribed are left alone.
+func TestDoubleOptIn_FromDesk(t *testing.T) {
+	ctx := context.Background()
+	a, smtpSrv, st := doiApp(t)
+	list, _ := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
+	var ids []int64
+	for _, email := range []string{"a@example.org", "b@example.org", "c@example.org", "d@example.org"} {
+		r, err := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: email, Language: "en"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	// a, b pending (from an earlier form signup), c confirmed, d unsubscribed.
+	for _, id := range ids[:2] {
+		if _, err := a.optInSvc.RequestOptIn(ctx, id, list.ID, "old wording", resonanz.WebClient{IP: "192.0.2.1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.subscriptionSvc.Subscribe(ctx, ids[2], list.ID, resonanz.WebClient{}, "Ja")
+	a.subscriptionSvc.Subscribe(ctx, ids[3], list.ID, resonanz.WebClient{}, "Ja")
+	a.subscriptionSvc.UnsubscribeList(ctx, ids[3], list.ID, resonanz.WebClient{}, "Nein")
+
+	if _, err := a.recipients.SendConfirmation(ids[2], list.ID); resonanz.ErrorCode(err) != resonanz.ECONFLICT {
+		t.Errorf("confirmation mail to a confirmed member: %v", err)
+	}
+	if _, err := a.recipients.SendConfirmation(ids[3], list.ID); resonanz.ErrorCode(err) != resonanz.ECONFLICT {
+		t.Errorf("confirmation mail to an unsubscribed member: %v", err)
+	}
+	if res, err := a.recipients.SendConfirmation(ids[0], list.ID); err != nil || res.Sent != 1 {
+		t.Fatalf("one: %+v %v", res, err)
+	}
+	res, err := a.recipients.SendConfirmations(desktopConfirmations(list.ID))
+	if err != nil || res.Total != 2 || res.Sent != 2 || res.Failed != 0 || res.Done != 2 {
+		t.Fatalf("all unconfirmed: %+v %v", res, err)
+	}
+	msgs := smtpSrv.Messages()
+	if len(msgs) != 3 {
+		t.Fatalf("%d mails, want 3", len(msgs))
+	}
+	for _, m := range msgs {
+		if m.To[0] != "a@example.org" && m.To[0] != "b@example.org" {
+			t.Errorf("mail to %v", m.To)
+		}
+	}
+	// The newest link of b confirms b; the ledger shows the wording of the
+	// mail (English: b's language) and the desk as the one who asked.
+	_, text, _ := mailParts(t, msgs[2].Data)
+	link := regexp.MustCompile(`https://news\.sonne\.example/r/d/[A-Za-z0-9_-]+`).FindString(text)
+	web := newBrowser(t, st, "Mail/1")
+	_, page := web.do("GET", link, nil)
+	if code, _ := web.do("POST", link, hiddenFields(page, nil)); code != 200 {
+		t.Fatalf("confirm: %d", code)
+	}
+	det, _ := a.recipientSvc.RecipientDetail(ctx, ids[1])
+	if len(det.Consent) != 1 || det.Consent[0].Wording != listener.NewsletterWording("en", "Reisen") || det.Lists[0].Status != resonanz.StatusConfirmed {
+		t.Errorf("ledger %+v lists %+v", det.Consent, det.Lists)
+	}
+	if len(det.OptIns) != 2 || det.OptIns[0].ConfirmedAt.IsZero() || !strings.HasPrefix(det.OptIns[0].RequestedUA, "Resonanz desk") ||
+		!det.OptIns[1].ConfirmedAt.IsZero() || det.OptIns[1].RequestedIP != "192.0.2.1" {
+		t.Errorf("opt-ins in the detail: %+v", det.OptIns)
+	}
+}
+
+func desktopConfirmations(listID int64) desktop.SendConfirmationsRequest {
+	return desktop.SendConfirmationsRequest{ListID: listID, OpID: "t1"}
 }

@@ -209,20 +209,30 @@ func (d listenerDeps) SendNotice(ctx context.Context, n listener.Notice) error {
 }
 
 func (a *App) sendNotice(ctx context.Context, n listener.Notice) error {
-	from, err := a.settingsSvc.Sender(ctx)
+	from, err := a.noticeSender(ctx)
 	if err != nil {
 		return err
-	}
-	if from.FromAddress == "" {
-		return resonanz.FieldError("fromAddress", "error.sender.fromAddress.required", "Set the sender address first (Settings → Sender).")
 	}
 	mailer, err := a.smtpMailer(ctx, a.smtpOverride)
 	if err != nil {
 		return err
 	}
 	defer mailer.Close()
+	return sendNoticeWith(ctx, mailer, from, n, a.db.Now())
+}
+
+// noticeSender is the sender of notices: the sender identity, which must be set.
+func (a *App) noticeSender(ctx context.Context) (resonanz.SenderIdentity, error) {
+	from, err := a.settingsSvc.Sender(ctx)
+	if err == nil && from.FromAddress == "" {
+		err = resonanz.FieldError("fromAddress", "error.sender.fromAddress.required", "Set the sender address first (Settings → Sender).")
+	}
+	return from, err
+}
+
+func sendNoticeWith(ctx context.Context, mailer resonanz.Mailer, from resonanz.SenderIdentity, n listener.Notice, now time.Time) error {
 	msg := &resonanz.Message{From: from, To: n.To, ToName: n.ToName, Subject: n.Subject, HTML: n.HTML, Text: n.Text,
-		MessageID: smtp.NewMessageID(from.FromAddress), Date: a.db.Now(),
+		MessageID: smtp.NewMessageID(from.FromAddress), Date: now,
 		Headers: map[string]string{"Auto-Submitted": "auto-generated", "X-Resonanz-Notice": n.Kind}}
 	per, err := mailer.Send(ctx, []*resonanz.Message{msg})
 	if err == nil && len(per) == 1 {
@@ -232,6 +242,92 @@ func (a *App) sendNotice(ctx context.Context, n listener.Notice) error {
 		return fmt.Errorf("send %s mail: %w", n.Kind, err)
 	}
 	return nil
+}
+
+// deskClient marks double opt-in requests the sender started from the desk
+// (the person's own step is the confirmation).
+var deskClient = resonanz.WebClient{UserAgent: "Resonanz desk (confirmation mail sent by the sender)"}
+
+// SendConfirmations implements desktop.ConfirmationMailer: a fresh double
+// opt-in request and mail per unconfirmed member, over one SMTP connection
+// pool, in the person's language (German when unknown).
+func (a *App) SendConfirmations(ctx context.Context, listID int64, ids []int64, progress func(resonanz.ConfirmationResult)) (resonanz.ConfirmationResult, error) {
+	res := resonanz.ConfirmationResult{Total: len(ids), Errors: []string{}}
+	urls, err := a.listenerURLBuilder(ctx)
+	if err != nil {
+		return res, err
+	}
+	from, err := a.noticeSender(ctx)
+	if err != nil {
+		return res, err
+	}
+	lists, err := a.listSvc.Lists(ctx)
+	if err != nil {
+		return res, err
+	}
+	var list resonanz.List
+	for _, l := range lists {
+		if l.ID == listID {
+			list = l
+		}
+	}
+	if list.ID == 0 {
+		return res, resonanz.Errorf(resonanz.ENOTFOUND, "The list does not exist any more.")
+	}
+	if len(ids) == 0 {
+		return res, nil
+	}
+	mailer, err := a.smtpMailer(ctx, a.smtpOverride)
+	if err != nil {
+		return res, err
+	}
+	defer mailer.Close()
+	fail := func(email string, err error) {
+		res.Failed++
+		if len(res.Errors) < 10 {
+			res.Errors = append(res.Errors, email+": "+resonanz.ErrorMessage(err))
+		}
+	}
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		det, err := a.recipientSvc.RecipientDetail(ctx, id)
+		if err != nil {
+			fail(fmt.Sprint("recipient ", id), err)
+			res.Done++
+			progress(res)
+			continue
+		}
+		r := det.Recipient
+		pending := false
+		for _, m := range det.Lists {
+			pending = pending || m.ListID == listID && m.Status == resonanz.StatusUnconfirmed
+		}
+		if !pending || det.Suppressed != "" {
+			res.Skipped++
+		} else {
+			lang := r.Language
+			if lang != "de" && lang != "en" {
+				lang = "de"
+			}
+			wording := listener.NewsletterWording(lang, list.Name)
+			req, err := a.optInSvc.RequestOptIn(ctx, id, listID, wording, deskClient)
+			if err == nil {
+				to := addressee(r)
+				n := listener.ConfirmationNotice(lang, to.Email, to.Name, list.Name, wording, urls.Confirm(req.Token))
+				err = sendNoticeWith(ctx, mailer, from, n, time.Now())
+			}
+			if err != nil {
+				fail(r.Email, err)
+			} else {
+				res.Sent++
+			}
+		}
+		res.Done++
+		progress(res)
+	}
+	return res, nil
 }
 
 func (d listenerDeps) RequestErasure(ctx context.Context, recipientID int64, _ resonanz.WebClient) error {

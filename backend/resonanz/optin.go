@@ -57,3 +57,17 @@ type OptInService interface {
 	// proof of pending and confirmed double opt-ins).
 	OptIns(ctx context.Context, recipientID int64) ([]OptInRequest, error)
 }
+
+// ConfirmationResult is the outcome of sending double opt-in confirmation
+// mails from the desk (also its progress event).
+type ConfirmationResult struct {
+	Total int `json:"total"` // people asked for
+	Done  int `json:"done"`  // handled so far
+	Sent  int `json:"sent"`
+	// Skipped are confirmed already, unsubscribed (a new confirmation
+	// mail needs their own signup) or suppressed.
+	Skipped int `json:"skipped"`
+	Failed  int `json:"failed"`
+	// Errors name the first failures: "address: reason".
+	Errors []string `json:"errors"`
+}

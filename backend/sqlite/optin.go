@@ -189,14 +189,18 @@ func (s *OptInService) OptIns(ctx context.Context, recipientID int64) ([]resonan
 		return nil, fmt.Errorf("read opt-ins: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `
+	return optIns(ctx, tx, recipientID)
+}
+
+func optIns(ctx context.Context, q querier, recipientID int64) ([]resonanz.OptInRequest, error) {
+	rows, err := q.QueryContext(ctx, `
 		SELECT o.id, o.recipient_id, o.list_id, l.name, o.wording, o.requested_at, o.requested_ip, o.requested_ua, o.expires_at,
 			o.confirmed_at, o.confirmed_ip, o.confirmed_ua
 		FROM opt_in o JOIN list l ON l.id = o.list_id WHERE o.recipient_id = ? ORDER BY o.requested_at DESC, o.id DESC`, recipientID)
 	if err != nil {
 		return nil, fmt.Errorf("read opt-ins: %w", err)
 	}
-	var out []resonanz.OptInRequest
+	out := []resonanz.OptInRequest{}
 	for rows.Next() {
 		var req resonanz.OptInRequest
 		var requested, expires int64
@@ -217,7 +221,7 @@ func (s *OptInService) OptIns(ctx context.Context, recipientID int64) ([]resonan
 		return nil, fmt.Errorf("read opt-ins: %w", err)
 	}
 	for i := range out {
-		if out[i].Consents, err = pendingConsents(ctx, tx, out[i].ID); err != nil {
+		if out[i].Consents, err = pendingConsents(ctx, q, out[i].ID); err != nil {
 			return nil, err
 		}
 	}
