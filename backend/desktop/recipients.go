@@ -307,6 +307,9 @@ func (r *Recipients) SendConfirmations(req SendConfirmationsRequest) (resonanz.C
 	emit := Throttle(r.events, "doi:progress:"+req.OpID, 100*time.Millisecond)
 	res, err := r.svc.Confirmations.SendConfirmations(ctx, req.ListID, ids, func(p resonanz.ConfirmationResult) { emit(p, false) })
 	emit(res, true)
+	if errors.Is(err, context.Canceled) && r.ctx.Err() == nil {
+		err = nil // cancelled by the user: the result says how far it got
+	}
 	return res, err
 }
 

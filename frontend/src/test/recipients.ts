@@ -59,6 +59,7 @@ export function detailOf(r: Recipient, consentState: ConsentState[] = []): Recip
     deliveries: [],
     interests: [],
     suppressed: '',
+    optIns: [],
   };
 }
 

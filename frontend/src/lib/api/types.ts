@@ -128,6 +128,37 @@ export interface RecipientDetail {
   interests: InterestScore[];
   /** suppressed says why the person is not mailed any more: hard_bounce, complaint, manual; '' if not. */
   suppressed: string;
+  /** optIns are the double opt-in requests, newest first. */
+  optIns: OptInRequest[];
+}
+
+/** OptInRequest is a pending or confirmed double opt-in with both steps' proof. */
+export interface OptInRequest {
+  id: number;
+  recipientId: number;
+  listId: number;
+  listName: string;
+  wording: string;
+  requestedAt: string;
+  requestedIp: string;
+  requestedUa: string;
+  expiresAt: string;
+  /** zero time while pending */
+  confirmedAt: string;
+  confirmedIp: string;
+  confirmedUa: string;
+  /** tracking consents ticked on the form, granted at confirmation */
+  consents: { purpose: string; wording: string }[] | null;
+}
+
+/** ConfirmationResult is the outcome (and progress) of sending confirmation mails. */
+export interface ConfirmationResult {
+  total: number;
+  done: number;
+  sent: number;
+  skipped: number;
+  failed: number;
+  errors: string[] | null;
 }
 
 /** ReactionType is the kind of a stored reaction. */
