@@ -241,12 +241,12 @@ func TestDoubleOptIn_EndToEnd(t *testing.T) {
 	}
 
 	// Confirming again changes nothing; an unknown token is a neutral 404.
-	code, page = mailApp.do("GET", m, nil)
+	_, page = mailApp.do("GET", m, nil)
 	if code, _ := mailApp.do("POST", m, hiddenFields(page, nil)); code != 200 {
 		t.Errorf("second confirm: %d", code)
 	}
 	forged := m[:len(m)-3] + "abc"
-	code, page = mailApp.do("GET", forged, nil)
+	_, page = mailApp.do("GET", forged, nil)
 	if code, _ := mailApp.do("POST", forged, hiddenFields(page, nil)); code != http.StatusNotFound {
 		t.Errorf("forged confirmation token: %d", code)
 	}
@@ -255,14 +255,14 @@ func TestDoubleOptIn_EndToEnd(t *testing.T) {
 	}
 
 	// Signing up again while confirmed: the same answer, no mail.
-	code, page = web.do("GET", forms[0].URL, nil)
+	_, page = web.do("GET", forms[0].URL, nil)
 	code, again := web.do("POST", forms[0].URL, hiddenFields(page, map[string]string{"email": "LENA@example.org", "newsletter": "1"}))
 	if code != 200 || again != done {
 		t.Errorf("second signup answered differently: %d", code)
 	}
 
 	// The profile login mails a personal link to a known address only.
-	code, page = web.do("GET", "https://news.sonne.example/r/p/", nil)
+	_, page = web.do("GET", "https://news.sonne.example/r/p/", nil)
 	for _, addr := range []string{"nobody@example.org", "lena@example.org"} {
 		if code, _ := web.do("POST", "https://news.sonne.example/r/p/", hiddenFields(page, map[string]string{"email": addr})); code != 200 {
 			t.Errorf("profile login %s: %d", addr, code)

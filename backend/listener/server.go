@@ -342,6 +342,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	servers  []*http.Server
+	closed   bool // Shutdown has begun: Serve refuses to start
 	shutOnce sync.Once
 	shutErr  error
 }
@@ -435,6 +436,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := s.httpServer()
 	hs.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	s.mu.Lock()
+	if s.closed {
+		// Shutdown came first: it could not stop a server it did not know.
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
 	s.servers = append(s.servers, hs)
 	s.mu.Unlock()
 	errc := make(chan error, 1)
@@ -460,6 +467,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutOnce.Do(func() {
 		s.mu.Lock()
+		s.closed = true
 		servers := s.servers
 		s.mu.Unlock()
 		var errs []error

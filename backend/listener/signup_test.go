@@ -2,6 +2,7 @@ package listener_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -369,6 +370,31 @@ func TestFormToken(t *testing.T) {
 	} {
 		if _, err := s.Sign(bad); err == nil {
 			t.Errorf("signed %+v", bad)
+		}
+	}
+}
+
+// TestShutdownBeforeServe: a Shutdown that comes before Serve got going
+// (a desk that starts and at once stops the listener) still ends Serve.
+func TestShutdownBeforeServe(t *testing.T) {
+	for range 50 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := listener.New(listener.Config{PublicURL: "http://" + ln.Addr().String(), Secret: testSecret}, listener.Deps{Hits: &fakeHits{}})
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(context.Background(), ln) }()
+		if err := srv.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("Serve did not return after Shutdown")
 		}
 	}
 }
