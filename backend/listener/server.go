@@ -245,7 +245,8 @@ type Config struct {
 	// says ("de" or "en"; default "de").
 	DefaultLanguage string
 	// Wordings overrides consent texts: language → purpose → wording. The
-	// newsletter purpose's text may contain "{list}" for the list name.
+	// newsletter purpose's text may contain "{list}" for the list name; the
+	// signup form's tracking texts are under "form:<purpose>".
 	Wordings map[string]map[string]string
 
 	Log *slog.Logger

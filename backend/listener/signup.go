@@ -78,7 +78,7 @@ func (s *Server) signupForm(t texts, l ListChoice, r *http.Request) *signupForm 
 		f.Newsletter = p.Get("newsletter") == "1"
 	}
 	for _, c := range consentPurposes {
-		w := t.wording(c.purpose, "")
+		w := t.wording(formPrefix+c.purpose, "")
 		f.Consents = append(f.Consents, checkRow{Field: c.field, Wording: w, Hash: resonanz.WordingHash(w),
 			Checked: r.Method == http.MethodPost && r.PostForm != nil && r.PostForm.Get(c.field) == "1"})
 	}
@@ -164,7 +164,7 @@ func (s *Server) serveForm(w http.ResponseWriter, r *http.Request, tok string) {
 		if p.Get(cp.field) != "1" {
 			continue
 		}
-		w, ok := s.findWording(cp.purpose, "", p.Get(cp.field+"_w"))
+		w, ok := s.findWording(formPrefix+cp.purpose, "", p.Get(cp.field+"_w"))
 		if !ok {
 			again(http.StatusConflict, t["stale"])
 			return

@@ -182,7 +182,7 @@ func TestSignupForm(t *testing.T) {
 		s, c := e.signup.signups[0], e.signup.clients[0]
 		if s.ListID != 3 || s.Email != "Anna@Example.org" || s.FirstName != "Anna" || s.Language != "en" ||
 			s.Wording != listener.NewsletterWording("en", "Reisen <Weekly>") || len(s.Consents) != 1 ||
-			s.Consents[0].Purpose != resonanz.PurposeTrackingClicks || !strings.Contains(s.Consents[0].Wording, "links I click") {
+			s.Consents[0].Purpose != resonanz.PurposeTrackingClicks || !strings.Contains(s.Consents[0].Wording, "links I click") || !strings.Contains(s.Consents[0].Wording, "profile link in every newsletter") {
 			t.Errorf("signup %+v", s)
 		}
 		if c.IP != "127.0.0.1" || c.UserAgent != "Firefox/140" {

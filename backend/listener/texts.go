@@ -192,14 +192,25 @@ var defaultWordings = map[string]map[string]string{
 		resonanz.PurposeTrackingOpens:  "I agree that the sender records when I open a newsletter (by loading a tiny image) and stores this with my address, to learn which topics interest readers. I can withdraw this at any time on this page.",
 		resonanz.PurposeTrackingClicks: "I agree that the sender records which links I click in a newsletter and stores this with my address, to learn which topics interest readers. I can withdraw this at any time on this page.",
 		resonanz.PurposeProfiling:      "I agree that the sender evaluates my opens and clicks to learn my interests and to send me content that suits them. I can withdraw this at any time on this page.",
+		// The signup form's versions: withdrawal is on the profile page.
+		formPrefix + resonanz.PurposeTrackingOpens:  "I agree that the sender records when I open a newsletter (by loading a tiny image) and stores this with my address, to learn which topics interest readers. I can withdraw this at any time with the profile link in every newsletter.",
+		formPrefix + resonanz.PurposeTrackingClicks: "I agree that the sender records which links I click in a newsletter and stores this with my address, to learn which topics interest readers. I can withdraw this at any time with the profile link in every newsletter.",
+		formPrefix + resonanz.PurposeProfiling:      "I agree that the sender evaluates my opens and clicks to learn my interests and to send me content that suits them. I can withdraw this at any time with the profile link in every newsletter.",
 	},
 	"de": {
-		resonanz.PurposeNewsletter:     `Ich möchte den Newsletter „{list}“ per E-Mail erhalten. Ich kann ihn jederzeit abbestellen.`,
-		resonanz.PurposeTrackingOpens:  "Ich bin einverstanden, dass der Absender erfasst, wann ich einen Newsletter öffne (durch das Laden eines winzigen Bildes), und dies zu meiner Adresse speichert, um zu erfahren, welche Themen die Leser interessieren. Ich kann das jederzeit auf dieser Seite widerrufen.",
-		resonanz.PurposeTrackingClicks: "Ich bin einverstanden, dass der Absender erfasst, welche Links ich in einem Newsletter anklicke, und dies zu meiner Adresse speichert, um zu erfahren, welche Themen die Leser interessieren. Ich kann das jederzeit auf dieser Seite widerrufen.",
-		resonanz.PurposeProfiling:      "Ich bin einverstanden, dass der Absender meine Öffnungen und Klicks auswertet, um meine Interessen kennenzulernen und mir dazu passende Inhalte zu senden. Ich kann das jederzeit auf dieser Seite widerrufen.",
+		resonanz.PurposeNewsletter:                  `Ich möchte den Newsletter „{list}“ per E-Mail erhalten. Ich kann ihn jederzeit abbestellen.`,
+		resonanz.PurposeTrackingOpens:               "Ich bin einverstanden, dass der Absender erfasst, wann ich einen Newsletter öffne (durch das Laden eines winzigen Bildes), und dies zu meiner Adresse speichert, um zu erfahren, welche Themen die Leser interessieren. Ich kann das jederzeit auf dieser Seite widerrufen.",
+		resonanz.PurposeTrackingClicks:              "Ich bin einverstanden, dass der Absender erfasst, welche Links ich in einem Newsletter anklicke, und dies zu meiner Adresse speichert, um zu erfahren, welche Themen die Leser interessieren. Ich kann das jederzeit auf dieser Seite widerrufen.",
+		resonanz.PurposeProfiling:                   "Ich bin einverstanden, dass der Absender meine Öffnungen und Klicks auswertet, um meine Interessen kennenzulernen und mir dazu passende Inhalte zu senden. Ich kann das jederzeit auf dieser Seite widerrufen.",
+		formPrefix + resonanz.PurposeTrackingOpens:  "Ich bin einverstanden, dass der Absender erfasst, wann ich einen Newsletter öffne (durch das Laden eines winzigen Bildes), und dies zu meiner Adresse speichert, um zu erfahren, welche Themen die Leser interessieren. Ich kann das jederzeit über den Profil-Link in jedem Newsletter widerrufen.",
+		formPrefix + resonanz.PurposeTrackingClicks: "Ich bin einverstanden, dass der Absender erfasst, welche Links ich in einem Newsletter anklicke, und dies zu meiner Adresse speichert, um zu erfahren, welche Themen die Leser interessieren. Ich kann das jederzeit über den Profil-Link in jedem Newsletter widerrufen.",
+		formPrefix + resonanz.PurposeProfiling:      "Ich bin einverstanden, dass der Absender meine Öffnungen und Klicks auswertet, um meine Interessen kennenzulernen und mir dazu passende Inhalte zu senden. Ich kann das jederzeit über den Profil-Link in jedem Newsletter widerrufen.",
 	},
 }
+
+// formPrefix marks the signup form's own wordings of a purpose
+// ("form:tracking:opens"); Config.Wordings can override them the same way.
+const formPrefix = "form:"
 
 // consentPurposes are the purposes on the profile page, in order, with the
 // form field of each.
