@@ -193,7 +193,9 @@ func (s *Server) serveForm(w http.ResponseWriter, r *http.Request, tok string) {
 		if lang != "de" && lang != "en" {
 			lang = t["lang"]
 		}
-		n := ConfirmationNotice(lang, res.Email, res.Name, l.Name, wording, s.urls.Confirm(res.Token))
+		// No name, neither in the greeting nor in To: anybody can type any
+		// text into the form, and this mail goes to an unconfirmed address.
+		n := ConfirmationNotice(lang, res.Email, "", l.Name, wording, s.urls.Confirm(res.Token))
 		n.RecipientID = res.RecipientID
 		s.sendNotice(n)
 	}

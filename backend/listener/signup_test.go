@@ -199,7 +199,7 @@ func TestSignupForm(t *testing.T) {
 			t.Fatalf("notices %+v", ns)
 		}
 		n := ns[0]
-		if n.To != "Anna@Example.org" || n.Kind != listener.NoticeConfirmation || !strings.Contains(n.Subject, "confirm") ||
+		if n.To != "Anna@Example.org" || n.ToName != "" || strings.Contains(n.Text, "Anna,") || n.Kind != listener.NoticeConfirmation || !strings.Contains(n.Subject, "confirm") ||
 			!strings.Contains(n.Text, e.urls.Confirm("tok-Anna")) || !strings.Contains(n.HTML, "Reisen &lt;Weekly&gt;") {
 			t.Errorf("notice %+v", n)
 		}
