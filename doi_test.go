@@ -256,9 +256,12 @@ func TestDoubleOptIn_EndToEnd(t *testing.T) {
 
 	// Signing up again while confirmed: the same answer, no mail.
 	_, page = web.do("GET", forms[0].URL, nil)
-	code, again := web.do("POST", forms[0].URL, hiddenFields(page, map[string]string{"email": "LENA@example.org", "newsletter": "1"}))
+	code, again := web.do("POST", forms[0].URL, hiddenFields(page, map[string]string{"email": "LENA@example.org", "first_name": "Mallory", "newsletter": "1"}))
 	if code != 200 || again != done {
 		t.Errorf("second signup answered differently: %d", code)
+	}
+	if r, _ := a.recipientSvc.RecipientByEmail(ctx, "lena@example.org"); r.FirstName != "Lena" {
+		t.Errorf("the anonymous form changed a known person's name to %q", r.FirstName)
 	}
 
 	// The profile login mails a personal link to a known address only.

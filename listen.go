@@ -144,9 +144,8 @@ func (d listenerDeps) FormList(ctx context.Context, listID int64) (listener.List
 	return listener.ListChoice{}, resonanz.Errorf(resonanz.ENOTFOUND, "The list does not exist any more.")
 }
 
-// Signup creates or completes the recipient and records a pending double
-// opt-in. An existing person's data is only completed (empty names and
-// language), never overwritten: anybody can type any address into the form.
+// Signup creates the recipient (or finds the existing one, whose data it
+// leaves alone) and records a pending double opt-in.
 func (d listenerDeps) Signup(ctx context.Context, s listener.Signup, c resonanz.WebClient) (listener.SignupResult, error) {
 	r, err := d.a.recipientSvc.RecipientByEmail(ctx, s.Email)
 	if resonanz.ErrorCode(err) == resonanz.ENOTFOUND {
@@ -162,18 +161,8 @@ func (d listenerDeps) Signup(ctx context.Context, s listener.Signup, c resonanz.
 		if det.Suppressed != "" { // bounced or complained: no mail, same answer
 			return listener.SignupResult{}, nil
 		}
-		changed := false
-		for _, f := range []struct {
-			dst *string
-			v   string
-		}{{&r.FirstName, s.FirstName}, {&r.LastName, s.LastName}, {&r.Language, s.Language}} {
-			if *f.dst == "" && f.v != "" {
-				*f.dst, changed = f.v, true
-			}
-		}
-		if changed {
-			r, err = d.a.recipientSvc.UpdateRecipient(ctx, r)
-		}
+		// Existing data stays as it is: anybody can type any address and
+		// name into the form.
 	}
 	if err != nil {
 		return listener.SignupResult{}, err

@@ -120,8 +120,8 @@ type Signups interface {
 	// FormList returns the list a signup form is for (ENOTFOUND when it
 	// was deleted).
 	FormList(ctx context.Context, listID int64) (ListChoice, error)
-	// Signup creates the recipient by address (an existing one only gets
-	// empty names and language filled in: the form is anonymous) and
+	// Signup creates the recipient by address (an existing one is left as
+	// it is: the form is anonymous) and
 	// records a pending double opt-in with the wordings shown. It returns
 	// the confirmation token, or "" when no mail must go out (already
 	// confirmed, suppressed). The answer to the person is the same either
