@@ -402,3 +402,40 @@ func TestDoubleOptIn_FromDesk(t *testing.T) {
 func desktopConfirmations(listID int64) desktop.SendConfirmationsRequest {
 	return desktop.SendConfirmationsRequest{ListID: listID, OpID: "t1"}
 }
+
+// TestListener_AutoStart: "start with the app" starts the listener when the
+// desk opens; closing the app stops it.
+func TestListener_AutoStart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, err := NewApp(ctx, dir, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.autoStartListener(ctx)
+	if st := a.ListenerStatus(); st.Running {
+		t.Fatalf("started without the setting: %+v", st)
+	}
+	if _, err := (mailServer{a}).SaveListener(ctx, resonanz.ListenerSettings{Addr: "127.0.0.1:0", AutoStart: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (mailServer{a}).SaveListener(ctx, resonanz.ListenerSettings{Addr: "no port"}); resonanz.ErrorCode(err) != resonanz.EINVALID {
+		t.Errorf("bad address saved: %v", err)
+	}
+	a.autoStartListener(ctx)
+	st := a.ListenerStatus()
+	if !st.Running {
+		t.Fatalf("not started: %+v", st)
+	}
+	resp, err := http.Get("http://" + st.Addr + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + st.Addr + "/healthz"); err == nil {
+		t.Error("the listener still answers after the app closed")
+	}
+}
