@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/wailsapp/wails/v2"
@@ -20,6 +21,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 
 	"github.com/resonanz/resonanz/backend/desktop"
+	"github.com/resonanz/resonanz/backend/keyring"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/smtp"
 	"github.com/resonanz/resonanz/backend/sqlite"
@@ -31,7 +33,22 @@ import (
 type App struct {
 	dataDir string
 	log     *slog.Logger
-	db      *sqlite.DB
+	db      *sqlite.DB // nil in recovery (the data file is damaged)
+	dbPath  string
+	// backupDir manages <data>/backups; check is the start-up integrity
+	// check (nil when it was skipped), damaged says why the store could not
+	// be opened (recovery).
+	// mu guards check and damaged, which the late check of a big file sets.
+	backupDir *sqlite.BackupDir
+	mu        sync.Mutex
+	check     *resonanz.IntegrityInfo
+	damaged   *resonanz.DamagedError
+	events    desktop.Emitter
+	// secrets keeps the SMTP password and the listener key outside the
+	// database (OS keyring, else 0600 files); keyMu serializes creating the
+	// listener key.
+	secrets *keyring.Store
+	keyMu   sync.Mutex
 
 	// services, for the command line and the façades
 	settingsSvc     *sqlite.SettingsService
@@ -45,6 +62,7 @@ type App struct {
 	statsSvc        *sqlite.StatsService
 	targetSvc       *sqlite.TargetGroupService
 	subscriptionSvc *sqlite.SubscriptionService
+	surveySvc       *sqlite.SurveyService
 	sendStore       *sqlite.SendStore
 	optInSvc        *sqlite.OptInService
 	// listen is the listener the desk runs (Settings → Listener).
@@ -59,6 +77,8 @@ type App struct {
 	mailings   *desktop.Mailings
 	analysis   *desktop.Analysis
 	reactions  *desktop.Reactions
+	surveys    *desktop.Surveys
+	backups    *desktop.Backups
 }
 
 // Edge is what differs between the desktop window, browser mode and the
@@ -87,22 +107,33 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	if err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(dataDir, sqlite.FileName), sqlite.Options{})
+	dbPath := filepath.Join(dataDir, sqlite.FileName)
+	backupDir := sqlite.NewBackupDir(nil, filepath.Join(dataDir, sqlite.BackupDirName))
+	check, err := startupCheck(ctx, dbPath)
 	if err != nil {
 		return nil, err
+	}
+	if check != nil && !check.OK {
+		return nil, &resonanz.DamagedError{Path: dbPath, Problems: check.Problems, Newest: backupDir.NewestGood(ctx)}
+	}
+	db, err := sqlite.Open(ctx, dbPath, sqlite.Options{})
+	if err != nil {
+		return nil, damagedError(ctx, err, dbPath, backupDir)
 	}
 	schema, err := db.SchemaVersion(ctx)
 	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, damagedError(ctx, err, dbPath, backupDir)
 	}
-	a := &App{dataDir: dataDir, log: log, db: db,
+	backupDir = sqlite.NewBackupDir(db, backupDir.Dir())
+	a := &App{dataDir: dataDir, log: log, db: db, dbPath: dbPath, backupDir: backupDir, check: check, events: edge.Events,
+		secrets:     keyring.New(dataDir, keyring.Options{Disabled: keyring.DisabledByEnv()}),
 		settingsSvc: sqlite.NewSettingsService(db), recipientSvc: sqlite.NewRecipientService(db),
 		listSvc: sqlite.NewListService(db), attrSvc: sqlite.NewAttributeService(db),
 		consentSvc: sqlite.NewConsentService(db), importSvc: sqlite.NewImportService(db),
 		mailingSvc: sqlite.NewMailingService(db), reactionSvc: sqlite.NewReactionService(db), statsSvc: sqlite.NewStatsService(db),
 		targetSvc: sqlite.NewTargetGroupService(db), subscriptionSvc: sqlite.NewSubscriptionService(db),
-		sendStore: sqlite.NewSendStore(db), optInSvc: sqlite.NewOptInService(db),
+		sendStore: sqlite.NewSendStore(db), surveySvc: sqlite.NewSurveyService(db), optInSvc: sqlite.NewOptInService(db),
 	}
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc, mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
@@ -111,25 +142,64 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	}, edge.Sources, edge.Events)
 	a.mailings = desktop.NewMailings(ctx, desktop.MailingServices{
 		Mailings: a.mailingSvc, Recipients: a.recipientSvc, Attributes: a.attrSvc, Groups: a.targetSvc, Settings: a.settingsSvc,
+		Surveys: a.surveySvc,
 	}, a.sending(ctx), edge.Events)
 	a.analysis = desktop.NewAnalysis(ctx, a.statsSvc, a.targetSvc)
 	a.reactions = desktop.NewReactions(ctx, a.reactionSvc, edge.Sources, edge.Events)
+	a.surveys = desktop.NewSurveys(ctx, a.surveySvc, a.attrSvc)
 	a.system = desktop.NewSystem(ctx, desktop.SystemInfo{
 		Version: resonanz.Version, DataDir: dataDir, DBPath: db.Path(), Mode: edge.Mode, SchemaVersion: schema,
 	}, edge.Window, sqlite.NewAuditService(db))
+	a.backups = desktop.NewBackups(ctx, backupService{a}, edge.Window, edge.Sources, edge.Events)
+	a.backups.Busy = func() string { return desktop.SendsRunning(a.mailings) }
+	return a, nil
+}
+
+// NewRecoveryApp is the app when the data file is damaged: only the system
+// information (which carries the message) and the Backups façade (to restore
+// a backup) are bound, so the window still comes up and says what happened.
+func NewRecoveryApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger, damaged *resonanz.DamagedError) (*App, error) {
+	if edge.Events == nil {
+		edge.Events = discard{}
+	}
+	if edge.Sources == nil {
+		edge.Sources = desktop.PickedFiles{}
+	}
+	dataDir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	dbPath := filepath.Join(dataDir, sqlite.FileName)
+	a := &App{dataDir: dataDir, log: log, dbPath: dbPath, damaged: damaged, events: edge.Events,
+		backupDir: sqlite.NewBackupDir(nil, filepath.Join(dataDir, sqlite.BackupDirName))}
+	a.system = desktop.NewSystem(ctx, desktop.SystemInfo{
+		Version: resonanz.Version, DataDir: dataDir, DBPath: dbPath, Mode: edge.Mode,
+		Damaged: damaged.Message(), NewestBackup: backupName(damaged.Newest),
+	}, edge.Window, nil)
+	a.backups = desktop.NewBackups(ctx, backupService{a}, edge.Window, edge.Sources, edge.Events)
 	return a, nil
 }
 
 // Bindings returns the façades bound to the window and served by the bridge.
 func (a *App) Bindings() []any {
-	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions}
+	if a.db == nil {
+		return []any{a.system, a.backups}
+	}
+	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions, a.surveys, a.backups}
 }
 
 // Errors returns the edge's error formatter.
-func (a *App) Errors() desktop.ErrorFormatter { return desktop.ErrorFormatter{Log: a.log} }
+func (a *App) Errors() desktop.ErrorFormatter {
+	return desktop.ErrorFormatter{Log: a.log, Translate: func(err error) error {
+		return damagedError(context.Background(), err, a.dbPath, a.backupDir)
+	}}
+}
 
 // Close stops the listener (writing its queued hits) and closes the store.
 func (a *App) Close() error {
+	if a.db == nil {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	_, lerr := a.StopListener(ctx)
@@ -158,14 +228,34 @@ func defaultDataDir() (string, error) {
 	}
 }
 
+// processStart is when the program started (package initialisation, after
+// the dynamic loader): the first screen's log line reports the time since.
+var processStart = time.Now()
+
 // runDesktop opens the desktop window and blocks until it is closed.
 func runDesktop(ctx context.Context, dataDir string, assets fs.FS, log *slog.Logger) error {
 	window := &desktop.Window{}
-	a, err := NewApp(ctx, dataDir, Edge{Mode: "desktop", Window: window, Events: window}, log)
+	edge := Edge{Mode: "desktop", Window: window, Events: window}
+	a, err := NewApp(ctx, dataDir, edge, log)
+	var damaged *resonanz.DamagedError
+	if errors.As(err, &damaged) {
+		// The window still comes up: it shows the message and offers the
+		// newest good backup.
+		log.Error("data file damaged", "path", damaged.Path, "problems", damaged.Problems, "newest_backup", damaged.Newest)
+		a, err = NewRecoveryApp(ctx, dataDir, edge, log, damaged)
+	}
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	stop := a.startDailyBackups(ctx, windowBackupDelay)
+	defer stop()
+	desktop.OnFirstScreen(a.system, func() {
+		a.log.Info("first screen", "after_ms", time.Since(processStart).Milliseconds())
+		if os.Getenv("RESONANZ_QUIT_AFTER_FIRST_SCREEN") == "1" {
+			window.Quit() // start-up timing in make bench
+		}
+	})
 	a.autoStartListener(ctx)
 	return wails.Run(&options.App{
 		OnStartup: window.Startup,
@@ -190,7 +280,14 @@ type ServeInfo struct {
 	URL   string `json:"url"`
 	Addr  string `json:"addr"`
 	Token string `json:"token"`
+	// Damaged is the message about a damaged data file (the browser shows
+	// the recovery screen); empty when the file is sound.
+	Damaged string `json:"damaged,omitempty"`
 }
+
+// serveReadHeaderTimeout cuts off browser-mode clients that trickle their
+// headers (slowloris); a variable for the test.
+var serveReadHeaderTimeout = 10 * time.Second
 
 // runServe serves the desk UI and the bound façades to a browser on addr until
 // ctx is done. ready is called once the listener is up.
@@ -204,11 +301,20 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 		return err
 	}
 	events := desktop.NewEventHub()
-	a, err := NewApp(ctx, dataDir, Edge{Mode: "browser", Sources: uploads, Events: events}, log)
+	edge := Edge{Mode: "browser", Sources: uploads, Events: events}
+	a, err := NewApp(ctx, dataDir, edge, log)
+	var damaged *resonanz.DamagedError
+	if errors.As(err, &damaged) {
+		// Serve the recovery screen; say it on the terminal too.
+		log.Error("data file damaged: the browser shows how to restore a backup", "path", damaged.Path, "problems", damaged.Problems, "newest_backup", damaged.Newest)
+		a, err = NewRecoveryApp(ctx, dataDir, edge, log, damaged)
+	}
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	stop := a.startDailyBackups(ctx, 0)
+	defer stop()
 	a.autoStartListener(ctx)
 
 	var allowed []string
@@ -219,7 +325,7 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 	token := desktop.NewToken()
 	bridge, err := desktop.NewBridge(desktop.BridgeConfig{
 		Bindings: a.Bindings(), Assets: assets, Token: token, AllowedHosts: allowed, Errors: a.Errors(), Log: log,
-		Events: events, Uploads: uploads,
+		Events: events, Uploads: uploads, Downloads: desktop.BackupDownloads{Svc: backupService{a}},
 	})
 	if err != nil {
 		return err
@@ -230,7 +336,7 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 	}
 	srv := &http.Server{
 		Handler:           bridge,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: serveReadHeaderTimeout,
 		ReadTimeout:       time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -238,7 +344,11 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	bound := ln.Addr().String()
-	ready(ServeInfo{URL: "http://" + bound + "/?token=" + token, Addr: bound, Token: token})
+	info := ServeInfo{URL: "http://" + bound + "/?token=" + token, Addr: bound, Token: token}
+	if _, d := a.health(); d != nil {
+		info.Damaged = d.Message()
+	}
+	ready(info)
 
 	select {
 	case err := <-done:

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/recipientcsv"
@@ -16,9 +18,10 @@ import (
 )
 
 const exportUsage = `Usage:
-  resonanz export mailing MAILING --out FILE.mbox [--target-group NAME]
+  resonanz export mailing MAILING --out FILE.mbox|FILE.zip [--target-group NAME]
                                        the mailing as rendered for each person of its audience, one .mbox
-                                       file a mail client opens (offline review; links untracked)
+                                       file a mail client opens, or a ZIP of .eml files, one per person
+                                       (offline review; links untracked)
   resonanz export recipient EMAIL [--format json|proof]
                                        everything stored about one person, as JSON (GDPR Art. 15/20),
                                        or the consent proof bundle as a readable HTML page
@@ -180,16 +183,24 @@ func exportRecipientsCSV(ctx context.Context, a *App, w io.Writer, listName stri
 	return recipientcsv.ExportRecipients(ctx, w, a.recipientSvc, defs, filter, recipientcsv.WriteOptions{Delimiter: delim, BOM: true})
 }
 
-// runExportMailing writes a mailing for its audience as one mbox file.
+// runExportMailing writes a mailing for its audience as one mbox file or a
+// ZIP archive of .eml files.
 func runExportMailing(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	var ref, out, group string
 	fs := newFlagSet("export mailing")
 	g.register(fs)
-	fs.StringVar(&out, "out", "", "the .mbox file to write")
+	fs.StringVar(&out, "out", "", "the .mbox or .zip file to write")
 	fs.StringVar(&group, "target-group", "", "only this saved target group")
 	err := parseInterspersed(fs, args, &ref)
-	if err == nil && out == "" {
+	write := desktop.WriteMbox
+	switch {
+	case err != nil:
+	case out == "":
 		err = fmt.Errorf("--out is required")
+	case strings.EqualFold(filepath.Ext(out), ".zip"):
+		write = desktop.WriteEMLZip
+	case !strings.EqualFold(filepath.Ext(out), ".mbox"):
+		err = fmt.Errorf("--out must name a .mbox file or a .zip file (one .eml per person), not %q", out)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "resonanz export mailing: %v\n\n%s", err, exportUsage)
@@ -210,7 +221,7 @@ func runExportMailing(ctx context.Context, g *globals, args []string, stdout, st
 		if err != nil {
 			return err
 		}
-		n, err := desktop.WriteMbox(ctx, a.mailings, f, m, groupID, 0)
+		n, err := write(ctx, a.mailings, f, m, groupID, 0)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}

@@ -106,7 +106,7 @@ func runRender(ctx context.Context, g *globals, args []string, stdout, stderr io
 }
 
 const sendUsage = `Usage:
-  resonanz send MAILING [--target-group NAME] [--rate N] [--json]
+  resonanz send MAILING [--target-group NAME] [--rate N] [--per-minute N] [--per-hour N] [--json]
                 [--smtp HOST:PORT --smtp-security starttls|tls|none --smtp-user USER]
   resonanz send MAILING --test ADDRESS[,ADDRESS...] [--recipient EMAIL]
 
@@ -115,18 +115,27 @@ const sendUsage = `Usage:
   saved target group selects), with the stored mail server settings, or the
   --smtp flags (password from $RESONANZ_SMTP_PASSWORD). A run that stops
   (Ctrl+C, crash, too many failures) resumes where it stopped when started
-  again; nobody already mailed gets it twice. --test sends one rendered copy
+  again: nobody is skipped, and nobody recorded as mailed gets it twice (a
+  message the server accepted in the very instant of a crash goes out again,
+  with the same Message-ID). --test sends one rendered copy
   to the given addresses instead; its links are not counted.
+
+  --rate, --per-minute and --per-hour limit the messages in any second,
+  minute or hour (0: no limit); without them the limits stored in the mail
+  server settings apply.
 `
 
 // runSend implements `resonanz send`.
 func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	var ref, group, smtpAddr, security, user, test, recipient string
 	var rate float64
+	var perMinute, perHour int
 	fs := newFlagSet("send")
 	g.register(fs)
 	fs.StringVar(&group, "target-group", "", "send only to this saved target group")
-	fs.Float64Var(&rate, "rate", 0, "messages per second (0: as fast as the server takes them)")
+	fs.Float64Var(&rate, "rate", 0, "messages per second (0: as fast as the server takes them; default: the stored setting)")
+	fs.IntVar(&perMinute, "per-minute", 0, "messages per minute (0: no limit; default: the stored setting)")
+	fs.IntVar(&perHour, "per-hour", 0, "messages per hour (0: no limit; default: the stored setting)")
 	fs.StringVar(&smtpAddr, "smtp", "", "mail server host:port instead of the stored settings")
 	fs.StringVar(&security, "smtp-security", "starttls", "starttls, tls or none (with --smtp)")
 	fs.StringVar(&user, "smtp-user", "", "login name (with --smtp)")
@@ -173,7 +182,24 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 			}
 			return nil
 		}
-		req := resonanz.SendRequest{MailingID: m.ID, RatePerSecond: rate}
+		req := resonanz.SendRequest{MailingID: m.ID, RatePerSecond: rate, RatePerMinute: perMinute, RatePerHour: perHour}
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["rate"] || !set["per-minute"] || !set["per-hour"] {
+			stored, err := a.smtpSettings(ctx)
+			if err != nil {
+				return err
+			}
+			if !set["rate"] {
+				req.RatePerSecond = stored.RatePerSecond
+			}
+			if !set["per-minute"] {
+				req.RatePerMinute = stored.RatePerMinute
+			}
+			if !set["per-hour"] {
+				req.RatePerHour = stored.RatePerHour
+			}
+		}
 		if group != "" {
 			if req.TargetGroupID, err = targetGroupID(ctx, a, group); err != nil {
 				return err

@@ -25,6 +25,7 @@ func TestDependencyRule(t *testing.T) {
 		"backend/analysis":     {"backend/resonanz"},
 		"backend/send":         {"backend/resonanz", "backend/render"},
 		"backend/smtp":         {"backend/resonanz"},
+		"backend/keyring":      {"backend/resonanz"},
 		"backend/desktop":      {"backend/resonanz", "backend/recipientcsv", "backend/report", "backend/ingest", "backend/render", "backend/analysis", "backend/send", "backend/smtp"},
 	}
 	for pkg, want := range allowed {

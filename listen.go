@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"io/fs"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,34 +18,28 @@ import (
 	"github.com/resonanz/resonanz/backend/smtp"
 )
 
-// secretFile returns the secret stored in dataDir/secrets/name, creating
-// 32 random bytes (mode 0600) the first time. Secrets stay out of the
-// database, so a copy of resonanz.db does not carry them.
-func secretFile(dataDir, name string) ([]byte, error) {
-	dir := filepath.Join(dataDir, "secrets")
-	path := filepath.Join(dir, name)
-	b, err := os.ReadFile(path)
-	if err == nil && len(b) >= 32 {
-		return b, nil
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read secret %s: %w", name, err)
+// listenerKeyName names the listener's token key in the secret store.
+const listenerKeyName = "listener.key"
+
+// listenerKey returns the listener's HMAC key, creating 32 random bytes the
+// first time. It lives in the secret store (OS keyring or a 0600 file), not
+// the database, so a copy or backup of resonanz.db does not carry it.
+func (a *App) listenerKey(ctx context.Context) ([]byte, error) {
+	a.keyMu.Lock()
+	defer a.keyMu.Unlock()
+	b, err := a.secrets.Secret(ctx, listenerKeyName)
+	if err != nil {
+		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create secret %s: %w", name, err)
+	if len(b) >= listener.MinSecretLength {
+		return b, nil
 	}
 	b = make([]byte, 32)
 	rand.Read(b)
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) { // another process created it just now
-		return os.ReadFile(path)
-	} else if err != nil {
-		return nil, fmt.Errorf("create secret %s: %w", name, err)
+	if err := a.secrets.SetSecret(ctx, listenerKeyName, b); err != nil {
+		return nil, err
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write secret %s: %w", name, err)
-	}
-	return b, f.Close()
+	return b, nil
 }
 
 // unsubscribeWording is stored in the ledger for one-click unsubscribes.
@@ -323,11 +314,35 @@ func (d listenerDeps) RequestErasure(ctx context.Context, recipientID int64, _ r
 	return d.a.recipientSvc.EraseRecipient(ctx, recipientID)
 }
 
+func (d listenerDeps) SurveyForm(ctx context.Context, surveyID, recipientID int64) (listener.SurveyView, error) {
+	sv, err := d.a.surveySvc.Survey(ctx, surveyID)
+	if err != nil {
+		return listener.SurveyView{}, err
+	}
+	r, err := d.a.recipientSvc.RecipientByID(ctx, recipientID)
+	if err != nil {
+		return listener.SurveyView{}, err
+	}
+	v := listener.SurveyView{Survey: sv, Language: r.Language}
+	if prev, err := d.a.surveySvc.SurveyResponse(ctx, surveyID, recipientID); err == nil {
+		v.AnsweredAt = prev.SubmittedAt
+	} else if resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
+		return v, err
+	}
+	return v, nil
+}
+
+func (d listenerDeps) SubmitSurvey(ctx context.Context, surveyID, recipientID int64, s listener.SurveySubmission, c resonanz.WebClient) error {
+	_, err := d.a.surveySvc.SubmitSurvey(ctx, resonanz.SurveyResponse{SurveyID: surveyID, RecipientID: recipientID, Answers: s.Answers,
+		UpdateProfile: s.UpdateProfile, ProfileWording: s.Wording, IP: c.IP, UserAgent: c.UserAgent})
+	return err
+}
+
 // newListener builds the recipient-facing listener over the app's store.
 // trackRate limits tracking requests per client IP and second (0: the
 // listener's default, negative: off, e.g. for load tests).
 func (a *App) newListener(addr, publicURL string, trackRate float64, log *slog.Logger) (*listener.Server, error) {
-	secret, err := secretFile(a.dataDir, "listener.key")
+	secret, err := a.listenerKey(context.Background())
 	if err != nil {
 		return nil, err
 	}
@@ -337,7 +352,7 @@ func (a *App) newListener(addr, publicURL string, trackRate float64, log *slog.L
 		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
 	}
 	return listener.New(cfg, listener.Deps{Hits: a.reactionSvc, Links: a.mailingSvc, Images: a.mailingSvc,
-		Subscriptions: deps, Profiles: deps, Signups: deps, Mailer: deps}), nil
+		Subscriptions: deps, Profiles: deps, Surveys: deps, Signups: deps, Mailer: deps}), nil
 }
 
 // listenerRun is the one listener the desk owns: started and stopped from
@@ -374,6 +389,9 @@ func (a *App) StartListener(ctx context.Context) (resonanz.ListenerStatus, error
 	defer lr.mu.Unlock()
 	if lr.srv != nil {
 		return a.listenerStatusLocked(), nil
+	}
+	if a.db == nil {
+		return a.listenerStatusLocked(), resonanz.Errorf(resonanz.EINVALID, "Restore a backup first: the data file is damaged.")
 	}
 	ls, err := a.listenerSettings(ctx)
 	if err != nil {
@@ -462,6 +480,9 @@ func (a *App) listenerStatusLocked() resonanz.ListenerStatus {
 // autoStartListener starts the listener when the settings say so; a failure
 // is logged and shown in Settings, it does not keep the desk from opening.
 func (a *App) autoStartListener(ctx context.Context) {
+	if a.db == nil { // recovery: nothing to serve from
+		return
+	}
 	ls, err := a.listenerSettings(ctx)
 	if err != nil || !ls.AutoStart {
 		return
@@ -482,7 +503,7 @@ func (a *App) listenerURLBuilder(ctx context.Context) (listener.URLs, error) {
 		return listener.URLs{}, resonanz.FieldError("publicUrl", "error.listener.publicUrlMissing",
 			"Set the listener's public URL first (Settings → Listener): the links in the mails point there.")
 	}
-	secret, err := secretFile(a.dataDir, "listener.key")
+	secret, err := a.listenerKey(ctx)
 	if err != nil {
 		return listener.URLs{}, err
 	}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +113,70 @@ func TestListener_Store(t *testing.T) {
 	}
 	if last := d.Consent[len(d.Consent)-1]; last.Granted || last.Source != resonanz.SourceProfilePage || last.ListID != list.ID {
 		t.Errorf("last ledger record: %+v, want a newsletter withdrawal", last)
+	}
+}
+
+// TestListener_Survey answers a survey through the listener over the real
+// store: the answer is stored, the ticked permission fills the attribute,
+// and the recipient detail shows the answers.
+func TestListener_Survey(t *testing.T) {
+	ctx := context.Background()
+	a, err := NewApp(ctx, t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if _, err := a.attrSvc.CreateAttribute(ctx, resonanz.AttributeDef{Key: "stil", Label: "Reisestil", Type: resonanz.AttrText}); err != nil {
+		t.Fatal(err)
+	}
+	anna, err := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: "anna@example.org", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sv, err := a.surveySvc.SaveSurvey(ctx, resonanz.Survey{Name: "Leser", Slug: "leser", Title: "Travel", Status: resonanz.SurveyOpen,
+		Questions: []resonanz.Question{{Type: resonanz.QuestionSingle, Text: "Style?", Attribute: "stil", Choices: []resonanz.Choice{{Label: "Active"}, {Label: "Calm"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := a.newListener("127.0.0.1:0", "http://listener.test", 0, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(ctx)
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	urls, _ := listener.NewURLs("http://listener.test", srv.Signer())
+	target := ts.URL + strings.TrimPrefix(urls.Survey(0, anna.ID, sv.ID), "http://listener.test")
+	resp, err := http.Get(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	field := func(name string) string {
+		m := regexp.MustCompile(`name="` + name + `" value="([^"]+)"`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no %s in %s", name, page)
+		}
+		return m[1]
+	}
+	form := url.Values{"csrf": {field("csrf")}, "q_" + sv.Questions[0].Key: {sv.Questions[0].Choices[1].Key},
+		"profile_ok": {"1"}, "profile_ok_w": {field("profile_ok_w")}}
+	resp, err = http.PostForm(target, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("submit: %d", resp.StatusCode)
+	}
+	d, err := a.recipientSvc.RecipientDetail(ctx, anna.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Recipient.Attributes["stil"] != "Calm" || len(d.Surveys) != 1 || d.Surveys[0].Answers[0].Answer != "Calm" ||
+		!strings.HasPrefix(d.Surveys[0].ProfileWording, "Use my answers to update my profile") {
+		t.Errorf("detail after the survey: %+v %+v", d.Recipient.Attributes, d.Surveys)
 	}
 }

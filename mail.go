@@ -2,12 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io/fs"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/resonanz/resonanz/backend/desktop"
@@ -17,47 +12,14 @@ import (
 	"github.com/resonanz/resonanz/backend/smtp"
 )
 
-// smtpPasswordFile holds the SMTP password: outside the database, mode 0600.
-const smtpPasswordFile = "smtp.password"
+// smtpPasswordName names the SMTP password in the secret store (OS
+// keyring or secrets/smtp.password, mode 0600): never in the database.
+const smtpPasswordName = "smtp.password"
 
-// writeSecret replaces a secret file (0600) atomically; empty removes it.
-func writeSecret(dataDir, name, value string) error {
-	dir := filepath.Join(dataDir, "secrets")
-	path := filepath.Join(dir, name)
-	if value == "" {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("remove secret %s: %w", name, err)
-		}
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("write secret %s: %w", name, err)
-	}
-	tmp, err := os.CreateTemp(dir, name+".*")
-	if err != nil {
-		return fmt.Errorf("write secret %s: %w", name, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(value); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write secret %s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write secret %s: %w", name, err)
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// readSecret returns a secret file's content, "" when there is none.
-func readSecret(dataDir, name string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dataDir, "secrets", name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("read secret %s: %w", name, err)
-	}
-	return string(b), nil
+// smtpPassword returns the stored SMTP password, "" when there is none.
+func (a *App) smtpPassword(ctx context.Context) (string, error) {
+	b, err := a.secrets.Secret(ctx, smtpPasswordName)
+	return string(b), err
 }
 
 // smtpSettings returns the stored SMTP settings (HasPassword filled in).
@@ -66,7 +28,7 @@ func (a *App) smtpSettings(ctx context.Context) (resonanz.SMTPSettings, error) {
 	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingSMTP, &s); err != nil {
 		return s, err
 	}
-	pw, err := readSecret(a.dataDir, smtpPasswordFile)
+	pw, err := a.smtpPassword(ctx)
 	s.HasPassword = pw != ""
 	return s, err
 }
@@ -77,7 +39,7 @@ func (a *App) saveSMTP(ctx context.Context, s resonanz.SMTPSettings, password st
 	s.Host, s.Username = strings.TrimSpace(s.Host), strings.TrimSpace(s.Username)
 	cfg := smtp.Config{Host: s.Host, Port: s.Port, Security: s.Security, Username: s.Username, Password: password, MaxConnections: s.MaxConnections}
 	if password == "" && !clearPassword {
-		cfg.Password, _ = readSecret(a.dataDir, smtpPasswordFile)
+		cfg.Password, _ = a.smtpPassword(ctx)
 	}
 	if err := cfg.Validate(); err != nil {
 		return s, err
@@ -85,12 +47,18 @@ func (a *App) saveSMTP(ctx context.Context, s resonanz.SMTPSettings, password st
 	if s.RatePerSecond < 0 {
 		return s, resonanz.FieldError("ratePerSecond", "error.smtp.rate", "The rate cannot be negative.")
 	}
+	if s.RatePerMinute < 0 {
+		return s, resonanz.FieldError("ratePerMinute", "error.smtp.rate", "The rate cannot be negative.")
+	}
+	if s.RatePerHour < 0 {
+		return s, resonanz.FieldError("ratePerHour", "error.smtp.rate", "The rate cannot be negative.")
+	}
 	s.HasPassword = false
 	if err := a.settingsSvc.SetValue(ctx, resonanz.SettingSMTP, s); err != nil {
 		return s, err
 	}
 	if password != "" || clearPassword {
-		if err := writeSecret(a.dataDir, smtpPasswordFile, password); err != nil {
+		if err := a.secrets.SetSecret(ctx, smtpPasswordName, []byte(password)); err != nil {
 			return s, err
 		}
 	}
@@ -111,7 +79,7 @@ func (a *App) smtpMailer(ctx context.Context, override *smtp.Config) (*smtp.Mail
 		if s.Host == "" {
 			return nil, resonanz.FieldError("host", "error.smtp.missing", "Set up the mail server first (Settings → Mail server).")
 		}
-		pw, err := readSecret(a.dataDir, smtpPasswordFile)
+		pw, err := a.smtpPassword(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -123,26 +91,46 @@ func (a *App) smtpMailer(ctx context.Context, override *smtp.Config) (*smtp.Mail
 // listenerURLs builds tracking URLs for the configured public URL; nil when
 // none is configured (mails then carry no tracking).
 func (a *App) listenerURLs(ctx context.Context) (send.Tracker, error) {
+	urls, ok, err := a.publicURLs(ctx)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return urls, nil
+}
+
+// previewURLs is listenerURLs with test-flagged tokens (previews, test
+// sends, exports): hits on them are not counted, forms change nothing.
+func (a *App) previewURLs(ctx context.Context) (send.Tracker, error) {
+	urls, ok, err := a.publicURLs(ctx)
+	if !ok || err != nil {
+		return nil, err
+	}
+	return urls.Preview(), nil
+}
+
+// publicURLs builds the URL builder for the configured public URL; ok is
+// false when none is set.
+func (a *App) publicURLs(ctx context.Context) (urls listener.URLs, ok bool, err error) {
 	var ls resonanz.ListenerSettings
 	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingListener, &ls); err != nil {
-		return nil, err
+		return urls, false, err
 	}
 	if ls.PublicURL == "" {
-		return nil, nil
+		return urls, false, nil
 	}
-	secret, err := secretFile(a.dataDir, "listener.key")
+	secret, err := a.listenerKey(ctx)
 	if err != nil {
-		return nil, err
+		return urls, false, err
 	}
 	signer, err := listener.NewSigner(secret)
 	if err != nil {
-		return nil, err
+		return urls, false, err
 	}
-	urls, err := listener.NewURLs(ls.PublicURL, signer)
+	urls, err = listener.NewURLs(ls.PublicURL, signer)
 	if err != nil {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
+		return urls, false, resonanz.Errorf(resonanz.EINVALID, "%v", err)
 	}
-	return urls, nil
+	return urls, true, nil
 }
 
 // sending wires the send ledger, the mailer and the tracker for the
@@ -152,6 +140,7 @@ func (a *App) sending(ctx context.Context) desktop.Sending {
 		Store:   a.sendStore,
 		Mailer:  func() (desktop.Mailer, error) { return a.smtpMailer(ctx, a.smtpOverride) },
 		Tracker: func() (send.Tracker, error) { return a.listenerURLs(ctx) },
+		Preview: func() (send.Tracker, error) { return a.previewURLs(ctx) },
 	}
 }
 

@@ -12,12 +12,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
 //go:embed all:frontend/dist
@@ -36,16 +39,28 @@ Commands:
   group             count a target group  (resonanz group NAME | --rule JSON)
   render            render a Markdown template for one recipient  (resonanz render --help)
   send              send a mailing, or a test copy  (resonanz send --help)
+  backup            a checked copy of the data file  [--out FILE]
+  restore           replace the data with a backup  (resonanz restore FILE|NAME)
+  check             integrity check of the data file  [--full]
   version           print the version
   help              show this help
 
 Global flags (before or after the command):
   --data DIR        data directory (default: $RESONANZ_DATA, else the user's data dir)
   --json            machine-readable output
+
+Exit status: 0 success, 1 the command failed, 2 wrong command line, 3 the data file is damaged.
 `
 
 // exitUsage is the exit status for a wrong command line.
 const exitUsage = 2
+
+// Both servers bind to loopback unless told otherwise: the desk holds
+// personal data, the listener belongs behind the user's reverse proxy.
+const (
+	defaultServeAddr  = "127.0.0.1:8484"
+	defaultListenAddr = "127.0.0.1:8485"
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -104,7 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case "serve":
-		addr := "127.0.0.1:8484"
+		addr := defaultServeAddr
 		if err := parseCommand(cmd, rest, g, func(fs *flag.FlagSet) {
 			fs.StringVar(&addr, "addr", addr, "address to listen on")
 		}); err != nil {
@@ -118,6 +133,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if g.json {
 				printJSON(stdout, info)
 				return
+			}
+			if info.Damaged != "" {
+				fmt.Fprintf(stdout, "WARNING: %s\nThe browser shows the recovery screen.\n\n", info.Damaged)
 			}
 			fmt.Fprintf(stdout, "Resonanz is ready in your browser:\n\n    %s\n\nThe address contains this launch's access token; keep it to yourself. Press Ctrl+C to stop.\n", info.URL)
 		})
@@ -137,8 +155,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runRender(ctx, g, rest, stdout, stderr)
 	case "send":
 		return runSend(ctx, g, rest, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, g, rest, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, g, rest, stdout, stderr)
+	case "check":
+		return runCheck(ctx, g, rest, stdout, stderr)
 	case "listen":
-		addr, publicURL := "127.0.0.1:8485", ""
+		addr, publicURL := defaultListenAddr, ""
 		trackRate := 0.0
 		if err := parseCommand(cmd, rest, g, func(fs *flag.FlagSet) {
 			fs.StringVar(&addr, "addr", addr, "address to listen on")
@@ -147,12 +171,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}); err != nil {
 			return usageError(stderr, err)
 		}
-		if publicURL == "" {
-			publicURL = "http://" + addr
-		}
 		return withApp(ctx, g, stderr, func(a *App) error {
+			// Bind first: the address printed is the one bound (":0" picks
+			// a free port).
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return resonanz.Errorf(resonanz.ECONFLICT, "Cannot listen on %s: %v. Pick another address with --addr.", addr, errors.Unwrap(err))
+			}
+			addr = ln.Addr().String()
+			if publicURL == "" {
+				publicURL = "http://" + addr
+			}
 			srv, err := a.newListener(addr, publicURL, trackRate, newLogger(stderr))
 			if err != nil {
+				ln.Close()
 				return err
 			}
 			if g.json {
@@ -160,7 +192,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			} else {
 				fmt.Fprintf(stdout, "Resonanz listener on %s (public URL %s). Press Ctrl+C to stop.\n", addr, publicURL)
 			}
-			return srv.ListenAndServe(ctx)
+			// Serve shuts down gracefully when ctx ends (Ctrl+C, SIGTERM):
+			// the hits still queued are written before it returns.
+			return srv.Serve(ctx, ln)
 		})
 	default:
 		return usageError(stderr, fmt.Errorf("unknown command %q", cmd))
@@ -211,8 +245,21 @@ func usageError(stderr io.Writer, err error) int {
 }
 
 // fail reports a command's error: the user message for coded errors, a
-// generic message (and the details) for internal ones.
+// generic message (and the details) for internal ones. A damaged data file
+// (found at start-up or by the command) exits with exitDamaged.
 func fail(stderr io.Writer, g *globals, err error) int {
+	if _, ok := sqlite.Damage(err); ok {
+		if dir, derr := resolveDataDir(g); derr == nil {
+			if abs, aerr := filepath.Abs(dir); aerr == nil {
+				err = damagedError(context.Background(), err, filepath.Join(abs, sqlite.FileName),
+					sqlite.NewBackupDir(nil, filepath.Join(abs, sqlite.BackupDirName)))
+			}
+		}
+	}
+	exit := 1
+	if d := (*resonanz.DamagedError)(nil); errors.As(err, &d) {
+		exit = exitDamaged
+	}
 	code, msg := resonanz.ErrorCode(err), resonanz.ErrorMessage(err)
 	if code == resonanz.EINTERNAL {
 		msg = err.Error() // on the command line the operator is the user; show the cause
@@ -222,7 +269,7 @@ func fail(stderr io.Writer, g *globals, err error) int {
 	} else {
 		fmt.Fprintf(stderr, "resonanz: %s\n", msg)
 	}
-	return 1
+	return exit
 }
 
 func printJSON(w io.Writer, v any) int {

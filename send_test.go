@@ -1,12 +1,16 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/mail"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +39,13 @@ func TestSend_EndToEnd(t *testing.T) {
 	if _, err := (mailServer{a}).SaveListener(ctx, resonanz.ListenerSettings{PublicURL: "https://news.sonne.example/r"}); err != nil {
 		t.Fatal(err)
 	}
+	// Sending limits are stored with the mail server; a negative one is refused by field.
+	if _, err := a.saveSMTP(ctx, resonanz.SMTPSettings{Host: "mail.sonne.example", Port: 587, Security: "starttls", RatePerMinute: -1}, "", false); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Errorf("negative per-minute limit: %v", err)
+	}
+	if s, err := a.saveSMTP(ctx, resonanz.SMTPSettings{Host: "mail.sonne.example", Port: 587, Security: "starttls", RatePerMinute: 600, RatePerHour: 10000}, "", false); err != nil || s.RatePerMinute != 600 || s.RatePerHour != 10000 {
+		t.Errorf("limits saved as %+v, %v", s, err)
+	}
 	for i := range 5 {
 		r, err := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: fmt.Sprintf("p%d@example.org", i), LastName: "Muster", Gender: resonanz.GenderMale})
 		if err != nil {
@@ -53,8 +64,15 @@ func TestSend_EndToEnd(t *testing.T) {
 			}
 		}
 	}
-	if _, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Neue Reisen",
-		Body: "{{ salutation }},\n\n[Zur Insel](https://reisen.example/insel){tags=\"Abenteuerreisen\"}\n"}); err != nil {
+	body := "{{ salutation }},\n\n[Zur Insel](https://reisen.example/insel){tags=\"Abenteuerreisen\"}\n\n[Umfrage]({{ survey_url \"leser\" }})\n"
+	if _, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Neue Reisen", Body: body}); resonanz.ErrorCode(err) != resonanz.EINVALID ||
+		!strings.Contains(resonanz.ErrorMessage(err), `no survey with the short name "leser"`) {
+		t.Fatalf("unknown survey: %v", err)
+	}
+	if _, err := a.surveySvc.SaveSurvey(ctx, resonanz.Survey{Name: "Leser", Slug: "leser", Title: "Umfrage"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Neue Reisen", Body: body}); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()
@@ -67,9 +85,44 @@ func TestSend_EndToEnd(t *testing.T) {
 	if b, err := os.ReadFile(mbox); err != nil || strings.Count(string(b), "\nFrom ") != 3 || !strings.HasPrefix(string(b), "From ") {
 		t.Errorf("mbox: %v, %d From_ lines after the first", err, strings.Count(string(b), "\nFrom "))
 	}
+	// ... or as one .eml file per person in a ZIP archive.
+	zipPath := filepath.Join(t.TempDir(), "fruehling.zip")
+	if code, stdout, stderr := runCLI(t, "--data", dir, "--json", "export", "mailing", "Frühling", "--out", zipPath); code != 0 || !strings.Contains(stdout, `"messages":4`) {
+		t.Errorf("export mailing as zip: exit %d, %s %s", code, stdout, stderr)
+	}
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		addr := strings.Replace(strings.TrimSuffix(f.Name[len("00001_"):], ".eml"), "_at_", "@", 1)
+		if m, err := mail.ReadMessage(bytes.NewReader(b)); err != nil || !strings.Contains(m.Header.Get("To"), addr) {
+			t.Errorf("%s: not a mail to %s: %v", f.Name, addr, err)
+		}
+	}
+	zr.Close()
+	if want := []string{"00001_p0_at_example.org.eml", "00002_p1_at_example.org.eml", "00003_p2_at_example.org.eml", "00004_p3_at_example.org.eml"}; !slices.Equal(names, want) {
+		t.Errorf("zip holds %v, want %v", names, want)
+	}
+	if code, _, stderr := runCLI(t, "--data", dir, "export", "mailing", "Frühling", "--out", filepath.Join(t.TempDir(), "x.txt")); code != exitUsage || !strings.Contains(stderr, ".mbox file or a .zip file") {
+		t.Errorf("export mailing to .txt: exit %d: %s", code, stderr)
+	}
 
 	srv := smtptest.Start(t, smtptest.Options{})
-	code, stdout, stderr := runCLI(t, "--data", dir, "--json", "send", "Frühling", "--smtp", srv.Addr, "--smtp-security", "none")
+	// A negative limit is refused before anything is queued or sent.
+	if code, _, stderr := runCLI(t, "--data", dir, "send", "Frühling", "--smtp", srv.Addr, "--smtp-security", "none", "--per-minute", "-5"); code == 0 || !strings.Contains(stderr, "cannot be negative") || len(srv.Messages()) != 0 {
+		t.Errorf("send --per-minute -5: exit %d, %d messages: %s", code, len(srv.Messages()), stderr)
+	}
+	// Limits no run of four messages reaches do not slow it down.
+	code, stdout, stderr := runCLI(t, "--data", dir, "--json", "send", "Frühling", "--smtp", srv.Addr, "--smtp-security", "none", "--per-minute", "100", "--per-hour", "1000")
 	if code != 0 {
 		t.Fatalf("send: exit %d: %s", code, stderr)
 	}
@@ -89,6 +142,9 @@ func TestSend_EndToEnd(t *testing.T) {
 		}
 		if !strings.HasPrefix(pm.Header.Get("List-Unsubscribe"), "<https://news.sonne.example/r/u/") || pm.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
 			t.Errorf("%v: unsubscribe headers %q", m.To, pm.Header)
+		}
+		if !strings.Contains(data, "https://news.sonne.example/r/s/") || !strings.Contains(data, "https://news.sonne.example/r/p/") {
+			t.Errorf("%v: no survey link or footer: %s", m.To, data)
 		}
 		if strings.Contains(data, "https://news.sonne.example/r/c/") {
 			tracked++

@@ -18,7 +18,9 @@ func TestHarness(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "resonanz")
-	build := exec.Command("go", "build", "-o", bin, "..")
+	// The desktop build tags, as `make build` uses them: the app-start
+	// workload opens the real window (in an Xvfb display of its own).
+	build := exec.Command("go", "build", "-tags", "desktop,production,webkit2_41", "-o", bin, "..")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
@@ -34,6 +36,10 @@ func TestHarness(t *testing.T) {
 		if r.Value <= 0 || r.Runs != 3 || (r.Baseline > 0 && r.Ratio <= 0) {
 			t.Errorf("implausible result %+v", r)
 		}
+	}
+	t.Log("\n" + out.String())
+	if _, err := exec.LookPath("Xvfb"); err == nil && !strings.Contains(out.String(), "app start to first screen (") {
+		t.Errorf("Xvfb is installed but the app-start workload did not report:\n%s", out.String())
 	}
 	if !strings.Contains(out.String(), "import recipients CSV (0k rows): ") || !strings.Contains(out.String(), "(baseline ") {
 		t.Errorf("report:\n%s", out.String())

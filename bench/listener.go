@@ -108,6 +108,8 @@ func listenerLoad(ctx context.Context, cfg Config) ([]Result, error) {
 		}
 		cmd := exec.CommandContext(ctx, cfg.Bin, "--data", data, "listen", "--addr", addr, "--track-rate", "-1")
 		cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+		// The load client reads the listener key from its file below.
+		cmd.Env = append(os.Environ(), "RESONANZ_KEYRING=off")
 		if err := cmd.Start(); err != nil {
 			return nil, err
 		}

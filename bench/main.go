@@ -108,6 +108,7 @@ var workloads = []func(context.Context, Config) ([]Result, error){
 	importRecipients,
 	importReactions,
 	analysisWorkloads,
+	appStart,
 	listenerLoad,
 	sendWorkload,
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,7 +52,6 @@ func seedStore(ctx context.Context, path string, n, m int) error {
 		 SELECT x + 1, x / 5 + 1, x % 5, 'https://reisen.example/' || x, 'https://reisen.example/' || x, 'text', '[]' FROM c`,
 		`INSERT INTO link_tag (tag, link_id) SELECT CASE id % 5 WHEN 0 THEN 'Abenteuerreisen' WHEN 1 THEN 'Studienreisen'
 		 WHEN 2 THEN 'Wellness' WHEN 3 THEN 'Kreuzfahrten' ELSE 'Städtereisen' END, id FROM link`,
-		`DROP INDEX reaction_mailing`, `DROP INDEX reaction_recipient`, `DROP INDEX reaction_link`,
 		// x → mailing 1..20, recipient spread by a prime stride, type by x % 10:
 		// 0..5 opened (every 8th a machine open), 6..8 clicked, 9 delivered.
 		fmt.Sprintf(`WITH RECURSIVE c(x) AS (SELECT 0 WHERE %d > 0 UNION ALL SELECT x + 1 FROM c WHERE x < %d)
@@ -61,18 +62,60 @@ func seedStore(ctx context.Context, path string, n, m int) error {
 		        CASE WHEN x %% 10 BETWEEN 6 AND 8 THEN (x %% 20) * 5 + (x / 20) %% 5 + 1 END,
 		        CASE WHEN x %% 10 < 6 AND x %% 8 = 0 THEN 1 ELSE 0 END
 		 FROM c`, m, m-1, n, now),
-		`CREATE INDEX reaction_mailing ON reaction (mailing_id, type, at, recipient_id, flags, ua_id)`,
-		`CREATE INDEX reaction_recipient ON reaction (recipient_id, at)`,
-		`CREATE INDEX reaction_link ON reaction (link_id, type, at, recipient_id) WHERE link_id IS NOT NULL`,
 		`INSERT INTO target_group (name, rule, created_at, updated_at) VALUES ('Bench', json('` + benchRule + `'), 0, 0)`,
 		`ANALYZE`,
 	}
-	for _, q := range steps {
+	// The reaction indexes are dropped for the bulk insert and rebuilt
+	// from the schema's own definitions, so the seeded store always has
+	// the indexes the migrations create.
+	reactionStep := slices.IndexFunc(steps, func(q string) bool { return strings.Contains(q, "INSERT INTO reaction (") })
+	indexes, err := reactionIndexes(ctx, db.SQL())
+	if err != nil {
+		return err
+	}
+	for i, q := range steps {
+		if i == reactionStep {
+			for _, ix := range indexes {
+				if _, err := db.SQL().ExecContext(ctx, `DROP INDEX `+ix.name); err != nil {
+					return fmt.Errorf("seed: drop %s: %w", ix.name, err)
+				}
+			}
+		}
 		if _, err := db.SQL().ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("seed: %w\n%s", err, q)
 		}
+		if i == reactionStep {
+			for _, ix := range indexes {
+				if _, err := db.SQL().ExecContext(ctx, ix.sql); err != nil {
+					return fmt.Errorf("seed: %w\n%s", err, ix.sql)
+				}
+			}
+		}
 	}
 	return nil
+}
+
+type index struct{ name, sql string }
+
+// reactionIndexes returns the indexes defined on the reaction table.
+func reactionIndexes(ctx context.Context, db *sql.DB) ([]index, error) {
+	rows, err := db.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reaction' AND sql IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	defer rows.Close()
+	var out []index
+	for rows.Next() {
+		var ix index
+		if err := rows.Scan(&ix.name, &ix.sql); err != nil {
+			return nil, fmt.Errorf("seed: %w", err)
+		}
+		out = append(out, ix)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("seed: the reaction table has no indexes")
+	}
+	return out, rows.Err()
 }
 
 // benchRule is the issue's target group: an attribute, clicks on a tag

@@ -54,8 +54,11 @@ type BridgeConfig struct {
 	// files (POST /api/upload); both optional.
 	Events  http.Handler
 	Uploads http.Handler
-	Errors  ErrorFormatter
-	Log     *slog.Logger
+	// Downloads serves files for the browser to save (GET /api/download/...),
+	// e.g. a backup copy; optional.
+	Downloads http.Handler
+	Errors    ErrorFormatter
+	Log       *slog.Logger
 }
 
 // Bridge serves the frontend and the bound façades over HTTP: browser mode is
@@ -202,9 +205,17 @@ func (b *Bridge) serveAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	// EventSource cannot send headers: the event stream (read-only, same-site
 	// cookie) also accepts the cookie.
+	// Downloads are read-only GETs started by a link: the same-site cookie
+	// authenticates them too (a cross-site link does not carry it).
 	if r.URL.Path == "/api/events" && r.Method == http.MethodGet && b.cfg.Events != nil {
 		if c, err := r.Cookie(tokenCookie); (err == nil && b.validToken(c.Value)) || b.validToken(r.Header.Get(TokenHeader)) {
 			b.cfg.Events.ServeHTTP(w, r)
+			return
+		}
+	}
+	if strings.HasPrefix(r.URL.Path, "/api/download/") && r.Method == http.MethodGet && b.cfg.Downloads != nil {
+		if c, err := r.Cookie(tokenCookie); (err == nil && b.validToken(c.Value)) || b.validToken(r.Header.Get(TokenHeader)) {
+			b.cfg.Downloads.ServeHTTP(w, r)
 			return
 		}
 	}
@@ -232,7 +243,11 @@ func (b *Bridge) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	args, err := decodeArgs(http.MaxBytesReader(w, r.Body, b.cfg.MaxBody), m.fn.Type)
 	if err != nil {
-		b.writeError(w, 0, err)
+		status := 0
+		if errors.As(err, new(tooLargeError)) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		b.writeError(w, status, err)
 		return
 	}
 	result, err := call(m, args)
@@ -243,13 +258,20 @@ func (b *Bridge) serveAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, result)
 }
 
+// tooLargeError is a request body beyond BridgeConfig.MaxBody: the bridge
+// answers 413 with the wrapped user message.
+type tooLargeError struct{ err error }
+
+func (e tooLargeError) Error() string { return e.err.Error() }
+func (e tooLargeError) Unwrap() error { return e.err }
+
 func decodeArgs(body io.Reader, t reflect.Type) ([]reflect.Value, error) {
 	var raw []json.RawMessage
 	dec := json.NewDecoder(body)
 	if err := dec.Decode(&raw); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, resonanz.Errorf(resonanz.EINVALID, "The request is too large (limit %d bytes).", tooBig.Limit)
+			return nil, tooLargeError{resonanz.Errorf(resonanz.EINVALID, "The request is too large (limit %d bytes).", tooBig.Limit)}
 		}
 		if errors.Is(err, io.EOF) {
 			raw = nil // an empty body calls a method without parameters

@@ -222,7 +222,7 @@ func TestBridge_Call(t *testing.T) {
 			{"too few args", "POST", "/api/Settings/SaveSender", `[]`, 400},
 			{"too many args", "POST", "/api/Settings/GetSender", `[1]`, 400},
 			{"wrong type", "POST", "/api/Settings/SaveSender", `[42]`, 400},
-			{"too large", "POST", "/api/Settings/SaveSender", `[{"fromName":"` + strings.Repeat("x", 5<<20) + `"}]`, 400},
+			{"too large", "POST", "/api/Settings/SaveSender", `[{"fromName":"` + strings.Repeat("x", 5<<20) + `"}]`, 413},
 			{"path trick", "POST", "/api/Settings/../System/Info", `[]`, 404},
 		} {
 			w := do(b, tt.method, tt.path, tt.body, auth())

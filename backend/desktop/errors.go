@@ -25,11 +25,18 @@ type UserError struct {
 // only a generic message, never a driver or system error.
 type ErrorFormatter struct {
 	Log *slog.Logger
+	// Translate, when set, may replace an error before it is formatted (the
+	// composition root turns "database disk image is malformed" into the
+	// message about the damaged data file).
+	Translate func(error) error
 }
 
 // Format returns the UserError for err; its signature matches Wails'
 // options.ErrorFormatter once wrapped as func(error) any.
 func (f ErrorFormatter) Format(err error) UserError {
+	if f.Translate != nil {
+		err = f.Translate(err)
+	}
 	var e *resonanz.Error
 	if errors.As(err, &e) && e.Code != resonanz.EINTERNAL {
 		return UserError{Code: e.Code, Message: e.Message, Field: e.Field, Key: e.Key}

@@ -2,6 +2,8 @@ package desktop
 
 import (
 	"context"
+	"encoding/base64"
+	"sync"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -34,15 +36,24 @@ type SystemInfo struct {
 	DBPath        string `json:"dbPath"`
 	Mode          string `json:"mode"` // "desktop" or "browser"
 	SchemaVersion int    `json:"schemaVersion"`
+	// Damaged is the message about a damaged data file; the UI then shows
+	// only the recovery screen. Empty when the file is sound.
+	Damaged string `json:"damaged,omitempty"`
+	// NewestBackup is the newest backup that passed its check (recovery).
+	NewestBackup string `json:"newestBackup,omitempty"`
 }
 
 // System is the bound façade for program-wide information and the native
 // file dialog.
 type System struct {
 	ctx    context.Context
+	infoMu sync.Mutex // info changes once when a late integrity check finds damage
 	info   SystemInfo
 	window *Window // nil in browser mode
 	audit  resonanz.AuditService
+
+	firstScreen   sync.Once
+	onFirstScreen func()
 }
 
 // NewSystem returns the System façade reporting info; window is nil in
@@ -60,8 +71,24 @@ func (s *System) SaveTextFile(name, content string) (string, error) {
 	return s.window.SaveFile(name, []byte(content))
 }
 
+// SaveBase64File is SaveTextFile for binary content (a ZIP archive) that
+// travels base64-encoded through the bridge.
+func (s *System) SaveBase64File(name, content string) (string, error) {
+	if s.window == nil {
+		return "", resonanz.Errorf(resonanz.EINVALID, "Download the file instead: there is no save dialog in browser mode.")
+	}
+	data, err := base64.StdEncoding.DecodeString(content)
+	if err != nil {
+		return "", resonanz.Errorf(resonanz.EINVALID, "The file content is not valid base64.")
+	}
+	return s.window.SaveFile(name, data)
+}
+
 // AuditLog returns the newest admin actions, newest first (limit 1..1000).
 func (s *System) AuditLog(limit int) ([]resonanz.AuditEntry, error) {
+	if s.audit == nil { // recovery: no store
+		return []resonanz.AuditEntry{}, nil
+	}
 	return s.audit.Recent(s.ctx, limit)
 }
 
@@ -85,7 +112,43 @@ func (s *System) PickLogFile(title string) (string, error) {
 }
 
 // Info returns version, data location, mode and schema version.
-func (s *System) Info() (SystemInfo, error) { return s.info, nil }
+func (s *System) Info() (SystemInfo, error) {
+	s.infoMu.Lock()
+	defer s.infoMu.Unlock()
+	return s.info, nil
+}
+
+// DamagedEvent is emitted when the integrity check that runs after start-up
+// (for big data files) finds damage; the UI then shows the recovery screen.
+const DamagedEvent = "system:damaged"
+
+// MarkDamaged records that the data file is damaged (message, and the newest
+// good backup's name) and tells the UI. A function, not a method, so that it
+// is not bound to the UI.
+func MarkDamaged(s *System, events Emitter, message, newestBackup string) {
+	s.infoMu.Lock()
+	s.info.Damaged, s.info.NewestBackup = message, newestBackup
+	s.infoMu.Unlock()
+	if events != nil {
+		events.Emit(DamagedEvent, message)
+	}
+}
+
+// FirstScreen is called by the UI once its first screen shows data; the
+// first call runs the hook set by OnFirstScreen (start-up timing), later
+// calls do nothing.
+func (s *System) FirstScreen() error {
+	s.firstScreen.Do(func() {
+		if s.onFirstScreen != nil {
+			s.onFirstScreen()
+		}
+	})
+	return nil
+}
+
+// OnFirstScreen sets what runs when the UI first shows data. It is a
+// function, not a method, so that it is not bound to the UI.
+func OnFirstScreen(s *System, hook func()) { s.onFirstScreen = hook }
 
 // MailServer keeps the SMTP and listener settings (the composition root
 // implements it: the password lives in a secret file, not the database).

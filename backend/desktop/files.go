@@ -98,11 +98,11 @@ func (u *Uploads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil || cerr != nil {
 		os.Remove(f.Name())
 		var tooBig *http.MaxBytesError
-		msg := "The upload did not complete."
+		status, msg := http.StatusBadRequest, "The upload did not complete."
 		if errors.As(err, &tooBig) {
-			msg = fmt.Sprintf("The file is larger than %d MB.", max>>20)
+			status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than %d MB.", max>>20)
 		}
-		writeJSON(w, http.StatusBadRequest, map[string]UserError{"error": {Code: resonanz.EINVALID, Message: msg}})
+		writeJSON(w, status, map[string]UserError{"error": {Code: resonanz.EINVALID, Message: msg}})
 		return
 	}
 	name := filepath.Base(strings.ReplaceAll(r.Header.Get("X-File-Name"), `\`, "/"))
@@ -150,4 +150,12 @@ func (w *Window) SaveFile(name string, content []byte) (string, error) {
 		return "", resonanz.Errorf(resonanz.EINVALID, "Cannot write %s: %v.", path, errors.Unwrap(err))
 	}
 	return path, nil
+}
+
+// Quit closes the window (and so ends wails.Run); before start-up it does
+// nothing.
+func (w *Window) Quit() {
+	if ctx := w.current(); ctx != nil {
+		runtime.Quit(ctx)
+	}
 }

@@ -55,8 +55,8 @@ func TestUploads(t *testing.T) {
 
 	up.MaxBytes = 10
 	w = do(b, "POST", "/api/upload", strings.Repeat("x", 11), map[string]string{desktop.TokenHeader: token})
-	if w.Code != http.StatusBadRequest {
-		t.Errorf("oversized upload: %d", w.Code)
+	if w.Code != http.StatusRequestEntityTooLarge || !strings.Contains(w.Body.String(), "larger than") {
+		t.Errorf("oversized upload: %d %s", w.Code, w.Body.String())
 	}
 }
 

@@ -3,10 +3,12 @@ package desktop
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/resonanz/resonanz/backend/render"
 	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/send"
 )
 
 // MailingServices are what the Mailings façade uses.
@@ -16,6 +18,8 @@ type MailingServices struct {
 	Attributes resonanz.AttributeService
 	Groups     resonanz.TargetGroupService
 	Settings   resonanz.SettingsService
+	// Surveys resolves {{ survey_url "slug" }}; nil: no survey links.
+	Surveys resonanz.SurveyService
 }
 
 // Mailings is the bound façade for writing mailings: editing with template
@@ -90,6 +94,9 @@ func (m *Mailings) Save(in resonanz.Mailing) (MailingDetail, error) {
 	if err != nil {
 		return MailingDetail{}, err
 	}
+	if _, err := m.surveyIDs(tpl); err != nil {
+		return MailingDetail{}, err
+	}
 	var out resonanz.Mailing
 	if in.ID == 0 {
 		out, err = m.svc.Mailings.CreateMailing(m.ctx, in)
@@ -143,7 +150,12 @@ func (m *Mailings) Preview(req PreviewRequest) (Preview, error) {
 	if err != nil {
 		return Preview{}, err
 	}
-	res, err := tpl.Execute(&r, render.Options{InGroup: func(g string) bool { return groups[g] }})
+	opt, err := m.previewOptions(tpl, req.Mailing.ID, r.ID, false)
+	if err != nil {
+		return Preview{}, err
+	}
+	opt.InGroup = func(g string) bool { return groups[g] }
+	res, err := tpl.Execute(&r, opt)
 	p := Preview{Recipient: r, Subject: res.Subject, Preheader: res.Preheader, HTML: res.HTML, Text: res.Text}
 	var skip *render.SkipError
 	if errors.As(err, &skip) {
@@ -152,6 +164,58 @@ func (m *Mailings) Preview(req PreviewRequest) (Preview, error) {
 		return p, err
 	}
 	return p, nil
+}
+
+// surveyIDs resolves the survey slugs a template links; an unknown slug is
+// an error naming it.
+func (m *Mailings) surveyIDs(tpl *render.Template) (map[string]int64, error) {
+	ids := map[string]int64{}
+	for _, slug := range tpl.Surveys() {
+		if m.svc.Surveys == nil {
+			return nil, resonanz.Errorf(resonanz.EINTERNAL, "Surveys are not set up in this mode.")
+		}
+		sv, err := m.svc.Surveys.SurveyBySlug(m.ctx, slug)
+		if resonanz.ErrorCode(err) == resonanz.ENOTFOUND {
+			return nil, resonanz.FieldError("body", "error.template.survey",
+				fmt.Sprintf(`There is no survey with the short name %q ({{ survey_url %q }}); create it under Surveys or correct the name.`, slug, slug))
+		} else if err != nil {
+			return nil, err
+		}
+		ids[slug] = sv.ID
+	}
+	return ids, nil
+}
+
+// errNoListener is returned when a mail that is really sent would carry
+// empty system links.
+func errNoListener() error {
+	return resonanz.FieldError("body", "error.template.noListener",
+		"This mailing uses {{ profile_url }}, {{ unsubscribe_url }} or {{ survey_url }}, but no public listener URL is set. Set it in Settings → Listener, or remove these links.")
+}
+
+// previewOptions returns render options with test-flagged system links
+// (previews, test sends, exports): nothing a click on them does is
+// counted or changed. Without a listener the links stay empty; strict
+// makes that an error (a test mail should show what recipients get).
+func (m *Mailings) previewOptions(tpl *render.Template, mailingID, recipientID int64, strict bool) (render.Options, error) {
+	if len(tpl.SystemLinks()) == 0 && m.send.Preview == nil {
+		return render.Options{}, nil
+	}
+	var tracker send.Tracker
+	if m.send.Preview != nil {
+		var err error
+		if tracker, err = m.send.Preview(); err != nil {
+			return render.Options{}, err
+		}
+	}
+	if tracker == nil && strict && len(tpl.SystemLinks()) > 0 {
+		return render.Options{}, errNoListener()
+	}
+	ids, err := m.surveyIDs(tpl)
+	if err != nil {
+		return render.Options{}, err
+	}
+	return render.Options{SystemURL: send.SystemURLs(tracker, mailingID, recipientID, ids)}, nil
 }
 
 // previewRecipient returns the recipient with the id, or for 0 the first

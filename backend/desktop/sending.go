@@ -1,8 +1,10 @@
 package desktop
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +25,11 @@ type SendStore interface {
 	Audience(ctx context.Context, mailingID, groupID int64) (resonanz.Audience, error)
 	Prepare(ctx context.Context, mailingID, groupID int64, domain string) (int, error)
 	SetPaused(ctx context.Context, mailingID int64, paused bool) error
+	// ClaimRun claims the mailing's run for this process until release
+	// (another live run is a conflict); RunClaimed tells whether one holds
+	// it.
+	ClaimRun(ctx context.Context, mailingID int64) (release func(), err error)
+	RunClaimed(ctx context.Context, mailingID int64) (bool, error)
 }
 
 // Sending is what sending needs beyond the mailing services; the
@@ -34,6 +41,9 @@ type Sending struct {
 	// Tracker builds listener URLs; nil (and no error) when no public URL
 	// is configured: then mails carry no tracking.
 	Tracker func() (send.Tracker, error)
+	// Preview builds test-flagged listener URLs for previews, test sends
+	// and exports (nil, or nil and no error, when no public URL is set).
+	Preview func() (send.Tracker, error)
 }
 
 // Mailer is a resonanz.Mailer that can be closed.
@@ -64,7 +74,11 @@ func (m *Mailings) job(ml resonanz.Mailing, tracker send.Tracker) (send.Job, err
 	if err != nil {
 		return send.Job{}, err
 	}
-	return send.Job{Mailing: ml, Template: tpl, LinkIDs: ids, From: from, Tracker: tracker,
+	surveys, err := m.surveyIDs(tpl)
+	if err != nil {
+		return send.Job{}, err
+	}
+	return send.Job{Mailing: ml, Template: tpl, LinkIDs: ids, From: from, Tracker: tracker, Surveys: surveys,
 		InGroup: func(id int64, g string) bool { return members[g][id] }}, nil
 }
 
@@ -154,7 +168,7 @@ func (m *Mailings) TestSend(req TestSendRequest) ([]string, error) {
 			return nil, resonanz.FieldError("addresses", "error.testSend.address", fmt.Sprintf("%q is not a valid address.", a))
 		}
 	}
-	msgs, err := m.renderFor(req.Mailing, req.RecipientID)
+	msgs, err := m.renderFor(req.Mailing, req.RecipientID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -190,9 +204,10 @@ func (m *Mailings) TestSend(req TestSendRequest) ([]string, error) {
 }
 
 // renderFor renders the mailing for one recipient (0: the first, or a
-// sample person) as a full message, links untracked. Target groups are
+// sample person) as a full message, links untracked, system links with
+// test tokens (strict: a missing listener is an error). Target groups are
 // asked for this one person only.
-func (m *Mailings) renderFor(ml resonanz.Mailing, recipientID int64) (*resonanz.Message, error) {
+func (m *Mailings) renderFor(ml resonanz.Mailing, recipientID int64, strict bool) (*resonanz.Message, error) {
 	tpl, err := m.compile(ml)
 	if err != nil {
 		return nil, err
@@ -209,7 +224,12 @@ func (m *Mailings) renderFor(ml resonanz.Mailing, recipientID int64) (*resonanz.
 	if err != nil {
 		return nil, err
 	}
-	res, err := tpl.Execute(&r, render.Options{InGroup: func(g string) bool { return groups[g] }})
+	opt, err := m.previewOptions(tpl, ml.ID, r.ID, strict)
+	if err != nil {
+		return nil, err
+	}
+	opt.InGroup = func(g string) bool { return groups[g] }
+	res, err := tpl.Execute(&r, opt)
 	var skip *render.SkipError
 	if errors.As(err, &skip) {
 		return nil, resonanz.Errorf(resonanz.EINVALID, "This recipient would be skipped: %s", skip.Reason)
@@ -228,7 +248,7 @@ func (m *Mailings) ExportEML(mailingID, recipientID int64) (FileContent, error) 
 	if err != nil {
 		return FileContent{}, err
 	}
-	msg, err := m.renderFor(ml, recipientID)
+	msg, err := m.renderFor(ml, recipientID, false)
 	if err != nil {
 		return FileContent{}, err
 	}
@@ -243,6 +263,8 @@ func (m *Mailings) ExportEML(mailingID, recipientID int64) (FileContent, error) 
 type FileContent struct {
 	Name    string `json:"name"`
 	Content string `json:"content"`
+	// Encoding is "base64" for binary content (ZIP archives), else empty.
+	Encoding string `json:"encoding,omitempty"`
 }
 
 // sendRuns tracks running sends so they can be paused.
@@ -319,9 +341,22 @@ func (m *Mailings) startRun(ctx context.Context, ml resonanz.Mailing, req resona
 	if err != nil {
 		return resonanz.SendRun{}, nil, err
 	}
-	job.Rate, job.MaxError = req.RatePerSecond, req.ErrorThreshold
+	if tracker == nil && len(job.Template.SystemLinks()) > 0 {
+		return resonanz.SendRun{}, nil, errNoListener()
+	}
+	if req.RatePerSecond < 0 || req.RatePerMinute < 0 || req.RatePerHour < 0 {
+		return resonanz.SendRun{}, nil, resonanz.Errorf(resonanz.EINVALID, "A sending limit cannot be negative.")
+	}
+	job.Rate, job.PerMinute, job.PerHour, job.MaxError = req.RatePerSecond, req.RatePerMinute, req.RatePerHour, req.ErrorThreshold
 	mailer, err := m.send.Mailer()
 	if err != nil {
+		return resonanz.SendRun{}, nil, err
+	}
+	// One run per mailing across processes: two would both send the queued
+	// people.
+	release, err := m.send.Store.ClaimRun(ctx, ml.ID)
+	if err != nil {
+		mailer.Close()
 		return resonanz.SendRun{}, nil, err
 	}
 	if ml.Status == resonanz.MailingPaused {
@@ -330,16 +365,19 @@ func (m *Mailings) startRun(ctx context.Context, ml resonanz.Mailing, req resona
 		_, err = m.send.Store.Prepare(ctx, ml.ID, req.TargetGroupID, messageDomain(job.From.FromAddress))
 	}
 	if err != nil {
+		release()
 		mailer.Close()
 		return resonanz.SendRun{}, nil, err
 	}
 	run, err := m.send.Store.Progress(ctx, ml.ID)
 	if err != nil {
+		release()
 		mailer.Close()
 		return run, nil, err
 	}
 	emit := Throttle(m.events, fmt.Sprintf("send:progress:%d", ml.ID), 100*time.Millisecond)
 	return run, func() (resonanz.SendRun, error) {
+		defer release()
 		defer mailer.Close()
 		runner := &send.Runner{Store: m.send.Store, Mailer: mailer, BatchSize: 500}
 		run, err := runner.Run(ctx, job, func(r resonanz.SendRun) { emit(r, false) })
@@ -369,7 +407,24 @@ func (m *Mailings) SendStatus(mailingID int64) (resonanz.SendRun, error) {
 	if m.send.Store == nil {
 		return resonanz.SendRun{}, errNoSending
 	}
-	return m.send.Store.Progress(m.ctx, mailingID)
+	run, err := m.send.Store.Progress(m.ctx, mailingID)
+	if err != nil || run.Status != resonanz.RunSending {
+		return run, err
+	}
+	// "Sending" in the ledger, but no run here or in another process: the
+	// program that ran it ended without pausing it (a crash, a kill).
+	m.runs.mu.Lock()
+	_, here := m.runs.running[mailingID]
+	m.runs.mu.Unlock()
+	if here {
+		return run, nil
+	}
+	if claimed, err := m.send.Store.RunClaimed(m.ctx, mailingID); err != nil || claimed {
+		return run, err
+	}
+	run.Status = resonanz.RunPaused
+	run.PausedReason = "The last run stopped before its end (the program was closed or crashed); resume to send to the rest. Nobody recorded as sent gets it again."
+	return run, nil
 }
 
 func messageDomain(from string) string {
@@ -397,14 +452,75 @@ func (m *Mailings) ExportMbox(mailingID, targetGroupID int64) (FileContent, erro
 	return FileContent{Name: safeFileName(ml.Name) + ".mbox", Content: b.String()}, nil
 }
 
+// ExportEMLZip renders the mailing for its audience (as ExportMbox, at most
+// MaxMboxExport people) into a ZIP archive of .eml files, one per person;
+// the content is base64 (Encoding "base64").
+func (m *Mailings) ExportEMLZip(mailingID, targetGroupID int64) (FileContent, error) {
+	var b bytes.Buffer
+	ml, err := m.svc.Mailings.Mailing(m.ctx, mailingID)
+	if err != nil {
+		return FileContent{}, err
+	}
+	if _, err := WriteEMLZip(m.ctx, m, &b, ml, targetGroupID, MaxMboxExport); err != nil {
+		return FileContent{}, err
+	}
+	return FileContent{Name: safeFileName(ml.Name) + "-eml.zip", Content: base64.StdEncoding.EncodeToString(b.Bytes()), Encoding: "base64"}, nil
+}
+
 // WriteMbox writes the mailing as rendered for each person of its audience
 // (at most limit, 0: all) to w as mboxrd and returns how many it wrote;
 // people a required placeholder skips are left out.
 func WriteMbox(ctx context.Context, m *Mailings, w io.Writer, ml resonanz.Mailing, targetGroupID int64, limit int) (int, error) {
+	return eachRendered(ctx, m, ml, targetGroupID, limit, func(msgs []*resonanz.Message) error {
+		return smtp.WriteMbox(w, msgs...)
+	})
+}
+
+// WriteEMLZip writes the mailing as rendered for each person of its audience
+// (at most limit, 0: all) to w as a ZIP archive of .eml files, one per
+// person, named by position and address (00001_anna_at_example.org.eml:
+// no directories, no dot files, see smtp.EMLFileName), and returns how
+// many it wrote.
+func WriteEMLZip(ctx context.Context, m *Mailings, w io.Writer, ml resonanz.Mailing, targetGroupID int64, limit int) (int, error) {
+	z := zip.NewWriter(w)
+	i := 0
+	n, err := eachRendered(ctx, m, ml, targetGroupID, limit, func(msgs []*resonanz.Message) error {
+		for _, msg := range msgs {
+			i++
+			name := fmt.Sprintf("%05d_%s", i, smtp.EMLFileName(msg))
+			f, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: msg.Date})
+			if err != nil {
+				return err
+			}
+			if err := smtp.WriteMessage(f, msg); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return n, err
+	}
+	return n, z.Close()
+}
+
+// eachRendered renders the mailing for each person of its audience (the
+// list's members with a newsletter consent for it, within the target group
+// when given; at most limit, 0: all), untracked, and hands the messages to
+// emit page by page; people a required placeholder skips are left out. It
+// returns how many messages it emitted.
+func eachRendered(ctx context.Context, m *Mailings, ml resonanz.Mailing, targetGroupID int64, limit int, emit func([]*resonanz.Message) error) (int, error) {
 	if ml.ListID == 0 {
 		return 0, resonanz.FieldError("listId", "error.mailing.list.required", "Choose the list this mailing goes to.")
 	}
-	job, err := m.job(ml, nil)
+	var preview send.Tracker
+	if m.send.Preview != nil {
+		var err error
+		if preview, err = m.send.Preview(); err != nil {
+			return 0, err
+		}
+	}
+	job, err := m.job(ml, preview)
 	if err != nil {
 		return 0, err
 	}
@@ -423,7 +539,8 @@ func WriteMbox(ctx context.Context, m *Mailings, w io.Writer, ml resonanz.Mailin
 			if limit > 0 && n+len(msgs) >= limit {
 				break
 			}
-			res, err := job.Template.Execute(r, render.Options{InGroup: func(g string) bool { return job.InGroup(r.ID, g) }})
+			res, err := job.Template.Execute(r, render.Options{InGroup: func(g string) bool { return job.InGroup(r.ID, g) },
+				SystemURL: send.SystemURLs(job.Tracker, ml.ID, r.ID, job.Surveys)})
 			var skip *render.SkipError
 			if errors.As(err, &skip) {
 				continue
@@ -434,7 +551,7 @@ func WriteMbox(ctx context.Context, m *Mailings, w io.Writer, ml resonanz.Mailin
 			msg.Date = time.Now()
 			msgs = append(msgs, msg)
 		}
-		if err := smtp.WriteMbox(w, msgs...); err != nil {
+		if err := emit(msgs); err != nil {
 			return false, err
 		}
 		n += len(msgs)
@@ -457,4 +574,16 @@ func safeFileName(s string) string {
 		return "mailing"
 	}
 	return string(out)
+}
+
+// SendsRunning reports "a send" while m sends a mailing in the background,
+// "" otherwise; a restore waits for it (Backups.Busy). A function, not a
+// method: every method of a façade is bound to the frontend.
+func SendsRunning(m *Mailings) string {
+	m.runs.mu.Lock()
+	defer m.runs.mu.Unlock()
+	if len(m.runs.running) > 0 {
+		return "the running send"
+	}
+	return ""
 }

@@ -28,6 +28,7 @@ var routes = [256]*route{
 	'i': {kind: KindImage, allow: "GET, HEAD"},
 	'u': {kind: KindUnsubscribe, allow: "GET, HEAD, POST", page: true},
 	'p': {kind: KindProfile, allow: "GET, HEAD, POST", page: true},
+	's': {kind: KindSurvey, allow: "GET, HEAD, POST", page: true},
 	'f': {kind: KindForm, allow: "GET, HEAD, POST", page: true},
 	// The confirmation link carries the opt-in store's random token, not a
 	// signed one: kind 0.
@@ -101,6 +102,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveUnsubscribe(w, r, tok)
 	case KindProfile:
 		s.serveProfile(w, r, tok)
+	case KindSurvey:
+		s.serveSurvey(w, r, tok)
 	case KindForm:
 		s.serveForm(w, r, tok)
 	case 0:

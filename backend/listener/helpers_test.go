@@ -146,6 +146,72 @@ func (f *fakeProfiles) RequestErasure(ctx context.Context, id int64, c resonanz.
 	return nil
 }
 
+// fakeSurveys holds surveys by id and stores submissions like the store:
+// answers checked against the survey, the latest one per person wins.
+type fakeSurveys struct {
+	mu       sync.Mutex
+	surveys  map[int64]resonanz.Survey
+	answered map[[2]int64]listener.SurveySubmission
+	calls    int
+	clients  []resonanz.WebClient
+}
+
+func (f *fakeSurveys) SurveyForm(ctx context.Context, surveyID, recipientID int64) (listener.SurveyView, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	sv, ok := f.surveys[surveyID]
+	if !ok || recipientID == 999 {
+		return listener.SurveyView{}, resonanz.Errorf(resonanz.ENOTFOUND, "no such survey")
+	}
+	v := listener.SurveyView{Survey: sv}
+	if _, done := f.answered[[2]int64{surveyID, recipientID}]; done {
+		v.AnsweredAt = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return v, nil
+}
+
+func (f *fakeSurveys) SubmitSurvey(ctx context.Context, surveyID, recipientID int64, s listener.SurveySubmission, c resonanz.WebClient) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	sv := f.surveys[surveyID]
+	if sv.Status != resonanz.SurveyOpen {
+		return resonanz.Errorf(resonanz.EFORBIDDEN, "closed")
+	}
+	answers, err := sv.CheckAnswers(s.Answers)
+	if err != nil {
+		return err
+	}
+	s.Answers = answers
+	f.answered[[2]int64{surveyID, recipientID}] = s
+	f.clients = append(f.clients, c)
+	return nil
+}
+
+func (f *fakeSurveys) get(surveyID, recipientID int64) (listener.SurveySubmission, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.answered[[2]int64{surveyID, recipientID}]
+	return s, ok
+}
+
+// testSurvey: survey 5 is open (style fills an attribute, topics declare
+// interests, a comment, a rating); survey 6 is closed.
+func testSurveys() *fakeSurveys {
+	open := resonanz.Survey{ID: 5, Name: "Leser", Slug: "leser", Title: "Wie reisen Sie?", Intro: "Zwei Minuten <b>bitte</b>.", Status: resonanz.SurveyOpen,
+		Questions: []resonanz.Question{
+			{Key: "q1", Type: resonanz.QuestionSingle, Text: "Reisestil?", Required: true, Attribute: "stil", Choices: []resonanz.Choice{
+				{Key: "c1", Label: "Aktiv"}, {Key: "c2", Label: "Ruhig"}}},
+			{Key: "q2", Type: resonanz.QuestionMultiple, Text: "Themen?", Choices: []resonanz.Choice{
+				{Key: "c3", Label: "Wandern", Interest: "Wandern"}, {Key: "c4", Label: "Kultur"}}},
+			{Key: "q3", Type: resonanz.QuestionText, Text: "Anmerkungen"},
+			{Key: "q4", Type: resonanz.QuestionRating, Text: "Zufrieden?"},
+		}}
+	closed := open
+	closed.ID, closed.Status, closed.Title = 6, resonanz.SurveyClosed, "Alte Umfrage"
+	return &fakeSurveys{surveys: map[int64]resonanz.Survey{5: open, 6: closed}, answered: map[[2]int64]listener.SurveySubmission{}}
+}
+
 // env is a running listener with fakes.
 type env struct {
 	srv      *listener.Server
@@ -155,14 +221,16 @@ type env struct {
 	links    fakeLinks
 	subs     *fakeSubs
 	profiles *fakeProfiles
+	surveys  *fakeSurveys
 }
 
 func newEnv(t testing.TB, mod func(*listener.Config)) *env {
 	t.Helper()
 	e := &env{
-		hits:  &fakeHits{},
-		links: fakeLinks{{1, 7}: "https://example.org/article?id=7", {1, 8}: "javascript:alert(1)", {1, 9}: "https://cdn.example.org/banner.png"},
-		subs:  &fakeSubs{unsubscribed: map[int64]bool{}},
+		hits:    &fakeHits{},
+		links:   fakeLinks{{1, 7}: "https://example.org/article?id=7", {1, 8}: "javascript:alert(1)", {1, 9}: "https://cdn.example.org/banner.png"},
+		subs:    &fakeSubs{unsubscribed: map[int64]bool{}},
+		surveys: testSurveys(),
 		profiles: &fakeProfiles{views: map[int64]listener.ProfileView{
 			42: {Email: "anna@example.org", FirstName: "Anna", LastName: "Muster", Lists: []listener.ListChoice{
 				{ListID: 3, Name: "Weekly", Subscribed: true}, {ListID: 4, Name: "Events"},
@@ -178,7 +246,7 @@ func newEnv(t testing.TB, mod func(*listener.Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	e.srv = listener.New(cfg, listener.Deps{Hits: e.hits, Links: e.links, Images: e.links, Subscriptions: e.subs, Profiles: e.profiles})
+	e.srv = listener.New(cfg, listener.Deps{Hits: e.hits, Links: e.links, Images: e.links, Subscriptions: e.subs, Profiles: e.profiles, Surveys: e.surveys})
 	if err := e.srv.Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,10 @@ const pageCSS = `body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:
 	`button{font:inherit;padding:.5rem 1rem;margin:.5rem .5rem .5rem 0;cursor:pointer}` +
 	`.note{background:#eef5ff;border-left:4px solid #3a7bd5;padding:.5rem 1rem}` +
 	`.error{background:#fff0f0;border-left:4px solid #c0392b;padding:.5rem 1rem}` +
-	`.muted{color:#555;font-size:.9rem}.danger{background:#c0392b;color:#fff;border:0}`
+	`.muted{color:#555;font-size:.9rem}.danger{background:#c0392b;color:#fff;border:0}` +
+	`.intro,legend{white-space:pre-line}fieldset{border:1px solid #ccc;border-radius:4px;margin:1rem 0;padding:.5rem 1rem}` +
+	`legend{font-weight:600;padding:0 .25rem}fieldset.invalid{border-color:#c0392b}` +
+	`textarea{width:100%;padding:.4rem;font:inherit;box-sizing:border-box}.rating{display:flex;gap:1rem;flex-wrap:wrap}`
 
 var (
 	cssHash = func() string { h := sha256.Sum256([]byte(pageCSS)); return base64.StdEncoding.EncodeToString(h[:]) }()
@@ -80,6 +83,17 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <form method="post"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="action" value="export"><button type="submit">{{$.T.export_button}}</button></form>
 <h2>{{$.T.erase_heading}}</h2><p>{{$.T.erase_text}}</p>
 <form method="post"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="action" value="erase"><button type="submit">{{$.T.erase_button}}</button></form>
+{{end}}{{else if eq .Page "survey"}}{{with .Survey}}
+{{if .Intro}}<p class="intro">{{.Intro}}</p>{{end}}
+<form method="post"><input type="hidden" name="csrf" value="{{$.CSRF}}">
+{{range .Questions}}{{$f := .Field}}<fieldset{{if .Error}} class="invalid"{{end}}><legend>{{.Text}}{{if .Required}} <span class="muted">({{$.T.survey_required_mark}})</span>{{end}}</legend>
+{{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
+{{if eq .Type "text"}}<textarea name="{{.Field}}" rows="4" maxlength="2000" aria-label="{{.Text}}">{{.Value}}</textarea>
+{{else if eq .Type "rating"}}<div class="rating"><span class="muted">{{$.T.survey_low}}</span>{{range .Options}}<label class="check"><input type="radio" name="{{$f}}" value="{{.Value}}"{{if .Checked}} checked{{end}}><span>{{.Label}}</span></label>{{end}}<span class="muted">{{$.T.survey_high}}</span></div>
+{{else}}{{range .Options}}<label class="check"><input type="{{.Input}}" name="{{$f}}" value="{{.Value}}"{{if .Checked}} checked{{end}}><span>{{.Label}}</span></label>
+{{end}}{{end}}</fieldset>
+{{end}}{{with .Profile}}<label class="check"><input type="checkbox" name="{{.Field}}" value="1"{{if .Checked}} checked{{end}}><input type="hidden" name="{{.Field}}_w" value="{{.Hash}}"><span>{{.Wording}}</span></label>
+{{end}}<button type="submit">{{$.T.survey_submit}}</button></form>
 {{end}}{{end}}
 </body></html>
 `))
@@ -89,7 +103,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 type pageData struct {
 	T       texts
 	CSS     template.CSS
-	Page    string // "message", "unsubscribe", "erase", "profile", "form", "confirm", "login"
+	Page    string // "message", "unsubscribe", "erase", "profile", "survey", "form", "confirm", "login"
 	Title   string
 	Text    string
 	Notice  string
@@ -97,6 +111,7 @@ type pageData struct {
 	Preview bool
 	CSRF    string
 	Profile *profileForm
+	Survey  *surveyForm
 	Form    *signupForm
 }
 
@@ -139,10 +154,15 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // multipart, as RFC 8058 allows both). It answers the request itself and
 // returns false on failure.
 func (s *Server) parseForm(w http.ResponseWriter, r *http.Request, t texts) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+	return s.parseFormMax(w, r, t, s.cfg.MaxBody)
+}
+
+// parseFormMax is parseForm with another body limit.
+func (s *Server) parseFormMax(w http.ResponseWriter, r *http.Request, t texts, maxBody int64) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	var err error
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
-		err = r.ParseMultipartForm(s.cfg.MaxBody)
+		err = r.ParseMultipartForm(maxBody)
 		if r.MultipartForm != nil {
 			defer r.MultipartForm.RemoveAll()
 		}

@@ -1,6 +1,6 @@
 // Package listener is the optional recipient-facing HTTP server: open pixel,
-// click redirect, tracked images, one-click unsubscribe (RFC 8058) and the
-// profile page. Every URL carries a signed token (see Signer); hits are
+// click redirect, tracked images, one-click unsubscribe (RFC 8058), the
+// profile page and the survey page. Every URL carries a signed token (see Signer); hits are
 // written in batches (group commit) through a resonanz.HitRecorder, which
 // applies the tracking-consent gate. The package imports only the standard
 // library and the domain package; the composition root wires the store in
@@ -194,6 +194,7 @@ type Deps struct {
 	Images        Images
 	Subscriptions Subscriptions
 	Profiles      Profiles
+	Surveys       Surveys
 	Signups       Signups
 	Mailer        Mailer
 }
@@ -241,12 +242,21 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// MaxBody bounds form bodies (default 16 KiB).
 	MaxBody int64
+	// MaxSurveyBody bounds survey form bodies, which carry free-text
+	// answers (default 128 KiB).
+	MaxSurveyBody int64
+	// ReadHeaderTimeout is how long a client may take to send a request's
+	// headers (default 5 s): a slowloris client that trickles them is cut
+	// off. Bodies must arrive within 15 s, responses be taken within 30 s.
+	ReadHeaderTimeout time.Duration
 	// DefaultLanguage is used when neither the recipient nor the browser
 	// says ("de" or "en"; default "de").
 	DefaultLanguage string
 	// Wordings overrides consent texts: language → purpose → wording. The
-	// newsletter purpose's text may contain "{list}" for the list name; the
-	// signup form's tracking texts are under "form:<purpose>".
+	// newsletter purpose's text may contain "{list}" for the list name;
+	// "survey_profile" is the survey page's "use my answers to update my
+	// profile" box; the signup form's tracking texts are under
+	// "form:<purpose>".
 	Wordings map[string]map[string]string
 
 	Log *slog.Logger
@@ -266,7 +276,7 @@ func (c Config) Validate() error {
 	if len(c.Secret) < MinSecretLength {
 		return fmt.Errorf("listener: secret must have at least %d bytes", MinSecretLength)
 	}
-	if c.BatchSize < 0 || c.QueueSize < 0 || c.FlushInterval < 0 || c.EnqueueWait < 0 || c.MaxBody < 0 || c.ProfileTTL < 0 {
+	if c.BatchSize < 0 || c.QueueSize < 0 || c.FlushInterval < 0 || c.EnqueueWait < 0 || c.MaxBody < 0 || c.MaxSurveyBody < 0 || c.ProfileTTL < 0 || c.ReadHeaderTimeout < 0 {
 		return errors.New("listener: sizes and durations must not be negative")
 	}
 	switch c.DefaultLanguage {
@@ -307,6 +317,12 @@ func (c *Config) defaults() {
 	}
 	if c.MaxBody == 0 {
 		c.MaxBody = 16 << 10
+	}
+	if c.MaxSurveyBody == 0 {
+		c.MaxSurveyBody = 128 << 10
+	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = 5 * time.Second
 	}
 	if c.DefaultLanguage == "" {
 		c.DefaultLanguage = "de"
@@ -405,7 +421,7 @@ func (s *Server) httpServer() *http.Server {
 		Addr:    s.cfg.Addr,
 		Handler: s.Handler(),
 		// Against slowloris and stuck clients; bodies are small.
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       90 * time.Second,

@@ -26,13 +26,13 @@ const (
 	KindImage       Kind = 3 // /i/{token}: tracked image
 	KindUnsubscribe Kind = 4 // /u/{token}: unsubscribe (RFC 8058)
 	KindProfile     Kind = 5 // /p/{token}: profile page (expires)
-	// 6 is taken (surveys).
-	KindForm Kind = 7 // /f/{token}: public signup form of a list (Claims.ListID)
+	KindSurvey      Kind = 6 // /s/{token}: survey page
+	KindForm        Kind = 7 // /f/{token}: public signup form of a list (Claims.ListID)
 )
 
 // known reports whether k is a kind this version signs and accepts.
 func (k Kind) known() bool {
-	return k >= KindOpen && k <= KindProfile || k == KindForm
+	return k >= KindOpen && k <= KindSurvey || k == KindForm
 }
 
 // String returns the kind's name.
@@ -48,6 +48,8 @@ func (k Kind) String() string {
 		return "unsubscribe"
 	case KindProfile:
 		return "profile"
+	case KindSurvey:
+		return "survey"
 	case KindForm:
 		return "form"
 	}
@@ -67,6 +69,8 @@ func (k Kind) path() string {
 		return "/u/"
 	case KindProfile:
 		return "/p/"
+	case KindSurvey:
+		return "/s/"
 	case KindForm:
 		return "/f/"
 	}
@@ -80,10 +84,13 @@ type Claims struct {
 	Kind        Kind
 	MailingID   int64 // 0 for profile links sent outside a mailing
 	RecipientID int64 // 0 only for form tokens
+	LinkID      int64 // clicks and images; 0 otherwise
+	// SurveyID is the survey of a survey token (it takes the link id's
+	// place in the format); 0 otherwise.
+	SurveyID int64
 	// ListID is the list of a signup form (KindForm only). On the wire it
 	// takes the recipient's place: a form is for anyone, not a person.
 	ListID int64
-	LinkID int64 // clicks and images; 0 otherwise
 	// Test marks tokens of previews and test sends: their hits are not
 	// counted and their unsubscribe and profile forms change nothing.
 	Test bool
@@ -181,18 +188,21 @@ func (s *Signer) Sign(c Claims) (string, error) {
 		return "", fmt.Errorf("listener: sign: unknown kind %d", c.Kind)
 	}
 	if c.Kind == KindForm {
-		if c.ListID <= 0 || c.MailingID != 0 || c.RecipientID != 0 || c.LinkID != 0 || !c.IssuedAt.IsZero() {
+		if c.ListID <= 0 || c.MailingID != 0 || c.RecipientID != 0 || c.LinkID != 0 || c.SurveyID != 0 || !c.IssuedAt.IsZero() {
 			return "", fmt.Errorf("listener: sign: a form token carries exactly a list id (got list %d)", c.ListID)
 		}
 		c.RecipientID = c.ListID // its slot on the wire
 	} else if c.ListID != 0 {
 		return "", fmt.Errorf("listener: sign: only form tokens carry a list id")
 	}
-	if c.MailingID < 0 || c.RecipientID <= 0 || c.LinkID < 0 {
+	if c.MailingID < 0 || c.RecipientID <= 0 || c.LinkID < 0 || c.SurveyID < 0 {
 		return "", fmt.Errorf("listener: sign: invalid ids (mailing %d, recipient %d, link %d)", c.MailingID, c.RecipientID, c.LinkID)
 	}
 	if (c.Kind == KindClick || c.Kind == KindImage) != (c.LinkID != 0) {
 		return "", fmt.Errorf("listener: sign: %s token needs link id exactly for clicks and images", c.Kind)
+	}
+	if (c.Kind == KindSurvey) != (c.SurveyID != 0) {
+		return "", fmt.Errorf("listener: sign: a survey id is required for survey tokens and only for them")
 	}
 	if (c.Kind == KindProfile) == c.IssuedAt.IsZero() || (c.Kind == KindProfile && c.IssuedAt.Unix() <= 0) {
 		return "", fmt.Errorf("listener: sign: issued-at is required for profile tokens and only for them")
@@ -205,7 +215,11 @@ func (s *Signer) Sign(c Claims) (string, error) {
 	buf = append(buf, tokenVersion, byte(c.Kind), flags)
 	buf = binary.AppendUvarint(buf, uint64(c.MailingID))
 	buf = binary.AppendUvarint(buf, uint64(c.RecipientID))
-	buf = binary.AppendUvarint(buf, uint64(c.LinkID))
+	third := c.LinkID
+	if c.Kind == KindSurvey {
+		third = c.SurveyID
+	}
+	buf = binary.AppendUvarint(buf, uint64(third))
 	if c.Kind == KindProfile {
 		buf = binary.AppendUvarint(buf, uint64(c.IssuedAt.Unix()))
 	}
@@ -286,6 +300,12 @@ func parsePayload(p []byte) (Claims, bool) {
 	}
 	if c.LinkID, ok = next(); !ok {
 		return Claims{}, false
+	}
+	if c.Kind == KindSurvey {
+		if c.LinkID == 0 {
+			return Claims{}, false
+		}
+		c.SurveyID, c.LinkID = c.LinkID, 0
 	}
 	if c.Kind == KindProfile {
 		iat, ok := next()
@@ -411,6 +431,13 @@ func (u URLs) Confirm(token string) string { return u.base + "/d/" + token }
 
 // ProfileLogin returns the page where people ask for a profile link by mail.
 func (u URLs) ProfileLogin() string { return u.base + "/p/" }
+
+// Survey returns the survey-page URL of survey surveyID for recipient r,
+// linked from mailing m (0: outside a mailing). Survey tokens do not
+// expire; a closed survey shows a closed page.
+func (u URLs) Survey(m, r, surveyID int64) string {
+	return u.build(Claims{Kind: KindSurvey, MailingID: m, RecipientID: r, SurveyID: surveyID})
+}
 
 // normalizePublicURL checks that s is an absolute http(s) URL without
 // query, fragment or user info, and returns it without a trailing slash.

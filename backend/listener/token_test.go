@@ -28,6 +28,8 @@ func sampleClaims() []listener.Claims {
 		{Kind: listener.KindImage, MailingID: 9, RecipientID: 42, LinkID: 300},
 		{Kind: listener.KindUnsubscribe, MailingID: 1, RecipientID: 42},
 		{Kind: listener.KindProfile, RecipientID: 42, IssuedAt: now.Add(-time.Hour)},
+		{Kind: listener.KindSurvey, MailingID: 3, RecipientID: 42, SurveyID: 5},
+		{Kind: listener.KindSurvey, RecipientID: 42, SurveyID: 1 << 50, Test: true},
 	}
 }
 
@@ -105,6 +107,10 @@ func TestSigner(t *testing.T) {
 			{Kind: listener.KindOpen, RecipientID: 1, LinkID: 3},
 			{Kind: listener.KindProfile, RecipientID: 1},
 			{Kind: listener.KindOpen, RecipientID: 1, IssuedAt: now},
+			{Kind: listener.KindSurvey, RecipientID: 1},
+			{Kind: listener.KindSurvey, RecipientID: 1, SurveyID: 2, LinkID: 3},
+			{Kind: listener.KindOpen, RecipientID: 1, SurveyID: 2},
+			{Kind: listener.KindSurvey + 1, RecipientID: 1},
 		} {
 			if _, err := s.Sign(c); err == nil {
 				t.Errorf("Sign(%+v) succeeded", c)
@@ -128,6 +134,7 @@ func TestNewURLs(t *testing.T) {
 		{u.Image(1, 2, 3), "https://news.example.org/r/i/"},
 		{u.Unsubscribe(1, 2), "https://news.example.org/r/u/"},
 		{u.Profile(0, 2), "https://news.example.org/r/p/"},
+		{u.Survey(1, 2, 3), "https://news.example.org/r/s/"},
 	} {
 		if !strings.HasPrefix(x.url, x.prefix) {
 			t.Errorf("%s lacks prefix %s", x.url, x.prefix)

@@ -29,7 +29,30 @@ type Template struct {
 	text      []op
 	links     []resonanz.LinkMeta
 	groups    []string
+	system    []SystemLink
 	sal       map[string]*salBlock // key: language + "/" + name
+}
+
+// SystemLink is a system link a template uses: Kind is SystemProfile,
+// SystemUnsubscribe or SystemSurvey (Slug names the survey).
+type SystemLink struct {
+	Kind string
+	Slug string
+}
+
+// SystemLinks returns the system links the body and layout use (the
+// footer's not counted: it is left out without a listener), each once.
+func (t *Template) SystemLinks() []SystemLink { return t.system }
+
+// Surveys returns the slugs of the surveys the template links, sorted.
+func (t *Template) Surveys() []string {
+	var out []string
+	for _, l := range t.system {
+		if l.Kind == SystemSurvey {
+			out = append(out, l.Slug)
+		}
+	}
+	return out
 }
 
 // Links returns the body's links in order of appearance.
@@ -200,6 +223,10 @@ func (p *parser) compilePlain(src string, m mode, c ectx) ([]op, *posError) {
 			pr.add(op{kind: opSubject})
 		case tagLang:
 			pr.add(op{kind: opLang})
+		case tagSystem:
+			pr.add(op{kind: opSystem, ctx: c, t: t})
+		case tagFooter:
+			pr.add(op{kind: opFooter, ctx: ctxHTML})
 		}
 	}
 	if len(stack) > 0 {
@@ -275,14 +302,30 @@ func Compile(tpl resonanz.Template, attrs []resonanz.AttributeDef) (*Template, e
 	if perr = t.compileBody(p, tpl.Body); perr != nil {
 		return nil, templateError("body", tpl.Body, perr)
 	}
+	// The text part gets the footer when the layout has one.
+	for _, o := range t.layout {
+		if o.kind == opFooter {
+			t.text = append(t.text, op{kind: opFooter, ctx: ctxText})
+			break
+		}
+	}
 	groups := map[string]bool{}
+	system := map[SystemLink]bool{}
 	for _, prg := range [][]op{t.subject, t.preheader, t.layout, t.html} {
 		for _, o := range prg {
 			if o.t != nil && (o.t.cond.Op == resonanz.BlockInGroup || o.t.cond.Op == resonanz.BlockNotInGroup) {
 				groups[o.t.cond.Value] = true
 			}
+			if o.kind == opSystem && !system[SystemLink{o.t.key, o.t.arg}] {
+				system[SystemLink{o.t.key, o.t.arg}] = true
+				t.system = append(t.system, SystemLink{o.t.key, o.t.arg})
+			}
 		}
 	}
+	sort.Slice(t.system, func(i, j int) bool {
+		a, b := t.system[i], t.system[j]
+		return a.Kind < b.Kind || a.Kind == b.Kind && a.Slug < b.Slug
+	})
 	for g := range groups {
 		t.groups = append(t.groups, g)
 	}
@@ -607,6 +650,9 @@ func (w *walker) flow(v []byte, parent ast.Node, off int) {
 		case tagSalutation:
 			w.h.add(op{kind: opSal, ctx: ctxHTML, t: t})
 			w.t.add(op{kind: opSal, ctx: ctxText, t: t})
+		case tagSystem:
+			w.h.add(op{kind: opSystem, ctx: ctxHTML, t: t})
+			w.t.add(op{kind: opSystem, ctx: ctxText, t: t})
 		default:
 			w.control(t, parent)
 		}
@@ -636,6 +682,8 @@ func (w *walker) emit(p *prog, v []byte, c ectx, off int, where string) {
 			p.add(op{kind: opValue, ctx: c, t: t})
 		case tagSalutation:
 			p.add(op{kind: opSal, ctx: c, t: t})
+		case tagSystem:
+			p.add(op{kind: opSystem, ctx: c, t: t})
 		default:
 			w.failTag(t, "conditions are not allowed in %s", where)
 		}
@@ -786,6 +834,8 @@ func (w *walker) urlProg(dest []byte, off int) []op {
 			p.add(op{kind: opValue, ctx: ctxURL, t: t})
 		case tagSalutation:
 			p.add(op{kind: opSal, ctx: ctxURL, t: t})
+		case tagSystem:
+			w.failTag(t, "{{ %s_url }} must be the whole URL of a link, e.g. [Link text]({{ %s_url }})", t.key, t.key)
 		default:
 			w.failTag(t, "conditions are not allowed in a URL")
 		}
@@ -795,6 +845,10 @@ func (w *walker) urlProg(dest []byte, off int) []op {
 
 func (w *walker) link(n *ast.Link) {
 	dest := n.Destination
+	if i, idx := indexMarker(dest); i == 0 && len(dest) == 4 && w.tags[idx].kind == tagSystem {
+		w.systemLink(n, &w.tags[idx])
+		return
+	}
 	off := w.findDest(dest, n)
 	if msg := w.checkURL(dest, false); msg != "" {
 		w.fail(off, "%s", msg)
@@ -845,6 +899,19 @@ func (w *walker) link(n *ast.Link) {
 		w.t.lit(")")
 	}
 	w.h.lit("</a>")
+}
+
+// systemLink renders a link whose URL is a system link: not a link of the
+// mailing (no report name, never tracked), "text (URL)" in the text part.
+func (w *walker) systemLink(n *ast.Link, t *tag) {
+	w.h.lit(`<a href="`)
+	w.h.add(op{kind: opSystem, ctx: ctxHTML, t: t})
+	w.h.lit(`" target="_blank">`)
+	w.inlines(n)
+	w.h.lit("</a>")
+	w.t.lit(" (")
+	w.t.add(op{kind: opSystem, ctx: ctxText, t: t})
+	w.t.lit(")")
 }
 
 // inlinesHTMLOnly renders children to the HTML program only.

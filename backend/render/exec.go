@@ -30,6 +30,11 @@ type Options struct {
 	// OpenPixelURL, when not empty, adds a 1×1 open-tracking image to the
 	// HTML part.
 	OpenPixelURL string
+	// SystemURL returns the recipient's URL of a system link: kind is
+	// SystemProfile, SystemUnsubscribe or SystemSurvey (slug names the
+	// survey). "" (or a nil func: no listener) leaves the URL empty and
+	// the layout's {{ footer }} out.
+	SystemURL func(kind, slug string) string
 }
 
 // Result is a rendered mail for one recipient.
@@ -200,6 +205,12 @@ func (s *state) run(b []byte, ops []op) []byte {
 			b = appendHTML(b, s.subject)
 		case opLang:
 			b = append(b, s.lang...)
+		case opSystem:
+			if s.o.SystemURL != nil {
+				b = appendCtx(b, s.o.SystemURL(o.t.key, o.t.arg), o.ctx)
+			}
+		case opFooter:
+			b = s.footer(b, o.ctx)
 		case opPixel:
 			if s.o.OpenPixelURL != "" {
 				b = append(b, `<img src="`...)
@@ -209,6 +220,53 @@ func (s *state) run(b []byte, ops []op) []byte {
 		}
 	}
 	return b
+}
+
+// footerTexts are the footer's link texts by language (others: English).
+var footerTexts = map[string][2]string{
+	"de": {"Profil und Einstellungen", "Abmelden"},
+	"en": {"Profile and settings", "Unsubscribe"},
+}
+
+// footer writes the profile and unsubscribe links, or nothing without
+// them (no listener configured).
+func (s *state) footer(b []byte, c ectx) []byte {
+	if s.o.SystemURL == nil {
+		return b
+	}
+	profile, unsub := s.o.SystemURL(SystemProfile, ""), s.o.SystemURL(SystemUnsubscribe, "")
+	if profile == "" && unsub == "" {
+		return b
+	}
+	txt, ok := footerTexts[s.lang]
+	if !ok {
+		txt = footerTexts["en"]
+	}
+	links := [][2]string{{txt[0], profile}, {txt[1], unsub}}
+	if c == ctxText {
+		b = append(b, "\n\n----\n"...)
+		for _, l := range links {
+			if l[1] != "" {
+				b = append(b, l[0]+": "+l[1]+"\n"...)
+			}
+		}
+		return b
+	}
+	b = append(b, `<div class="footer" style="max-width:600px;margin:16px auto 0;padding:0 16px;font-size:12px;line-height:1.5;color:#6b7280;text-align:center;">`...)
+	sep := ""
+	for _, l := range links {
+		if l[1] == "" {
+			continue
+		}
+		b = append(b, sep...)
+		b = append(b, `<a href="`...)
+		b = appendHTML(b, l[1])
+		b = append(b, `" style="color:#6b7280;" target="_blank">`...)
+		b = appendHTML(b, l[0])
+		b = append(b, "</a>"...)
+		sep = " · "
+	}
+	return append(b, "</div>"...)
 }
 
 // branch evaluates the chain of else-if/else starting at ops[j] and returns

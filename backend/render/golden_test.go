@@ -32,35 +32,42 @@ func newsletter(tb testing.TB) *render.Template {
 	return tpl
 }
 
-// samples are the recipients of the golden files.
+// samples are the recipients of the golden files; those with listener set
+// get system links (survey link, default layout footer), the others are
+// rendered as without a configured listener.
 var samples = []struct {
-	name   string
-	r      resonanz.Recipient
-	groups []string
+	name     string
+	r        resonanz.Recipient
+	groups   []string
+	listener bool
 }{
 	{"dr-mueller", resonanz.Recipient{Email: "a.mueller@example.org", FirstName: "anna", LastName: "Müller", Title: "Dr.",
 		Gender: resonanz.GenderFemale, Language: "de",
-		Attributes: map[string]string{"birthday": "1980-04-02", "bonus_points": "2450", "city": "Köln"}}, []string{"Stammkunden"}},
+		Attributes: map[string]string{"birthday": "1980-04-02", "bonus_points": "2450", "city": "Köln"}}, []string{"Stammkunden"}, true},
 	{"herr-schmidt", resonanz.Recipient{Email: "jan.schmidt@example.com", FirstName: "Jan", LastName: "Schmidt",
-		Gender: resonanz.GenderMale, Attributes: map[string]string{"bonus_points": "300"}}, nil},
+		Gender: resonanz.GenderMale, Attributes: map[string]string{"bonus_points": "300"}}, nil, true},
 	{"divers-weber", resonanz.Recipient{Email: "alex@example.net", FirstName: "Alex", LastName: "Weber",
-		Gender: resonanz.GenderDiverse, Language: "de", Attributes: map[string]string{"city": "Leipzig"}}, []string{"Stammkunden"}},
+		Gender: resonanz.GenderDiverse, Language: "de", Attributes: map[string]string{"city": "Leipzig"}}, []string{"Stammkunden"}, false},
 	{"unbekannt-hostile", resonanz.Recipient{Email: "x@example.org", FirstName: "{{ email }}", LastName: "<script>alert(1)</script>",
-		Attributes: map[string]string{"city": "**Bonn** [klick](https://evil.example/)"}}, nil},
+		Attributes: map[string]string{"city": "**Bonn** [klick](https://evil.example/)"}}, nil, false},
 }
 
 func TestGolden(t *testing.T) {
 	tpl := newsletter(t)
 	for _, s := range samples {
 		t.Run(s.name, func(t *testing.T) {
-			res, err := tpl.Execute(&s.r, render.Options{InGroup: func(g string) bool {
+			opt := render.Options{InGroup: func(g string) bool {
 				for _, x := range s.groups {
 					if x == g {
 						return true
 					}
 				}
 				return false
-			}})
+			}}
+			if s.listener {
+				opt.SystemURL = listenerURLs
+			}
+			res, err := tpl.Execute(&s.r, opt)
 			if err != nil {
 				t.Fatal(err)
 			}

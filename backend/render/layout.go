@@ -2,9 +2,11 @@ package render
 
 // DefaultLayout is the layout used when a template has none: a simple,
 // responsive single-column e-mail (600 px wide, full width on phones) with
-// the preheader as hidden preview text. Custom layouts use the same slots:
-// {{ content }} (required, once), {{ preheader }}, {{ subject }} and
-// {{ lang }}, plus any placeholder; the open pixel goes before </body>.
+// the preheader as hidden preview text and, when a listener is configured,
+// a footer with the recipient's profile and unsubscribe links. Custom
+// layouts use the same slots: {{ content }} (required, once),
+// {{ preheader }}, {{ subject }}, {{ lang }} and {{ footer }}, plus any
+// placeholder and system link; the open pixel goes before </body>.
 const DefaultLayout = `<!DOCTYPE html>
 <html lang="{{ lang }}">
 <head>
@@ -32,7 +34,7 @@ hr{border:0;border-top:1px solid #e5e7eb;margin:24px 0;}
 <div class="wrapper">
 <div class="content">
 {{ content }}
-</div>
+</div>{{ footer }}
 </div>
 </body>
 </html>

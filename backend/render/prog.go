@@ -35,6 +35,8 @@ const (
 	opSubject                 // layout: the subject (HTML-escaped)
 	opLang                    // layout: the effective language
 	opPixel                   // layout: the open pixel, if any
+	opSystem                  // a system link's URL (t: kind and slug)
+	opFooter                  // the footer with profile and unsubscribe links (ctx: HTML or text)
 )
 
 type op struct {

@@ -24,6 +24,8 @@ const (
 	tagPreheader                 // layout only: {{ preheader }}
 	tagSubject                   // layout only: {{ subject }}
 	tagLang                      // layout only: {{ lang }}
+	tagSystem                    // {{ profile_url }}, {{ unsubscribe_url }}, {{ survey_url "slug" }}
+	tagFooter                    // layout only: {{ footer }}
 )
 
 func (k tagKind) control() bool { return k >= tagIf && k <= tagEnd }
@@ -44,7 +46,8 @@ type cond struct {
 // tag is a parsed {{ }} tag; off and end are byte offsets in the source.
 type tag struct {
 	kind    tagKind
-	key     string // placeholder key or salutation block name
+	key     string // placeholder key, salutation block name, or system link kind
+	arg     string // system links: the survey's slug
 	filters []filter
 	cond    cond
 	off     int
@@ -245,6 +248,11 @@ func (p *parser) parseTag(src string, off, end int, m mode) (tag, *posError) {
 			}
 			rest = rest[1:]
 		}
+	case "profile_url", "unsubscribe_url", "survey_url", "footer":
+		if d, ok := p.attrs[first.s]; ok && !d.Builtin {
+			goto value // an attribute of that name keeps working
+		}
+		return p.parseSystem(t, first, rest, m)
 	case "content", "preheader", "subject", "lang":
 		if m != modeLayout {
 			if m == modeBody || m == modePlain {
@@ -270,6 +278,43 @@ value:
 		return t, err
 	}
 	return p.parseFilters(t, rest)
+}
+
+// System link kinds, as Options.SystemURL receives them.
+const (
+	SystemProfile     = "profile"
+	SystemUnsubscribe = "unsubscribe"
+	SystemSurvey      = "survey"
+)
+
+// parseSystem parses the recipient's system links and the layout footer.
+func (p *parser) parseSystem(t tag, first token, rest []token, m mode) (tag, *posError) {
+	if first.s == "footer" {
+		if m != modeLayout {
+			return t, errAt(first.off, "{{ footer }} can only be used in the layout")
+		}
+		t.kind = tagFooter
+	} else {
+		if m != modeBody && m != modeLayout {
+			return t, errAt(first.off, "{{ %s }} can only be used in the body or the layout", first.s)
+		}
+		t.kind = tagSystem
+		t.key = strings.TrimSuffix(first.s, "_url")
+		if first.s == "survey_url" {
+			if len(rest) == 0 || rest[0].kind != 's' {
+				return t, errAt(first.off, `survey_url needs the survey's short name in quotes, e.g. {{ survey_url "leserumfrage" }}`)
+			}
+			if !resonanz.ValidSlug(rest[0].s) {
+				return t, errAt(rest[0].off, "%q is not a survey short name (lower-case letters, digits and dashes)", rest[0].s)
+			}
+			t.arg = rest[0].s
+			rest = rest[1:]
+		}
+	}
+	if len(rest) > 0 {
+		return t, errAt(rest[0].off, "unexpected %q after %s (system links take no filters)", rest[0].s, first.s)
+	}
+	return t, nil
 }
 
 func (p *parser) checkKey(tok token) *posError {

@@ -25,4 +25,8 @@ type InterestScore struct {
 	Score     float64   `json:"score"`
 	Clicks    int       `json:"clicks"`
 	LastClick time.Time `json:"lastClick,omitzero"`
+	// Declared says the person named the interest in a survey (it adds
+	// DeclaredInterestWeight); DeclaredAt is the time of that answer.
+	Declared   bool      `json:"declared,omitempty"`
+	DeclaredAt time.Time `json:"declaredAt,omitzero"`
 }

@@ -57,6 +57,10 @@ type SendRequest struct {
 	// RatePerSecond limits messages per second (0: as fast as the server
 	// takes them).
 	RatePerSecond float64 `json:"ratePerSecond"`
+	// RatePerMinute and RatePerHour limit the messages in any minute or
+	// hour (0: no limit), as providers state their sending limits.
+	RatePerMinute int `json:"ratePerMinute"`
+	RatePerHour   int `json:"ratePerHour"`
 	// ErrorThreshold pauses the run when this share of a batch fails
 	// (0: default 0.2).
 	ErrorThreshold float64 `json:"errorThreshold"`
@@ -105,6 +109,13 @@ const (
 	DeliveryFailed  = "failed"
 	DeliverySkipped = "skipped"
 )
+
+// DeliveryInFlight is the error text of a queued ledger row whose message has
+// been handed to the mail server and whose outcome is not recorded yet. A row
+// that still carries it after the run ended was in flight when the process
+// died: the server may or may not have accepted the message. The next run
+// sends it again with the same Message-ID (at least once, never skipped).
+const DeliveryInFlight = "In flight when the send run stopped; the server may have accepted it, so it is sent again with the same Message-ID."
 
 // SendOutcome is what happened to one queued person; an empty Status keeps
 // them queued (a temporary failure, retried by the next run).

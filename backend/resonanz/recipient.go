@@ -158,8 +158,11 @@ type RecipientDetail struct {
 	Reactions []PersonReaction `json:"reactions"`
 	// Deliveries are the mailings sent to the person.
 	Deliveries []PersonDelivery `json:"deliveries"`
-	// Interests is the interest profile (only with profiling consent).
+	// Interests is the interest profile (only with profiling consent):
+	// clicks and declared interests from surveys.
 	Interests []InterestScore `json:"interests"`
+	// Surveys are the person's survey answers, newest first.
+	Surveys []PersonSurvey `json:"surveys"`
 	// Suppressed says why the person is not mailed any more ("" if not):
 	// hard_bounce, complaint or manual.
 	Suppressed string `json:"suppressed"`

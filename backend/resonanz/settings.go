@@ -99,8 +99,10 @@ type SMTPSettings struct {
 	Security       string  `json:"security"` // starttls, tls or none
 	Username       string  `json:"username"`
 	MaxConnections int     `json:"maxConnections"`
-	RatePerSecond  float64 `json:"ratePerSecond"` // default limit of send runs, 0: none
-	HasPassword    bool    `json:"hasPassword"`   // read only
+	RatePerSecond  float64 `json:"ratePerSecond"` // default limits of send runs, 0: none
+	RatePerMinute  int     `json:"ratePerMinute"`
+	RatePerHour    int     `json:"ratePerHour"`
+	HasPassword    bool    `json:"hasPassword"` // read only
 }
 
 // ListenerSettings say where recipients reach the listener and how the desk

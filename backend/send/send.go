@@ -27,6 +27,17 @@ type Store interface {
 	Progress(ctx context.Context, mailingID int64) (resonanz.SendRun, error)
 	// EnsureAsset registers an image of the mailing for the image proxy.
 	EnsureAsset(ctx context.Context, mailingID int64, url string) (int64, error)
+	// MarkInFlight marks queued people as handed to the mail server; Record
+	// replaces the mark with the outcome (see resonanz.DeliveryInFlight).
+	MarkInFlight(ctx context.Context, mailingID int64, recipientIDs []int64) error
+}
+
+// NotifyingMailer is a Mailer that reports each message's outcome as soon as
+// it is known (smtp.Mailer implements it). The runner then commits every
+// acceptance right away instead of after the whole batch, so a crash can
+// leave at most the acceptances of the last moment unrecorded.
+type NotifyingMailer interface {
+	SendNotify(ctx context.Context, msgs []*resonanz.Message, notify func(i int, err error)) ([]error, error)
 }
 
 // Tracker builds the recipient-facing URLs (listener.URLs implements it).
@@ -35,6 +46,8 @@ type Tracker interface {
 	Click(m, r, link int64) string
 	Image(m, r, image int64) string
 	Unsubscribe(m, r int64) string
+	Profile(m, r int64) string
+	Survey(m, r, surveyID int64) string
 }
 
 // Job is one run of a mailing.
@@ -42,12 +55,17 @@ type Job struct {
 	Mailing  resonanz.Mailing
 	Template *render.Template
 	// LinkIDs maps a template link's index to its stored link id.
-	LinkIDs  map[int]int64
-	From     resonanz.SenderIdentity
-	InGroup  func(recipientID int64, group string) bool // nil: in no group
-	Tracker  Tracker                                    // nil: no tracking, List-Unsubscribe by mail only
-	Rate     float64                                    // messages per second, 0: unlimited
-	MaxError float64                                    // share of a batch that may fail before pausing
+	LinkIDs map[int]int64
+	// Surveys maps the slugs of the surveys the template links to their
+	// ids; an unknown slug renders an empty URL (check beforehand).
+	Surveys map[string]int64
+	From    resonanz.SenderIdentity
+	InGroup func(recipientID int64, group string) bool // nil: in no group
+	Tracker Tracker                                    // nil: no tracking, List-Unsubscribe by mail only
+	Rate    float64                                    // messages per second, 0: unlimited (see newLimiter)
+	// PerMinute and PerHour limit the messages in any minute or hour (0: no limit).
+	PerMinute, PerHour int
+	MaxError           float64 // share of a batch that may fail before pausing
 }
 
 // Runner sends jobs through a Mailer, recording outcomes in a Store.
@@ -81,12 +99,16 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 	m := job.Mailing
 	assets := map[string]int64{}
 	var after int64
-	start, sent := now(), 0
+	limit := newLimiter(job.Rate, job.PerMinute, job.PerHour)
 	for {
 		if err := ctx.Err(); err != nil {
 			return rn.progress(m.ID, progress, "")
 		}
-		batch, err := rn.Store.Next(ctx, m.ID, after, size)
+		n, err := limit.take(ctx, size, now, sleep)
+		if err != nil {
+			return rn.progress(m.ID, progress, "")
+		}
+		batch, err := rn.Store.Next(ctx, m.ID, after, n)
 		if err != nil {
 			return resonanz.SendRun{}, err
 		}
@@ -119,11 +141,26 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 			idx = append(idx, len(outcomes)-1)
 		}
 		failed := 0
+		var recorded []bool // per message: its acceptance is committed already
 		if len(msgs) > 0 {
-			perMsg, err := rn.Mailer.Send(ctx, msgs)
+			ids := make([]int64, len(idx))
+			for j, oi := range idx {
+				ids[j] = outcomes[oi].RecipientID
+			}
+			// The mark is on disk before the first byte goes to the server:
+			// a row that keeps it after a crash is one whose fate is unknown.
+			if err := rn.Store.MarkInFlight(context.WithoutCancel(ctx), m.ID, ids); err != nil {
+				return resonanz.SendRun{}, err
+			}
+			var perMsg []error
+			perMsg, recorded, err = rn.send(ctx, m.ID, msgs, ids, now)
+			limit.sent(now(), len(msgs))
 			if err != nil && ctx.Err() == nil && perMsg == nil {
-				// Nothing was sent: the rows stay queued.
-				rn.Store.Record(context.WithoutCancel(ctx), m.ID, onlyDone(outcomes))
+				// Nothing was sent: the rows stay queued (and lose the mark).
+				for _, oi := range idx {
+					outcomes[oi].Error = err.Error()
+				}
+				rn.Store.Record(context.WithoutCancel(ctx), m.ID, outcomes)
 				run, _ := rn.progress(m.ID, progress, "The mail server failed: "+err.Error())
 				return run, fmt.Errorf("%w: %v", ErrPaused, err)
 			}
@@ -137,7 +174,6 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 				switch {
 				case e == nil:
 					outcomes[oi].Status = resonanz.DeliverySent
-					sent++
 				case resonanz.IsPermanentFailure(e):
 					outcomes[oi].Status, outcomes[oi].Error = resonanz.DeliveryFailed, e.Error()
 					failed++
@@ -150,7 +186,20 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 		}
 		// Record even when ctx was cancelled meanwhile: what the server took
 		// must be in the ledger, or a resumed run would send it again.
-		if err := rn.Store.Record(context.WithoutCancel(ctx), m.ID, outcomes); err != nil {
+		rest := outcomes
+		if recorded != nil {
+			rest = make([]resonanz.SendOutcome, 0, len(outcomes))
+			done := make(map[int]bool, len(idx))
+			for j, oi := range idx {
+				done[oi] = recorded[j]
+			}
+			for oi, o := range outcomes {
+				if !done[oi] {
+					rest = append(rest, o)
+				}
+			}
+		}
+		if err := rn.Store.Record(context.WithoutCancel(ctx), m.ID, rest); err != nil {
 			return resonanz.SendRun{}, err
 		}
 		if len(msgs) > 0 && float64(failed)/float64(len(msgs)) > job.MaxError && failed >= 3 {
@@ -161,25 +210,63 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 		if _, err := rn.progress(m.ID, progress, ""); err != nil {
 			return resonanz.SendRun{}, err
 		}
-		if job.Rate > 0 {
-			due := start.Add(time.Duration(float64(sent) / job.Rate * float64(time.Second)))
-			if d := due.Sub(now()); d > 0 {
-				if err := sleep(ctx, d); err != nil {
-					return rn.progress(m.ID, progress, "")
-				}
-			}
-		}
 	}
 }
 
-func onlyDone(outcomes []resonanz.SendOutcome) []resonanz.SendOutcome {
-	out := outcomes[:0:0]
-	for _, o := range outcomes {
-		if o.Status == resonanz.DeliverySkipped {
-			out = append(out, o)
-		}
+// send hands msgs (for the people ids) to the mailer. With a
+// NotifyingMailer every acceptance is committed to the ledger by a group
+// commit while the batch is still being sent; recorded[j] says msgs[j]'s is.
+func (rn *Runner) send(ctx context.Context, mailingID int64, msgs []*resonanz.Message, ids []int64, now func() time.Time) (perMsg []error, recorded []bool, err error) {
+	nm, ok := rn.Mailer.(NotifyingMailer)
+	if !ok {
+		perMsg, err = rn.Mailer.Send(ctx, msgs)
+		return perMsg, nil, err
 	}
-	return out
+	recorded = make([]bool, len(msgs))
+	accepted := make(chan int, len(msgs)) // never blocks a sending goroutine
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		var failed bool
+		for j := range accepted {
+			group := []int{j}
+		drain: // everything accepted meanwhile goes into the same transaction
+			for {
+				select {
+				case k, ok := <-accepted:
+					if !ok {
+						break drain
+					}
+					group = append(group, k)
+				default:
+					break drain
+				}
+			}
+			if failed {
+				continue // the batch's Record writes them
+			}
+			at := now()
+			outs := make([]resonanz.SendOutcome, len(group))
+			for x, k := range group {
+				outs[x] = resonanz.SendOutcome{RecipientID: ids[k], Status: resonanz.DeliverySent, At: at}
+			}
+			if err := rn.Store.Record(context.WithoutCancel(ctx), mailingID, outs); err != nil {
+				failed = true
+				continue
+			}
+			for _, k := range group {
+				recorded[k] = true
+			}
+		}
+	}()
+	perMsg, err = nm.SendNotify(ctx, msgs, func(i int, e error) {
+		if e == nil {
+			accepted <- i
+		}
+	})
+	close(accepted)
+	<-committed
+	return perMsg, recorded, err
 }
 
 func (rn *Runner) progress(mailingID int64, progress func(resonanz.SendRun), reason string) (resonanz.SendRun, error) {
@@ -214,6 +301,7 @@ func (rn *Runner) render(ctx context.Context, job Job, p *resonanz.SendPending, 
 	}
 	var assetErr error
 	if job.Tracker != nil {
+		opt.SystemURL = SystemURLs(job.Tracker, m.ID, r.ID, job.Surveys)
 		if p.TrackClicks {
 			opt.RewriteLink = func(l resonanz.LinkMeta, url string) string {
 				id, ok := job.LinkIDs[l.Index]
@@ -274,4 +362,28 @@ func (rn *Runner) render(ctx context.Context, job Job, p *resonanz.SendPending, 
 		msg.Headers["List-Unsubscribe"] = strings.Join(unsub, ", ")
 	}
 	return msg, nil
+}
+
+// SystemURLs returns the render.Options.SystemURL func for recipient r of
+// mailing m (0: an unsaved mailing): signed listener URLs from t, survey
+// slugs resolved through surveys. It returns nil (no system links: empty
+// URLs, no footer) when t is nil or r is not a stored recipient (a sample
+// person in a preview).
+func SystemURLs(t Tracker, m, r int64, surveys map[string]int64) func(kind, slug string) string {
+	if t == nil || r <= 0 || m < 0 {
+		return nil
+	}
+	return func(kind, slug string) string {
+		switch kind {
+		case render.SystemProfile:
+			return t.Profile(m, r)
+		case render.SystemUnsubscribe:
+			return t.Unsubscribe(m, r)
+		case render.SystemSurvey:
+			if id := surveys[slug]; id > 0 {
+				return t.Survey(m, r, id)
+			}
+		}
+		return ""
+	}
 }

@@ -58,6 +58,10 @@ func (tracker) Image(m, r, i int64) string {
 	return fmt.Sprintf("https://t.example/i/%d/%d/%d", m, r, i)
 }
 func (tracker) Unsubscribe(m, r int64) string { return fmt.Sprintf("https://t.example/u/%d/%d", m, r) }
+func (tracker) Profile(m, r int64) string     { return fmt.Sprintf("https://t.example/p/%d/%d", m, r) }
+func (tracker) Survey(m, r, s int64) string {
+	return fmt.Sprintf("https://t.example/s/%d/%d/%d", m, r, s)
+}
 
 type fixture struct {
 	db      *sqlite.DB
@@ -115,7 +119,7 @@ func newFixture(t *testing.T, n int) fixture {
 	}
 	mailings := sqlite.NewMailingService(db)
 	f.mailing, err = mailings.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Hallo {{ last_name }}",
-		Body: "{{ salutation }},\n\n[Zur Insel](https://reisen.example/insel){tags=\"Abenteuerreisen\"}\n\n![Bild](https://reisen.example/bild.jpg)\n"})
+		Body: "{{ salutation }},\n\n[Zur Insel](https://reisen.example/insel){tags=\"Abenteuerreisen\"}\n\n![Bild](https://reisen.example/bild.jpg)\n\n[Umfrage]({{ survey_url \"leser\" }})\n"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +131,7 @@ func newFixture(t *testing.T, n int) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.job = send.Job{Mailing: f.mailing, Template: tpl, LinkIDs: map[int]int64{0: links[0].ID}, Tracker: tracker{},
+	f.job = send.Job{Mailing: f.mailing, Template: tpl, LinkIDs: map[int]int64{0: links[0].ID}, Tracker: tracker{}, Surveys: map[string]int64{"leser": 7},
 		From: resonanz.SenderIdentity{FromName: "Reisebüro", FromAddress: "news@reisen.example"}}
 	return f
 }
@@ -164,6 +168,17 @@ func TestRunner(t *testing.T) {
 		}
 		if !strings.HasPrefix(m.Headers["List-Unsubscribe"], "<https://t.example/u/") || m.Headers["List-Unsubscribe-Post"] != "List-Unsubscribe=One-Click" {
 			t.Errorf("%s: unsubscribe headers %q", m.To, m.Headers)
+		}
+		var id int64
+		for _, p := range f.people {
+			if p.Email == m.To {
+				id = p.ID
+			}
+		}
+		survey := fmt.Sprintf(`<a href="https://t.example/s/%d/%d/7" target="_blank">Umfrage</a>`, f.mailing.ID, id)
+		profile := fmt.Sprintf(`<a href="https://t.example/p/%d/%d"`, f.mailing.ID, id)
+		if !strings.Contains(m.HTML, survey) || !strings.Contains(m.HTML, profile) || !strings.Contains(m.Text, fmt.Sprintf("https://t.example/u/%d/%d", f.mailing.ID, id)) {
+			t.Errorf("%s: personal system links missing:\n%s", m.To, m.HTML)
 		}
 		if !strings.HasSuffix(m.MessageID, "@reisen.example") || m.Headers[resonanz.HeaderMailing] != fmt.Sprint(f.mailing.ID) {
 			t.Errorf("%s: message id %q, headers %v", m.To, m.MessageID, m.Headers)
@@ -241,4 +256,126 @@ func TestRunner_SkipsAndPauses(t *testing.T) {
 			t.Errorf("run = %+v, err = %v; want a pause after the first batch", run, err)
 		}
 	})
+}
+
+// TestRunner_Limits: with limits per second and per minute, no second and
+// no minute of the (fake) clock sees more messages than allowed, and the
+// run takes no longer than the limits require.
+func TestRunner_Limits(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 25)
+	if _, err := f.store.Prepare(ctx, f.mailing.ID, 0, "reisen.example"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	clock := start
+	var mu sync.Mutex
+	var at []time.Time // when each message reached the mailer
+	mailer := &stampMailer{fakeMailer: &fakeMailer{}, stamp: func(n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		for range n {
+			at = append(at, clock)
+		}
+	}}
+	runner := &send.Runner{Store: f.store, Mailer: mailer, BatchSize: 100,
+		Now:   func() time.Time { return clock },
+		Sleep: func(_ context.Context, d time.Duration) error { clock = clock.Add(d); return nil }}
+	job := f.job
+	job.Rate, job.PerMinute = 4, 10
+	run, err := runner.Run(ctx, job, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Sent != 25 || len(at) != 25 {
+		t.Fatalf("sent %d (mailer saw %d), want 25", run.Sent, len(at))
+	}
+	for _, w := range []struct {
+		period time.Duration
+		limit  int
+	}{{time.Second, 4}, {time.Minute, 10}} {
+		for i := range at {
+			n := 0
+			for _, t2 := range at[i:] {
+				if t2.Sub(at[i]) < w.period {
+					n++
+				}
+			}
+			if n > w.limit {
+				t.Errorf("%d messages within %v from %v, limit %d", n, w.period, at[i].Sub(start), w.limit)
+			}
+		}
+	}
+	// 25 messages at 10 a minute: the third minute's batch starts at 2 min.
+	if took := clock.Sub(start); took < 2*time.Minute || took > 2*time.Minute+time.Second {
+		t.Errorf("the run took %v of the fake clock, want 2 min", took)
+	}
+}
+
+// stampMailer tells stamp how many messages each Send call carried.
+type stampMailer struct {
+	*fakeMailer
+	stamp func(n int)
+}
+
+func (s *stampMailer) Send(ctx context.Context, msgs []*resonanz.Message) ([]error, error) {
+	s.stamp(len(msgs))
+	return s.fakeMailer.Send(ctx, msgs)
+}
+
+// notifyingMailer is a fakeMailer that reports acceptances one by one
+// (send.NotifyingMailer) and looks at the ledger while it sends.
+type notifyingMailer struct {
+	fakeMailer
+	db                   *sqlite.DB
+	inFlight, sentBefore []int // per call: rows marked in flight, rows sent before the call
+}
+
+func (n *notifyingMailer) SendNotify(ctx context.Context, msgs []*resonanz.Message, notify func(int, error)) ([]error, error) {
+	var marked, sent int
+	n.db.SQL().QueryRow(`SELECT COUNT(*) FROM delivery WHERE status = 'queued' AND error = ?`, resonanz.DeliveryInFlight).Scan(&marked)
+	n.db.SQL().QueryRow(`SELECT COUNT(*) FROM delivery WHERE status = 'sent'`).Scan(&sent)
+	n.inFlight, n.sentBefore = append(n.inFlight, marked), append(n.sentBefore, sent)
+	errs, err := n.fakeMailer.Send(ctx, msgs)
+	for i := range msgs {
+		notify(i, errs[i])
+	}
+	return errs, err
+}
+
+// TestRunner_InFlight: a batch is marked in flight on disk before it goes to
+// the mailer, acceptances are recorded (and the mark cleared), and a person
+// who unsubscribed after the run was prepared is skipped, not mailed.
+func TestRunner_InFlight(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 9)
+	if _, err := f.store.Prepare(ctx, f.mailing.ID, 0, "reisen.example"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.SQL().ExecContext(ctx, `UPDATE membership SET status = 'unsubscribed' WHERE recipient_id = ?`, f.people[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	mailer := &notifyingMailer{db: f.db}
+	run, err := (&send.Runner{Store: f.store, Mailer: mailer, BatchSize: 4}).Run(ctx, f.job, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Sent != 8 || run.Skipped != 1 || run.Queued != 0 || run.Status != resonanz.RunDone {
+		t.Errorf("run = %+v", run)
+	}
+	for _, m := range mailer.got {
+		if m.To == f.people[1].Email {
+			t.Errorf("%s unsubscribed after the run was prepared and was mailed", m.To)
+		}
+	}
+	// Batches of 4: the first has the unsubscribed person (skipped, not
+	// sent, so not marked), then 4, then 1.
+	if fmt.Sprint(mailer.inFlight) != "[3 4 1]" || fmt.Sprint(mailer.sentBefore) != "[0 3 7]" {
+		t.Errorf("in flight per batch %v, sent before each %v; want [3 4 1], [0 3 7]", mailer.inFlight, mailer.sentBefore)
+	}
+	var marked int
+	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM delivery WHERE error = ?`, resonanz.DeliveryInFlight).Scan(&marked)
+	if marked != 0 {
+		t.Errorf("%d rows still marked in flight after the run", marked)
+	}
 }

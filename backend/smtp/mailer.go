@@ -288,6 +288,15 @@ func (mlr *Mailer) Close() error {
 // the reply, SMTP cannot tell whether the server took the message; Send
 // retries it, so it may arrive twice. Send sets msgs[i].MessageID when empty.
 func (mlr *Mailer) Send(ctx context.Context, msgs []*resonanz.Message) (perMessage []error, err error) {
+	return mlr.SendNotify(ctx, msgs, nil)
+}
+
+// SendNotify is Send that also calls notify(i, err) as soon as the outcome of
+// msgs[i] is known (err nil: the server accepted it), from the sending
+// goroutines, concurrently: the send runner records acceptances while the
+// rest of the batch is still on its way. notify is not called for messages no
+// worker reached.
+func (mlr *Mailer) SendNotify(ctx context.Context, msgs []*resonanz.Message, notify func(i int, err error)) (perMessage []error, err error) {
 	perMessage = make([]error, len(msgs))
 	if len(msgs) == 0 {
 		return perMessage, ctx.Err()
@@ -322,6 +331,9 @@ func (mlr *Mailer) Send(ctx context.Context, msgs []*resonanz.Message) (perMessa
 				}
 				perMessage[i] = w.send(msgs[i])
 				done[i] = true
+				if notify != nil {
+					notify(i, perMessage[i])
+				}
 				if w.fatal != nil {
 					fatalOnce.Do(func() { fatal = w.fatal })
 					cancel(w.fatal)

@@ -54,3 +54,16 @@ func appendAudit(ctx context.Context, tx *sql.Tx, at int64, actor, action, subje
 	}
 	return nil
 }
+
+// audit appends one entry in its own transaction.
+func (db *DB) audit(ctx context.Context, action, subject, detail string) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("append audit log %s: %w", action, err)
+	}
+	defer tx.Rollback()
+	if err := appendAudit(ctx, tx, millis(db.Now()), "desk", action, subject, detail); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

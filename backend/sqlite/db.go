@@ -45,6 +45,9 @@ func mustSub(f fs.FS, dir string) fs.FS {
 type DB struct {
 	db   *sql.DB
 	path string
+	// migrations are the store's migrations, which a restored backup is
+	// brought up to.
+	migrations fs.FS
 
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
@@ -99,6 +102,7 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 	if migrations == nil {
 		migrations = Migrations
 	}
+	db.migrations = migrations
 	if err := db.migrate(ctx, migrations); err != nil {
 		sdb.Close()
 		return nil, err

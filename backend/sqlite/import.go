@@ -63,6 +63,8 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 		return res, err
 	}
 	res.ImportID = plan.importID
+	stop := s.db.keepAlive(plan.importID)
+	defer stop()
 
 	cancelled, failure := pipeline(ctx,
 		func() (preparedBatch, bool, error) {
@@ -171,6 +173,9 @@ func (s *ImportService) begin(ctx context.Context, opt resonanz.RecipientImport)
 		return nil, fmt.Errorf("import: %w", err)
 	}
 	defer tx.Rollback()
+	if err := markInterrupted(ctx, tx, s.db.Now()); err != nil {
+		return nil, err
+	}
 	plan := &importPlan{opt: opt, now: now, consents: map[string]consentTarget{}, seen: map[string]bool{}}
 	if plan.defs, err = customAttributes(ctx, tx); err != nil {
 		return nil, err
@@ -181,8 +186,8 @@ func (s *ImportService) begin(ctx context.Context, opt resonanz.RecipientImport)
 		}
 	}
 	options, _ := json.Marshal(opt)
-	r, err := tx.ExecContext(ctx, `INSERT INTO import_run (kind, file_name, options, started_at, status) VALUES ('recipients', ?, ?, ?, 'running')`,
-		opt.FileName, string(options), now)
+	r, err := tx.ExecContext(ctx, `INSERT INTO import_run (kind, file_name, options, started_at, status, stats) VALUES ('recipients', ?, ?, ?, 'running', ?)`,
+		opt.FileName, string(options), now, ownerStats(now))
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
@@ -639,6 +644,9 @@ func (s *ImportService) finish(plan *importPlan, status string, res resonanz.Imp
 
 // Imports returns the recorded recipient imports, newest first.
 func (s *ImportService) Imports(ctx context.Context) ([]resonanz.ImportRun, error) {
+	if err := s.db.markInterruptedNow(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.db.QueryContext(ctx, `
 		SELECT id, kind, file_name, started_at, COALESCE(finished_at, 0), status, stats FROM import_run
 		WHERE kind = 'recipients' ORDER BY id DESC`)
@@ -677,6 +685,9 @@ func (s *ImportService) UndoImport(ctx context.Context, importID int64) error {
 		return fmt.Errorf("undo import: %w", err)
 	}
 	defer tx.Rollback()
+	if err := markInterrupted(ctx, tx, s.db.Now()); err != nil {
+		return err
+	}
 	var status, options string
 	err = tx.QueryRowContext(ctx, `SELECT status, options FROM import_run WHERE id = ? AND kind = 'recipients'`, importID).Scan(&status, &options)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -133,6 +133,8 @@ func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.Reac
 		return res, err
 	}
 	res.ImportID = plan.importID
+	stop := s.db.keepAlive(plan.importID)
+	defer stop()
 	counter, _ := src.(interface{ BytesRead() int64 })
 	size := int64(0)
 	if sz, ok := src.(interface{ Size() int64 }); ok {
@@ -230,12 +232,24 @@ func (s *ReactionService) beginReactions(ctx context.Context, opt resonanz.React
 		return nil, fmt.Errorf("import reactions: %w", err)
 	}
 	options, _ := json.Marshal(opt)
-	r, err := s.db.db.ExecContext(ctx, `INSERT INTO import_run (kind, file_name, options, started_at, status) VALUES ('reactions', ?, ?, ?, 'running')`,
-		opt.FileName, string(options), millis(s.db.Now()))
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("import reactions: %w", err)
+	}
+	defer tx.Rollback()
+	if err := markInterrupted(ctx, tx, s.db.Now()); err != nil {
+		return nil, err
+	}
+	now := millis(s.db.Now())
+	r, err := tx.ExecContext(ctx, `INSERT INTO import_run (kind, file_name, options, started_at, status, stats) VALUES ('reactions', ?, ?, ?, 'running', ?)`,
+		opt.FileName, string(options), now, ownerStats(now))
 	if err != nil {
 		return nil, fmt.Errorf("import reactions: %w", err)
 	}
 	plan.importID, _ = r.LastInsertId()
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("import reactions: %w", err)
+	}
 	return plan, nil
 }
 

@@ -320,9 +320,12 @@ func prepareRecipient(in resonanz.Recipient, defs map[string]resonanz.AttributeD
 	default:
 		return in, "", resonanz.FieldError("language", "error.recipient.language.invalid", "The language must be de or en (or empty).")
 	}
-	for field, v := range map[string]string{"firstName": r.FirstName, "lastName": r.LastName, "title": r.Title} {
-		if len(v) > resonanz.MaxFieldLength || strings.ContainsAny(v, "\r\n\x00") {
-			return in, "", resonanz.FieldError(field, "error.recipient.field.invalid", "The "+field+" must be one line of at most 1000 characters.")
+	// In a fixed order with words for people: the message names the field.
+	for _, f := range []struct{ field, label, v string }{
+		{"firstName", "first name", r.FirstName}, {"lastName", "last name", r.LastName}, {"title", "title", r.Title},
+	} {
+		if len(f.v) > resonanz.MaxFieldLength || strings.ContainsAny(f.v, "\r\n\x00") {
+			return in, "", resonanz.FieldError(f.field, "error.recipient.field.invalid", "The "+f.label+" must be one line of at most 1000 characters.")
 		}
 	}
 	for k, v := range in.Attributes {
@@ -513,7 +516,8 @@ func personActivity(ctx context.Context, tx *sql.Tx, id int64, d *resonanz.Recip
 		d.Interests = append(d.Interests, *s)
 	}
 	slices.SortFunc(d.Interests, func(a, b resonanz.InterestScore) int { return cmp.Compare(b.Score, a.Score) })
-	return nil
+	d.Surveys, err = personSurveys(ctx, tx, id)
+	return err
 }
 
 // PersonalData returns everything stored about a person (GDPR Art. 15/20):

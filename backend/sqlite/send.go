@@ -190,6 +190,32 @@ func (s *SendStore) Next(ctx context.Context, mailingID, after int64, n int) ([]
 	return out, nil
 }
 
+// MarkInFlight marks queued rows as handed to the mail server (error
+// resonanz.DeliveryInFlight) in one transaction, before the runner sends
+// them: Record replaces the mark with the outcome. A mark that outlives its
+// run tells that the process died while the message was in flight.
+func (s *SendStore) MarkInFlight(ctx context.Context, mailingID int64, recipientIDs []int64) error {
+	if len(recipientIDs) == 0 {
+		return nil
+	}
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("mark in flight: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `UPDATE delivery SET error = ? WHERE mailing_id = ? AND recipient_id = ? AND status = 'queued'`)
+	if err != nil {
+		return fmt.Errorf("mark in flight: %w", err)
+	}
+	defer stmt.Close()
+	for _, id := range recipientIDs {
+		if _, err := stmt.ExecContext(ctx, resonanz.DeliveryInFlight, mailingID, id); err != nil {
+			return fmt.Errorf("mark in flight: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
 // Record stores outcomes in one transaction; a row with an empty status
 // stays queued (its error is kept for the report).
 func (s *SendStore) Record(ctx context.Context, mailingID int64, outcomes []resonanz.SendOutcome) error {

@@ -482,7 +482,8 @@ func (c *ruleCompiler) interest(cond resonanz.Condition) (string, error) {
 // interestScores computes interest scores from clicks on links with the tag
 // (every tag when tag is ""), of one recipient (or all when recipientID is
 // 0), counting only clicks made while the person's profiling consent was
-// granted and only for people whose profiling consent is granted now.
+// granted and only for people whose profiling consent is granted now, plus
+// the interests they declared in surveys (with a current profiling consent).
 func interestScores(ctx context.Context, q querier, tag string, recipientID int64, now time.Time, halfLife time.Duration) (map[int64]map[string]*resonanz.InterestScore, error) {
 	query := `
 		WITH profiled AS (
@@ -546,5 +547,9 @@ func interestScores(ctx context.Context, q querier, tag string, recipientID int6
 			s.LastClick = at
 		}
 	}
-	return out, nil
+	// Interests declared in surveys (see resonanz.DeclaredInterestWeight).
+	err = declaredInterests(ctx, q, tag, recipientID, out, millis(now), func(at int64) float64 {
+		return resonanz.DeclaredInterestWeight(now.Sub(fromMillis(at)), halfLife)
+	})
+	return out, err
 }

@@ -3,8 +3,8 @@
 // Chromium through every screen, the language switch and the Settings form, and
 // proves that saved values survive a reload and a server restart (a real round
 // trip through Go and SQLite). Then it imports a CSV file through the import
-// wizard, searches and opens a recipient, grants and withdraws consent and
-// undoes the import.
+// wizard, searches and opens a recipient, grants and withdraws consent,
+// backs up (download), undoes the import and restores the backup (upload).
 //
 //   RESONANZ_BIN=../build/bin/resonanz node e2e/run.mjs
 import assert from 'node:assert/strict';
@@ -23,7 +23,7 @@ const bin = resolve(process.env.RESONANZ_BIN ?? join(here, '..', '..', 'build', 
 const outDir = join(here, 'out');
 const en = JSON.parse(readFileSync(join(here, '..', 'src', 'lib', 'i18n', 'en.json'), 'utf8'));
 const de = JSON.parse(readFileSync(join(here, '..', 'src', 'lib', 'i18n', 'de.json'), 'utf8'));
-const screens = ['recipients', 'templates', 'mailings', 'reactions', 'analysis', 'target-groups', 'settings'];
+const screens = ['recipients', 'templates', 'mailings', 'reactions', 'analysis', 'target-groups', 'surveys', 'settings'];
 const STEP_TIMEOUT = 10_000;
 const LAUNCH_TIMEOUT = 30_000; // a cold Chromium start on a busy 2-core machine takes several seconds
 const TOTAL_TIMEOUT = 120_000;
@@ -140,10 +140,10 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     });
     page.on('response', (response) => {
       // Go answers 400 for the validation errors the steps provoke on purpose (sender address, template mistakes,
-      // and the send panel's audience of a mailing saved without a list).
+      // the send panel's audience of a mailing saved without a list, and a survey choice left empty).
       const expected =
         response.status() === 400 &&
-        ['/api/Settings/SaveSender', '/api/Mailings/Save', '/api/Mailings/Preview', '/api/Mailings/Audience'].some((p) => response.url().endsWith(p));
+        ['/api/Settings/SaveSender', '/api/Mailings/Save', '/api/Mailings/Preview', '/api/Mailings/Audience', '/api/Surveys/Save'].some((p) => response.url().endsWith(p));
       if (response.status() >= 400 && !expected) pageErrors.push(`${response.status()} ${response.url()}`);
     });
   });
@@ -413,6 +413,68 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     await page.screenshot({ path: join(outDir, 'target-group.png') });
   });
 
+  it('defines a survey, opens it and links it from a mailing', async () => {
+    await byTestId('nav-surveys').click();
+    await waitForText('screen-title', en['screen.surveys.title']);
+    await byTestId('survey-new').click();
+    await byTestId('survey-name').fill('Leserumfrage 2026');
+    await waitForValue('survey-slug', 'leserumfrage-2026');
+    await byTestId('survey-title').fill('Wie reisen Sie?');
+    await byTestId('add-question-single').click();
+    await byTestId('question-0-text').fill('Ihr Reisestil?');
+    await byTestId('survey-save').click();
+    // Go names the empty choice; the editor shows it at the question.
+    await byTestId('question-0-error').waitFor();
+    await byTestId('question-0-choice-0-label').fill('Aktiv');
+    await byTestId('question-0-choice-0-interest').fill('Wandern');
+    await byTestId('question-0-choice-1-label').fill('Ruhig');
+    await byTestId('add-question-rating').click();
+    await byTestId('question-1-text').fill('Wie zufrieden sind Sie?');
+    await byTestId('survey-save').click();
+    await byTestId('survey-saved').waitFor();
+    await byTestId('survey-open').click();
+    await waitForText('survey-status', en['surveys.status.open']);
+    await waitForText('survey-responses', '0 people answered.');
+    await page.screenshot({ path: join(outDir, 'survey-editor.png') });
+    await byTestId('survey-back').click();
+    await byTestId('surveys-table').getByText('leserumfrage-2026').waitFor();
+
+    // A mailing may link it; an unknown survey is refused when saving.
+    await byTestId('nav-mailings').click();
+    await waitForText('screen-title', en['screen.mailings.title']);
+    await byTestId('mailing-new').click();
+    await byTestId('mailing-name').fill('Umfrage');
+    await byTestId('mailing-subject').fill('Ihre Meinung');
+    await byTestId('mailing-body').fill('Bitte: [Zur Umfrage]({{ survey_url "gibtsnicht" }})');
+    await byTestId('mailing-save').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="error-body"]')?.textContent?.includes('gibtsnicht'));
+    await byTestId('mailing-body').fill('Bitte: [Zur Umfrage]({{ survey_url "leserumfrage-2026" }})');
+    await byTestId('mailing-save').click();
+    await byTestId('mailing-saved').waitFor();
+  });
+
+  let backupFile = '';
+
+  it('backs up the data and downloads the checked copy', async () => {
+    await byTestId('nav-settings').click();
+    await waitForText('screen-title', en['screen.settings.title']);
+    await byTestId('backups-card').waitFor();
+    // The start-up check ran and the daily copy of today exists.
+    await byTestId('backups-check').waitFor();
+    assert.match(await byTestId('backups-check').innerText(), /quick_check/);
+    await page.locator('[data-testid="backups-entry"]', { hasText: en['settings.backups.kind.daily'] }).first().waitFor();
+    const download = page.waitForEvent('download');
+    await byTestId('backups-now').click();
+    const file = await download;
+    backupFile = join(csvDir, file.suggestedFilename());
+    await file.saveAs(backupFile);
+    assert.match(file.suggestedFilename(), /^resonanz-manual-.*\.db$/);
+    assert.equal(readFileSync(backupFile).subarray(0, 15).toString(), 'SQLite format 3');
+    await byTestId('backups-outcome').waitFor();
+    await page.locator('[data-testid="backups-entry"]', { hasText: en['settings.backups.kind.manual'] }).first().waitFor();
+    await page.screenshot({ path: join(outDir, 'backups.png') });
+  });
+
   it('undoes the import and leaves the table empty', async () => {
     await byTestId('nav-recipients').click();
     await byTestId('tab-table').click();
@@ -425,6 +487,22 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     await byTestId('tab-table').click();
     await waitForText('recipients-total', '0 recipients');
     await byTestId('recipients-empty').waitFor();
+  });
+
+  it('restores the downloaded backup: the undone import is back', async () => {
+    await byTestId('nav-settings').click();
+    await byTestId('backups-card').waitFor();
+    await byTestId('backups-restore-file').setInputFiles(backupFile);
+    await byTestId('backups-confirm').waitFor();
+    await byTestId('backups-confirm-confirm').click();
+    // The page reloads after a restore, so nothing stale stays on screen.
+    await byTestId('backups-outcome').waitFor();
+    assert.match(await byTestId('backups-outcome').innerText(), /Restored from/);
+    await page.locator('[data-testid="backups-entry"]', { hasText: en['settings.backups.kind.safety'] }).first().waitFor();
+    await byTestId('nav-recipients').click();
+    await byTestId('tab-table').click();
+    await waitForText('recipients-total', `${csv.created} recipients`);
+    await page.screenshot({ path: join(outDir, 'restored.png') });
   });
 
   it('raised no errors and requested nothing missing', () => {

@@ -58,6 +58,14 @@ type Options struct {
 	NoPipelining bool
 	// Hostname is announced in the greeting; default "smtptest.local".
 	Hostname string
+	// Accept, when set, is called with every complete message before the
+	// server replies to its DATA: nil accepts it (250, recorded and
+	// counted), an error refuses it with a 451 reply carrying the error's
+	// text. It may block: the client then waits for the reply, which lets a
+	// test hold a message "in the server" (taken, not yet confirmed). It is
+	// called from the connections' goroutines concurrently. In Sink mode
+	// the message's Data is empty.
+	Accept func(m Message) error
 }
 
 // Message is one received message.
@@ -578,6 +586,14 @@ func (ss *session) data() error {
 		ss.reply("552 5.3.4 Message too big")
 		ss.resetTx()
 		return nil
+	}
+	if accept := ss.s.opts.Accept; accept != nil {
+		m := Message{From: ss.from, To: append([]string(nil), ss.rcpts...), Data: append([]byte(nil), ss.buf...)}
+		if err := accept(m); err != nil {
+			ss.resetTx()
+			ss.reply("451 4.3.0 %s", strings.ReplaceAll(err.Error(), "\n", " "))
+			return nil
+		}
 	}
 	if !sink {
 		m := Message{From: ss.from, To: append([]string(nil), ss.rcpts...), Data: append([]byte(nil), ss.buf...)}

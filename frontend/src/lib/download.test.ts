@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { download, openInWindow, safeFileName } from './download';
+import { download, downloadFile, openInWindow, safeFileName } from './download';
 
 afterEach(() => {
   delete window.go;
@@ -25,6 +25,21 @@ describe('download', () => {
       },
     };
     await expect(download('x.json', '{}', 'application/json')).rejects.toMatchObject({ code: 'invalid' });
+  });
+
+  it('decodes base64 files into the bytes of the Blob in a browser', async () => {
+    let blob: Blob | null = null;
+    vi.spyOn(URL, 'createObjectURL').mockImplementation((b) => {
+      blob = b as Blob;
+      return 'blob:x';
+    });
+    vi.spyOn(URL, 'revokeObjectURL').mockImplementation(() => {});
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    // "PK\x03\x04\xff": a ZIP signature and a byte that is not valid UTF-8.
+    await downloadFile({ name: 'a.zip', content: btoa('PK\x03\x04\xff'), encoding: 'base64' }, 'application/zip');
+    expect(blob).not.toBeNull();
+    const bytes = new Uint8Array(await (blob as unknown as Blob).arrayBuffer());
+    expect(Array.from(bytes)).toEqual([0x50, 0x4b, 3, 4, 0xff]);
   });
 
   it('makes names safe for every file system', () => {

@@ -3,7 +3,8 @@ export function safeFileName(name: string): string {
   return name.replace(/[\\/:*?"<>|\s]+/g, '_');
 }
 
-import { inDesktopWindow, saveTextFile } from './api/system';
+import type { FileContent } from './api/types';
+import { inDesktopWindow, saveBase64File, saveTextFile } from './api/system';
 
 /**
  * download offers content as a file called name: through the native save
@@ -15,7 +16,12 @@ export async function download(name: string, content: string, type: string): Pro
     await saveTextFile(safeFileName(name), content);
     return;
   }
-  const url = URL.createObjectURL(new Blob([content], { type }));
+  offerBlob(name, new Blob([content], { type }));
+}
+
+/** offerBlob starts the browser's download of blob as name. */
+function offerBlob(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;
   a.download = safeFileName(name);
@@ -25,6 +31,19 @@ export async function download(name: string, content: string, type: string): Pro
   a.remove();
   // Give the browser time to start the download before the URL goes away.
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/**
+ * downloadFile offers a file Go made, text or base64-encoded binary, as
+ * download does.
+ */
+export async function downloadFile(f: FileContent, type: string): Promise<void> {
+  if (f.encoding !== 'base64') return download(f.name, f.content, type);
+  if (inDesktopWindow()) {
+    await saveBase64File(safeFileName(f.name), f.content);
+    return;
+  }
+  offerBlob(f.name, new Blob([Uint8Array.from(atob(f.content), (c) => c.charCodeAt(0))], { type }));
 }
 
 /**

@@ -15,6 +15,8 @@ const stored: SMTPSettings = {
   username: 'news',
   maxConnections: 2,
   ratePerSecond: 5,
+  ratePerMinute: 300,
+  ratePerHour: 0,
   hasPassword: true,
 };
 
@@ -62,6 +64,7 @@ describe('Settings: mail server', () => {
     expect(screen.getByTestId('smtp-password')).toHaveValue('');
     expect(screen.getByTestId('smtp-password-state')).toHaveTextContent('A password is stored');
     expect(screen.getByTestId('smtp-ratePerSecond')).toHaveValue(5);
+    expect(screen.getByTestId('smtp-ratePerMinute')).toHaveValue(300);
   });
 
   it('saves a new password once and can clear the stored one', async () => {

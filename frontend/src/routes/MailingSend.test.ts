@@ -31,13 +31,15 @@ function stub(run: SendRun = idle) {
     SendStatus: resolved(run),
     TestSend: vi.fn((req: { addresses: string[] }) => Promise.resolve(req.addresses)),
     ExportEML: resolved({ name: 'Fruehling.eml', content: 'Subject: x\r\n\r\nHi' }),
+    ExportMbox: resolved({ name: 'Fruehling.mbox', content: 'From a@b Sat Nov 28 09:00:00 2026\nSubject: x\n\nHi\n\n' }),
+    ExportEMLZip: resolved({ name: 'Fruehling-eml.zip', content: 'UEsDBA==', encoding: 'base64' }),
     StartSend: resolved({ ...idle, status: 'sending', total: 100, queued: 100 }),
     PauseSend: resolved(true),
   };
   addServices({
     Mailings: mailings,
     Analysis: { TargetGroups: resolved([{ id: 7, name: 'Wanderer', description: '', rule: {}, createdAt: '', updatedAt: '' }]) },
-    Settings: { GetSMTP: resolved({ host: 'h', port: 587, security: 'starttls', username: '', maxConnections: 1, ratePerSecond: 5, hasPassword: false }) },
+    Settings: { GetSMTP: resolved({ host: 'h', port: 587, security: 'starttls', username: '', maxConnections: 1, ratePerSecond: 5, ratePerMinute: 60, ratePerHour: 0, hasPassword: false }) },
   });
   return { mailings, handlers, off };
 }
@@ -95,6 +97,23 @@ describe('Mailings: send panel', () => {
     expect(mailings.ExportEML).toHaveBeenCalledWith(3, 0);
   });
 
+  it('exports the chosen audience as .mbox and as a ZIP of .eml files', async () => {
+    const { mailings } = stub();
+    const user = await openSpring();
+    await user.selectOptions(screen.getByTestId('send-group'), '7');
+    await waitFor(() => expect(screen.getByTestId('audience-eligible')).toHaveTextContent('30 of 40'));
+    const text = resolved('/home/ada/Fruehling.mbox');
+    const binary = resolved('/home/ada/Fruehling-eml.zip');
+    addServices({ System: { SaveTextFile: text, SaveBase64File: binary } });
+    await user.click(screen.getByTestId('send-export-mbox'));
+    await waitFor(() => expect(text).toHaveBeenCalledWith('Fruehling.mbox', expect.stringContaining('Subject: x')));
+    expect(mailings.ExportMbox).toHaveBeenCalledWith(3, 7);
+    // The ZIP travels base64-encoded and is saved as bytes by Go.
+    await user.click(screen.getByTestId('send-export-zip'));
+    await waitFor(() => expect(binary).toHaveBeenCalledWith('Fruehling-eml.zip', 'UEsDBA=='));
+    expect(mailings.ExportEMLZip).toHaveBeenCalledWith(3, 7);
+  });
+
   it('confirms, starts, follows progress events, pauses and unsubscribes on leaving', async () => {
     const { mailings, handlers, off } = stub();
     const user = await openSpring();
@@ -105,10 +124,27 @@ describe('Mailings: send panel', () => {
     await user.click(screen.getByTestId('send-confirm-cancel'));
     expect(mailings.StartSend).not.toHaveBeenCalled();
 
+    // The limits come from the mail server settings and can be changed for
+    // this run; the estimate follows them (100 people at 60 a minute: the
+    // second minute's batch starts after 1 min, at 40/h after 2 h).
+    expect(screen.getByTestId('send-limit-perSecond')).toHaveValue(5);
+    expect(screen.getByTestId('send-limit-perMinute')).toHaveValue(60);
+    expect(screen.getByTestId('send-limits-estimate')).toHaveTextContent('100 people takes at least 1 min');
+    await user.type(screen.getByTestId('send-limit-perHour'), '40');
+    expect(screen.getByTestId('send-limits-estimate')).toHaveTextContent('at least 2 h 0 min');
+
     await user.click(screen.getByTestId('send-start'));
     await user.click(screen.getByTestId('send-confirm-confirm'));
     await waitFor(() =>
-      expect(mailings.StartSend).toHaveBeenCalledWith({ mailingId: 3, targetGroupId: 0, ratePerSecond: 5, errorThreshold: 0, opId: '3' }),
+      expect(mailings.StartSend).toHaveBeenCalledWith({
+        mailingId: 3,
+        targetGroupId: 0,
+        ratePerSecond: 5,
+        ratePerMinute: 60,
+        ratePerHour: 40,
+        errorThreshold: 0,
+        opId: '3',
+      }),
     );
     await screen.findByTestId('send-pause');
     expect(screen.getByTestId('send-start')).toBeDisabled();

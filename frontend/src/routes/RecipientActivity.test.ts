@@ -31,6 +31,39 @@ describe('recipient detail: mailings and reactions', () => {
     expect(screen.getByTestId('detail-interests')).toHaveTextContent('Wandern');
   });
 
+  it('shows survey answers, the permission with its wording and declared interests', async () => {
+    const user = userEvent.setup({ delay: null });
+    const stub = stubRecipients();
+    stub.Find!.mockResolvedValue({ recipients: [ada], total: 1 });
+    stub.Detail!.mockResolvedValue({
+      ...detailOf(ada),
+      interests: [{ tag: 'Wandern', score: 3, clicks: 0, declared: true, declaredAt: '2025-04-02T10:00:00Z' }],
+      surveys: [
+        {
+          surveyId: 5,
+          surveyName: 'Leserumfrage',
+          surveyTitle: 'Wie reisen Sie?',
+          submittedAt: '2025-04-02T10:00:00Z',
+          updateProfile: true,
+          profileWording: 'Meine Antworten dürfen mein Profil ergänzen.',
+          answers: [
+            { question: 'Reisestil?', answer: 'Aktiv' },
+            { question: 'Anmerkungen', answer: '<script>alert(1)</script>' },
+          ],
+        },
+      ],
+    });
+    render(Recipients);
+    await user.click(await screen.findByText(ada.email));
+    const survey = await screen.findByTestId('detail-survey-5');
+    expect(survey).toHaveTextContent('Leserumfrage');
+    expect(survey).toHaveTextContent('Reisestil?');
+    expect(survey).toHaveTextContent('<script>alert(1)</script>');
+    expect(survey.querySelector('script')).toBeNull();
+    expect(survey).toHaveTextContent('Meine Antworten dürfen mein Profil ergänzen.');
+    expect(screen.getByTestId('detail-interests')).toHaveTextContent('declared');
+  });
+
   it('says so when there is nothing yet', async () => {
     const user = userEvent.setup({ delay: null });
     const stub = stubRecipients();

@@ -58,6 +58,7 @@ export function detailOf(r: Recipient, consentState: ConsentState[] = []): Recip
     reactions: [],
     deliveries: [],
     interests: [],
+    surveys: [],
     suppressed: '',
     optIns: [],
   };

@@ -100,6 +100,16 @@ export function sendStatus(mailingId: number): Promise<SendRun> {
   return call<SendRun>(service, 'SendStatus', mailingId);
 }
 
+/** exportMbox renders the stored mailing for its audience (within targetGroupId, 0: the whole list) as one .mbox file. */
+export function exportMbox(mailingId: number, targetGroupId: number): Promise<FileContent> {
+  return call<FileContent>(service, 'ExportMbox', mailingId, targetGroupId);
+}
+
+/** exportEMLZip renders the stored mailing for its audience as a ZIP of .eml files (base64). */
+export function exportEMLZip(mailingId: number, targetGroupId: number): Promise<FileContent> {
+  return call<FileContent>(service, 'ExportEMLZip', mailingId, targetGroupId);
+}
+
 /** exportEML renders the stored mailing for recipientId (0: the first) as an .eml file. */
 export function exportEML(mailingId: number, recipientId: number): Promise<FileContent> {
   return call<FileContent>(service, 'ExportEML', mailingId, recipientId);

@@ -37,6 +37,7 @@ export async function recipientDetail(id: number): Promise<RecipientDetail> {
     reactions: d.reactions ?? [],
     deliveries: d.deliveries ?? [],
     interests: d.interests ?? [],
+    surveys: (d.surveys ?? []).map((x) => ({ ...x, answers: x.answers ?? [] })),
     suppressed: d.suppressed ?? '',
     optIns: d.optIns ?? [],
   };

@@ -6,6 +6,11 @@ export function info(): Promise<SystemInfo> {
   return call<SystemInfo>('System', 'Info');
 }
 
+/** firstScreen tells Go that the first screen shows data (start-up timing). */
+export function firstScreen(): Promise<void> {
+  return call<void>('System', 'FirstScreen');
+}
+
 /** pickCSVFile shows the native file dialog (desktop window only) and returns the path, '' if cancelled. */
 export function pickCSVFile(title: string): Promise<string> {
   return call<string>('System', 'PickCSVFile', title);
@@ -19,6 +24,11 @@ export function pickLogFile(title: string): Promise<string> {
 /** saveTextFile shows the native save dialog (desktop window only), writes content and returns the path, '' if cancelled. */
 export function saveTextFile(name: string, content: string): Promise<string> {
   return call<string>('System', 'SaveTextFile', name, content);
+}
+
+/** saveBase64File is saveTextFile for binary content, base64-encoded. */
+export function saveBase64File(name: string, content: string): Promise<string> {
+  return call<string>('System', 'SaveBase64File', name, content);
 }
 
 /** inDesktopWindow tells whether the Wails bindings are present (no Blob downloads there). */

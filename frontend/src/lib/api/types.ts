@@ -12,6 +12,10 @@ export interface SystemInfo {
   dbPath: string;
   mode: 'desktop' | 'browser';
   schemaVersion: number;
+  /** damaged is the message about a damaged data file: the app then shows only the recovery screen. */
+  damaged?: string;
+  /** newestBackup is the newest backup that passed its check (recovery). */
+  newestBackup?: string;
 }
 
 /** AuditEntry is one admin action in the audit log; detail is a JSON object describing what changed. */
@@ -124,8 +128,10 @@ export interface RecipientDetail {
   reactions: PersonReaction[];
   /** deliveries are the mailings sent to the person. */
   deliveries: PersonDelivery[];
-  /** interests is the interest profile (only with profiling consent). */
+  /** interests is the interest profile (only with profiling consent): clicks and interests declared in surveys. */
   interests: InterestScore[];
+  /** surveys are the person's survey answers, newest first. */
+  surveys: PersonSurvey[];
   /** suppressed says why the person is not mailed any more: hard_bounce, complaint, manual; '' if not. */
   suppressed: string;
   /** optIns are the double opt-in requests, newest first. */
@@ -206,6 +212,80 @@ export interface InterestScore {
   score: number;
   clicks: number;
   lastClick?: string;
+  /** declared says the person named the interest in a survey. */
+  declared?: boolean;
+  declaredAt?: string;
+}
+
+/** PersonSurvey is a person's answers to one survey, in words. */
+export interface PersonSurvey {
+  surveyId: number;
+  surveyName: string;
+  surveyTitle: string;
+  submittedAt: string;
+  /** updateProfile: the person allowed the answers to update the profile, with this wording. */
+  updateProfile: boolean;
+  profileWording?: string;
+  answers: { question: string; answer: string }[];
+}
+
+/** QuestionType is the kind of a survey question. */
+export type QuestionType = 'single' | 'multiple' | 'text' | 'rating';
+
+/** SurveyChoice is one answer option; value fills the question's attribute, interest is a declared interest tag. */
+export interface SurveyChoice {
+  key: string;
+  label: string;
+  value: string;
+  interest: string;
+}
+
+/** SurveyQuestion is one question; key is assigned by Go and stays stable. */
+export interface SurveyQuestion {
+  key: string;
+  type: QuestionType;
+  text: string;
+  required: boolean;
+  choices: SurveyChoice[];
+  /** attribute is the custom attribute the answer fills ('' none). */
+  attribute: string;
+}
+
+/** Survey is a questionnaire linked from mailings with {{ survey_url "slug" }}. */
+export interface Survey {
+  id: number;
+  name: string;
+  slug: string;
+  title: string;
+  intro: string;
+  status: 'open' | 'closed';
+  questions: SurveyQuestion[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** SurveySummary is a survey with its number of answers. */
+export interface SurveySummary extends Survey {
+  responses: number;
+  lastResponse?: string;
+}
+
+/** SurveyResults counts the answers of a survey. */
+export interface SurveyResults {
+  survey: Survey;
+  responses: number;
+  questions: QuestionResult[];
+}
+
+/** QuestionResult counts the answers to one question (ratings as choices "1".."5"). */
+export interface QuestionResult {
+  key: string;
+  type: QuestionType;
+  text: string;
+  answered: number;
+  choices: { key: string; label: string; count: number }[];
+  average: number;
+  texts: { text: string; at: string }[];
 }
 
 /** PersonalDataExport is the GDPR export document of one person. */
@@ -620,6 +700,9 @@ export interface SendRequest {
   targetGroupId: number;
   /** 0: as fast as the server takes them */
   ratePerSecond: number;
+  /** most messages in any minute / hour; 0: no limit */
+  ratePerMinute: number;
+  ratePerHour: number;
   /** 0: Go's default */
   errorThreshold: number;
   opId: string;
@@ -629,6 +712,8 @@ export interface SendRequest {
 export interface FileContent {
   name: string;
   content: string;
+  /** 'base64' for binary content (ZIP archives) */
+  encoding?: string;
 }
 
 /** SMTPSecurity is how the connection to the mail server is secured. */
@@ -641,7 +726,10 @@ export interface SMTPSettings {
   security: SMTPSecurity | '';
   username: string;
   maxConnections: number;
+  /** default limits of send runs; 0: none */
   ratePerSecond: number;
+  ratePerMinute: number;
+  ratePerHour: number;
   /** read only: a password is stored */
   hasPassword: boolean;
 }
@@ -679,4 +767,58 @@ export interface SignupForm {
   listName: string;
   url: string;
   snippet: string;
+}
+
+/** BackupKind says who made a copy: the daily automatic backup, "Back up now", or the safety copy before a restore. */
+export type BackupKind = 'daily' | 'manual' | 'safety';
+
+/** BackupFile is one copy of the data file in the backup folder. */
+export interface BackupFile {
+  name: string;
+  kind: BackupKind;
+  size: number;
+  at: string;
+}
+
+/** BackupResult is the outcome of the last backup attempt. */
+export interface BackupResult {
+  at: string;
+  ok: boolean;
+  kind: BackupKind;
+  file: string;
+  message?: string;
+}
+
+/** IntegrityInfo is the result of the integrity check of a data file. */
+export interface IntegrityInfo {
+  path: string;
+  ok: boolean;
+  full: boolean;
+  problems: string[];
+  at: string;
+  millis: number;
+}
+
+/** BackupStatus is what the Backups card shows. */
+export interface BackupStatus {
+  dir: string;
+  retention: number;
+  last: BackupResult | null;
+  backups: BackupFile[];
+  check: IntegrityInfo | null;
+  /** secrets says where the SMTP password and listener key are kept: "OS keyring" or a folder. */
+  secrets: string;
+}
+
+/** BackupNowResult: in the desktop window the copy went where the user chose; in a browser, download names it. */
+export interface BackupNowResult extends BackupResult {
+  cancelled: boolean;
+  download: string;
+}
+
+/** BackupProgress reports a running backup or restore (pages copied of total). */
+export interface BackupProgress {
+  phase: 'backup' | 'verify' | 'safety' | 'restore';
+  done: number;
+  total: number;
 }

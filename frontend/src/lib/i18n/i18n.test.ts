@@ -27,6 +27,7 @@ describe('dictionaries', () => {
       'error.sender.fromName.tooLong',
       'error.sender.fromName.invalid',
       'error.internal',
+      'error.backup.retention',
       'error.notFound',
       'error.unauthorized',
       'error.recipient.email.invalid',
@@ -55,6 +56,18 @@ describe('dictionaries', () => {
       'error.import.consent.evidence',
       'error.import.mode.invalid',
       'error.import.status.invalid',
+      'error.survey.notFound',
+      'error.survey.name.required',
+      'error.survey.name.taken',
+      'error.survey.slug.invalid',
+      'error.survey.slug.taken',
+      'error.survey.title.required',
+      'error.survey.questions.none',
+      'error.survey.question.text',
+      'error.survey.choices.few',
+      'error.survey.choice.label',
+      'error.survey.attribute.multiple',
+      'error.template.noListener',
     ]) {
       expect(isMessageKey(key), key).toBe(true);
     }

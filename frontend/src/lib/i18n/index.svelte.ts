@@ -66,6 +66,15 @@ export function formatNumber(n: number): string {
   return new Intl.NumberFormat(bcp47[current]).format(n);
 }
 
+/** formatDuration formats a number of seconds as "45 s", "12 min" or "3 h 20 min" (rounded up). */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.ceil(seconds));
+  if (s < 60) return t('duration.seconds', { n: formatNumber(s) });
+  const minutes = Math.ceil(s / 60);
+  if (minutes < 60) return t('duration.minutes', { n: formatNumber(minutes) });
+  return t('duration.hours', { h: formatNumber(Math.floor(minutes / 60)), m: formatNumber(minutes % 60) });
+}
+
 /** formatPercent formats a share 0..1 as a percentage for the current language (12,5 % or 12.5%). */
 export function formatPercent(share: number, digits = 1): string {
   return new Intl.NumberFormat(bcp47[current], {

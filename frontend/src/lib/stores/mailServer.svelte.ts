@@ -14,7 +14,7 @@ import type { ListenerSettings, ListenerStatus, SMTPSettings, SignupForm } from 
 
 /** emptySMTP is the form before the stored settings arrive. */
 export function emptySMTP(): SMTPSettings {
-  return { host: '', port: 587, security: 'starttls', username: '', maxConnections: 1, ratePerSecond: 0, hasPassword: false };
+  return { host: '', port: 587, security: 'starttls', username: '', maxConnections: 1, ratePerSecond: 0, ratePerMinute: 0, ratePerHour: 0, hasPassword: false };
 }
 
 /**
@@ -44,7 +44,7 @@ export class SMTPForm {
 
   get formError(): ApiError | null {
     const f = this.error?.field;
-    const shown = ['host', 'port', 'security', 'username', 'password', 'maxConnections', 'ratePerSecond'];
+    const shown = ['host', 'port', 'security', 'username', 'password', 'maxConnections', 'ratePerSecond', 'ratePerMinute', 'ratePerHour'];
     return this.error !== null && (f === undefined || !shown.includes(f)) ? this.error : null;
   }
 
@@ -68,7 +68,10 @@ export class SMTPForm {
     try {
       const s = $state.snapshot(this.draft);
       this.draft = await saveSMTP(
-        { ...s, port: Number(s.port) || 0, maxConnections: Number(s.maxConnections) || 0, ratePerSecond: Number(s.ratePerSecond) || 0 },
+        { ...s, port: Number(s.port) || 0, maxConnections: Number(s.maxConnections) || 0, ratePerSecond: Number(s.ratePerSecond) || 0,
+          ratePerMinute: Number(s.ratePerMinute) || 0,
+          ratePerHour: Number(s.ratePerHour) || 0,
+        },
         this.clearPassword ? '' : this.password,
         this.clearPassword,
       );

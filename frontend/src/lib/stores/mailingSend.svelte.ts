@@ -1,10 +1,10 @@
 import { ApiError } from '../api/error';
 import { targetGroups } from '../api/analysis';
 import { ready, subscribe } from '../api/events';
-import { audience, exportEML, pauseSend, sendStatus, startSend, testSend } from '../api/mailings';
+import { audience, exportEML, exportEMLZip, exportMbox, pauseSend, sendStatus, startSend, testSend } from '../api/mailings';
 import type { Audience, Mailing, SendRun, TargetGroup } from '../api/types';
 import { getSMTP } from '../api/settings';
-import { download } from '../download';
+import { download, downloadFile } from '../download';
 
 /** progressEvent is the event name carrying a mailing's SendRun updates. */
 export function progressEvent(mailingId: number): string {
@@ -45,8 +45,8 @@ export class MailingSend {
   exportBusy = $state(false);
   starting = $state(false);
   pausing = $state(false);
-  /** rate is the mail server's default limit of messages per second (0: none). */
-  rate = $state(0);
+  /** limits of this run, prefilled with the mail server's defaults (0: none). */
+  limits = $state<SendLimits>({ perSecond: 0, perMinute: 0, perHour: 0 });
   #off: (() => void) | null = null;
   #events = 0;
   #audienceGeneration = 0;
@@ -83,7 +83,10 @@ export class MailingSend {
     });
     const [groups, run, smtp] = await Promise.allSettled([targetGroups(), sendStatus(this.mailingId), getSMTP()]);
     if (groups.status === 'fulfilled') this.groups = groups.value;
-    if (smtp.status === 'fulfilled') this.rate = smtp.value.ratePerSecond;
+    if (smtp.status === 'fulfilled') {
+      const s = smtp.value;
+      this.limits = { perSecond: s.ratePerSecond ?? 0, perMinute: s.ratePerMinute ?? 0, perHour: s.ratePerHour ?? 0 };
+    }
     if (run.status === 'fulfilled') this.run = run.value;
     else this.error = ApiError.from(run.reason);
     await this.loadAudience();
@@ -154,6 +157,24 @@ export class MailingSend {
     }
   }
 
+  /**
+   * exportAudience saves the stored mailing as rendered for everyone the
+   * chosen audience holds: one .mbox file, or a ZIP of .eml files.
+   */
+  async exportAudience(format: 'mbox' | 'zip'): Promise<void> {
+    if (this.exportBusy) return;
+    this.exportBusy = true;
+    this.error = null;
+    try {
+      const f = format === 'mbox' ? await exportMbox(this.mailingId, this.groupId) : await exportEMLZip(this.mailingId, this.groupId);
+      await downloadFile(f, format === 'mbox' ? 'application/mbox' : 'application/zip');
+    } catch (reason) {
+      this.error = ApiError.from(reason);
+    } finally {
+      this.exportBusy = false;
+    }
+  }
+
   /** start starts (or resumes) the real send. */
   async start(): Promise<boolean> {
     if (this.starting || this.running) return false;
@@ -166,7 +187,9 @@ export class MailingSend {
       const run = await startSend({
         mailingId: this.mailingId,
         targetGroupId: this.groupId,
-        ratePerSecond: this.rate,
+        ratePerSecond: Math.max(0, Number(this.limits.perSecond) || 0),
+        ratePerMinute: Math.max(0, Math.floor(Number(this.limits.perMinute) || 0)),
+        ratePerHour: Math.max(0, Math.floor(Number(this.limits.perHour) || 0)),
         errorThreshold: 0,
         opId: String(this.mailingId),
       });
@@ -194,4 +217,30 @@ export class MailingSend {
       this.pausing = false;
     }
   }
+}
+
+/** SendLimits are the most messages in any second, minute and hour (0: no limit). */
+export interface SendLimits {
+  perSecond: number;
+  perMinute: number;
+  perHour: number;
+}
+
+/**
+ * minimumSeconds is the least time n messages take under the limits, as
+ * the Go runner paces them: a window holds at most its count, and the
+ * next batch goes out when the oldest leaves the window. 0 when no limit
+ * applies.
+ */
+export function minimumSeconds(n: number, l: SendLimits): number {
+  if (n <= 0) return 0;
+  let s = 0;
+  const perSecond = Number(l.perSecond) || 0;
+  if (perSecond >= 1) s = Math.max(s, Math.ceil(n / Math.floor(perSecond)) - 1);
+  else if (perSecond > 0) s = Math.max(s, (n - 1) / perSecond);
+  const perMinute = Math.floor(Number(l.perMinute) || 0);
+  if (perMinute > 0) s = Math.max(s, (Math.ceil(n / perMinute) - 1) * 60);
+  const perHour = Math.floor(Number(l.perHour) || 0);
+  if (perHour > 0) s = Math.max(s, (Math.ceil(n / perHour) - 1) * 3600);
+  return s;
 }

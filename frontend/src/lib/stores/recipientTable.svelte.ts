@@ -61,6 +61,16 @@ export class RecipientTable {
     return this.#fetch(0);
   }
 
+  /**
+   * start fetches the first page unless it is loaded or on its way: the
+   * screen calls it while it is built, before the browser's first layout,
+   * so the answer is there for the first paint.
+   */
+  start(): Promise<void> {
+    if (this.total !== null || this.error !== null || this.#loading.has(0)) return Promise.resolve();
+    return this.reload();
+  }
+
   /** ensureRows fetches the pages that hold rows first..last (inclusive) if they are missing. */
   async ensureRows(first: number, last: number): Promise<void> {
     const end = this.total === null ? last : Math.min(last, this.total - 1);

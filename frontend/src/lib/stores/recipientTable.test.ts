@@ -13,6 +13,21 @@ function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
 }
 
 describe('RecipientTable', () => {
+  it('start fetches the first page once, however often the screen asks', async () => {
+    const stub = stubRecipients();
+    const answer = deferred<RecipientPage>();
+    stub.Find!.mockImplementation(() => answer.promise);
+    const table = new RecipientTable();
+    const first = table.start();
+    void table.start(); // the view's onMount, while the first answer is on its way
+    expect(stub.Find).toHaveBeenCalledTimes(1);
+    answer.resolve({ recipients: [person(0)], total: 1 });
+    await first;
+    expect(table.total).toBe(1);
+    await table.start(); // loaded: nothing to do
+    expect(stub.Find).toHaveBeenCalledTimes(1);
+  });
+
   it('fetches pages of 100 by offset and caches them', async () => {
     const stub = stubRecipients();
     stub.Find!.mockImplementation((f: RecipientFilter) =>

@@ -1,5 +1,5 @@
 /** screens are the app's screens in navigation order; each is reached at #/<screen>. */
-export const screens = ['recipients', 'templates', 'mailings', 'reactions', 'analysis', 'target-groups', 'settings'] as const;
+export const screens = ['recipients', 'templates', 'mailings', 'reactions', 'analysis', 'target-groups', 'surveys', 'settings'] as const;
 
 /** Screen identifies one screen. */
 export type Screen = (typeof screens)[number];

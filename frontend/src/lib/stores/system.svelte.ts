@@ -1,11 +1,28 @@
 import { ApiError } from '../api/error';
-import { info } from '../api/system';
+import { firstScreen, info } from '../api/system';
 import type { SystemInfo } from '../api/types';
 
 /** SystemState holds what the running program reports about itself. */
 class SystemState {
   info = $state<SystemInfo | null>(null);
   error = $state<ApiError | null>(null);
+
+  #shown = false;
+
+  /**
+   * shown reports, once per launch, that the first screen has painted its
+   * data: after the next two animation frames, so the browser has laid out
+   * and painted what the data changed. Go logs the start-up time.
+   */
+  shown(): void {
+    if (this.#shown) return;
+    this.#shown = true;
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        firstScreen().catch(() => {});
+      }),
+    );
+  }
 
   /** load asks Go for the system information. */
   async load(): Promise<void> {

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/sqlite"
+)
+
+// appStart measures the desktop app from exec to its first screen showing
+// data (the recipient table's first page painted: the UI calls
+// System.FirstScreen after the next two animation frames, the app logs
+// "first screen" and, with RESONANZ_QUIT_AFTER_FIRST_SCREEN=1, quits) on a
+// store of cfg.Recipients recipients, in an Xvfb display of its own. One
+// unmeasured launch first warms the page cache, as on a machine where the
+// app has run before. There is no in-run baseline: the floor is WebKit's own
+// start-up, which the report shows apart (the app's own log of the time
+// from process start).
+func appStart(ctx context.Context, cfg Config) ([]Result, error) {
+	display, stop, err := startXvfb(ctx)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "app start to first screen: skipped (%v)\n", err)
+		return nil, nil
+	}
+	defer stop()
+	data := filepath.Join(cfg.WorkDir, "start")
+	if err := seedStore(ctx, filepath.Join(data, sqlite.FileName), cfg.Recipients, 0); err != nil {
+		return nil, err
+	}
+	var walls, own []time.Duration
+	var rss []int64
+	for i := range cfg.Runs + 1 {
+		wall, self, peak, err := launchToFirstScreen(ctx, cfg.Bin, data, display)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			continue // warm-up
+		}
+		walls, own, rss = append(walls, wall), append(own, self), append(rss, peak)
+	}
+	return []Result{{
+		Name:  fmt.Sprintf("app start to first screen (%dk recipients; the app's own clock from process start: %.2f s)", cfg.Recipients/1000, median(own).Seconds()),
+		Value: median(walls).Seconds(), Unit: "s", PeakRSS: median(rss), Target: "≤ 1 s", Runs: cfg.Runs,
+	}}, nil
+}
+
+// launchToFirstScreen starts the desktop app and returns the wall time from
+// exec to its "first screen" log line, the time the app itself reports, and
+// its peak RSS in KB.
+func launchToFirstScreen(ctx context.Context, bin, data, display string) (wall, self time.Duration, peakKB int64, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--data", data)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display, "RESONANZ_QUIT_AFTER_FIRST_SCREEN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, 0, 0, err
+	}
+	var log strings.Builder
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() {
+		line := sc.Text()
+		fmt.Fprintln(&log, line)
+		if wall == 0 && strings.Contains(line, `msg="first screen"`) {
+			wall = time.Since(start)
+			if _, v, ok := strings.Cut(line, "after_ms="); ok {
+				ms, _ := strconv.Atoi(strings.Fields(v)[0])
+				self = time.Duration(ms) * time.Millisecond
+			}
+		}
+	}
+	_, _ = io.Copy(io.Discard, stderr)
+	if err := cmd.Wait(); err != nil {
+		return 0, 0, 0, fmt.Errorf("app start: %w\n%s", err, log.String())
+	}
+	if wall == 0 {
+		return 0, 0, 0, fmt.Errorf("app start: the app quit without reporting its first screen\n%s", log.String())
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		peakKB = ru.Maxrss
+	}
+	return wall, self, peakKB, nil
+}
+
+// startXvfb starts a virtual X display and returns its name (":N") and a
+// function that stops it.
+func startXvfb(ctx context.Context) (string, func(), error) {
+	path, err := exec.LookPath("Xvfb")
+	if err != nil {
+		return "", nil, errors.New("no Xvfb installed")
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return "", nil, err
+	}
+	defer r.Close()
+	cmd := exec.CommandContext(ctx, path, "-displayfd", "3", "-screen", "0", "1400x900x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w} // fd 3: Xvfb writes the display number there when ready
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return "", nil, err
+	}
+	w.Close()
+	stop := func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	got := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		got <- strings.TrimSpace(line)
+	}()
+	select {
+	case n := <-got:
+		if n == "" {
+			stop()
+			return "", nil, errors.New("the Xvfb display did not start")
+		}
+		return ":" + n, stop, nil
+	case <-time.After(15 * time.Second):
+		stop()
+		return "", nil, errors.New("the Xvfb display did not start within 15 s")
+	}
+}

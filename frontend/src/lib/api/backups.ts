@@ -1,0 +1,59 @@
+import { call } from './client';
+import type { BackupNowResult, BackupStatus, IntegrityInfo } from './types';
+
+/** backupStatus returns the backup folder, retention, last result and the copies. */
+export function backupStatus(): Promise<BackupStatus> {
+  return call<BackupStatus>('Backups', 'Status').then(normalize);
+}
+
+/** setRetention sets how many daily copies are kept (1..365). */
+export function setRetention(n: number): Promise<BackupStatus> {
+  return call<BackupStatus>('Backups', 'SetRetention', n).then(normalize);
+}
+
+/** backupNow writes a copy: native save dialog in the desktop window, the backup folder (for download) in a browser. */
+export function backupNow(opId: string): Promise<BackupNowResult> {
+  return call<BackupNowResult>('Backups', 'BackupNow', { opId, source: '', name: '' });
+}
+
+/** restoreBackup replaces the data with a copy from the backup folder (name) or a picked/uploaded file (source). */
+export function restoreBackup(opId: string, from: { name?: string; source?: string }): Promise<BackupStatus> {
+  return call<BackupStatus>('Backups', 'Restore', { opId, source: from.source ?? '', name: from.name ?? '' }).then(normalize);
+}
+
+/** cancelBackup stops a running backup or restore. */
+export function cancelBackup(opId: string): Promise<boolean> {
+  return call<boolean>('Backups', 'Cancel', opId);
+}
+
+/** checkIntegrity runs quick_check (full: integrity_check) over the data file. */
+export function checkIntegrity(full: boolean): Promise<IntegrityInfo> {
+  return call<IntegrityInfo>('Backups', 'Check', full);
+}
+
+/** pickBackupFile shows the native file dialog (desktop window only), '' if cancelled. */
+export function pickBackupFile(title: string): Promise<string> {
+  return call<string>('Backups', 'PickBackupFile', title);
+}
+
+/** quitApp closes the desktop window (after a restore on the recovery screen). */
+export function quitApp(): Promise<boolean> {
+  return call<boolean>('Backups', 'Quit');
+}
+
+/** downloadBackup has the browser save a copy from the backup folder (browser mode). */
+export function downloadBackup(name: string): void {
+  // A plain link: the download streams to disk instead of through memory;
+  // the same-site cookie authenticates it.
+  const a = document.createElement('a');
+  a.href = `/api/download/backup/${encodeURIComponent(name)}`;
+  a.download = name;
+  a.rel = 'noopener';
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+function normalize(s: BackupStatus): BackupStatus {
+  return { ...s, backups: s.backups ?? [] };
+}

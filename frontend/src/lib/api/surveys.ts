@@ -1,0 +1,58 @@
+import { call } from './client';
+import type { AttributeDef, FileContent, Survey, SurveyResults, SurveySummary } from './types';
+
+const service = 'Surveys';
+
+/** withLists makes the lists Go may send as null empty arrays. */
+function withLists<T extends Survey>(s: T): T {
+  return {
+    ...s,
+    questions: (s.questions ?? []).map((q) => ({ ...q, choices: (q.choices ?? []).map((c) => ({ ...c })) })),
+  };
+}
+
+/** surveys lists all surveys with their numbers of answers. */
+export async function surveys(): Promise<SurveySummary[]> {
+  return ((await call<SurveySummary[] | null>(service, 'List')) ?? []).map(withLists);
+}
+
+/** survey returns one survey. */
+export async function survey(id: number): Promise<Survey> {
+  return withLists(await call<Survey>(service, 'Get', id));
+}
+
+/** surveyAttributes returns the custom attributes answers can fill. */
+export async function surveyAttributes(): Promise<AttributeDef[]> {
+  return ((await call<AttributeDef[] | null>(service, 'Attributes')) ?? []).map((a) => ({ ...a, choices: a.choices ?? [] }));
+}
+
+/** saveSurvey creates (id 0) or updates a survey; Go assigns question and choice keys and sets the times. */
+export async function saveSurvey(s: Survey): Promise<Survey> {
+  const { createdAt: _createdAt, updatedAt: _updatedAt, ...rest } = s;
+  return withLists(await call<Survey>(service, 'Save', rest));
+}
+
+/** setSurveyStatus opens or closes a survey. */
+export async function setSurveyStatus(id: number, status: 'open' | 'closed'): Promise<Survey> {
+  return withLists(await call<Survey>(service, 'SetStatus', id, status));
+}
+
+/** deleteSurvey removes a survey and all its answers. */
+export function deleteSurvey(id: number): Promise<void> {
+  return call<void>(service, 'Delete', id);
+}
+
+/** surveyResults returns the counts per question and choice. */
+export async function surveyResults(id: number): Promise<SurveyResults> {
+  const r = await call<SurveyResults>(service, 'Results', id);
+  return {
+    ...r,
+    survey: withLists(r.survey),
+    questions: (r.questions ?? []).map((q) => ({ ...q, choices: q.choices ?? [], texts: q.texts ?? [] })),
+  };
+}
+
+/** exportSurveyCSV returns all answers as a CSV file. */
+export function exportSurveyCSV(id: number): Promise<FileContent> {
+  return call<FileContent>(service, 'ExportCSV', id);
+}
