@@ -64,6 +64,9 @@ type App struct {
 	subscriptionSvc *sqlite.SubscriptionService
 	surveySvc       *sqlite.SurveyService
 	sendStore       *sqlite.SendStore
+	optInSvc        *sqlite.OptInService
+	// listen is the listener the desk runs (Settings → Listener).
+	listen listenerRun
 	// smtpOverride replaces the stored SMTP settings (command line flags).
 	smtpOverride *smtp.Config
 
@@ -130,11 +133,12 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		consentSvc: sqlite.NewConsentService(db), importSvc: sqlite.NewImportService(db),
 		mailingSvc: sqlite.NewMailingService(db), reactionSvc: sqlite.NewReactionService(db), statsSvc: sqlite.NewStatsService(db),
 		targetSvc: sqlite.NewTargetGroupService(db), subscriptionSvc: sqlite.NewSubscriptionService(db),
-		sendStore: sqlite.NewSendStore(db), surveySvc: sqlite.NewSurveyService(db),
+		sendStore: sqlite.NewSendStore(db), surveySvc: sqlite.NewSurveyService(db), optInSvc: sqlite.NewOptInService(db),
 	}
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc, mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
 		Recipients: a.recipientSvc, Lists: a.listSvc, Attributes: a.attrSvc, Consent: a.consentSvc, Imports: a.importSvc,
+		Confirmations: a,
 	}, edge.Sources, edge.Events)
 	a.mailings = desktop.NewMailings(ctx, desktop.MailingServices{
 		Mailings: a.mailingSvc, Recipients: a.recipientSvc, Attributes: a.attrSvc, Groups: a.targetSvc, Settings: a.settingsSvc,
@@ -191,12 +195,15 @@ func (a *App) Errors() desktop.ErrorFormatter {
 	}}
 }
 
-// Close closes the store.
+// Close stops the listener (writing its queued hits) and closes the store.
 func (a *App) Close() error {
 	if a.db == nil {
 		return nil
 	}
-	return a.db.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_, lerr := a.StopListener(ctx)
+	return errors.Join(lerr, a.db.Close())
 }
 
 // defaultDataDir is where the store lives unless --data or RESONANZ_DATA say
@@ -249,8 +256,12 @@ func runDesktop(ctx context.Context, dataDir string, assets fs.FS, log *slog.Log
 			window.Quit() // start-up timing in make bench
 		}
 	})
+	a.autoStartListener(ctx)
 	return wails.Run(&options.App{
-		OnStartup:        window.Startup,
+		OnStartup: window.Startup,
+		// The listener stops before the window's process ends: queued hits
+		// are written (Close does it again, harmlessly, for other exits).
+		OnShutdown:       func(context.Context) { a.StopListener(context.Background()) },
 		Title:            "Resonanz",
 		Width:            1280,
 		Height:           820,
@@ -304,6 +315,7 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 	defer a.Close()
 	stop := a.startDailyBackups(ctx, 0)
 	defer stop()
+	a.autoStartListener(ctx)
 
 	var allowed []string
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {

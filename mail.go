@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"strings"
 
 	"github.com/resonanz/resonanz/backend/desktop"
@@ -164,13 +165,34 @@ func (m mailServer) TestSMTP(ctx context.Context) error {
 }
 
 func (m mailServer) Listener(ctx context.Context) (resonanz.ListenerSettings, error) {
-	var ls resonanz.ListenerSettings
-	_, err := m.a.settingsSvc.Value(ctx, resonanz.SettingListener, &ls)
-	return ls, err
+	return m.a.listenerSettings(ctx)
+}
+
+func (m mailServer) StartListener(ctx context.Context) (resonanz.ListenerStatus, error) {
+	return m.a.StartListener(ctx)
+}
+
+func (m mailServer) StopListener(ctx context.Context) (resonanz.ListenerStatus, error) {
+	return m.a.StopListener(ctx)
+}
+
+func (m mailServer) ListenerStatus(ctx context.Context) (resonanz.ListenerStatus, error) {
+	return m.a.ListenerStatus(), nil
+}
+
+func (m mailServer) SignupForms(ctx context.Context) ([]resonanz.SignupForm, error) {
+	return m.a.signupForms(ctx)
 }
 
 func (m mailServer) SaveListener(ctx context.Context, ls resonanz.ListenerSettings) (resonanz.ListenerSettings, error) {
 	ls.PublicURL = strings.TrimRight(strings.TrimSpace(ls.PublicURL), "/")
+	ls.Addr = strings.TrimSpace(ls.Addr)
+	if ls.Addr != "" {
+		if _, port, err := net.SplitHostPort(ls.Addr); err != nil || port == "" {
+			return ls, resonanz.FieldError("addr", "error.listener.addr",
+				"The address must be host:port, e.g. 127.0.0.1:8485.")
+		}
+	}
 	if ls.PublicURL != "" {
 		signer, _ := listener.NewSigner(make([]byte, listener.MinSecretLength))
 		if _, err := listener.NewURLs(ls.PublicURL, signer); err != nil {

@@ -158,6 +158,10 @@ type MailServer interface {
 	TestSMTP(ctx context.Context) error
 	Listener(ctx context.Context) (resonanz.ListenerSettings, error)
 	SaveListener(ctx context.Context, s resonanz.ListenerSettings) (resonanz.ListenerSettings, error)
+	StartListener(ctx context.Context) (resonanz.ListenerStatus, error)
+	StopListener(ctx context.Context) (resonanz.ListenerStatus, error)
+	ListenerStatus(ctx context.Context) (resonanz.ListenerStatus, error)
+	SignupForms(ctx context.Context) ([]resonanz.SignupForm, error)
 }
 
 // GetSMTP returns the mail server settings (never the password).
@@ -188,3 +192,22 @@ func (s *Settings) GetListener() (resonanz.ListenerSettings, error) { return s.m
 func (s *Settings) SaveListener(in resonanz.ListenerSettings) (resonanz.ListenerSettings, error) {
 	return s.mail.SaveListener(s.ctx, in)
 }
+
+// ListenerStatus reports whether the desk's listener runs, where, and what
+// it has recorded since it started.
+func (s *Settings) ListenerStatus() (resonanz.ListenerStatus, error) {
+	return s.mail.ListenerStatus(s.ctx)
+}
+
+// StartListener starts the listener with the stored settings (address,
+// public URL); a port in use is a clear error, also kept in the status.
+func (s *Settings) StartListener() (resonanz.ListenerStatus, error) {
+	return s.mail.StartListener(s.ctx)
+}
+
+// StopListener stops the listener gracefully: queued hits are written first.
+func (s *Settings) StopListener() (resonanz.ListenerStatus, error) { return s.mail.StopListener(s.ctx) }
+
+// SignupForms returns each list's public signup form URL and an HTML
+// snippet for the sender's website (needs the listener's public URL).
+func (s *Settings) SignupForms() ([]resonanz.SignupForm, error) { return s.mail.SignupForms(s.ctx) }

@@ -20,6 +20,17 @@ type RecipientServices struct {
 	Attributes resonanz.AttributeService
 	Consent    resonanz.ConsentService
 	Imports    resonanz.RecipientImporter
+	// Confirmations sends double opt-in mails (nil: not available).
+	Confirmations ConfirmationMailer
+}
+
+// ConfirmationMailer sends double opt-in confirmation mails: a fresh
+// request per person (the old links stay valid until they expire) and a
+// mail with its link through the configured SMTP server.
+type ConfirmationMailer interface {
+	// SendConfirmations mails everyone of recipientIDs whose membership of
+	// listID is unconfirmed; progress is called after each person.
+	SendConfirmations(ctx context.Context, listID int64, recipientIDs []int64, progress func(resonanz.ConfirmationResult)) (resonanz.ConfirmationResult, error)
 }
 
 // Recipients is the bound façade for the Recipients screens: the table, the
@@ -243,4 +254,67 @@ func (r *Recipients) ImportFile(req ImportFileRequest) (resonanz.ImportResult, e
 		func(p resonanz.ImportProgress) { emit(p, false) })
 	emit(resonanz.ImportProgress{Rows: res.Read, Bytes: size, TotalBytes: size}, true)
 	return res, err
+}
+
+// SendConfirmation mails the double opt-in confirmation link to one person
+// whose membership of the list is unconfirmed.
+func (r *Recipients) SendConfirmation(recipientID, listID int64) (resonanz.ConfirmationResult, error) {
+	if r.svc.Confirmations == nil {
+		return resonanz.ConfirmationResult{}, resonanz.Errorf(resonanz.EINVALID, "Confirmation mails are not available here.")
+	}
+	res, err := r.svc.Confirmations.SendConfirmations(r.ctx, listID, []int64{recipientID}, func(resonanz.ConfirmationResult) {})
+	if err == nil && res.Failed > 0 {
+		err = resonanz.Errorf(resonanz.EINVALID, "The confirmation mail was not sent: %s", strings.Join(res.Errors, "; "))
+	} else if err == nil && res.Sent == 0 {
+		err = &resonanz.Error{Code: resonanz.ECONFLICT, Key: "error.optin.notPending",
+			Message: "This person is not waiting for a confirmation on the list (confirmed, unsubscribed or blocked)."}
+	}
+	return res, err
+}
+
+// SendConfirmationsRequest asks for confirmation mails to every unconfirmed
+// member of a list.
+type SendConfirmationsRequest struct {
+	ListID int64 `json:"listId"`
+	// OpID scopes the progress events: "doi:progress:<opId>".
+	OpID string `json:"opId"`
+}
+
+// SendConfirmations mails the confirmation link to every unconfirmed member
+// of a list, emitting throttled progress events; CancelConfirmations stops
+// it after the current mail.
+func (r *Recipients) SendConfirmations(req SendConfirmationsRequest) (resonanz.ConfirmationResult, error) {
+	if r.svc.Confirmations == nil {
+		return resonanz.ConfirmationResult{}, resonanz.Errorf(resonanz.EINVALID, "Confirmation mails are not available here.")
+	}
+	ctx, done := r.ops.start(r.ctx, req.OpID)
+	defer done()
+	var ids []int64
+	f := resonanz.RecipientFilter{ListID: req.ListID, Status: resonanz.StatusUnconfirmed, Limit: 1000}
+	for {
+		page, err := r.svc.Recipients.FindRecipients(ctx, f)
+		if err != nil {
+			return resonanz.ConfirmationResult{}, err
+		}
+		for _, p := range page.Recipients {
+			ids = append(ids, p.ID)
+		}
+		if len(page.Recipients) < f.Limit {
+			break
+		}
+		f.AfterID = page.Recipients[len(page.Recipients)-1].ID
+	}
+	emit := Throttle(r.events, "doi:progress:"+req.OpID, 100*time.Millisecond)
+	res, err := r.svc.Confirmations.SendConfirmations(ctx, req.ListID, ids, func(p resonanz.ConfirmationResult) { emit(p, false) })
+	emit(res, true)
+	if errors.Is(err, context.Canceled) && r.ctx.Err() == nil {
+		err = nil // cancelled by the user: the result says how far it got
+	}
+	return res, err
+}
+
+// CancelConfirmations stops a running SendConfirmations after the current
+// mail; it reports whether one with that opId was running.
+func (r *Recipients) CancelConfirmations(opID string) (bool, error) {
+	return r.ops.cancel(opID), nil
 }

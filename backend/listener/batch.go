@@ -44,6 +44,10 @@ type Stats struct {
 	Failed   uint64 // hits lost because the HitRecorder kept failing
 	Batches  uint64 // RecordHits calls that succeeded
 	Queued   int    // hits waiting now
+	// NoticesSent and NoticeErrors count the listener's own mails
+	// (confirmation and profile links).
+	NoticesSent  uint64
+	NoticeErrors uint64
 }
 
 func newBatcher(rec resonanz.HitRecorder, queueSize, batchSize int, interval, enqueueWait time.Duration, log *slog.Logger) *batcher {

@@ -29,6 +29,10 @@ var routes = [256]*route{
 	'u': {kind: KindUnsubscribe, allow: "GET, HEAD, POST", page: true},
 	'p': {kind: KindProfile, allow: "GET, HEAD, POST", page: true},
 	's': {kind: KindSurvey, allow: "GET, HEAD, POST", page: true},
+	'f': {kind: KindForm, allow: "GET, HEAD, POST", page: true},
+	// The confirmation link carries the opt-in store's random token, not a
+	// signed one: kind 0.
+	'd': {allow: "GET, HEAD, POST", page: true},
 }
 
 // serveHTTP routes by hand instead of with http.ServeMux: the raw path must
@@ -63,6 +67,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 		return
 	}
+	if path == "/p/" || path == "/p" {
+		if methodAllowed(w, r, "GET, HEAD, POST") && s.allowPage(w, r) {
+			s.serveProfileLogin(w, r)
+		}
+		return
+	}
 	if len(path) < 4 || path[0] != '/' || path[2] != '/' || routes[path[1]] == nil || !tokenChars(path[3:]) {
 		s.notFound(w, r)
 		return
@@ -94,7 +104,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveProfile(w, r, tok)
 	case KindSurvey:
 		s.serveSurvey(w, r, tok)
+	case KindForm:
+		s.serveForm(w, r, tok)
+	case 0:
+		s.serveConfirm(w, r, tok)
 	}
+}
+
+// allowPage applies the page rate limit, answering 429 itself.
+func (s *Server) allowPage(w http.ResponseWriter, r *http.Request) bool {
+	if s.pageLimit.allow(s.clientAddr(r), s.cfg.Now()) {
+		return true
+	}
+	w.Header().Set("Retry-After", "1")
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, "Too many requests. Please try again in a moment.", http.StatusTooManyRequests)
+	return false
 }
 
 // tokenChars reports whether s is a plausible token: base64url characters

@@ -16,7 +16,7 @@ import (
 // pages need no nonce and no 'unsafe-inline'.
 const pageCSS = `body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222;background:#fff}` +
 	`h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}label{display:block;margin:.5rem 0}` +
-	`input[type=text],select{width:100%;padding:.4rem;font:inherit;box-sizing:border-box}` +
+	`input[type=text],input[type=email],select{width:100%;padding:.4rem;font:inherit;box-sizing:border-box}` +
 	`.check{display:flex;gap:.5rem;align-items:flex-start}.check input{margin-top:.35rem}` +
 	`button{font:inherit;padding:.5rem 1rem;margin:.5rem .5rem .5rem 0;cursor:pointer}` +
 	`.note{background:#eef5ff;border-left:4px solid #3a7bd5;padding:.5rem 1rem}` +
@@ -43,7 +43,25 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 {{if .Text}}<p>{{.Text}}</p>{{end}}
 {{if eq .Page "unsubscribe"}}
 <form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}"><button type="submit">{{.T.unsub_button}}</button></form>
-{{else if eq .Page "erase"}}
+{{else if eq .Page "confirm"}}
+<form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}"><button type="submit">{{.T.confirm_button}}</button></form>
+{{else if eq .Page "login"}}
+<form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<label>{{.T.email}}<input type="email" name="email" required maxlength="254" autocomplete="email"></label>
+<button type="submit">{{.T.login_button}}</button></form>
+{{else if eq .Page "form"}}{{with .Form}}
+{{if .Description}}<p class="muted">{{.Description}}</p>{{end}}
+<form method="post"><input type="hidden" name="csrf" value="{{$.CSRF}}">
+<label>{{$.T.email}} *<input type="email" name="email" value="{{.Email}}" required maxlength="254" autocomplete="email"></label>
+<label>{{$.T.first_name}}<input type="text" name="first_name" value="{{.FirstName}}" maxlength="200" autocomplete="given-name"></label>
+<label>{{$.T.last_name}}<input type="text" name="last_name" value="{{.LastName}}" maxlength="200" autocomplete="family-name"></label>
+<label class="check"><input type="checkbox" name="newsletter" value="1" required{{if .Newsletter}} checked{{end}}><input type="hidden" name="newsletter_w" value="{{.NewsHash}}"><span>{{.NewsletterWording}} *</span></label>
+<h2>{{$.T.form_consents_heading}}</h2><p class="muted">{{$.T.form_consents_note}}</p>
+{{range .Consents}}<label class="check"><input type="checkbox" name="{{.Field}}" value="1"{{if .Checked}} checked{{end}}><input type="hidden" name="{{.Field}}_w" value="{{.Hash}}"><span>{{.Wording}}</span></label>
+{{end}}<p class="muted">{{$.T.form_note}}</p>
+<button type="submit">{{$.T.form_submit}}</button></form>
+<p class="muted"><a href="../../p/">{{$.T.login_link}}</a></p>
+{{end}}{{else if eq .Page "erase"}}
 <form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}"><input type="hidden" name="action" value="erase-confirm">
 <button type="submit" class="danger">{{.T.erase_yes}}</button></form>
 <form method="get"><button type="submit">{{.T.cancel}}</button></form>
@@ -85,7 +103,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 type pageData struct {
 	T       texts
 	CSS     template.CSS
-	Page    string // "message", "unsubscribe", "erase", "profile", "survey"
+	Page    string // "message", "unsubscribe", "erase", "profile", "survey", "form", "confirm", "login"
 	Title   string
 	Text    string
 	Notice  string
@@ -94,6 +112,7 @@ type pageData struct {
 	CSRF    string
 	Profile *profileForm
 	Survey  *surveyForm
+	Form    *signupForm
 }
 
 func (s *Server) lang(r *http.Request, recipient string) texts {

@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -113,6 +114,78 @@ type ConsentChange struct {
 	Wording string // exactly as shown next to the checkbox
 }
 
+// Signups runs the public signup form, the double opt-in confirmation and
+// the profile login.
+type Signups interface {
+	// FormList returns the list a signup form is for (ENOTFOUND when it
+	// was deleted).
+	FormList(ctx context.Context, listID int64) (ListChoice, error)
+	// Signup creates the recipient by address (an existing one is left as
+	// it is: the form is anonymous) and
+	// records a pending double opt-in with the wordings shown. It returns
+	// the confirmation token, or "" when no mail must go out (already
+	// confirmed, suppressed). The answer to the person is the same either
+	// way, so nothing tells whether an address is known.
+	Signup(ctx context.Context, s Signup, client resonanz.WebClient) (SignupResult, error)
+	// Confirm confirms the request behind token (see
+	// resonanz.OptInService.ConfirmOptIn): ENOTFOUND for an unknown token,
+	// EFORBIDDEN for an expired one.
+	Confirm(ctx context.Context, token string, client resonanz.WebClient) (resonanz.OptInRequest, error)
+	// ProfileRecipient finds a recipient by address for the profile login
+	// (ENOTFOUND when there is none).
+	ProfileRecipient(ctx context.Context, email string) (Addressee, error)
+}
+
+// Signup is a submitted signup form.
+type Signup struct {
+	ListID    int64
+	Email     string
+	FirstName string
+	LastName  string
+	Language  string // the page's language ("de" or "en")
+	Wording   string // the newsletter wording shown
+	// Consents are the tracking checkboxes that were ticked, each with its
+	// own wording; they are granted only at confirmation.
+	Consents []resonanz.PendingConsent
+}
+
+// SignupResult says where the confirmation mail goes.
+type SignupResult struct {
+	Token string // "" when no mail must be sent
+	Addressee
+}
+
+// Addressee is who a notice is mailed to.
+type Addressee struct {
+	RecipientID int64
+	Email       string
+	Name        string // display name, may be empty
+	Language    string // "de", "en" or "" (then the page's language)
+}
+
+// Notice is a mail the listener sends itself (confirmation, profile link):
+// plain content with exactly one untracked link, no pixel.
+type Notice struct {
+	To, ToName  string
+	Language    string
+	Subject     string
+	Text, HTML  string
+	Kind        string // NoticeConfirmation or NoticeProfileLink
+	RecipientID int64  // for logs
+}
+
+// Kinds of notices.
+const (
+	NoticeConfirmation = "confirmation"
+	NoticeProfileLink  = "profile-link"
+)
+
+// Mailer sends notices; the composition root fills in the sender and the
+// Message-ID and uses the configured SMTP server.
+type Mailer interface {
+	SendNotice(ctx context.Context, n Notice) error
+}
+
 // Deps are the services the listener uses. Hits is required; an endpoint
 // whose dependency is nil answers 404.
 type Deps struct {
@@ -122,6 +195,8 @@ type Deps struct {
 	Subscriptions Subscriptions
 	Profiles      Profiles
 	Surveys       Surveys
+	Signups       Signups
+	Mailer        Mailer
 }
 
 // Config configures the listener. Zero values take the documented defaults.
@@ -155,6 +230,11 @@ type Config struct {
 	TrackBurst int
 	PageRate   float64
 	PageBurst  int
+	// MailRate and MailBurst limit the mails the signup form and the
+	// profile login send per address (default 3 per hour, burst 3), so the
+	// forms cannot be used to flood someone's inbox.
+	MailRate  float64
+	MailBurst int
 	// MaxClients bounds the rate limiter's memory (default 100000 clients).
 	MaxClients int
 	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed;
@@ -175,7 +255,8 @@ type Config struct {
 	// Wordings overrides consent texts: language → purpose → wording. The
 	// newsletter purpose's text may contain "{list}" for the list name;
 	// "survey_profile" is the survey page's "use my answers to update my
-	// profile" box.
+	// profile" box; the signup form's tracking texts are under
+	// "form:<purpose>".
 	Wordings map[string]map[string]string
 
 	Log *slog.Logger
@@ -228,6 +309,9 @@ func (c *Config) defaults() {
 	if c.PageRate == 0 {
 		c.PageRate, c.PageBurst = 2, max(c.PageBurst, 20)
 	}
+	if c.MailRate == 0 {
+		c.MailRate, c.MailBurst = 3.0/3600, max(c.MailBurst, 3)
+	}
 	if c.MaxClients == 0 {
 		c.MaxClients = 100000
 	}
@@ -260,14 +344,22 @@ type Server struct {
 	err    error
 	signer *Signer
 	prefix string // PublicURL's path, "" or "/r"
+	urls   URLs
 
 	hits       *batcher
 	trackLimit *limiter
 	pageLimit  *limiter
+	mailLimit  *limiter // per address
 	texts      map[string]texts
+
+	mails        sync.WaitGroup // notices being sent
+	mailSem      chan struct{}  // bounds concurrent notices
+	noticesSent  atomic.Uint64
+	noticeErrors atomic.Uint64
 
 	mu       sync.Mutex
 	servers  []*http.Server
+	closed   bool // Shutdown has begun: Serve refuses to start
 	shutOnce sync.Once
 	shutErr  error
 }
@@ -292,10 +384,14 @@ func New(cfg Config, deps Deps) *Server {
 		} else {
 			s.prefix = ""
 		}
+		s.urls, _ = NewURLs(cfg.PublicURL, s.signer)
+		s.urls.now = cfg.Now
 		s.hits = newBatcher(deps.Hits, cfg.QueueSize, cfg.BatchSize, cfg.FlushInterval, cfg.EnqueueWait, cfg.Log)
 	}
 	s.trackLimit = newLimiter(cfg.TrackRate, cfg.TrackBurst, cfg.MaxClients)
 	s.pageLimit = newLimiter(cfg.PageRate, cfg.PageBurst, cfg.MaxClients)
+	s.mailLimit = newLimiter(cfg.MailRate, cfg.MailBurst, cfg.MaxClients)
+	s.mailSem = make(chan struct{}, 4)
 	s.texts = buildTexts(cfg.Wordings)
 	return s
 }
@@ -309,10 +405,12 @@ func (s *Server) Signer() *Signer { return s.signer }
 
 // Stats returns the hit counters.
 func (s *Server) Stats() Stats {
-	if s.hits == nil {
-		return Stats{}
+	var st Stats
+	if s.hits != nil {
+		st = s.hits.stats()
 	}
-	return s.hits.stats()
+	st.NoticesSent, st.NoticeErrors = s.noticesSent.Load(), s.noticeErrors.Load()
+	return st
 }
 
 // Handler returns the listener's HTTP handler.
@@ -355,6 +453,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := s.httpServer()
 	hs.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	s.mu.Lock()
+	if s.closed {
+		// Shutdown came first: it could not stop a server it did not know.
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
 	s.servers = append(s.servers, hs)
 	s.mu.Unlock()
 	errc := make(chan error, 1)
@@ -380,6 +484,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutOnce.Do(func() {
 		s.mu.Lock()
+		s.closed = true
 		servers := s.servers
 		s.mu.Unlock()
 		var errs []error
@@ -387,6 +492,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			if err := hs.Shutdown(ctx); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		if err := waitGroup(ctx, &s.mails); err != nil {
+			errs = append(errs, fmt.Errorf("sending notices: %w", err))
 		}
 		if s.hits != nil {
 			if err := s.hits.close(ctx); err != nil {
@@ -396,6 +504,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.shutErr = errors.Join(errs...)
 	})
 	return s.shutErr
+}
+
+// waitGroup waits for wg or until ctx ends.
+func waitGroup(ctx context.Context, wg *sync.WaitGroup) error {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // clientAddr is the client's IP: the peer, or, behind a trusted proxy, the

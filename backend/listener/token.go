@@ -27,7 +27,13 @@ const (
 	KindUnsubscribe Kind = 4 // /u/{token}: unsubscribe (RFC 8058)
 	KindProfile     Kind = 5 // /p/{token}: profile page (expires)
 	KindSurvey      Kind = 6 // /s/{token}: survey page
+	KindForm        Kind = 7 // /f/{token}: public signup form of a list (Claims.ListID)
 )
+
+// known reports whether k is a kind this version signs and accepts.
+func (k Kind) known() bool {
+	return k >= KindOpen && k <= KindSurvey || k == KindForm
+}
 
 // String returns the kind's name.
 func (k Kind) String() string {
@@ -44,6 +50,8 @@ func (k Kind) String() string {
 		return "profile"
 	case KindSurvey:
 		return "survey"
+	case KindForm:
+		return "form"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -63,6 +71,8 @@ func (k Kind) path() string {
 		return "/p/"
 	case KindSurvey:
 		return "/s/"
+	case KindForm:
+		return "/f/"
 	}
 	return ""
 }
@@ -73,11 +83,14 @@ func (k Kind) path() string {
 type Claims struct {
 	Kind        Kind
 	MailingID   int64 // 0 for profile links sent outside a mailing
-	RecipientID int64
+	RecipientID int64 // 0 only for form tokens
 	LinkID      int64 // clicks and images; 0 otherwise
 	// SurveyID is the survey of a survey token (it takes the link id's
 	// place in the format); 0 otherwise.
 	SurveyID int64
+	// ListID is the list of a signup form (KindForm only). On the wire it
+	// takes the recipient's place: a form is for anyone, not a person.
+	ListID int64
 	// Test marks tokens of previews and test sends: their hits are not
 	// counted and their unsubscribe and profile forms change nothing.
 	Test bool
@@ -171,8 +184,16 @@ func (s *Signer) ttl() time.Duration {
 // Sign returns the URL-safe token for c. Profile tokens need IssuedAt (use
 // time.Now()); other kinds must leave it zero.
 func (s *Signer) Sign(c Claims) (string, error) {
-	if c.Kind < KindOpen || c.Kind > KindSurvey {
+	if !c.Kind.known() {
 		return "", fmt.Errorf("listener: sign: unknown kind %d", c.Kind)
+	}
+	if c.Kind == KindForm {
+		if c.ListID <= 0 || c.MailingID != 0 || c.RecipientID != 0 || c.LinkID != 0 || c.SurveyID != 0 || !c.IssuedAt.IsZero() {
+			return "", fmt.Errorf("listener: sign: a form token carries exactly a list id (got list %d)", c.ListID)
+		}
+		c.RecipientID = c.ListID // its slot on the wire
+	} else if c.ListID != 0 {
+		return "", fmt.Errorf("listener: sign: only form tokens carry a list id")
 	}
 	if c.MailingID < 0 || c.RecipientID <= 0 || c.LinkID < 0 || c.SurveyID < 0 {
 		return "", fmt.Errorf("listener: sign: invalid ids (mailing %d, recipient %d, link %d)", c.MailingID, c.RecipientID, c.LinkID)
@@ -257,7 +278,7 @@ func parsePayload(p []byte) (Claims, bool) {
 		return Claims{}, false
 	}
 	c := Claims{Kind: Kind(p[1]), Test: p[2]&flagTest != 0}
-	if c.Kind < KindOpen || c.Kind > KindSurvey {
+	if !c.Kind.known() {
 		return Claims{}, false
 	}
 	p = p[3:]
@@ -292,6 +313,12 @@ func parsePayload(p []byte) (Claims, bool) {
 			return Claims{}, false
 		}
 		c.IssuedAt = time.Unix(iat, 0).UTC()
+	}
+	if c.Kind == KindForm {
+		if c.MailingID != 0 || c.LinkID != 0 {
+			return Claims{}, false
+		}
+		c.ListID, c.RecipientID = c.RecipientID, 0
 	}
 	return c, len(p) == 0
 }
@@ -391,6 +418,19 @@ func (u URLs) Unsubscribe(m, r int64) string {
 func (u URLs) Profile(m, r int64) string {
 	return u.build(Claims{Kind: KindProfile, MailingID: m, RecipientID: r, IssuedAt: u.now()})
 }
+
+// Form returns the URL of the public signup form of a list. It does not
+// expire: it is published on websites.
+func (u URLs) Form(listID int64) string {
+	return u.build(Claims{Kind: KindForm, ListID: listID})
+}
+
+// Confirm returns the double opt-in confirmation URL for a token of the
+// opt-in store (random, not signed: the store keeps its hash).
+func (u URLs) Confirm(token string) string { return u.base + "/d/" + token }
+
+// ProfileLogin returns the page where people ask for a profile link by mail.
+func (u URLs) ProfileLogin() string { return u.base + "/p/" }
 
 // Survey returns the survey-page URL of survey surveyID for recipient r,
 // linked from mailing m (0: outside a mailing). Survey tokens do not

@@ -147,6 +147,9 @@ type RecipientDetail struct {
 	Lists     []Membership    `json:"lists"`
 	Consent   []ConsentRecord `json:"consent"`      // the full ledger, oldest first
 	Current   []ConsentState  `json:"consentState"` // derived current state
+	// OptIns are the double opt-in requests, newest first: pending and
+	// confirmed, with both time stamps, IPs and user agents.
+	OptIns []OptInRequest `json:"optIns"`
 	// Source says where the data came from (GDPR Art. 14/15): an import
 	// (file name and time) or the desk.
 	Source string `json:"source"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -104,7 +105,44 @@ type SMTPSettings struct {
 	HasPassword    bool    `json:"hasPassword"` // read only
 }
 
-// ListenerSettings say where recipients reach the listener.
+// ListenerSettings say where recipients reach the listener and how the desk
+// runs it.
 type ListenerSettings struct {
 	PublicURL string `json:"publicUrl"` // e.g. https://news.example.org/r; empty: no tracking links
+	// Addr is where the desk's listener listens (default DefaultListenerAddr).
+	Addr string `json:"addr"`
+	// AutoStart starts the listener with the desk.
+	AutoStart bool `json:"autoStart"`
+}
+
+// DefaultListenerAddr is where the listener listens unless told otherwise.
+const DefaultListenerAddr = "127.0.0.1:8485"
+
+// ListenerStatus is the state of the listener the desk runs.
+type ListenerStatus struct {
+	Running   bool      `json:"running"`
+	Addr      string    `json:"addr"`      // bound address while running
+	PublicURL string    `json:"publicUrl"` // where recipients reach it
+	StartedAt time.Time `json:"startedAt"` // zero when stopped
+	// Hits counts tracking hits written since the start; Queued are waiting
+	// to be written, Dropped were lost to overload.
+	Hits    uint64 `json:"hits"`
+	Queued  int    `json:"queued"`
+	Dropped uint64 `json:"dropped"`
+	// Notices counts confirmation and profile-link mails sent since the
+	// start; NoticeErrors those that failed.
+	Notices      uint64 `json:"notices"`
+	NoticeErrors uint64 `json:"noticeErrors"`
+	// Error is why the last start failed or the listener stopped by itself
+	// (e.g. the port is in use); "" when fine.
+	Error string `json:"error"`
+}
+
+// SignupForm is the public signup form of a list: its URL and an HTML
+// snippet for the sender's website.
+type SignupForm struct {
+	ListID   int64  `json:"listId"`
+	ListName string `json:"listName"`
+	URL      string `json:"url"`
+	Snippet  string `json:"snippet"`
 }

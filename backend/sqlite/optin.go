@@ -31,10 +31,26 @@ func hashToken(token string) string {
 
 // RequestOptIn records a pending subscription and returns the request with
 // its link token. Someone already confirmed on the list gets ECONFLICT.
-func (s *OptInService) RequestOptIn(ctx context.Context, recipientID, listID int64, wording string, client resonanz.WebClient) (resonanz.OptInRequest, error) {
-	req := resonanz.OptInRequest{RecipientID: recipientID, ListID: listID, Wording: strings.TrimSpace(wording), RequestedIP: client.IP}
+// Tracking consents passed along are kept with the request and enter the
+// ledger only when it is confirmed. A membership that was ended stays ended
+// until then: a signup in someone else's name changes nothing.
+func (s *OptInService) RequestOptIn(ctx context.Context, recipientID, listID int64, wording string, client resonanz.WebClient, consents ...resonanz.PendingConsent) (resonanz.OptInRequest, error) {
+	req := resonanz.OptInRequest{RecipientID: recipientID, ListID: listID, Wording: strings.TrimSpace(wording),
+		RequestedIP: client.IP, RequestedUA: client.UserAgent}
 	if req.Wording == "" {
 		return req, resonanz.FieldError("wording", "error.consent.wording.required", "A consent needs the exact wording the person agreed to.")
+	}
+	seen := map[string]bool{}
+	for _, c := range consents {
+		rec := resonanz.ConsentRecord{RecipientID: recipientID, Purpose: c.Purpose, Granted: true, Source: resonanz.SourceDoubleOptIn, Wording: c.Wording}
+		if c.Purpose == resonanz.PurposeNewsletter || seen[c.Purpose] {
+			return req, resonanz.FieldError("purpose", "error.consent.purpose.invalid", "Unknown consent purpose "+c.Purpose+".")
+		}
+		if err := rec.Validate(); err != nil {
+			return req, err
+		}
+		seen[c.Purpose] = true
+		req.Consents = append(req.Consents, c)
 	}
 	tx, err := s.db.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -65,9 +81,15 @@ func (s *OptInService) RequestOptIn(ctx context.Context, recipientID, listID int
 		return req, fmt.Errorf("request opt-in: %w", err)
 	}
 	req.ID, _ = res.LastInsertId()
+	for _, c := range req.Consents {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO opt_in_consent (opt_in_id, purpose, wording) VALUES (?, ?, ?)`,
+			req.ID, c.Purpose, c.Wording); err != nil {
+			return req, fmt.Errorf("request opt-in: consent: %w", err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO membership (list_id, recipient_id, status, updated_at) VALUES (?, ?, 'unconfirmed', ?)
-		ON CONFLICT (list_id, recipient_id) DO UPDATE SET status = 'unconfirmed', updated_at = excluded.updated_at`,
+		ON CONFLICT (list_id, recipient_id) DO NOTHING`,
 		listID, recipientID, millis(now)); err != nil {
 		return req, fmt.Errorf("request opt-in: membership: %w", err)
 	}
@@ -87,9 +109,11 @@ func (s *OptInService) ConfirmOptIn(ctx context.Context, token string, client re
 	var requested, expires int64
 	var confirmed sql.NullInt64
 	err = tx.QueryRowContext(ctx, `
-		SELECT id, recipient_id, list_id, wording, requested_at, requested_ip, expires_at, confirmed_at, confirmed_ip
-		FROM opt_in WHERE token_hash = ?`, hashToken(token)).Scan(
-		&req.ID, &req.RecipientID, &req.ListID, &req.Wording, &requested, &req.RequestedIP, &expires, &confirmed, &req.ConfirmedIP)
+		SELECT o.id, o.recipient_id, o.list_id, l.name, o.wording, o.requested_at, o.requested_ip, o.requested_ua, o.expires_at,
+			o.confirmed_at, o.confirmed_ip, o.confirmed_ua
+		FROM opt_in o JOIN list l ON l.id = o.list_id WHERE o.token_hash = ?`, hashToken(token)).Scan(
+		&req.ID, &req.RecipientID, &req.ListID, &req.ListName, &req.Wording, &requested, &req.RequestedIP, &req.RequestedUA, &expires,
+		&confirmed, &req.ConfirmedIP, &req.ConfirmedUA)
 	if errors.Is(err, sql.ErrNoRows) {
 		return req, &resonanz.Error{Code: resonanz.ENOTFOUND, Key: "error.optin.unknown", Message: "This confirmation link is not valid."}
 	} else if err != nil {
@@ -104,7 +128,7 @@ func (s *OptInService) ConfirmOptIn(ctx context.Context, token string, client re
 	if now.After(req.ExpiresAt) {
 		return req, &resonanz.Error{Code: resonanz.EFORBIDDEN, Key: "error.optin.expired", Message: "This confirmation link has expired; please subscribe again."}
 	}
-	req.ConfirmedAt, req.ConfirmedIP = fromMillis(millis(now)), client.IP
+	req.ConfirmedAt, req.ConfirmedIP, req.ConfirmedUA = fromMillis(millis(now)), client.IP, client.UserAgent
 	if _, err := tx.ExecContext(ctx, `UPDATE opt_in SET confirmed_at = ?, confirmed_ip = ?, confirmed_ua = ? WHERE id = ?`,
 		millis(now), client.IP, client.UserAgent, req.ID); err != nil {
 		return req, fmt.Errorf("confirm opt-in: %w", err)
@@ -122,7 +146,86 @@ func (s *OptInService) ConfirmOptIn(ctx context.Context, token string, client re
 	if _, err := insertConsent(ctx, tx, c, 0); err != nil {
 		return req, err
 	}
+	if req.Consents, err = pendingConsents(ctx, tx, req.ID); err != nil {
+		return req, err
+	}
+	// Each tracking consent ticked on the form becomes its own grant, with
+	// its own wording, only now that the address is confirmed.
+	for _, pc := range req.Consents {
+		c := resonanz.ConsentRecord{RecipientID: req.RecipientID, Purpose: pc.Purpose, Granted: true, At: req.ConfirmedAt,
+			Source: resonanz.SourceDoubleOptIn, Wording: pc.Wording, IP: client.IP, UserAgent: client.UserAgent, Evidence: evidence}
+		if _, err := insertConsent(ctx, tx, c, 0); err != nil {
+			return req, err
+		}
+	}
+	if err := appendAudit(ctx, tx, millis(now), "recipient", "optin.confirm", "", "{}"); err != nil {
+		return req, err
+	}
 	return req, tx.Commit()
+}
+
+func pendingConsents(ctx context.Context, q querier, optInID int64) ([]resonanz.PendingConsent, error) {
+	rows, err := q.QueryContext(ctx, `SELECT purpose, wording FROM opt_in_consent WHERE opt_in_id = ? ORDER BY purpose`, optInID)
+	if err != nil {
+		return nil, fmt.Errorf("read opt-in consents: %w", err)
+	}
+	defer rows.Close()
+	var out []resonanz.PendingConsent
+	for rows.Next() {
+		var c resonanz.PendingConsent
+		if err := rows.Scan(&c.Purpose, &c.Wording); err != nil {
+			return nil, fmt.Errorf("read opt-in consents: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// OptIns returns a person's double opt-in requests, newest first, with the
+// consents ticked along.
+func (s *OptInService) OptIns(ctx context.Context, recipientID int64) ([]resonanz.OptInRequest, error) {
+	tx, err := s.db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("read opt-ins: %w", err)
+	}
+	defer tx.Rollback()
+	return optIns(ctx, tx, recipientID)
+}
+
+func optIns(ctx context.Context, q querier, recipientID int64) ([]resonanz.OptInRequest, error) {
+	rows, err := q.QueryContext(ctx, `
+		SELECT o.id, o.recipient_id, o.list_id, l.name, o.wording, o.requested_at, o.requested_ip, o.requested_ua, o.expires_at,
+			o.confirmed_at, o.confirmed_ip, o.confirmed_ua
+		FROM opt_in o JOIN list l ON l.id = o.list_id WHERE o.recipient_id = ? ORDER BY o.requested_at DESC, o.id DESC`, recipientID)
+	if err != nil {
+		return nil, fmt.Errorf("read opt-ins: %w", err)
+	}
+	out := []resonanz.OptInRequest{}
+	for rows.Next() {
+		var req resonanz.OptInRequest
+		var requested, expires int64
+		var confirmed sql.NullInt64
+		if err := rows.Scan(&req.ID, &req.RecipientID, &req.ListID, &req.ListName, &req.Wording, &requested, &req.RequestedIP, &req.RequestedUA,
+			&expires, &confirmed, &req.ConfirmedIP, &req.ConfirmedUA); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read opt-ins: %w", err)
+		}
+		req.RequestedAt, req.ExpiresAt = fromMillis(requested), fromMillis(expires)
+		if confirmed.Valid {
+			req.ConfirmedAt = fromMillis(confirmed.Int64)
+		}
+		out = append(out, req)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read opt-ins: %w", err)
+	}
+	for i := range out {
+		if out[i].Consents, err = pendingConsents(ctx, q, out[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func orUnknown(ip string) string {

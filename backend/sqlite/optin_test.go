@@ -77,3 +77,71 @@ func TestOptInService(t *testing.T) {
 		}
 	})
 }
+
+// TestOptInService_Consents: tracking consents ticked on the form enter the
+// ledger only at confirmation, one grant each with its own wording; an
+// ended membership stays ended while the request is pending.
+func TestOptInService_Consents(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	clock := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return clock }
+	r, _ := sqlite.NewRecipientService(db).CreateRecipient(ctx, resonanz.Recipient{Email: "doi@example.org"})
+	list, _ := sqlite.NewListService(db).CreateList(ctx, resonanz.List{Name: "News"})
+	subs := sqlite.NewSubscriptionService(db)
+	if err := subs.Subscribe(ctx, r.ID, list.ID, resonanz.WebClient{}, "Ja"); err != nil {
+		t.Fatal(err)
+	}
+	if err := subs.UnsubscribeList(ctx, r.ID, list.ID, resonanz.WebClient{}, "Nein"); err != nil {
+		t.Fatal(err)
+	}
+	svc := sqlite.NewOptInService(db)
+	consents := []resonanz.PendingConsent{
+		{Purpose: resonanz.PurposeTrackingOpens, Wording: "Öffnungen erfassen"},
+		{Purpose: resonanz.PurposeTrackingClicks, Wording: "Klicks erfassen"},
+	}
+	t.Run("ErrNewsletterAsExtra", func(t *testing.T) {
+		_, err := svc.RequestOptIn(ctx, r.ID, list.ID, "Ja", resonanz.WebClient{}, resonanz.PendingConsent{Purpose: resonanz.PurposeNewsletter, Wording: "x"})
+		if resonanz.ErrorCode(err) != resonanz.EINVALID {
+			t.Errorf("newsletter as a pending consent: %v", err)
+		}
+	})
+	clock = clock.Add(time.Minute)
+	req, err := svc.RequestOptIn(ctx, r.ID, list.ID, "Ja, bitte", resonanz.WebClient{IP: "203.0.113.9", UserAgent: "Firefox"}, consents...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, _ := sqlite.NewRecipientService(db).RecipientDetail(ctx, r.ID)
+	if det.Lists[0].Status != resonanz.StatusUnsubscribed {
+		t.Errorf("pending request changed an ended membership to %q", det.Lists[0].Status)
+	}
+	before := len(det.Consent)
+	clock = clock.Add(time.Hour)
+	if _, err := svc.ConfirmOptIn(ctx, req.Token, resonanz.WebClient{IP: "203.0.113.10", UserAgent: "Thunderbird"}); err != nil {
+		t.Fatal(err)
+	}
+	det, _ = sqlite.NewRecipientService(db).RecipientDetail(ctx, r.ID)
+	if det.Lists[0].Status != resonanz.StatusConfirmed {
+		t.Errorf("membership after confirmation: %q", det.Lists[0].Status)
+	}
+	added := det.Consent[before:]
+	if len(added) != 3 {
+		t.Fatalf("ledger records added at confirmation: %+v", added)
+	}
+	want := map[string]string{resonanz.PurposeNewsletter: "Ja, bitte", resonanz.PurposeTrackingOpens: "Öffnungen erfassen", resonanz.PurposeTrackingClicks: "Klicks erfassen"}
+	for _, c := range added {
+		if want[c.Purpose] != c.Wording || !c.Granted || c.Source != resonanz.SourceDoubleOptIn || c.IP != "203.0.113.10" ||
+			c.WordingHash != resonanz.WordingHash(c.Wording) || !c.At.Equal(clock) {
+			t.Errorf("record %+v", c)
+		}
+	}
+	ops, err := svc.OptIns(ctx, r.ID)
+	if err != nil || len(ops) != 1 {
+		t.Fatalf("OptIns: %+v %v", ops, err)
+	}
+	o := ops[0]
+	if o.ListName != "News" || o.RequestedIP != "203.0.113.9" || o.RequestedUA != "Firefox" || o.ConfirmedIP != "203.0.113.10" ||
+		o.ConfirmedUA != "Thunderbird" || !o.ConfirmedAt.Equal(clock) || !o.RequestedAt.Equal(clock.Add(-time.Hour)) || len(o.Consents) != 2 {
+		t.Errorf("OptIns: %+v", o)
+	}
+}

@@ -439,6 +439,9 @@ func (s *RecipientService) RecipientDetail(ctx context.Context, id int64) (reson
 		return d, err
 	}
 	d.Current = deriveConsent(d.Consent)
+	if d.OptIns, err = optIns(ctx, tx, id); err != nil {
+		return d, err
+	}
 	if err := personActivity(ctx, tx, id, &d, resonanz.MaxDetailReactions, s.db.Now()); err != nil {
 		return d, err
 	}

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -229,6 +230,29 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     await page.getByTestId('audit-entry').first().waitFor();
     assert.match(await page.getByTestId('audit-entry').first().innerText(), new RegExp(en['audit.action.settings.sender.update']));
     await page.screenshot({ path: join(outDir, 'settings-restarted.png') });
+  });
+
+  it('starts the listener from Settings, reaches /healthz, and stops it', async () => {
+    const port = await new Promise((res) => {
+      const probe = createServer();
+      probe.listen(0, '127.0.0.1', () => {
+        const { port } = probe.address();
+        probe.close(() => res(port));
+      });
+    });
+    await byTestId('listener-addr').fill(`127.0.0.1:${port}`);
+    await byTestId('listener-save').click();
+    await waitForText('listener-saved', en['settings.saved']);
+    await byTestId('listener-start').click();
+    await waitForText('listener-running', en['settings.listener.running']);
+    await waitForText('listener-bound-addr', `127.0.0.1:${port}`);
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal((await health.text()).trim(), 'ok');
+    await page.screenshot({ path: join(outDir, 'listener-running.png') });
+    await byTestId('listener-stop').click();
+    await waitForText('listener-stopped', en['settings.listener.stopped']);
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`));
   });
 
   // The import file: German headers, 300 people plus one repeated row; line 42

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 import de from '../lib/i18n/de.json';
 import { setLocale } from '../lib/i18n/index.svelte';
-import type { SMTPSettings } from '../lib/api/types';
+import type { ListenerStatus, SMTPSettings } from '../lib/api/types';
 import { stubDesktop } from '../test/desktop';
 import { addServices, resolved } from '../test/services';
 import Settings from './Settings.svelte';
@@ -20,6 +20,20 @@ const stored: SMTPSettings = {
   hasPassword: true,
 };
 
+const stopped: ListenerStatus = {
+  running: false,
+  addr: '',
+  publicUrl: '',
+  startedAt: '',
+  hits: 0,
+  queued: 0,
+  dropped: 0,
+  notices: 0,
+  noticeErrors: 0,
+  error: '',
+};
+const running: ListenerStatus = { ...stopped, running: true, addr: '127.0.0.1:8485', publicUrl: 'https://news.example.org/r', hits: 1234, notices: 2 };
+
 function stub(smtp: SMTPSettings = stored) {
   stubDesktop();
   const settings = {
@@ -28,8 +42,12 @@ function stub(smtp: SMTPSettings = stored) {
       Promise.resolve({ ...req.settings, hasPassword: req.clearPassword ? false : req.password !== '' || smtp.hasPassword }),
     ),
     TestSMTP: resolved(true),
-    GetListener: resolved({ publicUrl: 'https://news.example.org/r' }),
+    GetListener: resolved({ publicUrl: 'https://news.example.org/r', addr: '127.0.0.1:8485', autoStart: false }),
     SaveListener: vi.fn((s: { publicUrl: string }) => Promise.resolve(s)),
+    ListenerStatus: resolved(stopped),
+    StartListener: vi.fn(() => Promise.resolve(running)),
+    StopListener: vi.fn(() => Promise.resolve({ ...stopped, hits: 0 })),
+    SignupForms: resolved([{ listId: 1, listName: 'Reisen', url: 'https://news.example.org/r/f/abc', snippet: '<form action="https://news.example.org/r/f/abc">' }]),
   };
   addServices({ Settings: settings });
   return settings;
@@ -97,11 +115,39 @@ describe('Settings: mail server', () => {
     await waitFor(() => expect(url).toHaveValue('https://news.example.org/r'));
     await user.clear(url);
     await user.click(screen.getByTestId('listener-save'));
-    expect(settings.SaveListener).toHaveBeenCalledWith({ publicUrl: '' });
+    expect(settings.SaveListener).toHaveBeenCalledWith({ publicUrl: '', addr: '127.0.0.1:8485', autoStart: false });
     expect(await screen.findByTestId('listener-saved')).toBeInTheDocument();
 
     setLocale('de');
     await waitFor(() => expect(screen.getByTestId('listener-card')).toHaveTextContent(de['settings.listener.intro']));
     expect(screen.getByTestId('smtp-card')).toHaveTextContent(de['settings.smtp.title']);
+  });
+
+  it('starts and stops the listener and shows its status, the signup forms and a port conflict', async () => {
+    const user = userEvent.setup({ delay: null });
+    const settings = stub();
+    render(Settings);
+    expect(await screen.findByTestId('listener-stopped')).toHaveTextContent('Stopped');
+    expect(await screen.findByTestId('signup-form-url')).toHaveTextContent('https://news.example.org/r/f/abc');
+    expect(screen.getByTestId('signup-form-snippet')).toHaveValue('<form action="https://news.example.org/r/f/abc">');
+
+    await user.click(screen.getByTestId('listener-autoStart'));
+    await user.click(screen.getByTestId('listener-save'));
+    expect(settings.SaveListener).toHaveBeenCalledWith({ publicUrl: 'https://news.example.org/r', addr: '127.0.0.1:8485', autoStart: true });
+
+    await user.click(screen.getByTestId('listener-start'));
+    expect(await screen.findByTestId('listener-running')).toHaveTextContent('Running');
+    expect(screen.getByTestId('listener-bound-addr')).toHaveTextContent('127.0.0.1:8485');
+    expect(screen.getByTestId('listener-counts')).toHaveTextContent('1,234 hits recorded');
+
+    await user.click(screen.getByTestId('listener-stop'));
+    expect(await screen.findByTestId('listener-stopped')).toBeInTheDocument();
+    expect(settings.StopListener).toHaveBeenCalledOnce();
+
+    settings.StartListener.mockImplementationOnce(() =>
+      Promise.reject({ code: 'conflict', message: 'Cannot listen on 127.0.0.1:8485: address already in use.' }),
+    );
+    await user.click(screen.getByTestId('listener-start'));
+    expect(await screen.findByTestId('listener-switch-error')).toHaveTextContent('address already in use');
   });
 });

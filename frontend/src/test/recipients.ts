@@ -60,6 +60,7 @@ export function detailOf(r: Recipient, consentState: ConsentState[] = []): Recip
     interests: [],
     surveys: [],
     suppressed: '',
+    optIns: [],
   };
 }
 

@@ -1,6 +1,7 @@
 import { call } from './client';
 import type {
   AttributeDef,
+  ConfirmationResult,
   ConsentRecord,
   ImportMapping,
   ImportPreview,
@@ -38,6 +39,7 @@ export async function recipientDetail(id: number): Promise<RecipientDetail> {
     interests: d.interests ?? [],
     surveys: (d.surveys ?? []).map((x) => ({ ...x, answers: x.answers ?? [] })),
     suppressed: d.suppressed ?? '',
+    optIns: d.optIns ?? [],
   };
 }
 
@@ -133,4 +135,19 @@ export async function imports(): Promise<ImportRun[]> {
 /** undoImport reverts an import. */
 export function undoImport(id: number): Promise<boolean> {
   return call<boolean>(service, 'UndoImport', id);
+}
+
+/** sendConfirmation mails the double opt-in link to one unconfirmed member of a list. */
+export function sendConfirmation(recipientId: number, listId: number): Promise<ConfirmationResult> {
+  return call<ConfirmationResult>(service, 'SendConfirmation', recipientId, listId);
+}
+
+/** sendConfirmations mails the link to every unconfirmed member; progress comes as "doi:progress:<opId>". */
+export function sendConfirmations(listId: number, opId: string): Promise<ConfirmationResult> {
+  return call<ConfirmationResult>(service, 'SendConfirmations', { listId, opId });
+}
+
+/** cancelConfirmations stops a running sendConfirmations after the current mail. */
+export function cancelConfirmations(opId: string): Promise<boolean> {
+  return call<boolean>(service, 'CancelConfirmations', opId);
 }

@@ -1,5 +1,5 @@
 import { call } from './client';
-import type { ListenerSettings, SMTPSettings, SenderIdentity } from './types';
+import type { ListenerSettings, ListenerStatus, SMTPSettings, SenderIdentity, SignupForm } from './types';
 
 /** getSender returns the stored sender identity (empty fields if none was saved). */
 export function getSender(): Promise<SenderIdentity> {
@@ -37,4 +37,24 @@ export function getListener(): Promise<ListenerSettings> {
 /** saveListener stores the listener's public URL and returns what was stored. */
 export function saveListener(s: ListenerSettings): Promise<ListenerSettings> {
   return call<ListenerSettings>('Settings', 'SaveListener', s);
+}
+
+/** listenerStatus says whether the desk's listener runs and what it recorded. */
+export function listenerStatus(): Promise<ListenerStatus> {
+  return call<ListenerStatus>('Settings', 'ListenerStatus');
+}
+
+/** startListener starts the listener with the saved settings. */
+export function startListener(): Promise<ListenerStatus> {
+  return call<ListenerStatus>('Settings', 'StartListener');
+}
+
+/** stopListener stops the listener; queued hits are written first. */
+export function stopListener(): Promise<ListenerStatus> {
+  return call<ListenerStatus>('Settings', 'StopListener');
+}
+
+/** signupForms returns every list's public signup form URL and HTML snippet. */
+export function signupForms(): Promise<SignupForm[]> {
+  return call<SignupForm[]>('Settings', 'SignupForms');
 }

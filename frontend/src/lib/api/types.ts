@@ -134,6 +134,37 @@ export interface RecipientDetail {
   surveys: PersonSurvey[];
   /** suppressed says why the person is not mailed any more: hard_bounce, complaint, manual; '' if not. */
   suppressed: string;
+  /** optIns are the double opt-in requests, newest first. */
+  optIns: OptInRequest[];
+}
+
+/** OptInRequest is a pending or confirmed double opt-in with both steps' proof. */
+export interface OptInRequest {
+  id: number;
+  recipientId: number;
+  listId: number;
+  listName: string;
+  wording: string;
+  requestedAt: string;
+  requestedIp: string;
+  requestedUa: string;
+  expiresAt: string;
+  /** zero time while pending */
+  confirmedAt: string;
+  confirmedIp: string;
+  confirmedUa: string;
+  /** tracking consents ticked on the form, granted at confirmation */
+  consents: { purpose: string; wording: string }[] | null;
+}
+
+/** ConfirmationResult is the outcome (and progress) of sending confirmation mails. */
+export interface ConfirmationResult {
+  total: number;
+  done: number;
+  sent: number;
+  skipped: number;
+  failed: number;
+  errors: string[] | null;
 }
 
 /** ReactionType is the kind of a stored reaction. */
@@ -703,10 +734,39 @@ export interface SMTPSettings {
   hasPassword: boolean;
 }
 
-/** ListenerSettings say where recipients reach the listener. */
+/** ListenerSettings say where recipients reach the listener and how the desk runs it. */
 export interface ListenerSettings {
   /** empty: no tracking links */
   publicUrl: string;
+  /** host:port the desk's listener listens on */
+  addr: string;
+  /** start the listener with the app */
+  autoStart: boolean;
+}
+
+/** ListenerStatus is the state of the listener the desk runs. */
+export interface ListenerStatus {
+  running: boolean;
+  addr: string;
+  publicUrl: string;
+  startedAt: string;
+  /** tracking hits written since the start */
+  hits: number;
+  queued: number;
+  dropped: number;
+  /** confirmation and profile-link mails sent since the start */
+  notices: number;
+  noticeErrors: number;
+  /** why the last start failed or the listener stopped ("" when fine) */
+  error: string;
+}
+
+/** SignupForm is a list's public signup form: its URL and an HTML snippet. */
+export interface SignupForm {
+  listId: number;
+  listName: string;
+  url: string;
+  snippet: string;
 }
 
 /** BackupKind says who made a copy: the daily automatic backup, "Back up now", or the safety copy before a restore. */

@@ -1,6 +1,16 @@
 import { ApiError } from '../api/error';
-import { getListener, getSMTP, saveListener, saveSMTP, testSMTP } from '../api/settings';
-import type { ListenerSettings, SMTPSettings } from '../api/types';
+import {
+  getListener,
+  getSMTP,
+  listenerStatus,
+  saveListener,
+  saveSMTP,
+  signupForms,
+  startListener,
+  stopListener,
+  testSMTP,
+} from '../api/settings';
+import type { ListenerSettings, ListenerStatus, SMTPSettings, SignupForm } from '../api/types';
 
 /** emptySMTP is the form before the stored settings arrive. */
 export function emptySMTP(): SMTPSettings {
@@ -98,9 +108,20 @@ export class SMTPForm {
   }
 }
 
-/** ListenerForm is the state of the listener card. */
+/** emptyStatus is the status before the first answer. */
+export function emptyStatus(): ListenerStatus {
+  return { running: false, addr: '', publicUrl: '', startedAt: '', hits: 0, queued: 0, dropped: 0, notices: 0, noticeErrors: 0, error: '' };
+}
+
+/** ListenerForm is the state of the listener card: settings, the running listener and the signup forms. */
 export class ListenerForm {
-  draft = $state<ListenerSettings>({ publicUrl: '' });
+  draft = $state<ListenerSettings>({ publicUrl: '', addr: '', autoStart: false });
+  status = $state<ListenerStatus>(emptyStatus());
+  /** switching is true while a start or stop is under way. */
+  switching = $state(false);
+  switchError = $state<ApiError | null>(null);
+  forms = $state<SignupForm[]>([]);
+  formsError = $state<ApiError | null>(null);
   loading = $state(false);
   saving = $state(false);
   saved = $state(false);
@@ -140,5 +161,49 @@ export class ListenerForm {
   edited(): void {
     this.saved = false;
     this.error = null;
+  }
+
+  /** refresh reads the listener's status; a failure keeps the last one. */
+  async refresh(): Promise<void> {
+    try {
+      this.status = await listenerStatus();
+    } catch {
+      // The next poll tries again; the switch shows real errors.
+    }
+  }
+
+  /** start starts the listener with the saved settings. */
+  async start(): Promise<void> {
+    await this.flip(startListener);
+  }
+
+  /** stop stops the listener gracefully (queued hits are written first). */
+  async stop(): Promise<void> {
+    await this.flip(stopListener);
+  }
+
+  private async flip(action: () => Promise<ListenerStatus>): Promise<void> {
+    if (this.switching) return;
+    this.switching = true;
+    this.switchError = null;
+    try {
+      this.status = await action();
+    } catch (reason) {
+      this.switchError = ApiError.from(reason);
+      await this.refresh();
+    } finally {
+      this.switching = false;
+    }
+  }
+
+  /** loadForms reads the signup form URLs (they need the public URL). */
+  async loadForms(): Promise<void> {
+    this.formsError = null;
+    try {
+      this.forms = await signupForms();
+    } catch (reason) {
+      this.forms = [];
+      this.formsError = ApiError.from(reason);
+    }
   }
 }
