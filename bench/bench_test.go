@@ -5,7 +5,9 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -53,4 +55,23 @@ func TestMedian(t *testing.T) {
 	if got := median([]int64{4, 1, 3, 2}); got != 2 {
 		t.Errorf("median %v", got)
 	}
+}
+
+// TestOutputPeakRSS: the peak memory of a child is its own, not this
+// process's (which ru_maxrss would report after vfork).
+func TestOutputPeakRSS(t *testing.T) {
+	ballast := make([]byte, 300<<20) // this process: 300 MB resident
+	for i := 0; i < len(ballast); i += 4096 {
+		ballast[i] = 1
+	}
+	cmd := exec.Command("sleep", "0.2")
+	_, elapsed, peak, err := output(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sleep: %v, peak %d KB (ru_maxrss %d KB)", elapsed, peak, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+	if peak <= 0 || peak > 50<<10 {
+		t.Errorf("peak RSS of sleep = %d KB, want a few MB", peak)
+	}
+	runtime.KeepAlive(ballast)
 }

@@ -113,6 +113,7 @@ func listenerLoad(ctx context.Context, cfg Config) ([]Result, error) {
 		if err := cmd.Start(); err != nil {
 			return nil, err
 		}
+		peak := watchRSS(cmd.Process.Pid)
 		ready := false
 		for range 100 {
 			if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
@@ -161,7 +162,7 @@ func listenerLoad(ctx context.Context, cfg Config) ([]Result, error) {
 		if werr != nil {
 			return nil, fmt.Errorf("listener exit: %w", werr)
 		}
-		rss = append(rss, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+		rss = append(rss, peak())
 		after, err := countHits(ctx, data)
 		if err != nil {
 			return nil, err

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/resonanz/resonanz/backend/ingest"
@@ -128,21 +127,14 @@ const benchRule = `{"kind":"group","match":"all","conditions":[
 // runJSON runs the binary and decodes its JSON output into v; it returns
 // the wall time and the peak RSS in KB.
 func runJSON(ctx context.Context, bin string, v any, args ...string) (time.Duration, int64, error) {
-	cmd := exec.CommandContext(ctx, bin, args...)
-	start := time.Now()
-	out, err := cmd.Output()
-	elapsed := time.Since(start)
+	out, elapsed, peak, err := output(exec.CommandContext(ctx, bin, args...))
 	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		return 0, 0, fmt.Errorf("%v: %w: %s%s", args, err, out, stderr)
+		return 0, 0, fmt.Errorf("%v: %w: %s", args, err, out)
 	}
 	if err := json.Unmarshal(out, v); err != nil {
 		return 0, 0, fmt.Errorf("%v: %w: %s", args, err, out)
 	}
-	return elapsed, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss, nil
+	return elapsed, peak, nil
 }
 
 func copyFile(dst, src string) error {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/resonanz/resonanz/backend/sqlite"
@@ -60,10 +59,7 @@ func importRecipients(ctx context.Context, cfg Config) ([]Result, error) {
 		} else {
 			db.Close()
 		}
-		cmd := exec.CommandContext(ctx, cfg.Bin, "--data", data, "--json", "import", "recipients", csvPath, "--list", "Newsletter")
-		start := time.Now()
-		out, err := cmd.Output()
-		elapsed := time.Since(start)
+		out, elapsed, peak, err := output(exec.CommandContext(ctx, cfg.Bin, "--data", data, "--json", "import", "recipients", csvPath, "--list", "Newsletter"))
 		if err != nil {
 			return nil, fmt.Errorf("import recipients: %w: %s", err, out)
 		}
@@ -72,7 +68,7 @@ func importRecipients(ctx context.Context, cfg Config) ([]Result, error) {
 			return nil, fmt.Errorf("import recipients: created %d of %d (%s)", res.Created, cfg.Recipients, out)
 		}
 		times = append(times, elapsed)
-		rss = append(rss, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+		rss = append(rss, peak)
 
 		base, err := rawInsert(ctx, filepath.Join(cfg.WorkDir, fmt.Sprintf("raw-%d", run)), cfg.Recipients)
 		if err != nil {

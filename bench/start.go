@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/resonanz/resonanz/backend/sqlite"
@@ -71,6 +70,7 @@ func launchToFirstScreen(ctx context.Context, bin, data, display string) (wall, 
 	if err := cmd.Start(); err != nil {
 		return 0, 0, 0, err
 	}
+	peak := watchRSS(cmd.Process.Pid)
 	var log strings.Builder
 	sc := bufio.NewScanner(stderr)
 	for sc.Scan() {
@@ -85,14 +85,13 @@ func launchToFirstScreen(ctx context.Context, bin, data, display string) (wall, 
 		}
 	}
 	_, _ = io.Copy(io.Discard, stderr)
-	if err := cmd.Wait(); err != nil {
+	err = cmd.Wait()
+	peakKB = peak()
+	if err != nil {
 		return 0, 0, 0, fmt.Errorf("app start: %w\n%s", err, log.String())
 	}
 	if wall == 0 {
 		return 0, 0, 0, fmt.Errorf("app start: the app quit without reporting its first screen\n%s", log.String())
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		peakKB = ru.Maxrss
 	}
 	return wall, self, peakKB, nil
 }
