@@ -109,7 +109,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	}
 	dbPath := filepath.Join(dataDir, sqlite.FileName)
 	backupDir := sqlite.NewBackupDir(nil, filepath.Join(dataDir, sqlite.BackupDirName))
-	check, err := startupCheck(ctx, dbPath)
+	check, err := startupCheck(ctx, dbPath, edge.Mode == "desktop")
 	if err != nil {
 		return nil, err
 	}

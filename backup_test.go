@@ -386,3 +386,26 @@ func TestRecoveryApp_NoBackup(t *testing.T) {
 		t.Errorf("recovery binds %d façades, want System and Backups", len(b))
 	}
 }
+
+// TestStartupCheck_LateForTheWindow: commands check a small data file
+// before opening it; the window leaves an up-to-date file to the background
+// check (startDailyBackups → lateCheck) so the check does not delay its
+// first screen, but checks first when opening would migrate.
+func TestStartupCheck_LateForTheWindow(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), sqlite.FileName)
+	if info, err := startupCheck(ctx, path, true); err != nil || info == nil || !info.OK {
+		t.Errorf("window, no file yet: %+v, %v; want a (trivial) check first", info, err)
+	}
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if info, err := startupCheck(ctx, path, false); err != nil || info == nil || !info.OK {
+		t.Errorf("command: %+v, %v; want a check before opening", info, err)
+	}
+	if info, err := startupCheck(ctx, path, true); err != nil || info != nil {
+		t.Errorf("window, up-to-date file: %+v, %v; want the check left to the background", info, err)
+	}
+}

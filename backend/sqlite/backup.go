@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -257,9 +258,10 @@ func Damage(err error) (string, bool) {
 // quick_check, or integrity_check when full. A missing or empty file is
 // sound (a new installation). Damage is reported in the result, not as an
 // error; the error is for a file that cannot be read at all.
-func CheckFile(ctx context.Context, path string, full bool) (resonanz.IntegrityInfo, error) {
+func CheckFile(ctx context.Context, path string, full bool) (info resonanz.IntegrityInfo, err error) {
 	start := time.Now()
-	info := resonanz.IntegrityInfo{Path: path, Full: full, At: time.Now().UTC(), Problems: []string{}}
+	info = resonanz.IntegrityInfo{Path: path, Full: full, At: time.Now().UTC(), Problems: []string{}}
+	// A named result, so that the time reaches the caller.
 	defer func() { info.Millis = time.Since(start).Milliseconds() }()
 	st, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && st.Size() == 0) {
@@ -475,4 +477,24 @@ func sameFile(a, b string) (bool, error) {
 		return false, err
 	}
 	return os.SameFile(sa, sb), nil
+}
+
+// UpToDate reports whether the data file at path exists and has every
+// embedded migration applied, so that opening it writes nothing. Anything
+// it cannot tell (no file, no schema table, an unreadable file) is false.
+func UpToDate(ctx context.Context, path string) bool {
+	ms, err := loadMigrations(Migrations)
+	if err != nil {
+		return false
+	}
+	if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+		return false
+	}
+	c, err := rawOpen(fileDSN(path, "mode=ro"))
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	v, err := rawStrings(ctx, c, `SELECT COUNT(*) FROM schema_migration`)
+	return err == nil && len(v) == 1 && v[0] == strconv.Itoa(len(ms))
 }

@@ -681,3 +681,41 @@ func TestCheckFile_OpenElsewhereAndAfterCrash(t *testing.T) {
 		t.Errorf("%d rows after the check of a crashed store, want 300", n)
 	}
 }
+
+// TestUpToDate: only a file with exactly the embedded migrations applied
+// opens without writing.
+func TestUpToDate(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), sqlite.FileName)
+	if sqlite.UpToDate(ctx, path) {
+		t.Error("a missing file is up to date")
+	}
+	db, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sqlite.UpToDate(ctx, path) {
+		t.Error("a freshly migrated file is not up to date")
+	}
+	// A migration missing (an older Resonanz wrote it) or one too many (a
+	// newer one did): opening would migrate or refuse.
+	if _, err := db.SQL().ExecContext(ctx, `DELETE FROM schema_migration WHERE version = (SELECT MAX(version) FROM schema_migration)`); err != nil {
+		t.Fatal(err)
+	}
+	if sqlite.UpToDate(ctx, path) {
+		t.Error("a file with a migration missing is up to date")
+	}
+	if _, err := db.SQL().ExecContext(ctx, `INSERT INTO schema_migration (version, name, checksum, applied_at) VALUES (998, 'a', 'b', 0), (999, 'c', 'd', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	if sqlite.UpToDate(ctx, path) {
+		t.Error("a file from a newer version is up to date")
+	}
+	db.Close()
+	if err := os.WriteFile(path, []byte("not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if sqlite.UpToDate(ctx, path) {
+		t.Error("a file that is not SQLite is up to date")
+	}
+}
