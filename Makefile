@@ -103,9 +103,9 @@ test-e2e: build
 test-desktop: build
 	xvfb-run -a -s "-screen 0 1400x900x24" node frontend/e2e/desktop-smoke.mjs $(CURDIR)/$(BIN)
 
-## bench: the performance harness (QUICK=1 for a run under two minutes); writes bench/results.json
+## bench: the performance harness (QUICK=1 for a run under two minutes, ONLY=start,send for some workloads); writes bench/results.json
 bench: build
-	$(GO) run ./bench -bin $(BIN) $(if $(QUICK),-quick) -out bench/results.json
+	$(GO) run ./bench -bin $(BIN) $(if $(QUICK),-quick) $(if $(ONLY),-only $(ONLY)) -out bench/results.json
 
 clean:
 	rm -rf build/bin frontend/dist/assets frontend/dist/index.html $(STAMP)

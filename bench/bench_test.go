@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -74,4 +75,11 @@ func TestOutputPeakRSS(t *testing.T) {
 		t.Errorf("peak RSS of sleep = %d KB, want a few MB", peak)
 	}
 	runtime.KeepAlive(ballast)
+}
+
+func TestRun_OnlyUnknown(t *testing.T) {
+	_, err := Run(context.Background(), Config{Bin: "x", Only: []string{"start", "nope"}, WorkDir: t.TempDir()}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), `no workload "nope"`) || !strings.Contains(err.Error(), "recipients, reactions") {
+		t.Errorf("err = %v", err)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -49,16 +50,21 @@ type Config struct {
 	Hits       int // listener requests per run
 	Runs       int
 	WorkDir    string
+	Only       []string // workload names to run; empty: all
 }
 
 func main() {
 	bin := flag.String("bin", "build/bin/resonanz", "the resonanz binary to measure")
 	quick := flag.Bool("quick", false, "small data, for a run under two minutes")
 	out := flag.String("out", "bench/results.json", "where to write the results")
+	only := flag.String("only", "", "run only these workloads (comma-separated: "+strings.Join(workloadNames(), ", ")+")")
 	flag.Parse()
 	cfg := Config{Bin: *bin, Recipients: 100_000, Events: 1_000_000, Reactions: 10_000_000, Hits: 200_000, Runs: 3}
 	if *quick {
 		cfg.Recipients, cfg.Events, cfg.Reactions, cfg.Hits = 10_000, 50_000, 500_000, 30_000
+	}
+	if *only != "" {
+		cfg.Only = strings.Split(*only, ",")
 	}
 	rep, err := Run(context.Background(), cfg, os.Stdout)
 	if err != nil {
@@ -90,8 +96,16 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (Report, error) {
 		return rep, err
 	}
 	cfg.Bin, cfg.WorkDir = bin, work
+	for _, name := range cfg.Only {
+		if !slices.Contains(workloadNames(), name) {
+			return rep, fmt.Errorf("no workload %q (there are: %s)", name, strings.Join(workloadNames(), ", "))
+		}
+	}
 	for _, wl := range workloads {
-		res, err := wl(ctx, cfg)
+		if len(cfg.Only) > 0 && !slices.Contains(cfg.Only, wl.name) {
+			continue
+		}
+		res, err := wl.run(ctx, cfg)
 		if err != nil {
 			return rep, err
 		}
@@ -104,13 +118,24 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (Report, error) {
 }
 
 // workloads run in this order; each capability adds its own.
-var workloads = []func(context.Context, Config) ([]Result, error){
-	importRecipients,
-	importReactions,
-	analysisWorkloads,
-	appStart,
-	listenerLoad,
-	sendWorkload,
+var workloads = []struct {
+	name string
+	run  func(context.Context, Config) ([]Result, error)
+}{
+	{"recipients", importRecipients},
+	{"reactions", importReactions},
+	{"analysis", analysisWorkloads},
+	{"start", appStart},
+	{"listener", listenerLoad},
+	{"send", sendWorkload},
+}
+
+func workloadNames() []string {
+	names := make([]string, len(workloads))
+	for i, w := range workloads {
+		names[i] = w.name
+	}
+	return names
 }
 
 // Line formats a result as `name: value unit (baseline value, ratio)`.
