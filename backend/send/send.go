@@ -100,6 +100,7 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 	assets := map[string]int64{}
 	var after int64
 	limit := newLimiter(job.Rate, job.PerMinute, job.PerHour)
+	var lastProgress time.Time
 	for {
 		if err := ctx.Err(); err != nil {
 			return rn.progress(m.ID, progress, "")
@@ -207,11 +208,21 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 			run, _ := rn.progress(m.ID, progress, reason)
 			return run, fmt.Errorf("%w: %s", ErrPaused, reason)
 		}
-		if _, err := rn.progress(m.ID, progress, ""); err != nil {
-			return resonanz.SendRun{}, err
+		// Counting the ledger reads every row of the mailing: after a
+		// batch it is done at most every ProgressEvery (it was a fifth of
+		// a 100k run's CPU when done after each of its 200 batches). Every
+		// return above reports the final counts.
+		if t := now(); t.Sub(lastProgress) >= ProgressEvery {
+			lastProgress = t
+			if _, err := rn.progress(m.ID, progress, ""); err != nil {
+				return resonanz.SendRun{}, err
+			}
 		}
 	}
 }
+
+// ProgressEvery is the least time between two progress reports of a run.
+const ProgressEvery = 500 * time.Millisecond
 
 // send hands msgs (for the people ids) to the mailer. With a
 // NotifyingMailer every acceptance is committed to the ledger by a group
