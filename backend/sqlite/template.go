@@ -155,7 +155,7 @@ func (s *TemplateService) DeleteLayout(ctx context.Context, id int64) error {
 		if len(shown) > 5 {
 			shown = append(shown[:5:5], fmt.Sprintf("and %d more", len(users)-5))
 		}
-		return &resonanz.Error{Code: resonanz.ECONFLICT, Key: "error.layout.inUse",
+		return &resonanz.Error{Code: resonanz.ECONFLICT, // no Key: the message names the mailings
 			Message: fmt.Sprintf("The layout %q is used by the mailing(s) %s. Pick another layout there first.", l.Name, strings.Join(shown, ", "))}
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM layout WHERE id = ?`, id); err != nil {
