@@ -405,6 +405,7 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     await byTestId('mailing-template-saved').waitFor();
     await byTestId('nav-templates').click();
     await byTestId('mailing-templates-table').waitFor();
+    await page.screenshot({ path: join(outDir, 'templates.png') });
     await page.locator('[data-testid^="template-use-"]').first().click();
     await waitForText('screen-title', en['screen.mailings.title']);
     await page.waitForFunction(() => document.querySelector('[data-testid="mailing-name"]')?.value.startsWith('Monatsbrief '));
