@@ -39,6 +39,8 @@ function stub() {
   const templates = {
     Layouts: resolved([{ id: 5, name: 'Hausstil', html: '<html><body>{{ content }}</body></html>', createdAt: '', updatedAt: '' }]),
     SaveMailingTemplate: vi.fn((m: { name: string }) => Promise.resolve({ ...m, id: 8, createdAt: '', updatedAt: '' })),
+    MailingTemplates: resolved([{ id: 8, name: 'Monatsbrief', subject: 'Neu', preheader: '', body: 'Hallo', language: 'de', layoutId: 5, createdAt: '', updatedAt: '' }]),
+    CreateMailingFromTemplate: resolved({ mailing: { ...spring, id: 21, name: 'Monatsbrief 2026-11-28', layoutId: 5 }, links: [], groups: [], fields: [] }),
   };
   addServices({ Mailings: mailings, Templates: templates, Analysis: { TargetGroups: resolved([]) }, Settings: { GetSMTP: resolved({ ratePerSecond: 0 }) } });
   // The send panel listens to progress events.
@@ -89,6 +91,16 @@ describe('Mailings', () => {
     expect(templates.SaveMailingTemplate).toHaveBeenCalledWith(
       expect.objectContaining({ id: 0, name: 'Monatsbrief', subject: 'Frühling in den Bergen', body: spring.body, language: 'de', layoutId: 5 }),
     );
+  });
+
+  it('starts a new mailing from a template', async () => {
+    const user = userEvent.setup({ delay: null });
+    const { templates } = stub();
+    render(Mailings);
+    await user.selectOptions(await screen.findByTestId('mailing-from-template'), '8');
+    expect(await screen.findByTestId('mailing-name')).toHaveValue('Monatsbrief 2026-11-28');
+    expect(screen.getByTestId('mailing-layout')).toHaveValue('5');
+    expect(templates.CreateMailingFromTemplate).toHaveBeenCalledWith(8, '');
   });
 
   it('opens the mailing another screen handed over', async () => {

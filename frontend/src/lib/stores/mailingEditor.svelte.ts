@@ -1,7 +1,7 @@
 import { ApiError } from '../api/error';
 import { mailing, mailings, previewMailing, saveMailing } from '../api/mailings';
 import { findRecipients, lists } from '../api/recipients';
-import { layouts, saveMailingTemplate } from '../api/templates';
+import { createMailingFromTemplate, layouts, mailingTemplates, saveMailingTemplate } from '../api/templates';
 import type { Layout, Link, List, MailPreview, Mailing, MailingTemplate, Recipient } from '../api/types';
 import { debounce } from '../debounce';
 import { templateError, type TemplateError } from '../templateError';
@@ -40,6 +40,8 @@ export class MailingEditor {
   lists = $state<List[]>([]);
   /** layouts are the layouts a mailing can choose (besides the default, 0). */
   layouts = $state<Layout[]>([]);
+  /** templates are the mailing templates a new mailing can start from. */
+  templates = $state<MailingTemplate[]>([]);
   loadError = $state<ApiError | null>(null);
   /** draft is the mailing as edited; null while the list is shown. */
   draft = $state<Mailing | null>(null);
@@ -68,7 +70,7 @@ export class MailingEditor {
   /** load fetches the mailings, lists and layouts. */
   async load(): Promise<void> {
     try {
-      [this.all, this.lists, this.layouts] = await Promise.all([mailings(), lists(), layouts()]);
+      [this.all, this.lists, this.layouts, this.templates] = await Promise.all([mailings(), lists(), layouts(), mailingTemplates()]);
       this.loadError = null;
     } catch (reason) {
       this.loadError = ApiError.from(reason);
@@ -78,6 +80,16 @@ export class MailingEditor {
   /** startNew opens an empty draft. */
   startNew(): void {
     this.open(emptyMailing(), []);
+  }
+
+  /** fromTemplate starts a new draft (stored, named "<template> <date>") from mailing template id and opens it. */
+  async fromTemplate(id: number): Promise<void> {
+    try {
+      const d = await createMailingFromTemplate(id, '');
+      this.open(d.mailing, d.links);
+    } catch (reason) {
+      this.loadError = ApiError.from(reason);
+    }
   }
 
   /** edit opens the stored mailing id. */
