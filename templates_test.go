@@ -25,13 +25,16 @@ const houseLayout = `<!DOCTYPE html>
 
 // TestTemplates drives the Templates façade through the composed app: a
 // layout is checked and stored, a mailing picks it and every render of the
-// mailing (preview, .eml export, the command line) uses it; a layout in use
+// mailing (preview, .eml and .mbox exports — the .mbox goes through the
+// send job like a real send — and the command line) uses it; a layout in use
 // cannot be deleted; mailing templates start new mailings.
 func TestTemplates(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	if code, _, stderr := runCLI(t, "--data", data, "import", "recipients", writeFile(t, dir, "in.csv", "E-Mail;Vorname;Nachname;Anrede\nanna@example.org;Anna;Müller;Frau\n"), "--list", "Kunden"); code != 0 {
+	if code, _, stderr := runCLI(t, "--data", data, "import", "recipients",
+		writeFile(t, dir, "in.csv", "E-Mail;Vorname;Nachname;Anrede;Newsletter\nanna@example.org;Anna;Müller;Frau;ja\n"), "--list", "Kunden",
+		"--map", "Newsletter=consent:newsletter:Kunden", "--consent-source", "Test", "--consent-evidence", "Ja, Newsletter"); code != 0 {
 		t.Fatal(stderr)
 	}
 	a, err := NewApp(ctx, data, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
@@ -64,7 +67,11 @@ func TestTemplates(t *testing.T) {
 			t.Fatalf("preview = %+v, %v", p, err)
 		}
 	})
-	m, err := a.mailings.Save(resonanz.Mailing{Name: "Herbst", Subject: "Herbstreisen", Body: "{{ salutation }},\n\nneue Reisen.", LayoutID: layout.ID})
+	lists, err := a.listSvc.Lists(ctx)
+	if err != nil || len(lists) != 1 {
+		t.Fatal(lists, err)
+	}
+	m, err := a.mailings.Save(resonanz.Mailing{Name: "Herbst", Subject: "Herbstreisen", Body: "{{ salutation }},\n\nneue Reisen.", LayoutID: layout.ID, ListID: lists[0].ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +83,10 @@ func TestTemplates(t *testing.T) {
 		eml, err := a.mailings.ExportEML(m.Mailing.ID, 0)
 		if err != nil || !strings.Contains(unQP(eml.Content), "SONNENREISEN-KOPF") {
 			t.Fatalf("eml = %v, %v", eml.Content, err)
+		}
+		mbox, err := a.mailings.ExportMbox(m.Mailing.ID, 0)
+		if err != nil || !strings.Contains(unQP(mbox.Content), "SONNENREISEN-KOPF") {
+			t.Fatalf("mbox = %v, %v", mbox.Content, err)
 		}
 		// Without a layout the default is used.
 		p, err = a.mailings.Preview(desktopPreviewRequest(resonanz.Mailing{Name: "x", Body: "Hallo"}))
