@@ -63,6 +63,7 @@ type App struct {
 	targetSvc       *sqlite.TargetGroupService
 	subscriptionSvc *sqlite.SubscriptionService
 	surveySvc       *sqlite.SurveyService
+	templateSvc     *sqlite.TemplateService
 	sendStore       *sqlite.SendStore
 	optInSvc        *sqlite.OptInService
 	// listen is the listener the desk runs (Settings → Listener).
@@ -78,6 +79,7 @@ type App struct {
 	analysis   *desktop.Analysis
 	reactions  *desktop.Reactions
 	surveys    *desktop.Surveys
+	templates  *desktop.Templates
 	backups    *desktop.Backups
 }
 
@@ -134,6 +136,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		mailingSvc: sqlite.NewMailingService(db), reactionSvc: sqlite.NewReactionService(db), statsSvc: sqlite.NewStatsService(db),
 		targetSvc: sqlite.NewTargetGroupService(db), subscriptionSvc: sqlite.NewSubscriptionService(db),
 		sendStore: sqlite.NewSendStore(db), surveySvc: sqlite.NewSurveyService(db), optInSvc: sqlite.NewOptInService(db),
+		templateSvc: sqlite.NewTemplateService(db),
 	}
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc, mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
@@ -142,8 +145,9 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	}, edge.Sources, edge.Events)
 	a.mailings = desktop.NewMailings(ctx, desktop.MailingServices{
 		Mailings: a.mailingSvc, Recipients: a.recipientSvc, Attributes: a.attrSvc, Groups: a.targetSvc, Settings: a.settingsSvc,
-		Surveys: a.surveySvc,
+		Surveys: a.surveySvc, Templates: a.templateSvc,
 	}, a.sending(ctx), edge.Events)
+	a.templates = desktop.NewTemplates(ctx, a.templateSvc, a.mailings)
 	a.analysis = desktop.NewAnalysis(ctx, a.statsSvc, a.targetSvc)
 	a.reactions = desktop.NewReactions(ctx, a.reactionSvc, edge.Sources, edge.Events)
 	a.surveys = desktop.NewSurveys(ctx, a.surveySvc, a.attrSvc)
@@ -185,7 +189,7 @@ func (a *App) Bindings() []any {
 	if a.db == nil {
 		return []any{a.system, a.backups}
 	}
-	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions, a.surveys, a.backups}
+	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions, a.surveys, a.templates, a.backups}
 }
 
 // Errors returns the edge's error formatter.

@@ -19,21 +19,24 @@ import (
 
 const renderUsage = `Usage:
   resonanz render FILE.md --recipient EMAIL [--format html|text|eml] [--subject TEXT] [--language de|en]
+                         [--layout FILE.html]
 
   Renders a Markdown template file for one stored recipient to stdout (template
-  syntax: docs/templates.md). Exit status 2 for an unknown recipient or a
-  template error (with line:column).
+  syntax: docs/templates.md), in the built-in layout or the HTML layout of
+  --layout. Exit status 2 for an unknown recipient or a template error (with
+  line:column).
 `
 
 // runRender implements `resonanz render`.
 func runRender(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
-	var file, email, format, subject, lang string
+	var file, email, format, subject, lang, layoutFile string
 	fs := newFlagSet("render")
 	g.register(fs)
 	fs.StringVar(&email, "recipient", "", "the recipient's e-mail address")
 	fs.StringVar(&format, "format", "html", "html, text or eml")
 	fs.StringVar(&subject, "subject", "", "the subject (a template too)")
 	fs.StringVar(&lang, "language", "de", "the mailing's language")
+	fs.StringVar(&layoutFile, "layout", "", "an HTML layout file with {{ content }} (default: the built-in layout)")
 	err := parseInterspersed(fs, args, &file)
 	if err == nil && email == "" {
 		err = errors.New("--recipient is required")
@@ -54,6 +57,13 @@ func runRender(ctx context.Context, g *globals, args []string, stdout, stderr io
 		fmt.Fprintf(stderr, "resonanz render: cannot read %s: %v\n", file, errors.Unwrap(err))
 		return exitUsage
 	}
+	var layout []byte
+	if layoutFile != "" {
+		if layout, err = os.ReadFile(layoutFile); err != nil {
+			fmt.Fprintf(stderr, "resonanz render: cannot read %s: %v\n", layoutFile, errors.Unwrap(err))
+			return exitUsage
+		}
+	}
 	var userErr bool // unknown recipient or template error: exit 2
 	status := withApp(ctx, g, stderr, func(a *App) error {
 		r, err := a.recipientSvc.RecipientByEmail(ctx, email)
@@ -69,9 +79,13 @@ func runRender(ctx context.Context, g *globals, args []string, stdout, stderr io
 		if err != nil {
 			return err
 		}
-		tpl, err := render.Compile(resonanz.Template{Subject: subject, Body: string(body), Language: lang, Salutations: blocks}, defs)
+		tpl, err := render.Compile(resonanz.Template{Subject: subject, Body: string(body), Layout: string(layout), Language: lang, Salutations: blocks}, defs)
 		if err != nil {
 			userErr = true
+			var e *resonanz.Error
+			if errors.As(err, &e) && e.Field == "layout" {
+				return resonanz.Errorf(resonanz.EINVALID, "%s: %s", layoutFile, strings.TrimPrefix(e.Message, "layout: "))
+			}
 			return resonanz.Errorf(resonanz.EINVALID, "%s: %s", file, resonanz.ErrorMessage(err))
 		}
 		res, err := tpl.Execute(&r, render.Options{})

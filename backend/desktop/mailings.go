@@ -20,6 +20,9 @@ type MailingServices struct {
 	Settings   resonanz.SettingsService
 	// Surveys resolves {{ survey_url "slug" }}; nil: no survey links.
 	Surveys resonanz.SurveyService
+	// Templates holds the layouts mailings choose; nil: every mailing uses
+	// the default layout.
+	Templates resonanz.TemplateService
 }
 
 // Mailings is the bound façade for writing mailings: editing with template
@@ -72,9 +75,36 @@ func (m *Mailings) detail(ml resonanz.Mailing, groups []string) (MailingDetail, 
 	return MailingDetail{Mailing: ml, Links: links, Groups: groups, Fields: defs}, nil
 }
 
-// compile checks a mailing's template against the project's attributes and
-// salutation blocks; errors name the field and line:column.
+// compile checks a mailing's template, in the layout it chose, against
+// the project's attributes and salutation blocks; errors name the field
+// and line:column. Every render of a mailing (preview, test send, send,
+// exports) goes through here, so the mailing's layout is used everywhere.
 func (m *Mailings) compile(ml resonanz.Mailing) (*render.Template, error) {
+	layout, err := m.layoutHTML(ml.LayoutID)
+	if err != nil {
+		return nil, err
+	}
+	return m.compileWith(ml, layout)
+}
+
+// layoutHTML returns the HTML of layout id, "" (the default layout) for 0.
+func (m *Mailings) layoutHTML(id int64) (string, error) {
+	if id == 0 {
+		return "", nil
+	}
+	if m.svc.Templates == nil {
+		return "", resonanz.Errorf(resonanz.EINTERNAL, "Layouts are not set up in this mode.")
+	}
+	l, err := m.svc.Templates.Layout(m.ctx, id)
+	if resonanz.ErrorCode(err) == resonanz.ENOTFOUND {
+		return "", resonanz.FieldError("layoutId", "error.mailing.layout.notFound", "The chosen layout does not exist (any more). Pick another one.")
+	}
+	return l.HTML, err
+}
+
+// compileWith compiles the mailing's fields in the layout HTML ("" for
+// the default layout).
+func (m *Mailings) compileWith(ml resonanz.Mailing, layout string) (*render.Template, error) {
 	defs, err := m.svc.Attributes.Attributes(m.ctx)
 	if err != nil {
 		return nil, err
@@ -83,7 +113,7 @@ func (m *Mailings) compile(ml resonanz.Mailing) (*render.Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	return render.Compile(resonanz.Template{Subject: ml.Subject, Preheader: ml.Preheader, Body: ml.Body, Language: ml.Language, Salutations: blocks}, defs)
+	return render.Compile(resonanz.Template{Subject: ml.Subject, Preheader: ml.Preheader, Body: ml.Body, Layout: layout, Language: ml.Language, Salutations: blocks}, defs)
 }
 
 // Save checks the template and stores the mailing (new when ID is 0) and

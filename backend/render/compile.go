@@ -167,9 +167,10 @@ func (p *parser) compilePlain(src string, m mode, c ectx) ([]op, *posError) {
 		return nil, perr
 	}
 	var (
-		pr    prog
-		stack []int // tag indexes of open ifs
-		seen  []bool
+		pr       prog
+		stack    []int // tag indexes of open ifs
+		seen     []bool
+		contents int
 	)
 	lit := func(s []byte) {
 		if m == modePlain || m == modeRule {
@@ -216,6 +217,14 @@ func (p *parser) compilePlain(src string, m mode, c ectx) ([]op, *posError) {
 				stack, seen = stack[:len(stack)-1], seen[:len(seen)-1]
 			}
 		case tagContent:
+			// Placed errors for a layout editor; a missing {{ content }} has
+			// no place and is reported by Compile.
+			if len(stack) > 0 {
+				return nil, errAt(t.off, "{{ content }} must not be inside a condition: the text must always be there")
+			}
+			if contents++; contents > 1 {
+				return nil, errAt(t.off, "{{ content }} a second time: the layout must contain it exactly once")
+			}
 			pr.add(op{kind: opContent})
 		case tagPreheader:
 			pr.add(op{kind: opPreheader})

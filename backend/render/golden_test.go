@@ -138,3 +138,43 @@ func TestExecuteConcurrent(t *testing.T) {
 		t.Errorf("concurrent result for %s differs", name)
 	}
 }
+
+// TestGoldenLayout renders the newsletter in a custom layout (logo,
+// colours, imprint, a greeting placeholder and a profile link in the
+// layout): the body goes where {{ content }} is, the pixel before
+// </body>, recipient values escaped in the layout too.
+func TestGoldenLayout(t *testing.T) {
+	body, err := os.ReadFile("testdata/newsletter.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout, err := os.ReadFile("testdata/layout-sonnenreisen.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := render.Compile(resonanz.Template{
+		Subject:   `Ihre Reiseideen für den Herbst`,
+		Preheader: `Trekking im Atlas und Andalusien`,
+		Body:      string(body),
+		Layout:    string(layout),
+		Language:  "de",
+	}, attrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []int{0, 3} {
+		s := samples[s]
+		t.Run(s.name, func(t *testing.T) {
+			opt := render.Options{InGroup: func(string) bool { return false }, OpenPixelURL: "https://l.example/o/TOKEN"}
+			if s.listener {
+				opt.SystemURL = listenerURLs
+			}
+			res, err := tpl.Execute(&s.r, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, filepath.Join("testdata", "layout-"+s.name+".html"), res.HTML)
+			golden(t, filepath.Join("testdata", "layout-"+s.name+".txt"), res.Text)
+		})
+	}
+}

@@ -392,6 +392,8 @@ func TestCompileErrors(t *testing.T) {
 		{"unknown salutation", resonanz.Template{Body: `{{ salutation "frech" }}`}, `unknown salutation block "frech"`},
 		{"content outside layout", resonanz.Template{Body: `{{ content }}`}, `{{ content }} can only be used in the layout`},
 		{"layout without content", resonanz.Template{Body: "x", Layout: "<html></html>"}, `{{ content }} exactly once`},
+		{"layout with content twice", resonanz.Template{Body: "x", Layout: "<html>\n{{ content }}\n <p>{{ content }}</html>"}, `layout: line 3, column 5: {{ content }} a second time`},
+		{"layout content in condition", resonanz.Template{Body: "x", Layout: "<html>{{ if city empty }}{{ content }}{{ end }}</html>"}, `layout: line 1, column 26: {{ content }} must not be inside a condition`},
 		{"link attrs unknown key", resonanz.Template{Body: `[a](https://e.org){id="x"}`}, `line 1, column 20: unknown link attribute "id"`},
 		{"link attrs unclosed", resonanz.Template{Body: `[a](https://e.org){name="x"`}, `line 1, column 19: unclosed {`},
 		{"link attrs kind", resonanz.Template{Body: `[a](https://e.org){kind=video}`}, `kind must be text or image`},

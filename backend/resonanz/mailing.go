@@ -27,6 +27,7 @@ type Mailing struct {
 	Body       string    `json:"body"` // Markdown template
 	Language   string    `json:"language"`
 	ListID     int64     `json:"listId"`
+	LayoutID   int64     `json:"layoutId"` // 0: the built-in default layout
 	Status     string    `json:"status"`
 	ExternalID string    `json:"externalId"`
 	CreatedAt  time.Time `json:"createdAt"`

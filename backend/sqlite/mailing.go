@@ -23,12 +23,12 @@ var _ resonanz.MailingService = (*MailingService)(nil)
 // NewMailingService returns the mailing service over db.
 func NewMailingService(db *DB) *MailingService { return &MailingService{db: db} }
 
-const mailingColumns = `id, name, subject, preheader, body, language, COALESCE(list_id, 0), status, external_id, created_at, updated_at, COALESCE(sent_at, 0)`
+const mailingColumns = `id, name, subject, preheader, body, language, COALESCE(list_id, 0), COALESCE(layout_id, 0), status, external_id, created_at, updated_at, COALESCE(sent_at, 0)`
 
 func scanMailing(s scanner) (resonanz.Mailing, error) {
 	var m resonanz.Mailing
 	var created, updated, sent int64
-	err := s.Scan(&m.ID, &m.Name, &m.Subject, &m.Preheader, &m.Body, &m.Language, &m.ListID, &m.Status, &m.ExternalID, &created, &updated, &sent)
+	err := s.Scan(&m.ID, &m.Name, &m.Subject, &m.Preheader, &m.Body, &m.Language, &m.ListID, &m.LayoutID, &m.Status, &m.ExternalID, &created, &updated, &sent)
 	m.CreatedAt, m.UpdatedAt = fromMillis(created), fromMillis(updated)
 	if sent != 0 {
 		m.SentAt = fromMillis(sent)
@@ -91,6 +91,12 @@ func normalizeMailing(m resonanz.Mailing) resonanz.Mailing {
 	return m
 }
 
+// errNoSuchLayoutOrList is a mailing naming a layout or list that does
+// not exist (any more): deleted in another window meanwhile.
+func errNoSuchLayoutOrList() error {
+	return resonanz.FieldError("layoutId", "error.mailing.layout.notFound", "The chosen layout or list does not exist (any more). Pick another one.")
+}
+
 func nullID(id int64) any {
 	if id == 0 {
 		return nil
@@ -124,10 +130,12 @@ func (s *MailingService) CreateMailing(ctx context.Context, m resonanz.Mailing) 
 
 func insertMailing(ctx context.Context, tx *sql.Tx, m resonanz.Mailing, now int64) (int64, error) {
 	res, err := tx.ExecContext(ctx, `
-		INSERT INTO mailing (name, subject, preheader, body, language, list_id, status, external_id, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.Name, m.Subject, m.Preheader, m.Body, m.Language, nullID(m.ListID), m.Status, m.ExternalID, now, now)
-	if isUniqueViolation(err) {
+		INSERT INTO mailing (name, subject, preheader, body, language, list_id, layout_id, status, external_id, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Name, m.Subject, m.Preheader, m.Body, m.Language, nullID(m.ListID), nullID(m.LayoutID), m.Status, m.ExternalID, now, now)
+	if isForeignKeyViolation(err) {
+		return 0, errNoSuchLayoutOrList()
+	} else if isUniqueViolation(err) {
 		return 0, resonanz.FieldError("name", "error.mailing.name.taken", "A mailing named "+m.Name+" already exists.")
 	} else if err != nil {
 		return 0, fmt.Errorf("create mailing: %w", err)
@@ -142,10 +150,12 @@ func (s *MailingService) UpdateMailing(ctx context.Context, m resonanz.Mailing) 
 		return m, err
 	}
 	res, err := s.db.db.ExecContext(ctx, `
-		UPDATE mailing SET name = ?, subject = ?, preheader = ?, body = ?, language = ?, list_id = ?, external_id = ?, updated_at = ?
+		UPDATE mailing SET name = ?, subject = ?, preheader = ?, body = ?, language = ?, list_id = ?, layout_id = ?, external_id = ?, updated_at = ?
 		WHERE id = ?`,
-		m.Name, m.Subject, m.Preheader, m.Body, m.Language, nullID(m.ListID), m.ExternalID, millis(s.db.Now()), m.ID)
-	if isUniqueViolation(err) {
+		m.Name, m.Subject, m.Preheader, m.Body, m.Language, nullID(m.ListID), nullID(m.LayoutID), m.ExternalID, millis(s.db.Now()), m.ID)
+	if isForeignKeyViolation(err) {
+		return m, errNoSuchLayoutOrList()
+	} else if isUniqueViolation(err) {
 		return m, resonanz.FieldError("name", "error.mailing.name.taken", "A mailing named "+m.Name+" already exists.")
 	} else if err != nil {
 		return m, fmt.Errorf("update mailing: %w", err)

@@ -4,7 +4,8 @@
 // proves that saved values survive a reload and a server restart (a real round
 // trip through Go and SQLite). Then it imports a CSV file through the import
 // wizard, searches and opens a recipient, grants and withdraws consent,
-// backs up (download), undoes the import and restores the backup (upload).
+// backs up (download), undoes the import and restores the backup (upload). A layout is made on the Templates
+// screen, picked in a mailing and seen in its preview; a mailing saved as a template starts a new one.
 //
 //   RESONANZ_BIN=../build/bin/resonanz node e2e/run.mjs
 import assert from 'node:assert/strict';
@@ -139,11 +140,21 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
       if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
     });
     page.on('response', (response) => {
-      // Go answers 400 for the validation errors the steps provoke on purpose (sender address, template mistakes,
-      // the send panel's audience of a mailing saved without a list, and a survey choice left empty).
+      // Go answers 400 for the validation errors the steps provoke on purpose (sender address, template and layout
+      // mistakes, the send panel's audience of a mailing saved without a list, and a survey choice left empty), and
+      // 409 for deleting a layout a mailing uses.
       const expected =
-        response.status() === 400 &&
-        ['/api/Settings/SaveSender', '/api/Mailings/Save', '/api/Mailings/Preview', '/api/Mailings/Audience', '/api/Surveys/Save'].some((p) => response.url().endsWith(p));
+        (response.status() === 400 &&
+          [
+            '/api/Settings/SaveSender',
+            '/api/Mailings/Save',
+            '/api/Mailings/Preview',
+            '/api/Mailings/Audience',
+            '/api/Surveys/Save',
+            '/api/Templates/SaveLayout',
+            '/api/Templates/PreviewLayout',
+          ].some((p) => response.url().endsWith(p))) ||
+        (response.status() === 409 && response.url().endsWith('/api/Templates/DeleteLayout'));
       if (response.status() >= 400 && !expected) pageErrors.push(`${response.status()} ${response.url()}`);
     });
   });
@@ -355,6 +366,56 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     await byTestId('link-row').first().waitFor();
     await page.frameLocator('[data-testid="preview-frame"]').getByText('Atlas').waitFor();
     await page.screenshot({ path: join(outDir, 'mailing-editor.png') });
+  });
+
+  it('creates a layout, picks it in a mailing and sees it in the preview; starts a mailing from a template', async () => {
+    await byTestId('nav-templates').click();
+    await waitForText('screen-title', en['screen.templates.title']);
+    await byTestId('layout-new-default').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="layout-html"]')?.value.includes('{{ content }}'));
+    const html = await byTestId('layout-html').inputValue();
+    await byTestId('layout-name').fill('Hausstil');
+    // A mistake is shown at line:column before anything is stored.
+    await byTestId('layout-html').fill('<p>{{ content }}</p>\n<p>{{ frist_name }}</p>');
+    await byTestId('layout-save').click();
+    await page.waitForFunction(
+      () => /^Line 2, column \d+: .*frist_name/.test(document.querySelector('[data-testid="error-html"]')?.textContent?.trim() ?? ''),
+    );
+    await byTestId('layout-html').fill(html.replace('<div class="content">', '<div class="content"><p class="brand">SONNENREISEN-KOPF</p>'));
+    await page.frameLocator('[data-testid="layout-preview-frame"]').getByText('SONNENREISEN-KOPF').waitFor();
+    assert.equal(await byTestId('layout-preview-frame').getAttribute('sandbox'), '');
+    await byTestId('layout-save').click();
+    await byTestId('layout-saved').waitFor();
+    await page.screenshot({ path: join(outDir, 'layout-editor.png') });
+
+    // The mailing picks it: the preview shows the layout around the text.
+    await byTestId('nav-mailings').click();
+    await waitForText('screen-title', en['screen.mailings.title']);
+    await page.locator('[data-testid^="mailing-open-"]').first().click();
+    await byTestId('mailing-layout').selectOption({ label: 'Hausstil' });
+    await page.frameLocator('[data-testid="preview-frame"]').getByText('SONNENREISEN-KOPF').waitFor();
+    await page.frameLocator('[data-testid="preview-frame"]').getByText('Atlas').waitFor();
+    await byTestId('mailing-save').click();
+    await byTestId('mailing-saved').waitFor();
+
+    // Saved as a template, it starts a new mailing in the same layout.
+    await byTestId('mailing-save-template').click();
+    await byTestId('mailing-template-name').fill('Monatsbrief');
+    await byTestId('mailing-template-save').click();
+    await byTestId('mailing-template-saved').waitFor();
+    await byTestId('nav-templates').click();
+    await byTestId('mailing-templates-table').waitFor();
+    await page.screenshot({ path: join(outDir, 'templates.png') });
+    await page.locator('[data-testid^="template-use-"]').first().click();
+    await waitForText('screen-title', en['screen.mailings.title']);
+    await page.waitForFunction(() => document.querySelector('[data-testid="mailing-name"]')?.value.startsWith('Monatsbrief '));
+    await page.frameLocator('[data-testid="preview-frame"]').getByText('SONNENREISEN-KOPF').waitFor();
+
+    // A layout in use cannot be deleted; the message names the mailings.
+    await byTestId('nav-templates').click();
+    await page.locator('[data-testid^="layout-delete-"]').first().click();
+    await byTestId('template-delete-dialog-confirm').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="templates-error"]')?.textContent?.includes('Frühling'));
   });
 
   it('imports a provider log and shows the report in Analysis', async () => {

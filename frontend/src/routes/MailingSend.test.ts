@@ -38,6 +38,7 @@ function stub(run: SendRun = idle) {
   };
   addServices({
     Mailings: mailings,
+    Templates: { Layouts: resolved([]), MailingTemplates: resolved([]) },
     Analysis: { TargetGroups: resolved([{ id: 7, name: 'Wanderer', description: '', rule: {}, createdAt: '', updatedAt: '' }]) },
     Settings: { GetSMTP: resolved({ host: 'h', port: 587, security: 'starttls', username: '', maxConnections: 1, ratePerSecond: 5, ratePerMinute: 60, ratePerHour: 0, hasPassword: false }) },
   });

@@ -1,9 +1,10 @@
-import { render, screen, waitFor } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MailPreview } from '../lib/api/types';
 import { stubRecipients, ada, sampleAttributes } from '../test/recipients';
 import { addServices, resolved, spring } from '../test/services';
+import { mailingHandoff } from '../lib/stores/mailingHandoff.svelte';
 import Mailings from './Mailings.svelte';
 
 const preview: MailPreview = {
@@ -35,10 +36,16 @@ function stub() {
     Audience: resolved({ members: 0, eligible: 0, withoutConsent: 0, suppressed: 0, alreadySent: 0 }),
     SendStatus: resolved({ mailingId: 3, status: 'idle', total: 0, queued: 0, sent: 0, failed: 0, skipped: 0, pausedReason: '' }),
   };
-  addServices({ Mailings: mailings, Analysis: { TargetGroups: resolved([]) }, Settings: { GetSMTP: resolved({ ratePerSecond: 0 }) } });
+  const templates = {
+    Layouts: resolved([{ id: 5, name: 'Hausstil', html: '<html><body>{{ content }}</body></html>', createdAt: '', updatedAt: '' }]),
+    SaveMailingTemplate: vi.fn((m: { name: string }) => Promise.resolve({ ...m, id: 8, createdAt: '', updatedAt: '' })),
+    MailingTemplates: resolved([{ id: 8, name: 'Monatsbrief', subject: 'Neu', preheader: '', body: 'Hallo', language: 'de', layoutId: 5, createdAt: '', updatedAt: '' }]),
+    CreateMailingFromTemplate: resolved({ mailing: { ...spring, id: 21, name: 'Monatsbrief 2026-11-28', layoutId: 5 }, links: [], groups: [], fields: [] }),
+  };
+  addServices({ Mailings: mailings, Templates: templates, Analysis: { TargetGroups: resolved([]) }, Settings: { GetSMTP: resolved({ ratePerSecond: 0 }) } });
   // The send panel listens to progress events.
   window.runtime = { EventsOn: vi.fn(() => () => {}) };
-  return { recipients, mailings };
+  return { recipients, mailings, templates };
 }
 
 describe('Mailings', () => {
@@ -60,6 +67,49 @@ describe('Mailings', () => {
     expect(screen.getByText('Wandern')).toBeInTheDocument();
     await user.click(screen.getByTestId('preview-text'));
     expect(screen.getByTestId('preview-textpart')).toHaveTextContent('Hallo Ada');
+  });
+
+  it('picks a layout, previews with it and saves the mailing as a template', async () => {
+    const user = userEvent.setup({ delay: null });
+    const { mailings, templates } = stub();
+    render(Mailings);
+    await user.click(await screen.findByTestId('mailing-open-3'));
+    const select = await screen.findByTestId('mailing-layout');
+    expect(within(select).getByRole('option', { name: 'Hausstil' })).toBeInTheDocument();
+    mailings.Preview.mockClear();
+    await user.selectOptions(select, '5');
+    await waitFor(() => expect(mailings.Preview).toHaveBeenCalled(), { timeout: 2000 });
+    expect(mailings.Preview.mock.calls.at(-1)?.[0]).toMatchObject({ mailing: { id: 3, layoutId: 5 } });
+
+    await user.click(screen.getByTestId('mailing-save-template'));
+    const name = screen.getByTestId('mailing-template-name');
+    expect(name).toHaveValue('Frühling');
+    await user.clear(name);
+    await user.type(name, 'Monatsbrief');
+    await user.click(screen.getByTestId('mailing-template-save'));
+    expect(await screen.findByTestId('mailing-template-saved')).toHaveTextContent('Monatsbrief');
+    expect(templates.SaveMailingTemplate).toHaveBeenCalledWith(
+      expect.objectContaining({ id: 0, name: 'Monatsbrief', subject: 'Frühling in den Bergen', body: spring.body, language: 'de', layoutId: 5 }),
+    );
+  });
+
+  it('starts a new mailing from a template', async () => {
+    const user = userEvent.setup({ delay: null });
+    const { templates } = stub();
+    render(Mailings);
+    await user.selectOptions(await screen.findByTestId('mailing-from-template'), '8');
+    expect(await screen.findByTestId('mailing-name')).toHaveValue('Monatsbrief 2026-11-28');
+    expect(screen.getByTestId('mailing-layout')).toHaveValue('5');
+    expect(templates.CreateMailingFromTemplate).toHaveBeenCalledWith(8, '');
+  });
+
+  it('opens the mailing another screen handed over', async () => {
+    const { mailings } = stub();
+    mailingHandoff.openId = 3;
+    render(Mailings);
+    expect(await screen.findByTestId('mailing-subject')).toHaveValue('Frühling in den Bergen');
+    expect(mailings.Get).toHaveBeenCalledWith(3);
+    expect(mailingHandoff.openId).toBe(0);
   });
 
   it('shows a template error at its field with line and column', async () => {

@@ -25,6 +25,7 @@ export const spring: Mailing = {
   body: 'Hallo {{ first_name }}\n\n[Atlas](https://example.org/atlas){tags="Wandern"}',
   language: 'de',
   listId: 1,
+  layoutId: 0,
   status: 'draft',
   externalId: '',
   createdAt: '2025-03-01T10:00:00Z',

@@ -20,7 +20,8 @@ export async function mailings(): Promise<Mailing[]> {
   return (await call<Mailing[] | null>(service, 'List')) ?? [];
 }
 
-function withLinks(d: MailingDetail): MailingDetail {
+/** withLinks makes the lists Go may send as null empty arrays. */
+export function withLinks(d: MailingDetail): MailingDetail {
   return {
     ...d,
     links: (d.links ?? []).map((l: Link) => ({ ...l, tags: l.tags ?? [] })),

@@ -428,6 +428,8 @@ export interface Mailing {
   body: string;
   language: '' | 'de' | 'en';
   listId: number;
+  /** layoutId is the layout around the body; 0: the built-in default layout. */
+  layoutId: number;
   status: MailingStatus | '';
   externalId: string;
   createdAt: string;
@@ -821,4 +823,34 @@ export interface BackupProgress {
   phase: 'backup' | 'verify' | 'safety' | 'restore';
   done: number;
   total: number;
+}
+
+/** Layout is a reusable HTML wrapper around a mailing's body, with {{ content }} exactly once. */
+export interface Layout {
+  id: number;
+  name: string;
+  html: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** LayoutPreview is a layout rendered around sample content. */
+export interface LayoutPreview {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+/** MailingTemplate is a mailing's content kept to start new mailings from. */
+export interface MailingTemplate {
+  id: number;
+  name: string;
+  subject: string;
+  preheader: string;
+  body: string;
+  language: '' | 'de' | 'en';
+  /** layoutId 0 is the built-in default layout. */
+  layoutId: number;
+  createdAt: string;
+  updatedAt: string;
 }

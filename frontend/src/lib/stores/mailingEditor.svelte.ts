@@ -1,7 +1,8 @@
 import { ApiError } from '../api/error';
 import { mailing, mailings, previewMailing, saveMailing } from '../api/mailings';
 import { findRecipients, lists } from '../api/recipients';
-import type { Link, List, MailPreview, Mailing, Recipient } from '../api/types';
+import { createMailingFromTemplate, layouts, mailingTemplates, saveMailingTemplate } from '../api/templates';
+import type { Layout, Link, List, MailPreview, Mailing, MailingTemplate, Recipient } from '../api/types';
 import { debounce } from '../debounce';
 import { templateError, type TemplateError } from '../templateError';
 
@@ -18,6 +19,7 @@ export function emptyMailing(): Mailing {
     body: '',
     language: 'de',
     listId: 0,
+    layoutId: 0,
     status: 'draft',
     externalId: '',
     createdAt: '',
@@ -36,6 +38,10 @@ export const templateFields = ['subject', 'preheader', 'body'] as const;
 export class MailingEditor {
   all = $state<Mailing[]>([]);
   lists = $state<List[]>([]);
+  /** layouts are the layouts a mailing can choose (besides the default, 0). */
+  layouts = $state<Layout[]>([]);
+  /** templates are the mailing templates a new mailing can start from. */
+  templates = $state<MailingTemplate[]>([]);
   loadError = $state<ApiError | null>(null);
   /** draft is the mailing as edited; null while the list is shown. */
   draft = $state<Mailing | null>(null);
@@ -56,10 +62,15 @@ export class MailingEditor {
   readonly schedulePreview = debounce(() => void this.renderPreview(), PreviewDelay);
   readonly scheduleSearch = debounce((q: string) => void this.search(q), 250);
 
-  /** load fetches the mailings and lists. */
+  /** templateName is the name typed for "save as template"; null while that form is closed. */
+  templateName = $state<string | null>(null);
+  templateError = $state<ApiError | null>(null);
+  templateSaved = $state('');
+
+  /** load fetches the mailings, lists and layouts. */
   async load(): Promise<void> {
     try {
-      [this.all, this.lists] = await Promise.all([mailings(), lists()]);
+      [this.all, this.lists, this.layouts, this.templates] = await Promise.all([mailings(), lists(), layouts(), mailingTemplates()]);
       this.loadError = null;
     } catch (reason) {
       this.loadError = ApiError.from(reason);
@@ -69,6 +80,16 @@ export class MailingEditor {
   /** startNew opens an empty draft. */
   startNew(): void {
     this.open(emptyMailing(), []);
+  }
+
+  /** fromTemplate starts a new draft (stored, named "<template> <date>") from mailing template id and opens it. */
+  async fromTemplate(id: number): Promise<void> {
+    try {
+      const d = await createMailingFromTemplate(id, '');
+      this.open(d.mailing, d.links);
+    } catch (reason) {
+      this.loadError = ApiError.from(reason);
+    }
   }
 
   /** edit opens the stored mailing id. */
@@ -84,6 +105,9 @@ export class MailingEditor {
   private open(m: Mailing, links: Link[]): void {
     this.draft = m;
     this.links = links;
+    this.templateName = null;
+    this.templateError = null;
+    this.templateSaved = '';
     this.error = null;
     this.saved = false;
     this.preview = null;
@@ -122,7 +146,42 @@ export class MailingEditor {
   get formError(): ApiError | null {
     const f = this.error?.field;
     if (this.error === null) return null;
-    return f === undefined || !['name', 'language', 'listId', ...templateFields].includes(f) ? this.error : null;
+    return f === undefined || !['name', 'language', 'listId', 'layoutId', 'layout', ...templateFields].includes(f) ? this.error : null;
+  }
+
+  /** startSaveAsTemplate opens the "save as template" form with the mailing's name. */
+  startSaveAsTemplate(): void {
+    this.templateName = this.draft?.name ?? '';
+    this.templateError = null;
+    this.templateSaved = '';
+  }
+
+  /** saveAsTemplate stores the draft's content (subject, preheader, body, language, layout) as a new mailing template. */
+  async saveAsTemplate(): Promise<boolean> {
+    const draft = this.draft;
+    if (draft === null || this.templateName === null) return false;
+    const m = $state.snapshot(draft) as Mailing;
+    const tpl: MailingTemplate = {
+      id: 0,
+      name: this.templateName,
+      subject: m.subject,
+      preheader: m.preheader,
+      body: m.body,
+      language: m.language,
+      layoutId: m.layoutId,
+      createdAt: '',
+      updatedAt: '',
+    };
+    try {
+      const saved = await saveMailingTemplate(tpl);
+      this.templateSaved = saved.name;
+      this.templateName = null;
+      this.templateError = null;
+      return true;
+    } catch (reason) {
+      this.templateError = ApiError.from(reason);
+      return false;
+    }
   }
 
   /** save checks and stores the draft; the links come back from Go. */
