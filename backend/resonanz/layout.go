@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // MaxLayoutSize bounds a layout's HTML (bytes): a newsletter wrapper with
@@ -28,12 +27,8 @@ type Layout struct {
 // Validate checks a layout's name and size; the HTML's template syntax is
 // checked by backend/render (Compile) before the layout is stored.
 func (l Layout) Validate() error {
-	name := strings.TrimSpace(l.Name)
-	if name == "" {
-		return FieldError("name", "error.layout.name.required", "Give the layout a name.")
-	}
-	if utf8.RuneCountInString(name) > MaxNameLength {
-		return FieldError("name", "error.layout.name.tooLong", "The layout name is too long (at most 200 characters).")
+	if err := checkName(l.Name, "layout", "layout"); err != nil {
+		return err
 	}
 	if strings.TrimSpace(l.HTML) == "" {
 		return FieldError("html", "error.layout.html.required", "The layout is empty. Start from the default layout and adapt it.")
@@ -62,22 +57,10 @@ type MailingTemplate struct {
 // Validate checks a mailing template before it is stored (its template
 // syntax is checked by backend/render).
 func (t MailingTemplate) Validate() error {
-	name := strings.TrimSpace(t.Name)
-	if name == "" {
-		return FieldError("name", "error.mailingTemplate.name.required", "Give the template a name.")
+	if err := checkName(t.Name, "mailingTemplate", "template"); err != nil {
+		return err
 	}
-	if utf8.RuneCountInString(name) > MaxNameLength {
-		return FieldError("name", "error.mailingTemplate.name.tooLong", "The template name is too long (at most 200 characters).")
-	}
-	if strings.ContainsAny(t.Subject, "\r\n") {
-		return FieldError("subject", "error.mailing.subject.invalid", "The subject must be a single line.")
-	}
-	switch t.Language {
-	case "", "de", "en":
-	default:
-		return FieldError("language", "error.mailing.language.invalid", "The language must be de or en.")
-	}
-	return nil
+	return checkSubjectLanguage(t.Subject, t.Language)
 }
 
 // TemplateService stores layouts and mailing templates.

@@ -37,17 +37,32 @@ type Mailing struct {
 
 // Validate checks a mailing before it is stored.
 func (m Mailing) Validate() error {
-	name := strings.TrimSpace(m.Name)
+	if err := checkName(m.Name, "mailing", "mailing"); err != nil {
+		return err
+	}
+	return checkSubjectLanguage(m.Subject, m.Language)
+}
+
+// checkName checks the name of a thing the user names (entity is the key's
+// part, noun the text's): not empty, at most MaxNameLength runes.
+func checkName(name, entity, noun string) error {
+	name = strings.TrimSpace(name)
 	if name == "" {
-		return FieldError("name", "error.mailing.name.required", "Give the mailing a name.")
+		return FieldError("name", "error."+entity+".name.required", "Give the "+noun+" a name.")
 	}
 	if utf8.RuneCountInString(name) > MaxNameLength {
-		return FieldError("name", "error.mailing.name.tooLong", "The mailing name is too long (at most 200 characters).")
+		return FieldError("name", "error."+entity+".name.tooLong", "The "+noun+" name is too long (at most 200 characters).")
 	}
-	if strings.ContainsAny(m.Subject, "\r\n") {
+	return nil
+}
+
+// checkSubjectLanguage checks what a mailing and a mailing template share:
+// a one-line subject and a language of de, en or none.
+func checkSubjectLanguage(subject, language string) error {
+	if strings.ContainsAny(subject, "\r\n") {
 		return FieldError("subject", "error.mailing.subject.invalid", "The subject must be a single line.")
 	}
-	switch m.Language {
+	switch language {
 	case "", "de", "en":
 	default:
 		return FieldError("language", "error.mailing.language.invalid", "The language must be de or en.")
