@@ -11,6 +11,7 @@ import {
   testSMTP,
 } from '../api/settings';
 import type { ListenerSettings, ListenerStatus, SMTPSettings, SignupForm } from '../api/types';
+import { SettingsForm } from './settingsForm.svelte';
 
 /** emptySMTP is the form before the stored settings arrive. */
 export function emptySMTP(): SMTPSettings {
@@ -21,25 +22,16 @@ export function emptySMTP(): SMTPSettings {
  * SMTPForm is the state of the mail server card. The password is never
  * loaded: the field stays empty, and an empty field keeps the stored one.
  */
-export class SMTPForm {
-  draft = $state<SMTPSettings>(emptySMTP());
+export class SMTPForm extends SettingsForm<SMTPSettings> {
   password = $state('');
   clearPassword = $state(false);
-  loading = $state(false);
-  saving = $state(false);
-  saved = $state(false);
-  error = $state<ApiError | null>(null);
   testing = $state(false);
   /** tested is true after a successful test, false after a failed one, null before. */
   tested = $state<boolean | null>(null);
   testError = $state<ApiError | null>(null);
 
-  get busy(): boolean {
-    return this.loading || this.saving;
-  }
-
-  fieldError(field: string): ApiError | null {
-    return this.error?.field === field ? this.error : null;
+  constructor() {
+    super(emptySMTP());
   }
 
   get formError(): ApiError | null {
@@ -48,41 +40,30 @@ export class SMTPForm {
     return this.error !== null && (f === undefined || !shown.includes(f)) ? this.error : null;
   }
 
-  async load(): Promise<void> {
-    this.loading = true;
-    this.error = null;
-    try {
-      this.draft = await getSMTP();
-    } catch (reason) {
-      this.error = ApiError.from(reason);
-    } finally {
-      this.loading = false;
-    }
+  protected fetch(): Promise<SMTPSettings> {
+    return getSMTP();
   }
 
-  async save(): Promise<void> {
-    if (this.busy) return;
-    this.saving = true;
-    this.saved = false;
-    this.error = null;
-    try {
-      const s = $state.snapshot(this.draft);
-      this.draft = await saveSMTP(
-        { ...s, port: Number(s.port) || 0, maxConnections: Number(s.maxConnections) || 0, ratePerSecond: Number(s.ratePerSecond) || 0,
-          ratePerMinute: Number(s.ratePerMinute) || 0,
-          ratePerHour: Number(s.ratePerHour) || 0,
-        },
-        this.clearPassword ? '' : this.password,
-        this.clearPassword,
-      );
-      this.password = '';
-      this.clearPassword = false;
-      this.saved = true;
-    } catch (reason) {
-      this.error = ApiError.from(reason);
-    } finally {
-      this.saving = false;
-    }
+  /** The number inputs may hold text while typing: they go to Go as numbers. */
+  protected store(s: SMTPSettings): Promise<SMTPSettings> {
+    const n = (v: unknown): number => Number(v) || 0;
+    return saveSMTP(
+      {
+        ...s,
+        port: n(s.port),
+        maxConnections: n(s.maxConnections),
+        ratePerSecond: n(s.ratePerSecond),
+        ratePerMinute: n(s.ratePerMinute),
+        ratePerHour: n(s.ratePerHour),
+      },
+      this.clearPassword ? '' : this.password,
+      this.clearPassword,
+    );
+  }
+
+  protected override stored(): void {
+    this.password = '';
+    this.clearPassword = false;
   }
 
   /** test connects to the saved server; a failure keeps Go's explanation. */
@@ -101,11 +82,6 @@ export class SMTPForm {
       this.testing = false;
     }
   }
-
-  edited(field: string): void {
-    this.saved = false;
-    if (this.error?.field === field) this.error = null;
-  }
 }
 
 /** emptyStatus is the status before the first answer. */
@@ -114,53 +90,24 @@ export function emptyStatus(): ListenerStatus {
 }
 
 /** ListenerForm is the state of the listener card: settings, the running listener and the signup forms. */
-export class ListenerForm {
-  draft = $state<ListenerSettings>({ publicUrl: '', addr: '', autoStart: false });
+export class ListenerForm extends SettingsForm<ListenerSettings> {
   status = $state<ListenerStatus>(emptyStatus());
   /** switching is true while a start or stop is under way. */
   switching = $state(false);
   switchError = $state<ApiError | null>(null);
   forms = $state<SignupForm[]>([]);
   formsError = $state<ApiError | null>(null);
-  loading = $state(false);
-  saving = $state(false);
-  saved = $state(false);
-  error = $state<ApiError | null>(null);
 
-  get busy(): boolean {
-    return this.loading || this.saving;
+  constructor() {
+    super({ publicUrl: '', addr: '', autoStart: false });
   }
 
-  async load(): Promise<void> {
-    this.loading = true;
-    this.error = null;
-    try {
-      this.draft = await getListener();
-    } catch (reason) {
-      this.error = ApiError.from(reason);
-    } finally {
-      this.loading = false;
-    }
+  protected fetch(): Promise<ListenerSettings> {
+    return getListener();
   }
 
-  async save(): Promise<void> {
-    if (this.busy) return;
-    this.saving = true;
-    this.saved = false;
-    this.error = null;
-    try {
-      this.draft = await saveListener($state.snapshot(this.draft));
-      this.saved = true;
-    } catch (reason) {
-      this.error = ApiError.from(reason);
-    } finally {
-      this.saving = false;
-    }
-  }
-
-  edited(): void {
-    this.saved = false;
-    this.error = null;
+  protected store(draft: ListenerSettings): Promise<ListenerSettings> {
+    return saveListener(draft);
   }
 
   /** refresh reads the listener's status; a failure keeps the last one. */
