@@ -2,9 +2,9 @@ import { ApiError } from '../api/error';
 import { targetGroups } from '../api/analysis';
 import { ready, subscribe } from '../api/events';
 import { audience, exportEML, exportEMLZip, exportMbox, pauseSend, sendStatus, startSend, testSend } from '../api/mailings';
-import type { Audience, Mailing, SendRun, TargetGroup } from '../api/types';
+import type { Audience, FileContent, Mailing, SendRun, TargetGroup } from '../api/types';
 import { getSMTP } from '../api/settings';
-import { download, downloadFile } from '../download';
+import { downloadFile } from '../download';
 
 /** progressEvent is the event name carrying a mailing's SendRun updates. */
 export function progressEvent(mailingId: number): string {
@@ -143,31 +143,27 @@ export class MailingSend {
   }
 
   /** exportEml saves the stored mailing, rendered for recipientId, as an .eml file. */
-  async exportEml(recipientId: number): Promise<void> {
-    if (this.exportBusy) return;
-    this.exportBusy = true;
-    this.error = null;
-    try {
-      const f = await exportEML(this.mailingId, recipientId);
-      await download(f.name, f.content, 'message/rfc822');
-    } catch (reason) {
-      this.error = ApiError.from(reason);
-    } finally {
-      this.exportBusy = false;
-    }
+  exportEml(recipientId: number): Promise<void> {
+    return this.#export(() => exportEML(this.mailingId, recipientId), 'message/rfc822');
   }
 
   /**
    * exportAudience saves the stored mailing as rendered for everyone the
    * chosen audience holds: one .mbox file, or a ZIP of .eml files.
    */
-  async exportAudience(format: 'mbox' | 'zip'): Promise<void> {
+  exportAudience(format: 'mbox' | 'zip'): Promise<void> {
+    return format === 'mbox'
+      ? this.#export(() => exportMbox(this.mailingId, this.groupId), 'application/mbox')
+      : this.#export(() => exportEMLZip(this.mailingId, this.groupId), 'application/zip');
+  }
+
+  /** #export asks Go for a file and offers it for saving; one export at a time. */
+  async #export(make: () => Promise<FileContent>, type: string): Promise<void> {
     if (this.exportBusy) return;
     this.exportBusy = true;
     this.error = null;
     try {
-      const f = format === 'mbox' ? await exportMbox(this.mailingId, this.groupId) : await exportEMLZip(this.mailingId, this.groupId);
-      await downloadFile(f, format === 'mbox' ? 'application/mbox' : 'application/zip');
+      await downloadFile(await make(), type);
     } catch (reason) {
       this.error = ApiError.from(reason);
     } finally {
