@@ -441,30 +441,36 @@ const MaxMboxExport = 5000
 // newsletter consent for it, within the target group when given) into one
 // .mbox file for offline review in a mail client; links stay untracked.
 func (m *Mailings) ExportMbox(mailingID, targetGroupID int64) (FileContent, error) {
-	var b bytes.Buffer
-	ml, err := m.svc.Mailings.Mailing(m.ctx, mailingID)
+	name, b, err := m.exportAudience(mailingID, targetGroupID, WriteMbox)
 	if err != nil {
 		return FileContent{}, err
 	}
-	if _, err := WriteMbox(m.ctx, m, &b, ml, targetGroupID, MaxMboxExport); err != nil {
-		return FileContent{}, err
-	}
-	return FileContent{Name: safeFileName(ml.Name) + ".mbox", Content: b.String()}, nil
+	return FileContent{Name: name + ".mbox", Content: b.String()}, nil
 }
 
 // ExportEMLZip renders the mailing for its audience (as ExportMbox, at most
 // MaxMboxExport people) into a ZIP archive of .eml files, one per person;
 // the content is base64 (Encoding "base64").
 func (m *Mailings) ExportEMLZip(mailingID, targetGroupID int64) (FileContent, error) {
-	var b bytes.Buffer
-	ml, err := m.svc.Mailings.Mailing(m.ctx, mailingID)
+	name, b, err := m.exportAudience(mailingID, targetGroupID, WriteEMLZip)
 	if err != nil {
 		return FileContent{}, err
 	}
-	if _, err := WriteEMLZip(m.ctx, m, &b, ml, targetGroupID, MaxMboxExport); err != nil {
-		return FileContent{}, err
+	return FileContent{Name: name + "-eml.zip", Content: base64.StdEncoding.EncodeToString(b.Bytes()), Encoding: "base64"}, nil
+}
+
+// exportAudience writes the stored mailing for its audience (at most
+// MaxMboxExport people) with write and returns a file name base for it.
+func (m *Mailings) exportAudience(mailingID, targetGroupID int64, write func(context.Context, *Mailings, io.Writer, resonanz.Mailing, int64, int) (int, error)) (string, *bytes.Buffer, error) {
+	ml, err := m.svc.Mailings.Mailing(m.ctx, mailingID)
+	if err != nil {
+		return "", nil, err
 	}
-	return FileContent{Name: safeFileName(ml.Name) + "-eml.zip", Content: base64.StdEncoding.EncodeToString(b.Bytes()), Encoding: "base64"}, nil
+	var b bytes.Buffer
+	if _, err := write(m.ctx, m, &b, ml, targetGroupID, MaxMboxExport); err != nil {
+		return "", nil, err
+	}
+	return safeFileName(ml.Name), &b, nil
 }
 
 // WriteMbox writes the mailing as rendered for each person of its audience
