@@ -114,7 +114,16 @@ func TestCrash_RecipientImport(t *testing.T) {
 	c.kill(t)
 	closeFeed()
 
+	// A large import builds the name indexes at its end; the killed one never
+	// got there, and the next open of the store builds them.
+	const nameIndexes = `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'index' AND name IN ('recipient_first_key', 'recipient_last_key')`
+	if n := count(t, db, nameIndexes); n != 0 {
+		t.Errorf("%d name indexes while the killed import ran, want 0", n)
+	}
 	checkIntegrity(t, data)
+	if n := count(t, db, nameIndexes); n != 2 {
+		t.Errorf("%d name indexes after the store was opened again, want 2", n)
+	}
 	got := count(t, db, `SELECT COUNT(*) FROM recipient`)
 	if got%batch != 0 || got < 4*batch || got > 13000 {
 		t.Fatalf("after the crash %d recipients: not whole batches of %d within the %d rows fed", got, batch, 13000)
@@ -139,6 +148,9 @@ func TestCrash_RecipientImport(t *testing.T) {
 		t.Errorf("rerun: %+v, want read %d, created %d, skipped %d", res, rows, rows-got, got)
 	}
 	checkIntegrity(t, data)
+	if n := count(t, db, nameIndexes); n != 2 {
+		t.Errorf("%d name indexes after the rerun, want 2", n)
+	}
 	if n := count(t, db, `SELECT COUNT(DISTINCT email_key) FROM recipient`); n != rows {
 		t.Errorf("%d recipients after the rerun, want %d", n, rows)
 	}

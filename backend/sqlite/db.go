@@ -107,6 +107,10 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		sdb.Close()
 		return nil, err
 	}
+	if err := db.repairNameIndexes(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

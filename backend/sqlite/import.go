@@ -36,6 +36,9 @@ type importPlan struct {
 	consents map[string]consentTarget // field -> purpose/list
 	seen     map[string]bool          // e-mail keys already named by a row of this import
 	now      int64
+	existing int  // recipients in the store when the import began
+	deferred bool // the name indexes are dropped and get built when the import ends
+	lookup   bool // a batch met a person who exists: later batches look everyone up first
 }
 
 type consentTarget struct {
@@ -106,7 +109,9 @@ type preparedRow struct {
 	line          int
 	r             resonanz.Recipient
 	key           string
-	consentFields []string // consent fields the row says yes to
+	values        []any           // the columns of r as a new recipient (recipientValues)
+	consentFields []string        // consent fields the row says yes to
+	consents      []consentTarget // and what they grant, resolved by the writer
 }
 
 // preparedBatch is what the reading goroutine hands to the writer.
@@ -144,6 +149,7 @@ func (plan *importPlan) readBatch(src resonanz.RowSource, n int) preparedBatch {
 			b.rejected = append(b.rejected, resonanz.RowError{Line: row.Line, Reason: resonanz.ErrorMessage(err)})
 			continue
 		}
+		p.values = recipientValues(p.r, p.key)
 		b.rows = append(b.rows, p)
 	}
 	return b
@@ -179,6 +185,9 @@ func (s *ImportService) begin(ctx context.Context, opt resonanz.RecipientImport)
 	plan := &importPlan{opt: opt, now: now, consents: map[string]consentTarget{}, seen: map[string]bool{}}
 	if plan.defs, err = customAttributes(ctx, tx); err != nil {
 		return nil, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM recipient`).Scan(&plan.existing); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
 	}
 	if opt.ListName != "" {
 		if plan.listID, err = ensureList(ctx, tx, opt.ListName, now); err != nil {
@@ -249,10 +258,14 @@ func ensureList(ctx context.Context, tx *sql.Tx, name string, now int64) (int64,
 	return id, err
 }
 
-// writeBatch stores one prepared batch in one transaction. New recipients
-// and memberships go in as multi-row INSERTs (one statement per insertChunk
-// rows): per-row statements through database/sql cost more than SQLite's own
-// work for an import of this size.
+// writeBatch stores one prepared batch in one transaction.
+//
+// Most rows of a large import name people the store does not know yet.
+// While that holds, a batch goes in optimistically: its new people are
+// inserted without first looking up every address, and the e-mail key's
+// UNIQUE index is the check. If an address turns out to exist after all,
+// the batch is rolled back to its savepoint and done again with the lookup,
+// and so are the batches after it.
 func (s *ImportService) writeBatch(ctx context.Context, plan *importPlan, rows []preparedRow, res *resonanz.ImportResult) error {
 	if len(rows) == 0 {
 		return nil
@@ -263,36 +276,64 @@ func (s *ImportService) writeBatch(ctx context.Context, plan *importPlan, rows [
 	}
 	defer tx.Rollback()
 
-	type prepared struct {
-		line     int
-		r        resonanz.Recipient
-		key      string
-		consents []consentTarget
-	}
-	preps := make([]prepared, 0, len(rows))
-	keys := make([]string, 0, len(rows))
+	preps := make([]preparedRow, 0, len(rows))
+	optimistic := !plan.lookup
 rowLoop:
 	for _, row := range rows {
-		p := prepared{line: row.line, r: row.r, key: row.key}
 		for _, field := range row.consentFields {
 			target, err := plan.consentTarget(ctx, tx, field)
 			if err != nil {
 				res.Rejected = append(res.Rejected, resonanz.RowError{Line: row.line, Reason: resonanz.ErrorMessage(err)})
 				continue rowLoop
 			}
-			p.consents = append(p.consents, target)
+			row.consents = append(row.consents, target)
 		}
-		preps = append(preps, p)
-		keys = append(keys, p.key)
+		preps = append(preps, row)
+		// A person an earlier batch of this import named is in the store.
+		optimistic = optimistic && !plan.seen[row.key]
+	}
+
+	if optimistic {
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT fresh`); err != nil {
+			return fmt.Errorf("import batch: %w", err)
+		}
+		before, deferred := *res, plan.deferred
+		err := s.applyBatch(ctx, tx, plan, preps, make(map[string]*existingRecipient, len(preps)), res)
+		if err == nil {
+			return tx.Commit()
+		}
+		if !isUniqueViolation(err) {
+			return err
+		}
+		// Someone in the batch exists already: undo the attempt and look up.
+		*res, plan.deferred = before, deferred
+		for _, p := range preps {
+			delete(plan.seen, p.key)
+		}
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO fresh`); err != nil {
+			return fmt.Errorf("import batch: %w", err)
+		}
+		plan.lookup = true
+	}
+	keys := make([]string, len(preps))
+	for i, p := range preps {
+		keys[i] = p.key
 	}
 	existing, err := recipientsByKeys(ctx, tx, keys, plan.listID)
 	if err != nil {
 		return err
 	}
+	if err := s.applyBatch(ctx, tx, plan, preps, existing, res); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
 
-	// Pass 1: decide per row; merge duplicates of the file into one person.
-	// Every row gets one outcome: created, updated or skipped (unchanged,
-	// skip mode, or a repeat of a person the file named before).
+// applyBatch decides per row against the people known to exist and writes
+// the batch. Every row gets one outcome: created, updated or skipped
+// (unchanged, skip mode, or a repeat of a person the file named before);
+// repeats of one person within the file merge into that person.
+func (s *ImportService) applyBatch(ctx context.Context, tx *sql.Tx, plan *importPlan, preps []preparedRow, existing map[string]*existingRecipient, res *resonanz.ImportResult) error {
 	type outcome struct {
 		who      *existingRecipient
 		consents []consentTarget
@@ -300,12 +341,8 @@ rowLoop:
 		touched  bool
 	}
 	outcomes := make([]outcome, 0, len(preps))
-	var fresh []*existingRecipient // to insert, in file order
-	insChange, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO import_change (import_id, recipient_id, before) VALUES (?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("import batch: %w", err)
-	}
-	defer insChange.Close()
+	fresh := make([]*existingRecipient, 0, len(preps)) // to insert, in file order
+	var insChange *sql.Stmt
 	for _, p := range preps {
 		ex, known := existing[p.key]
 		repeat := plan.seen[p.key]
@@ -315,18 +352,26 @@ rowLoop:
 			res.Skipped++ // existing recipients stay untouched: data, lists and consent
 			continue
 		case !known:
-			ex = &existingRecipient{snap: snapshot{Recipient: p.r}, key: p.key}
+			ex = &existingRecipient{snap: snapshot{Recipient: p.r}, key: p.key, values: p.values}
 			existing[p.key] = ex
 			fresh = append(fresh, ex)
 			res.Created++
 		case ex.snap.Recipient.ID == 0: // created by an earlier row of this batch: a repeat
 			ex.snap.Recipient = mergeRecipient(ex.snap.Recipient, p.r)
+			ex.values = nil // the merged person's columns are computed again
 			res.Skipped++
 		default:
 			merged := mergeRecipient(ex.snap.Recipient, p.r)
 			changed := !sameRecipient(merged, ex.snap.Recipient)
 			joins := plan.listID != 0 && ex.snap.Membership == ""
 			if changed || joins || len(p.consents) > 0 {
+				if insChange == nil {
+					var err error
+					if insChange, err = tx.PrepareContext(ctx, `INSERT OR IGNORE INTO import_change (import_id, recipient_id, before) VALUES (?, ?, ?)`); err != nil {
+						return fmt.Errorf("import batch: %w", err)
+					}
+					defer insChange.Close()
+				}
 				// The first snapshot of this import wins: it is the state undo restores.
 				before, _ := json.Marshal(ex.snap)
 				if _, err := insChange.ExecContext(ctx, plan.importID, ex.snap.Recipient.ID, string(before)); err != nil {
@@ -351,15 +396,21 @@ rowLoop:
 		outcomes = append(outcomes, outcome{who: ex, consents: p.consents})
 	}
 
-	// Pass 2: insert the new recipients, then memberships and consent grants.
+	// Then insert the new recipients, then memberships and consent grants.
+	if !plan.deferred && deferNameIndexes(res.Created, plan.existing, s.BatchSize) {
+		if err := dropNameIndexes(ctx, tx); err != nil {
+			return fmt.Errorf("import batch: %w", err)
+		}
+		plan.deferred = true // even if this batch rolls back: building them at the end is then a no-op
+	}
 	if err := insertRecipients(ctx, tx, fresh, plan); err != nil {
 		return err
 	}
 	if plan.listID != 0 {
-		var members []int64
-		for _, ex := range fresh {
-			members = append(members, ex.snap.Recipient.ID)
+		if err := freshMemberships(ctx, tx, plan, fresh); err != nil {
+			return err
 		}
+		var members []int64
 		for _, ex := range existing {
 			if ex.joins {
 				members = append(members, ex.snap.Recipient.ID)
@@ -390,63 +441,105 @@ rowLoop:
 			}
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
-// insertChunk is the number of rows per multi-row INSERT (13 parameters
+// insertChunk is the number of rows per multi-row INSERT (14 parameters
 // each, far below SQLite's limit of 32766).
 const insertChunk = 64
 
-func insertRecipients(ctx context.Context, tx *sql.Tx, fresh []*existingRecipient, plan *importPlan) error {
-	const cols = `INSERT INTO recipient (email, email_key, first_name, last_name, first_key, last_key, gender, title, language, attrs, import_id, created_at, updated_at) VALUES `
-	values := func(n int) string {
-		return cols + placeholders(n, 13) + ` RETURNING id, email_key`
+// recipientColumnCount is the number of values recipientValues returns.
+const recipientColumnCount = 10
+
+// recipientValues are the columns of a new recipient as INSERT arguments,
+// from email to attrs. The reading goroutine computes them for every row,
+// so the writer only passes them on.
+func recipientValues(r resonanz.Recipient, key string) []any {
+	attrs := []byte("{}")
+	if len(r.Attributes) > 0 {
+		attrs, _ = json.Marshal(r.Attributes)
 	}
+	return []any{r.Email, key, r.FirstName, r.LastName, searchKey(r.FirstName), searchKey(r.LastName),
+		string(r.Gender), r.Title, r.Language, string(attrs)}
+}
+
+// insertRecipients inserts the new recipients with ids of their own: the
+// batch holds the write lock, so the ids after the largest one are free,
+// which is what SQLite would choose too. The statements go through Query,
+// not Exec: go-sqlite3 binds a query's arguments in one call into SQLite
+// and an Exec's one call per argument.
+func insertRecipients(ctx context.Context, tx *sql.Tx, fresh []*existingRecipient, plan *importPlan) error {
+	if len(fresh) == 0 {
+		return nil
+	}
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM recipient`).Scan(&last); err != nil {
+		return fmt.Errorf("import batch: insert recipients: %w", err)
+	}
+	const cols = `INSERT INTO recipient (id, email, email_key, first_name, last_name, first_key, last_key, gender, title, language, attrs, import_id, created_at, updated_at) VALUES `
+	const width = 1 + recipientColumnCount + 3
 	var full *sql.Stmt // prepared once per batch for full chunks
 	if len(fresh) >= insertChunk {
 		var err error
-		if full, err = tx.PrepareContext(ctx, values(insertChunk)); err != nil {
+		if full, err = tx.PrepareContext(ctx, cols+placeholders(insertChunk, width)); err != nil {
 			return fmt.Errorf("import batch: insert recipients: %w", err)
 		}
 		defer full.Close()
 	}
-	args := make([]any, 0, insertChunk*13)
-	byKey := make(map[string]*existingRecipient, insertChunk)
+	args := make([]any, 0, insertChunk*width)
 	for len(fresh) > 0 {
 		chunk := fresh[:min(insertChunk, len(fresh))]
 		fresh = fresh[len(chunk):]
 		args = args[:0]
-		clear(byKey)
 		for _, ex := range chunk {
-			r := ex.snap.Recipient
-			attrs, _ := json.Marshal(r.Attributes)
-			args = append(args, r.Email, ex.key, r.FirstName, r.LastName, searchKey(r.FirstName), searchKey(r.LastName),
-				string(r.Gender), r.Title, r.Language, string(attrs), plan.importID, plan.now, plan.now)
-			byKey[ex.key] = ex
+			if ex.values == nil {
+				ex.values = recipientValues(ex.snap.Recipient, ex.key)
+			}
+			last++
+			ex.snap.Recipient.ID = last
+			args = append(args, last)
+			args = append(args, ex.values...)
+			args = append(args, plan.importID, plan.now, plan.now)
+			ex.values = nil
 		}
 		var rows *sql.Rows
 		var err error
 		if len(chunk) == insertChunk {
 			rows, err = full.QueryContext(ctx, args...)
 		} else {
-			rows, err = tx.QueryContext(ctx, values(len(chunk)), args...)
+			rows, err = tx.QueryContext(ctx, cols+placeholders(len(chunk), width), args...)
+		}
+		if err == nil {
+			rows.Close()
+			err = rows.Err()
 		}
 		if err != nil {
 			return fmt.Errorf("import batch: insert recipients: %w", err)
 		}
-		for rows.Next() {
-			var id int64
-			var key string
-			if err := rows.Scan(&id, &key); err != nil {
-				rows.Close()
-				return fmt.Errorf("import batch: insert recipients: %w", err)
-			}
-			byKey[key].snap.Recipient.ID = id
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("import batch: insert recipients: %w", err)
-		}
+	}
+	return nil
+}
+
+// freshMemberships puts the recipients this batch created on the import's
+// list with one INSERT … SELECT over their id range: no argument per row
+// crosses into SQLite. Every recipient of the import in that range is one
+// of them or already a member (ON CONFLICT DO NOTHING).
+func freshMemberships(ctx context.Context, tx *sql.Tx, plan *importPlan, fresh []*existingRecipient) error {
+	if len(fresh) == 0 {
+		return nil
+	}
+	lo, hi := fresh[0].snap.Recipient.ID, fresh[0].snap.Recipient.ID
+	for _, ex := range fresh[1:] {
+		lo, hi = min(lo, ex.snap.Recipient.ID), max(hi, ex.snap.Recipient.ID)
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO membership (list_id, recipient_id, status, updated_at)
+		SELECT ?, id, ?, ? FROM recipient WHERE id BETWEEN ? AND ? AND import_id = ?
+		ON CONFLICT (list_id, recipient_id) DO NOTHING`, plan.listID, plan.opt.Status, plan.now, lo, hi, plan.importID)
+	if err != nil {
+		return fmt.Errorf("import batch: memberships: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n != int64(len(fresh)) {
+		return fmt.Errorf("import batch: memberships: %d added for %d new recipients", n, len(fresh))
 	}
 	return nil
 }
@@ -477,9 +570,10 @@ func insertMemberships(ctx context.Context, tx *sql.Tx, plan *importPlan, ids []
 }
 
 type existingRecipient struct {
-	snap  snapshot
-	key   string
-	joins bool // joins the import's list in this batch
+	snap   snapshot
+	key    string
+	joins  bool  // joins the import's list in this batch
+	values []any // a new person's columns (recipientValues), nil once inserted or when to be computed
 }
 
 // recipientFromRow splits a row into recipient fields and consent answers.
@@ -633,6 +727,11 @@ func (s *ImportService) finish(plan *importPlan, status string, res resonanz.Imp
 	if _, err := tx.ExecContext(ctx, `UPDATE import_run SET status = ?, finished_at = ?, stats = ? WHERE id = ?`,
 		status, now, string(stats), plan.importID); err != nil {
 		return fmt.Errorf("import: finish: %w", err)
+	}
+	if plan.deferred {
+		if err := buildNameIndexes(ctx, tx); err != nil {
+			return fmt.Errorf("import: finish: %w", err)
+		}
 	}
 	detail := fmt.Sprintf(`{"status":%q,"read":%d,"created":%d,"updated":%d,"skipped":%d,"rejected":%d}`,
 		status, res.Read, res.Created, res.Updated, res.Skipped, len(res.Rejected))

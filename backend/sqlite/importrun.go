@@ -105,7 +105,7 @@ func markInterrupted(ctx context.Context, tx *sql.Tx, now time.Time) error {
 			return fmt.Errorf("interrupted imports: %w", err)
 		}
 	}
-	return nil
+	return restoreNameIndexes(ctx, tx)
 }
 
 // markInterruptedNow runs markInterrupted in its own transaction.
