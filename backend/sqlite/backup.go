@@ -431,6 +431,10 @@ func (db *DB) stage(ctx context.Context, src string, progress Progress) (string,
 		}
 		return staged, resonanz.Errorf(resonanz.EINVALID, "%s is not a Resonanz backup of this program (%v).", src, err)
 	}
+	// A backup taken during a large import lacks the name indexes.
+	if err := copyDB.repairNameIndexes(ctx); err != nil {
+		return staged, fmt.Errorf("restore: %w", err)
+	}
 	// The backup API cannot change the page size of a WAL database: give the
 	// copy the store's page size first.
 	var want string

@@ -324,6 +324,23 @@ func TestRestore(t *testing.T) {
 		}
 	})
 
+	t.Run("OK/BackupDuringLargeImportGetsNameIndexes", func(t *testing.T) {
+		// A backup taken while a large import ran lacks the name indexes,
+		// and its import run still says "running" (its process is gone).
+		src := MustOpenDB(t)
+		if _, err := src.SQL().Exec(`DROP INDEX recipient_first_key; DROP INDEX recipient_last_key;
+			INSERT INTO import_run (kind, file_name, started_at, status, stats) VALUES ('recipients', 'x.csv', 1, 'running', '{"host":"elsewhere.example","pid":1,"heartbeat":1}')`); err != nil {
+			t.Fatal(err)
+		}
+		db := MustOpenDB(t)
+		if err := db.Restore(ctx, src.Path(), "", nil); err != nil {
+			t.Fatal(err)
+		}
+		if n := nameIndexCount(t, db); n != 2 {
+			t.Errorf("%d name indexes after the restore, want 2", n)
+		}
+	})
+
 	t.Run("OK/LiveWALFileAsSource", func(t *testing.T) {
 		src := MustOpenDB(t)
 		fill(t, src, 20, 10)
