@@ -455,12 +455,12 @@ const recipientColumnCount = 10
 // from email to attrs. The reading goroutine computes them for every row,
 // so the writer only passes them on.
 func recipientValues(r resonanz.Recipient, key string) []any {
-	attrs := []byte("{}")
+	attrs := "{}"
 	if len(r.Attributes) > 0 {
-		attrs, _ = json.Marshal(r.Attributes)
+		attrs = string(mustJSON(r.Attributes))
 	}
 	return []any{r.Email, key, r.FirstName, r.LastName, searchKey(r.FirstName), searchKey(r.LastName),
-		string(r.Gender), r.Title, r.Language, string(attrs)}
+		string(r.Gender), r.Title, r.Language, attrs}
 }
 
 // insertRecipients inserts the new recipients with ids of their own: the
@@ -578,7 +578,7 @@ type existingRecipient struct {
 
 // recipientFromRow splits a row into recipient fields and consent answers.
 func (plan *importPlan) recipientFromRow(row resonanz.ImportRow) (preparedRow, error) {
-	out := preparedRow{line: row.Line, r: resonanz.Recipient{Attributes: map[string]string{}}}
+	out := preparedRow{line: row.Line} // Attributes stays nil unless the row has some
 	for k, v := range row.Values {
 		switch k {
 		case resonanz.KeyEmail:
@@ -596,6 +596,9 @@ func (plan *importPlan) recipientFromRow(row resonanz.ImportRow) (preparedRow, e
 		default:
 			if !strings.HasPrefix(k, resonanz.ConsentPrefix) {
 				if v != "" {
+					if out.r.Attributes == nil {
+						out.r.Attributes = map[string]string{}
+					}
 					out.r.Attributes[k] = v
 				}
 				continue
