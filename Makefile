@@ -19,12 +19,14 @@ APT_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP        := .stamp
 BIN          := build/bin/resonanz
+DESKTOP_BIN  := build/bin/resonanz-desktop
 FRONTEND_SRC := $(shell find frontend/src frontend/public frontend/index.html frontend/vite.config.ts frontend/svelte.config.js frontend/tsconfig.json frontend/package.json -type f 2>/dev/null)
 export GOTOOLCHAIN := local
 
 .PHONY: run test build bench setup test-go test-fuzz fuzz test-frontend test-e2e test-desktop lint clean
 
-## run: set up, build and start the desktop app (data in the user's data dir)
+## run: set up, build and start the desktop app (data in the user's data dir);
+## the headless binary execs resonanz-desktop for the window
 run: build
 	./$(BIN)
 
@@ -32,9 +34,13 @@ run: build
 test: setup lint test-go test-fuzz test-frontend build test-e2e test-desktop
 	@echo "make test: all suites passed"
 
-## build: build/bin/resonanz with the frontend embedded
+## build: two binaries of the same package, both with the frontend embedded:
+## build/bin/resonanz, the command line (a plain go build: no GTK/WebKit to
+## load, so commands start fast and small), and build/bin/resonanz-desktop, the
+## Wails build with the window, which `resonanz` (no command) execs
 build: setup frontend/dist/index.html
-	$(WAILS) build -s -skipbindings -tags $(TAGS) -ldflags "$(LDFLAGS)" -o resonanz
+	$(WAILS) build -s -skipbindings -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(notdir $(DESKTOP_BIN))
+	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) .
 
 setup: $(STAMP)/apt $(WAILS) frontend/node_modules/.stamp
 
@@ -64,6 +70,9 @@ lint: setup $(STATICCHECK) frontend/dist/index.html
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet -tags $(LINT_TAGS) ./...
 	$(STATICCHECK) -tags $(LINT_TAGS) ./...
+	@# the root package again as the headless build (its desktop launcher)
+	$(GO) vet -tags $(TAGS) .
+	$(STATICCHECK) -tags $(TAGS) .
 	cd frontend && npm run check
 
 test-go: setup frontend/dist/index.html

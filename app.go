@@ -15,11 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wailsapp/wails/v2"
-	"github.com/wailsapp/wails/v2/pkg/options"
-	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
-	"github.com/wailsapp/wails/v2/pkg/options/linux"
-
 	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/keyring"
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -230,53 +225,6 @@ func defaultDataDir() (string, error) {
 		}
 		return filepath.Join(d, "Resonanz"), nil
 	}
-}
-
-// processStart is when the program started (package initialisation, after
-// the dynamic loader): the first screen's log line reports the time since.
-var processStart = time.Now()
-
-// runDesktop opens the desktop window and blocks until it is closed.
-func runDesktop(ctx context.Context, dataDir string, assets fs.FS, log *slog.Logger) error {
-	window := &desktop.Window{}
-	edge := Edge{Mode: "desktop", Window: window, Events: window}
-	a, err := NewApp(ctx, dataDir, edge, log)
-	var damaged *resonanz.DamagedError
-	if errors.As(err, &damaged) {
-		// The window still comes up: it shows the message and offers the
-		// newest good backup.
-		log.Error("data file damaged", "path", damaged.Path, "problems", damaged.Problems, "newest_backup", damaged.Newest)
-		a, err = NewRecoveryApp(ctx, dataDir, edge, log, damaged)
-	}
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	stop := a.startDailyBackups(ctx, windowBackupDelay)
-	defer stop()
-	desktop.OnFirstScreen(a.system, func() {
-		a.log.Info("first screen", "after_ms", time.Since(processStart).Milliseconds())
-		if os.Getenv("RESONANZ_QUIT_AFTER_FIRST_SCREEN") == "1" {
-			window.Quit() // start-up timing in make bench
-		}
-	})
-	a.autoStartListener(ctx)
-	return wails.Run(&options.App{
-		OnStartup: window.Startup,
-		// The listener stops before the window's process ends: queued hits
-		// are written (Close does it again, harmlessly, for other exits).
-		OnShutdown:       func(context.Context) { a.StopListener(context.Background()) },
-		Title:            "Resonanz",
-		Width:            1280,
-		Height:           820,
-		MinWidth:         960,
-		MinHeight:        640,
-		BackgroundColour: &options.RGBA{R: 248, G: 249, B: 251, A: 255},
-		AssetServer:      &assetserver.Options{Assets: assets},
-		Bind:             a.Bindings(),
-		ErrorFormatter:   a.Errors().Wails,
-		Linux:            &linux.Options{ProgramName: "resonanz", WebviewGpuPolicy: linux.WebviewGpuPolicyOnDemand},
-	})
 }
 
 // ServeInfo is what `resonanz serve` prints once it listens.

@@ -149,10 +149,6 @@ func (a *App) lateCheck(ctx context.Context) bool {
 	return false
 }
 
-// windowBackupDelay holds the desktop window's first daily copy back until
-// its start-up is over (the first screen shows within about 1.5 s here).
-const windowBackupDelay = 20 * time.Second
-
 // dailyBackupEvery is how often the running app looks whether today's
 // automatic copy exists yet (so a machine that slept past midnight still
 // gets one per day).

@@ -138,7 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(stderr, g, err)
 		}
-		if err := runDesktop(ctx, dataDir, mustSub(dist, "frontend/dist"), newLogger(stderr)); err != nil {
+		if err := runDesktop(ctx, args, dataDir, mustSub(dist, "frontend/dist"), newLogger(stderr)); err != nil {
 			return fail(stderr, g, err)
 		}
 		return 0

@@ -20,11 +20,13 @@ import (
 // data (the recipient table's first page painted: the UI calls
 // System.FirstScreen after the next two animation frames, the app logs
 // "first screen" and, with RESONANZ_QUIT_AFTER_FIRST_SCREEN=1, quits) on a
-// store of cfg.Recipients recipients, in an Xvfb display of its own. One
-// unmeasured launch first warms the page cache, as on a machine where the
-// app has run before. There is no in-run baseline: the floor is WebKit's own
-// start-up, which the report shows apart (the app's own log of the time
-// from process start).
+// store of cfg.Recipients recipients, in an Xvfb display of its own. Started
+// as a user does, through the headless binary, which execs resonanz-desktop:
+// the wall time includes that exec, the pid (and so the RSS watch) stays.
+// One unmeasured launch first warms the page cache, as on a machine where
+// the app has run before. There is no in-run baseline: the floor is WebKit's
+// own start-up, which the report shows apart (the app's own log of the time
+// from process start, which is the desktop program's start).
 func appStart(ctx context.Context, cfg Config) ([]Result, error) {
 	display, stop, err := startXvfb(ctx)
 	if err != nil {

@@ -1,0 +1,77 @@
+//go:build production || dev || bindings
+
+package main
+
+// The window in this process: the Wails builds (`wails build`, which adds the
+// production tag, and `wails dev`; `bindings` is Wails' binding generator,
+// which runs wails.Run too). The headless build execs this one instead (see
+// window_launcher.go).
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+
+	"github.com/resonanz/resonanz/backend/desktop"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// windowBackupDelay holds the desktop window's first daily copy back until
+// its start-up is over (the first screen shows within about 1.5 s here).
+const windowBackupDelay = 20 * time.Second
+
+// processStart is when the program started (package initialisation, after
+// the dynamic loader): the first screen's log line reports the time since.
+var processStart = time.Now()
+
+// runDesktop opens the desktop window and blocks until it is closed. args
+// (the command line) is for the headless build's launcher, which passes it on.
+func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, log *slog.Logger) error {
+	window := &desktop.Window{}
+	edge := Edge{Mode: "desktop", Window: window, Events: window}
+	a, err := NewApp(ctx, dataDir, edge, log)
+	var damaged *resonanz.DamagedError
+	if errors.As(err, &damaged) {
+		// The window still comes up: it shows the message and offers the
+		// newest good backup.
+		log.Error("data file damaged", "path", damaged.Path, "problems", damaged.Problems, "newest_backup", damaged.Newest)
+		a, err = NewRecoveryApp(ctx, dataDir, edge, log, damaged)
+	}
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	stop := a.startDailyBackups(ctx, windowBackupDelay)
+	defer stop()
+	desktop.OnFirstScreen(a.system, func() {
+		a.log.Info("first screen", "after_ms", time.Since(processStart).Milliseconds())
+		if os.Getenv("RESONANZ_QUIT_AFTER_FIRST_SCREEN") == "1" {
+			window.Quit() // start-up timing in make bench
+		}
+	})
+	a.autoStartListener(ctx)
+	return wails.Run(&options.App{
+		OnStartup: window.Startup,
+		// The listener stops before the window's process ends: queued hits
+		// are written (Close does it again, harmlessly, for other exits).
+		OnShutdown:       func(context.Context) { a.StopListener(context.Background()) },
+		Title:            "Resonanz",
+		Width:            1280,
+		Height:           820,
+		MinWidth:         960,
+		MinHeight:        640,
+		BackgroundColour: &options.RGBA{R: 248, G: 249, B: 251, A: 255},
+		AssetServer:      &assetserver.Options{Assets: assets},
+		Bind:             a.Bindings(),
+		ErrorFormatter:   a.Errors().Wails,
+		Linux:            &linux.Options{ProgramName: "resonanz", WebviewGpuPolicy: linux.WebviewGpuPolicyOnDemand},
+	})
+}
