@@ -45,14 +45,19 @@ func Import(ctx context.Context, r io.Reader, size int64, imp resonanz.Recipient
 			progress(p)
 		}
 	}
-	res, err := imp.ImportRecipients(ctx, rowSource{rd}, ropt, report)
+	res, err := imp.ImportRecipients(ctx, &rowSource{rd: rd}, ropt, report)
 	return res, rd.Columns(), err
 }
 
-// rowSource adapts a Reader to resonanz.RowSource.
-type rowSource struct{ rd *Reader }
+// rowSource adapts a Reader to resonanz.RowSource. It fills one map for
+// every row (the RowSource contract allows it), which spares a 100k-row
+// import 100k maps.
+type rowSource struct {
+	rd     *Reader
+	values map[string]string
+}
 
-func (s rowSource) Next() (resonanz.ImportRow, error) {
+func (s *rowSource) Next() (resonanz.ImportRow, error) {
 	row, err := s.rd.Read()
 	var rowErr *RowError
 	if errors.As(err, &rowErr) {
@@ -60,5 +65,11 @@ func (s rowSource) Next() (resonanz.ImportRow, error) {
 	} else if err != nil {
 		return resonanz.ImportRow{}, err
 	}
-	return resonanz.ImportRow{Line: row.Line, Values: row.Map()}, nil
+	if s.values == nil {
+		s.values = row.Map()
+	} else {
+		clear(s.values)
+		row.mapInto(s.values)
+	}
+	return resonanz.ImportRow{Line: row.Line, Values: s.values}, nil
 }

@@ -104,10 +104,14 @@ func (r Row) Get(field string) string {
 // Get does not.
 func (r Row) Map() map[string]string {
 	m := make(map[string]string, len(r.fields))
+	r.mapInto(m)
+	return m
+}
+
+func (r Row) mapInto(m map[string]string) {
 	for f, i := range r.fields {
 		m[f] = r.Values[i]
 	}
-	return m
 }
 
 // RowError reports a row that could not be read. The caller records it and

@@ -24,7 +24,8 @@ func (e *RowError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.
 
 // RowSource yields import rows. Next returns io.EOF at the end and a
 // *RowError for a row that cannot be read (the caller records it and calls
-// Next again); any other error aborts the import.
+// Next again); any other error aborts the import. A row's Values may be
+// reused by the next call of Next: the caller copies what it keeps.
 type RowSource interface {
 	Next() (ImportRow, error)
 }

@@ -69,9 +69,17 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 	stop := s.db.keepAlive(plan.importID)
 	defer stop()
 
+	// The writer hands a written batch's row slice back to the reader.
+	spare := make(chan []preparedRow, 2)
 	cancelled, failure := pipeline(ctx,
 		func() (preparedBatch, bool, error) {
-			b := plan.readBatch(src, s.BatchSize)
+			var buf []preparedRow
+			select {
+			case buf = <-spare:
+			default:
+				buf = make([]preparedRow, 0, s.BatchSize)
+			}
+			b := plan.readBatch(src, buf, s.BatchSize)
 			return b, b.eof, b.err
 		},
 		func(b preparedBatch) error {
@@ -82,6 +90,11 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 			}
 			if err := s.writeBatch(ctx, plan, b.rows, &res); err != nil {
 				return err
+			}
+			clear(b.rows[:cap(b.rows)])
+			select {
+			case spare <- b.rows[:0]:
+			default:
 			}
 			if progress != nil {
 				progress(resonanz.ImportProgress{Rows: res.Read})
@@ -123,9 +136,10 @@ type preparedBatch struct {
 	err      error
 }
 
-// readBatch reads up to n rows and prepares them; it touches no database.
-func (plan *importPlan) readBatch(src resonanz.RowSource, n int) preparedBatch {
-	b := preparedBatch{rows: make([]preparedRow, 0, n)}
+// readBatch reads up to n rows into buf and prepares them; it touches no
+// database.
+func (plan *importPlan) readBatch(src resonanz.RowSource, buf []preparedRow, n int) preparedBatch {
+	b := preparedBatch{rows: buf[:0]}
 	for b.read < n {
 		row, err := src.Next()
 		var rowErr *resonanz.RowError
@@ -276,7 +290,7 @@ func (s *ImportService) writeBatch(ctx context.Context, plan *importPlan, rows [
 	}
 	defer tx.Rollback()
 
-	preps := make([]preparedRow, 0, len(rows))
+	preps := rows[:0] // the batch is the writer's now: filtered in place
 	optimistic := !plan.lookup
 rowLoop:
 	for _, row := range rows {
@@ -444,7 +458,7 @@ func (s *ImportService) applyBatch(ctx context.Context, tx *sql.Tx, plan *import
 	return nil
 }
 
-// insertChunk is the number of rows per multi-row INSERT (14 parameters
+// insertChunk is the number of rows per multi-row INSERT (ten parameters
 // each, far below SQLite's limit of 32766).
 const insertChunk = 64
 
@@ -476,30 +490,26 @@ func insertRecipients(ctx context.Context, tx *sql.Tx, fresh []*existingRecipien
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM recipient`).Scan(&last); err != nil {
 		return fmt.Errorf("import batch: insert recipients: %w", err)
 	}
-	const cols = `INSERT INTO recipient (id, email, email_key, first_name, last_name, first_key, last_key, gender, title, language, attrs, import_id, created_at, updated_at) VALUES `
-	const width = 1 + recipientColumnCount + 3
 	var full *sql.Stmt // prepared once per batch for full chunks
 	if len(fresh) >= insertChunk {
 		var err error
-		if full, err = tx.PrepareContext(ctx, cols+placeholders(insertChunk, width)); err != nil {
+		if full, err = tx.PrepareContext(ctx, plan.insertRecipientsSQL(insertChunk)); err != nil {
 			return fmt.Errorf("import batch: insert recipients: %w", err)
 		}
 		defer full.Close()
 	}
-	args := make([]any, 0, insertChunk*width)
+	args := make([]any, 0, 1+insertChunk*recipientColumnCount)
 	for len(fresh) > 0 {
 		chunk := fresh[:min(insertChunk, len(fresh))]
 		fresh = fresh[len(chunk):]
-		args = args[:0]
+		args = append(args[:0], last)
 		for _, ex := range chunk {
 			if ex.values == nil {
 				ex.values = recipientValues(ex.snap.Recipient, ex.key)
 			}
 			last++
 			ex.snap.Recipient.ID = last
-			args = append(args, last)
 			args = append(args, ex.values...)
-			args = append(args, plan.importID, plan.now, plan.now)
 			ex.values = nil
 		}
 		var rows *sql.Rows
@@ -507,7 +517,7 @@ func insertRecipients(ctx context.Context, tx *sql.Tx, fresh []*existingRecipien
 		if len(chunk) == insertChunk {
 			rows, err = full.QueryContext(ctx, args...)
 		} else {
-			rows, err = tx.QueryContext(ctx, cols+placeholders(len(chunk), width), args...)
+			rows, err = tx.QueryContext(ctx, plan.insertRecipientsSQL(len(chunk)), args...)
 		}
 		if err == nil {
 			rows.Close()
@@ -518,6 +528,30 @@ func insertRecipients(ctx context.Context, tx *sql.Tx, fresh []*existingRecipien
 		}
 	}
 	return nil
+}
+
+// insertRecipientsSQL is the INSERT of n new recipients. ?1 is the id
+// before the first; each row's id is ?1 plus its place, and the import and
+// time, the same for every row, are written as numbers: every argument
+// costs database/sql a conversion, and a row then needs only its ten
+// columns.
+func (plan *importPlan) insertRecipientsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO recipient (id, email, email_key, first_name, last_name, first_key, last_key, gender, title, language, attrs, import_id, created_at, updated_at) VALUES `)
+	fixed := fmt.Sprintf(",%d,%d,%d)", plan.importID, plan.now, plan.now)
+	p := 2
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "(?1+%d", i+1)
+		for range recipientColumnCount {
+			fmt.Fprintf(&b, ",?%d", p)
+			p++
+		}
+		b.WriteString(fixed)
+	}
+	return b.String()
 }
 
 // freshMemberships puts the recipients this batch created on the import's
