@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/resonanz/resonanz/backend/bulk"
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
@@ -68,6 +69,7 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 	res.ImportID = plan.importID
 	stop := s.db.keepAlive(plan.importID)
 	defer stop()
+	defer bulk.GC()()
 
 	// The writer hands a written batch's row slice back to the reader.
 	spare := make(chan []preparedRow, 2)
