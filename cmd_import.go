@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/resonanz/resonanz/backend/bulk"
 	"github.com/resonanz/resonanz/backend/ingest"
 	"github.com/resonanz/resonanz/backend/recipientcsv"
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -133,6 +134,7 @@ func importRecipientsFile(ctx context.Context, a *App, path string, mapping map[
 	if err != nil {
 		return resonanz.ImportResult{}, nil, err
 	}
+	defer bulk.GC()()
 	return recipientcsv.Import(ctx, f, 0, a.importSvc, recipientcsv.Options{Map: mapping, Fields: recipientcsv.AttributeFields(attrs)}, opt, nil)
 }
 

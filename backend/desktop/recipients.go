@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/resonanz/resonanz/backend/bulk"
 	"github.com/resonanz/resonanz/backend/recipientcsv"
 	"github.com/resonanz/resonanz/backend/report"
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -250,6 +251,7 @@ func (r *Recipients) ImportFile(req ImportFileRequest) (resonanz.ImportResult, e
 	ctx, done := r.ops.start(r.ctx, req.OpID)
 	defer done()
 	emit := Throttle(r.events, "import:progress:"+req.OpID, 100*time.Millisecond)
+	defer bulk.GC()()
 	res, _, err := recipientcsv.Import(ctx, src.file, size, r.svc.Imports, src.options, req.Options,
 		func(p resonanz.ImportProgress) { emit(p, false) })
 	emit(resonanz.ImportProgress{Rows: res.Read, Bytes: size, TotalBytes: size}, true)

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/resonanz/resonanz/backend/bulk"
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
@@ -69,7 +68,6 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 	res.ImportID = plan.importID
 	stop := s.db.keepAlive(plan.importID)
 	defer stop()
-	defer bulk.GC()()
 
 	// The writer hands a written batch's row slice back to the reader.
 	spare := make(chan []preparedRow, 2)
