@@ -66,12 +66,21 @@ const (
 // are the same person.
 func NormalizeEmail(s string) (display, key string, err error) {
 	display = strings.TrimSpace(s)
+	if display == "" {
+		return "", "", &Error{Code: EINVALID, Field: "email", Key: "error.recipient.email.required", Message: "The e-mail address is missing."}
+	}
+	if plainAddress(display) {
+		return display, strings.ToLower(display), nil
+	}
+	return normalizeEmailFull(display)
+}
+
+// normalizeEmailFull is NormalizeEmail for a trimmed, non-empty address
+// without the fast path.
+func normalizeEmailFull(display string) (_, key string, err error) {
 	invalid := func(why string) (string, string, error) {
 		return "", "", &Error{Code: EINVALID, Field: "email", Key: "error.recipient.email.invalid",
 			Message: "The e-mail address " + quoteShort(display) + " is not valid: " + why + "."}
-	}
-	if display == "" {
-		return "", "", &Error{Code: EINVALID, Field: "email", Key: "error.recipient.email.required", Message: "The e-mail address is missing."}
 	}
 	if !utf8.ValidString(display) {
 		return invalid("it contains invalid characters")
@@ -88,7 +97,7 @@ func NormalizeEmail(s string) (display, key string, err error) {
 	if derr != nil || !strings.Contains(asciiDomain, ".") || strings.HasPrefix(asciiDomain, ".") || strings.HasSuffix(asciiDomain, ".") {
 		return invalid("the domain " + quoteShort(domain) + " is not a valid domain name")
 	}
-	if !ValidAddress(local + "@" + asciiDomain) {
+	if !validAddressFull(local + "@" + asciiDomain) {
 		return invalid("the part before the @ is not allowed")
 	}
 	return display, strings.ToLower(local) + "@" + asciiDomain, nil

@@ -58,6 +58,11 @@ func (s SenderIdentity) Validate() error {
 // ValidAddress reports whether s is a bare e-mail address (no display name, no
 // angle brackets, no line breaks) with a domain that contains a dot.
 func ValidAddress(s string) bool {
+	return plainAddress(s) || validAddressFull(s)
+}
+
+// validAddressFull is ValidAddress without the fast path.
+func validAddressFull(s string) bool {
 	if s == "" || len(s) > 254 || strings.ContainsAny(s, "\r\n<> ") {
 		return false
 	}
