@@ -35,6 +35,12 @@ func TestProofHTML(t *testing.T) {
 				{Purpose: resonanz.PurposeTrackingOpens, Granted: false, Since: at.Add(48 * time.Hour), RecordID: 3},
 			},
 			Source: `Imported from "kunden.csv" on 2026-03-01 (import 1)`,
+			Surveys: []resonanz.PersonSurvey{
+				{SurveyID: 2, SurveyName: "leser-2026", SurveyTitle: "Was lesen Sie gern?", SubmittedAt: at.Add(72 * time.Hour),
+					UpdateProfile: true, ProfileWording: "Meine Antworten dürfen mein Profil ergänzen <b>sofort</b>.",
+					IP: "198.51.100.4", UserAgent: "Mozilla/5.0 (X11)"},
+				{SurveyID: 1, SurveyName: "umfrage", SurveyTitle: "Kurz gefragt", SubmittedAt: at.Add(50 * time.Hour), IP: "198.51.100.4"},
+			},
 		},
 	}
 	var buf bytes.Buffer
@@ -42,7 +48,7 @@ func TestProofHTML(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := buf.String()
-	for _, bad := range []string{"<script>alert", "<img src=x"} {
+	for _, bad := range []string{"<script>alert", "<img src=x", "<b>sofort"} {
 		if strings.Contains(got, bad) {
 			t.Errorf("unescaped %q in the page", bad)
 		}

@@ -124,13 +124,17 @@ type SurveyResponse struct {
 // PersonSurvey is a person's survey answers as the recipient detail and the
 // data export show them: question texts and answers in words.
 type PersonSurvey struct {
-	SurveyID       int64          `json:"surveyId"`
-	SurveyName     string         `json:"surveyName"`
-	SurveyTitle    string         `json:"surveyTitle"`
-	SubmittedAt    time.Time      `json:"submittedAt"`
-	UpdateProfile  bool           `json:"updateProfile"`
-	ProfileWording string         `json:"profileWording,omitempty"`
-	Answers        []PersonAnswer `json:"answers"`
+	SurveyID       int64     `json:"surveyId"`
+	SurveyName     string    `json:"surveyName"`
+	SurveyTitle    string    `json:"surveyTitle"`
+	SubmittedAt    time.Time `json:"submittedAt"`
+	UpdateProfile  bool      `json:"updateProfile"`
+	ProfileWording string    `json:"profileWording,omitempty"`
+	// IP and UserAgent are where the answers came from (stored with them,
+	// so part of the data export and of the proof of the permission).
+	IP        string         `json:"ip,omitempty"`
+	UserAgent string         `json:"userAgent,omitempty"`
+	Answers   []PersonAnswer `json:"answers"`
 }
 
 // PersonAnswer is one answer in words.

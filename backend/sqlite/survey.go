@@ -472,7 +472,7 @@ func personSurveys(ctx context.Context, q querier, recipientID int64) ([]resonan
 			return nil, fmt.Errorf("recipient surveys: %w", err)
 		}
 		p := resonanz.PersonSurvey{SurveyID: sv.ID, SurveyName: sv.Name, SurveyTitle: sv.Title, SubmittedAt: r.SubmittedAt,
-			UpdateProfile: r.UpdateProfile, ProfileWording: r.ProfileWording, Answers: []resonanz.PersonAnswer{}}
+			UpdateProfile: r.UpdateProfile, ProfileWording: r.ProfileWording, IP: r.IP, UserAgent: r.UserAgent, Answers: []resonanz.PersonAnswer{}}
 		for _, a := range r.Answers {
 			question, answer := sv.AnswerText(a)
 			p.Answers = append(p.Answers, resonanz.PersonAnswer{Question: question, Answer: answer})

@@ -370,7 +370,8 @@ func TestSurveyService_Submit(t *testing.T) {
 
 	t.Run("OK/DetailExportErasure", func(t *testing.T) {
 		f := newSurveyFixture(t)
-		if _, err := f.svc.SubmitSurvey(ctx, resonanz.SurveyResponse{SurveyID: f.survey.ID, RecipientID: f.anna.ID, Answers: f.answers(0, 1, "<b>toll</b>", 5)}); err != nil {
+		if _, err := f.svc.SubmitSurvey(ctx, resonanz.SurveyResponse{SurveyID: f.survey.ID, RecipientID: f.anna.ID, Answers: f.answers(0, 1, "<b>toll</b>", 5),
+			UpdateProfile: true, ProfileWording: "Profil ergänzen", IP: "192.0.2.9", UserAgent: "Mozilla/5.0"}); err != nil {
 			t.Fatal(err)
 		}
 		rs := sqlite.NewRecipientService(f.db)
@@ -380,6 +381,10 @@ func TestSurveyService_Submit(t *testing.T) {
 		}
 		if len(exp.Surveys) != 1 || exp.Surveys[0].SurveyName != "Leserumfrage 2026" || len(exp.Surveys[0].Answers) != 4 {
 			t.Fatalf("export: %+v", exp.Surveys)
+		}
+		// Everything stored with the answers is exported: the permission, its wording and where it came from.
+		if s := exp.Surveys[0]; !s.UpdateProfile || s.ProfileWording != "Profil ergänzen" || s.IP != "192.0.2.9" || s.UserAgent != "Mozilla/5.0" {
+			t.Errorf("export lacks the survey's permission or origin: %+v", s)
 		}
 		want := []resonanz.PersonAnswer{{Question: "Ihr Reisestil?", Answer: "Aktiv"}, {Question: "Welche Themen?", Answer: "Kultur"},
 			{Question: "Anmerkungen", Answer: "<b>toll</b>"}, {Question: "Wie zufrieden sind Sie?", Answer: "5/5"}}

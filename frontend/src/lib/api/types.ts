@@ -226,6 +226,9 @@ export interface PersonSurvey {
   /** updateProfile: the person allowed the answers to update the profile, with this wording. */
   updateProfile: boolean;
   profileWording?: string;
+  /** where the answers came from */
+  ip?: string;
+  userAgent?: string;
   answers: { question: string; answer: string }[];
 }
 
