@@ -129,6 +129,42 @@ func TestTemplates(t *testing.T) {
 		}
 	})
 
+	// Once a mailing has gone out, its content is fixed and it keeps the
+	// layout as it was: later edits of the layout change new mailings only.
+	t.Run("SentMailingKeepsItsLayout", func(t *testing.T) {
+		sent, err := a.mailings.Save(resonanz.Mailing{Name: "Winter", Subject: "Winterreisen", Body: "Hallo.", LayoutID: layout.ID, ListID: lists[0].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.sendStore.Prepare(ctx, sent.Mailing.ID, 0, "sonne.example"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.templates.SaveLayout(resonanz.Layout{ID: layout.ID, Name: "Hausstil", HTML: strings.Replace(houseLayout, "SONNENREISEN-KOPF", "NEUER-KOPF", 1)}); err != nil {
+			t.Fatal(err)
+		}
+		eml, err := a.mailings.ExportEML(sent.Mailing.ID, 0)
+		if err != nil || !strings.Contains(unQP(eml.Content), "SONNENREISEN-KOPF") || strings.Contains(unQP(eml.Content), "NEUER-KOPF") {
+			t.Fatalf("export of the sent mailing after the layout changed: %v", err)
+		}
+		p, err := a.mailings.Preview(desktopPreviewRequest(sent.Mailing)) // as the window sends it: without the snapshot
+		if err != nil || !strings.Contains(p.HTML, "SONNENREISEN-KOPF") {
+			t.Fatalf("preview of the sent mailing: %v", err)
+		}
+		if p, err := a.mailings.Preview(desktopPreviewRequest(m.Mailing)); err != nil || !strings.Contains(p.HTML, "NEUER-KOPF") {
+			t.Fatalf("a draft uses the layout as it is now: %v", err)
+		}
+		changed := sent.Mailing
+		changed.Body = "Anders."
+		if _, err := a.mailings.Save(changed); resonanz.ErrorCode(err) != resonanz.ECONFLICT {
+			t.Errorf("changing the body of a sent mailing: err = %v", err)
+		}
+		renamed := sent.Mailing
+		renamed.Name = "Winter 2026"
+		if d, err := a.mailings.Save(renamed); err != nil || d.Mailing.Name != "Winter 2026" || d.Mailing.Body != "Hallo." {
+			t.Errorf("renaming a sent mailing: %+v, %v", d.Mailing, err)
+		}
+	})
+
 	t.Run("RenderCLI", func(t *testing.T) {
 		a.Close()
 		md := writeFile(t, dir, "t.md", "{{ salutation }},\n\nHallo.\n")

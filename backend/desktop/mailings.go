@@ -78,8 +78,18 @@ func (m *Mailings) detail(ml resonanz.Mailing, groups []string) (MailingDetail, 
 // compile checks a mailing's template, in the layout it chose, against
 // the project's attributes and salutation blocks; errors name the field
 // and line:column. Every render of a mailing (preview, test send, send,
-// exports) goes through here, so the mailing's layout is used everywhere.
+// exports) goes through here, so the mailing's layout is used everywhere;
+// once the mailing has gone out, the layout as it was then.
 func (m *Mailings) compile(ml resonanz.Mailing) (*render.Template, error) {
+	if ml.SentLayout == "" && ml.ID != 0 {
+		// A mailing from the window comes without it (it is not in the JSON).
+		if stored, err := m.svc.Mailings.Mailing(m.ctx, ml.ID); err == nil {
+			ml.SentLayout = stored.SentLayout
+		}
+	}
+	if ml.SentLayout != "" {
+		return m.compileWith(ml, ml.SentLayout) // the layout as it went out
+	}
 	layout, err := m.layoutHTML(ml.LayoutID)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,24 @@ type Mailing struct {
 	CreatedAt  time.Time `json:"createdAt"`
 	UpdatedAt  time.Time `json:"updatedAt"`
 	SentAt     time.Time `json:"sentAt"`
+	// SentLayout is the HTML of the custom layout as it was when sending
+	// began ("" before, and for the built-in default layout): renders of a
+	// mailing that went out use it, not the layout as edited since.
+	SentLayout string `json:"-"`
+}
+
+// Locked reports whether the mailing's content is fixed: once sending has
+// begun, subject, preheader, body, language, list and layout stay as they
+// went out (the name and the provider's campaign id may still change).
+func (m Mailing) Locked() bool {
+	return m.Status == MailingSending || m.Status == MailingPaused || m.Status == MailingSent
+}
+
+// SameContent reports whether two versions of a mailing have the same
+// content (what Locked fixes).
+func (m Mailing) SameContent(o Mailing) bool {
+	return m.Subject == o.Subject && m.Preheader == o.Preheader && m.Body == o.Body && m.Language == o.Language &&
+		m.ListID == o.ListID && m.LayoutID == o.LayoutID
 }
 
 // Validate checks a mailing before it is stored.

@@ -23,12 +23,12 @@ var _ resonanz.MailingService = (*MailingService)(nil)
 // NewMailingService returns the mailing service over db.
 func NewMailingService(db *DB) *MailingService { return &MailingService{db: db} }
 
-const mailingColumns = `id, name, subject, preheader, body, language, COALESCE(list_id, 0), COALESCE(layout_id, 0), status, external_id, created_at, updated_at, COALESCE(sent_at, 0)`
+const mailingColumns = `id, name, subject, preheader, body, language, COALESCE(list_id, 0), COALESCE(layout_id, 0), status, external_id, created_at, updated_at, COALESCE(sent_at, 0), COALESCE(sent_layout, '')`
 
 func scanMailing(s scanner) (resonanz.Mailing, error) {
 	var m resonanz.Mailing
 	var created, updated, sent int64
-	err := s.Scan(&m.ID, &m.Name, &m.Subject, &m.Preheader, &m.Body, &m.Language, &m.ListID, &m.LayoutID, &m.Status, &m.ExternalID, &created, &updated, &sent)
+	err := s.Scan(&m.ID, &m.Name, &m.Subject, &m.Preheader, &m.Body, &m.Language, &m.ListID, &m.LayoutID, &m.Status, &m.ExternalID, &created, &updated, &sent, &m.SentLayout)
 	m.CreatedAt, m.UpdatedAt = fromMillis(created), fromMillis(updated)
 	if sent != 0 {
 		m.SentAt = fromMillis(sent)
@@ -148,6 +148,14 @@ func (s *MailingService) UpdateMailing(ctx context.Context, m resonanz.Mailing) 
 	m = normalizeMailing(m)
 	if err := m.Validate(); err != nil {
 		return m, err
+	}
+	old, err := s.Mailing(ctx, m.ID)
+	if err != nil {
+		return m, err
+	}
+	if old.Locked() && !old.SameContent(m) {
+		return m, &resonanz.Error{Code: resonanz.ECONFLICT, Key: "error.mailing.locked",
+			Message: "This mailing has gone out, so its content stays as it was sent. Save it as a template to start a new issue from it."}
 	}
 	res, err := s.db.db.ExecContext(ctx, `
 		UPDATE mailing SET name = ?, subject = ?, preheader = ?, body = ?, language = ?, list_id = ?, layout_id = ?, external_id = ?, updated_at = ?

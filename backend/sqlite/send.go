@@ -128,7 +128,10 @@ func (s *SendStore) Prepare(ctx context.Context, mailingID, groupID int64, domai
 		return 0, fmt.Errorf("prepare send: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	if _, err := tx.ExecContext(ctx, `UPDATE mailing SET status = 'sending', updated_at = ? WHERE id = ?`, now, mailingID); err != nil {
+	// The custom layout as it is now goes out with the mailing (kept from the
+	// first run when members who joined later get it too).
+	if _, err := tx.ExecContext(ctx, `UPDATE mailing SET status = 'sending', updated_at = ?,
+		sent_layout = COALESCE(sent_layout, (SELECT html FROM layout WHERE layout.id = mailing.layout_id)) WHERE id = ?`, now, mailingID); err != nil {
 		return 0, fmt.Errorf("prepare send: %w", err)
 	}
 	detail, _ := json.Marshal(map[string]any{"queued": n, "targetGroup": groupID})

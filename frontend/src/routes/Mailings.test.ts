@@ -69,6 +69,30 @@ describe('Mailings', () => {
     expect(screen.getByTestId('preview-textpart')).toHaveTextContent('Hallo Ada');
   });
 
+  it('keeps a sent mailing\'s content read-only and says why; the name stays editable', async () => {
+    const user = userEvent.setup({ delay: null });
+    stub();
+    addServices({ Mailings: { Get: resolved({ mailing: { ...spring, status: 'sent' }, links: [], groups: [], fields: sampleAttributes }) } });
+    render(Mailings);
+    await user.click(await screen.findByTestId('mailing-open-3'));
+    expect(await screen.findByTestId('mailing-locked')).toHaveTextContent('gone out');
+    expect(screen.getByTestId('mailing-subject')).toHaveAttribute('readonly');
+    expect(screen.getByTestId('mailing-body')).toHaveAttribute('readonly');
+    expect(screen.getByTestId('mailing-layout')).toBeDisabled();
+    expect(screen.getByTestId('mailing-list')).toBeDisabled();
+    expect(screen.getByTestId('mailing-name')).not.toHaveAttribute('readonly');
+  });
+
+  it('shows no lock on a draft', async () => {
+    const user = userEvent.setup({ delay: null });
+    stub();
+    render(Mailings);
+    await user.click(await screen.findByTestId('mailing-open-3'));
+    await screen.findByTestId('mailing-subject');
+    expect(screen.queryByTestId('mailing-locked')).toBeNull();
+    expect(screen.getByTestId('mailing-body')).not.toHaveAttribute('readonly');
+  });
+
   it('picks a layout, previews with it and saves the mailing as a template', async () => {
     const user = userEvent.setup({ delay: null });
     const { mailings, templates } = stub();
