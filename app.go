@@ -154,6 +154,19 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	return a, nil
 }
 
+// openOrRecover composes the app for a window or browser edge. A damaged
+// data file gives the recovery app instead (the edge shows the problem and
+// the newest good backup), after logging msg with the details.
+func openOrRecover(ctx context.Context, dataDir string, edge Edge, log *slog.Logger, msg string) (*App, error) {
+	a, err := NewApp(ctx, dataDir, edge, log)
+	var damaged *resonanz.DamagedError
+	if errors.As(err, &damaged) {
+		log.Error(msg, "path", damaged.Path, "problems", damaged.Problems, "newest_backup", damaged.Newest)
+		return NewRecoveryApp(ctx, dataDir, edge, log, damaged)
+	}
+	return a, err
+}
+
 // NewRecoveryApp is the app when the data file is damaged: only the system
 // information (which carries the message) and the Backups façade (to restore
 // a backup) are bound, so the window still comes up and says what happened.
@@ -254,13 +267,9 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 	}
 	events := desktop.NewEventHub()
 	edge := Edge{Mode: "browser", Sources: uploads, Events: events}
-	a, err := NewApp(ctx, dataDir, edge, log)
-	var damaged *resonanz.DamagedError
-	if errors.As(err, &damaged) {
-		// Serve the recovery screen; say it on the terminal too.
-		log.Error("data file damaged: the browser shows how to restore a backup", "path", damaged.Path, "problems", damaged.Problems, "newest_backup", damaged.Newest)
-		a, err = NewRecoveryApp(ctx, dataDir, edge, log, damaged)
-	}
+	// With a damaged data file the browser shows the recovery screen; the
+	// terminal says it too.
+	a, err := openOrRecover(ctx, dataDir, edge, log, "data file damaged: the browser shows how to restore a backup")
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -21,7 +20,6 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 
 	"github.com/resonanz/resonanz/backend/desktop"
-	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
 // windowBackupDelay holds the desktop window's first daily copy back until
@@ -37,14 +35,9 @@ var processStart = time.Now()
 func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, log *slog.Logger) error {
 	window := &desktop.Window{}
 	edge := Edge{Mode: "desktop", Window: window, Events: window}
-	a, err := NewApp(ctx, dataDir, edge, log)
-	var damaged *resonanz.DamagedError
-	if errors.As(err, &damaged) {
-		// The window still comes up: it shows the message and offers the
-		// newest good backup.
-		log.Error("data file damaged", "path", damaged.Path, "problems", damaged.Problems, "newest_backup", damaged.Newest)
-		a, err = NewRecoveryApp(ctx, dataDir, edge, log, damaged)
-	}
+	// With a damaged data file the window still comes up: it shows the
+	// message and offers the newest good backup.
+	a, err := openOrRecover(ctx, dataDir, edge, log, "data file damaged")
 	if err != nil {
 		return err
 	}
