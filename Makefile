@@ -40,7 +40,7 @@ test: setup lint test-go test-fuzz test-frontend build test-e2e test-desktop
 ## Wails build with the window, which `resonanz` (no command) execs
 build: setup frontend/dist/index.html
 	$(WAILS) build -s -skipbindings -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(notdir $(DESKTOP_BIN))
-	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) .
+	$(GO) build -tags $(TAGS) -ldflags "-s -w $(LDFLAGS)" -o $(BIN) .
 
 setup: $(STAMP)/apt $(WAILS) frontend/node_modules/.stamp
 
