@@ -2,8 +2,10 @@ package bulk
 
 import (
 	"math"
+	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 )
 
 func TestGC(t *testing.T) {
@@ -13,10 +15,9 @@ func TestGC(t *testing.T) {
 
 	done1 := GC()
 	done2 := GC() // a second import at the same time
-	if got := debug.SetGCPercent(-1); got != Percent {
+	if got := debug.SetGCPercent(Percent); got != Percent {
 		t.Errorf("GOGC during bulk work %d, want %d", got, Percent)
 	}
-	debug.SetGCPercent(Percent)
 	if lim := debug.SetMemoryLimit(-1); lim == math.MaxInt64 || lim < Headroom {
 		t.Errorf("memory limit during bulk work %d", lim)
 	}
@@ -44,4 +45,30 @@ func TestGC(t *testing.T) {
 		t.Errorf("a lower memory limit became %d", lim)
 	}
 	done()
+	debug.SetGCPercent(100)
+	debug.SetMemoryLimit(math.MaxInt64)
+}
+
+// TestGC_LimitFollowsLiveHeap: work that keeps more alive than Headroom
+// (a 1M-row import keeps its 1M addresses) raises the soft limit, so the
+// collector does not run without pause.
+func TestGC_LimitFollowsLiveHeap(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	done := GC()
+	defer done()
+	start := debug.SetMemoryLimit(-1)
+	keep := make([][]byte, 0, 96)
+	for range 96 { // 96 MiB live, twice Headroom
+		keep = append(keep, make([]byte, 1<<20))
+	}
+	runtime.GC()
+	deadline := time.Now().Add(5 * time.Second)
+	for debug.SetMemoryLimit(-1) < start+2*96<<20 && time.Now().Before(deadline) {
+		time.Sleep(every)
+	}
+	if lim := debug.SetMemoryLimit(-1); lim < start+2*96<<20 {
+		t.Errorf("soft limit %d MiB with 96 MiB live (it began at %d MiB)", lim>>20, start>>20)
+	}
+	runtime.KeepAlive(keep)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"maps"
 	"slices"
@@ -34,12 +35,38 @@ type importPlan struct {
 	listID   int64
 	defs     map[string]resonanz.AttributeDef
 	consents map[string]consentTarget // field -> purpose/list
-	seen     map[string]bool          // e-mail keys already named by a row of this import
+	seen     namedKeys                // e-mail keys already named by a row of this import
 	now      int64
 	existing int  // recipients in the store when the import began
 	deferred bool // the name indexes are dropped and get built when the import ends
 	lookup   bool // a batch met a person who exists: later batches look everyone up first
 }
+
+// namedKeys is the set of e-mail keys an import has named so far, kept as
+// 128-bit hashes: a 1M-row import holds 16 bytes per address instead of
+// the address and a map entry for it (about 70 MB less live heap). Two
+// different addresses share a hash with a chance of about n²/2¹²⁹, for
+// n = 10M rows 1 in 10²⁴.
+type namedKeys struct {
+	seed [2]maphash.Seed
+	set  map[[2]uint64]struct{}
+}
+
+func newNamedKeys() namedKeys {
+	return namedKeys{seed: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, set: map[[2]uint64]struct{}{}}
+}
+
+func (n namedKeys) hash(key string) [2]uint64 {
+	return [2]uint64{maphash.String(n.seed[0], key), maphash.String(n.seed[1], key)}
+}
+
+func (n namedKeys) has(key string) bool {
+	_, ok := n.set[n.hash(key)]
+	return ok
+}
+
+func (n namedKeys) add(key string)    { n.set[n.hash(key)] = struct{}{} }
+func (n namedKeys) remove(key string) { delete(n.set, n.hash(key)) }
 
 type consentTarget struct {
 	purpose string
@@ -196,7 +223,7 @@ func (s *ImportService) begin(ctx context.Context, opt resonanz.RecipientImport)
 	if err := markInterrupted(ctx, tx, s.db.Now()); err != nil {
 		return nil, err
 	}
-	plan := &importPlan{opt: opt, now: now, consents: map[string]consentTarget{}, seen: map[string]bool{}}
+	plan := &importPlan{opt: opt, now: now, consents: map[string]consentTarget{}, seen: newNamedKeys()}
 	if plan.defs, err = customAttributes(ctx, tx); err != nil {
 		return nil, err
 	}
@@ -304,7 +331,7 @@ rowLoop:
 		}
 		preps = append(preps, row)
 		// A person an earlier batch of this import named is in the store.
-		optimistic = optimistic && !plan.seen[row.key]
+		optimistic = optimistic && !plan.seen.has(row.key)
 	}
 
 	if optimistic {
@@ -322,7 +349,7 @@ rowLoop:
 		// Someone in the batch exists already: undo the attempt and look up.
 		*res, plan.deferred = before, deferred
 		for _, p := range preps {
-			delete(plan.seen, p.key)
+			plan.seen.remove(p.key)
 		}
 		if _, err := tx.ExecContext(ctx, `ROLLBACK TO fresh`); err != nil {
 			return fmt.Errorf("import batch: %w", err)
@@ -359,8 +386,8 @@ func (s *ImportService) applyBatch(ctx context.Context, tx *sql.Tx, plan *import
 	var insChange *sql.Stmt
 	for _, p := range preps {
 		ex, known := existing[p.key]
-		repeat := plan.seen[p.key]
-		plan.seen[p.key] = true
+		repeat := plan.seen.has(p.key)
+		plan.seen.add(p.key)
 		switch {
 		case known && plan.opt.Mode == resonanz.ImportSkip:
 			res.Skipped++ // existing recipients stay untouched: data, lists and consent
