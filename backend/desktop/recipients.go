@@ -253,7 +253,7 @@ func (r *Recipients) ImportFile(req ImportFileRequest) (resonanz.ImportResult, e
 	emit := Throttle(r.events, "import:progress:"+req.OpID, 100*time.Millisecond)
 	defer bulk.GC()()
 	res, _, err := recipientcsv.Import(ctx, src.file, size, r.svc.Imports, src.options, req.Options,
-		func(p resonanz.ImportProgress) { emit(p, false) })
+		func(p resonanz.ImportProgress) { emit(p, p.Phase != "") }) // a new phase is always shown
 	emit(resonanz.ImportProgress{Rows: res.Read, Bytes: size, TotalBytes: size}, true)
 	return res, err
 }

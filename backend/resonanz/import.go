@@ -73,7 +73,13 @@ type ImportProgress struct {
 	Rows       int   `json:"rows"`
 	Bytes      int64 `json:"bytes"`      // read so far, when the source knows
 	TotalBytes int64 `json:"totalBytes"` // size of the file, 0 if unknown
+	// Phase is "" while rows are read and stored, then ImportPhaseIndexing
+	// while a large import builds the search index over names.
+	Phase string `json:"phase,omitempty"`
 }
+
+// ImportPhaseIndexing is the last phase of a large recipient import.
+const ImportPhaseIndexing = "indexing"
 
 // ImportRun is a recorded import.
 type ImportRun struct {

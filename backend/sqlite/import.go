@@ -130,6 +130,9 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 		})
 	res.Cancelled = cancelled
 	slices.SortStableFunc(res.Rejected, func(a, b resonanz.RowError) int { return a.Line - b.Line })
+	if plan.deferred && progress != nil {
+		progress(resonanz.ImportProgress{Rows: res.Read, Phase: resonanz.ImportPhaseIndexing})
+	}
 	if failure != nil {
 		s.finish(plan, "failed", res)
 		return res, failure

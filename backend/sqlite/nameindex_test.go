@@ -54,15 +54,19 @@ func TestImport_NameIndexes(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			dropped := false
-			res, err := imp.ImportRecipients(ctx, src(people(0, tc.rows)...), resonanz.RecipientImport{ListName: "News"}, func(resonanz.ImportProgress) {
+			dropped, indexing := false, false
+			res, err := imp.ImportRecipients(ctx, src(people(0, tc.rows)...), resonanz.RecipientImport{ListName: "News"}, func(p resonanz.ImportProgress) {
 				dropped = dropped || nameIndexCount(t, db) < 2
+				indexing = indexing || p.Phase == resonanz.ImportPhaseIndexing
 			})
 			if err != nil || res.Created != tc.rows {
 				t.Fatalf("%+v %v", res, err)
 			}
 			if dropped != tc.wantDropped {
 				t.Errorf("name indexes dropped during the import: %v, want %v", dropped, tc.wantDropped)
+			}
+			if indexing != tc.wantDropped {
+				t.Errorf("progress reported the indexing phase: %v, want %v", indexing, tc.wantDropped)
 			}
 			if n := nameIndexCount(t, db); n != 2 {
 				t.Errorf("%d name indexes after the import, want 2", n)

@@ -311,6 +311,9 @@ describe('import wizard', () => {
     expect(screen.getByTestId('import-progress-rows')).toHaveTextContent('1,500 rows read · 25 %');
     progress[0]?.({ rows: 3000, bytes: 1000, totalBytes: 1000 });
     await waitFor(() => expect(bar).toHaveAttribute('aria-valuenow', '100'));
+    // A large import then builds its search index; the text says so.
+    progress[0]?.({ rows: 3000, bytes: 1000, totalBytes: 1000, phase: 'indexing' });
+    await waitFor(() => expect(screen.getByTestId('import-progress-rows')).toHaveTextContent('3,000 rows stored · building the search index'));
 
     stub.Imports!.mockResolvedValue([
       {

@@ -398,6 +398,8 @@ export interface ImportProgress {
   rows: number;
   bytes: number;
   totalBytes: number;
+  /** indexing: a large import builds the search index over names after its last row */
+  phase?: 'indexing';
 }
 
 /** ImportRun is one recorded import. */
