@@ -492,21 +492,6 @@ func (s *ImportService) applyBatch(ctx context.Context, tx *sql.Tx, plan *import
 // each, far below SQLite's limit of 32766).
 const insertChunk = 64
 
-// recipientColumnCount is the number of values recipientValues returns.
-const recipientColumnCount = 10
-
-// recipientValues are the columns of a new recipient as INSERT arguments,
-// from email to attrs. The reading goroutine computes them for every row,
-// so the writer only passes them on.
-func recipientValues(r resonanz.Recipient, key string) []any {
-	attrs := "{}"
-	if len(r.Attributes) > 0 {
-		attrs = string(mustJSON(r.Attributes))
-	}
-	return []any{r.Email, key, r.FirstName, r.LastName, searchKey(r.FirstName), searchKey(r.LastName),
-		string(r.Gender), r.Title, r.Language, attrs}
-}
-
 // insertRecipients inserts the new recipients with ids of their own: the
 // batch holds the write lock, so the ids after the largest one are free,
 // which is what SQLite would choose too. The statements go through Query,

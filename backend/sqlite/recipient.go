@@ -348,12 +348,28 @@ func prepareRecipient(in resonanz.Recipient, defs map[string]resonanz.AttributeD
 // lower-cased with Unicode rules (SQLite's lower() knows only ASCII).
 func searchKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
+// recipientColumnCount is the number of values recipientValues returns.
+const recipientColumnCount = 10
+
+// recipientValues are a recipient's stored columns as statement arguments,
+// from email to attrs: the normalized key, the lower-cased name keys and
+// the attributes as a JSON object. Every insert and update of a recipient
+// writes them; an import's reading goroutine computes them for every row,
+// so its writer only passes them on.
+func recipientValues(r resonanz.Recipient, key string) []any {
+	attrs := "{}"
+	if len(r.Attributes) > 0 {
+		attrs = string(mustJSON(r.Attributes))
+	}
+	return []any{r.Email, key, r.FirstName, r.LastName, searchKey(r.FirstName), searchKey(r.LastName),
+		string(r.Gender), r.Title, r.Language, attrs}
+}
+
 func insertRecipient(ctx context.Context, tx *sql.Tx, r resonanz.Recipient, key string, now int64) (int64, error) {
-	attrs, _ := json.Marshal(r.Attributes)
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO recipient (email, email_key, first_name, last_name, first_key, last_key, gender, title, language, attrs, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Email, key, r.FirstName, r.LastName, searchKey(r.FirstName), searchKey(r.LastName), string(r.Gender), r.Title, r.Language, string(attrs), now, now)
+		append(recipientValues(r, key), now, now)...)
 	if isUniqueViolation(err) {
 		return 0, &resonanz.Error{Code: resonanz.ECONFLICT, Field: "email", Key: "error.recipient.email.taken",
 			Message: "A recipient with the address " + r.Email + " already exists."}
@@ -364,12 +380,11 @@ func insertRecipient(ctx context.Context, tx *sql.Tx, r resonanz.Recipient, key 
 }
 
 func updateRecipient(ctx context.Context, tx *sql.Tx, id int64, r resonanz.Recipient, key string, now int64) error {
-	attrs, _ := json.Marshal(r.Attributes)
 	_, err := tx.ExecContext(ctx, `
 		UPDATE recipient SET email = ?, email_key = ?, first_name = ?, last_name = ?, first_key = ?, last_key = ?,
 		       gender = ?, title = ?, language = ?, attrs = ?, updated_at = ?
 		WHERE id = ?`,
-		r.Email, key, r.FirstName, r.LastName, searchKey(r.FirstName), searchKey(r.LastName), string(r.Gender), r.Title, r.Language, string(attrs), now, id)
+		append(recipientValues(r, key), now, id)...)
 	if isUniqueViolation(err) {
 		return &resonanz.Error{Code: resonanz.ECONFLICT, Field: "email", Key: "error.recipient.email.taken",
 			Message: "Another recipient already has the address " + r.Email + "."}
