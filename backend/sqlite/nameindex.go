@@ -53,9 +53,7 @@ func buildNameIndexes(ctx context.Context, tx *sql.Tx) error {
 
 // missingNameIndexes reports whether the schema has the recipient table but
 // not both of its name indexes.
-func missingNameIndexes(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (bool, error) {
+func missingNameIndexes(ctx context.Context, q querier) (bool, error) {
 	var tables, indexes int
 	err := q.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'recipient'),
