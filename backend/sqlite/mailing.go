@@ -60,7 +60,11 @@ func (s *MailingService) Mailings(ctx context.Context) ([]resonanz.Mailing, erro
 
 // Mailing returns one mailing.
 func (s *MailingService) Mailing(ctx context.Context, id int64) (resonanz.Mailing, error) {
-	m, err := scanMailing(s.db.db.QueryRowContext(ctx, `SELECT `+mailingColumns+` FROM mailing WHERE id = ?`, id))
+	return mailingByID(ctx, s.db.db, id)
+}
+
+func mailingByID(ctx context.Context, q querier, id int64) (resonanz.Mailing, error) {
+	m, err := scanMailing(q.QueryRowContext(ctx, `SELECT `+mailingColumns+` FROM mailing WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, errMailingNotFound()
 	} else if err != nil {
@@ -149,7 +153,14 @@ func (s *MailingService) UpdateMailing(ctx context.Context, m resonanz.Mailing) 
 	if err := m.Validate(); err != nil {
 		return m, err
 	}
-	old, err := s.Mailing(ctx, m.ID)
+	// The check and the update share a transaction, so a send that begins
+	// meanwhile (in another process too) cannot slip a change past the lock.
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return m, fmt.Errorf("update mailing: %w", err)
+	}
+	defer tx.Rollback()
+	old, err := mailingByID(ctx, tx, m.ID)
 	if err != nil {
 		return m, err
 	}
@@ -157,7 +168,7 @@ func (s *MailingService) UpdateMailing(ctx context.Context, m resonanz.Mailing) 
 		return m, &resonanz.Error{Code: resonanz.ECONFLICT, Key: "error.mailing.locked",
 			Message: "This mailing has gone out, so its content stays as it was sent. Save it as a template to start a new issue from it."}
 	}
-	res, err := s.db.db.ExecContext(ctx, `
+	res, err := tx.ExecContext(ctx, `
 		UPDATE mailing SET name = ?, subject = ?, preheader = ?, body = ?, language = ?, list_id = ?, layout_id = ?, external_id = ?, updated_at = ?
 		WHERE id = ?`,
 		m.Name, m.Subject, m.Preheader, m.Body, m.Language, nullID(m.ListID), nullID(m.LayoutID), m.ExternalID, millis(s.db.Now()), m.ID)
@@ -170,6 +181,9 @@ func (s *MailingService) UpdateMailing(ctx context.Context, m resonanz.Mailing) 
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return m, errMailingNotFound()
+	}
+	if err := tx.Commit(); err != nil {
+		return m, fmt.Errorf("update mailing: %w", err)
 	}
 	return s.Mailing(ctx, m.ID)
 }
