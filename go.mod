@@ -3,6 +3,7 @@ module github.com/resonanz/resonanz
 go 1.26.8
 
 require (
+	github.com/emersion/go-message v0.18.2
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/medama-io/go-useragent v1.2.5
 	github.com/wailsapp/wails/v2 v2.13.0
