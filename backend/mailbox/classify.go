@@ -126,7 +126,7 @@ func Classify(r io.Reader, addr Addresses) (Verdict, error) {
 
 // parts is what walk collected from the MIME tree.
 type parts struct {
-	reportType string          // report-type of a multipart/report
+	reportType string             // report-type of a multipart/report
 	status     []textproto.Header // blocks of message/delivery-status
 	feedback   *textproto.Header  // message/feedback-report
 	original   *textproto.Header  // header of message/rfc822 or text/rfc822-headers
