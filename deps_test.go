@@ -27,6 +27,7 @@ func TestDependencyRule(t *testing.T) {
 		"backend/send":         {"backend/resonanz", "backend/render"},
 		"backend/smtp":         {"backend/resonanz"},
 		"backend/keyring":      {"backend/resonanz"},
+		"backend/mailbox":      {"backend/resonanz"}, // IMAP (go-imap) and MIME (go-message) adapter + pure classifier
 		"backend/desktop":      {"backend/resonanz", "backend/bulk", "backend/recipientcsv", "backend/report", "backend/ingest", "backend/render", "backend/analysis", "backend/send", "backend/smtp"},
 	}
 	for pkg, want := range allowed {
