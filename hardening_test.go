@@ -77,7 +77,7 @@ func TestListen_SIGTERMFlushesHits(t *testing.T) {
 		t.Fatalf("ready line %q: %v", c.stdout.String(), err)
 	}
 	// The same per-installation secret signs the URLs.
-	srv, err := a.newListener(info.Addr, info.PublicURL, 0, slog.New(slog.DiscardHandler))
+	srv, err := a.newListener(info.Addr, info.PublicURL, 0, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -341,13 +341,17 @@ func (d listenerDeps) SubmitSurvey(ctx context.Context, surveyID, recipientID in
 // newListener builds the recipient-facing listener over the app's store.
 // trackRate limits tracking requests per client IP and second (0: the
 // listener's default, negative: off, e.g. for load tests).
-func (a *App) newListener(addr, publicURL string, trackRate float64, log *slog.Logger) (*listener.Server, error) {
+func (a *App) newListener(addr, publicURL string, trackRate float64, trusted []string, log *slog.Logger) (*listener.Server, error) {
 	secret, err := a.listenerKey(context.Background())
 	if err != nil {
 		return nil, err
 	}
+	proxies, err := listener.ParseTrustedProxies(trusted)
+	if err != nil {
+		return nil, trustedProxiesError(err)
+	}
 	deps := listenerDeps{a: a}
-	cfg := listener.Config{Addr: addr, PublicURL: publicURL, Secret: secret, Log: log, TrackRate: trackRate}
+	cfg := listener.Config{Addr: addr, PublicURL: publicURL, Secret: secret, Log: log, TrackRate: trackRate, TrustedProxies: proxies}
 	if err := cfg.Validate(); err != nil {
 		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
 	}
@@ -378,6 +382,9 @@ func (a *App) listenerSettings(ctx context.Context) (resonanz.ListenerSettings, 
 	if ls.Addr == "" {
 		ls.Addr = resonanz.DefaultListenerAddr
 	}
+	if ls.TrustedProxies == nil {
+		ls.TrustedProxies = []string{}
+	}
 	return ls, nil
 }
 
@@ -401,7 +408,7 @@ func (a *App) StartListener(ctx context.Context) (resonanz.ListenerStatus, error
 	if public == "" {
 		public = "http://" + ls.Addr
 	}
-	srv, err := a.newListener(ls.Addr, public, 0, a.log)
+	srv, err := a.newListener(ls.Addr, public, 0, ls.TrustedProxies, a.log)
 	if err != nil {
 		lr.err = resonanz.ErrorMessage(err)
 		return a.listenerStatusLocked(), err

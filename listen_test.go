@@ -55,7 +55,7 @@ func TestListener_Store(t *testing.T) {
 		}
 	}
 
-	srv, err := a.newListener("127.0.0.1:0", "http://listener.test", 0, slog.New(slog.DiscardHandler))
+	srv, err := a.newListener("127.0.0.1:0", "http://listener.test", 0, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestListener_Survey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := a.newListener("127.0.0.1:0", "http://listener.test", 0, slog.New(slog.DiscardHandler))
+	srv, err := a.newListener("127.0.0.1:0", "http://listener.test", 0, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

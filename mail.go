@@ -200,5 +200,21 @@ func (m mailServer) SaveListener(ctx context.Context, ls resonanz.ListenerSettin
 				"The public URL must be an http(s) address without query or fragment, e.g. https://news.example.org/r.")
 		}
 	}
+	trusted := []string{}
+	for _, p := range ls.TrustedProxies {
+		if p = strings.TrimSpace(p); p != "" {
+			trusted = append(trusted, p)
+		}
+	}
+	ls.TrustedProxies = trusted
+	if _, err := listener.ParseTrustedProxies(trusted); err != nil {
+		return ls, trustedProxiesError(err)
+	}
 	return ls, m.a.settingsSvc.SetValue(ctx, resonanz.SettingListener, ls)
+}
+
+// trustedProxiesError is the user-facing error for a bad trusted-proxy entry.
+func trustedProxiesError(err error) error {
+	return resonanz.FieldError("trustedProxies", "error.listener.trustedProxies",
+		strings.TrimPrefix(err.Error(), "listener: ")+".")
 }

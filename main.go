@@ -20,6 +20,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
@@ -34,6 +35,7 @@ Commands:
   serve             the same desk in a browser  [--addr 127.0.0.1:8484]
   listen            recipient-facing listener: tracking, unsubscribe, profile page
                     [--addr 127.0.0.1:8485] [--public-url URL] [--track-rate N]
+                    [--trusted-proxy CIDR]... (default: Settings → Listener)
   import            import recipients from CSV  (resonanz import --help)
   export            export a person's data or recipients as CSV  (resonanz export)
   stats             reaction statistics  (resonanz stats --help)
@@ -188,8 +190,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "listen":
 		addr, publicURL := defaultListenAddr, ""
 		trackRate := 0.0
+		var trusted []string
 		if err := parseCommand(cmd, rest, g, func(fs *flag.FlagSet) {
 			fs.StringVar(&addr, "addr", addr, "address to listen on")
+			fs.Func("trusted-proxy", "reverse proxy (address or CIDR) whose X-Forwarded-For/Forwarded is believed; repeatable (default: Settings → Listener)", func(v string) error {
+				if _, err := listener.ParseTrustedProxies([]string{v}); err != nil {
+					return errors.New(strings.TrimPrefix(err.Error(), "listener: "))
+				}
+				trusted = append(trusted, v)
+				return nil
+			})
 			fs.Float64Var(&trackRate, "track-rate", 0, "tracking requests per second and client IP (0: default 50, -1: no limit)")
 			fs.StringVar(&publicURL, "public-url", "", "base URL recipients reach the listener at (default http://ADDR)")
 		}); err != nil {
@@ -206,7 +216,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if publicURL == "" {
 				publicURL = "http://" + addr
 			}
-			srv, err := a.newListener(addr, publicURL, trackRate, newLogger(stderr))
+			if trusted == nil {
+				ls, err := a.listenerSettings(ctx)
+				if err != nil {
+					ln.Close()
+					return err
+				}
+				trusted = ls.TrustedProxies
+			}
+			srv, err := a.newListener(addr, publicURL, trackRate, trusted, newLogger(stderr))
 			if err != nil {
 				ln.Close()
 				return err

@@ -35,6 +35,7 @@ func TestRun_Usage(t *testing.T) {
 		{"UnknownCommandFlag", []string{"serve", "--port", "1"}, 2, "serve: flag provided but not defined: -port"},
 		{"UnexpectedArgument", []string{"version", "extra"}, 2, `version: unexpected argument "extra"`},
 		{"ListenBadFlag", []string{"listen", "--port", "1"}, 2, "listen: flag provided but not defined: -port"},
+		{"ListenBadTrustedProxy", []string{"listen", "--trusted-proxy", "10.0.0.0/8", "--trusted-proxy", "proxy.example"}, 2, `trusted proxy "proxy.example" is neither an address nor a CIDR prefix`},
 		{"ImportReactionsBadProvider", []string{"import", "reactions", "--provider", "x", "a.json", "b.json"}, 2, "expected exactly one argument, got 2"},
 		{"ImportWhat", []string{"import"}, 2, "resonanz import: say what to import"},
 		{"ImportUnknown", []string{"import", "bananas"}, 2, `resonanz import: unknown import "bananas"`},

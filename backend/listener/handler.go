@@ -81,14 +81,19 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if !methodAllowed(w, r, rt.allow) {
 		return
 	}
-	lim := s.trackLimit
-	if rt.page {
-		lim = s.pageLimit
-	}
-	if !lim.allow(s.clientAddr(r), s.cfg.Now()) {
-		h.Set("Retry-After", "1")
-		h.Set("Cache-Control", "no-store")
-		http.Error(w, "Too many requests. Please try again in a moment.", http.StatusTooManyRequests)
+	switch {
+	case !rt.page:
+		// Tracking never fails for the limit: past it the pixel and the
+		// redirect are served, only the hit is not recorded.
+		if !s.trackLimit.allow(s.clientAddr(r), s.cfg.Now()) {
+			r = r.WithContext(context.WithValue(r.Context(), unrecordedKey{}, true))
+		}
+	case rt.kind == KindUnsubscribe && s.signer != nil && s.validToken(tok, KindUnsubscribe):
+		// A valid signed unsubscribe token is its own limit (one person,
+		// idempotent): mailbox providers post RFC 8058 one-clicks for many
+		// people from few addresses, and none of them may fail.
+	case !s.pageLimit.allow(s.clientAddr(r), s.cfg.Now()):
+		s.tooMany(w, r)
 		return
 	}
 	switch rt.kind {
@@ -116,10 +121,25 @@ func (s *Server) allowPage(w http.ResponseWriter, r *http.Request) bool {
 	if s.pageLimit.allow(s.clientAddr(r), s.cfg.Now()) {
 		return true
 	}
+	s.tooMany(w, r)
+	return false
+}
+
+// tooMany answers 429 with a page in the visitor's language.
+func (s *Server) tooMany(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Retry-After", "1")
 	w.Header().Set("Cache-Control", "no-store")
-	http.Error(w, "Too many requests. Please try again in a moment.", http.StatusTooManyRequests)
-	return false
+	s.message(w, s.lang(r, ""), http.StatusTooManyRequests, "busy_title", "busy_text")
+}
+
+// unrecordedKey marks a request over the tracking limit: it is served but
+// its hit is not recorded.
+type unrecordedKey struct{}
+
+// validToken reports whether tok is a valid, unexpired token of kind k.
+func (s *Server) validToken(tok string, k Kind) bool {
+	_, err := s.signer.VerifyKind(tok, k, s.cfg.Now())
+	return err == nil
 }
 
 // tokenChars reports whether s is a plausible token: base64url characters
@@ -151,7 +171,7 @@ func methodAllowed(w http.ResponseWriter, r *http.Request, allow string) bool {
 // record enqueues a hit unless the token is a test token or the request
 // is a HEAD (link checkers probe with HEAD; nobody looked at anything).
 func (s *Server) record(r *http.Request, c Claims, t resonanz.ReactionType) {
-	if c.Test || r.Method != http.MethodGet {
+	if c.Test || r.Method != http.MethodGet || r.Context().Value(unrecordedKey{}) != nil {
 		return
 	}
 	client := s.webClient(r)

@@ -237,8 +237,12 @@ type Config struct {
 	MailBurst int
 	// MaxClients bounds the rate limiter's memory (default 100000 clients).
 	MaxClients int
-	// TrustedProxies are reverse proxies whose X-Forwarded-For is believed;
-	// otherwise the client IP is the connection's peer.
+	// TrustedProxies are the reverse proxies in front of the listener
+	// (--trusted-proxy, Settings → Listener). Only when the connection's
+	// peer is one of them are X-Forwarded-For (or, without it, Forwarded)
+	// believed, and then only up to the right-most hop that is not trusted:
+	// that hop is the client (rate limits, ledger evidence). Without any,
+	// the client is the connection's peer.
 	TrustedProxies []netip.Prefix
 	// MaxBody bounds form bodies (default 16 KiB).
 	MaxBody int64
@@ -516,44 +520,6 @@ func waitGroup(ctx context.Context, wg *sync.WaitGroup) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// clientAddr is the client's IP: the peer, or, behind a trusted proxy, the
-// right-most address in X-Forwarded-For that is not a trusted proxy.
-func (s *Server) clientAddr(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		a, _ := netip.ParseAddr(r.RemoteAddr)
-		return a
-	}
-	addr := ap.Addr().Unmap()
-	if !s.trusted(addr) {
-		return addr
-	}
-	xff := r.Header.Values("X-Forwarded-For")
-	for i := len(xff) - 1; i >= 0; i-- {
-		parts := strings.Split(xff[i], ",")
-		for j := len(parts) - 1; j >= 0; j-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(parts[j]))
-			if err != nil {
-				return addr
-			}
-			a = a.Unmap()
-			if !s.trusted(a) {
-				return a
-			}
-		}
-	}
-	return addr
-}
-
-func (s *Server) trusted(a netip.Addr) bool {
-	for _, p := range s.cfg.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) webClient(r *http.Request) resonanz.WebClient {

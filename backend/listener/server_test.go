@@ -467,16 +467,26 @@ func TestProfile(t *testing.T) {
 func TestRateLimit(t *testing.T) {
 	e := newEnv(t, func(c *listener.Config) { c.PageRate, c.PageBurst = 0.001, 3; c.TrackRate, c.TrackBurst = 0.001, 5 })
 	codes := []int{}
+	var last string
 	for range 5 {
-		resp := do(t, "GET", e.urls.Unsubscribe(1, 42), "")
-		resp.Body.Close()
+		resp := do(t, "GET", e.urls.Profile(1, 42), "", "Accept-Language", "de")
+		last = body(t, resp)
 		codes = append(codes, resp.StatusCode)
 	}
 	if fmt.Sprint(codes) != "[200 200 200 429 429]" {
 		t.Fatalf("codes %v", codes)
 	}
+	if !strings.Contains(last, "Zu viele Anfragen") {
+		t.Errorf("429 page not in the visitor's language: %s", last)
+	}
+	// A valid unsubscribe token is its own limit.
+	resp := do(t, "GET", e.urls.Unsubscribe(1, 42), "")
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("unsubscribe page over the page limit: %d", resp.StatusCode)
+	}
 	// Tracking has its own bucket.
-	resp := do(t, "GET", e.urls.Open(1, 42), "")
+	resp = do(t, "GET", e.urls.Open(1, 42), "")
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Fatalf("open: %d", resp.StatusCode)

@@ -15,6 +15,8 @@ var baseTexts = map[string]texts{
 	"en": {
 		"lang":                  "en",
 		"nf_title":              "Link not valid",
+		"busy_title":            "Too many requests",
+		"busy_text":             "Too many requests came from your connection. Please try again in a moment.",
 		"nf_text":               "This link is not valid. If you copied it from an e-mail, please check that it is complete.",
 		"expired_title":         "Link expired",
 		"expired_text":          "This link has expired. Please use the link in the most recent newsletter.",
@@ -112,6 +114,8 @@ var baseTexts = map[string]texts{
 	"de": {
 		"lang":                  "de",
 		"nf_title":              "Link ungültig",
+		"busy_title":            "Zu viele Anfragen",
+		"busy_text":             "Von Ihrer Verbindung kamen zu viele Anfragen. Bitte versuchen Sie es gleich noch einmal.",
 		"nf_text":               "Dieser Link ist ungültig. Wenn Sie ihn aus einer E-Mail kopiert haben, prüfen Sie bitte, ob er vollständig ist.",
 		"expired_title":         "Link abgelaufen",
 		"expired_text":          "Dieser Link ist abgelaufen. Bitte verwenden Sie den Link im neuesten Newsletter.",

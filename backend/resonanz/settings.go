@@ -118,6 +118,11 @@ type ListenerSettings struct {
 	Addr string `json:"addr"`
 	// AutoStart starts the listener with the desk.
 	AutoStart bool `json:"autoStart"`
+	// TrustedProxies are the reverse proxies in front of the listener
+	// (addresses or CIDR prefixes): only their X-Forwarded-For/Forwarded
+	// headers are believed, so that rate limits and consent evidence see
+	// each visitor's own address.
+	TrustedProxies []string `json:"trustedProxies"`
 }
 
 // DefaultListenerAddr is where the listener listens unless told otherwise.

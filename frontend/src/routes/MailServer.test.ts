@@ -115,12 +115,40 @@ describe('Settings: mail server', () => {
     await waitFor(() => expect(url).toHaveValue('https://news.example.org/r'));
     await user.clear(url);
     await user.click(screen.getByTestId('listener-save'));
-    expect(settings.SaveListener).toHaveBeenCalledWith({ publicUrl: '', addr: '127.0.0.1:8485', autoStart: false });
+    expect(settings.SaveListener).toHaveBeenCalledWith({ publicUrl: '', addr: '127.0.0.1:8485', autoStart: false, trustedProxies: [] });
     expect(await screen.findByTestId('listener-saved')).toBeInTheDocument();
 
     setLocale('de');
     await waitFor(() => expect(screen.getByTestId('listener-card')).toHaveTextContent(de['settings.listener.intro']));
     expect(screen.getByTestId('smtp-card')).toHaveTextContent(de['settings.smtp.title']);
+  });
+
+  it('saves the trusted reverse proxies and shows a wrong entry at the field, in German too', async () => {
+    const user = userEvent.setup({ delay: null });
+    const settings = stub();
+    settings.GetListener.mockImplementation(() =>
+      Promise.resolve({ publicUrl: 'https://news.example.org/r', addr: '127.0.0.1:8485', autoStart: false, trustedProxies: ['127.0.0.1'] }),
+    );
+    render(Settings);
+    const field = screen.getByTestId('listener-trustedProxies');
+    await waitFor(() => expect(field).toHaveValue('127.0.0.1'));
+    await user.type(field, ', 10.0.0.0/8 ::1');
+    await user.click(screen.getByTestId('listener-save'));
+    expect(settings.SaveListener).toHaveBeenCalledWith({
+      publicUrl: 'https://news.example.org/r',
+      addr: '127.0.0.1:8485',
+      autoStart: false,
+      trustedProxies: ['127.0.0.1', '10.0.0.0/8', '::1'],
+    });
+
+    settings.SaveListener.mockImplementationOnce(() =>
+      Promise.reject({ code: 'invalid', field: 'trustedProxies', key: 'error.listener.trustedProxies', message: 'proxy.example' }),
+    );
+    setLocale('de');
+    await user.click(screen.getByTestId('listener-save'));
+    expect(await screen.findByText(de['error.listener.trustedProxies'])).toBeInTheDocument();
+    expect(screen.getByTestId('listener-card')).toHaveTextContent(de['settings.listener.trustedProxies']);
+    setLocale('en');
   });
 
   it('starts and stops the listener and shows its status, the signup forms and a port conflict', async () => {
@@ -133,7 +161,7 @@ describe('Settings: mail server', () => {
 
     await user.click(screen.getByTestId('listener-autoStart'));
     await user.click(screen.getByTestId('listener-save'));
-    expect(settings.SaveListener).toHaveBeenCalledWith({ publicUrl: 'https://news.example.org/r', addr: '127.0.0.1:8485', autoStart: true });
+    expect(settings.SaveListener).toHaveBeenCalledWith({ publicUrl: 'https://news.example.org/r', addr: '127.0.0.1:8485', autoStart: true, trustedProxies: [] });
 
     await user.click(screen.getByTestId('listener-start'));
     expect(await screen.findByTestId('listener-running')).toHaveTextContent('Running');

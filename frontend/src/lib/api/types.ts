@@ -749,6 +749,8 @@ export interface ListenerSettings {
   addr: string;
   /** start the listener with the app */
   autoStart: boolean;
+  /** reverse proxies (addresses or CIDR prefixes) whose X-Forwarded-For/Forwarded is believed */
+  trustedProxies: string[] | null;
 }
 
 /** ListenerStatus is the state of the listener the desk runs. */

@@ -98,16 +98,26 @@ export class ListenerForm extends SettingsForm<ListenerSettings> {
   forms = $state<SignupForm[]>([]);
   formsError = $state<ApiError | null>(null);
 
+  /** trustedProxies is the trusted-proxy field as typed: entries separated by commas, spaces or lines. */
+  trustedProxies = $state('');
+
   constructor() {
-    super({ publicUrl: '', addr: '', autoStart: false });
+    super({ publicUrl: '', addr: '', autoStart: false, trustedProxies: [] });
   }
 
-  protected fetch(): Promise<ListenerSettings> {
-    return getListener();
+  protected async fetch(): Promise<ListenerSettings> {
+    const ls = await getListener();
+    this.trustedProxies = (ls.trustedProxies ?? []).join(', ');
+    return ls;
   }
 
   protected store(draft: ListenerSettings): Promise<ListenerSettings> {
-    return saveListener(draft);
+    const trustedProxies = this.trustedProxies.split(/[\s,]+/).filter((p) => p !== '');
+    return saveListener({ ...draft, trustedProxies });
+  }
+
+  protected override stored(): void {
+    this.trustedProxies = (this.draft.trustedProxies ?? []).join(', ');
   }
 
   /** refresh reads the listener's status; a failure keeps the last one. */
