@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -93,15 +94,21 @@ func printStats(w io.Writer, st resonanz.MailingStats) error {
 	}
 	fmt.Fprintln(tw, title)
 	row := func(label string, v any, extra string) { fmt.Fprintf(tw, "  %s\t%v\t%s\n", label, v, extra) }
+	row("base", st.Base.Count, st.Base.Kind+" (every rate is a share of it)")
 	row("sent", st.Sent, "")
 	row("delivered", st.Delivered, "")
 	row("bounced", st.Bounced, fmt.Sprintf("hard %d, soft %d", st.BouncedHard, st.BouncedSoft))
 	row("opens", st.Opens.Total, fmt.Sprintf("unique %d, without machine opens %d, anonymous %d", st.Opens.Unique, st.Opens.Human(), st.Opens.Anonymous))
 	row("clicks", st.Clicks.Total, fmt.Sprintf("unique %d, anonymous %d", st.Clicks.Unique, st.Clicks.Anonymous))
 	row("image downloads", st.ImageLoads.Total, fmt.Sprintf("anonymous %d", st.ImageLoads.Anonymous))
-	row("unsubscribes", st.Unsubscribes, "")
+	row("unsubscribes", st.Unsubscribes, channels(st.UnsubscribeChannels))
 	row("complaints", st.Complaints, "")
-	row("open rate", pct(st.Rates.Open), "without machine opens "+pct(st.Rates.OpenHuman))
+	row("openers", st.Openers.People, fmt.Sprintf("≈ %d with anonymous opens; %d with machine opens", st.Openers.Best(), st.OpenersInclMachine))
+	row("clickers", st.Clickers.People, fmt.Sprintf("≈ %d with anonymous clicks", st.Clickers.Best()))
+	if st.Trackable != nil {
+		row("trackable", st.Trackable.Count, fmt.Sprintf("of %d with a tracking consent when sent", st.Trackable.Of))
+	}
+	row("open rate", pct(st.Rates.Open), "with machine opens "+pct(st.Rates.OpenInclMachine))
 	row("click rate", pct(st.Rates.Click), "click-to-open "+pct(st.Rates.ClickToOpen))
 	if len(st.Links) > 0 {
 		fmt.Fprintln(tw, "\nLinks\tclicks\tunique\tkind\tname\ttags")
@@ -110,6 +117,20 @@ func printStats(w io.Writer, st resonanz.MailingStats) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// channels renders unsubscribes per channel, e.g. "one_click 1, unsubscribe_link 2".
+func channels(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + strconv.Itoa(m[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func printStatsTable(w io.Writer, list []resonanz.MailingStats) error {

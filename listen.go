@@ -50,8 +50,12 @@ type listenerDeps struct {
 	a *App
 }
 
-func (d listenerDeps) Unsubscribe(ctx context.Context, recipientID, mailingID int64, c resonanz.WebClient) error {
-	return d.a.subscriptionSvc.Unsubscribe(ctx, recipientID, mailingID, c, unsubscribeWording)
+func (d listenerDeps) Unsubscribe(ctx context.Context, recipientID, mailingID int64, oneClick bool, c resonanz.WebClient) error {
+	source := resonanz.SourceUnsubscribeLink
+	if oneClick {
+		source = resonanz.SourceOneClick
+	}
+	return d.a.subscriptionSvc.Unsubscribe(ctx, recipientID, mailingID, source, c, unsubscribeWording)
 }
 
 func (d listenerDeps) Profile(ctx context.Context, recipientID int64) (listener.ProfileView, error) {
@@ -102,7 +106,7 @@ func (d listenerDeps) UpdateProfile(ctx context.Context, recipientID int64, u li
 		if l.Subscribe {
 			err = d.a.subscriptionSvc.Subscribe(ctx, recipientID, l.ListID, c, l.Wording)
 		} else {
-			err = d.a.subscriptionSvc.UnsubscribeList(ctx, recipientID, l.ListID, c, l.Wording)
+			err = d.a.subscriptionSvc.UnsubscribeListFrom(ctx, recipientID, l.ListID, u.MailingID, c, l.Wording)
 		}
 		if err != nil {
 			return err

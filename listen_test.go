@@ -111,8 +111,12 @@ func TestListener_Store(t *testing.T) {
 	if len(d.Lists) != 1 || d.Lists[0].Status != resonanz.StatusUnsubscribed {
 		t.Errorf("Ben's lists after unsubscribing: %+v", d.Lists)
 	}
-	if last := d.Consent[len(d.Consent)-1]; last.Granted || last.Source != resonanz.SourceProfilePage || last.ListID != list.ID {
-		t.Errorf("last ledger record: %+v, want a newsletter withdrawal", last)
+	if last := d.Consent[len(d.Consent)-1]; last.Granted || last.Source != resonanz.SourceOneClick || last.ListID != list.ID {
+		t.Errorf("last ledger record: %+v, want a one-click newsletter withdrawal", last)
+	}
+	// The unsubscribe counts for the mailing, under its channel.
+	if st.Unsubscribes != 1 || st.UnsubscribeChannels[resonanz.UnsubscribeOneClick] != 1 {
+		t.Errorf("report unsubscribes %d by channel %v, want 1 one-click", st.Unsubscribes, st.UnsubscribeChannels)
 	}
 }
 

@@ -55,12 +55,12 @@ func (a *Analysis) StatsCSV(id int64) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		rows = append(rows, []string{"mailing", "sent", "delivered", "bounced", "opens", "unique_opens", "anonymous_opens", "machine_opens",
-			"clicks", "unique_clicks", "open_rate_pct", "click_rate_pct", "click_to_open_pct", "unsubscribes", "complaints"})
+		rows = append(rows, []string{"mailing", "base_kind", "base", "sent", "delivered", "bounced", "opens", "unique_opens", "anonymous_opens", "machine_opens",
+			"openers_estimate", "clicks", "unique_clicks", "clickers_estimate", "open_rate_pct", "click_rate_pct", "click_to_open_pct", "unsubscribes", "complaints"})
 		for _, s := range list {
-			rows = append(rows, []string{s.Name, num(s.Sent), num(s.Delivered), num(s.Bounced), num(s.Opens.Total), num(s.Opens.Unique),
-				num(s.Opens.Anonymous), num(s.Opens.Machine), num(s.Clicks.Total), num(s.Clicks.Unique), pct(s.Rates.Open), pct(s.Rates.Click),
-				pct(s.Rates.ClickToOpen), num(s.Unsubscribes), num(s.Complaints)})
+			rows = append(rows, []string{s.Name, s.Base.Kind, num(s.Base.Count), num(s.Sent), num(s.Delivered), num(s.Bounced), num(s.Opens.Total), num(s.Openers.People),
+				num(s.Opens.Anonymous), num(s.Opens.Machine), num(s.Openers.Best()), num(s.Clicks.Total), num(s.Clickers.People), num(s.Clickers.Best()),
+				pct(s.Rates.Open), pct(s.Rates.Click), pct(s.Rates.ClickToOpen), num(s.Unsubscribes), num(s.Complaints)})
 		}
 	} else {
 		s, err := a.stats.MailingStats(a.ctx, id)

@@ -65,12 +65,14 @@ type fakeSubs struct {
 	unsubscribed map[int64]bool
 	withdrawals  []resonanz.ConsentRecord
 	calls        int
+	oneClick     []bool // per call: an RFC 8058 POST
 }
 
-func (f *fakeSubs) Unsubscribe(ctx context.Context, r, m int64, c resonanz.WebClient) error {
+func (f *fakeSubs) Unsubscribe(ctx context.Context, r, m int64, oneClick bool, c resonanz.WebClient) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
+	f.oneClick = append(f.oneClick, oneClick)
 	if f.unsubscribed[r] {
 		return nil
 	}

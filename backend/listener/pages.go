@@ -207,7 +207,7 @@ func (s *Server) serveUnsubscribe(w http.ResponseWriter, r *http.Request, tok st
 		return
 	}
 	if !c.Test {
-		err := s.deps.Subscriptions.Unsubscribe(r.Context(), c.RecipientID, c.MailingID, s.webClient(r))
+		err := s.deps.Subscriptions.Unsubscribe(r.Context(), c.RecipientID, c.MailingID, oneClick, s.webClient(r))
 		// An erased person is as unsubscribed as can be.
 		if err != nil && resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
 			s.cfg.Log.Error("listener: unsubscribe", "recipient", c.RecipientID, "mailing", c.MailingID, "err", err)

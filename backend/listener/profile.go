@@ -98,6 +98,7 @@ func (s *Server) serveProfile(w http.ResponseWriter, r *http.Request, tok string
 	switch r.PostForm.Get("action") {
 	case "save":
 		u, errText := s.profileUpdate(t, v, r)
+		u.MailingID = c.MailingID
 		if errText == "" && !c.Test {
 			if err := s.deps.Profiles.UpdateProfile(ctx, c.RecipientID, u, client); err != nil {
 				if resonanz.ErrorCode(err) == resonanz.EINTERNAL {

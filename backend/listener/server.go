@@ -44,10 +44,12 @@ type Images interface {
 type Subscriptions interface {
 	// Unsubscribe sets the recipient's membership on the mailing's list(s)
 	// to unsubscribed and appends a newsletter withdrawal (source
-	// profile_page, with the client's IP and user agent) to the consent
-	// ledger. It must be idempotent: unsubscribing an unsubscribed
-	// recipient succeeds and appends nothing. mailingID 0 means every list.
-	Unsubscribe(ctx context.Context, recipientID, mailingID int64, client resonanz.WebClient) error
+	// unsubscribe_link, or one_click for an RFC 8058 POST, with the
+	// client's IP and user agent) to the consent ledger, counted for the
+	// mailing's report. It must be idempotent: unsubscribing an
+	// unsubscribed recipient succeeds and appends nothing. mailingID 0
+	// means every list.
+	Unsubscribe(ctx context.Context, recipientID, mailingID int64, oneClick bool, client resonanz.WebClient) error
 }
 
 // Profiles serves the profile page.
@@ -98,6 +100,9 @@ type ProfileUpdate struct {
 	Language  string
 	Lists     []ListChange    // only lists whose state changed
 	Consents  []ConsentChange // only purposes whose state changed
+	// MailingID is the mailing whose mail linked to the profile page (0:
+	// none); an unsubscribe there counts for that mailing's report.
+	MailingID int64
 }
 
 // ListChange subscribes to or unsubscribes from one list.

@@ -27,7 +27,30 @@ const (
 	SourceManual      = "manual"
 	SourceProfilePage = "profile_page"
 	SourceDoubleOptIn = "double_opt_in"
+	// Withdrawals of the newsletter, named by the channel they came
+	// through: the unsubscribe page linked in the mail, an RFC 8058
+	// one-click POST, a mail to the List-Unsubscribe mailto address, and a
+	// provider's log (SourceProviderPrefix + the provider's name).
+	SourceUnsubscribeLink = "unsubscribe_link"
+	SourceOneClick        = "one_click"
+	SourceMailUnsubscribe = "mail_unsubscribe"
+	SourceProviderPrefix  = "provider:"
 )
+
+// ProviderSource returns the ledger source of an unsubscribe recorded in a
+// provider's log.
+func ProviderSource(provider string) string { return SourceProviderPrefix + provider }
+
+// ValidSource reports whether s is a known source of a consent record.
+func ValidSource(s string) bool {
+	switch s {
+	case SourceForm, SourceImport, SourceManual, SourceProfilePage, SourceDoubleOptIn,
+		SourceUnsubscribeLink, SourceOneClick, SourceMailUnsubscribe:
+		return true
+	}
+	name, ok := strings.CutPrefix(s, SourceProviderPrefix)
+	return ok && name != "" && len(name) <= 40 && strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") == ""
+}
 
 // ConsentRecord is one append-only entry of the consent ledger: a grant or a
 // withdrawal, with the proof needed to show it later (GDPR Art. 7(1)).
@@ -93,9 +116,7 @@ func (c ConsentRecord) Validate() error {
 	default:
 		return FieldError("purpose", "error.consent.purpose.invalid", "Unknown consent purpose "+quoteShort(c.Purpose)+".")
 	}
-	switch c.Source {
-	case SourceForm, SourceImport, SourceManual, SourceProfilePage, SourceDoubleOptIn:
-	default:
+	if !ValidSource(c.Source) {
 		return FieldError("source", "error.consent.source.invalid", "Unknown consent source "+quoteShort(c.Source)+".")
 	}
 	if c.Granted && strings.TrimSpace(c.Wording) == "" {

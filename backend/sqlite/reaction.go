@@ -336,6 +336,7 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 
 	personal := make([]reactionRow, 0, len(fresh))
 	anon := map[anonKey]int{}
+	feed := sketchFeed{}
 	var quarantine []quarantineRow
 	stored := make([]any, 0, len(fresh)) // keys of events stored (for reaction_seen)
 	for i := range fresh {
@@ -365,6 +366,9 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 		if ev.IsFirst != nil && *ev.IsFirst {
 			row.flags |= flagFirst
 		}
+		if ev.Type == resonanz.ReactionUnsubscribed {
+			row.flags |= channelFlags(resonanz.ProviderSource(ev.Provider))
+		}
 		switch ev.BounceKind {
 		case resonanz.BounceHard:
 			row.flags |= flagHardBounce
@@ -378,6 +382,7 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 		}
 		res.Imported++
 		stored = append(stored, p.key[:])
+		feed.add(mailingID, row.code, recipientID, row.flags)
 		if purpose != "" {
 			// loadTimelines put every tracking event's recipient in the cache.
 			if !plan.consent[recipientID].Granted(purpose, 0, ev.OccurredAt) {
@@ -401,6 +406,9 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 		return err
 	}
 	if err := addAnonymous(ctx, tx, anon); err != nil {
+		return err
+	}
+	if err := writeSketches(ctx, tx, feed); err != nil {
 		return err
 	}
 	if err := insertKeys(ctx, tx, `INSERT INTO reaction_seen (key) VALUES `, stored); err != nil {
@@ -675,11 +683,12 @@ func (s *ReactionService) applyProtective(ctx context.Context, tx *sql.Tx, plan 
 	case ev.Type == resonanz.ReactionUnsubscribed:
 		c := resonanz.ConsentRecord{
 			RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: ev.OccurredAt,
-			Source:   resonanz.SourceImport,
+			Source:   resonanz.ProviderSource(ev.Provider),
 			Wording:  "Unsubscribed at the sending provider (" + ev.Provider + ").",
 			Evidence: fmt.Sprintf("Provider log %s, event %d (%s).", plan.file, ev.Line, ev.EventRaw),
 		}
-		return unsubscribe(ctx, tx, c, plan.mailings[mailingID], plan.importID)
+		_, err := unsubscribe(ctx, tx, c, plan.mailings[mailingID], plan.importID)
+		return err
 	}
 	return nil
 }
@@ -696,44 +705,77 @@ func suppress(ctx context.Context, tx *sql.Tx, recipientID int64, reason string,
 }
 
 // unsubscribe ends the recipient's membership on listID (every list when
-// 0) and appends c as a withdrawal for each list that changed.
-func unsubscribe(ctx context.Context, tx *sql.Tx, c resonanz.ConsentRecord, listID int64, importID int64) error {
+// 0) and appends c as a withdrawal for each list that changed. It returns
+// how many lists changed.
+func unsubscribe(ctx context.Context, tx *sql.Tx, c resonanz.ConsentRecord, listID int64, importID int64) (int, error) {
 	var lists []int64
 	if listID != 0 {
 		lists = []int64{listID}
 	} else {
 		rows, err := tx.QueryContext(ctx, `SELECT list_id FROM membership WHERE recipient_id = ? AND status <> 'unsubscribed'`, c.RecipientID)
 		if err != nil {
-			return fmt.Errorf("unsubscribe: %w", err)
+			return 0, fmt.Errorf("unsubscribe: %w", err)
 		}
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
-				return fmt.Errorf("unsubscribe: %w", err)
+				return 0, fmt.Errorf("unsubscribe: %w", err)
 			}
 			lists = append(lists, id)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("unsubscribe: %w", err)
+			return 0, fmt.Errorf("unsubscribe: %w", err)
 		}
 	}
+	changed := 0
 	for _, l := range lists {
 		r, err := tx.ExecContext(ctx, `UPDATE membership SET status = 'unsubscribed', updated_at = ? WHERE list_id = ? AND recipient_id = ? AND status <> 'unsubscribed'`,
 			millis(c.At), l, c.RecipientID)
 		if err != nil {
-			return fmt.Errorf("unsubscribe: %w", err)
+			return 0, fmt.Errorf("unsubscribe: %w", err)
 		}
 		if n, _ := r.RowsAffected(); n == 0 {
 			continue // not on the list, or unsubscribed already: one withdrawal is enough
 		}
 		c.ListID = l
 		if _, err := insertConsent(ctx, tx, c, importID); err != nil {
-			return err
+			return 0, err
+		}
+		changed++
+	}
+	return changed, nil
+}
+
+// Unsubscribe channels as stored in a reaction's flags (bits 4-7 of an
+// unsubscribed reaction), so reports can split unsubscribes by channel.
+const channelShift = 4
+
+var channelCodes = map[string]int{
+	resonanz.UnsubscribeLink: 1, resonanz.UnsubscribeOneClick: 2, resonanz.UnsubscribeProfile: 3,
+	resonanz.UnsubscribeProvider: 4, resonanz.UnsubscribeMail: 5,
+}
+
+// channelFlags returns the flags of an unsubscribed reaction that came
+// through the channel of ledger source src.
+func channelFlags(src string) int {
+	if strings.HasPrefix(src, resonanz.SourceProviderPrefix) {
+		src = resonanz.UnsubscribeProvider
+	}
+	return channelCodes[src] << channelShift
+}
+
+// channelName is the inverse of channelFlags ("unknown" for reactions
+// stored before channels were recorded).
+func channelName(flags int) string {
+	code := flags >> channelShift & 15
+	for name, c := range channelCodes {
+		if c == code {
+			return name
 		}
 	}
-	return nil
+	return "unknown"
 }
 
 // insertReactions stores personal reactions, insertChunk rows per statement.
@@ -847,6 +889,7 @@ func (s *ReactionService) RecordHits(ctx context.Context, hits []resonanz.Hit) e
 	agents := map[string]int64{}
 	var personal []reactionRow
 	anon := map[anonKey]int{}
+	feed := sketchFeed{}
 	for _, h := range hits {
 		if !liveMailing[h.MailingID] {
 			continue
@@ -855,6 +898,7 @@ func (s *ReactionService) RecordHits(ctx context.Context, hits []resonanz.Hit) e
 		if h.MachineOpen {
 			row.flags |= flagMachineOpen
 		}
+		feed.add(row.mailing, row.code, row.recipient, row.flags)
 		purpose := resonanz.TrackingPurpose(h.Type)
 		if purpose == "" || !exists[h.RecipientID] || !timelines[h.RecipientID].Granted(purpose, 0, h.At) {
 			anon[anonKey{mailing: row.mailing, link: row.link, hour: row.at / hourMillis, code: row.code, machine: row.flags & flagMachineOpen}]++
@@ -876,6 +920,9 @@ func (s *ReactionService) RecordHits(ctx context.Context, hits []resonanz.Hit) e
 		return err
 	}
 	if err := addAnonymous(ctx, tx, anon); err != nil {
+		return err
+	}
+	if err := writeSketches(ctx, tx, feed); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

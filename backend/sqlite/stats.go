@@ -37,10 +37,12 @@ var (
 
 // typeCounts are the per-type figures of one mailing or of all.
 type typeCounts struct {
-	personal map[int]resonanz.Count
-	anon     map[int]resonanz.Count
-	hard     int
-	soft     int
+	personal     map[int]resonanz.Count
+	anon         map[int]resonanz.Count
+	hard         int
+	soft         int
+	humanOpeners int
+	channels     map[string]int // unsubscribes per channel
 }
 
 func (c typeCounts) total(code int) resonanz.Count {
@@ -59,77 +61,144 @@ func (s *StatsService) MailingStats(ctx context.Context, id int64) (resonanz.Mai
 }
 
 func mailingStats(ctx context.Context, tx *sql.Tx, id int64) (resonanz.MailingStats, error) {
-	st := resonanz.MailingStats{MailingID: id, Links: []resonanz.LinkStats{}}
-	where, args := `mailing_id = ?`, []any{id}
 	if id == 0 {
-		st.Name = "all"
-		// Per mailing (GROUP BY mailing_id, type): uniques are per mailing,
-		// as in the mailing reports, and the index is read in order.
-		where, args = `1 = 1`, nil
-	} else {
-		var sent int64
-		err := tx.QueryRowContext(ctx, `SELECT name, COALESCE(sent_at, 0) FROM mailing WHERE id = ?`, id).Scan(&st.Name, &sent)
-		if err == sql.ErrNoRows {
-			return st, errMailingNotFound()
-		} else if err != nil {
-			return st, fmt.Errorf("mailing report: %w", err)
-		}
-		if sent != 0 {
-			st.SentAt = fromMillis(sent)
-		}
+		return totalStats(ctx, tx)
 	}
-	c := typeCounts{personal: map[int]resonanz.Count{}, anon: map[int]resonanz.Count{}}
-	human := 0
+	st := resonanz.MailingStats{MailingID: id, Links: []resonanz.LinkStats{}, UnsubscribeChannels: map[string]int{}}
+	var sent int64
+	err := tx.QueryRowContext(ctx, `SELECT name, COALESCE(sent_at, 0) FROM mailing WHERE id = ?`, id).Scan(&st.Name, &sent)
+	if err == sql.ErrNoRows {
+		return st, errMailingNotFound()
+	} else if err != nil {
+		return st, fmt.Errorf("mailing report: %w", err)
+	}
+	if sent != 0 {
+		st.SentAt = fromMillis(sent)
+	}
+	c, err := reactionCounts(ctx, tx, `mailing_id = ?`, id)
+	if err != nil {
+		return st, err
+	}
+	var delivered int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery WHERE mailing_id = ? AND status = 'sent'`, id).Scan(&delivered); err != nil {
+		return st, fmt.Errorf("mailing report: %w", err)
+	}
+	c.fill(&st)
+	// Sent: Resonanz's own deliveries, or the provider's "sent" events for a
+	// mailing sent elsewhere; erased people's sends are in the anonymous part.
+	st.Sent = max(delivered, c.personal[codeSent].Total) + c.anon[codeSent].Total
+
+	// The base: what Resonanz sent minus the people known to have bounced;
+	// for a mailing known only from provider logs, its delivered events
+	// (or its sent events minus bounces when a log has no deliveries).
+	bouncedPeople := c.personal[codeBounced].Unique + c.anon[codeBounced].Total
+	switch {
+	case delivered > 0:
+		st.Base = resonanz.Base{Kind: resonanz.BaseSent, Count: max(delivered-bouncedPeople, 0)}
+	case st.Delivered > 0:
+		st.Base = resonanz.Base{Kind: resonanz.BaseDelivered, Count: st.Delivered}
+	default:
+		st.Base = resonanz.Base{Kind: resonanz.BaseSent, Count: max(st.Sent-bouncedPeople, 0)}
+	}
+
+	est, err := sketchEstimates(ctx, tx, id)
+	if err != nil {
+		return st, err
+	}
+	st.Openers = resonanz.Reach{People: c.humanOpeners, Estimate: est[codeOpened]}
+	st.Clickers = resonanz.Reach{People: c.personal[codeClicked].Unique, Estimate: est[codeClicked]}
+	st.OpenersInclMachine = c.personal[codeOpened].Unique
+
+	if delivered > 0 {
+		// Tracking consent (opens or clicks) in force when each mail was
+		// sent: the newest ledger record per purpose up to the send.
+		var n int
+		if err := tx.QueryRowContext(ctx, `
+			SELECT COUNT(*) FROM delivery d WHERE d.mailing_id = ? AND d.status = 'sent' AND (
+				(SELECT granted FROM consent c WHERE c.recipient_id = d.recipient_id AND c.purpose = 'tracking:opens' AND c.list_id = 0
+					AND c.at <= d.at ORDER BY c.at DESC, c.id DESC LIMIT 1) = 1
+				OR (SELECT granted FROM consent c WHERE c.recipient_id = d.recipient_id AND c.purpose = 'tracking:clicks' AND c.list_id = 0
+					AND c.at <= d.at ORDER BY c.at DESC, c.id DESC LIMIT 1) = 1)`, id).Scan(&n); err != nil {
+			return st, fmt.Errorf("mailing report: trackable: %w", err)
+		}
+		st.Trackable = &resonanz.Trackable{Count: n, Of: delivered}
+	}
+	st.ComputeRates()
+	if st.Links, err = linkStats(ctx, tx, id); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// reactionCounts reads the per-type figures of the reactions where cond
+// holds (personal rows and anonymous counters).
+func reactionCounts(ctx context.Context, tx *sql.Tx, cond string, args ...any) (typeCounts, error) {
+	c := typeCounts{personal: map[int]resonanz.Count{}, anon: map[int]resonanz.Count{}, channels: map[string]int{}}
 	rows, err := tx.QueryContext(ctx, `
 		SELECT type, COUNT(*), COUNT(DISTINCT recipient_id), SUM(flags & 1), SUM(flags & 4 <> 0), SUM(flags & 8 <> 0),
 		       COUNT(DISTINCT recipient_id) FILTER (WHERE flags & 1 = 0)
-		FROM reaction WHERE `+where+` GROUP BY mailing_id, type`, args...)
+		FROM reaction WHERE `+cond+` GROUP BY type`, args...)
 	if err != nil {
-		return st, fmt.Errorf("mailing report: %w", err)
+		return c, fmt.Errorf("mailing report: %w", err)
 	}
 	for rows.Next() {
 		var code, total, unique, machine, hard, soft, humanUnique int
 		if err := rows.Scan(&code, &total, &unique, &machine, &hard, &soft, &humanUnique); err != nil {
 			rows.Close()
-			return st, fmt.Errorf("mailing report: %w", err)
+			return c, fmt.Errorf("mailing report: %w", err)
 		}
-		c.personal[code] = c.personal[code].Add(resonanz.Count{Total: total, Unique: unique, Machine: machine})
+		c.personal[code] = resonanz.Count{Total: total, Unique: unique, Machine: machine}
 		if code == codeBounced {
-			c.hard += hard
-			c.soft += soft
+			c.hard, c.soft = hard, soft
 		}
 		if code == codeOpened {
-			human += humanUnique // people with an open not flagged as a machine open
+			c.humanOpeners = humanUnique // people with an open not flagged as a machine open
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return st, fmt.Errorf("mailing report: %w", err)
+		return c, fmt.Errorf("mailing report: %w", err)
 	}
-	rows, err = tx.QueryContext(ctx, `SELECT type, SUM(n), SUM(n) FILTER (WHERE machine = 1) FROM reaction_anon WHERE `+where+` GROUP BY type`, args...)
+	rows, err = tx.QueryContext(ctx, `SELECT type, SUM(n), SUM(n) FILTER (WHERE machine = 1) FROM reaction_anon WHERE `+cond+` GROUP BY type`, args...)
 	if err != nil {
-		return st, fmt.Errorf("mailing report: %w", err)
+		return c, fmt.Errorf("mailing report: %w", err)
 	}
 	for rows.Next() {
 		var code, n int
 		var machine sql.NullInt64
 		if err := rows.Scan(&code, &n, &machine); err != nil {
 			rows.Close()
-			return st, fmt.Errorf("mailing report: %w", err)
+			return c, fmt.Errorf("mailing report: %w", err)
 		}
 		c.anon[code] = resonanz.Count{Total: n, Anonymous: n, Machine: int(machine.Int64)}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return st, fmt.Errorf("mailing report: %w", err)
+		return c, fmt.Errorf("mailing report: %w", err)
 	}
-	var delivered int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM delivery WHERE `+where+` AND status = 'sent'`, args...).Scan(&delivered); err != nil {
-		return st, fmt.Errorf("mailing report: %w", err)
+	// Unsubscribes per channel: one per person and channel.
+	rows, err = tx.QueryContext(ctx, `SELECT flags, COUNT(DISTINCT recipient_id) FROM reaction WHERE `+cond+` AND type = ? GROUP BY flags`,
+		append(args, codeUnsub)...)
+	if err != nil {
+		return c, fmt.Errorf("mailing report: %w", err)
 	}
-	// Sent: Resonanz's own deliveries, or the provider's "sent" events for a
-	// mailing sent elsewhere; erased people's sends are in the anonymous part.
-	st.Sent = max(delivered, c.personal[codeSent].Total) + c.anon[codeSent].Total
+	for rows.Next() {
+		var flags, n int
+		if err := rows.Scan(&flags, &n); err != nil {
+			rows.Close()
+			return c, fmt.Errorf("mailing report: %w", err)
+		}
+		c.channels[channelName(flags)] += n
+	}
+	rows.Close()
+	if n := c.anon[codeUnsub].Total; n > 0 {
+		c.channels["unknown"] += n // erased people's
+	}
+	return c, rows.Err()
+}
+
+// fill sets the counts of a report.
+func (c typeCounts) fill(st *resonanz.MailingStats) {
 	st.Delivered = c.total(codeDelivered).Total
 	st.Deferred = c.total(codeDeferred).Total
 	st.Bounced = c.total(codeBounced).Total
@@ -138,15 +207,39 @@ func mailingStats(ctx context.Context, tx *sql.Tx, id int64) (resonanz.MailingSt
 	st.Opens = c.total(codeOpened)
 	st.Clicks = c.total(codeClicked)
 	st.ImageLoads = c.total(codeImageLoad)
-	st.Unsubscribes = c.total(codeUnsub).Total
-	st.Complaints = c.total(codeComplained).Total
+	// A person who unsubscribed through two channels counts once.
+	st.Unsubscribes = c.personal[codeUnsub].Unique + c.anon[codeUnsub].Total
+	st.UnsubscribeChannels = c.channels
+	st.Complaints = c.personal[codeComplained].Unique + c.anon[codeComplained].Total
+}
 
-	st.ComputeRates(human)
-	if id != 0 {
-		if st.Links, err = linkStats(ctx, tx, id); err != nil {
+// totalStats returns the totals over all mailings: every mailing's report
+// summed (bases included, so totals use the same base as the reports),
+// plus bounces, complaints and unsubscribes no mailing matched.
+func totalStats(ctx context.Context, tx *sql.Tx) (resonanz.MailingStats, error) {
+	st := resonanz.MailingStats{Name: "all", Links: []resonanz.LinkStats{}, UnsubscribeChannels: map[string]int{}}
+	ids, err := mailingIDs(ctx, tx)
+	if err != nil {
+		return st, err
+	}
+	for _, id := range ids {
+		m, err := mailingStats(ctx, tx, id)
+		if err != nil {
 			return st, err
 		}
+		st.Add(m)
 	}
+	c, err := reactionCounts(ctx, tx, `mailing_id IS NULL`)
+	if err != nil {
+		return st, err
+	}
+	var none resonanz.MailingStats
+	c.fill(&none)
+	st.Add(none)
+	if st.Base.Kind == "" {
+		st.Base.Kind = resonanz.BaseSent
+	}
+	st.ComputeRates()
 	return st, nil
 }
 
@@ -241,20 +334,10 @@ func (s *StatsService) AllMailingStats(ctx context.Context) ([]resonanz.MailingS
 		return nil, fmt.Errorf("mailing reports: %w", err)
 	}
 	defer tx.Rollback()
-	var ids []int64
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM mailing ORDER BY COALESCE(sent_at, created_at) DESC, id DESC`)
+	ids, err := mailingIDs(ctx, tx)
 	if err != nil {
-		return nil, fmt.Errorf("mailing reports: %w", err)
+		return nil, err
 	}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("mailing reports: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	out := make([]resonanz.MailingStats, 0, len(ids))
 	for _, id := range ids {
 		st, err := mailingStats(ctx, tx, id)
@@ -263,7 +346,25 @@ func (s *StatsService) AllMailingStats(ctx context.Context) ([]resonanz.MailingS
 		}
 		out = append(out, st)
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// mailingIDs returns the ids of every mailing, newest first.
+func mailingIDs(ctx context.Context, tx *sql.Tx) ([]int64, error) {
+	var ids []int64
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM mailing ORDER BY COALESCE(sent_at, created_at) DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("mailing reports: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("mailing reports: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // MailingTimeline returns hourly opens and clicks (personal and anonymous),

@@ -46,7 +46,12 @@ func TestStatsService_MailingStats(t *testing.T) {
 		st.Clicks != (resonanz.Count{Total: 2, Unique: 1, Anonymous: 1}) || st.ImageLoads.Total != 1 {
 		t.Errorf("stats = %+v", st)
 	}
-	if st.Rates.Open != 0.5 || st.Rates.ClickToOpen != 1 || st.Rates.OpenHuman != 0.5 {
+	// b's click is anonymous but counts (estimated); b's open was a machine open.
+	if st.Base != (resonanz.Base{Kind: resonanz.BaseSent, Count: 2}) || st.Openers != (resonanz.Reach{People: 1, Estimate: 1}) ||
+		st.Clickers != (resonanz.Reach{People: 1, Estimate: 2}) {
+		t.Errorf("base %+v openers %+v clickers %+v", st.Base, st.Openers, st.Clickers)
+	}
+	if st.Rates.Open != 0.5 || st.Rates.ClickToOpen != 1 || st.Rates.Click != 1 || st.Rates.OpenInclMachine != 0.5 {
 		t.Errorf("rates = %+v", st.Rates)
 	}
 	if len(st.Links) != 2 || st.Links[0].Name != "Insel" || st.Links[0].Clicks.Total != 2 || st.Links[1].ImageLoads.Total != 1 || st.Links[1].Kind != resonanz.LinkImage {

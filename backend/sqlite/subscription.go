@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -20,8 +21,12 @@ func NewSubscriptionService(db *DB) *SubscriptionService { return &SubscriptionS
 
 // Unsubscribe ends the recipient's membership on the mailing's list (every
 // list when mailingID is 0 or the mailing has no list) and appends a
-// newsletter withdrawal per list that changed. Repeating it changes nothing.
-func (s *SubscriptionService) Unsubscribe(ctx context.Context, recipientID, mailingID int64, client resonanz.WebClient, wording string) error {
+// newsletter withdrawal per list that changed, with source naming the
+// channel (resonanz.SourceUnsubscribeLink, SourceOneClick,
+// SourceMailUnsubscribe). When something changed and the mailing exists, the
+// unsubscribe is counted for the mailing's report. Repeating it changes
+// nothing.
+func (s *SubscriptionService) Unsubscribe(ctx context.Context, recipientID, mailingID int64, source string, client resonanz.WebClient, wording string) error {
 	tx, err := s.db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("unsubscribe: %w", err)
@@ -31,17 +36,28 @@ func (s *SubscriptionService) Unsubscribe(ctx context.Context, recipientID, mail
 		return err
 	}
 	var listID int64
+	mailingExists := false
 	if mailingID != 0 {
 		err := tx.QueryRowContext(ctx, `SELECT COALESCE(list_id, 0) FROM mailing WHERE id = ?`, mailingID).Scan(&listID)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("unsubscribe: %w", err)
 		}
+		mailingExists = err == nil
 	}
 	now := s.db.Now()
 	c := resonanz.ConsentRecord{RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: now,
-		Source: resonanz.SourceProfilePage, Wording: wording, IP: client.IP, UserAgent: client.UserAgent}
-	if err := unsubscribe(ctx, tx, c, listID, 0); err != nil {
+		Source: source, Wording: wording, IP: client.IP, UserAgent: client.UserAgent}
+	if !resonanz.ValidSource(source) {
+		return fmt.Errorf("unsubscribe: unknown source %q", source)
+	}
+	changed, err := unsubscribe(ctx, tx, c, listID, 0)
+	if err != nil {
 		return err
+	}
+	if changed > 0 && mailingExists {
+		if err := countUnsubscribe(ctx, tx, mailingID, recipientID, now, source); err != nil {
+			return err
+		}
 	}
 	if err := appendAudit(ctx, tx, millis(now), "recipient", "membership.unsubscribe", "", "{}"); err != nil {
 		return err
@@ -49,8 +65,23 @@ func (s *SubscriptionService) Unsubscribe(ctx context.Context, recipientID, mail
 	return tx.Commit()
 }
 
+// countUnsubscribe stores an unsubscribe for the mailing's report (an
+// unsubscribed reaction of the person, with its channel). Unsubscribes are
+// not tracking: they are stored per person without a tracking consent.
+func countUnsubscribe(ctx context.Context, tx *sql.Tx, mailingID, recipientID int64, at time.Time, source string) error {
+	row := reactionRow{mailing: mailingID, recipient: recipientID, code: codeUnsub, at: millis(at), flags: channelFlags(source)}
+	return insertReactions(ctx, tx, []reactionRow{row}, 0)
+}
+
 // UnsubscribeList ends the membership on one list (profile page).
 func (s *SubscriptionService) UnsubscribeList(ctx context.Context, recipientID, listID int64, client resonanz.WebClient, wording string) error {
+	return s.UnsubscribeListFrom(ctx, recipientID, listID, 0, client, wording)
+}
+
+// UnsubscribeListFrom ends the membership on one list on the profile page
+// reached from the mail of mailingID (0: none); the unsubscribe counts for
+// that mailing's report when the mailing went to this list (or to no list).
+func (s *SubscriptionService) UnsubscribeListFrom(ctx context.Context, recipientID, listID, mailingID int64, client resonanz.WebClient, wording string) error {
 	if listID == 0 {
 		return resonanz.Errorf(resonanz.EINVALID, "Choose the list to unsubscribe from.")
 	}
@@ -65,8 +96,21 @@ func (s *SubscriptionService) UnsubscribeList(ctx context.Context, recipientID, 
 	now := s.db.Now()
 	c := resonanz.ConsentRecord{RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: now,
 		Source: resonanz.SourceProfilePage, Wording: wording, IP: client.IP, UserAgent: client.UserAgent}
-	if err := unsubscribe(ctx, tx, c, listID, 0); err != nil {
+	changed, err := unsubscribe(ctx, tx, c, listID, 0)
+	if err != nil {
 		return err
+	}
+	if changed > 0 && mailingID != 0 {
+		var mailingList int64
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(list_id, 0) FROM mailing WHERE id = ?`, mailingID).Scan(&mailingList)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("unsubscribe: %w", err)
+		}
+		if err == nil && (mailingList == 0 || mailingList == listID) {
+			if err := countUnsubscribe(ctx, tx, mailingID, recipientID, now, resonanz.SourceProfilePage); err != nil {
+				return err
+			}
+		}
 	}
 	return tx.Commit()
 }

@@ -22,8 +22,14 @@ const stats: MailingStats = {
   clicks: count(210, 125, 0, 5),
   image_loads: count(0, 0),
   unsubscribes: 4,
+  unsubscribe_channels: { unsubscribe_link: 2, one_click: 1, provider: 1 },
   complaints: 1,
-  rates: { open: 0.4237, open_human: 0.35, click: 0.1059, click_to_open: 0.25, bounce: 0.0167, unsubscribe: 0.0034 },
+  base: { kind: 'sent', count: 1180 },
+  openers: { people: 380, estimate: 500 },
+  clickers: { people: 100, estimate: 125 },
+  openers_incl_machine: 420,
+  trackable: { count: 113, of: 1200 },
+  rates: { open: 0.4237, open_incl_machine: 0.45, click: 0.1059, click_to_open: 0.25, bounce: 0.0167, unsubscribe: 0.0034, complaint: 0.0008 },
   links: [
     { link_id: 1, url: 'https://example.org/atlas', name: 'Atlas', kind: 'text', tags: ['Wandern'], clicks: count(150, 100, 0, 2), image_loads: count(0, 0) },
   ],
@@ -66,6 +72,11 @@ describe('Analysis', () => {
     await waitFor(() => expect(analysis.Timeline).toHaveBeenCalledWith(3));
     expect(screen.getByTestId('kpi-ctor')).toHaveTextContent('25.0%');
     expect(screen.getByTestId('analysis-kpis')).toHaveTextContent('Open rate 42.4%');
+    expect(screen.getByTestId('analysis-base')).toHaveTextContent('Base: 1,180 sent, minus bounces');
+    expect(screen.getByTestId('analysis-trackable')).toHaveTextContent('113 of 1,200 with tracking consent');
+    expect(screen.getByTestId('kpi-opens')).toHaveTextContent('≈ 500');
+    expect(screen.getByTestId('kpi-openers-exact')).toHaveTextContent('380 of them with tracking consent');
+    expect(screen.getByTestId('kpi-unsub-channels')).toHaveTextContent('unsubscribe link 2 · one-click in the mail program 1 · sending provider 1');
     expect(within(screen.getByTestId('analysis-links')).getByText('Atlas')).toBeInTheDocument();
     expect(screen.getByTestId('heatmap')).toHaveTextContent('12');
     expect(screen.getByTestId('chart-hourly')).toBeInTheDocument();

@@ -510,15 +510,31 @@ export interface Count {
   anonymous: number;
 }
 
-/** Rates are a mailing's shares, 0..1. */
+/** Rates are a mailing's shares, 0..1, all of the report's base (bounce: of base + bounced). */
 export interface Rates {
   open: number;
-  open_human: number;
+  open_incl_machine: number;
   click: number;
   click_to_open: number;
   bounce: number;
   unsubscribe: number;
+  complaint: number;
 }
+
+/** ReportBase is the one denominator of a report's rates. */
+export interface ReportBase {
+  kind: 'sent' | 'delivered' | 'mixed';
+  count: number;
+}
+
+/** Reach is how many distinct people reacted: exact (with consent) and estimated (everyone, no identifiers kept). */
+export interface Reach {
+  people: number;
+  estimate: number;
+}
+
+/** UnsubscribeChannel is where an unsubscribe came from. */
+export type UnsubscribeChannel = 'unsubscribe_link' | 'one_click' | 'profile_page' | 'provider' | 'mail_unsubscribe' | 'unknown';
 
 /** LinkStats are the clicks on one link. */
 export interface LinkStats {
@@ -547,7 +563,13 @@ export interface MailingStats {
   clicks: Count;
   image_loads: Count;
   unsubscribes: number;
+  unsubscribe_channels: Partial<Record<UnsubscribeChannel, number>>;
   complaints: number;
+  base: ReportBase;
+  openers: Reach;
+  clickers: Reach;
+  openers_incl_machine: number;
+  trackable?: { count: number; of: number };
   rates: Rates;
   links: LinkStats[];
 }
