@@ -18,6 +18,7 @@ import (
 	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/keyring"
 	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/send"
 	"github.com/resonanz/resonanz/backend/smtp"
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
@@ -60,6 +61,7 @@ type App struct {
 	surveySvc       *sqlite.SurveyService
 	templateSvc     *sqlite.TemplateService
 	sendStore       *sqlite.SendStore
+	sendSvc         *send.Service
 	optInSvc        *sqlite.OptInService
 	// listen is the listener the desk runs (Settings → Listener).
 	listen listenerRun
@@ -138,10 +140,10 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		Recipients: a.recipientSvc, Lists: a.listSvc, Attributes: a.attrSvc, Consent: a.consentSvc, Imports: a.importSvc,
 		Confirmations: a,
 	}, edge.Sources, edge.Events)
+	a.sendSvc = a.sendService(ctx)
 	a.mailings = desktop.NewMailings(ctx, desktop.MailingServices{
-		Mailings: a.mailingSvc, Recipients: a.recipientSvc, Attributes: a.attrSvc, Groups: a.targetSvc, Settings: a.settingsSvc,
-		Surveys: a.surveySvc, Templates: a.templateSvc,
-	}, a.sending(ctx), edge.Events)
+		Mailings: a.mailingSvc, Recipients: a.recipientSvc, Attributes: a.attrSvc,
+	}, a.sendSvc, edge.Events)
 	a.templates = desktop.NewTemplates(ctx, a.templateSvc, a.mailings)
 	a.analysis = desktop.NewAnalysis(ctx, a.statsSvc, a.targetSvc)
 	a.reactions = desktop.NewReactions(ctx, a.reactionSvc, edge.Sources, edge.Events)
@@ -150,8 +152,14 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		Version: resonanz.Version, DataDir: dataDir, DBPath: db.Path(), Mode: edge.Mode, SchemaVersion: schema,
 	}, edge.Window, sqlite.NewAuditService(db))
 	a.backups = desktop.NewBackups(ctx, backupService{a}, edge.Window, edge.Sources, edge.Events)
-	a.backups.Busy = func() string { return desktop.SendsRunning(a.mailings) }
+	a.backups.Busy = func() string { return a.sendSvc.Busy() }
 	return a, nil
+}
+
+// markDamaged tells the window (or browser) that the late integrity check
+// found the data file damaged.
+func (a *App) markDamaged(d *resonanz.DamagedError) {
+	desktop.MarkDamaged(a.system, a.events, d.Message(), backupName(d.Newest))
 }
 
 // openOrRecover composes the app for a window or browser edge. A damaged

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
@@ -145,7 +144,7 @@ func (a *App) lateCheck(ctx context.Context) bool {
 	a.check, a.damaged = &info, d
 	a.mu.Unlock()
 	a.log.Error("data file damaged", "path", d.Path, "problems", d.Problems, "newest_backup", d.Newest)
-	desktop.MarkDamaged(a.system, a.events, d.Message(), backupName(d.Newest))
+	a.markDamaged(d)
 	return false
 }
 

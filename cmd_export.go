@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/recipientcsv"
 	"github.com/resonanz/resonanz/backend/report"
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -192,13 +191,13 @@ func runExportMailing(ctx context.Context, g *globals, args []string, stdout, st
 	fs.StringVar(&out, "out", "", "the .mbox or .zip file to write")
 	fs.StringVar(&group, "target-group", "", "only this saved target group")
 	err := parseInterspersed(fs, args, &ref)
-	write := desktop.WriteMbox
+	zipped := false
 	switch {
 	case err != nil:
 	case out == "":
 		err = fmt.Errorf("--out is required")
 	case strings.EqualFold(filepath.Ext(out), ".zip"):
-		write = desktop.WriteEMLZip
+		zipped = true
 	case !strings.EqualFold(filepath.Ext(out), ".mbox"):
 		err = fmt.Errorf("--out must name a .mbox file or a .zip file (one .eml per person), not %q", out)
 	}
@@ -221,7 +220,11 @@ func runExportMailing(ctx context.Context, g *globals, args []string, stdout, st
 		if err != nil {
 			return err
 		}
-		n, err := write(ctx, a.mailings, f, m, groupID, 0)
+		write := a.sendSvc.WriteMbox
+		if zipped {
+			write = a.sendSvc.WriteEMLZip
+		}
+		n, err := write(ctx, f, m, groupID, 0)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}

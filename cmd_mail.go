@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/render"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/smtp"
@@ -75,7 +74,7 @@ func runRender(ctx context.Context, g *globals, args []string, stdout, stderr io
 		if err != nil {
 			return err
 		}
-		blocks, err := a.mailings.Salutations()
+		blocks, err := a.sendSvc.Salutations(ctx)
 		if err != nil {
 			return err
 		}
@@ -185,7 +184,7 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 				}
 				rid = r.ID
 			}
-			ok, err := a.mailings.TestSend(desktopTestSend(m, rid, strings.Split(test, ",")))
+			ok, err := a.sendSvc.TestSend(ctx, m, rid, strings.Split(test, ","))
 			if err != nil {
 				return err
 			}
@@ -219,7 +218,7 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 				return err
 			}
 		}
-		run, err := desktop.SendNow(ctx, a.mailings, req)
+		run, err := a.sendSvc.Run(ctx, req, nil)
 		if err != nil {
 			return err
 		}
@@ -233,10 +232,6 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 		}
 		return nil
 	})
-}
-
-func desktopTestSend(m resonanz.Mailing, recipientID int64, addrs []string) desktop.TestSendRequest {
-	return desktop.TestSendRequest{Mailing: m, RecipientID: recipientID, Addresses: addrs}
 }
 
 // targetGroupID finds a saved target group by name.

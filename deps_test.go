@@ -1,7 +1,11 @@
 package main
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -24,7 +28,7 @@ func TestDependencyRule(t *testing.T) {
 		"backend/ingest":       {"backend/resonanz"},
 		"backend/listener":     {"backend/resonanz"},
 		"backend/analysis":     {"backend/resonanz"},
-		"backend/send":         {"backend/resonanz", "backend/render"},
+		"backend/send":         {"backend/resonanz", "backend/render", "backend/smtp"}, // composes rendering and the message formats
 		"backend/smtp":         {"backend/resonanz"},
 		"backend/keyring":      {"backend/resonanz"},
 		"backend/mailbox":      {"backend/resonanz"}, // IMAP (go-imap) and MIME (go-message) adapter + pure classifier
@@ -46,6 +50,57 @@ func TestDependencyRule(t *testing.T) {
 			case pkg == "backend/resonanz" && !strings.HasPrefix(path, "golang.org/x/"):
 				t.Errorf("the domain imports %s", path)
 			}
+		}
+	}
+}
+
+// TestCommandLineAvoidsTheWindow keeps the use cases out of the window
+// layer: of package main only the wiring (app.go) and the window files
+// import backend/desktop, so the command line reaches every use case
+// through a service in backend/; and backend/desktop exports no function
+// but constructors and the edge's own hooks (a "function, not a method,
+// so that it is not bound" that the command line calls is a use case in
+// the wrong home).
+func TestCommandLineAvoidsTheWindow(t *testing.T) {
+	const desktopPath = `"github.com/resonanz/resonanz/backend/desktop"`
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") || name == "app.go" || strings.HasPrefix(name, "window") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if imp.Path.Value == desktopPath {
+				t.Errorf("%s imports backend/desktop: call a service in backend/ (wiring goes in app.go)", name)
+			}
+		}
+	}
+	hooks := []string{"Throttle", "HTTPStatus", "MarkDamaged", "OnFirstScreen"}
+	pkgFiles, err := filepath.Glob("backend/desktop/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range pkgFiles {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Recv != nil || !fn.Name.IsExported() || strings.HasPrefix(fn.Name.Name, "New") || slices.Contains(hooks, fn.Name.Name) {
+				continue
+			}
+			t.Errorf("%s: backend/desktop exports func %s: a use case belongs in a service in backend/, not in the window's façades", name, fn.Name.Name)
 		}
 	}
 }

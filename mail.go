@@ -5,7 +5,6 @@ import (
 	"net"
 	"strings"
 
-	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/send"
@@ -133,15 +132,16 @@ func (a *App) publicURLs(ctx context.Context) (urls listener.URLs, ok bool, err 
 	return urls, true, nil
 }
 
-// sending wires the send ledger, the mailer and the tracker for the
-// Mailings façade.
-func (a *App) sending(ctx context.Context) desktop.Sending {
-	return desktop.Sending{
-		Store:   a.sendStore,
-		Mailer:  func() (desktop.Mailer, error) { return a.smtpMailer(ctx, a.smtpOverride) },
+// sendService wires the sending use cases over the store, the mailer and
+// the tracker, for the command line and the Mailings façade.
+func (a *App) sendService(ctx context.Context) *send.Service {
+	return send.NewService(send.Services{
+		Mailings: a.mailingSvc, Recipients: a.recipientSvc, Attributes: a.attrSvc, Groups: a.targetSvc, Settings: a.settingsSvc,
+		Surveys: a.surveySvc, Templates: a.templateSvc, Ledger: a.sendStore,
+		Mailer:  func() (send.Mailer, error) { return a.smtpMailer(ctx, a.smtpOverride) },
 		Tracker: func() (send.Tracker, error) { return a.listenerURLs(ctx) },
 		Preview: func() (send.Tracker, error) { return a.previewURLs(ctx) },
-	}
+	})
 }
 
 // mailServer implements desktop.MailServer over the app.

@@ -162,3 +162,101 @@ func TestSend_EndToEnd(t *testing.T) {
 		t.Errorf("second send: exit %d, %d messages in total: %s", code, len(srv.Messages()), stdout)
 	}
 }
+
+// TestAudience_LeavesOutSuppressed: a hard-bounced and a complaining member
+// of the list (consent and all) are in no export of the mailing — not the
+// command line's .mbox or .zip, not the desk's — and are mailed by no send.
+func TestAudience_LeavesOutSuppressed(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, err := NewApp(ctx, dir, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.settingsSvc.SetSender(ctx, resonanz.SenderIdentity{FromName: "Reisebüro Sonne", FromAddress: "news@sonne.example"}); err != nil {
+		t.Fatal(err)
+	}
+	reasons := []string{"", "hard_bounce", "", "complaint"}
+	for i, reason := range reasons {
+		r, err := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: fmt.Sprintf("p%d@example.org", i), LastName: "Muster"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.subscriptionSvc.Subscribe(ctx, r.ID, list.ID, resonanz.WebClient{}, "Ja, Reise-Newsletter"); err != nil {
+			t.Fatal(err)
+		}
+		if reason != "" {
+			if _, err := a.db.SQL().ExecContext(ctx, `INSERT INTO suppression (recipient_id, reason, at) VALUES (?, ?, 0)`, r.ID, reason); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	m, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Neue Reisen", Body: "Hallo,\n\nneue Reisen.\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"p0@example.org", "p2@example.org"}
+	if aud, err := a.mailings.Audience(m.Mailing.ID, 0); err != nil || aud.Eligible != 2 || aud.Suppressed != 2 {
+		t.Errorf("audience %+v, %v: want 2 eligible, 2 suppressed", aud, err)
+	}
+	fc, err := a.mailings.ExportMbox(m.Mailing.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mboxRecipients(t, []byte(fc.Content)); !slices.Equal(got, want) {
+		t.Errorf("the desk's .mbox export goes to %v, want %v", got, want)
+	}
+	a.Close()
+
+	mbox := filepath.Join(t.TempDir(), "fruehling.mbox")
+	if code, stdout, stderr := runCLI(t, "--data", dir, "--json", "export", "mailing", "Frühling", "--out", mbox); code != 0 || !strings.Contains(stdout, `"messages":2`) {
+		t.Errorf("export mailing: exit %d, %s %s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(mbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mboxRecipients(t, b); !slices.Equal(got, want) {
+		t.Errorf("export mailing .mbox goes to %v, want %v", got, want)
+	}
+	zipPath := filepath.Join(t.TempDir(), "fruehling.zip")
+	if code, stdout, stderr := runCLI(t, "--data", dir, "--json", "export", "mailing", "Frühling", "--out", zipPath); code != 0 || !strings.Contains(stdout, `"messages":2`) {
+		t.Errorf("export mailing .zip: exit %d, %s %s", code, stdout, stderr)
+	}
+	srv := smtptest.Start(t, smtptest.Options{})
+	if code, _, stderr := runCLI(t, "--data", dir, "send", "Frühling", "--smtp", srv.Addr, "--smtp-security", "none"); code != 0 {
+		t.Fatalf("send: exit %d: %s", code, stderr)
+	}
+	var sent []string
+	for _, msg := range srv.Messages() {
+		sent = append(sent, msg.To...)
+	}
+	slices.Sort(sent)
+	if !slices.Equal(sent, want) {
+		t.Errorf("send mailed %v, want %v", sent, want)
+	}
+}
+
+// mboxRecipients returns the To addresses of an mbox file's messages.
+func mboxRecipients(t *testing.T, mbox []byte) []string {
+	t.Helper()
+	var out []string
+	for part := range strings.SplitSeq(string(mbox), "\nFrom ") {
+		_, msg, _ := strings.Cut(part, "\n")
+		m, err := mail.ReadMessage(strings.NewReader(msg))
+		if err != nil {
+			t.Fatalf("mbox message: %v", err)
+		}
+		addr, err := mail.ParseAddress(m.Header.Get("To"))
+		if err != nil {
+			t.Fatalf("To: %v", err)
+		}
+		out = append(out, addr.Address)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -48,7 +48,7 @@ func sampleMailing(lang string) resonanz.Mailing {
 // compileLayout checks a layout's HTML with sample content; errors about
 // the layout name the field "html" and, for syntax, line:column.
 func (t *Templates) compileLayout(html, lang string) (*render.Template, error) {
-	tpl, err := t.mailings.compileWith(sampleMailing(lang), html)
+	tpl, err := t.mailings.send.CompileWith(t.ctx, sampleMailing(lang), html)
 	var e *resonanz.Error
 	if errors.As(err, &e) && e.Field == "layout" {
 		c := *e
@@ -58,7 +58,7 @@ func (t *Templates) compileLayout(html, lang string) (*render.Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := t.mailings.surveyIDs(tpl); err != nil {
+	if _, err := t.mailings.send.SurveyIDs(t.ctx, tpl); err != nil {
 		if errors.As(err, &e) && e.Field == "body" {
 			c := *e
 			c.Field = "html"
@@ -108,7 +108,7 @@ func (t *Templates) PreviewLayout(html, language string) (LayoutPreview, error) 
 	if language == "en" {
 		r = SampleRecipients[4]
 	}
-	opt, err := t.mailings.previewOptions(tpl, 0, 0, false)
+	opt, err := t.mailings.send.PreviewOptions(t.ctx, tpl, 0, 0, false)
 	if err != nil {
 		return LayoutPreview{}, err
 	}
@@ -132,11 +132,11 @@ func (t *Templates) SaveMailingTemplate(in resonanz.MailingTemplate) (resonanz.M
 	if err := in.Validate(); err != nil {
 		return in, err
 	}
-	tpl, err := t.mailings.compile(mailingOf(in))
+	tpl, err := t.mailings.send.Compile(t.ctx, mailingOf(in))
 	if err != nil {
 		return in, err
 	}
-	if _, err := t.mailings.surveyIDs(tpl); err != nil {
+	if _, err := t.mailings.send.SurveyIDs(t.ctx, tpl); err != nil {
 		return in, err
 	}
 	return t.svc.SaveMailingTemplate(t.ctx, in)

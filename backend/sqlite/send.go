@@ -33,6 +33,59 @@ const eligibleSQL = `
 	      WHERE purpose = 'newsletter' AND list_id = ?1 GROUP BY recipient_id) WHERE granted = 1)
 	  AND m.recipient_id NOT IN (SELECT recipient_id FROM suppression)`
 
+// audienceSQL is the one definition of a mailing's audience: the
+// recipients r eligible on the mailing's list (eligibleSQL: confirmed, with
+// a newsletter consent, not suppressed) within the target group (0: the
+// whole list). It returns a condition over r in which ?1 stands for the
+// list, the list, and the group's arguments, which plain ? placeholders
+// after the caller's numbered ones take up. Sending (Prepare), the counts
+// (Audience) and the exports (AudiencePage) all ask it.
+func (s *SendStore) audienceSQL(ctx context.Context, q querier, mailingID, groupID int64) (cond string, list int64, args []any, err error) {
+	if list, err = s.listOf(ctx, q, mailingID); err != nil {
+		return "", 0, nil, err
+	}
+	rule, args, err := s.audienceRule(ctx, q, groupID)
+	if err != nil {
+		return "", 0, nil, err
+	}
+	return `r.id IN (` + eligibleSQL + `) AND (` + rule + `)`, list, args, nil
+}
+
+// AudiencePage returns up to limit people of the mailing's audience (see
+// audienceSQL) after recipient id after, in id order: the exports page
+// through it.
+func (s *SendStore) AudiencePage(ctx context.Context, mailingID, groupID, after int64, limit int) ([]resonanz.Recipient, error) {
+	tx, err := s.db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("audience: %w", err)
+	}
+	defer tx.Rollback()
+	cond, list, ruleArgs, err := s.audienceSQL(ctx, tx, mailingID, groupID)
+	if err != nil {
+		return nil, err
+	}
+	// ?2 and ?3 come before the condition, whose plain ? number on from 4.
+	args := append([]any{list, after, limit}, ruleArgs...)
+	rows, err := tx.QueryContext(ctx, `SELECT `+recipientColumns+` FROM recipient r
+		WHERE r.id > ?2 AND `+cond+` ORDER BY r.id LIMIT ?3`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("audience: %w", err)
+	}
+	defer rows.Close()
+	out := []resonanz.Recipient{}
+	for rows.Next() {
+		r, err := scanRecipient(rows)
+		if err != nil {
+			return nil, fmt.Errorf("audience: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("audience: %w", err)
+	}
+	return out, nil
+}
+
 // audienceRule compiles the target group (0: none) into an expression
 // over recipient r, with its arguments.
 func (s *SendStore) audienceRule(ctx context.Context, q querier, groupID int64) (string, []any, error) {
@@ -74,14 +127,18 @@ func (s *SendStore) Audience(ctx context.Context, mailingID, groupID int64) (res
 	if err != nil {
 		return a, err
 	}
-	// ?1 is the list; the rule's plain ? placeholders number on from 2.
-	args := append([]any{list}, ruleArgs...)
+	cond, _, condArgs, err := s.audienceSQL(ctx, tx, mailingID, groupID)
+	if err != nil {
+		return a, err
+	}
+	// ?1 is the list; the plain ? placeholders of the member rule and then
+	// of the audience condition number on from 2.
+	args := append(append([]any{list}, ruleArgs...), condArgs...)
 	q := `
 		WITH members AS (SELECT r.id FROM recipient r JOIN membership m ON m.recipient_id = r.id AND m.list_id = ?1 AND m.status = 'confirmed'
-		                 WHERE ` + rule + `),
-		     eligible AS (` + eligibleSQL + `)
+		                 WHERE ` + rule + `)
 		SELECT (SELECT COUNT(*) FROM members),
-		       (SELECT COUNT(*) FROM members WHERE id IN (SELECT recipient_id FROM eligible)),
+		       (SELECT COUNT(*) FROM members WHERE id IN (SELECT r.id FROM recipient r WHERE ` + cond + `)),
 		       (SELECT COUNT(*) FROM members WHERE id IN (SELECT recipient_id FROM suppression))`
 	var suppressed int
 	if err := tx.QueryRowContext(ctx, q, args...).Scan(&a.Members, &a.Eligible, &suppressed); err != nil {
@@ -108,11 +165,7 @@ func (s *SendStore) Prepare(ctx context.Context, mailingID, groupID int64, domai
 		return 0, fmt.Errorf("prepare send: %w", err)
 	}
 	defer tx.Rollback()
-	list, err := s.listOf(ctx, tx, mailingID)
-	if err != nil {
-		return 0, err
-	}
-	rule, ruleArgs, err := s.audienceRule(ctx, tx, groupID)
+	cond, list, ruleArgs, err := s.audienceSQL(ctx, tx, mailingID, groupID)
 	if err != nil {
 		return 0, err
 	}
@@ -121,7 +174,7 @@ func (s *SendStore) Prepare(ctx context.Context, mailingID, groupID int64, domai
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO delivery (mailing_id, recipient_id, message_id, status, at)
 		SELECT ?2, r.id, lower(hex(randomblob(16))) || ?4, 'queued', ?3 FROM recipient r
-		WHERE r.id IN (`+eligibleSQL+`) AND (`+rule+`)
+		WHERE `+cond+`
 		ORDER BY r.id
 		ON CONFLICT (mailing_id, recipient_id) DO NOTHING`, args...)
 	if err != nil {
