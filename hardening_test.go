@@ -171,6 +171,7 @@ func TestRun_ServeHardening(t *testing.T) {
 		{"PageWithoutToken", "GET", "/", "", nil, 401},
 		{"APIWithoutToken", "POST", "/api/System/Info", "[]", nil, 401},
 		{"APIWithCookieOnly", "POST", "/api/System/Info", "[]", map[string]string{"Cookie": "resonanz_token=" + info.Token}, 401},
+		{"APIWithAssetCookie", "POST", "/api/System/Info", "[]", map[string]string{"Cookie": "resonanz_assets=" + info.Token}, 401},
 		{"ForeignHost", "POST", "/api/System/Info", "[]", map[string]string{"X-Resonanz-Token": info.Token, "Host": "attacker.example:8484"}, 403},
 		// Just beyond the 4 MiB limit: the server can drain the rest and
 		// answer on a healthy connection.

@@ -1,7 +1,9 @@
 package desktop
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -21,10 +23,21 @@ import (
 // TokenHeader carries the per-launch token on every bridge API call.
 const TokenHeader = "X-Resonanz-Token"
 
-// tokenCookie carries the token for the page and its assets, which the browser
-// loads without custom headers. API calls need the header: a cookie alone
-// would let another site's form post ride along.
-const tokenCookie = "resonanz_token"
+// assetCookie carries the asset secret for the page and its assets, which
+// the browser loads without custom headers. It is not the access token:
+// cookies are not bound to a port, so every other web server on 127.0.0.1
+// that the browser visits receives it. The API, the event stream and the
+// downloads refuse it; they need the token in the header (or, for the
+// EventSource and download links, which cannot send headers, in the query).
+const assetCookie = "resonanz_assets"
+
+// assetSecret derives the asset cookie's value from the access token: a
+// one-way function, so the cookie does not reveal the token.
+func assetSecret(token string) string {
+	m := hmac.New(sha256.New, []byte(token))
+	m.Write([]byte("resonanz browser-mode asset cookie v1"))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
 
 // NewToken returns a random URL-safe token with 256 bits of entropy.
 func NewToken() string {
@@ -64,10 +77,11 @@ type BridgeConfig struct {
 // Bridge serves the frontend and the bound façades over HTTP: browser mode is
 // the desktop app with a browser as its window, not a second API.
 type Bridge struct {
-	cfg     BridgeConfig
-	methods map[string]boundMethod
-	assets  http.Handler
-	index   []byte
+	cfg        BridgeConfig
+	assetValue string // the asset cookie's value (assetSecret)
+	methods    map[string]boundMethod
+	assets     http.Handler
+	index      []byte
 }
 
 type boundMethod struct {
@@ -90,7 +104,7 @@ func NewBridge(cfg BridgeConfig) (*Bridge, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	b := &Bridge{cfg: cfg, methods: map[string]boundMethod{}}
+	b := &Bridge{cfg: cfg, methods: map[string]boundMethod{}, assetValue: assetSecret(cfg.Token)}
 	for _, binding := range cfg.Bindings {
 		v := reflect.ValueOf(binding)
 		t := v.Type()
@@ -181,9 +195,9 @@ func (b *Bridge) serveAssets(w http.ResponseWriter, r *http.Request) {
 	}
 	if q := r.URL.Query().Get("token"); q != "" && b.validToken(q) {
 		http.SetCookie(w, &http.Cookie{
-			Name: tokenCookie, Value: b.cfg.Token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+			Name: assetCookie, Value: b.assetValue, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		})
-	} else if c, err := r.Cookie(tokenCookie); err != nil || !b.validToken(c.Value) {
+	} else if c, err := r.Cookie(assetCookie); err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(b.assetValue)) != 1 {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="resonanz"`)
 		http.Error(w, "Unauthorized: open the address that `resonanz serve` printed (it contains the access token).", http.StatusUnauthorized)
 		return
@@ -203,18 +217,18 @@ func (b *Bridge) serveAssets(w http.ResponseWriter, r *http.Request) {
 
 func (b *Bridge) serveAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	// EventSource cannot send headers: the event stream (read-only, same-site
-	// cookie) also accepts the cookie.
-	// Downloads are read-only GETs started by a link: the same-site cookie
-	// authenticates them too (a cross-site link does not carry it).
+	// EventSource cannot send headers, and downloads are read-only GETs
+	// started by a link: both take the token from the query too (never the
+	// asset cookie, which other local servers receive). The page sends no
+	// Referer, so the query does not leak.
 	if r.URL.Path == "/api/events" && r.Method == http.MethodGet && b.cfg.Events != nil {
-		if c, err := r.Cookie(tokenCookie); (err == nil && b.validToken(c.Value)) || b.validToken(r.Header.Get(TokenHeader)) {
+		if b.validToken(r.URL.Query().Get("token")) || b.validToken(r.Header.Get(TokenHeader)) {
 			b.cfg.Events.ServeHTTP(w, r)
 			return
 		}
 	}
 	if strings.HasPrefix(r.URL.Path, "/api/download/") && r.Method == http.MethodGet && b.cfg.Downloads != nil {
-		if c, err := r.Cookie(tokenCookie); (err == nil && b.validToken(c.Value)) || b.validToken(r.Header.Get(TokenHeader)) {
+		if b.validToken(r.URL.Query().Get("token")) || b.validToken(r.Header.Get(TokenHeader)) {
 			b.cfg.Downloads.ServeHTTP(w, r)
 			return
 		}

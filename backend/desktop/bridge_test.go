@@ -253,3 +253,58 @@ func TestNewToken(t *testing.T) {
 		t.Errorf("token %q is not URL-safe", a)
 	}
 }
+
+// TestBridge_AssetCookieIsNotTheToken: cookies are not bound to a port, so
+// every other web server on 127.0.0.1 the browser visits receives the asset
+// cookie. It must only load the page and its assets: the API, the event
+// stream and the downloads refuse it, and it is not the access token.
+func TestBridge_AssetCookieIsNotTheToken(t *testing.T) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("secret data")) })
+	b, err := desktop.NewBridge(desktop.BridgeConfig{
+		Bindings: []any{desktop.NewSettings(context.Background(), &fakeSettings{}, nil)},
+		Assets:   fstest.MapFS{"index.html": {Data: []byte("<!doctype html><title>Resonanz</title>")}, "assets/app.js": {Data: []byte("x")}},
+		Token:    token, Events: ok, Downloads: ok,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookies := do(b, "GET", "/?token="+token, "", nil).Result().Cookies()
+	if len(cookies) != 1 {
+		t.Fatalf("cookies %+v", cookies)
+	}
+	c := cookies[0]
+	if c.Value == token || strings.Contains(c.Value, token) || strings.Contains(token, c.Value) {
+		t.Fatalf("the asset cookie carries the access token")
+	}
+	jar := map[string]string{"Cookie": c.Name + "=" + c.Value}
+	if w := do(b, "GET", "/assets/app.js", "", jar); w.Code != 200 {
+		t.Fatalf("assets with the cookie: %d", w.Code)
+	}
+	for _, tt := range []struct {
+		name, method, path string
+		hdr                map[string]string
+	}{
+		{"ErrAPIWithCookie", "POST", "/api/Settings/GetSender", jar},
+		{"ErrAPIWithCookieValueAsHeader", "POST", "/api/Settings/GetSender", map[string]string{desktop.TokenHeader: c.Value}},
+		{"ErrEventsWithCookie", "GET", "/api/events", jar},
+		{"ErrDownloadWithCookie", "GET", "/api/download/backup/x.db", jar},
+		{"ErrDownloadWithCookieValueInQuery", "GET", "/api/download/backup/x.db?token=" + c.Value, nil},
+		{"ErrPageWithCookieValueInQuery", "GET", "/?token=" + c.Value, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if w := do(b, tt.method, tt.path, "[]", tt.hdr); w.Code != http.StatusUnauthorized {
+				t.Errorf("status %d, want 401", w.Code)
+			}
+		})
+	}
+	for _, tt := range []struct{ name, path string }{
+		{"OK/EventsWithTokenInQuery", "/api/events?token=" + token},
+		{"OK/DownloadWithTokenInQuery", "/api/download/backup/x.db?token=" + token},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if w := do(b, "GET", tt.path, "", nil); w.Code != 200 || w.Body.String() != "secret data" {
+				t.Errorf("status %d %q", w.Code, w.Body.String())
+			}
+		})
+	}
+}

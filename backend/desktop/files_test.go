@@ -80,8 +80,8 @@ func TestEventHub(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 401 {
 		t.Fatalf("events without token: %v %v", resp, err)
 	}
-	req, _ = http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/events", nil)
-	req.AddCookie(&http.Cookie{Name: "resonanz_token", Value: token})
+	// EventSource sends no headers: the token comes in the query.
+	req, _ = http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/events?token="+token, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("events: %v %v", resp, err)

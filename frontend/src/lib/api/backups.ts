@@ -1,4 +1,4 @@
-import { call } from './client';
+import { call, withToken } from './client';
 import type { BackupNowResult, BackupStatus, IntegrityInfo } from './types';
 
 /** backupStatus returns the backup folder, retention, last result and the copies. */
@@ -44,9 +44,9 @@ export function quitApp(): Promise<boolean> {
 /** downloadBackup has the browser save a copy from the backup folder (browser mode). */
 export function downloadBackup(name: string): void {
   // A plain link: the download streams to disk instead of through memory;
-  // the same-site cookie authenticates it.
+  // a link sends no headers, so the token goes in the query.
   const a = document.createElement('a');
-  a.href = `/api/download/backup/${encodeURIComponent(name)}`;
+  a.href = withToken(`/api/download/backup/${encodeURIComponent(name)}`);
   a.download = name;
   a.rel = 'noopener';
   document.body.append(a);

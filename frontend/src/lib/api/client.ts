@@ -56,6 +56,16 @@ export function authHeaders(): Record<string, string> {
   return token === null ? {} : { [TokenHeader]: token };
 }
 
+/**
+ * withToken adds the token to the address of a GET that cannot send headers
+ * (EventSource, a download link). The asset cookie does not open the API.
+ */
+export function withToken(path: string): string {
+  const token = sessionStorage.getItem(tokenStorageKey);
+  if (token === null) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+}
+
 async function callHTTP<T>(service: string, method: string, args: unknown[]): Promise<T> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', ...authHeaders() };
   let response: Response;

@@ -95,6 +95,18 @@ describe('subscribe in a browser', () => {
     offC();
   });
 
+  it('authenticates the stream with the token in the query, not with the asset cookie', () => {
+    vi.stubGlobal('EventSource', FakeEventSource);
+    sessionStorage.setItem('resonanz.token', 'tok/en+1');
+    try {
+      const off = subscribe('x', () => {});
+      expect(FakeEventSource.instances[0]!.url).toBe('/api/events?token=tok%2Fen%2B1');
+      off();
+    } finally {
+      sessionStorage.removeItem('resonanz.token');
+    }
+  });
+
   it('ignores messages that are not JSON', () => {
     vi.stubGlobal('EventSource', FakeEventSource);
     const cb = vi.fn();

@@ -1,3 +1,5 @@
+import { withToken } from './client';
+
 /** EventCallback receives the data of one event. */
 export type EventCallback = (data: unknown) => void;
 
@@ -28,8 +30,8 @@ function dispatch(event: MessageEvent): void {
 
 function connect(): EventSource {
   if (source === null) {
-    // One shared stream for the whole page; the same-site cookie authenticates it.
-    const es = new EventSource('/api/events');
+    // One shared stream for the whole page; EventSource sends no headers, so the token goes in the query.
+    const es = new EventSource(withToken('/api/events'));
     es.addEventListener('message', dispatch);
     opened = new Promise((resolve) => {
       es.addEventListener('open', () => resolve(), { once: true });
