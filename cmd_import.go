@@ -35,7 +35,9 @@ const importUsage = `Usage:
   brevo, mailjet, sparkpost, mandrill, mailchimp, or csv (columns mapped by their
   headers). auto (default) detects the provider from the content. Events are
   matched to recipients by address and to mailings by the ids Resonanz put into
-  the mail, the provider's campaign id, or --mailing (created if missing).
+  the mail, the provider's campaign id (SendGrid category, Postmark Tag, tags),
+  or --mailing (created if missing). A campaign no mailing has becomes an
+  imported mailing named after it, found again by later imports.
   Opens and clicks of people without tracking consent at the time are only
   counted anonymously; unmatched events are kept for review. Importing the same
   file twice adds nothing.
@@ -189,6 +191,13 @@ func runImportReactions(ctx context.Context, g *globals, args []string, stdout, 
 			if n := res.ByType[string(t)]; n > 0 {
 				fmt.Fprintf(stdout, "  %-13s %d\n", t, n)
 			}
+		}
+		for _, c := range res.Campaigns {
+			how := "existing mailing"
+			if c.Created {
+				how = "new mailing"
+			}
+			fmt.Fprintf(stdout, "Campaign %q: %d events -> %s %d\n", c.ID, c.Events, how, c.MailingID)
 		}
 		if res.Unmatched > 0 {
 			fmt.Fprintf(stdout, "Unmatched events are kept for review (import %d); name the mailing with --mailing or add the recipients, then import again.\n", res.ImportID)

@@ -87,6 +87,9 @@ func finish(ev *resonanz.ProviderEvent, opt *Options, emailField string) error {
 	if ev.Type == "" {
 		ev.Type = resonanz.ReactionUnknown
 	}
+	if ev.CampaignID == "" {
+		ev.CampaignID = campaignTag(ev.Tags)
+	}
 	if ev.DedupeKey == "" {
 		ev.DedupeKey = dedupeKey(ev)
 	}
@@ -421,6 +424,20 @@ func jsonText(v json.RawMessage) string {
 		return b.String()
 	}
 	return string(v)
+}
+
+// campaignTag is the campaign named by an event's tags when the provider
+// has no campaign field of its own (SendGrid category, Postmark Tag,
+// Mailgun, Brevo and Mandrill tags, SES message tags): the first tag.
+// Providers tag a message with its campaign first; Resonanz's own metadata
+// never arrives as a tag.
+func campaignTag(tags []string) string {
+	for _, t := range tags {
+		if t = strings.TrimSpace(t); t != "" && len(t) <= 200 {
+			return t
+		}
+	}
+	return ""
 }
 
 // campaignFrom looks the configured campaign keys up in md, else native.

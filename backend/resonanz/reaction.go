@@ -197,6 +197,19 @@ type ReactionImportResult struct {
 	// the first 1000.
 	Errors    []RowError `json:"errors"`
 	Cancelled bool       `json:"cancelled,omitempty"`
+	// Campaigns are the provider campaigns the events named and the
+	// mailings they were filed under, by campaign id.
+	Campaigns []CampaignFiling `json:"campaigns"`
+}
+
+// CampaignFiling is where an import filed the events of one provider
+// campaign: the mailing with that campaign id (external id), created as an
+// imported mailing on the first import that names the campaign.
+type CampaignFiling struct {
+	ID        string `json:"id"`
+	MailingID int64  `json:"mailing_id"`
+	Created   bool   `json:"created"`
+	Events    int    `json:"events"`
 }
 
 // QuarantinedEvent is an imported event that matched no recipient or no

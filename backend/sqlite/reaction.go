@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -120,6 +121,9 @@ type reactionPlan struct {
 	// quarantined is true while the quarantine may hold events this
 	// import could now match (then matched ones are moved out).
 	quarantined bool
+	// campaigns are the campaigns named by events, in order of appearance.
+	campaigns     map[string]*resonanz.CampaignFiling
+	campaignOrder []string
 }
 
 // ImportReactions stores the events of src. See resonanz.ReactionImportResult
@@ -127,7 +131,7 @@ type reactionPlan struct {
 // batches or nothing, and the import can simply be run again (events already
 // stored are recognized by their dedupe key).
 func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.ReactionSource, opt resonanz.ReactionImport, progress func(resonanz.ImportProgress)) (resonanz.ReactionImportResult, error) {
-	res := resonanz.ReactionImportResult{Provider: opt.Provider, ByType: map[string]int{}, Errors: []resonanz.RowError{}}
+	res := resonanz.ReactionImportResult{Provider: opt.Provider, ByType: map[string]int{}, Errors: []resonanz.RowError{}, Campaigns: []resonanz.CampaignFiling{}}
 	plan, err := s.beginReactions(ctx, opt)
 	if err != nil {
 		return res, err
@@ -186,6 +190,9 @@ func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.Reac
 			return nil
 		})
 	res.Cancelled = cancelled
+	for _, c := range plan.campaignOrder {
+		res.Campaigns = append(res.Campaigns, *plan.campaigns[c])
+	}
 	status := "done"
 	switch {
 	case failure != nil:
@@ -204,7 +211,7 @@ func (s *ReactionService) beginReactions(ctx context.Context, opt resonanz.React
 		opt: opt, file: opt.FileName,
 		external: map[string]int64{}, mailings: map[int64]int64{}, recipient: map[string]int64{},
 		consent: map[int64]resonanz.ConsentTimeline{}, links: map[int64]map[string]int64{},
-		nextLink: map[int64]int{}, agents: map[string]int64{},
+		nextLink: map[int64]int{}, agents: map[string]int64{}, campaigns: map[string]*resonanz.CampaignFiling{},
 	}
 	rows, err := s.db.db.QueryContext(ctx, `SELECT id, COALESCE(list_id, 0), external_id FROM mailing`)
 	if err != nil {
@@ -354,6 +361,16 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 			continue
 		}
 		mailingID := plan.matchMailing(ev, byMessageID)
+		if mailingID == 0 && ev.CampaignID != "" {
+			// A campaign no mailing has: filed under an imported mailing
+			// for it, found again by its id by later imports.
+			if mailingID, err = plan.campaignMailing(ctx, tx, ev, millis(s.db.Now())); err != nil {
+				return err
+			}
+		}
+		if ev.CampaignID != "" && mailingID != 0 {
+			plan.fileCampaign(ev.CampaignID, mailingID).Events++
+		}
 		protective := ev.Type == resonanz.ReactionBounced || ev.Type == resonanz.ReactionComplained || ev.Type == resonanz.ReactionUnsubscribed
 		if mailingID == 0 && !protective {
 			quarantine = append(quarantine, quarantineRow{p, noMailingReason(ev)})
@@ -482,6 +499,50 @@ func (plan *reactionPlan) matchMailing(ev *resonanz.ProviderEvent, byMessageID m
 		return id
 	}
 	return plan.opt.MailingID
+}
+
+// campaignMailing creates the imported mailing of a campaign no mailing
+// has yet, named after the campaign (with the provider, then a number,
+// when the name is taken).
+func (plan *reactionPlan) campaignMailing(ctx context.Context, tx *sql.Tx, ev *resonanz.ProviderEvent, now int64) (int64, error) {
+	camp := ev.CampaignID
+	if id := plan.external[camp]; id != 0 {
+		return id, nil
+	}
+	base := strings.TrimSpace(camp)
+	if utf8.RuneCountInString(base) > 150 {
+		base = string([]rune(base)[:150])
+	}
+	names := []string{base, base + " (" + ev.Provider + ")"}
+	for i := 2; i <= 50; i++ {
+		names = append(names, fmt.Sprintf("%s (%s %d)", base, ev.Provider, i))
+	}
+	for _, name := range names {
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO mailing (name, status, external_id, created_at, updated_at) VALUES (?, 'imported', ?, ?, ?)
+			ON CONFLICT DO NOTHING RETURNING id`, name, camp, now, now).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue // the name is taken
+		} else if err != nil {
+			return 0, fmt.Errorf("import reactions: campaign mailing: %w", err)
+		}
+		plan.external[camp] = id
+		plan.mailings[id] = 0
+		plan.fileCampaign(camp, id).Created = true
+		return id, nil
+	}
+	return 0, nil // left to the quarantine
+}
+
+// fileCampaign counts an event of campaign camp filed under mailingID.
+func (plan *reactionPlan) fileCampaign(camp string, mailingID int64) *resonanz.CampaignFiling {
+	f := plan.campaigns[camp]
+	if f == nil {
+		f = &resonanz.CampaignFiling{ID: camp, MailingID: mailingID}
+		plan.campaigns[camp] = f
+		plan.campaignOrder = append(plan.campaignOrder, camp)
+	}
+	return f
 }
 
 // resolveRecipients looks up the addresses of the batch not seen before.

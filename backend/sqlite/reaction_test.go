@@ -209,13 +209,24 @@ func TestReactionService_MailingMatching(t *testing.T) {
 	none.CampaignID = "unknown-campaign"
 	bounce := event(5, resonanz.ReactionBounced, "ben@example.org", t0)
 	bounce.CampaignID, bounce.BounceKind = "", resonanz.BounceHard
+	nothing := event(6, resonanz.ReactionDelivered, "anna@example.org", t0) // names no mailing and no campaign
+	nothing.CampaignID = ""
 
-	res, err := f.svc.ImportReactions(ctx, &events{list: []resonanz.ProviderEvent{byMeta, byMsg, byCampaign, none, bounce}}, resonanz.ReactionImport{Provider: "sendgrid"}, nil)
+	res, err := f.svc.ImportReactions(ctx, &events{list: []resonanz.ProviderEvent{byMeta, byMsg, byCampaign, none, bounce, nothing}}, resonanz.ReactionImport{Provider: "sendgrid"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Imported != 4 || res.Unmatched != 1 {
-		t.Errorf("result = %+v, want 4 imported and 1 unmatched", res)
+	if res.Imported != 5 || res.Unmatched != 1 {
+		t.Errorf("result = %+v, want 5 imported and 1 unmatched", res)
+	}
+	// The unknown campaign became an imported mailing named after it.
+	created, err := sqlite.NewMailingService(f.db).MailingByName(ctx, "unknown-campaign")
+	if err != nil || created.Status != resonanz.MailingImported || created.ExternalID != "unknown-campaign" {
+		t.Fatalf("campaign mailing = %+v, %v", created, err)
+	}
+	want := []resonanz.CampaignFiling{{ID: "spring", MailingID: f.mailing.ID, Events: 1}, {ID: "unknown-campaign", MailingID: created.ID, Created: true, Events: 1}}
+	if fmt.Sprint(res.Campaigns) != fmt.Sprint(want) {
+		t.Errorf("campaigns = %+v, want %+v", res.Campaigns, want)
 	}
 	if n := f.count(t, `SELECT COUNT(*) FROM reaction WHERE mailing_id = ?`, other.ID); n != 2 {
 		t.Errorf("%d reactions matched by metadata and Message-ID, want 2", n)
@@ -227,8 +238,20 @@ func TestReactionService_MailingMatching(t *testing.T) {
 		t.Error("a hard bounce without a mailing did not suppress the recipient")
 	}
 
+	t.Run("CampaignFoundAgain", func(t *testing.T) {
+		// Another provider's log of the same campaign joins its mailing.
+		pm := event(7, resonanz.ReactionOpened, "anna@example.org", t0.Add(time.Hour))
+		pm.Provider, pm.DedupeKey, pm.CampaignID = "postmark", "postmark:7", "unknown-campaign"
+		res, err := f.svc.ImportReactions(ctx, &events{list: []resonanz.ProviderEvent{pm}}, resonanz.ReactionImport{Provider: "postmark"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Campaigns) != 1 || res.Campaigns[0] != (resonanz.CampaignFiling{ID: "unknown-campaign", MailingID: created.ID, Events: 1}) {
+			t.Errorf("campaigns = %+v", res.Campaigns)
+		}
+	})
 	t.Run("PickedMailing", func(t *testing.T) {
-		res, err := f.svc.ImportReactions(ctx, &events{list: []resonanz.ProviderEvent{none}}, resonanz.ReactionImport{Provider: "sendgrid", MailingID: other.ID}, nil)
+		res, err := f.svc.ImportReactions(ctx, &events{list: []resonanz.ProviderEvent{nothing}}, resonanz.ReactionImport{Provider: "sendgrid", MailingID: other.ID}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
