@@ -3,6 +3,7 @@ module github.com/resonanz/resonanz
 go 1.26.8
 
 require (
+	github.com/emersion/go-imap v1.2.1
 	github.com/emersion/go-message v0.18.2
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/medama-io/go-useragent v1.2.5
@@ -19,6 +20,7 @@ require (
 	github.com/bep/debounce v1.2.1 // indirect
 	github.com/boyter/go-string v1.0.5 // indirect
 	github.com/danieljoos/wincred v1.2.3 // indirect
+	github.com/emersion/go-sasl v0.0.0-20200509203442-7bfe0ed36a21 // indirect
 	github.com/go-ole/go-ole v1.3.0 // indirect
 	github.com/godbus/dbus/v5 v5.2.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect

@@ -66,6 +66,8 @@ type Verdict struct {
 	FromName  string    `json:"from_name,omitempty"`
 	Subject   string    `json:"subject,omitempty"`
 	Date      time.Time `json:"date,omitzero"`
+	// DateRaw is the Date header as written (the ledger's evidence).
+	DateRaw string `json:"-"`
 }
 
 // Limits that keep a hostile message from costing much.
@@ -98,6 +100,7 @@ func Classify(r io.Reader, addr Addresses) (Verdict, error) {
 	if v.Subject == "" {
 		v.Subject = h.Get("Subject")
 	}
+	v.DateRaw = oneLine(h.Get("Date"))
 	v.Date, _ = h.Date()
 	if !v.Date.IsZero() {
 		v.Date = v.Date.UTC()

@@ -95,7 +95,7 @@ func TestClassify_Expectations(t *testing.T) {
 		{"ionos", "bounce", "ionos", "lena@firma-ionos.example", true, 0},
 		{"mailbox-full", "bounce", "rfc3464", "martin@example.com", false, 44},
 		{"arf", "complaint", "arf", "otto@mail-provider.example", false, 0},
-		{"arf-redacted", "complaint", "arf", "redacted@fbl.example", false, 43},
+		{"arf-redacted", "complaint", "arf", "redacted@fbl.example", false, 45},
 		{"unsubscribe-token", "unsubscribe", "token", "bernd@example.net", false, 43},
 		{"unsubscribe-subject", "unsubscribe", "token", "bernd@example.net", false, 43},
 		{"unsubscribe-forged", "unsubscribe", "token", "bernd@example.net", false, 0},

@@ -175,6 +175,9 @@ type ReactionImport struct {
 	// MailingID is the mailing events belong to when nothing in the event
 	// names one (0: such events go to quarantine).
 	MailingID int64 `json:"mailingId"`
+	// SoftBounceLimit suppresses a person whose last that many mailings
+	// all bounced softly (0: soft bounces are only counted).
+	SoftBounceLimit int `json:"softBounceLimit,omitempty"`
 }
 
 // ReactionImportResult is the outcome of a reaction import, printed by

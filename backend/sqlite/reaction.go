@@ -384,7 +384,11 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 			row.flags |= flagFirst
 		}
 		if ev.Type == resonanz.ReactionUnsubscribed {
-			row.flags |= channelFlags(resonanz.ProviderSource(ev.Provider))
+			if ev.Provider == resonanz.ProviderMailbox {
+				row.flags |= channelFlags(resonanz.SourceMailUnsubscribe)
+			} else {
+				row.flags |= channelFlags(resonanz.ProviderSource(ev.Provider))
+			}
 		}
 		switch ev.BounceKind {
 		case resonanz.BounceHard:
@@ -739,8 +743,21 @@ func (s *ReactionService) applyProtective(ctx context.Context, tx *sql.Tx, plan 
 	switch {
 	case ev.Type == resonanz.ReactionBounced && ev.BounceKind == resonanz.BounceHard:
 		return suppress(ctx, tx, recipientID, "hard_bounce", at, ev.SMTPResponse)
+	case ev.Type == resonanz.ReactionBounced && ev.BounceKind == resonanz.BounceSoft && plan.opt.SoftBounceLimit > 0:
+		return suppressSoftBounces(ctx, tx, recipientID, mailingID, plan.opt.SoftBounceLimit, at, ev.SMTPResponse)
+	case ev.Type == resonanz.ReactionComplained && ev.Provider == resonanz.ProviderMailbox:
+		if err := suppress(ctx, tx, recipientID, "complaint", at, ev.Provider); err != nil {
+			return err
+		}
+		// A complaint withdraws the newsletter too (source provider:mailbox:
+		// the report came through the mailbox, not from the person).
+		_, err := unsubscribe(ctx, tx, mailboxWithdrawal(ev, recipientID, resonanz.ProviderSource(resonanz.ProviderMailbox)), plan.mailings[mailingID], plan.importID)
+		return err
 	case ev.Type == resonanz.ReactionComplained:
 		return suppress(ctx, tx, recipientID, "complaint", at, ev.Provider)
+	case ev.Type == resonanz.ReactionUnsubscribed && ev.Provider == resonanz.ProviderMailbox:
+		_, err := unsubscribe(ctx, tx, mailboxWithdrawal(ev, recipientID, resonanz.SourceMailUnsubscribe), plan.mailings[mailingID], plan.importID)
+		return err
 	case ev.Type == resonanz.ReactionUnsubscribed:
 		c := resonanz.ConsentRecord{
 			RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: ev.OccurredAt,
@@ -752,6 +769,55 @@ func (s *ReactionService) applyProtective(ctx context.Context, tx *sql.Tx, plan 
 		return err
 	}
 	return nil
+}
+
+// mailboxWithdrawal is the ledger record for a mail in the sender's
+// mailbox: the unsubscribe mail (or the complaint report) itself is the
+// evidence, named by its Date, From and Message-ID header (the mailbox
+// sync puts them into the event's metadata).
+func mailboxWithdrawal(ev *resonanz.ProviderEvent, recipientID int64, source string) resonanz.ConsentRecord {
+	evidence := fmt.Sprintf("Date: %s\nFrom: %s\nMessage-ID: <%s>", ev.OccurredAtRaw, ev.Metadata["from"], ev.Metadata["message_id"])
+	if ev.Metadata["folder"] != "" {
+		evidence += "\nMailbox: " + ev.Metadata["folder"]
+	}
+	return resonanz.ConsentRecord{
+		RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: ev.OccurredAt,
+		Source: source, Wording: ev.Metadata["wording"], Evidence: evidence,
+	}
+}
+
+// suppressSoftBounces suppresses the recipient when each of their last
+// limit mailings (deliveries sent) bounced softly; mailingID is the
+// mailing of the bounce being stored (its reaction is not written yet).
+func suppressSoftBounces(ctx context.Context, tx *sql.Tx, recipientID, mailingID int64, limit int, at int64, detail string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT d.mailing_id, EXISTS (SELECT 1 FROM reaction r WHERE r.recipient_id = d.recipient_id
+		AND r.mailing_id = d.mailing_id AND r.type = ? AND (r.flags & ?) <> 0)
+		FROM delivery d WHERE d.recipient_id = ? AND d.status = 'sent' ORDER BY d.at DESC, d.mailing_id DESC LIMIT ?`,
+		reactionCode(resonanz.ReactionBounced), flagSoftBounce|flagHardBounce, recipientID, limit)
+	if err != nil {
+		return fmt.Errorf("count soft bounces: %w", err)
+	}
+	inRow := 0
+	for rows.Next() {
+		var m int64
+		var bounced bool
+		if err := rows.Scan(&m, &bounced); err != nil {
+			rows.Close()
+			return fmt.Errorf("count soft bounces: %w", err)
+		}
+		if !bounced && m != mailingID {
+			break
+		}
+		inRow++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("count soft bounces: %w", err)
+	}
+	if inRow < limit {
+		return nil
+	}
+	return suppress(ctx, tx, recipientID, "soft_bounce", at, detail)
 }
 
 func suppress(ctx context.Context, tx *sql.Tx, recipientID int64, reason string, at int64, detail string) error {

@@ -1,0 +1,651 @@
+package mailbox
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-imap"
+	"github.com/emersion/go-imap/client"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// Config says how to reach the mailbox and what to read.
+type Config struct {
+	Host     string
+	Port     int    // 0: 993 with tls, else 143
+	Security string // resonanz.MailboxTLS, MailboxSTARTTLS or MailboxNone
+	Username string
+	Password string
+	// Folders are read in this order (default INBOX).
+	Folders []string
+	// ProcessedFolder receives handled messages (created if missing); ""
+	// leaves them where they are.
+	ProcessedFolder string
+	// MaxSize is how much of a message is fetched (default 4 MiB): the
+	// report parts of a bounce come first, and a 50 MB message is not
+	// worth loading whole.
+	MaxSize int
+	// Timeout bounds connecting and each command (default 60 s).
+	Timeout time.Duration
+	// TLS replaces the TLS configuration (tests with their own CA).
+	TLS *tls.Config
+}
+
+// DefaultMaxSize is how much of a message a sync fetches at most.
+const DefaultMaxSize = 4 << 20
+
+func (c Config) addr() string {
+	port := c.Port
+	if port == 0 {
+		port = 143
+		if c.Security == resonanz.MailboxTLS {
+			port = 993
+		}
+	}
+	return net.JoinHostPort(c.Host, strconv.Itoa(port))
+}
+
+// Account names the mailbox in the sync state (user@host:port).
+func (c Config) Account() string { return c.Username + "@" + c.addr() }
+
+func (c Config) folders() []string {
+	var out []string
+	for _, f := range c.Folders {
+		if f = strings.TrimSpace(f); f != "" && f != c.ProcessedFolder && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"INBOX"}
+	}
+	return out
+}
+
+// Validate checks the settings a connection needs.
+func (c Config) Validate() error {
+	switch {
+	case strings.TrimSpace(c.Host) == "" || strings.ContainsAny(c.Host, " /\r\n"):
+		return resonanz.FieldError("host", "error.mailbox.host", "Enter the host name of your IMAP server (like imap.example.org).")
+	case c.Port < 0 || c.Port > 65535:
+		return resonanz.FieldError("port", "error.mailbox.port", "The port must be between 1 and 65535 (usually 993 for TLS, 143 for STARTTLS).")
+	case c.Security != resonanz.MailboxTLS && c.Security != resonanz.MailboxSTARTTLS && c.Security != resonanz.MailboxNone:
+		return resonanz.FieldError("security", "error.mailbox.security", "Choose the connection security: TLS, STARTTLS or none.")
+	case strings.TrimSpace(c.Username) == "" || strings.ContainsAny(c.Username, "\r\n"):
+		return resonanz.FieldError("username", "error.mailbox.username", "Enter the user name of the mailbox.")
+	}
+	for _, f := range append(slices.Clone(c.Folders), c.ProcessedFolder) {
+		if strings.ContainsAny(f, "\r\n*%") {
+			return resonanz.FieldError("folders", "error.mailbox.folderName", "A folder name must not contain line breaks, * or %.")
+		}
+	}
+	return nil
+}
+
+func (c Config) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return 60 * time.Second
+}
+
+// Connect dials the server, secures the connection and logs in. Its
+// errors are user-facing: they say whether host/port, the security mode
+// or the login is wrong.
+func Connect(ctx context.Context, cfg Config) (*client.Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	addr := cfg.addr()
+	d := &net.Dialer{Timeout: cfg.timeout()}
+	tlsCfg := cfg.TLS
+	if tlsCfg == nil {
+		tlsCfg = &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
+	}
+	type result struct {
+		c   *client.Client
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var c *client.Client
+		var err error
+		if cfg.Security == resonanz.MailboxTLS {
+			c, err = client.DialWithDialerTLS(d, addr, tlsCfg)
+		} else {
+			c, err = client.DialWithDialer(d, addr)
+		}
+		done <- result{c, err}
+	}()
+	var c *client.Client
+	select {
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.c != nil {
+				r.c.Terminate()
+			}
+		}()
+		return nil, ctx.Err()
+	case r := <-done:
+		if r.err != nil {
+			return nil, connectError(cfg, addr, r.err)
+		}
+		c = r.c
+	}
+	c.Timeout = cfg.timeout()
+	c.ErrorLog = quiet // errors reach the caller; the client's own log would go to stderr
+	if cfg.Security == resonanz.MailboxSTARTTLS {
+		ok, err := c.SupportStartTLS()
+		if err == nil && !ok {
+			c.Terminate()
+			return nil, resonanz.FieldError("security", "error.mailbox.nostarttls",
+				"The IMAP server at "+addr+" does not offer STARTTLS. Choose TLS (usually port 993).")
+		}
+		if err == nil {
+			err = c.StartTLS(tlsCfg)
+		}
+		if err != nil {
+			c.Terminate()
+			return nil, resonanz.FieldError("security", "error.mailbox.tls",
+				"The secure connection to "+addr+" failed ("+short(err)+"). Check the security setting and port.")
+		}
+	}
+	if err := c.Login(cfg.Username, cfg.Password); err != nil {
+		c.Terminate()
+		var netErr net.Error
+		if errors.As(err, &netErr) || errors.Is(err, io.EOF) {
+			return nil, connectError(cfg, addr, err)
+		}
+		return nil, resonanz.FieldError("password", "error.mailbox.login",
+			"The IMAP server refused the login for "+cfg.Username+" ("+short(err)+"). Check user name and password.")
+	}
+	return c, nil
+}
+
+func connectError(cfg Config, addr string, err error) error {
+	var recErr tls.RecordHeaderError
+	var certErr *tls.CertificateVerificationError
+	msg := short(err)
+	switch {
+	case errors.As(err, &recErr) || strings.Contains(msg, "tls:") || strings.Contains(msg, "first record"):
+		return resonanz.FieldError("security", "error.mailbox.tls",
+			"The secure connection to "+addr+" failed ("+msg+"). Check the security setting and port (TLS usually 993, STARTTLS 143).")
+	case errors.As(err, &certErr) || strings.Contains(msg, "x509"):
+		return resonanz.FieldError("security", "error.mailbox.certificate",
+			"The certificate of "+addr+" is not valid for "+cfg.Host+" ("+msg+").")
+	}
+	return resonanz.FieldError("host", "error.mailbox.connect",
+		"Cannot reach the IMAP server at "+addr+" ("+msg+"). Check host and port.")
+}
+
+func short(err error) string {
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+var quiet = log.New(io.Discard, "", 0)
+
+// Test connects, logs in and checks that the folders exist.
+func Test(ctx context.Context, cfg Config) error {
+	c, err := Connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Logout()
+	for _, f := range cfg.folders() {
+		if _, err := c.Select(f, true); err != nil {
+			return resonanz.FieldError("folders", "error.mailbox.folder", "The folder "+strconv.Quote(f)+" cannot be opened ("+short(err)+").")
+		}
+	}
+	return nil
+}
+
+// Reactions stores the effects of what a sync found: the same service
+// that imports provider logs (sqlite.ReactionService).
+type Reactions interface {
+	ImportReactions(ctx context.Context, src resonanz.ReactionSource, opt resonanz.ReactionImport, progress func(resonanz.ImportProgress)) (resonanz.ReactionImportResult, error)
+}
+
+// Syncer reads new messages of the mailbox, classifies them, applies what
+// they mean through Reactions and remembers what it read in Store.
+//
+// Idempotent and resumable: per batch it first applies the effects (the
+// reaction store de-duplicates events by the message's key), then records
+// the messages, then moves the handled ones to the processed folder, and
+// only then advances the folder's last UID. A crash at any point repeats
+// at most the last batch, and nothing in it is applied twice.
+type Syncer struct {
+	Store     resonanz.MailboxStore
+	Reactions Reactions
+	Addresses Addresses
+	// SoftBounceLimit: see resonanz.MailboxSettings.
+	SoftBounceLimit int
+	// BatchSize is the number of messages per fetch and transaction
+	// (default 250).
+	BatchSize int
+	// AfterBatch, when set, is called after each batch is done (tests
+	// kill the process here).
+	AfterBatch func(folder string, lastUID uint32)
+}
+
+// Sync reads every folder once. It stops early when ctx is cancelled
+// (Cancelled in the result; what was done is kept).
+func (s *Syncer) Sync(ctx context.Context, cfg Config, progress func(resonanz.MailboxProgress)) (resonanz.MailboxSyncResult, error) {
+	res := resonanz.MailboxSyncResult{Errors: []resonanz.MailboxError{}}
+	c, err := Connect(ctx, cfg)
+	if err != nil {
+		return res, err
+	}
+	stop := context.AfterFunc(ctx, func() { c.Terminate() })
+	defer func() {
+		if stop() {
+			c.Logout()
+		}
+	}()
+	if cfg.ProcessedFolder != "" {
+		if err := ensureFolder(c, cfg.ProcessedFolder); err != nil {
+			return res, resonanz.FieldError("processedFolder", "error.mailbox.processedFolder",
+				"The folder "+strconv.Quote(cfg.ProcessedFolder)+" cannot be created ("+short(err)+").")
+		}
+	}
+	for _, f := range cfg.folders() {
+		if err := s.syncFolder(ctx, c, cfg, f, &res, progress); err != nil {
+			if ctx.Err() != nil {
+				res.Cancelled = true
+				return res, nil
+			}
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func ensureFolder(c *client.Client, name string) error {
+	ch := make(chan *imap.MailboxInfo, 10)
+	done := make(chan error, 1)
+	go func() { done <- c.List("", name, ch) }()
+	found := false
+	for m := range ch {
+		if m.Name == name {
+			found = true
+		}
+	}
+	if err := <-done; err != nil {
+		return err
+	}
+	if found {
+		return nil
+	}
+	return c.Create(name)
+}
+
+// fetched is one fetched message on its way through a batch.
+type fetched struct {
+	uid     uint32
+	key     string
+	raw     []byte
+	date    time.Time // the Date header, else INTERNALDATE
+	dateRaw string
+	verdict Verdict
+	err     error
+}
+
+func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, cfg Config, folder string, res *resonanz.MailboxSyncResult, progress func(resonanz.MailboxProgress)) error {
+	mbox, err := c.Select(folder, false)
+	if err != nil {
+		return resonanz.FieldError("folders", "error.mailbox.folder", "The folder "+strconv.Quote(folder)+" cannot be opened ("+short(err)+").")
+	}
+	account := cfg.Account()
+	validity, last, err := s.Store.Folder(ctx, account, folder)
+	if err != nil {
+		return err
+	}
+	if validity != mbox.UidValidity {
+		// A new UIDVALIDITY means the UIDs were reassigned: read the folder
+		// again; the processed keys keep anything from applying twice.
+		last = 0
+	}
+	if mbox.Messages == 0 {
+		return s.Store.SetFolder(ctx, account, folder, mbox.UidValidity, last)
+	}
+	crit := imap.NewSearchCriteria()
+	crit.Uid = new(imap.SeqSet)
+	crit.Uid.AddRange(last+1, 0)
+	uids, err := c.UidSearch(crit)
+	if err != nil {
+		return fmt.Errorf("mailbox: search %s: %w", folder, err)
+	}
+	uids = slices.DeleteFunc(uids, func(u uint32) bool { return u <= last })
+	slices.Sort(uids)
+	total := len(uids)
+	if progress != nil {
+		progress(resonanz.MailboxProgress{Folder: folder, Total: total})
+	}
+	size := s.BatchSize
+	if size <= 0 {
+		size = 250
+	}
+	maxSize := cfg.MaxSize
+	if maxSize <= 0 {
+		maxSize = DefaultMaxSize
+	}
+	for start := 0; start < len(uids); start += size {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		batch := uids[start:min(start+size, len(uids))]
+		msgs, err := fetch(c, batch, maxSize)
+		if err != nil {
+			return fmt.Errorf("mailbox: fetch %s: %w", folder, err)
+		}
+		if err := s.process(ctx, c, cfg, folder, msgs, res); err != nil {
+			return err
+		}
+		top := batch[len(batch)-1]
+		if err := s.Store.SetFolder(ctx, account, folder, mbox.UidValidity, top); err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(resonanz.MailboxProgress{Folder: folder, Done: start + len(batch), Total: total})
+		}
+		if s.AfterBatch != nil {
+			s.AfterBatch(folder, top)
+		}
+	}
+	return nil
+}
+
+// fetch reads the messages of one batch (at most maxSize bytes of each).
+func fetch(c *client.Client, uids []uint32, maxSize int) ([]*fetched, error) {
+	set := new(imap.SeqSet)
+	set.AddNum(uids...)
+	section := &imap.BodySectionName{Peek: true, Partial: []int{0, maxSize}}
+	items := []imap.FetchItem{imap.FetchUid, imap.FetchInternalDate, section.FetchItem()}
+	ch := make(chan *imap.Message, 64)
+	done := make(chan error, 1)
+	go func() { done <- c.UidFetch(set, items, ch) }()
+	byUID := map[uint32]*fetched{}
+	for m := range ch {
+		msg := &fetched{uid: m.Uid, date: m.InternalDate.UTC()}
+		for _, lit := range m.Body {
+			if lit != nil {
+				msg.raw, _ = io.ReadAll(lit)
+			}
+		}
+		byUID[m.Uid] = msg
+	}
+	if err := <-done; err != nil {
+		return nil, err
+	}
+	out := make([]*fetched, 0, len(uids))
+	for _, u := range uids {
+		if m := byUID[u]; m != nil { // gone since the search: nothing to do
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// sliceSource hands prepared events to the reaction store.
+type sliceSource struct {
+	events []resonanz.ProviderEvent
+	i      int
+}
+
+func (s *sliceSource) Next() (resonanz.ProviderEvent, error) {
+	if s.i >= len(s.events) {
+		return resonanz.ProviderEvent{}, io.EOF
+	}
+	s.i++
+	return s.events[s.i-1], nil
+}
+
+// process classifies one batch and applies it.
+func (s *Syncer) process(ctx context.Context, c *client.Client, cfg Config, folder string, msgs []*fetched, res *resonanz.MailboxSyncResult) error {
+	parallelClassify(msgs, s.Addresses)
+	keys := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		keys = append(keys, m.key)
+	}
+	seen, err := s.Store.Processed(ctx, keys)
+	if err != nil {
+		return err
+	}
+	var events []resonanz.ProviderEvent
+	var records []resonanz.MailboxMessage
+	var move []uint32
+	for _, m := range msgs {
+		res.Read++
+		if m.err != nil {
+			res.Errors = append(res.Errors, resonanz.MailboxError{Folder: folder, UID: m.uid, Reason: m.err.Error()})
+			records = append(records, resonanz.MailboxMessage{Key: m.key, Kind: "error", Outcome: "error", Reason: m.err.Error(), Date: m.date, Folder: folder, UID: m.uid})
+			continue
+		}
+		v := &m.verdict
+		if seen[m.key] {
+			res.Skipped++
+			if v.Kind != KindReply {
+				move = append(move, m.uid)
+			}
+			continue
+		}
+		seen[m.key] = true // the same message twice in one batch
+		rec := resonanz.MailboxMessage{Key: m.key, Kind: string(v.Kind), Outcome: "applied", Date: m.date,
+			From: v.From, FromName: v.FromName, Subject: v.Subject, MailingID: v.MailingID, Folder: folder, UID: m.uid}
+		unmatched := func(reason string) {
+			rec.Outcome, rec.Reason = "unmatched", reason
+			res.Unmatched++
+		}
+		base := resonanz.ProviderEvent{
+			Provider: resonanz.ProviderMailbox, SourceKind: "imap", ProviderEventID: m.key,
+			OccurredAt: m.date.Truncate(time.Millisecond), OccurredAtRaw: m.dateRaw,
+			RFCMessageID: v.OriginalMessageID, EventRaw: v.Format,
+			Metadata: map[string]string{"from": v.From, "message_id": v.MessageID, "folder": folder},
+		}
+		if v.MailingID != 0 {
+			base.Metadata[resonanz.HeaderMailing] = strconv.FormatInt(v.MailingID, 10)
+		}
+		switch v.Kind {
+		case KindBounce:
+			matched := 0
+			for _, f := range v.Failures {
+				token := int64(0)
+				if len(v.Failures) == 1 {
+					token = v.RecipientID
+				}
+				id, addr, mailing, err := s.Store.Resolve(ctx, token, v.OriginalMessageID, f.Email)
+				if err != nil {
+					return err
+				}
+				if id == 0 {
+					continue
+				}
+				matched++
+				ev := withMailing(base, mailing)
+				ev.Type, ev.Email, ev.EmailRaw = resonanz.ReactionBounced, addr, f.Email
+				ev.BounceKind, ev.SMTPStatus, ev.SMTPResponse = resonanz.BounceSoft, f.Status, f.Diagnostic
+				if f.Hard {
+					ev.BounceKind = resonanz.BounceHard
+					res.BouncesHard++
+				} else {
+					res.BouncesSoft++
+				}
+				ev.DedupeKey = "mailbox:" + m.key + ":" + strings.ToLower(addr)
+				events = append(events, ev)
+				rec.RecipientID = id
+			}
+			if matched == 0 {
+				unmatched(noRecipient(v))
+			}
+		case KindComplaint, KindUnsubscribe:
+			if v.TokenError != "" {
+				unmatched("The unsubscribe token is " + v.TokenError + "; nothing was changed.")
+				break
+			}
+			id, addr, mailing, err := s.Store.Resolve(ctx, v.RecipientID, v.OriginalMessageID, v.Email)
+			if err != nil {
+				return err
+			}
+			if id == 0 {
+				unmatched(noRecipient(v))
+				break
+			}
+			ev := withMailing(base, mailing)
+			ev.Email, ev.EmailRaw = addr, v.Email
+			ev.DedupeKey = "mailbox:" + m.key + ":" + strings.ToLower(addr)
+			if v.Kind == KindComplaint {
+				ev.Type = resonanz.ReactionComplained
+				ev.Metadata["wording"] = "Spam complaint (ARF feedback report, " + orDash(v.FeedbackType) + ")."
+				res.Complaints++
+			} else {
+				ev.Type = resonanz.ReactionUnsubscribed
+				ev.Metadata["wording"] = "List-Unsubscribe: mailto:" + s.Addresses.Unsubscribe
+				res.Unsubscribes++
+			}
+			events = append(events, ev)
+			rec.RecipientID = id
+		case KindAutoReply:
+			rec.Outcome = "kept"
+			res.AutoReplies++
+		case KindReply:
+			rec.Outcome = "kept"
+			res.Replies++
+			id, _, mailing, err := s.Store.Resolve(ctx, 0, v.OriginalMessageID, v.From)
+			if err != nil {
+				return err
+			}
+			rec.RecipientID = id
+			if rec.MailingID == 0 {
+				rec.MailingID = mailing
+			}
+		}
+		records = append(records, rec)
+		if v.Kind != KindReply {
+			move = append(move, m.uid)
+		}
+	}
+	if len(events) > 0 {
+		_, err := s.Reactions.ImportReactions(ctx, &sliceSource{events: events}, resonanz.ReactionImport{
+			FileName: "IMAP " + cfg.Account() + " " + folder, Provider: resonanz.ProviderMailbox, SoftBounceLimit: s.SoftBounceLimit,
+		}, nil)
+		if err != nil {
+			return err
+		}
+	}
+	if err := s.Store.RecordMessages(ctx, records); err != nil {
+		return err
+	}
+	if cfg.ProcessedFolder != "" && len(move) > 0 {
+		set := new(imap.SeqSet)
+		set.AddNum(move...)
+		if err := c.UidMove(set, cfg.ProcessedFolder); err != nil {
+			return fmt.Errorf("mailbox: move to %s: %w", cfg.ProcessedFolder, err)
+		}
+	}
+	return nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func withMailing(ev resonanz.ProviderEvent, mailing int64) resonanz.ProviderEvent {
+	ev.Metadata = maps(ev.Metadata)
+	if mailing != 0 && ev.Metadata[resonanz.HeaderMailing] == "" {
+		ev.Metadata[resonanz.HeaderMailing] = strconv.FormatInt(mailing, 10)
+	}
+	return ev
+}
+
+func maps(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m)+2)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func noRecipient(v *Verdict) string {
+	var names []string
+	for _, f := range v.Failures {
+		if f.Email != "" {
+			names = append(names, f.Email)
+		}
+	}
+	if v.Email != "" {
+		names = append(names, v.Email)
+	}
+	if len(names) == 0 {
+		return "The report names no recipient Resonanz knows."
+	}
+	return "No recipient has the address " + strings.Join(names, ", ") + "."
+}
+
+// parallelClassify classifies the messages of a batch on all cores: the
+// MIME parsing is the sync's own CPU cost beside the fetch.
+func parallelClassify(msgs []*fetched, addr Addresses) {
+	var wg sync.WaitGroup
+	work := make(chan *fetched)
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range work {
+				classifyOne(m, addr)
+			}
+		}()
+	}
+	for _, m := range msgs {
+		work <- m
+	}
+	close(work)
+	wg.Wait()
+}
+
+func classifyOne(m *fetched, addr Addresses) {
+	defer func() {
+		if r := recover(); r != nil { // a parser bug must not stop the sync
+			m.err = fmt.Errorf("the message could not be read (%v)", r)
+		}
+	}()
+	v, err := Classify(bytes.NewReader(m.raw), addr)
+	if err != nil {
+		sum := sha256.Sum256(m.raw)
+		m.key = "sha:" + hex.EncodeToString(sum[:16])
+		m.err = errors.New("the message has no readable header")
+		return
+	}
+	m.verdict = v
+	if v.MessageID != "" && len(v.MessageID) < 400 {
+		m.key = "mid:" + v.MessageID
+	} else {
+		sum := sha256.Sum256(m.raw[:min(len(m.raw), 64<<10)])
+		m.key = "sha:" + hex.EncodeToString(sum[:16])
+	}
+	if !v.Date.IsZero() {
+		m.date = v.Date
+	}
+	m.dateRaw = v.DateRaw
+	if m.dateRaw == "" {
+		m.dateRaw = m.date.Format(time.RFC1123Z)
+	}
+}
