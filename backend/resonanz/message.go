@@ -21,6 +21,10 @@ type Message struct {
 	// generates one when empty.
 	MessageID string    `json:"messageId"`
 	Date      time.Time `json:"date"`
+	// ReturnPath is the envelope sender (SMTP MAIL FROM), where bounces go:
+	// the mailbox's bounce address, per message with sub-addressing; empty:
+	// the From address.
+	ReturnPath string `json:"returnPath,omitempty"`
 	// Headers are extra headers such as List-Unsubscribe,
 	// List-Unsubscribe-Post, X-Resonanz-Mailing.
 	Headers map[string]string `json:"headers"`

@@ -50,6 +50,15 @@ type Tracker interface {
 	Survey(m, r, surveyID int64) string
 }
 
+// ReturnAddresses build the addresses that lead back to the sender's
+// mailbox (mailbox.Addresses implements it): the envelope sender, where
+// bounces go, and the mailto: of List-Unsubscribe, each with a signed token
+// per mailing and recipient. Empty strings mean "none configured".
+type ReturnAddresses interface {
+	ReturnPath(m, r int64) string
+	UnsubscribeMailto(m, r int64) string
+}
+
 // Job is one run of a mailing.
 type Job struct {
 	Mailing  resonanz.Mailing
@@ -62,6 +71,7 @@ type Job struct {
 	From    resonanz.SenderIdentity
 	InGroup func(recipientID int64, group string) bool // nil: in no group
 	Tracker Tracker                                    // nil: no tracking, List-Unsubscribe by mail only
+	Return  ReturnAddresses                            // nil: bounces to the From address, mailto: the reply address
 	Rate    float64                                    // messages per second, 0: unlimited (see newLimiter)
 	// PerMinute and PerHour limit the messages in any minute or hour (0: no limit).
 	PerMinute, PerHour int
@@ -363,11 +373,19 @@ func (rn *Runner) render(ctx context.Context, job Job, p *resonanz.SendPending, 
 		unsub = append(unsub, "<"+job.Tracker.Unsubscribe(m.ID, r.ID)+">")
 		msg.Headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 	}
-	if addr := job.From.ReplyTo; addr != "" || job.From.FromAddress != "" {
+	mailto := ""
+	if job.Return != nil {
+		msg.ReturnPath = job.Return.ReturnPath(m.ID, r.ID)
+		mailto = job.Return.UnsubscribeMailto(m.ID, r.ID)
+	}
+	if addr := job.From.ReplyTo; mailto == "" && (addr != "" || job.From.FromAddress != "") {
 		if addr == "" {
 			addr = job.From.FromAddress
 		}
-		unsub = append(unsub, "<mailto:"+addr+"?subject=unsubscribe>")
+		mailto = "mailto:" + addr + "?subject=unsubscribe"
+	}
+	if mailto != "" {
+		unsub = append(unsub, "<"+mailto+">")
 	}
 	if len(unsub) > 0 {
 		msg.Headers["List-Unsubscribe"] = strings.Join(unsub, ", ")

@@ -379,3 +379,43 @@ func TestRunner_InFlight(t *testing.T) {
 		t.Errorf("%d rows still marked in flight after the run", marked)
 	}
 }
+
+// returnAddrs stands in for mailbox.Addresses.
+type returnAddrs struct{}
+
+func (returnAddrs) ReturnPath(m, r int64) string { return fmt.Sprintf("bounce+m%dr%d@reisen.example", m, r) }
+func (returnAddrs) UnsubscribeMailto(m, r int64) string {
+	return fmt.Sprintf("mailto:unsubscribe+m%dr%d@reisen.example?subject=unsubscribe", m, r)
+}
+
+// TestRunner_ReturnAddresses: with a mailbox set up, every mail carries its
+// own envelope sender and mailto: unsubscribe address beside the https one.
+func TestRunner_ReturnAddresses(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 3)
+	if _, err := f.store.Prepare(ctx, f.mailing.ID, 0, "reisen.example"); err != nil {
+		t.Fatal(err)
+	}
+	mailer := &fakeMailer{}
+	job := f.job
+	job.Return = returnAddrs{}
+	if _, err := (&send.Runner{Store: f.store, Mailer: mailer, BatchSize: 4}).Run(ctx, job, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(mailer.got) == 0 {
+		t.Fatal("nothing sent")
+	}
+	for _, m := range mailer.got {
+		var id int64
+		for _, p := range f.people {
+			if p.Email == m.To {
+				id = p.ID
+			}
+		}
+		wantRP := fmt.Sprintf("bounce+m%dr%d@reisen.example", f.mailing.ID, id)
+		wantLU := fmt.Sprintf("<https://t.example/u/%d/%d>, <mailto:unsubscribe+m%dr%d@reisen.example?subject=unsubscribe>", f.mailing.ID, id, f.mailing.ID, id)
+		if m.ReturnPath != wantRP || m.Headers["List-Unsubscribe"] != wantLU {
+			t.Errorf("%s: return path %q, List-Unsubscribe %q", m.To, m.ReturnPath, m.Headers["List-Unsubscribe"])
+		}
+	}
+}

@@ -456,7 +456,11 @@ func (w *worker) send(m *resonanz.Message) error {
 			return &SendError{Recipient: m.To, Err: w.fatal}
 		}
 		sc := w.c.sc
-		from, to := envelopeAddress(m.From.FromAddress), envelopeAddress(m.To)
+		sender := m.From.FromAddress
+		if m.ReturnPath != "" {
+			sender = m.ReturnPath // validated by WriteMessage like the From address
+		}
+		from, to := envelopeAddress(sender), envelopeAddress(m.To)
 		var err error
 		if err = sc.UpdateDeadline(w.mlr.cfg.Timeout); err == nil {
 			if ok, _ := sc.Extension("PIPELINING"); ok && ascii && !w.mlr.cfg.NoPipelining {

@@ -506,3 +506,27 @@ func TestConfig_NeverShowsPassword(t *testing.T) {
 		t.Errorf("String = %q, log = %s", c.String(), buf.String())
 	}
 }
+
+// TestSend_ReturnPath: the envelope sender is the message's return path
+// (the mailbox's bounce address) when set, else the From address; a return
+// path with a line break is refused.
+func TestSend_ReturnPath(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	m := mailerFor(t, srv, nil)
+	msgs := batch(2)
+	msgs[0].ReturnPath = "bounce+abc@verein.example"
+	per, err := m.Send(context.Background(), msgs)
+	mustAllOK(t, per, err)
+	from := map[string]string{}
+	for _, rm := range srv.Messages() {
+		from[rm.To[0]] = rm.From
+	}
+	if from["r0@example.org"] != "bounce+abc@verein.example" || from["r1@example.org"] != "news@verein.example" {
+		t.Errorf("envelope senders %v", from)
+	}
+	bad := batch(1)
+	bad[0].ReturnPath = "bounce@verein.example\r\nRCPT TO:<x@y.de>"
+	if per, _ := m.Send(context.Background(), bad); per[0] == nil {
+		t.Error("a return path with CRLF was sent")
+	}
+}

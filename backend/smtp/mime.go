@@ -155,6 +155,9 @@ func validate(m *resonanz.Message) error {
 	if m.From.ReplyTo != "" && !resonanz.ValidAddress(m.From.ReplyTo) {
 		return fieldErr("replyTo", "The reply-to address is not a valid e-mail address.")
 	}
+	if m.ReturnPath != "" && !resonanz.ValidAddress(m.ReturnPath) {
+		return fieldErr("returnPath", "The return path (bounce address) is not a valid e-mail address.")
+	}
 	if !resonanz.ValidAddress(m.To) {
 		return fieldErr("to", fmt.Sprintf("The recipient address %q is not a valid e-mail address.", truncate(m.To, 80)))
 	}
