@@ -383,7 +383,9 @@ func TestRunner_InFlight(t *testing.T) {
 // returnAddrs stands in for mailbox.Addresses.
 type returnAddrs struct{}
 
-func (returnAddrs) ReturnPath(m, r int64) string { return fmt.Sprintf("bounce+m%dr%d@reisen.example", m, r) }
+func (returnAddrs) ReturnPath(m, r int64) string {
+	return fmt.Sprintf("bounce+m%dr%d@reisen.example", m, r)
+}
 func (returnAddrs) UnsubscribeMailto(m, r int64) string {
 	return fmt.Sprintf("mailto:unsubscribe+m%dr%d@reisen.example?subject=unsubscribe", m, r)
 }
