@@ -15,7 +15,7 @@ LINT_TAGS    := desktop,production,$(TAGS)
 VERSION      := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS      := -X github.com/resonanz/resonanz/backend/resonanz.Version=$(VERSION)
 APT_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
-                xvfb xauth imagemagick chromium
+                xvfb xauth imagemagick chromium dovecot-imapd
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP        := .stamp
 BIN          := build/bin/resonanz
