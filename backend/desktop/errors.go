@@ -18,6 +18,8 @@ type UserError struct {
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
 	Key     string `json:"key,omitempty"`
+	// Params fill the placeholders of the catalogue text under Key.
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // ErrorFormatter maps errors returned by bound methods to UserError. Errors
@@ -39,7 +41,7 @@ func (f ErrorFormatter) Format(err error) UserError {
 	}
 	var e *resonanz.Error
 	if errors.As(err, &e) && e.Code != resonanz.EINTERNAL {
-		return UserError{Code: e.Code, Message: e.Message, Field: e.Field, Key: e.Key}
+		return UserError{Code: e.Code, Message: e.Message, Field: e.Field, Key: e.Key, Params: e.Params}
 	}
 	if f.Log != nil {
 		f.Log.Error("internal error", "err", err)

@@ -23,6 +23,9 @@ type Error struct {
 	Message string
 	Field   string
 	Key     string
+	// Params fill the {name} placeholders of the catalogue text under Key
+	// (e.g. the names of the objects a refusal is about).
+	Params map[string]string
 }
 
 // Error implements the error interface.

@@ -241,6 +241,9 @@ func (db *DB) Check(ctx context.Context, full bool) (resonanz.IntegrityInfo, err
 // Damage reports whether err is SQLite saying the file is damaged or not a
 // database at all, with a short description.
 func Damage(err error) (string, bool) {
+	if se, ok := errors.AsType[*SchemaError](err); ok {
+		return "changed outside Resonanz: " + se.Objects(), true
+	}
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.Code {
@@ -434,6 +437,11 @@ func (db *DB) stage(ctx context.Context, src string, progress Progress) (string,
 	// A backup taken during a large import lacks the name indexes.
 	if err := copyDB.repairNameIndexes(ctx); err != nil {
 		return staged, fmt.Errorf("restore: %w", err)
+	}
+	// A hand-made trigger, view or index could switch off the consent
+	// guarantees: the schema must be exactly what the migrations create.
+	if err := checkSchema(ctx, sdb, src, db.migrations); err != nil {
+		return staged, err
 	}
 	// The backup API cannot change the page size of a WAL database: give the
 	// copy the store's page size first.

@@ -111,6 +111,10 @@ func Open(ctx context.Context, path string, opt Options) (*DB, error) {
 		sdb.Close()
 		return nil, err
 	}
+	if err := checkSchema(ctx, sdb, path, migrations); err != nil {
+		sdb.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

@@ -95,6 +95,16 @@ describe('tError', () => {
     expect(tError({ key: 'error.notFound', message: 'Not there.' })).toBe(de['error.notFound']);
   });
 
+  it('fills the parameters Go sends (the objects a refused restore names)', () => {
+    setLocale('de');
+    const text = tError({ key: 'error.store.schema', message: 'x', params: { objects: 'unknown trigger forget_withdrawals' } });
+    expect(text).toContain('verändert (unknown trigger forget_withdrawals)');
+    setLocale('en');
+    expect(tError({ key: 'error.store.schema', message: 'x', params: { objects: 'missing trigger consent_append_only' } })).toContain(
+      'outside Resonanz (missing trigger consent_append_only)',
+    );
+  });
+
   it('falls back to the message for an unknown or missing key', () => {
     expect(tError({ key: 'error.somethingNew', message: 'Go explains.' })).toBe('Go explains.');
     expect(tError({ message: 'Plain.' })).toBe('Plain.');

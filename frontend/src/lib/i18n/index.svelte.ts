@@ -55,8 +55,8 @@ export function isMessageKey(key: string): key is MessageKey {
 }
 
 /** tError returns the localized text for an error: its key's message if the dictionary has it, else its message. */
-export function tError(error: { key?: string | undefined; message: string }): string {
-  return error.key !== undefined && isMessageKey(error.key) ? t(error.key) : error.message;
+export function tError(error: { key?: string | undefined; message: string; params?: Record<string, string> | undefined }): string {
+  return error.key !== undefined && isMessageKey(error.key) ? t(error.key, error.params) : error.message;
 }
 
 const bcp47: Record<Locale, string> = { de: 'de-DE', en: 'en-GB' };
