@@ -17,6 +17,7 @@ import (
 
 	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/keyring"
+	"github.com/resonanz/resonanz/backend/portal"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/send"
 	"github.com/resonanz/resonanz/backend/smtp"
@@ -63,6 +64,9 @@ type App struct {
 	sendStore       *sqlite.SendStore
 	sendSvc         *send.Service
 	optInSvc        *sqlite.OptInService
+	// portal holds the recipients' own use cases (the listener's pages,
+	// confirmation mails).
+	portal *portal.Service
 	// listen is the listener the desk runs (Settings → Listener).
 	listen listenerRun
 	// smtpOverride replaces the stored SMTP settings (command line flags).
@@ -135,10 +139,15 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		sendStore: sqlite.NewSendStore(db), surveySvc: sqlite.NewSurveyService(db), optInSvc: sqlite.NewOptInService(db),
 		templateSvc: sqlite.NewTemplateService(db),
 	}
+	a.portal = portal.New(portal.Services{Store: sqlite.NewPortalService(db), Subscriptions: a.subscriptionSvc,
+		Recipients: a.recipientSvc, Lists: a.listSvc, OptIns: a.optInSvc, Surveys: a.surveySvc, Settings: a.settingsSvc,
+		Mailer: func(ctx context.Context) (portal.Mailer, error) { return a.smtpMailer(ctx, a.smtpOverride) },
+		URLs:   a.listenerURLBuilder, Now: db.Now,
+	})
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc, mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
 		Recipients: a.recipientSvc, Lists: a.listSvc, Attributes: a.attrSvc, Consent: a.consentSvc, Imports: a.importSvc,
-		Confirmations: a,
+		Confirmations: a.portal,
 	}, edge.Sources, edge.Events)
 	a.sendSvc = a.sendService(ctx)
 	a.mailings = desktop.NewMailings(ctx, desktop.MailingServices{

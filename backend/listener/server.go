@@ -91,33 +91,14 @@ type ListChoice struct {
 	Subscribed  bool // membership confirmed (or unconfirmed: pending)
 }
 
-// ProfileUpdate is a submitted profile form.
-type ProfileUpdate struct {
-	FirstName string
-	LastName  string
-	Gender    resonanz.Gender
-	Title     string
-	Language  string
-	Lists     []ListChange    // only lists whose state changed
-	Consents  []ConsentChange // only purposes whose state changed
-	// MailingID is the mailing whose mail linked to the profile page (0:
-	// none); an unsubscribe there counts for that mailing's report.
-	MailingID int64
-}
+// ProfileUpdate is a submitted profile form (see resonanz.ProfileUpdate).
+type ProfileUpdate = resonanz.ProfileUpdate
 
 // ListChange subscribes to or unsubscribes from one list.
-type ListChange struct {
-	ListID    int64
-	Subscribe bool
-	Wording   string // exactly as shown next to the checkbox
-}
+type ListChange = resonanz.ListChange
 
 // ConsentChange grants or withdraws one purpose.
-type ConsentChange struct {
-	Purpose string // resonanz.PurposeTrackingOpens, ...
-	Granted bool
-	Wording string // exactly as shown next to the checkbox
-}
+type ConsentChange = resonanz.ConsentChange
 
 // Signups runs the public signup form, the double opt-in confirmation and
 // the profile login.
@@ -141,18 +122,8 @@ type Signups interface {
 	ProfileRecipient(ctx context.Context, email string) (Addressee, error)
 }
 
-// Signup is a submitted signup form.
-type Signup struct {
-	ListID    int64
-	Email     string
-	FirstName string
-	LastName  string
-	Language  string // the page's language ("de" or "en")
-	Wording   string // the newsletter wording shown
-	// Consents are the tracking checkboxes that were ticked, each with its
-	// own wording; they are granted only at confirmation.
-	Consents []resonanz.PendingConsent
-}
+// Signup is a submitted signup form (see resonanz.Signup).
+type Signup = resonanz.Signup
 
 // SignupResult says where the confirmation mail goes.
 type SignupResult struct {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -35,6 +36,23 @@ func hashToken(token string) string {
 // ledger only when it is confirmed. A membership that was ended stays ended
 // until then: a signup in someone else's name changes nothing.
 func (s *OptInService) RequestOptIn(ctx context.Context, recipientID, listID int64, wording string, client resonanz.WebClient, consents ...resonanz.PendingConsent) (resonanz.OptInRequest, error) {
+	req, err := newOptInRequest(recipientID, listID, wording, client, consents)
+	if err != nil {
+		return req, err
+	}
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return req, fmt.Errorf("request opt-in: %w", err)
+	}
+	defer tx.Rollback()
+	if req, err = requestOptIn(ctx, tx, req, s.db.Now()); err != nil {
+		return req, err
+	}
+	return req, tx.Commit()
+}
+
+// newOptInRequest checks the wordings of a request for an opt-in.
+func newOptInRequest(recipientID, listID int64, wording string, client resonanz.WebClient, consents []resonanz.PendingConsent) (resonanz.OptInRequest, error) {
 	req := resonanz.OptInRequest{RecipientID: recipientID, ListID: listID, Wording: strings.TrimSpace(wording),
 		RequestedIP: client.IP, RequestedUA: client.UserAgent}
 	if req.Wording == "" {
@@ -52,23 +70,25 @@ func (s *OptInService) RequestOptIn(ctx context.Context, recipientID, listID int
 		seen[c.Purpose] = true
 		req.Consents = append(req.Consents, c)
 	}
-	tx, err := s.db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return req, fmt.Errorf("request opt-in: %w", err)
-	}
-	defer tx.Rollback()
+	return req, nil
+}
+
+// requestOptIn stores a checked request inside tx, at now, with a fresh
+// token.
+func requestOptIn(ctx context.Context, tx *sql.Tx, req resonanz.OptInRequest, now time.Time) (resonanz.OptInRequest, error) {
+	recipientID, listID := req.RecipientID, req.ListID
+	client := resonanz.WebClient{IP: req.RequestedIP, UserAgent: req.RequestedUA}
 	if err := checkConsentRefs(ctx, tx, resonanz.ConsentRecord{RecipientID: recipientID, ListID: listID}); err != nil {
 		return req, err
 	}
 	var status string
-	err = tx.QueryRowContext(ctx, `SELECT status FROM membership WHERE list_id = ? AND recipient_id = ?`, listID, recipientID).Scan(&status)
+	err := tx.QueryRowContext(ctx, `SELECT status FROM membership WHERE list_id = ? AND recipient_id = ?`, listID, recipientID).Scan(&status)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return req, fmt.Errorf("request opt-in: %w", err)
 	}
 	if status == resonanz.StatusConfirmed {
 		return req, &resonanz.Error{Code: resonanz.ECONFLICT, Key: "error.optin.alreadyConfirmed", Message: "This address is already subscribed to the list."}
 	}
-	now := s.db.Now()
 	req.RequestedAt, req.ExpiresAt = fromMillis(millis(now)), fromMillis(millis(now.Add(resonanz.OptInTTL)))
 	b := make([]byte, 32)
 	rand.Read(b)
@@ -93,7 +113,7 @@ func (s *OptInService) RequestOptIn(ctx context.Context, recipientID, listID int
 		listID, recipientID, millis(now)); err != nil {
 		return req, fmt.Errorf("request opt-in: membership: %w", err)
 	}
-	return req, tx.Commit()
+	return req, nil
 }
 
 // ConfirmOptIn confirms the request behind token: the membership becomes

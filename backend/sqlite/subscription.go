@@ -82,18 +82,25 @@ func (s *SubscriptionService) UnsubscribeList(ctx context.Context, recipientID, 
 // reached from the mail of mailingID (0: none); the unsubscribe counts for
 // that mailing's report when the mailing went to this list (or to no list).
 func (s *SubscriptionService) UnsubscribeListFrom(ctx context.Context, recipientID, listID, mailingID int64, client resonanz.WebClient, wording string) error {
-	if listID == 0 {
-		return resonanz.Errorf(resonanz.EINVALID, "Choose the list to unsubscribe from.")
-	}
 	tx, err := s.db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("unsubscribe: %w", err)
 	}
 	defer tx.Rollback()
+	if err := unsubscribeListFrom(ctx, tx, recipientID, listID, mailingID, client, wording, s.db.Now()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// unsubscribeListFrom is UnsubscribeListFrom inside tx, at now.
+func unsubscribeListFrom(ctx context.Context, tx *sql.Tx, recipientID, listID, mailingID int64, client resonanz.WebClient, wording string, now time.Time) error {
+	if listID == 0 {
+		return resonanz.Errorf(resonanz.EINVALID, "Choose the list to unsubscribe from.")
+	}
 	if err := recipientExists(ctx, tx, recipientID); err != nil {
 		return err
 	}
-	now := s.db.Now()
 	c := resonanz.ConsentRecord{RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: now,
 		Source: resonanz.SourceProfilePage, Wording: wording, IP: client.IP, UserAgent: client.UserAgent}
 	changed, err := unsubscribe(ctx, tx, c, listID, 0)
@@ -112,7 +119,7 @@ func (s *SubscriptionService) UnsubscribeListFrom(ctx context.Context, recipient
 			}
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 // Subscribe puts the recipient on a list as confirmed and appends the
@@ -124,31 +131,40 @@ func (s *SubscriptionService) Subscribe(ctx context.Context, recipientID, listID
 		return fmt.Errorf("subscribe: %w", err)
 	}
 	defer tx.Rollback()
-	if err := recipientExists(ctx, tx, recipientID); err != nil {
-		return err
+	changed, err := subscribe(ctx, tx, recipientID, listID, client, wording, s.db.Now())
+	if err != nil || !changed {
+		return err // confirmed already: nothing to commit
 	}
-	now := s.db.Now()
+	return tx.Commit()
+}
+
+// subscribe is Subscribe inside tx, at now; changed is false when the
+// person was confirmed on the list already.
+func subscribe(ctx context.Context, tx *sql.Tx, recipientID, listID int64, client resonanz.WebClient, wording string, now time.Time) (changed bool, err error) {
+	if err := recipientExists(ctx, tx, recipientID); err != nil {
+		return false, err
+	}
 	r, err := tx.ExecContext(ctx, `INSERT INTO membership (list_id, recipient_id, status, updated_at) VALUES (?, ?, 'confirmed', ?)
 		ON CONFLICT (list_id, recipient_id) DO UPDATE SET status = 'confirmed', updated_at = excluded.updated_at WHERE status <> 'confirmed'`,
 		listID, recipientID, millis(now))
 	if err != nil {
-		return fmt.Errorf("subscribe: %w", err)
+		return false, fmt.Errorf("subscribe: %w", err)
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
-		return nil // confirmed already
+		return false, nil // confirmed already
 	}
 	c := resonanz.ConsentRecord{RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, ListID: listID, Granted: true, At: now,
 		Source: resonanz.SourceProfilePage, Wording: wording, IP: client.IP, UserAgent: client.UserAgent}
 	if err := c.Validate(); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := insertConsent(ctx, tx, c, 0); err != nil {
-		return err
+		return false, err
 	}
 	if err := appendAudit(ctx, tx, millis(now), "recipient", "membership.subscribe", "", "{}"); err != nil {
-		return err
+		return false, err
 	}
-	return tx.Commit()
+	return true, nil
 }
 
 func recipientExists(ctx context.Context, tx *sql.Tx, id int64) error {

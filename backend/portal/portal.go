@@ -1,0 +1,330 @@
+// Package portal is the home of the recipients' own use cases behind the
+// listener's pages: the profile page (view, update, export, erasure), the
+// signup form and its double opt-in, the unsubscribe link, the survey
+// page, and the confirmation and profile-link mails (also the ones the
+// desk sends to unconfirmed members). It implements the listener's small
+// interfaces over the store; every change is one transaction of the store
+// (sqlite.PortalService and the services it names).
+package portal
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// Store is what the portal changes, each method in one transaction
+// (sqlite.PortalService implements it).
+type Store interface {
+	// UpdateProfile stores a submitted profile form: the person's data,
+	// list changes and consent changes together, or nothing.
+	UpdateProfile(ctx context.Context, recipientID int64, u resonanz.ProfileUpdate, client resonanz.WebClient) error
+	// Signup finds or creates the person and records a pending double
+	// opt-in; a suppressed person gets the zero request and no error.
+	Signup(ctx context.Context, s resonanz.Signup, client resonanz.WebClient) (resonanz.Recipient, resonanz.OptInRequest, error)
+}
+
+// Unsubscriber ends memberships from a mail's link (sqlite.SubscriptionService).
+type Unsubscriber interface {
+	Unsubscribe(ctx context.Context, recipientID, mailingID int64, source string, client resonanz.WebClient, wording string) error
+}
+
+// Mailer is a resonanz.Mailer that can be closed.
+type Mailer interface {
+	resonanz.Mailer
+	Close() error
+}
+
+// Services are what the portal uses; the composition root provides them.
+type Services struct {
+	Store         Store
+	Subscriptions Unsubscriber
+	Recipients    resonanz.RecipientService
+	Lists         resonanz.ListService
+	OptIns        resonanz.OptInService
+	Surveys       resonanz.SurveyService
+	Settings      resonanz.SettingsService
+	// Mailer connects to the configured SMTP server (notices).
+	Mailer func(ctx context.Context) (Mailer, error)
+	// URLs builds the listener's links; it fails when no public URL is set.
+	URLs func(ctx context.Context) (listener.URLs, error)
+	// Now is the clock of notice dates (default time.Now).
+	Now func() time.Time
+}
+
+// Service implements the listener's Subscriptions, Profiles, Signups,
+// Surveys and Mailer, and the desk's confirmation mails.
+type Service struct {
+	svc Services
+}
+
+// New returns the portal over svc.
+func New(svc Services) *Service {
+	if svc.Now == nil {
+		svc.Now = time.Now
+	}
+	return &Service{svc: svc}
+}
+
+// unsubscribeWording is stored in the ledger for one-click unsubscribes.
+const unsubscribeWording = "Unsubscribed with the link in the mail (List-Unsubscribe / Abmeldelink)."
+
+// Unsubscribe ends the membership(s) from the link in a mail (see
+// listener.Subscriptions).
+func (s *Service) Unsubscribe(ctx context.Context, recipientID, mailingID int64, oneClick bool, c resonanz.WebClient) error {
+	source := resonanz.SourceUnsubscribeLink
+	if oneClick {
+		source = resonanz.SourceOneClick
+	}
+	return s.svc.Subscriptions.Unsubscribe(ctx, recipientID, mailingID, source, c, unsubscribeWording)
+}
+
+// Profile returns what the profile page shows: the person's data, the
+// lists they are on and their tracking and profiling consents.
+func (s *Service) Profile(ctx context.Context, recipientID int64) (listener.ProfileView, error) {
+	det, err := s.svc.Recipients.RecipientDetail(ctx, recipientID)
+	if err != nil {
+		return listener.ProfileView{}, err
+	}
+	r := det.Recipient
+	v := listener.ProfileView{Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Gender: r.Gender, Title: r.Title,
+		Language: r.Language, Consents: map[string]bool{}}
+	for _, st := range det.Current {
+		if st.Purpose != resonanz.PurposeNewsletter {
+			v.Consents[st.Purpose] = st.Granted
+		}
+	}
+	lists, err := s.svc.Lists.Lists(ctx)
+	if err != nil {
+		return v, err
+	}
+	status := map[int64]string{}
+	for _, m := range det.Lists {
+		status[m.ListID] = m.Status
+	}
+	for _, l := range lists {
+		st, member := status[l.ID]
+		// A person sees the lists they are on, and the lists that are open
+		// to subscribe (any list they were ever on, or every list when
+		// they are on none yet would be a guess: keep to their own).
+		if !member {
+			continue
+		}
+		v.Lists = append(v.Lists, listener.ListChoice{ListID: l.ID, Name: l.Name, Description: l.Description,
+			Subscribed: st == resonanz.StatusConfirmed || st == resonanz.StatusUnconfirmed})
+	}
+	return v, nil
+}
+
+// UpdateProfile stores a submitted profile form in one transaction.
+func (s *Service) UpdateProfile(ctx context.Context, recipientID int64, u listener.ProfileUpdate, c resonanz.WebClient) error {
+	return s.svc.Store.UpdateProfile(ctx, recipientID, u, c)
+}
+
+// Export returns the person's data (GDPR Art. 15/20).
+func (s *Service) Export(ctx context.Context, recipientID int64) (resonanz.PersonalDataExport, error) {
+	return s.svc.Recipients.PersonalData(ctx, recipientID)
+}
+
+// RequestErasure erases the person at once (GDPR Art. 17).
+func (s *Service) RequestErasure(ctx context.Context, recipientID int64, _ resonanz.WebClient) error {
+	return s.svc.Recipients.EraseRecipient(ctx, recipientID)
+}
+
+// FormList returns the list of a signup form.
+func (s *Service) FormList(ctx context.Context, listID int64) (listener.ListChoice, error) {
+	l, err := s.list(ctx, listID)
+	if err != nil {
+		return listener.ListChoice{}, err
+	}
+	return listener.ListChoice{ListID: l.ID, Name: l.Name, Description: l.Description}, nil
+}
+
+// list returns the list with the id (ENOTFOUND when it was deleted).
+func (s *Service) list(ctx context.Context, listID int64) (resonanz.List, error) {
+	lists, err := s.svc.Lists.Lists(ctx)
+	if err != nil {
+		return resonanz.List{}, err
+	}
+	for _, l := range lists {
+		if l.ID == listID {
+			return l, nil
+		}
+	}
+	return resonanz.List{}, resonanz.Errorf(resonanz.ENOTFOUND, "The list does not exist any more.")
+}
+
+// Signup creates the recipient (or finds the existing one, whose data it
+// leaves alone) and records a pending double opt-in, in one transaction.
+func (s *Service) Signup(ctx context.Context, in listener.Signup, c resonanz.WebClient) (listener.SignupResult, error) {
+	r, req, err := s.svc.Store.Signup(ctx, in, c)
+	if err != nil || req.Token == "" {
+		return listener.SignupResult{}, err
+	}
+	return listener.SignupResult{Token: req.Token, Addressee: addressee(r)}, nil
+}
+
+func addressee(r resonanz.Recipient) listener.Addressee {
+	return listener.Addressee{RecipientID: r.ID, Email: r.Email, Name: strings.TrimSpace(r.FirstName + " " + r.LastName), Language: r.Language}
+}
+
+// Confirm confirms the double opt-in behind token.
+func (s *Service) Confirm(ctx context.Context, token string, c resonanz.WebClient) (resonanz.OptInRequest, error) {
+	return s.svc.OptIns.ConfirmOptIn(ctx, token, c)
+}
+
+// ProfileRecipient finds a recipient by address for the profile login.
+func (s *Service) ProfileRecipient(ctx context.Context, email string) (listener.Addressee, error) {
+	r, err := s.svc.Recipients.RecipientByEmail(ctx, email)
+	if err != nil {
+		return listener.Addressee{}, err
+	}
+	return addressee(r), nil
+}
+
+// SurveyForm returns the survey and when the person answered it last.
+func (s *Service) SurveyForm(ctx context.Context, surveyID, recipientID int64) (listener.SurveyView, error) {
+	sv, err := s.svc.Surveys.Survey(ctx, surveyID)
+	if err != nil {
+		return listener.SurveyView{}, err
+	}
+	r, err := s.svc.Recipients.RecipientByID(ctx, recipientID)
+	if err != nil {
+		return listener.SurveyView{}, err
+	}
+	v := listener.SurveyView{Survey: sv, Language: r.Language}
+	if prev, err := s.svc.Surveys.SurveyResponse(ctx, surveyID, recipientID); err == nil {
+		v.AnsweredAt = prev.SubmittedAt
+	} else if resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
+		return v, err
+	}
+	return v, nil
+}
+
+// SubmitSurvey stores the person's answers (one transaction of the store).
+func (s *Service) SubmitSurvey(ctx context.Context, surveyID, recipientID int64, sub listener.SurveySubmission, c resonanz.WebClient) error {
+	_, err := s.svc.Surveys.SubmitSurvey(ctx, resonanz.SurveyResponse{SurveyID: surveyID, RecipientID: recipientID, Answers: sub.Answers,
+		UpdateProfile: sub.UpdateProfile, ProfileWording: sub.Wording, IP: c.IP, UserAgent: c.UserAgent})
+	return err
+}
+
+// SendNotice mails a confirmation or profile link through the configured
+// SMTP server, from the sender identity, with its own Message-ID and
+// nothing tracked.
+func (s *Service) SendNotice(ctx context.Context, n listener.Notice) error {
+	from, err := s.sender(ctx)
+	if err != nil {
+		return err
+	}
+	mailer, err := s.svc.Mailer(ctx)
+	if err != nil {
+		return err
+	}
+	defer mailer.Close()
+	return sendNotice(ctx, mailer, from, n, s.svc.Now())
+}
+
+// sender is the sender of notices: the sender identity, which must be set.
+func (s *Service) sender(ctx context.Context) (resonanz.SenderIdentity, error) {
+	from, err := s.svc.Settings.Sender(ctx)
+	if err == nil && from.FromAddress == "" {
+		err = resonanz.FieldError("fromAddress", "error.sender.fromAddress.required", "Set the sender address first (Settings → Sender).")
+	}
+	return from, err
+}
+
+// sendNotice sends one notice; the mailer gives it a fresh Message-ID.
+func sendNotice(ctx context.Context, mailer resonanz.Mailer, from resonanz.SenderIdentity, n listener.Notice, now time.Time) error {
+	msg := &resonanz.Message{From: from, To: n.To, ToName: n.ToName, Subject: n.Subject, HTML: n.HTML, Text: n.Text, Date: now,
+		Headers: map[string]string{"Auto-Submitted": "auto-generated", "X-Resonanz-Notice": n.Kind}}
+	per, err := mailer.Send(ctx, []*resonanz.Message{msg})
+	if err == nil && len(per) == 1 {
+		err = per[0]
+	}
+	if err != nil {
+		return fmt.Errorf("send %s mail: %w", n.Kind, err)
+	}
+	return nil
+}
+
+// deskClient marks double opt-in requests the sender started from the desk
+// (the person's own step is the confirmation).
+var deskClient = resonanz.WebClient{UserAgent: "Resonanz desk (confirmation mail sent by the sender)"}
+
+// SendConfirmations mails a fresh double opt-in request per unconfirmed
+// member of listID among ids, over one SMTP connection pool, in the
+// person's language (German when unknown); progress is called after each
+// person (desktop.ConfirmationMailer).
+func (s *Service) SendConfirmations(ctx context.Context, listID int64, ids []int64, progress func(resonanz.ConfirmationResult)) (resonanz.ConfirmationResult, error) {
+	res := resonanz.ConfirmationResult{Total: len(ids), Errors: []string{}}
+	urls, err := s.svc.URLs(ctx)
+	if err != nil {
+		return res, err
+	}
+	from, err := s.sender(ctx)
+	if err != nil {
+		return res, err
+	}
+	list, err := s.list(ctx, listID)
+	if err != nil {
+		return res, err
+	}
+	if len(ids) == 0 {
+		return res, nil
+	}
+	mailer, err := s.svc.Mailer(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer mailer.Close()
+	fail := func(email string, err error) {
+		res.Failed++
+		if len(res.Errors) < 10 {
+			res.Errors = append(res.Errors, email+": "+resonanz.ErrorMessage(err))
+		}
+	}
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		det, err := s.svc.Recipients.RecipientDetail(ctx, id)
+		if err != nil {
+			fail(fmt.Sprint("recipient ", id), err)
+			res.Done++
+			progress(res)
+			continue
+		}
+		r := det.Recipient
+		pending := false
+		for _, m := range det.Lists {
+			pending = pending || m.ListID == listID && m.Status == resonanz.StatusUnconfirmed
+		}
+		if !pending || det.Suppressed != "" {
+			res.Skipped++
+		} else {
+			lang := r.Language
+			if lang != "de" && lang != "en" {
+				lang = "de"
+			}
+			wording := listener.NewsletterWording(lang, list.Name)
+			req, err := s.svc.OptIns.RequestOptIn(ctx, id, listID, wording, deskClient)
+			if err == nil {
+				to := addressee(r)
+				n := listener.ConfirmationNotice(lang, to.Email, to.Name, list.Name, wording, urls.Confirm(req.Token))
+				err = sendNotice(ctx, mailer, from, n, time.Now())
+			}
+			if err != nil {
+				fail(r.Email, err)
+			} else {
+				res.Sent++
+			}
+		}
+		res.Done++
+		progress(res)
+	}
+	return res, nil
+}
