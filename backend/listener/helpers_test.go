@@ -91,6 +91,7 @@ type fakeProfiles struct {
 	updates []listener.ProfileUpdate
 	clients []resonanz.WebClient
 	erasure []int64
+	exports int
 }
 
 func (f *fakeProfiles) Profile(ctx context.Context, id int64) (listener.ProfileView, error) {
@@ -132,6 +133,9 @@ func (f *fakeProfiles) UpdateProfile(ctx context.Context, id int64, u listener.P
 }
 
 func (f *fakeProfiles) Export(ctx context.Context, id int64) (resonanz.PersonalDataExport, error) {
+	f.mu.Lock()
+	f.exports++
+	f.mu.Unlock()
 	v, err := f.Profile(ctx, id)
 	if err != nil {
 		return resonanz.PersonalDataExport{}, err

@@ -70,6 +70,12 @@ func (s *Server) serveProfile(w http.ResponseWriter, r *http.Request, tok string
 		return
 	}
 	ctx := r.Context()
+	if c.Test {
+		// A test mail's or an export's link names a real recipient: show
+		// sample data and refuse every action.
+		s.servePreviewProfile(w, r, tok)
+		return
+	}
 	v, err := s.deps.Profiles.Profile(ctx, c.RecipientID)
 	if err != nil {
 		if resonanz.ErrorCode(err) == resonanz.ENOTFOUND {
@@ -210,4 +216,34 @@ func (s *Server) profileUpdate(t texts, v ProfileView, r *http.Request) (Profile
 		u.Consents = append(u.Consents, ConsentChange{Purpose: p.purpose, Granted: want, Wording: w})
 	}
 	return u, ""
+}
+
+// servePreviewProfile is the profile page of a test token: sample data in
+// the visitor's language; saving, downloading and erasing are refused
+// (showing the erasure question is harmless).
+func (s *Server) servePreviewProfile(w http.ResponseWriter, r *http.Request, tok string) {
+	t := s.lang(r, "")
+	v := ProfileView{
+		Email: t["sample_email"], FirstName: t["sample_first_name"], LastName: t["sample_last_name"],
+		Lists: []ListChoice{{Name: t["sample_list"], Subscribed: true}},
+	}
+	page := pageData{T: t, Page: "profile", Title: t["profile_title"], Preview: true, CSRF: s.signer.csrf(tok, s.cfg.Now())}
+	if r.Method != http.MethodPost {
+		page.Profile = s.profileForm(t, v)
+		s.render(w, http.StatusOK, page)
+		return
+	}
+	if !s.parseForm(w, r, t) {
+		return
+	}
+	if !s.signer.checkCSRF(tok, r.PostForm.Get("csrf"), s.cfg.Now()) {
+		s.message(w, t, http.StatusForbidden, "csrf_title", "csrf_text")
+		return
+	}
+	if r.PostForm.Get("action") == "erase" {
+		page.Page, page.Title, page.Text = "erase", t["erase_heading"], t["erase_confirm"]
+		s.render(w, http.StatusOK, page)
+		return
+	}
+	s.message(w, t, http.StatusForbidden, "preview_title", "preview_refused")
 }

@@ -443,12 +443,33 @@ func TestProfile(t *testing.T) {
 		}
 	})
 	t.Run("Preview", func(t *testing.T) {
+		// A test mail's (or an export's) profile link names a real
+		// recipient: it shows sample data and refuses every action.
 		pu := e.urls.Preview().Profile(1, 42)
-		page := body(t, do(t, "GET", pu, ""))
-		resp := do(t, "POST", pu, url.Values{"csrf": {csrfFrom(t, page)}, "action": {"save"}, "first_name": {"X"}}.Encode())
-		resp.Body.Close()
-		if resp.StatusCode != 200 || len(e.profiles.updates) != 1 {
-			t.Fatalf("preview saved: %d", resp.StatusCode)
+		page := body(t, do(t, "GET", pu, "", "Accept-Language", "de"))
+		for _, real := range []string{"anna@example.org", "Anna", `value="Muster"`, "Weekly", "Events"} {
+			if strings.Contains(page, real) {
+				t.Errorf("the preview page shows the recipient's %q", real)
+			}
+		}
+		if !strings.Contains(page, "Erika") || !strings.Contains(page, "Vorschau") {
+			t.Errorf("no sample data or preview note: %s", page)
+		}
+		csrf := csrfFrom(t, page)
+		e.profiles.mu.Lock()
+		updates, erasures, exports := len(e.profiles.updates), len(e.profiles.erasure), e.profiles.exports
+		e.profiles.mu.Unlock()
+		for _, action := range []string{"save", "export", "erase-confirm"} {
+			resp := do(t, "POST", pu, url.Values{"csrf": {csrf}, "action": {action}, "first_name": {"X"}}.Encode(), "Accept-Language", "en")
+			got := body(t, resp)
+			if resp.StatusCode != http.StatusForbidden || strings.Contains(got, "anna@example.org") || !strings.Contains(got, "preview") {
+				t.Errorf("%s with a test token: %d %s", action, resp.StatusCode, got)
+			}
+		}
+		e.profiles.mu.Lock()
+		defer e.profiles.mu.Unlock()
+		if len(e.profiles.updates) != updates || len(e.profiles.erasure) != erasures || e.profiles.exports != exports {
+			t.Errorf("a test token changed or read data: %d updates, %d erasures, %d exports", len(e.profiles.updates), len(e.profiles.erasure), e.profiles.exports)
 		}
 	})
 	t.Run("German", func(t *testing.T) {

@@ -123,6 +123,9 @@ func (s *Server) serveSurvey(w http.ResponseWriter, r *http.Request, tok string)
 		s.message(w, s.lang(r, ""), http.StatusInternalServerError, "error_title", "error_text")
 		return
 	}
+	if c.Test { // a test token names a real recipient: say nothing about them
+		v.AnsweredAt, v.Language = time.Time{}, ""
+	}
 	t := s.lang(r, v.Language)
 	closed := func(status int) {
 		s.render(w, status, pageData{T: t, Title: v.Survey.Title, Text: t["survey_closed"], Preview: c.Test})
