@@ -4,8 +4,10 @@ package main
 
 // The headless build (plain `go build`: build/bin/resonanz) links no GTK or
 // WebKit, so every command starts without loading their ~170 libraries. Its
-// desktop command hands over to the Wails build, resonanz-desktop, which
-// lies next to it (window.go).
+// desktop command hands over to the Wails build, the window program, which
+// lies beside it (window.go): resonanz-desktop in the same directory on Linux
+// and macOS (exec, window_launcher_unix.go), Resonanz.exe one directory up on
+// Windows (start and wait, window_launcher_windows.go).
 
 import (
 	"context"
@@ -15,41 +17,27 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
-// desktopProgram is the file name of the Wails build, next to this program.
-const desktopProgram = "resonanz-desktop"
-
-// runDesktop replaces this process with resonanz-desktop, passing on the
-// same command line and environment: the window's process keeps this one's
-// pid, stdio and signals, and its exit status is the command's. It returns
-// only when the exec fails.
+// runDesktop hands the command line and environment to the window program
+// (startDesktop); the window's exit status becomes this command's. It returns
+// only when the window program cannot be started.
 func runDesktop(_ context.Context, args []string, _ string, _ fs.FS, _ *slog.Logger) error {
-	path, err := desktopPath()
-	if err != nil {
-		return err
-	}
-	err = syscall.Exec(path, append([]string{path}, args...), os.Environ())
-	if errors.Is(err, fs.ErrNotExist) {
-		return resonanz.Errorf(resonanz.ENOTFOUND,
-			"The desktop window is a separate program, %s, and it is missing. `make build` builds it next to this one; "+
-				"without it, `resonanz serve` opens the same desk in a browser.", path)
-	}
-	return fmt.Errorf("desktop: start %s: %w", path, err)
-}
-
-// desktopPath is resonanz-desktop in the directory of this program's file,
-// symbolic links resolved (a link in ~/bin finds the real installation).
-func desktopPath() (string, error) {
 	exe, err := os.Executable()
 	if err == nil {
 		exe, err = filepath.EvalSymlinks(exe)
 	}
 	if err != nil {
-		return "", fmt.Errorf("desktop: find this program's file: %w", err)
+		return fmt.Errorf("desktop: find this program's file: %w", err)
 	}
-	return filepath.Join(filepath.Dir(exe), desktopProgram), nil
+	path := desktopPath(exe)
+	err = startDesktop(path, args)
+	if errors.Is(err, fs.ErrNotExist) {
+		return resonanz.Errorf(resonanz.ENOTFOUND,
+			"The desktop window is a separate program, %s, and it is missing. %s; "+
+				"without it, `resonanz serve` opens the same desk in a browser.", path, desktopMissingHint)
+	}
+	return fmt.Errorf("desktop: start %s: %w", path, err)
 }

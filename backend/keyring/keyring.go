@@ -285,9 +285,13 @@ func (s *Store) SetSecret(ctx context.Context, name string, value []byte) error 
 	return nil
 }
 
-// writeFile replaces dir/name atomically with a 0600 file.
+// writeFile replaces dir/name atomically with a 0600 file (on Windows: in a
+// folder whose access list admits only the current user, restrictDir).
 func writeFile(dir, name string, value []byte) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("write secret %s: %w", name, err)
+	}
+	if err := restrictDir(dir); err != nil {
 		return fmt.Errorf("write secret %s: %w", name, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+name+".*")
