@@ -106,6 +106,12 @@ func (a *Analysis) CountRule(rule resonanz.Condition) (int, error) {
 	return a.groups.CountMatching(a.ctx, rule)
 }
 
+// ExplainRule is the live count with the count ignoring current consent
+// (the rule builder says why they differ).
+func (a *Analysis) ExplainRule(rule resonanz.Condition) (resonanz.RuleCount, error) {
+	return a.groups.ExplainCount(a.ctx, rule)
+}
+
 // RuleMembers returns a page of the people a rule selects.
 func (a *Analysis) RuleMembers(rule resonanz.Condition, f resonanz.RecipientFilter) (resonanz.RecipientPage, error) {
 	return a.groups.Matching(a.ctx, rule, f)

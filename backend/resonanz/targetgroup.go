@@ -42,6 +42,21 @@ const (
 	ReactBounced   = "bounced"
 )
 
+// Scopes of a reaction condition.
+const (
+	ScopeAny     = "any"
+	ScopeMailing = "mailing"
+	ScopeList    = "list"
+)
+
+// RuleCount is a live count of a rule with the number it would have if
+// reaction conditions did not require the consent their purpose needs now:
+// "24 clicked, 1 of them with consent to analysis".
+type RuleCount struct {
+	Count           int `json:"count"`
+	IgnoringConsent int `json:"ignoringConsent"`
+}
+
 // Condition is one node of a target-group rule. Which fields matter depends
 // on Kind. Negate inverts the node (e.g. "not in list").
 type Condition struct {
@@ -60,7 +75,11 @@ type Condition struct {
 	// CondConsent
 	Purpose string `json:"purpose,omitempty"`
 	// CondReaction
-	Reaction  string `json:"reaction,omitempty"`
+	Reaction string `json:"reaction,omitempty"`
+	// Scope says what the reaction is on: ScopeMailing (MailingID),
+	// ScopeList (any mailing of ListID) or ScopeAny; "" infers it from the
+	// ids. A scope without its id is refused (an incomplete condition).
+	Scope     string `json:"scope,omitempty"`
 	MailingID int64  `json:"mailingId,omitempty"`
 	LinkID    int64  `json:"linkId,omitempty"`
 	Tag       string `json:"tag,omitempty"` // also CondInterest
@@ -85,6 +104,12 @@ func (c Condition) validate(path string, depth int) error {
 			where = "Condition " + path
 		}
 		return &Error{Code: EINVALID, Key: "error.targetGroup.condition", Field: "rule", Message: where + ": " + msg}
+	}
+	// incomplete names a choice still to be made, with its own message key.
+	incomplete := func(key, msg string) error {
+		err := bad(msg).(*Error)
+		err.Key = key
+		return err
 	}
 	if depth > MaxRuleDepth {
 		return bad("groups are nested too deeply.")
@@ -151,6 +176,19 @@ func (c Condition) validate(path string, depth int) error {
 		if c.Days < 0 || c.Days > 3650 {
 			return bad("the period is 1 to 3650 days (0: any time).")
 		}
+		switch c.Scope {
+		case "", ScopeAny:
+		case ScopeMailing:
+			if c.MailingID == 0 {
+				return incomplete("error.targetGroup.reaction.mailingRequired", "choose the mailing.")
+			}
+		case ScopeList:
+			if c.ListID == 0 {
+				return incomplete("error.targetGroup.reaction.listRequired", "choose the list whose mailings count.")
+			}
+		default:
+			return bad("unknown scope " + quoteShort(c.Scope) + ".")
+		}
 	case CondInterest:
 		if strings.TrimSpace(c.Tag) == "" {
 			return bad("choose an interest tag.")
@@ -199,6 +237,10 @@ type TargetGroupService interface {
 	DeleteTargetGroup(ctx context.Context, id int64) error
 	// CountMatching counts the recipients the rule selects (live count).
 	CountMatching(ctx context.Context, rule Condition) (int, error)
+	// ExplainCount is CountMatching with the count the rule would have if
+	// reaction conditions did not require current consent. Returns
+	// EINVALID (field "rule") for an incomplete or invalid rule.
+	ExplainCount(ctx context.Context, rule Condition) (RuleCount, error)
 	// Matching returns a page of the recipients the rule selects.
 	Matching(ctx context.Context, rule Condition, f RecipientFilter) (RecipientPage, error)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -351,4 +352,75 @@ func TestReport_Property(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Withdrawing tracking consent takes a person out of reaction groups at
+// once; the report keeps their reaction; the rule builder explains the
+// difference; an incomplete condition is refused with a field error.
+func TestTargetGroup_ConsentAtEvaluation(t *testing.T) {
+	ctx := context.Background()
+	w := newReportWorld(t, 3, func(int) bool { return true })
+	m := w.mailing("Abenteuer", "", 3)
+	links, err := sqlite.NewMailingService(w.db).SetLinks(ctx, m.ID, []resonanz.Link{{URL: "https://reisen.example/abenteuer", Tags: []string{"Abenteuerreisen"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hits []resonanz.Hit
+	for _, p := range w.people {
+		hits = append(hits, resonanz.Hit{Type: resonanz.ReactionClicked, MailingID: m.ID, RecipientID: p.ID, LinkID: links[0].ID, At: t0})
+	}
+	if err := w.reacts.RecordHits(ctx, hits); err != nil {
+		t.Fatal(err)
+	}
+	consents := sqlite.NewConsentService(w.db)
+	for _, p := range w.people {
+		if _, err := consents.AppendConsent(ctx, resonanz.ConsentRecord{RecipientID: p.ID, Purpose: resonanz.PurposeProfiling, Granted: true,
+			At: t0.Add(-time.Hour), Source: resonanz.SourceForm, Wording: "Ja, Interessen auswerten."}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Person 0 withdraws click tracking, person 1 profiling, on the profile page.
+	for i, purpose := range []string{resonanz.PurposeTrackingClicks, resonanz.PurposeProfiling} {
+		if _, err := consents.AppendConsent(ctx, resonanz.ConsentRecord{RecipientID: w.people[i].ID, Purpose: purpose, Granted: false,
+			At: t0.Add(time.Hour), Source: resonanz.SourceProfilePage}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		cond resonanz.Condition
+		want resonanz.RuleCount
+	}{
+		{"clicked", resonanz.Condition{Kind: resonanz.CondReaction, Reaction: resonanz.ReactClicked, Scope: resonanz.ScopeMailing, MailingID: m.ID}, resonanz.RuleCount{Count: 2, IgnoringConsent: 3}},
+		{"clicked tag", resonanz.Condition{Kind: resonanz.CondReaction, Reaction: resonanz.ReactClicked, Tag: "Abenteuerreisen"}, resonanz.RuleCount{Count: 1, IgnoringConsent: 3}},
+		{"interest", resonanz.Condition{Kind: resonanz.CondInterest, Tag: "Abenteuerreisen", Min: 0.01}, resonanz.RuleCount{Count: 2, IgnoringConsent: 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := w.groups.ExplainCount(ctx, tc.cond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("count = %+v, want %+v", got, tc.want)
+			}
+			if n, _ := w.groups.CountMatching(ctx, tc.cond); n != tc.want.Count {
+				t.Errorf("CountMatching = %d, want %d", n, tc.want.Count)
+			}
+		})
+	}
+	if st := w.report(m.ID); st.Clickers.People != 3 {
+		t.Errorf("report clickers = %+v: past reactions stay in the report", st.Clickers)
+	}
+	t.Run("ErrIncomplete", func(t *testing.T) {
+		for _, cond := range []resonanz.Condition{
+			{Kind: resonanz.CondReaction, Reaction: resonanz.ReactOpened, Scope: resonanz.ScopeMailing},
+			{Kind: resonanz.CondGroup, Match: "all", Conditions: []resonanz.Condition{{Kind: resonanz.CondReaction, Reaction: resonanz.ReactClicked, Scope: resonanz.ScopeList}}},
+		} {
+			_, err := w.groups.ExplainCount(ctx, cond)
+			var e *resonanz.Error
+			if !errors.As(err, &e) || e.Code != resonanz.EINVALID || e.Field != "rule" || e.Key == "" {
+				t.Errorf("err = %#v, want a field error for the rule", err)
+			}
+		}
+	})
 }

@@ -159,6 +159,36 @@ func (s *TargetGroupService) CountMatching(ctx context.Context, rule resonanz.Co
 	return n, nil
 }
 
+// ExplainCount counts the recipients a rule selects, and how many it would
+// select if reaction conditions did not require the consent their purpose
+// needs now (the rule builder explains the difference).
+func (s *TargetGroupService) ExplainCount(ctx context.Context, rule resonanz.Condition) (resonanz.RuleCount, error) {
+	var out resonanz.RuleCount
+	if err := rule.Validate(); err != nil {
+		return out, err
+	}
+	tx, err := s.db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return out, fmt.Errorf("count target group: %w", err)
+	}
+	defer tx.Rollback()
+	for _, ignore := range []bool{false, true} {
+		c := &ruleCompiler{ctx: ctx, q: tx, now: s.db.Now(), halfLife: s.HalfLife, visiting: map[int64]bool{}, ignoreConsent: ignore}
+		expr, err := c.compile(rule, 0)
+		if err != nil {
+			return out, err
+		}
+		n := &out.Count
+		if ignore {
+			n = &out.IgnoringConsent
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recipient r WHERE `+expr, c.args...).Scan(n); err != nil {
+			return out, fmt.Errorf("count target group: %w", err)
+		}
+	}
+	return out, nil
+}
+
 // Matching returns a page of the recipients a rule selects.
 func (s *TargetGroupService) Matching(ctx context.Context, rule resonanz.Condition, f resonanz.RecipientFilter) (resonanz.RecipientPage, error) {
 	f.Rule = &rule
@@ -175,6 +205,9 @@ type ruleCompiler struct {
 	args     []any
 	defs     map[string]resonanz.AttributeDef
 	visiting map[int64]bool // saved groups on the current path (cycles)
+	// ignoreConsent drops the current-consent gate of reaction conditions
+	// (only to explain why a count is lower; never to select people).
+	ignoreConsent bool
 }
 
 func (c *ruleCompiler) arg(v ...any) { c.args = append(c.args, v...) }
@@ -397,9 +430,47 @@ func (c *ruleCompiler) since(cond resonanz.Condition) string {
 }
 
 // reaction compiles reaction conditions. Only personal rows exist in
-// reaction (anonymous counts live elsewhere), so only consented reactions
-// qualify anyone. Machine opens do not count as opened.
+// reaction (anonymous counts live elsewhere), so only reactions stored with
+// consent qualify anyone, and (unless ignoreConsent) only while the person
+// still holds the consent the condition's purpose needs: tracking:opens for
+// opens, tracking:clicks for clicks, and profiling as well for clicks on a
+// tag. Withdrawal takes a person out at once. Machine opens do not count as
+// opened (resonanz.DefinitionOpened).
 func (c *ruleCompiler) reaction(cond resonanz.Condition) (string, error) {
+	expr, err := c.reactionSet(cond)
+	if err != nil || c.ignoreConsent {
+		return expr, err
+	}
+	for _, p := range reactionPurposes(cond) {
+		c.arg(p)
+		expr = `(` + expr + `) AND ` + currentConsent
+	}
+	return expr, nil
+}
+
+// currentConsent selects people whose newest record for the purpose bound
+// to ? grants it (SQLite takes the bare column granted from the row holding
+// MAX(at)).
+const currentConsent = `r.id IN (SELECT recipient_id FROM (SELECT recipient_id, granted, MAX(at) FROM consent
+			WHERE purpose = ? AND list_id = 0 GROUP BY recipient_id) WHERE granted = 1)`
+
+// reactionPurposes are the consents a reaction condition needs now. "Did
+// not open" and "bounced" use no tracking data about the person (people
+// without consent have no stored opens and count as not opened, as before).
+func reactionPurposes(cond resonanz.Condition) []string {
+	switch cond.Reaction {
+	case resonanz.ReactOpened:
+		return []string{resonanz.PurposeTrackingOpens}
+	case resonanz.ReactClicked:
+		if cond.Tag != "" {
+			return []string{resonanz.PurposeTrackingClicks, resonanz.PurposeProfiling}
+		}
+		return []string{resonanz.PurposeTrackingClicks}
+	}
+	return nil
+}
+
+func (c *ruleCompiler) reactionSet(cond resonanz.Condition) (string, error) {
 	switch cond.Reaction {
 	case resonanz.ReactOpened:
 		scope := c.mailingScope(cond)

@@ -21,7 +21,7 @@ function stub() {
     TargetGroups: resolved([regulars]),
     SaveTargetGroup: vi.fn((g: TargetGroup) => Promise.resolve({ ...g, id: 9 })),
     DeleteTargetGroup: resolved(true),
-    CountRule: vi.fn((_rule: Condition) => Promise.resolve(3)),
+    ExplainRule: vi.fn((_rule: Condition) => Promise.resolve({ count: 3, ignoringConsent: 3 })),
     RuleMembers: resolved({ recipients: [ada], total: 3 }),
   };
   addServices({ Analysis: analysis, Mailings: { List: resolved([spring]) } });
@@ -42,7 +42,7 @@ describe('Target groups', () => {
     await user.selectOptions(screen.getByTestId(`${key}-op`), 'eq');
     await user.type(screen.getByTestId(`${key}-value`), 'Köln');
     await waitFor(() =>
-      expect(analysis.CountRule).toHaveBeenLastCalledWith({
+      expect(analysis.ExplainRule).toHaveBeenLastCalledWith({
         kind: 'group',
         match: 'all',
         conditions: [{ kind: 'attribute', field: 'email', op: 'eq', value: 'Köln' }],
@@ -62,7 +62,7 @@ describe('Target groups', () => {
     const analysis = stub();
     render(TargetGroups);
     await user.click(await screen.findByTestId('group-open-2'));
-    await waitFor(() => expect(analysis.CountRule).toHaveBeenCalledWith(regulars.rule));
+    await waitFor(() => expect(analysis.ExplainRule).toHaveBeenCalledWith(regulars.rule));
     await user.click(screen.getAllByTestId('add-group')[0]!);
     expect(screen.getAllByTestId('rule-group')).toHaveLength(2);
   });
@@ -70,11 +70,31 @@ describe('Target groups', () => {
   it('shows why a rule cannot be counted', async () => {
     const user = userEvent.setup({ delay: null });
     const analysis = stub();
-    analysis.CountRule.mockImplementation(() =>
+    analysis.ExplainRule.mockImplementation(() =>
       Promise.reject({ code: 'invalid', field: 'rule', key: 'error.targetGroup.condition', message: 'Condition 1: choose a list.' }),
     );
     render(TargetGroups);
     await user.click(await screen.findByTestId('group-new'));
     expect(await screen.findByText('Condition 1: choose a list.')).toBeInTheDocument();
+  });
+
+  it('explains a count lowered by withdrawn consent and refuses a reaction without its mailing', async () => {
+    const user = userEvent.setup({ delay: null });
+    const analysis = stub();
+    analysis.ExplainRule.mockImplementation((rule: Condition) => {
+      const leaf = rule.conditions?.[0];
+      if (leaf?.scope === 'mailing' && !leaf.mailingId) {
+        return Promise.reject({ code: 'invalid', field: 'rule', key: 'error.targetGroup.reaction.mailingRequired', message: 'Condition 1: choose the mailing.' });
+      }
+      return Promise.resolve({ count: 1, ignoringConsent: 24 });
+    });
+    render(TargetGroups);
+    await user.click(await screen.findByTestId('group-new'));
+    await user.click(screen.getByTestId('add-condition'));
+    const kind = screen.getAllByTestId(/^cond-\d+-kind$/)[0]!;
+    await user.selectOptions(kind, 'reaction');
+    expect(await screen.findByTestId('group-consent-gap')).toHaveTextContent('24 without regard to consent, 1 of them with consent to analysis');
+    await user.selectOptions(screen.getByLabelText('Which mailings'), 'mailing');
+    expect(await screen.findByText('Choose the mailing the reaction is on.')).toBeInTheDocument();
   });
 });

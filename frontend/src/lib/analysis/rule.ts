@@ -163,6 +163,8 @@ export function toCondition(node: RuleNode): Condition {
       const c: Condition = { ...base, reaction: node.reaction };
       if (node.scope === 'mailing' && node.mailingId > 0) c.mailingId = node.mailingId;
       if (node.scope === 'list' && node.listId > 0) c.listId = node.listId;
+      // A mailing or list scope without its choice goes along, so Go refuses it instead of counting every mailing.
+      if ((node.scope === 'mailing' && !c.mailingId) || (node.scope === 'list' && !c.listId)) c.scope = node.scope;
       if (node.reaction === 'clicked') {
         if (node.linkId > 0) c.linkId = node.linkId;
         if (node.tag.trim() !== '') c.tag = node.tag.trim();

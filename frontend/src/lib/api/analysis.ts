@@ -6,6 +6,7 @@ import type {
   MailingTimeline,
   RecipientFilter,
   RecipientPage,
+  RuleCount,
   TargetGroup,
 } from './types';
 
@@ -54,6 +55,11 @@ export function deleteTargetGroup(id: number): Promise<boolean> {
 /** countRule counts the people a rule selects (the live count while editing). */
 export function countRule(rule: Condition): Promise<number> {
   return call<number>(service, 'CountRule', rule);
+}
+
+/** explainRule counts the people a rule selects and how many it would select if reaction conditions ignored current consent. */
+export function explainRule(rule: Condition): Promise<RuleCount> {
+  return call<RuleCount>(service, 'ExplainRule', rule);
 }
 
 /** ruleMembers returns one page of the people a rule selects. */

@@ -502,6 +502,12 @@ export interface SalutationRow {
   rule: number;
 }
 
+/** RuleCount is a rule's live count and the count if reaction conditions ignored current consent. */
+export interface RuleCount {
+  count: number;
+  ignoringConsent: number;
+}
+
 /** Count is a reaction count: total, unique people, machine-made, anonymous. */
 export interface Count {
   total: number;
@@ -628,6 +634,8 @@ export interface Condition {
   status?: '' | MembershipStatus;
   purpose?: Purpose;
   reaction?: ReactionKind;
+  /** scope of a reaction: any mailing, one mailing (mailingId), the mailings of a list (listId). */
+  scope?: 'any' | 'mailing' | 'list';
   mailingId?: number;
   linkId?: number;
   tag?: string;

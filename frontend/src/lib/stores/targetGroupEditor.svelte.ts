@@ -1,4 +1,4 @@
-import { countRule, deleteTargetGroup, ruleMembers, saveTargetGroup, targetGroups } from '../api/analysis';
+import { deleteTargetGroup, explainRule, ruleMembers, saveTargetGroup, targetGroups } from '../api/analysis';
 import { ApiError } from '../api/error';
 import { mailings } from '../api/mailings';
 import { attributes, lists } from '../api/recipients';
@@ -31,6 +31,8 @@ export class TargetGroupEditor {
   root = $state<GroupNode>(fromCondition(null));
 
   count = $state<number | null>(null);
+  /** ignoringConsent is the count if reaction conditions did not require current consent (null: not known). */
+  ignoringConsent = $state<number | null>(null);
   countError = $state<ApiError | null>(null);
   counting = $state(false);
   members = $state<RecipientPage | null>(null);
@@ -99,9 +101,10 @@ export class TargetGroupEditor {
     this.counting = true;
     const rule = this.rule;
     try {
-      const n = await countRule(rule);
+      const n = await explainRule(rule);
       if (generation !== this.#countGeneration) return;
-      this.count = n;
+      this.count = n.count;
+      this.ignoringConsent = n.ignoringConsent;
       this.countError = null;
       this.offset = 0;
       await this.loadMembers(generation);
