@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"strings"
 
 	"github.com/resonanz/resonanz/backend/listener"
@@ -35,22 +34,15 @@ func (a *App) smtpSettings(ctx context.Context) (resonanz.SMTPSettings, error) {
 // saveSMTP validates and stores SMTP settings; password "" keeps the stored
 // one, clearPassword removes it.
 func (a *App) saveSMTP(ctx context.Context, s resonanz.SMTPSettings, password string, clearPassword bool) (resonanz.SMTPSettings, error) {
-	s.Host, s.Username = strings.TrimSpace(s.Host), strings.TrimSpace(s.Username)
-	cfg := smtp.Config{Host: s.Host, Port: s.Port, Security: s.Security, Username: s.Username, Password: password, MaxConnections: s.MaxConnections}
+	checked := password // the stored one when it stays
 	if password == "" && !clearPassword {
-		cfg.Password, _ = a.smtpPassword(ctx)
+		checked, _ = a.smtpPassword(ctx)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := smtp.ConfigFrom(s, checked).Validate(); err != nil {
 		return s, err
 	}
-	if s.RatePerSecond < 0 {
-		return s, resonanz.FieldError("ratePerSecond", "error.smtp.rate", "The rate cannot be negative.")
-	}
-	if s.RatePerMinute < 0 {
-		return s, resonanz.FieldError("ratePerMinute", "error.smtp.rate", "The rate cannot be negative.")
-	}
-	if s.RatePerHour < 0 {
-		return s, resonanz.FieldError("ratePerHour", "error.smtp.rate", "The rate cannot be negative.")
+	if err := s.Validate(); err != nil {
+		return s, err
 	}
 	s.HasPassword = false
 	if err := a.settingsSvc.SetValue(ctx, resonanz.SettingSMTP, s); err != nil {
@@ -82,7 +74,7 @@ func (a *App) smtpMailer(ctx context.Context, override *smtp.Config) (*smtp.Mail
 		if err != nil {
 			return nil, err
 		}
-		cfg = smtp.Config{Host: s.Host, Port: s.Port, Security: s.Security, Username: s.Username, Password: pw, MaxConnections: s.MaxConnections}
+		cfg = smtp.ConfigFrom(s, pw)
 	}
 	return smtp.NewMailer(cfg)
 }
@@ -185,29 +177,10 @@ func (m mailServer) SignupForms(ctx context.Context) ([]resonanz.SignupForm, err
 }
 
 func (m mailServer) SaveListener(ctx context.Context, ls resonanz.ListenerSettings) (resonanz.ListenerSettings, error) {
-	ls.PublicURL = strings.TrimRight(strings.TrimSpace(ls.PublicURL), "/")
-	ls.Addr = strings.TrimSpace(ls.Addr)
-	if ls.Addr != "" {
-		if _, port, err := net.SplitHostPort(ls.Addr); err != nil || port == "" {
-			return ls, resonanz.FieldError("addr", "error.listener.addr",
-				"The address must be host:port, e.g. 127.0.0.1:8485.")
-		}
+	if err := ls.Validate(); err != nil {
+		return ls, err
 	}
-	if ls.PublicURL != "" {
-		signer, _ := listener.NewSigner(make([]byte, listener.MinSecretLength))
-		if _, err := listener.NewURLs(ls.PublicURL, signer); err != nil {
-			return ls, resonanz.FieldError("publicUrl", "error.listener.publicUrl",
-				"The public URL must be an http(s) address without query or fragment, e.g. https://news.example.org/r.")
-		}
-	}
-	trusted := []string{}
-	for _, p := range ls.TrustedProxies {
-		if p = strings.TrimSpace(p); p != "" {
-			trusted = append(trusted, p)
-		}
-	}
-	ls.TrustedProxies = trusted
-	if _, err := listener.ParseTrustedProxies(trusted); err != nil {
+	if _, err := listener.ParseTrustedProxies(ls.TrustedProxies); err != nil {
 		return ls, trustedProxiesError(err)
 	}
 	return ls, m.a.settingsSvc.SetValue(ctx, resonanz.SettingListener, ls)

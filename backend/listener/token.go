@@ -9,11 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
 // Kind says what a token may be used for; each path accepts exactly one kind.
@@ -441,20 +442,4 @@ func (u URLs) Survey(m, r, surveyID int64) string {
 
 // normalizePublicURL checks that s is an absolute http(s) URL without
 // query, fragment or user info, and returns it without a trailing slash.
-func normalizePublicURL(s string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil {
-		return "", fmt.Errorf("listener: public URL %q: %w", s, err)
-	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return "", fmt.Errorf("listener: public URL %q must start with https:// (or http:// for local tests)", s)
-	case u.Host == "" || u.Hostname() == "":
-		return "", fmt.Errorf("listener: public URL %q has no host", s)
-	case u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || u.Opaque != "":
-		return "", fmt.Errorf("listener: public URL %q must not contain user info, query or fragment", s)
-	case strings.ContainsAny(u.Path, "%?#\\") || strings.Contains(u.Path, "//") || strings.Contains(u.Path, "/../") || strings.HasSuffix(u.Path, "/.."):
-		return "", fmt.Errorf("listener: public URL %q has an unusual path", s)
-	}
-	return u.Scheme + "://" + u.Host + strings.TrimRight(u.Path, "/"), nil
-}
+func normalizePublicURL(s string) (string, error) { return resonanz.NormalizePublicURL(s) }

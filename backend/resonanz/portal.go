@@ -40,4 +40,3 @@ type Signup struct {
 	// own wording; they are granted only at confirmation.
 	Consents []PendingConsent
 }
-

@@ -1,6 +1,7 @@
 package resonanz_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -46,4 +47,62 @@ func TestSenderIdentity_Validate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestListenerSettings_Validate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		in    resonanz.ListenerSettings
+		field string // "" when valid
+	}{
+		{"OK", resonanz.ListenerSettings{PublicURL: " https://news.example.org/r/ ", Addr: " 127.0.0.1:8485 ", TrustedProxies: []string{" 10.0.0.1 ", ""}}, ""},
+		{"OKEmpty", resonanz.ListenerSettings{}, ""},
+		{"ErrAddr", resonanz.ListenerSettings{Addr: "localhost"}, "addr"},
+		{"ErrPublicURLScheme", resonanz.ListenerSettings{PublicURL: "ftp://news.example.org"}, "publicUrl"},
+		{"ErrPublicURLQuery", resonanz.ListenerSettings{PublicURL: "https://news.example.org/r?x=1"}, "publicUrl"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ls := tc.in
+			err := ls.Validate()
+			if got := errorField(err); got != tc.field || (tc.field != "") != (err != nil) {
+				t.Fatalf("Validate(%+v) = %v, want field %q", tc.in, err, tc.field)
+			}
+			if err == nil && tc.name == "OK" && (ls.PublicURL != "https://news.example.org/r" || ls.Addr != "127.0.0.1:8485" || len(ls.TrustedProxies) != 1 || ls.TrustedProxies[0] != "10.0.0.1") {
+				t.Errorf("not trimmed: %+v", ls)
+			}
+		})
+	}
+}
+
+func TestSMTPSettings_Validate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		in    resonanz.SMTPSettings
+		field string
+	}{
+		{"OK", resonanz.SMTPSettings{Host: " mail.example.org ", RatePerSecond: 2, RatePerMinute: 60, RatePerHour: 1000}, ""},
+		{"ErrRatePerSecond", resonanz.SMTPSettings{RatePerSecond: -1}, "ratePerSecond"},
+		{"ErrRatePerMinute", resonanz.SMTPSettings{RatePerMinute: -1}, "ratePerMinute"},
+		{"ErrRatePerHour", resonanz.SMTPSettings{RatePerHour: -1}, "ratePerHour"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.in
+			err := s.Validate()
+			if got := errorField(err); got != tc.field || (tc.field != "") != (err != nil) {
+				t.Fatalf("Validate(%+v) = %v, want field %q", tc.in, err, tc.field)
+			}
+			if err == nil && s.Host != "mail.example.org" {
+				t.Errorf("host not trimmed: %q", s.Host)
+			}
+		})
+	}
+}
+
+// errorField is the field a *resonanz.Error names ("" for none).
+func errorField(err error) string {
+	var e *resonanz.Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }

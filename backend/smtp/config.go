@@ -35,6 +35,13 @@ const (
 	DefaultMaxAttempts = 3
 )
 
+// ConfigFrom is the configuration for the mail server settings the desk
+// stores and the password kept apart (host and user name trimmed).
+func ConfigFrom(s resonanz.SMTPSettings, password string) Config {
+	return Config{Host: strings.TrimSpace(s.Host), Port: s.Port, Security: s.Security, Username: strings.TrimSpace(s.Username),
+		Password: password, MaxConnections: s.MaxConnections}
+}
+
 // Config describes an SMTP server and how to use it. The zero values of
 // Port, Timeout, MaxConnections and MaxAttempts mean "default".
 type Config struct {
