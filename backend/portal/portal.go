@@ -26,6 +26,9 @@ type Store interface {
 	// Signup finds or creates the person and records a pending double
 	// opt-in; a suppressed person gets the zero request and no error.
 	Signup(ctx context.Context, s resonanz.Signup, client resonanz.WebClient) (resonanz.Recipient, resonanz.OptInRequest, error)
+	// EraseOwnData erases the person at their own request, audited with
+	// the recipient as the actor; ENOTFOUND when already erased.
+	EraseOwnData(ctx context.Context, recipientID int64, client resonanz.WebClient) error
 }
 
 // Unsubscriber ends memberships from a mail's link (sqlite.SubscriptionService).
@@ -131,8 +134,8 @@ func (s *Service) Export(ctx context.Context, recipientID int64) (resonanz.Perso
 }
 
 // RequestErasure erases the person at once (GDPR Art. 17).
-func (s *Service) RequestErasure(ctx context.Context, recipientID int64, _ resonanz.WebClient) error {
-	return s.svc.Recipients.EraseRecipient(ctx, recipientID)
+func (s *Service) RequestErasure(ctx context.Context, recipientID int64, c resonanz.WebClient) error {
+	return s.svc.Store.EraseOwnData(ctx, recipientID, c)
 }
 
 // FormList returns the list of a signup form.

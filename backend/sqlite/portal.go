@@ -21,6 +21,14 @@ type PortalService struct {
 // NewPortalService returns the portal's store over db.
 func NewPortalService(db *DB) *PortalService { return &PortalService{db: db} }
 
+// EraseOwnData erases the person at their own request from the profile
+// page (GDPR Art. 17), like RecipientService.EraseRecipient, but audited
+// with the recipient as the actor. The client is not stored: the audit
+// row keeps no personal data. An erased person is ENOTFOUND.
+func (s *PortalService) EraseOwnData(ctx context.Context, recipientID int64, _ resonanz.WebClient) error {
+	return eraseRecipient(ctx, s.db, recipientID, "recipient", `{"erased":1,"via":"profile_page"}`)
+}
+
 // UpdateProfile stores the person's own data, the list subscriptions and
 // the consents they changed (each with the wording shown; source
 // profile_page and the client's IP and user agent) in one transaction.

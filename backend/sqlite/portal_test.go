@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -72,4 +73,34 @@ func TestPortalService_UpdateProfile(t *testing.T) {
 			t.Errorf("unknown person: %v", err)
 		}
 	})
+}
+
+// TestPortalService_EraseOwnData: a person's own erasure from the profile
+// page erases like the desk's, but the audit log names the recipient (via
+// the profile page) as the actor, not the desk.
+func TestPortalService_EraseOwnData(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	recipients := sqlite.NewRecipientService(db)
+	r, err := recipients.CreateRecipient(ctx, resonanz.Recipient{Email: "anna@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sqlite.NewPortalService(db).EraseOwnData(ctx, r.ID, resonanz.WebClient{IP: "198.51.100.7"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := recipients.RecipientDetail(ctx, r.ID); resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
+		t.Fatalf("not erased: %v", err)
+	}
+	log, err := sqlite.NewAuditService(db).Recent(ctx, 1)
+	if err != nil || len(log) != 1 {
+		t.Fatal(log, err)
+	}
+	if e := log[0]; e.Actor != "recipient" || e.Action != "recipient.erase" || !strings.Contains(e.Detail, `"via":"profile_page"`) ||
+		strings.Contains(e.Detail, "198.51.100.7") || strings.Contains(e.Detail, "anna") {
+		t.Errorf("audit entry %+v: want actor recipient via the profile page, no personal data", e)
+	}
+	if err := sqlite.NewPortalService(db).EraseOwnData(ctx, r.ID, resonanz.WebClient{}); resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
+		t.Errorf("second erasure: %v", err)
+	}
 }

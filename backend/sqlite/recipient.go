@@ -248,7 +248,13 @@ func (s *RecipientService) beginWrite(ctx context.Context, in resonanz.Recipient
 // records, reactions and deliveries (GDPR Art. 17); reports keep them as
 // anonymous counts. The audit row keeps no personal data.
 func (s *RecipientService) EraseRecipient(ctx context.Context, id int64) error {
-	tx, err := s.db.db.BeginTx(ctx, nil)
+	return eraseRecipient(ctx, s.db, id, "desk", `{"erased":1}`)
+}
+
+// eraseRecipient erases the person in one transaction and audits it with
+// actor and detail (which must hold no personal data).
+func eraseRecipient(ctx context.Context, db *DB, id int64, actor, detail string) error {
+	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("erase recipient: %w", err)
 	}
@@ -286,7 +292,7 @@ func (s *RecipientService) EraseRecipient(ctx context.Context, id int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM import_change WHERE recipient_id = ?`, id); err != nil {
 		return fmt.Errorf("erase recipient: %w", err)
 	}
-	if err := appendAudit(ctx, tx, millis(s.db.Now()), "desk", "recipient.erase", "", `{"erased":1}`); err != nil {
+	if err := appendAudit(ctx, tx, millis(db.Now()), actor, "recipient.erase", "", detail); err != nil {
 		return err
 	}
 	return tx.Commit()
