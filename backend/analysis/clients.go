@@ -16,39 +16,61 @@ import (
 )
 
 // mailClients are product tokens of mail clients and the image proxies of
-// webmail services, checked in order (case-insensitive substring).
+// webmail services, checked in order (case-insensitive substring). Key is
+// the stable name the desk translates (analysis.client.<key>).
 var mailClients = []struct {
-	token, client, device string
+	token string
+	c     Client
 }{
-	{"googleimageproxy", "Gmail", "webmail"},
-	{"ggpht.com", "Gmail", "webmail"},
-	{"yahoomailproxy", "Yahoo Mail", "webmail"},
-	{"outlook-ios", "Outlook (iOS)", "mobile"},
-	{"outlook-android", "Outlook (Android)", "mobile"},
-	{"microsoft outlook", "Outlook", "desktop"},
-	{"ms-office", "Outlook", "desktop"},
-	{"msoffice", "Outlook", "desktop"},
-	{"thunderbird", "Thunderbird", "desktop"},
-	{"windows live mail", "Windows Live Mail", "desktop"},
-	{"airmail", "Airmail", "desktop"},
-	{"spark", "Spark", "mobile"},
-	{"gmx", "GMX", "webmail"},
-	{"web.de", "WEB.DE", "webmail"},
+	{"googleimageproxy", Client{"gmail", "Gmail", "proxy"}},
+	{"ggpht.com", Client{"gmail", "Gmail", "proxy"}},
+	{"yahoomailproxy", Client{"yahoo", "Yahoo Mail", "proxy"}},
+	{"outlook-ios", Client{"outlook_ios", "Outlook (iOS)", "mobile"}},
+	{"outlook-android", Client{"outlook_android", "Outlook (Android)", "mobile"}},
+	{"macoutlook", Client{"outlook_mac", "Outlook (macOS)", "desktop"}},
+	{"oneoutlook", Client{"outlook_new", "Outlook (new, Windows)", "desktop"}},
+	{"microsoft outlook", Client{"outlook_desktop", "Outlook (Windows)", "desktop"}},
+	{"ms-office", Client{"outlook_desktop", "Outlook (Windows)", "desktop"}},
+	{"msoffice", Client{"outlook_desktop", "Outlook (Windows)", "desktop"}},
+	{"thunderbird", Client{"thunderbird", "Thunderbird", "desktop"}},
+	{"windows live mail", Client{"windows_live_mail", "Windows Live Mail", "desktop"}},
+	{"airmail", Client{"airmail", "Airmail", "desktop"}},
+	{"sparkdesktop", Client{"spark", "Spark", "desktop"}},
+	{"spark/", Client{"spark", "Spark", "mobile"}},
+	{"gmx", Client{"gmx", "GMX", "webmail"}},
+	{"web.de", Client{"webde", "WEB.DE", "webmail"}},
+	{"t-online", Client{"tonline", "T-Online", "webmail"}},
+	{"telekom", Client{"tonline", "T-Online", "webmail"}},
+}
+
+// Client is the mail client (or browser) and device class of a user agent.
+// Key names known mail clients ("apple_mail", "outlook_desktop", ...),
+// "browser" for a browser (Name then says which, e.g. "Chrome (Windows)"),
+// or "unknown".
+type Client struct {
+	Key    string
+	Name   string
+	Device string // desktop, mobile, tablet, webmail, proxy, unknown
 }
 
 // Classify names the mail client and device class of one user agent.
-func Classify(ua string) (client, device string) {
+// Outlook on the web and other webmail read in a browser load images with
+// the browser's user agent and appear as that browser, unless the service
+// fetches them through its own proxy (Gmail, Yahoo).
+func Classify(ua string) Client {
 	lower := strings.ToLower(ua)
 	for _, m := range mailClients {
 		if strings.Contains(lower, m.token) {
-			return m.client, m.device
+			return m.c
 		}
 	}
 	if strings.TrimSpace(ua) == "Mozilla/5.0" {
-		return "Apple Mail (privacy proxy)", "proxy"
+		// Apple's Mail Privacy Protection fetches every image through its
+		// proxy with this bare user agent, whether or not the mail is read.
+		return Client{"apple_mail_mpp", "Apple Mail (privacy protection)", "proxy"}
 	}
 	p := useragent.NewParser().Parse(ua)
-	device = strings.ToLower(string(p.Device()))
+	device := strings.ToLower(string(p.Device()))
 	switch device {
 	case "desktop", "mobile", "tablet":
 	case "bot":
@@ -57,33 +79,35 @@ func Classify(ua string) (client, device string) {
 		device = "unknown"
 	}
 	browser, os := string(p.Browser()), string(p.OS())
+	appleOS := os == "macOS" || os == "iOS" || strings.Contains(ua, "Macintosh") || strings.Contains(ua, "iPhone") || strings.Contains(ua, "iPad")
 	switch {
-	case (os == "macOS" || os == "iOS") && strings.Contains(ua, "AppleWebKit") && !strings.Contains(ua, "Safari/"):
+	case appleOS && strings.Contains(ua, "AppleWebKit") && !strings.Contains(ua, "Safari/") && !strings.Contains(ua, "Chrome/"):
 		// WebKit without the Safari product token on Apple systems is
 		// Apple Mail (the parser calls it Safari).
-		return "Apple Mail", device
+		if device == "unknown" {
+			device = "desktop"
+		}
+		return Client{"apple_mail", "Apple Mail", device}
 	case browser != "" && os != "":
-		return browser + " (" + os + ")", device
+		return Client{"browser", browser + " (" + os + ")", device}
 	case browser != "":
-		return browser, device
+		return Client{"browser", browser, device}
 	case os != "":
-		return os, device
+		return Client{"browser", os, device}
 	}
-	return "Unknown", device
+	return Client{"unknown", "Unknown", device}
 }
 
 // Clients classifies user agents and adds up their counts per client and
 // device, most used first.
 func Clients(agents []resonanz.AgentCount) []resonanz.ClientShare {
-	type key struct{ client, device string }
-	sums := map[key]int{}
+	sums := map[Client]int{}
 	for _, a := range agents {
-		c, d := Classify(a.UserAgent)
-		sums[key{c, d}] += a.Count
+		sums[Classify(a.UserAgent)] += a.Count
 	}
 	out := make([]resonanz.ClientShare, 0, len(sums))
-	for k, n := range sums {
-		out = append(out, resonanz.ClientShare{Client: k.client, Device: k.device, Count: n})
+	for c, n := range sums {
+		out = append(out, resonanz.ClientShare{Key: c.Key, Client: c.Name, Device: c.Device, Count: n})
 	}
 	slices.SortFunc(out, func(a, b resonanz.ClientShare) int {
 		return cmp.Or(b.Count-a.Count, strings.Compare(a.Client, b.Client), strings.Compare(a.Device, b.Device))

@@ -219,9 +219,12 @@ type TimePoint struct {
 	Clicks int       `json:"clicks"`
 }
 
-// ClientShare is how many personal opens and clicks came from one mail
-// client or device class (from the user agent).
+// ClientShare is how many personal opens and clicks (requests, not people)
+// came from one mail client or device class (from the user agent).
 type ClientShare struct {
+	// Key is the stable name of a known mail client (the desk translates
+	// it), "browser" or "unknown"; Client is the name to show otherwise.
+	Key    string `json:"key"`
 	Client string `json:"client"`
 	Device string `json:"device"` // desktop, mobile, tablet, webmail, proxy, unknown
 	Count  int    `json:"count"`

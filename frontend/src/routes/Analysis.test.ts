@@ -43,7 +43,10 @@ const tl: MailingTimeline = {
     { at: '2025-04-01T09:00:00Z', opens: 22, clicks: 4 },
   ],
   heatmap,
-  clients: [{ client: 'Apple Mail', device: 'desktop', count: 80 }],
+  clients: [
+    { key: 'apple_mail_mpp', client: 'Apple Mail (privacy protection)', device: 'proxy', count: 80 },
+    { key: 'unknown', client: 'Unknown', device: 'proxy', count: 3 },
+  ],
 };
 
 function stub() {
@@ -79,6 +82,7 @@ describe('Analysis', () => {
     expect(screen.getByTestId('kpi-unsub-channels')).toHaveTextContent('unsubscribe link 2 · one-click in the mail program 1 · sending provider 1');
     expect(within(screen.getByTestId('analysis-links')).getByText('Atlas')).toBeInTheDocument();
     expect(screen.getByTestId('heatmap')).toHaveTextContent('12');
+    expect(screen.getByTestId('clients-unit')).toHaveTextContent('counted as requests (not people)');
     expect(screen.getByTestId('chart-hourly')).toBeInTheDocument();
     expect(screen.getByTestId('analysis-compare')).toHaveTextContent('Frühling');
   });

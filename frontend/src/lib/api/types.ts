@@ -589,6 +589,8 @@ export interface TimePoint {
 
 /** ClientShare is how many reactions came from one mail client. */
 export interface ClientShare {
+  /** key names a known mail client (translated), "browser" or "unknown"; client is the name to show otherwise. */
+  key: string;
   client: string;
   device: string;
   count: number;
