@@ -69,6 +69,8 @@ type App struct {
 	portal *portal.Service
 	// listen is the listener the desk runs (Settings → Listener).
 	listen listenerRun
+	// mailboxRun is the desk's mailbox sync (Settings → Mailbox).
+	mailboxRun mailboxRun
 	// smtpOverride replaces the stored SMTP settings (command line flags).
 	smtpOverride *smtp.Config
 
@@ -79,6 +81,7 @@ type App struct {
 	mailings   *desktop.Mailings
 	analysis   *desktop.Analysis
 	reactions  *desktop.Reactions
+	mailbox    *desktop.Mailbox
 	surveys    *desktop.Surveys
 	templates  *desktop.Templates
 	backups    *desktop.Backups
@@ -156,6 +159,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	a.templates = desktop.NewTemplates(ctx, a.templateSvc, a.mailings)
 	a.analysis = desktop.NewAnalysis(ctx, a.statsSvc, a.targetSvc)
 	a.reactions = desktop.NewReactions(ctx, a.reactionSvc, edge.Sources, edge.Events)
+	a.mailbox = desktop.NewMailbox(ctx, mailboxFacade{a}, edge.Events)
 	a.surveys = desktop.NewSurveys(ctx, a.surveySvc, a.attrSvc)
 	a.system = desktop.NewSystem(ctx, desktop.SystemInfo{
 		Version: resonanz.Version, DataDir: dataDir, DBPath: db.Path(), Mode: edge.Mode, SchemaVersion: schema,
@@ -214,7 +218,7 @@ func (a *App) Bindings() []any {
 	if a.db == nil {
 		return []any{a.system, a.backups}
 	}
-	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions, a.surveys, a.templates, a.backups}
+	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions, a.mailbox, a.surveys, a.templates, a.backups}
 }
 
 // Errors returns the edge's error formatter.
@@ -294,6 +298,7 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 	stop := a.startDailyBackups(ctx, 0)
 	defer stop()
 	a.autoStartListener(ctx)
+	a.startMailboxLoop(ctx, log)
 
 	var allowed []string
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {

@@ -133,6 +133,7 @@ func (a *App) sendService(ctx context.Context) *send.Service {
 		Mailer:  func() (send.Mailer, error) { return a.smtpMailer(ctx, a.smtpOverride) },
 		Tracker: func() (send.Tracker, error) { return a.listenerURLs(ctx) },
 		Preview: func() (send.Tracker, error) { return a.previewURLs(ctx) },
+		Return:  func() (send.ReturnAddresses, error) { return a.returnAddresses(ctx) },
 	})
 }
 

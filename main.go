@@ -42,6 +42,8 @@ Commands:
   group             count a target group  (resonanz group NAME | --rule JSON)
   render            render a Markdown template for one recipient  (resonanz render --help)
   send              send a mailing, or a test copy  (resonanz send --help)
+  mailbox sync      read bounces, complaints, unsubscribes and replies from the
+                    sender's IMAP mailbox  (resonanz mailbox --help)
   backup            a checked copy of the data file  [--out FILE]
   restore           replace the data with a backup  (resonanz restore FILE|NAME)
   check             integrity check of the data file  [--full]
@@ -187,6 +189,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runRestore(ctx, g, rest, stdout, stderr)
 	case "check":
 		return runCheck(ctx, g, rest, stdout, stderr)
+	case "mailbox":
+		return runMailbox(ctx, g, rest, stdout, stderr)
 	case "listen":
 		addr, publicURL := defaultListenAddr, ""
 		trackRate := 0.0

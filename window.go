@@ -51,6 +51,7 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 		}
 	})
 	a.autoStartListener(ctx)
+	a.startMailboxLoop(ctx, a.log)
 	return wails.Run(&options.App{
 		OnStartup: window.Startup,
 		// The listener stops before the window's process ends: queued hits

@@ -59,6 +59,9 @@ type Services struct {
 	// Preview builds test-flagged listener URLs for previews, test sends
 	// and exports (nil, or nil and no error, when no public URL is set).
 	Preview func() (Tracker, error)
+	// Return builds the addresses that lead back to the sender's mailbox
+	// (Settings → Mailbox); nil, or nil and no error, when none is set up.
+	Return func() (ReturnAddresses, error)
 }
 
 // Service is the home of the sending use cases: compile a mailing, preview
@@ -166,6 +169,11 @@ func (s *Service) startRun(ctx context.Context, ml resonanz.Mailing, req resonan
 	}
 	if tracker == nil && len(job.Template.SystemLinks()) > 0 {
 		return resonanz.SendRun{}, nil, errNoListener()
+	}
+	if s.svc.Return != nil {
+		if job.Return, err = s.svc.Return(); err != nil {
+			return resonanz.SendRun{}, nil, err
+		}
 	}
 	if req.RatePerSecond < 0 || req.RatePerMinute < 0 || req.RatePerHour < 0 {
 		return resonanz.SendRun{}, nil, resonanz.Errorf(resonanz.EINVALID, "A sending limit cannot be negative.")

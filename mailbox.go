@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/mailbox"
+	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/send"
+	"github.com/resonanz/resonanz/backend/sqlite"
+)
+
+// imapPasswordName names the mailbox password in the secret store (OS
+// keyring or secrets/imap.password, mode 0600): never in the database.
+const imapPasswordName = "imap.password"
+
+// mailboxRun is the state of the desk's mailbox syncs: one at a time, the
+// last result and the progress of the running one.
+type mailboxRun struct {
+	mu      sync.Mutex
+	running bool
+	status  resonanz.MailboxStatus
+	loop    sync.Once
+}
+
+func (a *App) imapPassword(ctx context.Context) (string, error) {
+	if pw := os.Getenv("RESONANZ_IMAP_PASSWORD"); pw != "" {
+		return pw, nil
+	}
+	b, err := a.secrets.Secret(ctx, imapPasswordName)
+	return string(b), err
+}
+
+// mailboxSettings returns the stored mailbox settings (HasPassword filled in).
+func (a *App) mailboxSettings(ctx context.Context) (resonanz.MailboxSettings, error) {
+	var s resonanz.MailboxSettings
+	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingMailbox, &s); err != nil {
+		return s, err
+	}
+	b, err := a.secrets.Secret(ctx, imapPasswordName)
+	s.HasPassword = len(b) > 0
+	if s.Folders == nil {
+		s.Folders = []string{}
+	}
+	return s, err
+}
+
+// saveMailbox validates and stores the mailbox settings; password ""
+// keeps the stored one, clearPassword removes it.
+func (a *App) saveMailbox(ctx context.Context, s resonanz.MailboxSettings, password string, clearPassword bool) (resonanz.MailboxSettings, error) {
+	s.Host, s.Username = strings.TrimSpace(s.Host), strings.TrimSpace(s.Username)
+	s.ProcessedFolder = strings.TrimSpace(s.ProcessedFolder)
+	s.BounceAddress, s.UnsubscribeAddress = strings.TrimSpace(s.BounceAddress), strings.TrimSpace(s.UnsubscribeAddress)
+	var folders []string
+	for _, f := range s.Folders {
+		if f = strings.TrimSpace(f); f != "" && !slices.Contains(folders, f) {
+			folders = append(folders, f)
+		}
+	}
+	s.Folders = folders
+	if s.Security == "" {
+		s.Security = resonanz.MailboxTLS
+	}
+	if s.Host != "" {
+		if err := mailboxConfig(s, "").Validate(); err != nil {
+			return s, err
+		}
+	}
+	switch {
+	case s.IntervalMinutes < 0 || s.IntervalMinutes > 24*60:
+		return s, resonanz.FieldError("intervalMinutes", "error.mailbox.interval", "The interval must be between 0 (off) and 1440 minutes.")
+	case s.SoftBounceLimit < 0 || s.SoftBounceLimit > 100:
+		return s, resonanz.FieldError("softBounceLimit", "error.mailbox.softBounceLimit", "The number of soft bounces in a row must be between 0 (never) and 100.")
+	case s.BounceAddress != "" && !resonanz.ValidAddress(s.BounceAddress):
+		return s, resonanz.FieldError("bounceAddress", "error.mailbox.bounceAddress", "The bounce address is not a valid e-mail address (like bounce@example.org).")
+	case s.UnsubscribeAddress != "" && !resonanz.ValidAddress(s.UnsubscribeAddress):
+		return s, resonanz.FieldError("unsubscribeAddress", "error.mailbox.unsubscribeAddress", "The unsubscribe address is not a valid e-mail address (like unsubscribe@example.org).")
+	case s.SubAddressing && (strings.Contains(strings.Split(s.BounceAddress, "@")[0], "+") || strings.Contains(strings.Split(s.UnsubscribeAddress, "@")[0], "+")):
+		return s, resonanz.FieldError("subAddressing", "error.mailbox.plus", "With sub-addressing the addresses must not contain a + themselves.")
+	}
+	s.HasPassword = false
+	if err := a.settingsSvc.SetValue(ctx, resonanz.SettingMailbox, s); err != nil {
+		return s, err
+	}
+	if password != "" || clearPassword {
+		if err := a.secrets.SetSecret(ctx, imapPasswordName, []byte(password)); err != nil {
+			return s, err
+		}
+	}
+	return a.mailboxSettings(ctx)
+}
+
+func mailboxConfig(s resonanz.MailboxSettings, password string) mailbox.Config {
+	return mailbox.Config{Host: s.Host, Port: s.Port, Security: s.Security, Username: s.Username, Password: password,
+		Folders: s.Folders, ProcessedFolder: s.ProcessedFolder}
+}
+
+// mailboxOverride replaces parts of the stored settings for one command
+// (resonanz mailbox sync --imap ...).
+type mailboxOverride struct {
+	Host     string
+	Port     int
+	User     string
+	Security string
+	Folder   string
+}
+
+// mailboxConfigFor returns the connection of the stored settings with the
+// override applied.
+func (a *App) mailboxConfigFor(ctx context.Context, o mailboxOverride) (mailbox.Config, resonanz.MailboxSettings, error) {
+	s, err := a.mailboxSettings(ctx)
+	if err != nil {
+		return mailbox.Config{}, s, err
+	}
+	if o.Host != "" {
+		s.Host, s.Port = o.Host, o.Port
+	}
+	if o.User != "" {
+		s.Username = o.User
+	}
+	if o.Security != "" {
+		s.Security = o.Security
+	}
+	if o.Folder != "" {
+		s.Folders = []string{o.Folder}
+	}
+	if s.Host == "" {
+		return mailbox.Config{}, s, resonanz.FieldError("host", "error.mailbox.missing", "Set up the mailbox first (Settings → Mailbox), or give --imap HOST:PORT.")
+	}
+	pw, err := a.imapPassword(ctx)
+	if err != nil {
+		return mailbox.Config{}, s, err
+	}
+	return mailboxConfig(s, pw), s, nil
+}
+
+// mailTokens signs the tokens of the addresses that lead back, with a key
+// derived from the listener's per-installation secret.
+func (a *App) mailTokens(ctx context.Context) (*mailbox.Tokens, error) {
+	secret, err := a.listenerKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return mailbox.NewTokens(secret)
+}
+
+// mailboxAddresses are the addresses that lead back, from the settings.
+func (a *App) mailboxAddresses(ctx context.Context, s resonanz.MailboxSettings) (mailbox.Addresses, error) {
+	addr := mailbox.Addresses{Bounce: s.BounceAddress, Unsubscribe: s.UnsubscribeAddress, SubAddressing: s.SubAddressing}
+	if addr.Bounce == "" && addr.Unsubscribe == "" {
+		return addr, nil
+	}
+	tk, err := a.mailTokens(ctx)
+	addr.Tokens = tk
+	return addr, err
+}
+
+// returnAddresses is send.Services.Return: nil when no bounce or
+// unsubscribe address is set.
+func (a *App) returnAddresses(ctx context.Context) (send.ReturnAddresses, error) {
+	s, err := a.mailboxSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := a.mailboxAddresses(ctx, s)
+	if err != nil || (addr.Bounce == "" && addr.Unsubscribe == "") {
+		return nil, err
+	}
+	return addr, nil
+}
+
+// Events of the desk's mailbox syncs (the Mailbox façade emits the same).
+const (
+	desktopMailboxProgress = "mailbox:progress"
+	desktopMailboxDone     = "mailbox:done"
+)
+
+// errMailboxBusy is returned when a sync is asked for while one runs.
+var errMailboxBusy = resonanz.Errorf(resonanz.ECONFLICT, "A mailbox sync is running already.")
+
+// syncMailbox runs one sync (one at a time per process) and keeps its
+// result for the desk's status.
+func (a *App) syncMailbox(ctx context.Context, o mailboxOverride, progress func(resonanz.MailboxProgress)) (resonanz.MailboxSyncResult, error) {
+	run := &a.mailboxRun
+	run.mu.Lock()
+	if run.running {
+		run.mu.Unlock()
+		return resonanz.MailboxSyncResult{}, errMailboxBusy
+	}
+	run.running = true
+	run.status.Running, run.status.Progress, run.status.Error = true, resonanz.MailboxProgress{}, ""
+	run.mu.Unlock()
+	res, err := a.syncMailboxOnce(ctx, o, func(p resonanz.MailboxProgress) {
+		run.mu.Lock()
+		run.status.Progress = p
+		run.mu.Unlock()
+		if progress != nil {
+			progress(p)
+		}
+	})
+	run.mu.Lock()
+	run.running, run.status.Running, run.status.LastAt = false, false, time.Now().UTC()
+	if err != nil {
+		run.status.Error = resonanz.ErrorMessage(err)
+	} else {
+		r := res
+		run.status.Last = &r
+	}
+	run.mu.Unlock()
+	return res, err
+}
+
+func (a *App) syncMailboxOnce(ctx context.Context, o mailboxOverride, progress func(resonanz.MailboxProgress)) (resonanz.MailboxSyncResult, error) {
+	cfg, s, err := a.mailboxConfigFor(ctx, o)
+	if err != nil {
+		return resonanz.MailboxSyncResult{Errors: []resonanz.MailboxError{}}, err
+	}
+	addr, err := a.mailboxAddresses(ctx, s)
+	if err != nil {
+		return resonanz.MailboxSyncResult{Errors: []resonanz.MailboxError{}}, err
+	}
+	if addr.Tokens == nil {
+		// Without configured addresses the sync still checks tokens of
+		// mails sent before the addresses were removed.
+		addr.Tokens, _ = a.mailTokens(ctx)
+	}
+	syncer := &mailbox.Syncer{Store: sqlite.NewMailboxStore(a.db), Reactions: a.reactionSvc, Addresses: addr, SoftBounceLimit: s.SoftBounceLimit}
+	return syncer.Sync(ctx, cfg, progress)
+}
+
+// MailboxStatus reports the desk's last and running sync.
+func (a *App) MailboxStatus() resonanz.MailboxStatus {
+	a.mailboxRun.mu.Lock()
+	defer a.mailboxRun.mu.Unlock()
+	return a.mailboxRun.status
+}
+
+// startMailboxLoop syncs the mailbox while the desk runs: once shortly
+// after the start (when set) and every IntervalMinutes. The settings are
+// read again each minute, so a change applies without a restart.
+func (a *App) startMailboxLoop(ctx context.Context, log *slog.Logger) {
+	if a.db == nil {
+		return // recovery: no store
+	}
+	a.mailboxRun.loop.Do(func() {
+		go func() {
+			var last time.Time                      // zero until the first tick
+			tick := time.NewTimer(20 * time.Second) // not while the first screen loads
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+				}
+				tick.Reset(time.Minute)
+				s, err := a.mailboxSettings(ctx)
+				if err != nil || s.Host == "" {
+					continue
+				}
+				interval := time.Duration(s.IntervalMinutes) * time.Minute
+				due := (last.IsZero() && s.SyncOnStart) || (!last.IsZero() && interval > 0 && time.Since(last) >= interval)
+				if last.IsZero() {
+					last = time.Now() // the interval counts from the start
+				}
+				if !due {
+					continue
+				}
+				last = time.Now()
+				res, err := a.syncMailbox(ctx, mailboxOverride{}, func(p resonanz.MailboxProgress) {
+					a.events.Emit(desktopMailboxProgress, p)
+				})
+				if err != nil && !errors.Is(err, errMailboxBusy) && ctx.Err() == nil {
+					log.Warn("mailbox sync failed", "error", resonanz.ErrorMessage(err))
+				} else if err == nil {
+					a.events.Emit(desktopMailboxDone, res)
+				}
+			}
+		}()
+	})
+}
+
+// mailboxFacade implements desktop.MailboxService over the app.
+type mailboxFacade struct{ a *App }
+
+func (m mailboxFacade) Settings(ctx context.Context) (resonanz.MailboxSettings, error) {
+	return m.a.mailboxSettings(ctx)
+}
+
+func (m mailboxFacade) Save(ctx context.Context, s resonanz.MailboxSettings, password string, clear bool) (resonanz.MailboxSettings, error) {
+	return m.a.saveMailbox(ctx, s, password, clear)
+}
+
+func (m mailboxFacade) Test(ctx context.Context) error {
+	cfg, _, err := m.a.mailboxConfigFor(ctx, mailboxOverride{})
+	if err != nil {
+		return err
+	}
+	return mailbox.Test(ctx, cfg)
+}
+
+func (m mailboxFacade) Sync(ctx context.Context, progress func(resonanz.MailboxProgress)) (resonanz.MailboxSyncResult, error) {
+	return m.a.syncMailbox(ctx, mailboxOverride{}, progress)
+}
+
+func (m mailboxFacade) Status(ctx context.Context) (resonanz.MailboxStatus, error) {
+	return m.a.MailboxStatus(), nil
+}
+
+func (m mailboxFacade) Replies(ctx context.Context, limit int) ([]resonanz.MailboxMessage, error) {
+	return sqlite.NewMailboxStore(m.a.db).Replies(ctx, limit)
+}
