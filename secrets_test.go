@@ -44,6 +44,20 @@ func TestSecrets_NeverLeak(t *testing.T) {
 	if err != nil || !s.HasPassword {
 		t.Fatalf("settings after save: %+v, %v", s, err)
 	}
+	const imapPassword = "Imap-4b2d8e0c-Postfach-Kennwort"
+	if _, err := a.saveMailbox(ctx, resonanz.MailboxSettings{Host: "127.0.0.1", Port: 1, Security: "none", Username: "desk"}, imapPassword, false); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := a.mailboxSettings(ctx); err != nil || !ms.HasPassword {
+		t.Fatalf("mailbox settings after save: %+v, %v", ms, err)
+	}
+	// A failing mailbox test and sync go through the edge's error formatter too.
+	if err := (mailboxFacade{a}).Test(ctx); err != nil {
+		a.Errors().Format(err)
+	}
+	if _, err := a.syncMailbox(ctx, mailboxOverride{}, nil); err != nil {
+		a.Errors().Format(err)
+	}
 	key, err := a.listenerKey(ctx)
 	if err != nil || len(key) < 32 {
 		t.Fatalf("listener key: %d bytes, %v", len(key), err)
@@ -90,6 +104,7 @@ func TestSecrets_NeverLeak(t *testing.T) {
 	}
 	needles := map[string][]byte{
 		"SMTP password":            []byte(password),
+		"IMAP password":            []byte(imapPassword),
 		"listener key":             key,
 		"listener key (hex)":       []byte(hex.EncodeToString(key)),
 		"listener key (base64)":    []byte(base64.StdEncoding.EncodeToString(key)),
@@ -103,7 +118,7 @@ func TestSecrets_NeverLeak(t *testing.T) {
 		}
 	}
 	// Where they are: 0600 files in a 0700 folder (the keyring is off here).
-	for _, name := range []string{smtpPasswordName, listenerKeyName} {
+	for _, name := range []string{smtpPasswordName, imapPasswordName, listenerKeyName} {
 		st, err := os.Stat(filepath.Join(data, "secrets", name))
 		if err != nil {
 			t.Fatal(err)
