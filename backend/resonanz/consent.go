@@ -163,6 +163,26 @@ type ConsentService interface {
 	ConsentAt(ctx context.Context, recipientID int64, t time.Time) ([]ConsentState, error)
 }
 
+// CurrentConsent derives the state from a ledger sorted oldest first: the
+// newest record per purpose and list wins (as in ConsentTimeline.Granted;
+// the store's SQL form of the rule is sqlite's newestConsentGrants).
+func CurrentConsent(ledger []ConsentRecord) []ConsentState {
+	latest := map[string]ConsentState{}
+	var order []string
+	for _, c := range ledger {
+		st := ConsentState{Purpose: c.Purpose, ListID: c.ListID, ListName: c.ListName, Granted: c.Granted, Since: c.At, RecordID: c.ID}
+		if _, ok := latest[st.Key()]; !ok {
+			order = append(order, st.Key())
+		}
+		latest[st.Key()] = st
+	}
+	out := make([]ConsentState, 0, len(order))
+	for _, k := range order {
+		out = append(out, latest[k])
+	}
+	return out
+}
+
 // ConsentEvent is one ledger entry reduced to what a consent decision needs.
 type ConsentEvent struct {
 	Purpose string

@@ -38,3 +38,36 @@ func TestConsentTimelineGranted(t *testing.T) {
 		})
 	}
 }
+
+func TestCurrentConsent(t *testing.T) {
+	at := func(m int) time.Time { return time.Date(2026, 5, 1, 8, m, 0, 0, time.UTC) }
+	ledger := []resonanz.ConsentRecord{
+		{ID: 1, Purpose: resonanz.PurposeNewsletter, ListID: 1, Granted: true, At: at(0)},
+		{ID: 2, Purpose: resonanz.PurposeTrackingOpens, Granted: true, At: at(1)},
+		{ID: 3, Purpose: resonanz.PurposeNewsletter, ListID: 2, Granted: true, At: at(2)},
+		{ID: 4, Purpose: resonanz.PurposeNewsletter, ListID: 1, Granted: false, At: at(3)},
+		{ID: 5, Purpose: resonanz.PurposeTrackingOpens, Granted: true, At: at(4)},
+	}
+	got := resonanz.CurrentConsent(ledger)
+	want := []struct {
+		purpose string
+		list    int64
+		granted bool
+		record  int64
+	}{
+		{resonanz.PurposeNewsletter, 1, false, 4}, // the newest record wins
+		{resonanz.PurposeTrackingOpens, 0, true, 5},
+		{resonanz.PurposeNewsletter, 2, true, 3}, // per list
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d states, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		if g := got[i]; g.Purpose != w.purpose || g.ListID != w.list || g.Granted != w.granted || g.RecordID != w.record {
+			t.Errorf("state %d = %+v, want %+v", i, g, w)
+		}
+	}
+	if len(resonanz.CurrentConsent(nil)) != 0 {
+		t.Error("an empty ledger has a state")
+	}
+}

@@ -148,21 +148,12 @@ func (s *ConsentService) ConsentAt(ctx context.Context, recipientID int64, t tim
 	return out, rows.Err()
 }
 
-// deriveConsent computes the current state from a ledger sorted oldest first:
-// the newest record per purpose and list wins.
-func deriveConsent(ledger []resonanz.ConsentRecord) []resonanz.ConsentState {
-	latest := map[string]resonanz.ConsentState{}
-	var order []string
-	for _, c := range ledger {
-		st := resonanz.ConsentState{Purpose: c.Purpose, ListID: c.ListID, ListName: c.ListName, Granted: c.Granted, Since: c.At, RecordID: c.ID}
-		if _, ok := latest[st.Key()]; !ok {
-			order = append(order, st.Key())
-		}
-		latest[st.Key()] = st
-	}
-	out := make([]resonanz.ConsentState, 0, len(order))
-	for _, k := range order {
-		out = append(out, latest[k])
-	}
-	return out
+// newestConsentGrants is the store's one form of "the newest consent
+// record wins" (resonanz.CurrentConsent in Go): it selects the recipient_id
+// of everyone whose newest consent record among those matching where (an
+// SQL condition over table consent: purpose, list, ...) grants it. SQLite
+// takes the bare column granted from the row holding MAX(at).
+func newestConsentGrants(where string) string {
+	return `SELECT recipient_id FROM (SELECT recipient_id, granted, MAX(at) FROM consent
+		WHERE ` + where + ` GROUP BY recipient_id) WHERE granted = 1`
 }

@@ -459,7 +459,7 @@ func (s *RecipientService) RecipientDetail(ctx context.Context, id int64) (reson
 	if d.Consent, err = consentHistory(ctx, tx, id); err != nil {
 		return d, err
 	}
-	d.Current = deriveConsent(d.Consent)
+	d.Current = resonanz.CurrentConsent(d.Consent)
 	if d.OptIns, err = optIns(ctx, tx, id); err != nil {
 		return d, err
 	}

@@ -26,11 +26,10 @@ func NewSendStore(db *DB) *SendStore {
 
 // eligibleSQL selects the confirmed members of list ?1 with a newsletter
 // consent for it granted now and no suppression.
-const eligibleSQL = `
+var eligibleSQL = `
 	SELECT m.recipient_id FROM membership m
 	WHERE m.list_id = ?1 AND m.status = 'confirmed'
-	  AND m.recipient_id IN (SELECT recipient_id FROM (SELECT recipient_id, granted, MAX(at) FROM consent
-	      WHERE purpose = 'newsletter' AND list_id = ?1 GROUP BY recipient_id) WHERE granted = 1)
+	  AND m.recipient_id IN (` + newestConsentGrants(`purpose = 'newsletter' AND list_id = ?1`) + `)
 	  AND m.recipient_id NOT IN (SELECT recipient_id FROM suppression)`
 
 // audienceSQL is the one definition of a mailing's audience: the

@@ -260,10 +260,8 @@ func (c *ruleCompiler) node(cond resonanz.Condition, depth int) (string, error) 
 			listID = cond.ListID
 		}
 		c.arg(cond.Purpose, listID)
-		// The newest record per person decides (SQLite takes the bare
-		// column granted from the row holding MAX(at)).
-		return `r.id IN (SELECT recipient_id FROM (SELECT recipient_id, granted, MAX(at) FROM consent
-			WHERE purpose = ? AND list_id = ? GROUP BY recipient_id) WHERE granted = 1)`, nil
+		// The newest record per person decides.
+		return `r.id IN (` + newestConsentGrants(`purpose = ? AND list_id = ?`) + `)`, nil
 	case resonanz.CondReaction:
 		return c.reaction(cond)
 	case resonanz.CondInterest:
@@ -449,10 +447,8 @@ func (c *ruleCompiler) reaction(cond resonanz.Condition) (string, error) {
 }
 
 // currentConsent selects people whose newest record for the purpose bound
-// to ? grants it (SQLite takes the bare column granted from the row holding
-// MAX(at)).
-const currentConsent = `r.id IN (SELECT recipient_id FROM (SELECT recipient_id, granted, MAX(at) FROM consent
-			WHERE purpose = ? AND list_id = 0 GROUP BY recipient_id) WHERE granted = 1)`
+// to ? grants it.
+var currentConsent = `r.id IN (` + newestConsentGrants(`purpose = ? AND list_id = 0`) + `)`
 
 // reactionPurposes are the consents a reaction condition needs now. "Did
 // not open" and "bounced" use no tracking data about the person (people
@@ -557,10 +553,7 @@ func (c *ruleCompiler) interest(cond resonanz.Condition) (string, error) {
 // the interests they declared in surveys (with a current profiling consent).
 func interestScores(ctx context.Context, q querier, tag string, recipientID int64, now time.Time, halfLife time.Duration) (map[int64]map[string]*resonanz.InterestScore, error) {
 	query := `
-		WITH profiled AS (
-			SELECT recipient_id FROM (SELECT recipient_id, granted, MAX(at) FROM consent
-				WHERE purpose = 'profiling' AND list_id = 0 AND (?1 = 0 OR recipient_id = ?1) GROUP BY recipient_id)
-			WHERE granted = 1)
+		WITH profiled AS (` + newestConsentGrants(`purpose = 'profiling' AND list_id = 0 AND (?1 = 0 OR recipient_id = ?1)`) + `)
 		SELECT re.recipient_id, re.at, lt.tag
 		FROM link_tag lt JOIN reaction re ON re.link_id = lt.link_id AND re.type = ?2
 		WHERE (?3 = '' OR lt.tag = ?3) AND re.recipient_id IN (SELECT recipient_id FROM profiled)
