@@ -28,6 +28,7 @@ func TestDependencyRule(t *testing.T) {
 		"backend/ingest":       {"backend/resonanz"},
 		"backend/listener":     {"backend/resonanz"},
 		"backend/portal":       {"backend/resonanz", "backend/listener"}, // the use cases behind the listener's pages
+		"backend/relay":        {"backend/resonanz", "backend/listener"}, // the relay's store implements the listener's interfaces
 		"backend/analysis":     {"backend/resonanz"},
 		"backend/send":         {"backend/resonanz", "backend/render", "backend/smtp"}, // composes rendering and the message formats
 		"backend/smtp":         {"backend/resonanz"},

@@ -363,7 +363,15 @@ type URLs struct {
 	signer *Signer
 	test   bool
 	now    func() time.Time
+	// personKey, when set, gives the ?k= of profile and survey links (a
+	// relay opens the person's sealed profile with it).
+	personKey func(recipientID int64) string
 }
+
+// WithPersonKey returns a builder whose profile and survey URLs carry
+// key(recipient) as the query parameter k: the person secret with which a
+// relay opens the profile it holds sealed. The listener ignores it.
+func (u URLs) WithPersonKey(key func(recipientID int64) string) URLs { u.personKey = key; return u }
 
 // NewURLs returns a URL builder for the listener reachable at publicURL
 // (validated like Config.PublicURL).
@@ -388,6 +396,9 @@ func (u URLs) build(c Claims) string {
 	if err != nil {
 		// Only invalid ids get here: a caller bug, not a runtime condition.
 		panic(err)
+	}
+	if u.personKey != nil && (c.Kind == KindProfile || c.Kind == KindSurvey) && !c.Test {
+		return u.base + c.Kind.path() + tok + "?k=" + url.QueryEscape(u.personKey(c.RecipientID))
 	}
 	return u.base + c.Kind.path() + tok
 }

@@ -2,6 +2,7 @@ package listener_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -206,6 +207,26 @@ func TestMachineOpen(t *testing.T) {
 		m, src := listener.MachineOpen(tc.ua)
 		if m != tc.machine || src != tc.source {
 			t.Errorf("MachineOpen(%q) = %v, %q; want %v, %q", tc.ua, m, src, tc.machine, tc.source)
+		}
+	}
+}
+
+// TestURLsWithPersonKey: profile and survey links carry the relay's person
+// secret as ?k=; tracking, unsubscribe and preview links do not, and the
+// token still verifies.
+func TestURLsWithPersonKey(t *testing.T) {
+	s, _ := listener.NewSigner([]byte("0123456789abcdef0123456789abcdef"))
+	u, _ := listener.NewURLs("https://news.example.de", s)
+	u = u.WithPersonKey(func(r int64) string { return fmt.Sprintf("key-%d", r) })
+	for _, tc := range []struct {
+		url  string
+		want bool
+	}{
+		{u.Profile(1, 7), true}, {u.Survey(1, 7, 3), true}, {u.Open(1, 7), false},
+		{u.Unsubscribe(1, 7), false}, {u.Preview().Profile(1, 7), false},
+	} {
+		if got := strings.HasSuffix(tc.url, "?k=key-7"); got != tc.want {
+			t.Errorf("%s: key %v, want %v", tc.url, got, tc.want)
 		}
 	}
 }

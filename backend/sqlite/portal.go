@@ -40,7 +40,7 @@ func (s *PortalService) UpdateProfile(ctx context.Context, recipientID int64, u 
 		return fmt.Errorf("update profile: %w", err)
 	}
 	defer tx.Rollback()
-	now := s.db.Now()
+	now := resonanz.EventTime(ctx, s.db.Now())
 	before, err := scanRecipient(tx.QueryRowContext(ctx, `SELECT `+recipientColumns+` FROM recipient r WHERE r.id = ?`, recipientID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return errRecipientNotFound()

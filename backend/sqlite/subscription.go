@@ -44,7 +44,7 @@ func (s *SubscriptionService) Unsubscribe(ctx context.Context, recipientID, mail
 		}
 		mailingExists = err == nil
 	}
-	now := s.db.Now()
+	now := resonanz.EventTime(ctx, s.db.Now())
 	c := resonanz.ConsentRecord{RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: now,
 		Source: source, Wording: wording, IP: client.IP, UserAgent: client.UserAgent}
 	if !resonanz.ValidSource(source) {
@@ -87,7 +87,7 @@ func (s *SubscriptionService) UnsubscribeListFrom(ctx context.Context, recipient
 		return fmt.Errorf("unsubscribe: %w", err)
 	}
 	defer tx.Rollback()
-	if err := unsubscribeListFrom(ctx, tx, recipientID, listID, mailingID, client, wording, s.db.Now()); err != nil {
+	if err := unsubscribeListFrom(ctx, tx, recipientID, listID, mailingID, client, wording, resonanz.EventTime(ctx, s.db.Now())); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -242,7 +242,7 @@ func (s *SurveyService) SubmitSurvey(ctx context.Context, r resonanz.SurveyRespo
 		return r, fmt.Errorf("submit survey: %w", err)
 	}
 	if r.SubmittedAt.IsZero() {
-		r.SubmittedAt = s.db.Now()
+		r.SubmittedAt = resonanz.EventTime(ctx, s.db.Now())
 	}
 	at := millis(r.SubmittedAt)
 	r.SubmittedAt = fromMillis(at)

@@ -1,0 +1,174 @@
+package relay
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// Keys is what the desk gives the relay after pairing: its HPKE public key
+// (events are sealed to it) and the listener's token secret (the relay
+// verifies the same tokens as the desk's listener).
+type Keys struct {
+	DeskPublicKey  []byte `json:"deskPublicKey"`
+	ListenerSecret []byte `json:"listenerSecret"`
+}
+
+// Publication is one part of what the desk publishes. Rows are upserted
+// with Generation; the Final part of a generation deletes every row of an
+// older one, so a publication replaces the previous one as a whole.
+type Publication struct {
+	Generation int64 `json:"generation"`
+	Final      bool  `json:"final"`
+	// CollectedThrough is the last event sequence the desk had applied
+	// when it read what it publishes: a profile the relay changed after
+	// that is kept (the desk has not seen the change yet).
+	CollectedThrough int64            `json:"collectedThrough"`
+	Lists            []PubList        `json:"lists,omitempty"`
+	Links            []PubLink        `json:"links,omitempty"`
+	MailingLists     []PubMailingList `json:"mailingLists,omitempty"`
+	Surveys          []resonanz.Survey
+	Profiles         []PubProfile `json:"profiles,omitempty"`
+}
+
+// PubList is a list with its name and description (the signup form and
+// the profile page's wording).
+type PubList struct {
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// PubLink is a mailing's link or tracked image.
+type PubLink struct {
+	MailingID int64  `json:"mailingId"`
+	LinkID    int64  `json:"linkId"`
+	URL       string `json:"url"`
+	Kind      string `json:"kind"`
+}
+
+// PubMailingList says which lists a mailing went to (an unsubscribe from
+// its link ends those memberships).
+type PubMailingList struct {
+	MailingID int64   `json:"mailingId"`
+	ListIDs   []int64 `json:"listIds"`
+}
+
+// PubProfile is one person's profile, sealed (SealProfile) under the
+// person secret, stored under Lookup(secret).
+type PubProfile struct {
+	Lookup      []byte `json:"lookup"`
+	RecipientID int64  `json:"recipientId"`
+	Sealed      []byte `json:"sealed"`
+}
+
+// SetKeys stores the desk's keys.
+func (s *Store) SetKeys(ctx context.Context, k Keys) error {
+	if len(k.DeskPublicKey) != 32 || len(k.ListenerSecret) < 32 {
+		return resonanz.Errorf(resonanz.EINVALID, "relay: keys: a 32-byte public key and a listener secret of at least 32 bytes are required")
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := setMeta(ctx, tx, metaDeskPublic, k.DeskPublicKey); err != nil {
+		return err
+	}
+	if err := setMeta(ctx, tx, metaListenerSecret, k.ListenerSecret); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Publish stores one part of a publication in one transaction.
+func (s *Store) Publish(ctx context.Context, p Publication) error {
+	if p.Generation <= 0 {
+		return resonanz.Errorf(resonanz.EINVALID, "relay: publication without generation")
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	g := p.Generation
+	for _, l := range p.Lists {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO list (id, name, description, gen) VALUES (?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, gen = excluded.gen`,
+			l.ID, l.Name, l.Description, g); err != nil {
+			return err
+		}
+	}
+	for _, l := range p.Links {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO link (mailing_id, link_id, url, kind, gen) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (mailing_id, link_id) DO UPDATE SET url = excluded.url, kind = excluded.kind, gen = excluded.gen`,
+			l.MailingID, l.LinkID, l.URL, l.Kind, g); err != nil {
+			return err
+		}
+	}
+	for _, m := range p.MailingLists {
+		for _, id := range m.ListIDs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO mailing_list (mailing_id, list_id, gen) VALUES (?, ?, ?)
+				ON CONFLICT (mailing_id, list_id) DO UPDATE SET gen = excluded.gen`, m.MailingID, id, g); err != nil {
+				return err
+			}
+		}
+	}
+	for _, sv := range p.Surveys {
+		body, err := json.Marshal(sv)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO survey (id, body, gen) VALUES (?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET body = excluded.body, gen = excluded.gen`, sv.ID, body, g); err != nil {
+			return err
+		}
+	}
+	for _, pr := range p.Profiles {
+		if len(pr.Lookup) != 32 || pr.RecipientID <= 0 {
+			return resonanz.Errorf(resonanz.EINVALID, "relay: malformed profile")
+		}
+		// A person changed the profile on the relay after the desk read
+		// it: keep the relay's version until the desk has the change.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO profile (lookup, recipient_id, sealed, gen) VALUES (?, ?, ?, ?)
+			ON CONFLICT (lookup) DO UPDATE SET recipient_id = excluded.recipient_id,
+			  sealed = CASE WHEN profile.changed_seq > ? THEN profile.sealed ELSE excluded.sealed END,
+			  gen = excluded.gen`, pr.Lookup, pr.RecipientID, pr.Sealed, g, p.CollectedThrough); err != nil {
+			return err
+		}
+	}
+	if p.Final {
+		for _, t := range []string{"list", "link", "mailing_list", "survey"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE gen < ?`, g); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM profile WHERE gen < ? AND changed_seq <= ?`, g, p.CollectedThrough); err != nil {
+			return err
+		}
+		// What the desk has applied is in what it published.
+		for _, t := range []string{"unsubscribed", "erased", "answered"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE seq <= ?`, p.CollectedThrough); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE profile SET changed_seq = 0 WHERE changed_seq <= ?`, p.CollectedThrough); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("relay: publish: %w", err)
+	}
+	return nil
+}
+
+func queryOne(ctx context.Context, db *sql.DB, q string, args []any, dest ...any) error {
+	err := db.QueryRowContext(ctx, q, args...).Scan(dest...)
+	if err == sql.ErrNoRows {
+		return resonanz.Errorf(resonanz.ENOTFOUND, "not found")
+	}
+	return err
+}

@@ -1,0 +1,24 @@
+package resonanz
+
+import (
+	"context"
+	"time"
+)
+
+type eventTimeKey struct{}
+
+// WithEventTime returns ctx carrying the time an event happened elsewhere
+// (a relay's page): the store records consent changes, unsubscribes and
+// survey answers at that time, so the consent gate and the ledger see them
+// when they happened, not when the desk applied them.
+func WithEventTime(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, eventTimeKey{}, t)
+}
+
+// EventTime returns the time carried by ctx, or now when there is none.
+func EventTime(ctx context.Context, now time.Time) time.Time {
+	if t, ok := ctx.Value(eventTimeKey{}).(time.Time); ok && !t.IsZero() {
+		return t
+	}
+	return now
+}
