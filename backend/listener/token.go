@@ -398,7 +398,7 @@ func (u URLs) build(c Claims) string {
 		panic(err)
 	}
 	if u.personKey != nil && (c.Kind == KindProfile || c.Kind == KindSurvey) && !c.Test {
-		return u.base + c.Kind.path() + tok + "?k=" + url.QueryEscape(u.personKey(c.RecipientID))
+		return u.base + c.Kind.path() + tok + "?k=" + u.personKey(c.RecipientID)
 	}
 	return u.base + c.Kind.path() + tok
 }
