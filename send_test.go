@@ -25,17 +25,7 @@ import (
 func TestSend_EndToEnd(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	a, err := NewApp(ctx, dir, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, err := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.settingsSvc.SetSender(ctx, resonanz.SenderIdentity{FromName: "Reisebüro Sonne", FromAddress: "news@sonne.example"}); err != nil {
-		t.Fatal(err)
-	}
+	a, list := newSendingApp(t, dir)
 	if _, err := (mailServer{a}).SaveListener(ctx, resonanz.ListenerSettings{PublicURL: "https://news.sonne.example/r"}); err != nil {
 		t.Fatal(err)
 	}
@@ -169,17 +159,7 @@ func TestSend_EndToEnd(t *testing.T) {
 func TestAudience_LeavesOutSuppressed(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	a, err := NewApp(ctx, dir, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, err := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.settingsSvc.SetSender(ctx, resonanz.SenderIdentity{FromName: "Reisebüro Sonne", FromAddress: "news@sonne.example"}); err != nil {
-		t.Fatal(err)
-	}
+	a, list := newSendingApp(t, dir)
 	reasons := []string{"", "hard_bounce", "", "complaint"}
 	for i, reason := range reasons {
 		r, err := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: fmt.Sprintf("p%d@example.org", i), LastName: "Muster"})
@@ -259,4 +239,22 @@ func mboxRecipients(t *testing.T, mbox []byte) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// newSendingApp opens the app in dir with a list "Reisen" and a sender.
+func newSendingApp(t *testing.T, dir string) (*App, resonanz.List) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := NewApp(ctx, dir, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.settingsSvc.SetSender(ctx, resonanz.SenderIdentity{FromName: "Reisebüro Sonne", FromAddress: "news@sonne.example"}); err != nil {
+		t.Fatal(err)
+	}
+	return a, list
 }

@@ -768,29 +768,13 @@ func sameRecipient(a, b resonanz.Recipient) bool {
 
 // finish records the outcome of the run and an audit entry.
 func (s *ImportService) finish(plan *importPlan, status string, res resonanz.ImportResult) error {
-	ctx := context.Background() // the outcome is recorded even when the import was cancelled
-	stats, _ := json.Marshal(res)
-	now := millis(s.db.Now())
-	tx, err := s.db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("import: finish: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE import_run SET status = ?, finished_at = ?, stats = ? WHERE id = ?`,
-		status, now, string(stats), plan.importID); err != nil {
-		return fmt.Errorf("import: finish: %w", err)
-	}
-	if plan.deferred {
-		if err := buildNameIndexes(ctx, tx); err != nil {
-			return fmt.Errorf("import: finish: %w", err)
-		}
-	}
 	detail := fmt.Sprintf(`{"status":%q,"read":%d,"created":%d,"updated":%d,"skipped":%d,"rejected":%d}`,
 		status, res.Read, res.Created, res.Updated, res.Skipped, len(res.Rejected))
-	if err := appendAudit(ctx, tx, now, "desk", "import.recipients", fmt.Sprint(plan.importID), detail); err != nil {
-		return err
+	var also func(context.Context, *sql.Tx) error
+	if plan.deferred {
+		also = buildNameIndexes
 	}
-	return tx.Commit()
+	return s.db.finishRun(plan.importID, "import", status, res, "import.recipients", detail, also)
 }
 
 // Imports returns the recorded recipient imports, newest first.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -116,6 +117,36 @@ func (db *DB) markInterruptedNow(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	if err := markInterrupted(ctx, tx, db.Now()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// finishRun ends import run id, the one lifecycle step both imports share:
+// in one transaction it records the status and the result (as the run's
+// stats), runs also (when not nil; the recipient import builds its deferred
+// name indexes there) and appends the audit entry action with detail. The
+// outcome is recorded even when the import was cancelled. op prefixes the
+// errors.
+func (db *DB) finishRun(id int64, op, status string, res any, action, detail string, also func(context.Context, *sql.Tx) error) error {
+	ctx := context.Background() // the outcome is recorded even when the import was cancelled
+	stats, _ := json.Marshal(res)
+	now := millis(db.Now())
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: finish: %w", op, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE import_run SET status = ?, finished_at = ?, stats = ? WHERE id = ?`,
+		status, now, string(stats), id); err != nil {
+		return fmt.Errorf("%s: finish: %w", op, err)
+	}
+	if also != nil {
+		if err := also(ctx, tx); err != nil {
+			return fmt.Errorf("%s: finish: %w", op, err)
+		}
+	}
+	if err := appendAudit(ctx, tx, now, "desk", action, strconv.FormatInt(id, 10), detail); err != nil {
 		return err
 	}
 	return tx.Commit()

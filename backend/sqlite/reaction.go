@@ -261,24 +261,9 @@ func (s *ReactionService) beginReactions(ctx context.Context, opt resonanz.React
 }
 
 func (s *ReactionService) finishReactions(plan *reactionPlan, status string, res resonanz.ReactionImportResult) error {
-	ctx := context.Background() // the outcome is recorded even when the import was cancelled
-	stats, _ := json.Marshal(res)
-	now := millis(s.db.Now())
-	tx, err := s.db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("import reactions: finish: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE import_run SET status = ?, finished_at = ?, stats = ? WHERE id = ?`,
-		status, now, string(stats), plan.importID); err != nil {
-		return fmt.Errorf("import reactions: finish: %w", err)
-	}
 	detail := fmt.Sprintf(`{"status":%q,"provider":%q,"read":%d,"imported":%d,"duplicates":%d,"unmatched":%d,"anonymized":%d,"rejected":%d}`,
 		status, res.Provider, res.Read, res.Imported, res.Duplicates, res.Unmatched, res.Anonymized, res.Rejected)
-	if err := appendAudit(ctx, tx, now, "desk", "import.reactions", strconv.FormatInt(plan.importID, 10), detail); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.db.finishRun(plan.importID, "import reactions", status, res, "import.reactions", detail, nil)
 }
 
 // reactionRow is one reaction to store per person.
