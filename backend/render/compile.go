@@ -171,8 +171,12 @@ func (p *parser) compilePlain(src string, m mode, c ectx) ([]op, *posError) {
 		stack    []int // tag indexes of open ifs
 		seen     []bool
 		contents int
+		html     htmlScanner // layouts: where each placeholder stands
 	)
 	lit := func(s []byte) {
+		if m == modeLayout {
+			html.feed(s)
+		}
 		if m == modePlain || m == modeRule {
 			s = bytes.Map(func(r rune) rune {
 				if badRune(r) {
@@ -192,6 +196,12 @@ func (p *parser) compilePlain(src string, m mode, c ectx) ([]op, *posError) {
 		lit(pre[:i])
 		pre = pre[i+4:]
 		t := &tags[idx]
+		if m == modeLayout && !t.kind.control() {
+			if why := html.check(t.kind); why != "" {
+				return nil, errAt(t.off, "%s", why)
+			}
+			html.feed([]byte("x")) // the value stands for some text
+		}
 		switch t.kind {
 		case tagValue:
 			pr.add(op{kind: opValue, ctx: c, t: t})
