@@ -165,6 +165,38 @@ func (r *Reactions) ImportFile(req ReactionImportRequest) (resonanz.ReactionImpo
 	return res, err
 }
 
+// PreviewFile reads a provider log without importing it and lists the
+// campaigns it names with the mailing each will be filed under (the wizard
+// shows them before the import).
+func (r *Reactions) PreviewFile(req ReactionImportRequest) (resonanz.ReactionPreview, error) {
+	path, name, err := r.sources.Resolve(req.Source)
+	if err != nil {
+		return resonanz.ReactionPreview{}, err
+	}
+	f, _, err := openSized(path, name)
+	if err != nil {
+		return resonanz.ReactionPreview{}, err
+	}
+	defer f.Close()
+	return ingest.Preview(r.ctx, f, req.Provider, ingest.Options{}, r.importer)
+}
+
+// AssignQuarantined files quarantined events (nil: all) under a mailing.
+func (r *Reactions) AssignQuarantined(ids []int64, mailingID int64) (resonanz.ReactionImportResult, error) {
+	return r.importer.AssignQuarantined(r.ctx, ids, mailingID)
+}
+
+// RematchQuarantine matches quarantined events (nil: all) again, e.g. after
+// a recipient import.
+func (r *Reactions) RematchQuarantine(ids []int64) (resonanz.ReactionImportResult, error) {
+	return r.importer.RematchQuarantine(r.ctx, ids)
+}
+
+// DiscardQuarantined drops quarantined events (nil: all).
+func (r *Reactions) DiscardQuarantined(ids []int64) (int, error) {
+	return r.importer.DiscardQuarantined(r.ctx, ids)
+}
+
 // Cancel stops a running import after its current batch.
 func (r *Reactions) Cancel(opID string) (bool, error) { return r.ops.cancel(opID), nil }
 

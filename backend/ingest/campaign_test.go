@@ -1,6 +1,14 @@
 package ingest_test
 
-import "testing"
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/resonanz/resonanz/backend/ingest"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
 
 // TestCampaignFromTags: providers without a campaign field of their own
 // name the campaign in their tags; the first tag is the campaign (issue 15).
@@ -23,5 +31,40 @@ func TestCampaignFromTags(t *testing.T) {
 				t.Errorf("CampaignID = %q, want %q (tags %v)", ev.CampaignID, tc.want, ev.Tags)
 			}
 		})
+	}
+}
+
+// knownCampaigns answers CampaignMailings; the rest of the importer is not
+// used by Preview.
+type knownCampaigns struct {
+	resonanz.ReactionImporter
+	m map[string]resonanz.Mailing
+}
+
+func (k knownCampaigns) CampaignMailings(_ context.Context, ids []string) (map[string]resonanz.Mailing, error) {
+	out := map[string]resonanz.Mailing{}
+	for _, id := range ids {
+		if m, ok := k.m[id]; ok {
+			out[id] = m
+		}
+	}
+	return out, nil
+}
+
+func TestPreview(t *testing.T) {
+	log := `[{"email":"a@x.de","event":"delivered","timestamp":1742288403,"category":"herbst-2026"},
+		{"email":"a@x.de","event":"open","timestamp":1742288405,"category":["herbst-2026"]},
+		{"email":"b@x.de","event":"open","timestamp":1742288405,"category":"winter"},
+		{"email":"c@x.de","event":"open","timestamp":1742288405},
+		{"event":"open","timestamp":1742288405}]`
+	imp := knownCampaigns{m: map[string]resonanz.Mailing{"winter": {ID: 7, Name: "Winterreisen"}}}
+	got, err := ingest.Preview(context.Background(), strings.NewReader(log), "sendgrid", ingest.Options{}, imp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := resonanz.ReactionPreview{Provider: "sendgrid", Events: 4, WithoutCampaign: 1, Campaigns: []resonanz.CampaignPreview{
+		{ID: "herbst-2026", Events: 2}, {ID: "winter", Events: 1, MailingID: 7, MailingName: "Winterreisen"}}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("preview = %+v, want %+v", got, want)
 	}
 }

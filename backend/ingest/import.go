@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync/atomic"
 
@@ -41,4 +42,57 @@ func Import(ctx context.Context, r io.Reader, size int64, provider string, opt O
 	}
 	ropt.Provider = d.Provider()
 	return imp.ImportReactions(ctx, fileSource{Decoder: d, counter: counter, size: size}, ropt, progress)
+}
+
+// Preview reads the log in r without storing anything and says which
+// provider campaigns it names and where their events will be filed: the
+// mailing with that campaign id, or a new imported mailing.
+func Preview(ctx context.Context, r io.Reader, provider string, opt Options, imp resonanz.ReactionImporter) (resonanz.ReactionPreview, error) {
+	out := resonanz.ReactionPreview{Provider: provider, Campaigns: []resonanz.CampaignPreview{}}
+	d, err := NewDecoder(r, provider, opt)
+	if err != nil {
+		return out, err
+	}
+	out.Provider = d.Provider()
+	index := map[string]int{}
+	for {
+		if out.Events%1000 == 0 && ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+		ev, err := d.Next()
+		var rowErr *resonanz.RowError
+		switch {
+		case errors.Is(err, io.EOF):
+			ids := make([]string, len(out.Campaigns))
+			for i, c := range out.Campaigns {
+				ids[i] = c.ID
+			}
+			known, err := imp.CampaignMailings(ctx, ids)
+			if err != nil {
+				return out, err
+			}
+			for i, c := range out.Campaigns {
+				if m, ok := known[c.ID]; ok {
+					out.Campaigns[i].MailingID, out.Campaigns[i].MailingName = m.ID, m.Name
+				}
+			}
+			return out, nil
+		case errors.As(err, &rowErr):
+			continue
+		case err != nil:
+			return out, err
+		}
+		out.Events++
+		if ev.CampaignID == "" {
+			out.WithoutCampaign++
+			continue
+		}
+		i, ok := index[ev.CampaignID]
+		if !ok {
+			i = len(out.Campaigns)
+			index[ev.CampaignID] = i
+			out.Campaigns = append(out.Campaigns, resonanz.CampaignPreview{ID: ev.CampaignID})
+		}
+		out.Campaigns[i].Events++
+	}
 }

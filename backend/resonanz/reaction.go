@@ -224,9 +224,41 @@ type QuarantinedEvent struct {
 	Event    ProviderEvent `json:"event"`
 }
 
+// CampaignPreview is a provider campaign found in a log before it is
+// imported: how many events name it and the mailing they will be filed
+// under (MailingID 0: a new imported mailing named after the campaign).
+type CampaignPreview struct {
+	ID          string `json:"id"`
+	Events      int    `json:"events"`
+	MailingID   int64  `json:"mailingId"`
+	MailingName string `json:"mailingName"`
+}
+
+// ReactionPreview is what a log holds, read before importing it.
+type ReactionPreview struct {
+	Provider  string            `json:"provider"`
+	Events    int               `json:"events"`
+	Campaigns []CampaignPreview `json:"campaigns"`
+	// WithoutCampaign counts events that name no campaign (they go to the
+	// mailing picked for the import, or are matched by their ids).
+	WithoutCampaign int `json:"withoutCampaign"`
+}
+
 // ReactionImporter stores provider events: de-duplicated, matched to
 // recipients and mailings, gated by tracking consent, in batches.
 type ReactionImporter interface {
 	ImportReactions(ctx context.Context, src ReactionSource, opt ReactionImport, progress func(ImportProgress)) (ReactionImportResult, error)
 	Quarantine(ctx context.Context, importID int64, limit int) ([]QuarantinedEvent, error)
+	// CampaignMailings returns, per campaign id, the mailing its events
+	// would be filed under (absent: a new imported mailing).
+	CampaignMailings(ctx context.Context, ids []string) (map[string]Mailing, error)
+	// AssignQuarantined imports quarantined events (ids; nil: all) for
+	// mailingID, as if it had been picked for their import; RematchQuarantine
+	// imports them again as they are (after a recipient import, say).
+	// Events that still match nothing stay (counted as Duplicates).
+	AssignQuarantined(ctx context.Context, ids []int64, mailingID int64) (ReactionImportResult, error)
+	RematchQuarantine(ctx context.Context, ids []int64) (ReactionImportResult, error)
+	// DiscardQuarantined drops quarantined events; a later import of the
+	// same log does not bring them back. Returns how many were dropped.
+	DiscardQuarantined(ctx context.Context, ids []int64) (int, error)
 }

@@ -424,3 +424,54 @@ func TestTargetGroup_ConsentAtEvaluation(t *testing.T) {
 		}
 	})
 }
+
+// The quarantine view's actions: re-match after a recipient import, assign
+// to a mailing, discard for good.
+func TestReactionService_QuarantineActions(t *testing.T) {
+	ctx := context.Background()
+	w := newReportWorld(t, 2, func(int) bool { return false })
+	m := w.mailing("Sommer", "", 0)
+	stranger := w.ev(resonanz.ReactionDelivered, 0, "", 0)
+	stranger.Email = "neu@example.org" // no such recipient yet
+	nameless := w.ev(resonanz.ReactionDelivered, 1, "", 0)
+	junk := w.ev(resonanz.ReactionOpened, 1, "", time.Hour)
+	res := w.importEvents(0, []resonanz.ProviderEvent{stranger, nameless, junk})
+	if res.Unmatched != 3 {
+		t.Fatalf("import = %+v, want 3 quarantined", res)
+	}
+	q, err := w.reacts.Quarantine(ctx, 0, 100)
+	if err != nil || len(q) != 3 {
+		t.Fatalf("quarantine = %+v, %v", q, err)
+	}
+	if _, err := w.reacts.AssignQuarantined(ctx, []int64{q[1].ID}, 0); resonanz.ErrorCode(err) != resonanz.EINVALID {
+		t.Errorf("assign without a mailing: %v", err)
+	}
+	a, err := w.reacts.AssignQuarantined(ctx, []int64{q[1].ID}, m.ID)
+	if err != nil || a.Imported != 1 {
+		t.Fatalf("assign = %+v, %v", a, err)
+	}
+	if n, err := w.reacts.DiscardQuarantined(ctx, []int64{q[2].ID}); err != nil || n != 1 {
+		t.Fatalf("discard = %d, %v", n, err)
+	}
+	if _, err := sqlite.NewRecipientService(w.db).CreateRecipient(ctx, resonanz.Recipient{Email: "neu@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	// The stranger now matches a recipient but still names no mailing and
+	// no campaign: it stays; assigned, it moves out.
+	if r, err := w.reacts.RematchQuarantine(ctx, nil); err != nil || r.Imported != 0 || r.Duplicates != 1 {
+		t.Fatalf("rematch = %+v, %v", r, err)
+	}
+	if r, err := w.reacts.AssignQuarantined(ctx, nil, m.ID); err != nil || r.Imported != 1 {
+		t.Fatalf("assign all = %+v, %v", r, err)
+	}
+	if q, _ := w.reacts.Quarantine(ctx, 0, 100); len(q) != 0 {
+		t.Errorf("quarantine left = %+v", q)
+	}
+	// The discarded event does not come back with the same log.
+	if r := w.importEvents(0, []resonanz.ProviderEvent{junk}); r.Unmatched != 0 || r.Duplicates != 1 {
+		t.Errorf("re-import of a discarded event = %+v", r)
+	}
+	if st := w.report(m.ID); st.Delivered != 2 {
+		t.Errorf("report delivered = %d, want 2", st.Delivered)
+	}
+}

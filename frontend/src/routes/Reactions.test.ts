@@ -27,6 +27,10 @@ describe('Reactions import', () => {
         }),
       ),
       Cancel: resolved(true),
+      PreviewFile: resolved({ provider: 'sendgrid', events: 775, withoutCampaign: 0, campaigns: [{ id: 'herbst-2026', events: 775, mailingId: 0, mailingName: '' }] }),
+      AssignQuarantined: resolved({ importId: 5, provider: 'quarantine', read: 1, imported: 1, duplicates: 0, unmatched: 0, anonymized: 0, rejected: 0, by_type: {}, errors: [] }),
+      RematchQuarantine: resolved({ importId: 6, provider: 'quarantine', read: 1, imported: 0, duplicates: 1, unmatched: 0, anonymized: 0, rejected: 0, by_type: {}, errors: [] }),
+      DiscardQuarantined: resolved(1),
       Quarantine: resolved([
         {
           id: 1,
@@ -42,6 +46,8 @@ describe('Reactions import', () => {
     render(Reactions);
     await user.click(screen.getByTestId('reactions-pick'));
     await waitFor(() => expect(screen.getByTestId('reactions-provider')).toHaveTextContent('sendgrid'));
+    // Before the import, the wizard shows the campaigns it found.
+    expect(await screen.findByTestId('preview-campaign')).toHaveTextContent('herbst-2026: 775 events → new mailing');
     await user.selectOptions(screen.getByTestId('reactions-provider'), 'sendgrid');
     await user.selectOptions(screen.getByTestId('reactions-mailing'), '3');
     await user.click(screen.getByTestId('reactions-run'));
@@ -54,6 +60,13 @@ describe('Reactions import', () => {
     expect(screen.getByTestId('reactions-errors')).toHaveTextContent('no timestamp');
     expect(await screen.findByTestId('quarantine-row')).toHaveTextContent('unknown recipient');
     expect(reactions.Quarantine).toHaveBeenCalledWith(4);
+    // The quarantine view assigns the listed events to a mailing.
+    await user.selectOptions(screen.getByTestId('quarantine-mailing'), '3');
+    await user.click(screen.getByTestId('quarantine-assign'));
+    await waitFor(() => expect(reactions.AssignQuarantined).toHaveBeenCalledWith([1], 3));
+    expect(await screen.findByTestId('quarantine-outcome')).toHaveTextContent('1 moved out of the quarantine');
+    await user.click(screen.getByTestId('quarantine-discard'));
+    await waitFor(() => expect(reactions.DiscardQuarantined).toHaveBeenCalledWith([1]));
     expect(window.runtime.EventsOn).toHaveBeenCalledWith(expect.stringMatching(/^reactions:progress:/), expect.any(Function));
     expect(off).toHaveBeenCalled();
     delete window.runtime;

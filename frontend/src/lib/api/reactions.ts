@@ -1,5 +1,5 @@
 import { call } from './client';
-import type { QuarantinedEvent, ReactionImportRequest, ReactionImportResult } from './types';
+import type { QuarantinedEvent, ReactionImportRequest, ReactionImportResult, ReactionPreview } from './types';
 
 const service = 'Reactions';
 
@@ -11,7 +11,32 @@ export async function providers(): Promise<string[]> {
 /** importReactions imports a provider log; progress arrives as reactions:progress:<opId> events. */
 export async function importReactions(req: ReactionImportRequest): Promise<ReactionImportResult> {
   const r = await call<ReactionImportResult>(service, 'ImportFile', req);
-  return { ...r, by_type: r.by_type ?? {}, errors: r.errors ?? [] };
+  return withLists(r);
+}
+
+function withLists(r: ReactionImportResult): ReactionImportResult {
+  return { ...r, by_type: r.by_type ?? {}, errors: r.errors ?? [], campaigns: r.campaigns ?? [] };
+}
+
+/** previewReactions reads a log without importing it: the campaigns it names and where they will be filed. */
+export async function previewReactions(source: string, provider: string): Promise<ReactionPreview> {
+  const p = await call<ReactionPreview>(service, 'PreviewFile', { source, provider, mailingId: 0, opId: '' });
+  return { ...p, campaigns: p.campaigns ?? [] };
+}
+
+/** assignQuarantined files quarantined events under a mailing. */
+export async function assignQuarantined(ids: number[], mailingId: number): Promise<ReactionImportResult> {
+  return withLists(await call<ReactionImportResult>(service, 'AssignQuarantined', ids, mailingId));
+}
+
+/** rematchQuarantine matches quarantined events again (after a recipient import, say). */
+export async function rematchQuarantine(ids: number[]): Promise<ReactionImportResult> {
+  return withLists(await call<ReactionImportResult>(service, 'RematchQuarantine', ids));
+}
+
+/** discardQuarantined drops quarantined events for good; it returns how many. */
+export function discardQuarantined(ids: number[]): Promise<number> {
+  return call<number>(service, 'DiscardQuarantined', ids);
 }
 
 /** cancelReactions stops the running import opId after its current batch. */

@@ -680,6 +680,31 @@ export interface ReactionImportResult {
   by_type: Record<string, number>;
   errors: RejectedRow[];
   cancelled?: boolean;
+  campaigns: CampaignFiling[];
+}
+
+/** CampaignFiling is where an import filed the events of one provider campaign. */
+export interface CampaignFiling {
+  id: string;
+  mailing_id: number;
+  created: boolean;
+  events: number;
+}
+
+/** CampaignPreview is a campaign found in a log before the import (mailingId 0: a new mailing). */
+export interface CampaignPreview {
+  id: string;
+  events: number;
+  mailingId: number;
+  mailingName: string;
+}
+
+/** ReactionPreview is what a log holds, read before importing it. */
+export interface ReactionPreview {
+  provider: string;
+  events: number;
+  campaigns: CampaignPreview[];
+  withoutCampaign: number;
 }
 
 /** ProviderEvent is a normalized provider event (the fields the quarantine table shows). */

@@ -1,9 +1,18 @@
 import { ApiError } from '../api/error';
 import { ready, subscribe } from '../api/events';
 import { mailings } from '../api/mailings';
-import { cancelReactions, importReactions, providers, quarantine } from '../api/reactions';
+import {
+  assignQuarantined,
+  cancelReactions,
+  discardQuarantined,
+  importReactions,
+  previewReactions,
+  providers,
+  quarantine,
+  rematchQuarantine,
+} from '../api/reactions';
 import { pickLogFile } from '../api/system';
-import type { ImportProgress, Mailing, QuarantinedEvent, ReactionImportResult } from '../api/types';
+import type { ImportProgress, Mailing, QuarantinedEvent, ReactionImportResult, ReactionPreview } from '../api/types';
 import { uploadFile } from '../api/upload';
 
 /** ReactionStep is where the reaction import is. */
@@ -27,7 +36,15 @@ export class ReactionWizard {
   progress = $state<ImportProgress | null>(null);
   result = $state<ReactionImportResult | null>(null);
   quarantined = $state<QuarantinedEvent[]>([]);
+  /** preview lists the campaigns of the chosen file before the import (null: not read yet). */
+  preview = $state<ReactionPreview | null>(null);
+  previewing = $state(false);
+  /** quarantineMailingId is the mailing quarantined events are assigned to. */
+  quarantineMailingId = $state(0);
+  /** quarantineOutcome says what the last quarantine action did. */
+  quarantineOutcome = $state<{ moved: number; left: number } | null>(null);
   #opId = '';
+  #previewGeneration = 0;
 
   /** load fetches the providers and the mailings to choose from. */
   async load(): Promise<void> {
@@ -47,6 +64,46 @@ export class ReactionWizard {
     this.progress = null;
     this.result = null;
     this.quarantined = [];
+    this.preview = null;
+    this.quarantineOutcome = null;
+  }
+
+  /** loadPreview reads the chosen file for the campaigns it names (the options step shows them). */
+  async loadPreview(): Promise<void> {
+    if (this.source === '') return;
+    const generation = ++this.#previewGeneration;
+    this.previewing = true;
+    try {
+      const p = await previewReactions(this.source, this.provider);
+      if (generation === this.#previewGeneration) this.preview = p;
+    } catch {
+      // The import itself says what is wrong with the file.
+      if (generation === this.#previewGeneration) this.preview = null;
+    } finally {
+      if (generation === this.#previewGeneration) this.previewing = false;
+    }
+  }
+
+  /** quarantineAction assigns, re-matches or discards the quarantined events shown, then reloads them. */
+  async quarantineAction(action: 'assign' | 'rematch' | 'discard'): Promise<void> {
+    if (this.busy || this.quarantined.length === 0) return;
+    const ids = this.quarantined.map((q) => q.id);
+    this.busy = true;
+    this.error = null;
+    try {
+      let moved: number;
+      if (action === 'discard') moved = await discardQuarantined(ids);
+      else {
+        const r = action === 'assign' ? await assignQuarantined(ids, this.quarantineMailingId) : await rematchQuarantine(ids);
+        moved = r.imported;
+      }
+      if (this.result) this.quarantined = await quarantine(this.result.importId);
+      this.quarantineOutcome = { moved, left: this.quarantined.length };
+    } catch (reason) {
+      this.error = ApiError.from(reason);
+    } finally {
+      this.busy = false;
+    }
   }
 
   /** pick shows the native file dialog (desktop window). */
@@ -59,6 +116,7 @@ export class ReactionWizard {
       this.source = path;
       this.fileName = path.split(/[\\/]/).pop() ?? path;
       this.step = 'options';
+      void this.loadPreview();
     } catch (reason) {
       this.error = ApiError.from(reason);
     }
@@ -74,6 +132,7 @@ export class ReactionWizard {
       this.source = up.source;
       this.fileName = up.name || file.name;
       this.step = 'options';
+      void this.loadPreview();
     } catch (reason) {
       this.error = ApiError.from(reason);
     } finally {
