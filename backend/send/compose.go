@@ -87,6 +87,19 @@ func (s *Service) Salutations(ctx context.Context) ([]resonanz.SalutationBlock, 
 			out = append(out, b)
 		}
 	}
+	// A rule for everyone has no genders and requires nothing: empty
+	// lists, never null, for the editor.
+	for i := range out {
+		for j := range out[i].Rules {
+			r := &out[i].Rules[j]
+			if r.Genders == nil {
+				r.Genders = []resonanz.Gender{}
+			}
+			if r.Requires == nil {
+				r.Requires = []string{}
+			}
+		}
+	}
 	return out, nil
 }
 

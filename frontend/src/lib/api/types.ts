@@ -66,6 +66,8 @@ export interface RecipientFilter {
   /** limit is 1..1000. */
   limit: number;
   sort: RecipientSort;
+  /** rule restricts to a target group's rule (none: no restriction). */
+  rule?: Condition | null;
 }
 
 /** RecipientPage is one page of recipients and the number of all that match. */
@@ -679,6 +681,8 @@ export interface ReactionImportResult {
   rejected: number;
   by_type: Record<string, number>;
   errors: RejectedRow[];
+  /** campaigns are the provider campaigns the events named and the mailings they were filed under. */
+  campaigns: CampaignFiling[];
   cancelled?: boolean;
   campaigns: CampaignFiling[];
 }
@@ -707,15 +711,54 @@ export interface ReactionPreview {
   withoutCampaign: number;
 }
 
-/** ProviderEvent is a normalized provider event (the fields the quarantine table shows). */
+/** CampaignFiling is one provider campaign of an import and the mailing its events went to. */
+export interface CampaignFiling {
+  id: string;
+  mailing_id: number;
+  /** created is true when the import created an imported mailing for the campaign. */
+  created: boolean;
+  events: number;
+}
+
+/** ProviderEvent is a normalized provider event (the quarantine table shows a few of its fields). */
 export interface ProviderEvent {
   provider: string;
+  source_kind: string;
+  provider_event_id?: string;
+  dedupe_key: string;
   event_type: string;
   event_raw: string;
+  bounce_kind?: string;
   occurred_at: string;
+  occurred_at_raw: string;
+  sent_at?: string;
   recipient_email: string;
+  recipient_email_raw: string;
+  recipient_ambiguous?: boolean;
+  provider_message_id?: string;
+  rfc_message_id?: string;
   campaign_id?: string;
+  tags?: string[];
+  metadata?: Record<string, string>;
   url?: string;
+  link_name?: string;
+  link_kind?: string;
+  mime_part?: string;
+  user_agent?: string;
+  client_ip?: string;
+  geo_country?: string;
+  geo_region?: string;
+  geo_city?: string;
+  client_name?: string;
+  client_os?: string;
+  device_type?: string;
+  is_first?: boolean;
+  machine_open?: boolean;
+  machine_open_source?: string;
+  smtp_status?: string;
+  smtp_response?: string;
+  /** raw is the original event after unwrapping envelopes. */
+  raw?: unknown;
   import_line: number;
 }
 
