@@ -168,7 +168,33 @@ func (s *Service) Signup(ctx context.Context, in listener.Signup, c resonanz.Web
 	if err != nil || req.Token == "" {
 		return listener.SignupResult{}, err
 	}
-	return listener.SignupResult{Token: req.Token, Addressee: addressee(r)}, nil
+	to, err := s.publicAddressee(ctx, r)
+	if err != nil {
+		return listener.SignupResult{}, err
+	}
+	return listener.SignupResult{Token: req.Token, Addressee: to}, nil
+}
+
+// publicAddressee is addressee for mails the public forms trigger: the
+// anonymous form takes any name, so a person who never confirmed (no
+// newsletter grant in the ledger) is mailed without one — in To: and in
+// the greeting.
+func (s *Service) publicAddressee(ctx context.Context, r resonanz.Recipient) (listener.Addressee, error) {
+	to := addressee(r)
+	if to.Name == "" {
+		return to, nil
+	}
+	d, err := s.svc.Recipients.RecipientDetail(ctx, r.ID)
+	if err != nil {
+		return to, err
+	}
+	for _, c := range d.Consent {
+		if c.Purpose == resonanz.PurposeNewsletter && c.Granted {
+			return to, nil
+		}
+	}
+	to.Name = ""
+	return to, nil
 }
 
 func addressee(r resonanz.Recipient) listener.Addressee {
@@ -186,7 +212,7 @@ func (s *Service) ProfileRecipient(ctx context.Context, email string) (listener.
 	if err != nil {
 		return listener.Addressee{}, err
 	}
-	return addressee(r), nil
+	return s.publicAddressee(ctx, r)
 }
 
 // SurveyForm returns the survey and when the person answered it last.

@@ -1,0 +1,50 @@
+package portal_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/portal"
+	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/sqlite"
+)
+
+// TestAddressee_NoNameBeforeConfirmation: the anonymous signup form takes
+// any name, so mails to people who never confirmed (the confirmation mail,
+// the profile link) carry no name in To: or the greeting; once the person
+// confirmed, their name is theirs.
+func TestAddressee_NoNameBeforeConfirmation(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	lists := sqlite.NewListService(db)
+	list, err := lists.CreateList(ctx, resonanz.List{Name: "Reisen", DoubleOptIn: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := portal.New(portal.Services{Store: sqlite.NewPortalService(db), Recipients: sqlite.NewRecipientService(db),
+		Lists: lists, OptIns: sqlite.NewOptInService(db)})
+	const crafted = "Ihr Konto wird gesperrt, rufen Sie +49 … an"
+	res, err := p.Signup(ctx, listener.Signup{ListID: list.ID, Email: "victim@example.net", FirstName: crafted, LastName: "Bank", Wording: "Ja"}, resonanz.WebClient{})
+	if err != nil || res.Token == "" {
+		t.Fatal(res, err)
+	}
+	if res.Name != "" {
+		t.Errorf("confirmation mail addressed to %q", res.Name)
+	}
+	a, err := p.ProfileRecipient(ctx, "victim@example.net")
+	if err != nil || a.Name != "" {
+		t.Errorf("profile link mail of an unconfirmed signup addressed to %q (%v)", a.Name, err)
+	}
+	if _, err := p.Confirm(ctx, res.Token, resonanz.WebClient{}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := p.ProfileRecipient(ctx, "victim@example.net"); err != nil || a.Name != crafted+" Bank" {
+		t.Errorf("after confirmation: %q %v", a.Name, err)
+	}
+}
