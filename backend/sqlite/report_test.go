@@ -218,8 +218,11 @@ func TestReport_ConsentlessProviderLog(t *testing.T) {
 	}
 	st := w.report(m.ID)
 	checkInvariants(t, st)
-	if st.Base != (resonanz.Base{Kind: resonanz.BaseDelivered, Count: 500}) || st.Openers != (resonanz.Reach{People: 0, Estimate: 125}) ||
-		st.Rates.Open != 0.25 || st.Rates.Click != 0.2 || st.Trackable != nil {
+	// The estimate is an estimate: 125 people may share a register (MustOpenDB
+	// fixes the sketch key, so the golden holds one run's figure).
+	if st.Base != (resonanz.Base{Kind: resonanz.BaseDelivered, Count: 500}) || st.Openers.People != 0 ||
+		st.Openers.Estimate < 122 || st.Openers.Estimate > 128 || st.Rates.Open < 0.244 || st.Rates.Open > 0.256 ||
+		st.Rates.Click < 0.195 || st.Rates.Click > 0.205 || st.Trackable != nil {
 		t.Errorf("base %+v openers %+v rates %+v", st.Base, st.Openers, st.Rates)
 	}
 	checkGolden(t, "consentless_log", st)
