@@ -114,7 +114,7 @@ test-desktop: build
 
 ## bench: the performance harness (QUICK=1 for a run under two minutes, ONLY=start,send for some workloads); writes bench/results.json
 bench: build
-	$(GO) run ./bench -bin $(BIN) $(if $(QUICK),-quick) $(if $(ONLY),-only $(ONLY)) -out bench/results.json
+	$(GO) run ./bench -bin $(BIN) $(if $(QUICK),-quick) $(if $(ONLY),-only $(ONLY)) $(if $(BASE_BIN),-base-bin $(BASE_BIN)) -out bench/results.json
 
 clean:
 	rm -rf build/bin frontend/dist/assets frontend/dist/index.html $(STAMP)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
 // listenerKeyName names the listener's token key in the secret store.
@@ -56,7 +57,15 @@ func (a *App) newListener(addr, publicURL string, trackRate float64, trusted []s
 	if err := cfg.Validate(); err != nil {
 		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
 	}
-	return listener.New(cfg, listener.Deps{Hits: a.reactionSvc, Links: a.mailingSvc, Images: a.mailingSvc,
+	// Hits go to the inbox beside the store (durable at the answer rate)
+	// and are merged into the store in large transactions; Shutdown closes
+	// it after the last hit, merging what is left.
+	inbox, err := sqlite.OpenHitInbox(context.Background(), a.db, log)
+	if err != nil {
+		return nil, err
+	}
+	inbox.Start()
+	return listener.New(cfg, listener.Deps{Hits: inbox, Links: a.mailingSvc, Images: a.mailingSvc,
 		Subscriptions: a.portal, Profiles: a.portal, Surveys: a.portal, Signups: a.portal, Mailer: a.portal}), nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,11 +10,14 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
 // TestListener_Store runs the listener over the real store: tracking with
@@ -183,4 +187,103 @@ func TestListener_Survey(t *testing.T) {
 		!strings.HasPrefix(d.Surveys[0].ProfileWording, "Use my answers to update my profile") {
 		t.Errorf("detail after the survey: %+v %+v", d.Recipient.Attributes, d.Surveys)
 	}
+}
+
+// TestListener_StoreUnderLoad runs the listener over the real store with
+// 64 concurrent clients: every answered open is durable when it is
+// answered, and the shutdown after the load is quick.
+func TestListener_StoreUnderLoad(t *testing.T) {
+	ctx := context.Background()
+	a, err := NewApp(ctx, t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	list, err := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.mailingSvc.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling", ListID: list.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for i := range 50 {
+		r, err := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: fmt.Sprintf("p%d@example.org", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.consentSvc.AppendConsent(ctx, resonanz.ConsentRecord{RecipientID: r.ID, Purpose: resonanz.PurposeTrackingOpens,
+			Granted: true, At: time.Now().Add(-time.Hour), Source: resonanz.SourceForm, Wording: "Ja, auswerten"}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	srv, err := a.newListener("127.0.0.1:0", "http://listener.test", -1, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	urls, err := listener.NewURLs(ts.URL, srv.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	stop := time.Now().Add(time.Second)
+	var answered atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 64 {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stop); i++ {
+				resp, err := client.Get(urls.Open(m.ID, ids[(w*7+i)%len(ids)]))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					answered.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// As if the listener died now: what a second merger finds durable in
+	// the inbox, merged into the store, covers every answered hit (the
+	// running listener's merger works beside it; neither doubles a hit).
+	other, err := sqlite.OpenHitInbox(ctx, a.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.MergeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err := a.statsSvc.MailingStats(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(st.Opens.Total) < answered.Load() {
+		t.Fatalf("%d opens stored, %d answered", st.Opens.Total, answered.Load())
+	}
+	start := time.Now()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Shutdown after the load took %v", d)
+	}
+	if st, err = a.statsSvc.MailingStats(ctx, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if int64(st.Opens.Total) != answered.Load() || st.Opens.Anonymous != 0 {
+		t.Errorf("%d opens stored (%d anonymous), %d answered", st.Opens.Total, st.Opens.Anonymous, answered.Load())
+	}
+	t.Logf("%d opens answered and stored in 1 s; %+v", answered.Load(), srv.Stats())
 }

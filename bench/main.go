@@ -50,7 +50,12 @@ type Config struct {
 	Hits       int // listener requests per run
 	Runs       int
 	WorkDir    string
-	Only       []string // workload names to run; empty: all
+	// Saturation is how long the listener saturation phase runs.
+	Saturation time.Duration
+	// BaseBin, when set, is an older resonanz build measured in
+	// alternating runs where a workload compares with it (saturation).
+	BaseBin string
+	Only    []string // workload names to run; empty: all
 }
 
 func main() {
@@ -58,10 +63,12 @@ func main() {
 	quick := flag.Bool("quick", false, "small data, for a run under two minutes")
 	out := flag.String("out", "bench/results.json", "where to write the results")
 	only := flag.String("only", "", "run only these workloads (comma-separated: "+strings.Join(workloadNames(), ", ")+")")
+	baseBin := flag.String("base-bin", "", "an older resonanz build to compare with in alternating runs (listener saturation)")
 	flag.Parse()
-	cfg := Config{Bin: *bin, Recipients: 100_000, Events: 1_000_000, Reactions: 10_000_000, Hits: 200_000, Runs: 3}
+	cfg := Config{Bin: *bin, Recipients: 100_000, Events: 1_000_000, Reactions: 10_000_000, Hits: 200_000, Runs: 3,
+		Saturation: 30 * time.Second, BaseBin: *baseBin}
 	if *quick {
-		cfg.Recipients, cfg.Events, cfg.Reactions, cfg.Hits = 10_000, 50_000, 500_000, 30_000
+		cfg.Recipients, cfg.Events, cfg.Reactions, cfg.Hits, cfg.Saturation = 10_000, 50_000, 500_000, 30_000, 6*time.Second
 	}
 	if *only != "" {
 		cfg.Only = strings.Split(*only, ",")
@@ -96,6 +103,14 @@ func Run(ctx context.Context, cfg Config, w io.Writer) (Report, error) {
 		return rep, err
 	}
 	cfg.Bin, cfg.WorkDir = bin, work
+	if cfg.BaseBin != "" {
+		if cfg.BaseBin, err = filepath.Abs(cfg.BaseBin); err != nil {
+			return rep, err
+		}
+	}
+	if cfg.Saturation == 0 {
+		cfg.Saturation = 2 * time.Second
+	}
 	for _, name := range cfg.Only {
 		if !slices.Contains(workloadNames(), name) {
 			return rep, fmt.Errorf("no workload %q (there are: %s)", name, strings.Join(workloadNames(), ", "))
@@ -127,6 +142,7 @@ var workloads = []struct {
 	{"analysis", analysisWorkloads},
 	{"start", appStart},
 	{"listener", listenerLoad},
+	{"saturation", listenerSaturation},
 	{"send", sendWorkload},
 }
 

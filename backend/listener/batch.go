@@ -10,163 +10,224 @@ import (
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
-// batcher is the group commit for hits: handlers put hits into a bounded
-// queue, one writer goroutine hands them to the HitRecorder every batchSize
-// hits or every interval, whichever comes first.
+// batcher is the group commit for hits, run continuously: one writer
+// goroutine takes whatever hits have gathered since its last commit (at most
+// batchSize) and hands them to the HitRecorder in one call (one
+// transaction), while the hits that arrive meanwhile gather for the next
+// one. A handler waits for the commit of its own hit, so a tracking request
+// is answered only once its hit is durable; at low load a hit waits for one
+// commit of a few hits, under load the batches grow by themselves.
 //
-// Overload policy: enqueue waits at most enqueueWait for room; after that the
-// hit is dropped and counted (Stats.Dropped). A request handler is never
-// blocked longer than that, and the recipient always gets the pixel or the
-// redirect. A hit that was enqueued (acknowledged) is written before close
-// returns — close stops the intake, drains the queue and flushes.
+// Overload policy (nothing answered is lost): a request waits for room in the
+// bounded queue (at most enqueueWait), then for its hit's commit (at most
+// commitWait). A hit that was queued is always written, before close returns
+// at the latest — a request whose commit takes longer than commitWait is
+// answered anyway, because its hit is queued. A hit that finds no room in
+// time is not queued: the caller decides what to do with it (the open pixel
+// answers 503 with Retry-After; a click or image is written synchronously
+// and redirected, because a person must reach the link). Because each
+// handler waits for its commit, the queue holds at most one hit per running
+// request: overload shows as longer answers (backpressure), not as a growing
+// queue that a shutdown must flush or a crash could lose.
 type batcher struct {
 	rec         resonanz.HitRecorder
-	queue       chan resonanz.Hit
 	batchSize   int
-	interval    time.Duration
+	queueSize   int
 	enqueueWait time.Duration
+	commitWait  time.Duration
 	log         *slog.Logger
 
-	mu     sync.RWMutex // guards closed against sends on a closed queue
+	mu     sync.Mutex
+	wake   *sync.Cond // signals the writer: a batch is waiting or closed
+	segs   []*segment // batches waiting for the writer, oldest first
+	queued int        // hits in segs
+	room   chan struct{}
 	closed bool
-	nudge  chan struct{} // a full batch is waiting
-	stop   chan struct{} // closed with the queue
 	done   chan struct{}
 
-	enqueued, recorded, dropped, failed, batches atomic.Uint64
+	enqueued, recorded, dropped, failed, batches, refused, direct, late atomic.Uint64
+}
+
+// segment is one batch: the hits of one RecordHits call and the signal that
+// it is done.
+type segment struct {
+	hits []resonanz.Hit
+	done chan struct{}
+	err  error // set before done is closed
 }
 
 // Stats are the listener's hit counters since start.
 type Stats struct {
 	Enqueued uint64 // hits accepted into the queue
-	Recorded uint64 // hits handed to the HitRecorder successfully
-	Dropped  uint64 // hits dropped because the queue stayed full (overload) or after shutdown
-	Failed   uint64 // hits lost because the HitRecorder kept failing
+	Recorded uint64 // hits stored by the HitRecorder (queued or written synchronously)
+	Dropped  uint64 // hits neither queued nor stored (a click whose synchronous write failed)
+	Failed   uint64 // queued hits lost because the HitRecorder kept failing
 	Batches  uint64 // RecordHits calls that succeeded
 	Queued   int    // hits waiting now
+	// Refused counts open pixels answered 503 (Retry-After) because their
+	// hit found no room in time; Direct counts clicks and images written
+	// synchronously for the same reason; Late counts requests answered
+	// before their queued hit was committed (commit slower than the wait).
+	Refused uint64
+	Direct  uint64
+	Late    uint64
 	// NoticesSent and NoticeErrors count the listener's own mails
 	// (confirmation and profile links).
 	NoticesSent  uint64
 	NoticeErrors uint64
 }
 
-func newBatcher(rec resonanz.HitRecorder, queueSize, batchSize int, interval, enqueueWait time.Duration, log *slog.Logger) *batcher {
+func newBatcher(rec resonanz.HitRecorder, queueSize, batchSize int, enqueueWait, commitWait time.Duration, log *slog.Logger) *batcher {
 	b := &batcher{
-		rec: rec, queue: make(chan resonanz.Hit, queueSize), batchSize: batchSize,
-		interval: interval, enqueueWait: enqueueWait, log: log, done: make(chan struct{}),
-		nudge: make(chan struct{}, 1), stop: make(chan struct{}),
+		rec: rec, batchSize: batchSize, queueSize: max(queueSize, batchSize), enqueueWait: enqueueWait,
+		commitWait: commitWait, log: log, room: make(chan struct{}), done: make(chan struct{}),
 	}
+	b.wake = sync.NewCond(&b.mu)
 	go b.run()
 	return b
 }
 
-// add enqueues a hit; false means it was dropped.
-func (b *batcher) add(h resonanz.Hit) bool {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	if b.closed {
-		b.dropped.Add(1)
-		return false
-	}
-	select {
-	case b.queue <- h:
-		b.enqueued.Add(1)
-		if len(b.queue) >= b.batchSize {
-			b.wake()
+// addResult is what became of a hit handed to add.
+type addResult int
+
+const (
+	hitStored addResult = iota // committed
+	hitQueued                  // queued, commit still running (or the request went away): it will be written
+	hitFailed                  // queued, but the HitRecorder failed: lost
+	hitNoRoom                  // not queued: no room within enqueueWait, or the listener is closing
+)
+
+// add queues a hit and waits for its commit, bounded as described on
+// batcher; ctx is the request's.
+func (b *batcher) add(ctx context.Context, h resonanz.Hit) addResult {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
 		}
-		return true
-	default:
+	}()
+	b.mu.Lock()
+	for !b.closed && b.queued >= b.queueSize {
+		room := b.room
+		b.mu.Unlock()
+		if timer == nil {
+			timer = time.NewTimer(b.enqueueWait)
+		}
+		select {
+		case <-room:
+		case <-timer.C:
+			return hitNoRoom
+		case <-ctx.Done():
+			return hitNoRoom
+		}
+		b.mu.Lock()
 	}
-	b.wake()
-	t := time.NewTimer(b.enqueueWait)
-	defer t.Stop()
+	if b.closed {
+		b.mu.Unlock()
+		return hitNoRoom
+	}
+	var seg *segment
+	if n := len(b.segs); n > 0 && len(b.segs[n-1].hits) < b.batchSize {
+		seg = b.segs[n-1]
+	} else {
+		seg = &segment{hits: make([]resonanz.Hit, 0, min(b.batchSize, 64)), done: make(chan struct{})}
+		b.segs = append(b.segs, seg)
+	}
+	seg.hits = append(seg.hits, h)
+	b.queued++
+	b.mu.Unlock()
+	b.enqueued.Add(1)
+	b.wake.Signal()
+
+	if timer == nil {
+		timer = time.NewTimer(b.commitWait)
+	} else {
+		timer.Reset(b.commitWait)
+	}
 	select {
-	case b.queue <- h:
-		b.enqueued.Add(1)
-		return true
-	case <-t.C:
-		b.dropped.Add(1)
-		return false
+	case <-seg.done:
+		if seg.err != nil {
+			return hitFailed
+		}
+		return hitStored
+	case <-timer.C:
+		b.late.Add(1)
+		return hitQueued
+	case <-ctx.Done():
+		return hitQueued
 	}
 }
 
+// recordNow writes one hit synchronously, for a click or image whose hit
+// found no room in the queue.
+func (b *batcher) recordNow(h resonanz.Hit) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.rec.RecordHits(ctx, []resonanz.Hit{h}); err != nil {
+		b.dropped.Add(1)
+		b.log.Error("listener: recording a hit synchronously failed; hit lost", "err", err)
+		return
+	}
+	b.direct.Add(1)
+	b.recorded.Add(1)
+}
+
+// run is the writer: it commits one segment after the other as soon as the
+// previous commit is done, until the batcher is closed and drained.
 func (b *batcher) run() {
 	defer close(b.done)
-	buf := make([]resonanz.Hit, 0, b.batchSize)
-	tick := time.NewTicker(b.interval)
-	defer tick.Stop()
 	for {
-		// The writer sleeps until the interval passes, a producer sees a full
-		// batch waiting (nudge) or the queue closes — not once per hit: a
-		// wake-up per hit costs more than the hit itself.
-		select {
-		case <-tick.C:
-		case <-b.nudge:
-		case <-b.stop:
+		b.mu.Lock()
+		for len(b.segs) == 0 && !b.closed {
+			b.wake.Wait()
 		}
-		for {
-			select {
-			case h, ok := <-b.queue:
-				if !ok {
-					b.flush(buf)
-					return
-				}
-				buf = append(buf, h)
-				if len(buf) >= b.batchSize {
-					buf = b.flush(buf)
-				}
-				continue
-			default:
-			}
-			break
+		if len(b.segs) == 0 {
+			b.mu.Unlock()
+			return
 		}
-		buf = b.flush(buf)
+		seg := b.segs[0]
+		b.segs[0] = nil
+		b.segs = b.segs[1:]
+		b.queued -= len(seg.hits)
+		close(b.room)
+		b.room = make(chan struct{})
+		b.mu.Unlock()
+
+		seg.err = b.flush(seg.hits)
+		close(seg.done)
 	}
 }
 
-// flush writes buf, retrying a few times: the store may be busy (SQLite
+// flush writes hits, retrying a few times: the store may be busy (SQLite
 // writer lock held by the desk). The context is not the request's: hits
 // outlive their requests.
-func (b *batcher) flush(buf []resonanz.Hit) []resonanz.Hit {
-	if len(buf) == 0 {
-		return buf
-	}
+func (b *batcher) flush(hits []resonanz.Hit) error {
 	var err error
 	for attempt := range 4 {
 		if attempt > 0 {
 			time.Sleep(time.Duration(attempt*attempt) * 50 * time.Millisecond)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err = b.rec.RecordHits(ctx, buf)
+		err = b.rec.RecordHits(ctx, hits)
 		cancel()
 		if err == nil {
-			b.recorded.Add(uint64(len(buf)))
+			b.recorded.Add(uint64(len(hits)))
 			b.batches.Add(1)
-			return buf[:0]
+			return nil
 		}
 	}
-	b.failed.Add(uint64(len(buf)))
-	b.log.Error("listener: recording hits failed; hits lost", "hits", len(buf), "err", err)
-	return buf[:0]
+	b.failed.Add(uint64(len(hits)))
+	b.log.Error("listener: recording hits failed; hits lost", "hits", len(hits), "err", err)
+	return err
 }
 
-func (b *batcher) wake() {
-	select {
-	case b.nudge <- struct{}{}:
-	default:
-	}
-}
-
-// close stops the intake, writes everything enqueued and waits for the
-// writer, or until ctx is done.
+// close stops the intake, writes everything queued and waits for the
+// writer, or until ctx is done (the writer then finishes in the background).
 func (b *batcher) close(ctx context.Context) error {
 	b.mu.Lock()
-	if !b.closed {
-		b.closed = true
-		close(b.queue)
-		close(b.stop)
-	}
+	b.closed = true
 	b.mu.Unlock()
+	b.wake.Broadcast()
 	select {
 	case <-b.done:
 		return nil
@@ -176,8 +237,12 @@ func (b *batcher) close(ctx context.Context) error {
 }
 
 func (b *batcher) stats() Stats {
+	b.mu.Lock()
+	q := b.queued
+	b.mu.Unlock()
 	return Stats{
 		Enqueued: b.enqueued.Load(), Recorded: b.recorded.Load(), Dropped: b.dropped.Load(),
-		Failed: b.failed.Load(), Batches: b.batches.Load(), Queued: len(b.queue),
+		Failed: b.failed.Load(), Batches: b.batches.Load(), Queued: q,
+		Refused: b.refused.Load(), Direct: b.direct.Load(), Late: b.late.Load(),
 	}
 }

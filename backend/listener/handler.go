@@ -168,11 +168,16 @@ func methodAllowed(w http.ResponseWriter, r *http.Request, allow string) bool {
 	return false
 }
 
-// record enqueues a hit unless the token is a test token or the request
-// is a HEAD (link checkers probe with HEAD; nobody looked at anything).
-func (s *Server) record(r *http.Request, c Claims, t resonanz.ReactionType) {
+// record stores the hit of a tracking request before it is answered (see
+// batcher for the overload policy) and reports false only when the hit
+// could not be queued in time. Test tokens, HEAD requests (link checkers
+// probe with HEAD; nobody looked at anything) and requests marked
+// unrecorded record nothing. A click or image whose hit found no room is
+// written synchronously here: the person must reach the link, and the hit
+// must not be lost.
+func (s *Server) record(r *http.Request, c Claims, t resonanz.ReactionType) bool {
 	if c.Test || r.Method != http.MethodGet || r.Context().Value(unrecordedKey{}) != nil {
-		return
+		return true
 	}
 	client := s.webClient(r)
 	hit := resonanz.Hit{
@@ -182,7 +187,15 @@ func (s *Server) record(r *http.Request, c Claims, t resonanz.ReactionType) {
 	if t == resonanz.ReactionOpened || t == resonanz.ReactionImageLoad {
 		hit.MachineOpen, _ = MachineOpen(client.UserAgent)
 	}
-	s.hits.add(hit)
+	if s.hits.add(r.Context(), hit) != hitNoRoom {
+		return true
+	}
+	if t == resonanz.ReactionOpened {
+		s.hits.refused.Add(1)
+		return false
+	}
+	s.hits.recordNow(hit)
+	return true
 }
 
 // Header values of the hot paths, assigned without re-canonicalizing keys
@@ -211,8 +224,15 @@ func (s *Server) serveOpen(w http.ResponseWriter, r *http.Request, tok string) {
 		s.notFound(w, r)
 		return
 	}
-	s.record(r, c, resonanz.ReactionOpened)
 	h := w.Header()
+	if !s.record(r, c, resonanz.ReactionOpened) {
+		// Overloaded: refuse rather than answer a hit that is not stored;
+		// clients that retry come back when there is room.
+		h.Set("Retry-After", "1")
+		h.Set("Cache-Control", "no-store")
+		http.Error(w, "Busy. Please try again in a moment.", http.StatusServiceUnavailable)
+		return
+	}
 	noCache(h)
 	h["Content-Type"] = hvGIF
 	h["Content-Length"] = hvGIFLen

@@ -19,18 +19,17 @@ import (
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef-test-secret")
 
-// fakeHits records hits in memory; block, when set, holds RecordHits until closed.
+// fakeHits records hits in memory; delay, when set, is how long each
+// RecordHits call takes (a slow store).
 type fakeHits struct {
 	mu    sync.Mutex
 	hits  []resonanz.Hit
 	calls int
-	block chan struct{}
+	delay time.Duration
 }
 
 func (f *fakeHits) RecordHits(ctx context.Context, hits []resonanz.Hit) error {
-	if f.block != nil {
-		<-f.block
-	}
+	time.Sleep(f.delay)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.hits = append(f.hits, hits...)

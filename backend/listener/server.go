@@ -163,7 +163,9 @@ type Mailer interface {
 }
 
 // Deps are the services the listener uses. Hits is required; an endpoint
-// whose dependency is nil answers 404.
+// whose dependency is nil answers 404. If Hits has a method
+// Close(context.Context) error, Shutdown calls it after the last hit was
+// handed over.
 type Deps struct {
 	Hits          resonanz.HitRecorder
 	Links         Links
@@ -188,14 +190,19 @@ type Config struct {
 	// ProfileTTL is how long profile links stay valid (default 30 days).
 	ProfileTTL time.Duration
 
-	// Group commit: flush every BatchSize hits (default 512) or
-	// FlushInterval (default 200 ms); QueueSize bounds the queue (default
-	// 65536); EnqueueWait is the longest a request waits for room in a
-	// full queue before its hit is dropped and counted (default 20 ms).
-	BatchSize     int
-	FlushInterval time.Duration
-	QueueSize     int
-	EnqueueWait   time.Duration
+	// Group commit, continuous: the writer commits the hits gathered since
+	// its last commit, at most BatchSize (default 512) per transaction, and
+	// a tracking request is answered once its hit is committed. QueueSize
+	// bounds the hits waiting (default 65536); EnqueueWait is the longest a
+	// request waits for room (default 1 s) — then an open pixel is answered
+	// 503 with Retry-After, a click or image is written synchronously;
+	// CommitWait is the longest a request waits for its queued hit's commit
+	// before it is answered anyway (default 2 s; the hit stays queued and is
+	// written before Shutdown returns).
+	BatchSize   int
+	QueueSize   int
+	EnqueueWait time.Duration
+	CommitWait  time.Duration
 
 	// TrackRate and TrackBurst limit tracking requests (/o, /c, /i) per
 	// client IP (IPv6 per /64): default 50/s, burst 200 — image proxies
@@ -256,7 +263,7 @@ func (c Config) Validate() error {
 	if len(c.Secret) < MinSecretLength {
 		return fmt.Errorf("listener: secret must have at least %d bytes", MinSecretLength)
 	}
-	if c.BatchSize < 0 || c.QueueSize < 0 || c.FlushInterval < 0 || c.EnqueueWait < 0 || c.MaxBody < 0 || c.MaxSurveyBody < 0 || c.ProfileTTL < 0 || c.ReadHeaderTimeout < 0 {
+	if c.BatchSize < 0 || c.QueueSize < 0 || c.CommitWait < 0 || c.EnqueueWait < 0 || c.MaxBody < 0 || c.MaxSurveyBody < 0 || c.ProfileTTL < 0 || c.ReadHeaderTimeout < 0 {
 		return errors.New("listener: sizes and durations must not be negative")
 	}
 	switch c.DefaultLanguage {
@@ -274,14 +281,14 @@ func (c *Config) defaults() {
 	if c.BatchSize == 0 {
 		c.BatchSize = 512
 	}
-	if c.FlushInterval == 0 {
-		c.FlushInterval = 200 * time.Millisecond
+	if c.CommitWait == 0 {
+		c.CommitWait = 2 * time.Second
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = 65536
 	}
 	if c.EnqueueWait == 0 {
-		c.EnqueueWait = 20 * time.Millisecond
+		c.EnqueueWait = time.Second
 	}
 	if c.TrackRate == 0 {
 		c.TrackRate, c.TrackBurst = 50, max(c.TrackBurst, 200)
@@ -366,7 +373,7 @@ func New(cfg Config, deps Deps) *Server {
 		}
 		s.urls, _ = NewURLs(cfg.PublicURL, s.signer)
 		s.urls.now = cfg.Now
-		s.hits = newBatcher(deps.Hits, cfg.QueueSize, cfg.BatchSize, cfg.FlushInterval, cfg.EnqueueWait, cfg.Log)
+		s.hits = newBatcher(deps.Hits, cfg.QueueSize, cfg.BatchSize, cfg.EnqueueWait, cfg.CommitWait, cfg.Log)
 	}
 	s.trackLimit = newLimiter(cfg.TrackRate, cfg.TrackBurst, cfg.MaxClients)
 	s.pageLimit = newLimiter(cfg.PageRate, cfg.PageBurst, cfg.MaxClients)
@@ -479,6 +486,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if s.hits != nil {
 			if err := s.hits.close(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("flushing hits: %w", err))
+			} else if c, ok := s.deps.Hits.(interface{ Close(context.Context) error }); ok {
+				if err := c.Close(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("closing the hit recorder: %w", err))
+				}
 			}
 		}
 		s.shutErr = errors.Join(errs...)

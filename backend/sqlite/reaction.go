@@ -964,6 +964,17 @@ func (s *ReactionService) RecordHits(ctx context.Context, hits []resonanz.Hit) e
 		return fmt.Errorf("record hits: %w", err)
 	}
 	defer tx.Rollback()
+	if err := recordHits(ctx, tx, hits); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record hits: %w", err)
+	}
+	return nil
+}
+
+// recordHits is RecordHits inside the caller's transaction.
+func recordHits(ctx context.Context, tx *sql.Tx, hits []resonanz.Hit) error {
 	var recipients, mailings []any
 	seenR, seenM := map[int64]bool{}, map[int64]bool{}
 	for _, h := range hits {
@@ -1034,13 +1045,7 @@ func (s *ReactionService) RecordHits(ctx context.Context, hits []resonanz.Hit) e
 	if err := addAnonymous(ctx, tx, anon); err != nil {
 		return err
 	}
-	if err := writeSketches(ctx, tx, feed); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("record hits: %w", err)
-	}
-	return nil
+	return writeSketches(ctx, tx, feed)
 }
 
 // inChunk is the number of values per IN (...) list.

@@ -1,0 +1,58 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/sqlite"
+)
+
+// BenchmarkRecordHits: the listener's writer, one RecordHits call (one
+// transaction) per batch of open hits for random recipients of 100k, all with
+// tracking consent. ns/op is per batch; hits/s is the durable write rate.
+func BenchmarkRecordHits(b *testing.B) {
+	db := MustOpenDB(b)
+	ctx := context.Background()
+	for _, q := range []string{
+		`INSERT INTO list (name, created_at) VALUES ('Newsletter', 0)`,
+		`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000)
+		 INSERT INTO recipient (id, email, email_key, first_name, last_name, first_key, last_key, created_at, updated_at)
+		 SELECT x, 'p' || x || '@example.org', 'p' || x || '@example.org', 'Anna', 'Müller', 'anna', 'müller', 0, 0 FROM c`,
+		`INSERT INTO consent (recipient_id, purpose, list_id, granted, at, source, wording, wording_hash)
+		 SELECT r.id, p.value, 0, 1, 0, 'form', 'Ja', 'h' FROM recipient r, json_each('["tracking:opens","tracking:clicks"]') p`,
+		`WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20)
+		 INSERT INTO mailing (id, name, list_id, status, created_at, updated_at, sent_at) SELECT x, 'M' || x, 1, 'sent', 0, 0, 0 FROM c`,
+		`ANALYZE`,
+	} {
+		if os.Getenv("NOIDX") != "" && q == `ANALYZE` {
+			db.SQL().ExecContext(ctx, `DROP INDEX reaction_mailing`)
+			db.SQL().ExecContext(ctx, `DROP INDEX reaction_recipient`)
+		}
+		if _, err := db.SQL().ExecContext(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	svc := sqlite.NewReactionService(db)
+	rng := rand.New(rand.NewPCG(1, 2))
+	now := time.Now().UTC()
+	for _, size := range []int{8, 64, 512} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			hits := make([]resonanz.Hit, size)
+			for b.Loop() {
+				for i := range hits {
+					hits[i] = resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: int64(rng.IntN(20) + 1),
+						RecipientID: int64(rng.IntN(100000) + 1), At: now, UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Thunderbird/128.0", IP: "127.0.0.1"}
+				}
+				if err := svc.RecordHits(ctx, hits); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(size*b.N)/b.Elapsed().Seconds(), "hits/s")
+		})
+	}
+}
