@@ -59,7 +59,7 @@ func newEnv(t *testing.T) *env {
 	mux := http.NewServeMux()
 	e.http = httptest.NewServer(mux)
 	t.Cleanup(e.http.Close)
-	e.srv, err = relay.NewServer(st, relay.Config{PublicURL: e.http.URL, TrackRate: -1, FlushInterval: 5 * time.Millisecond})
+	e.srv, err = relay.NewServer(st, relay.Config{PublicURL: e.http.URL, TrackRate: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,10 +33,7 @@ type Config struct {
 	// TrustedProxies and the rate limits are the listener's.
 	TrustedProxies []netip.Prefix
 	TrackRate      float64
-	// FlushInterval is the listener's hit group-commit interval (default
-	// the listener's).
-	FlushInterval time.Duration
-	Log           *slog.Logger
+	Log            *slog.Logger
 }
 
 // Server serves the listener's pages over the store and the desk's sync API.
@@ -84,7 +81,7 @@ func (s *Server) listener(ctx context.Context) (*listener.Server, error) {
 		return s.pages, nil
 	}
 	cfg := listener.Config{PublicURL: s.cfg.PublicURL, Secret: secret, TrustedProxies: s.cfg.TrustedProxies,
-		TrackRate: s.cfg.TrackRate, FlushInterval: s.cfg.FlushInterval, Log: s.cfg.Log}
+		TrackRate: s.cfg.TrackRate, Log: s.cfg.Log}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
