@@ -151,16 +151,16 @@ func Connect(ctx context.Context, cfg Config) (*client.Client, error) {
 		ok, err := c.SupportStartTLS()
 		if err == nil && !ok {
 			c.Terminate()
-			return nil, resonanz.FieldError("security", "error.mailbox.nostarttls",
-				"The IMAP server at "+addr+" does not offer STARTTLS. Choose TLS (usually port 993).")
+			return nil, paramError("security", "error.mailbox.nostarttls",
+				"The IMAP server at "+addr+" does not offer STARTTLS. Choose TLS (usually port 993).", "addr", addr)
 		}
 		if err == nil {
 			err = c.StartTLS(tlsCfg)
 		}
 		if err != nil {
 			c.Terminate()
-			return nil, resonanz.FieldError("security", "error.mailbox.tls",
-				"The secure connection to "+addr+" failed ("+short(err)+"). Check the security setting and port.")
+			return nil, paramError("security", "error.mailbox.tls",
+				"The secure connection to "+addr+" failed ("+short(err)+"). Check the security setting and port.", "addr", addr, "reason", short(err))
 		}
 	}
 	if err := c.Login(cfg.Username, cfg.Password); err != nil {
@@ -169,8 +169,8 @@ func Connect(ctx context.Context, cfg Config) (*client.Client, error) {
 		if errors.As(err, &netErr) || errors.Is(err, io.EOF) {
 			return nil, connectError(cfg, addr, err)
 		}
-		return nil, resonanz.FieldError("password", "error.mailbox.login",
-			"The IMAP server refused the login for "+cfg.Username+" ("+short(err)+"). Check user name and password.")
+		return nil, paramError("password", "error.mailbox.login",
+			"The IMAP server refused the login for "+cfg.Username+" ("+short(err)+"). Check user name and password.", "user", cfg.Username, "reason", short(err))
 	}
 	return c, nil
 }
@@ -181,14 +181,25 @@ func connectError(cfg Config, addr string, err error) error {
 	msg := short(err)
 	switch {
 	case errors.As(err, &recErr) || strings.Contains(msg, "tls:") || strings.Contains(msg, "first record"):
-		return resonanz.FieldError("security", "error.mailbox.tls",
-			"The secure connection to "+addr+" failed ("+msg+"). Check the security setting and port (TLS usually 993, STARTTLS 143).")
+		return paramError("security", "error.mailbox.tls",
+			"The secure connection to "+addr+" failed ("+msg+"). Check the security setting and port (TLS usually 993, STARTTLS 143).", "addr", addr, "reason", msg)
 	case errors.As(err, &certErr) || strings.Contains(msg, "x509"):
-		return resonanz.FieldError("security", "error.mailbox.certificate",
-			"The certificate of "+addr+" is not valid for "+cfg.Host+" ("+msg+").")
+		return paramError("security", "error.mailbox.certificate",
+			"The certificate of "+addr+" is not valid for "+cfg.Host+" ("+msg+").", "addr", addr, "reason", msg)
 	}
-	return resonanz.FieldError("host", "error.mailbox.connect",
-		"Cannot reach the IMAP server at "+addr+" ("+msg+"). Check host and port.")
+	return paramError("host", "error.mailbox.connect",
+		"Cannot reach the IMAP server at "+addr+" ("+msg+"). Check host and port.", "addr", addr, "reason", msg)
+}
+
+// paramError is a field error whose catalogue text names the server
+// address, the folder or the server's reason.
+func paramError(field, key, message string, kv ...string) *resonanz.Error {
+	e := resonanz.FieldError(field, key, message)
+	e.Params = map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.Params[kv[i]] = kv[i+1]
+	}
+	return e
 }
 
 func short(err error) string {
@@ -210,7 +221,7 @@ func Test(ctx context.Context, cfg Config) error {
 	defer c.Logout()
 	for _, f := range cfg.folders() {
 		if _, err := c.Select(f, true); err != nil {
-			return resonanz.FieldError("folders", "error.mailbox.folder", "The folder "+strconv.Quote(f)+" cannot be opened ("+short(err)+").")
+			return paramError("folders", "error.mailbox.folder", "The folder "+strconv.Quote(f)+" cannot be opened ("+short(err)+").", "folder", f, "reason", short(err))
 		}
 	}
 	return nil
@@ -260,8 +271,8 @@ func (s *Syncer) Sync(ctx context.Context, cfg Config, progress func(resonanz.Ma
 	}()
 	if cfg.ProcessedFolder != "" {
 		if err := ensureFolder(c, cfg.ProcessedFolder); err != nil {
-			return res, resonanz.FieldError("processedFolder", "error.mailbox.processedFolder",
-				"The folder "+strconv.Quote(cfg.ProcessedFolder)+" cannot be created ("+short(err)+").")
+			return res, paramError("processedFolder", "error.mailbox.processedFolder",
+				"The folder "+strconv.Quote(cfg.ProcessedFolder)+" cannot be created ("+short(err)+").", "folder", cfg.ProcessedFolder, "reason", short(err))
 		}
 	}
 	for _, f := range cfg.folders() {
@@ -309,7 +320,7 @@ type fetched struct {
 func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, cfg Config, folder string, res *resonanz.MailboxSyncResult, progress func(resonanz.MailboxProgress)) error {
 	mbox, err := c.Select(folder, false)
 	if err != nil {
-		return resonanz.FieldError("folders", "error.mailbox.folder", "The folder "+strconv.Quote(folder)+" cannot be opened ("+short(err)+").")
+		return paramError("folders", "error.mailbox.folder", "The folder "+strconv.Quote(folder)+" cannot be opened ("+short(err)+").", "folder", folder, "reason", short(err))
 	}
 	account := cfg.Account()
 	validity, last, err := s.Store.Folder(ctx, account, folder)

@@ -134,7 +134,7 @@ export interface RecipientDetail {
   interests: InterestScore[];
   /** surveys are the person's survey answers, newest first. */
   surveys: PersonSurvey[];
-  /** suppressed says why the person is not mailed any more: hard_bounce, complaint, manual; '' if not. */
+  /** suppressed says why the person is not mailed any more: hard_bounce, soft_bounce, complaint, manual; '' if not. */
   suppressed: string;
   /** optIns are the double opt-in requests, newest first. */
   optIns: OptInRequest[];
@@ -960,4 +960,85 @@ export interface MailingTemplate {
   layoutId: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** MailboxSecurity is how the desk connects to the IMAP server. */
+export type MailboxSecurity = 'tls' | 'starttls' | 'none';
+
+/** MailboxSettings say which IMAP mailbox the desk reads and which addresses lead back to it; the password never comes back. */
+export interface MailboxSettings {
+  host: string;
+  /** 0: 993 with TLS, else 143 */
+  port: number;
+  security: MailboxSecurity | '';
+  username: string;
+  /** folders a sync reads (empty: INBOX) */
+  folders: string[] | null;
+  /** where handled mails are moved (created if missing); '': nothing is moved */
+  processedFolder: string;
+  syncOnStart: boolean;
+  /** minutes between syncs while the desk runs; 0: off */
+  intervalMinutes: number;
+  /** suppress after this many mailings in a row bounced softly; 0: never */
+  softBounceLimit: number;
+  bounceAddress: string;
+  unsubscribeAddress: string;
+  subAddressing: boolean;
+  /** read only: a password is stored */
+  hasPassword: boolean;
+}
+
+/** MailboxError names a message a sync could not read. */
+export interface MailboxError {
+  folder: string;
+  uid: number;
+  reason: string;
+}
+
+/** MailboxSyncResult is the outcome of one sync (the same as `resonanz mailbox sync --json`). */
+export interface MailboxSyncResult {
+  read: number;
+  bounces_hard: number;
+  bounces_soft: number;
+  complaints: number;
+  unsubscribes: number;
+  auto_replies: number;
+  replies: number;
+  unmatched: number;
+  errors: MailboxError[];
+  skipped: number;
+  cancelled?: boolean;
+}
+
+/** MailboxProgress is sent while a sync runs (event mailbox:progress). */
+export interface MailboxProgress {
+  folder: string;
+  done: number;
+  total: number;
+}
+
+/** MailboxStatus is the desk's running or last sync. */
+export interface MailboxStatus {
+  running: boolean;
+  progress: MailboxProgress;
+  lastAt: string;
+  last: MailboxSyncResult | null;
+  error: string;
+}
+
+/** MailboxMessage is a processed message; the desk lists the replies. */
+export interface MailboxMessage {
+  key: string;
+  kind: string;
+  outcome: string;
+  reason: string;
+  date: string;
+  from: string;
+  fromName: string;
+  subject: string;
+  /** 0: the sender is no recipient */
+  recipientId: number;
+  mailingId: number;
+  folder: string;
+  uid: number;
 }
