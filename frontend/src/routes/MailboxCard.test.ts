@@ -46,7 +46,7 @@ describe('Settings: mailbox', () => {
     await userEvent.type(screen.getByTestId('mailbox-password'), 'geheim');
     await userEvent.click(screen.getByTestId('mailbox-save'));
     await waitFor(() => expect(mailbox.SaveSettings).toHaveBeenCalled());
-    const req = mailbox.SaveSettings.mock.calls[0][0];
+    const req = mailbox.SaveSettings.mock.calls[0]![0];
     expect(req.settings.folders).toEqual(['INBOX', 'Rückläufer']);
     expect(req.password).toBe('geheim');
     expect(await screen.findByTestId('mailbox-saved')).toBeInTheDocument();
