@@ -44,7 +44,7 @@ func (a *App) listenerKey(ctx context.Context) ([]byte, error) {
 // newListener builds the recipient-facing listener over the app's store.
 // trackRate limits tracking requests per client IP and second (0: the
 // listener's default, negative: off, e.g. for load tests).
-func (a *App) newListener(addr, publicURL string, trackRate float64, trusted []string, log *slog.Logger) (*listener.Server, error) {
+func (a *App) newListener(addr, publicURL string, trackRate float64, trusted []string, log *slog.Logger, opts ...func(*listener.Config)) (*listener.Server, error) {
 	secret, err := a.listenerKey(context.Background())
 	if err != nil {
 		return nil, err
@@ -54,6 +54,9 @@ func (a *App) newListener(addr, publicURL string, trackRate float64, trusted []s
 		return nil, trustedProxiesError(err)
 	}
 	cfg := listener.Config{Addr: addr, PublicURL: publicURL, Secret: secret, Log: log, TrackRate: trackRate, TrustedProxies: proxies}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
 	}

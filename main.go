@@ -36,6 +36,7 @@ Commands:
   listen            recipient-facing listener: tracking, unsubscribe, profile page
                     [--addr 127.0.0.1:8485] [--public-url URL] [--track-rate N]
                     [--trusted-proxy CIDR]... (default: Settings → Listener)
+                    [--mail-per-client N] [--mail-budget N] (confirmation mails per hour)
   import            import recipients from CSV  (resonanz import --help)
   export            export a person's data or recipients as CSV  (resonanz export)
   stats             reaction statistics  (resonanz stats --help)
@@ -195,7 +196,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		addr, publicURL := defaultListenAddr, ""
 		trackRate := 0.0
 		var trusted []string
+		mailPerClient, mailBudget := 0, 0
 		if err := parseCommand(cmd, rest, g, func(fs *flag.FlagSet) {
+			fs.IntVar(&mailPerClient, "mail-per-client", 0, "confirmation and profile-link mails per client IP and hour (0: default 10, -1: no limit)")
+			fs.IntVar(&mailBudget, "mail-budget", 0, "confirmation and profile-link mails per hour in all (0: default 200, -1: no limit)")
 			fs.StringVar(&addr, "addr", addr, "address to listen on")
 			fs.Func("trusted-proxy", "reverse proxy (address or CIDR) whose X-Forwarded-For/Forwarded is believed; repeatable (default: Settings → Listener)", func(v string) error {
 				if _, err := listener.ParseTrustedProxies([]string{v}); err != nil {
@@ -228,7 +232,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				}
 				trusted = ls.TrustedProxies
 			}
-			srv, err := a.newListener(addr, publicURL, trackRate, trusted, newLogger(stderr))
+			srv, err := a.newListener(addr, publicURL, trackRate, trusted, newLogger(stderr), func(c *listener.Config) {
+				c.MailPerClientBurst, c.MailGlobalBurst = max(mailPerClient, 0), max(mailBudget, 0)
+				if mailPerClient < 0 {
+					c.MailPerClientRate = -1
+				}
+				if mailBudget < 0 {
+					c.MailGlobalRate = -1
+				}
+			})
 			if err != nil {
 				ln.Close()
 				return err

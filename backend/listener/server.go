@@ -218,6 +218,16 @@ type Config struct {
 	// forms cannot be used to flood someone's inbox.
 	MailRate  float64
 	MailBurst int
+	// MailPerClientRate and MailPerClientBurst limit those mails per client
+	// IP (IPv6 per /64), whatever the addresses: default 10 per hour,
+	// burst 10 (--mail-per-client). MailGlobalRate and MailGlobalBurst are
+	// the budget of all of them together: default 200 per hour, burst 200
+	// (--mail-budget). A burst alone means that many per hour. A negative
+	// rate disables that limit.
+	MailPerClientRate  float64
+	MailPerClientBurst int
+	MailGlobalRate     float64
+	MailGlobalBurst    int
 	// MaxClients bounds the rate limiter's memory (default 100000 clients).
 	MaxClients int
 	// TrustedProxies are the reverse proxies in front of the listener
@@ -299,6 +309,19 @@ func (c *Config) defaults() {
 	if c.MailRate == 0 {
 		c.MailRate, c.MailBurst = 3.0/3600, max(c.MailBurst, 3)
 	}
+	// A burst alone sets the hourly budget.
+	if c.MailPerClientBurst == 0 {
+		c.MailPerClientBurst = 10
+	}
+	if c.MailPerClientRate == 0 {
+		c.MailPerClientRate = float64(c.MailPerClientBurst) / 3600
+	}
+	if c.MailGlobalBurst == 0 {
+		c.MailGlobalBurst = 200
+	}
+	if c.MailGlobalRate == 0 {
+		c.MailGlobalRate = float64(c.MailGlobalBurst) / 3600
+	}
 	if c.MaxClients == 0 {
 		c.MaxClients = 100000
 	}
@@ -337,7 +360,10 @@ type Server struct {
 	trackLimit *limiter
 	pageLimit  *limiter
 	mailLimit  *limiter // per address
-	texts      map[string]texts
+	// mailClientLimit and mailGlobalLimit: per client IP, and all together
+	mailClientLimit *limiter
+	mailGlobalLimit *limiter
+	texts           map[string]texts
 
 	mails        sync.WaitGroup // notices being sent
 	mailSem      chan struct{}  // bounds concurrent notices
@@ -378,6 +404,8 @@ func New(cfg Config, deps Deps) *Server {
 	s.trackLimit = newLimiter(cfg.TrackRate, cfg.TrackBurst, cfg.MaxClients)
 	s.pageLimit = newLimiter(cfg.PageRate, cfg.PageBurst, cfg.MaxClients)
 	s.mailLimit = newLimiter(cfg.MailRate, cfg.MailBurst, cfg.MaxClients)
+	s.mailClientLimit = newLimiter(cfg.MailPerClientRate, cfg.MailPerClientBurst, cfg.MaxClients)
+	s.mailGlobalLimit = newLimiter(cfg.MailGlobalRate, cfg.MailGlobalBurst, limiterShards)
 	s.mailSem = make(chan struct{}, 4)
 	s.texts = buildTexts(cfg.Wordings)
 	return s

@@ -54,8 +54,38 @@ func (s *Server) checkFormCSRF(r *http.Request) bool {
 // limiter groups IPv6 keys by /64, so 64 bits of a SHA-256 decide: plenty
 // for telling addresses apart.
 func addressKey(email string) netip.Addr {
-	sum := sha256.Sum256([]byte("mail:" + email))
+	sum := sha256.Sum256([]byte("mail:" + mailbox(email)))
 	return netip.AddrFrom16([16]byte(sum[:16]))
+}
+
+// mailbox folds the addresses that reach one mailbox into one key: the
+// sub-address after "+" goes, and on Gmail-style domains (which ignore dots
+// in the local part) the dots go too. key is already lower case.
+func mailbox(key string) string {
+	at := strings.LastIndexByte(key, '@')
+	if at <= 0 {
+		return key
+	}
+	local, domain := key[:at], key[at+1:]
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	switch domain {
+	case "gmail.com", "googlemail.com":
+		local, domain = strings.ReplaceAll(local, ".", ""), "gmail.com"
+	}
+	return local + "@" + domain
+}
+
+// globalKey is the one bucket of the global mail budget.
+var globalKey = netip.IPv6Unspecified()
+
+// allowMail takes one mail from the address's, the client's and the global
+// budget; false when any is spent (the answer stays the same, no mail).
+func (s *Server) allowMail(r *http.Request, key string) bool {
+	now := s.cfg.Now()
+	return s.mailLimit.allow(addressKey(key), now) && s.mailClientLimit.allow(s.clientAddr(r), now) &&
+		s.mailGlobalLimit.allow(globalKey, now)
 }
 
 // signupForm is the signup page's view model.
@@ -172,7 +202,7 @@ func (s *Server) serveForm(w http.ResponseWriter, r *http.Request, tok string) {
 		su.Consents = append(su.Consents, resonanz.PendingConsent{Purpose: cp.purpose, Wording: w})
 	}
 	done := pageData{T: t, Title: t["form_done_title"], Text: t["form_done_text"]}
-	if c.Test || !s.mailLimit.allow(addressKey(key), s.cfg.Now()) {
+	if c.Test || !s.allowMail(r, key) {
 		// Too many mails to this address already: the same answer, no mail.
 		s.render(w, http.StatusOK, done)
 		return
@@ -268,7 +298,7 @@ func (s *Server) serveProfileLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	done := pageData{T: t, Title: t["login_done_title"], Text: t["login_done_text"]}
-	if !s.mailLimit.allow(addressKey(key), s.cfg.Now()) {
+	if !s.allowMail(r, key) {
 		s.render(w, http.StatusOK, done)
 		return
 	}
