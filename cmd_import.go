@@ -18,7 +18,7 @@ import (
 
 const importUsage = `Usage:
   resonanz import recipients FILE [--list NAME] [--map 'Header=field' ...] [--mode update|skip]
-                                  [--status confirmed|unconfirmed]
+                                  [--status confirmed|unconfirmed] [--rejected OUT.csv]
                                   [--consent-source TEXT --consent-evidence TEXT] [--json]
 
   FILE is CSV (delimiter , ; or tab; UTF-8 or Windows-1252; detected). Columns are
@@ -27,7 +27,13 @@ const importUsage = `Usage:
   --map 'Notiz=-' to ignore a column. A column is imported as consent only when
   mapped explicitly (--map 'Tracking=consent:tracking:opens') and with a stated
   --consent-source and --consent-evidence, which go into the consent ledger.
+  One column may grant several purposes: name it in several --map options, e.g.
+  --map 'Einwilligung=consent:newsletter:Kunden' --map 'Einwilligung=consent:tracking:clicks'
+  (the list of --list may receive its newsletter consent in the same run).
   --mode decides about recipients that exist already: update (default) or skip.
+  --rejected writes the rejected rows to OUT.csv in the file's own columns plus a
+  reason column, ready to fix and import again. An unknown salutation (Familie,
+  Firma, ...) imports with the neutral salutation and a warning.
 
   resonanz import reactions FILE [--provider NAME|auto] [--mailing NAME] [--campaign-key KEY] [--json]
 
@@ -43,7 +49,8 @@ const importUsage = `Usage:
   file twice adds nothing.
 `
 
-// mapFlag collects repeated --map 'Header=field' options.
+// mapFlag collects repeated --map 'Header=field' options. A header named
+// again adds a field to its column (several consent purposes in one column).
 type mapFlag map[string]string
 
 func (m mapFlag) String() string { return fmt.Sprint(map[string]string(m)) }
@@ -53,7 +60,11 @@ func (m mapFlag) Set(s string) error {
 	if !ok || strings.TrimSpace(header) == "" {
 		return fmt.Errorf("--map wants 'Header=field', got %q", s)
 	}
-	m[strings.TrimSpace(header)] = strings.TrimSpace(field)
+	header, field = strings.TrimSpace(header), strings.TrimSpace(field)
+	if before, ok := m[header]; ok && before != "" && before != "-" && field != "" && field != "-" {
+		field = before + recipientcsv.FieldSeparator + field
+	}
+	m[header] = field
 	return nil
 }
 
@@ -71,7 +82,7 @@ func runImport(ctx context.Context, g *globals, args []string, stdout, stderr io
 		fmt.Fprintf(stderr, "resonanz import: unknown import %q\n\n%s", args[0], importUsage)
 		return exitUsage
 	}
-	var file string
+	var file, rejectedOut string
 	mapping := mapFlag{}
 	opt := resonanz.RecipientImport{}
 	fs := newFlagSet("import recipients")
@@ -82,6 +93,7 @@ func runImport(ctx context.Context, g *globals, args []string, stdout, stderr io
 	fs.StringVar(&opt.Status, "status", resonanz.StatusConfirmed, "membership status on --list")
 	fs.StringVar(&opt.ConsentSource, "consent-source", "", "where imported consent was given")
 	fs.StringVar(&opt.ConsentEvidence, "consent-evidence", "", "the wording or proof of imported consent")
+	fs.StringVar(&rejectedOut, "rejected", "", "write the rejected rows with their reasons to this CSV file")
 	if err := parseInterspersed(fs, args[1:], &file); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, importUsage)
@@ -95,6 +107,11 @@ func runImport(ctx context.Context, g *globals, args []string, stdout, stderr io
 		res, cols, err := importRecipientsFile(ctx, a, file, mapping, opt)
 		if err != nil {
 			return err
+		}
+		if rejectedOut != "" && len(res.Rejected) > 0 {
+			if err := writeRejectedFile(ctx, a, file, rejectedOut, mapping, res.Rejected); err != nil {
+				return err
+			}
 		}
 		if g.json {
 			printJSON(stdout, res)
@@ -121,8 +138,47 @@ func runImport(ctx context.Context, g *globals, args []string, stdout, stderr io
 			}
 			fmt.Fprintf(stdout, "  line %d: %s\n", r.Line, r.Reason)
 		}
+		if rejectedOut != "" && len(res.Rejected) > 0 {
+			fmt.Fprintf(stdout, "The rejected rows are in %s, with a column \"Reason\": fix them there and import that file again.\n", rejectedOut)
+		}
+		for i, w := range res.Warnings {
+			if i == 50 {
+				fmt.Fprintf(stdout, "  ... and %d more warnings (use --json for all)\n", len(res.Warnings)-i)
+				break
+			}
+			fmt.Fprintf(stdout, "  line %d (imported): %s\n", w.Line, w.Reason)
+		}
+		if res.NotMailable > 0 {
+			fmt.Fprintf(stdout, "%d people on the list %q will not receive mailings yet: %d without newsletter consent (import it with --map 'Column=consent:newsletter:%s' or record it in the desk), %d waiting for their double opt-in confirmation.\n",
+				res.NotMailable, opt.ListName, res.NoConsent, opt.ListName, res.Unconfirmed)
+		}
 		return nil
 	})
+}
+
+// writeRejectedFile writes the rejected rows of an import of path to out,
+// in the file's layout plus a reason column (English reasons: the command
+// line speaks English).
+func writeRejectedFile(ctx context.Context, a *App, path, out string, mapping map[string]string, rejected []resonanz.RowError) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return resonanz.Errorf(resonanz.EINVALID, "Cannot open %s: %v.", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	attrs, err := a.attrSvc.Attributes(ctx)
+	if err != nil {
+		return err
+	}
+	w, err := os.Create(out)
+	if err != nil {
+		return resonanz.Errorf(resonanz.EINVALID, "Cannot write %s: %v.", out, errors.Unwrap(err))
+	}
+	_, err = recipientcsv.WriteRejected(w, f, recipientcsv.Options{Map: mapping, Fields: recipientcsv.AttributeFields(attrs)}, rejected, "Reason",
+		func(r resonanz.RowError) string { return fmt.Sprintf("line %d: %s", r.Line, r.Reason) })
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // importRecipientsFile reads a CSV file and imports it.

@@ -258,6 +258,36 @@ func (r *Recipients) ImportFile(req ImportFileRequest) (resonanz.ImportResult, e
 	return res, err
 }
 
+// RejectedRowsRequest asks for the rejected rows of an import as CSV.
+type RejectedRowsRequest struct {
+	Source  string            `json:"source"`
+	Mapping map[string]string `json:"mapping"`
+	// Rows are the rejected rows with their reasons in the user's language.
+	Rows []resonanz.RowError `json:"rows"`
+	// ReasonHeader is the header of the added reason column ("Grund").
+	ReasonHeader string `json:"reasonHeader"`
+}
+
+// RejectedCSV returns the rejected rows of an imported file in the file's
+// own layout plus a reason column, to fix and import again.
+func (r *Recipients) RejectedCSV(req RejectedRowsRequest) (string, error) {
+	src, err := r.openImport(req.Source, req.Mapping)
+	if err != nil {
+		return "", err
+	}
+	defer src.file.Close()
+	header := strings.TrimSpace(req.ReasonHeader)
+	if header == "" {
+		header = "Reason"
+	}
+	var b strings.Builder
+	if _, err := recipientcsv.WriteRejected(&b, src.file, src.options, req.Rows, header,
+		func(e resonanz.RowError) string { return e.Reason }); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
 // SendConfirmation mails the double opt-in confirmation link to one person
 // whose membership of the list is unconfirmed.
 func (r *Recipients) SendConfirmation(recipientID, listID int64) (resonanz.ConfirmationResult, error) {

@@ -64,9 +64,25 @@ type Column struct {
 	Header string `json:"header"`
 	// Field is the field key the column maps to; "" means the column is ignored.
 	Field string `json:"field"`
+	// Also lists further consent fields the same column grants (a column
+	// "Einwilligung" may stand for the newsletter and click tracking).
+	Also []string `json:"also,omitempty"`
 	// Auto says the mapping came from the header name, not from Options.Map.
 	Auto bool `json:"auto"`
 }
+
+// Fields returns the field keys the column maps to: Field and then Also.
+func (c Column) Fields() []string {
+	if c.Field == "" {
+		return nil
+	}
+	return append([]string{c.Field}, c.Also...)
+}
+
+// FieldSeparator separates several field keys in one Options.Map value
+// ("consent:newsletter:Kunden\nconsent:tracking:clicks"): a line break,
+// because no field key or list name can contain one.
+const FieldSeparator = "\n"
 
 // umlauts folds German letters so "Straße" and "Strasse" normalize alike.
 var umlauts = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss")
@@ -123,22 +139,37 @@ func mapColumns(headers []string, opt Options) ([]Column, error) {
 	slices.Sort(keys)
 	explicitFields := make(map[string]bool)
 	for _, k := range keys {
-		field := strings.TrimSpace(opt.Map[k])
-		if field == "-" {
-			field = ""
+		var fields []string
+		for _, f := range strings.Split(opt.Map[k], FieldSeparator) {
+			if f = strings.TrimSpace(f); f != "" && f != "-" && !slices.Contains(fields, f) {
+				fields = append(fields, f)
+			}
+		}
+		if len(fields) > 1 {
+			for _, f := range fields {
+				if !strings.HasPrefix(f, ConsentPrefix) {
+					return nil, invalid("map_several",
+						"The column %q is mapped to several fields; only consent purposes can share a column (%q is none).", k, f)
+				}
+			}
+		}
+		field := ""
+		var also []string
+		if len(fields) > 0 {
+			field, also = fields[0], fields[1:]
 		}
 		matched := false
 		for i, h := range headers {
 			if strings.EqualFold(h, strings.TrimSpace(k)) {
-				cols[i].Field, explicit[i], matched = field, true, true
+				cols[i].Field, cols[i].Also, explicit[i], matched = field, slices.Clone(also), true, true
 			}
 		}
 		if !matched {
 			return nil, invalid("map_unknown_header",
 				"The mapping names the header %q, but the file has no such column; found headers: %s.", k, listHeaders(headers))
 		}
-		if field != "" {
-			explicitFields[field] = true
+		for _, f := range fields {
+			explicitFields[f] = true
 		}
 	}
 
@@ -178,10 +209,12 @@ func mapColumns(headers []string, opt Options) ([]Column, error) {
 				return nil, invalid("duplicate_header",
 					"The header %q appears twice (columns %d and %d); %s.", cols[i].Header, i+1, j+1, hint)
 			}
-			if cols[i].Field == cols[j].Field {
-				return nil, invalid("duplicate_field",
-					"The columns %q (column %d) and %q (column %d) are both mapped to the field %q; ignore one with --map '%s=-' or map it to another field.",
-					cols[i].Header, i+1, cols[j].Header, j+1, cols[i].Field, cols[j].Header)
+			for _, f := range cols[i].Fields() {
+				if slices.Contains(cols[j].Fields(), f) {
+					return nil, invalid("duplicate_field",
+						"The columns %q (column %d) and %q (column %d) are both mapped to the field %q; ignore one with --map '%s=-' or map it to another field.",
+						cols[i].Header, i+1, cols[j].Header, j+1, f, cols[j].Header)
+				}
 			}
 		}
 	}

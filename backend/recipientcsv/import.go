@@ -31,9 +31,7 @@ func Import(ctx context.Context, r io.Reader, size int64, imp resonanz.Recipient
 	}
 	var mapped []string
 	for _, c := range rd.Columns() {
-		if c.Field != "" {
-			mapped = append(mapped, c.Field)
-		}
+		mapped = append(mapped, c.Fields()...)
 	}
 	if err := imp.CheckFields(ctx, mapped, ropt); err != nil {
 		return resonanz.ImportResult{}, rd.Columns(), err

@@ -211,8 +211,8 @@ func NewReader(src io.Reader, opt Options) (*Reader, error) {
 	}
 	rd.fields = make(map[string]int)
 	for _, c := range rd.cols {
-		if c.Field != "" {
-			rd.fields[c.Field] = c.Index
+		for _, f := range c.Fields() {
+			rd.fields[f] = c.Index
 		}
 	}
 	return rd, nil

@@ -26,6 +26,7 @@ func TestNormalizeEmail(t *testing.T) {
 		{"anna@example.org.", "", "", "not a valid domain name"},
 		{"anna@-example.org", "", "", "not a valid domain name"},
 		{"anna@exa_mple.org", "", "", "not a valid domain name"},
+		{"uwe.lang@gmx..de", "", "", "the domain \"gmx..de\" (the part after the @)"},
 		{"an na@example.org", "", "", "part before the @"},
 		{".anna@example.org", "", "", "part before the @"},
 		{"an..na@example.org", "", "", "part before the @"},
@@ -44,6 +45,23 @@ func TestNormalizeEmail(t *testing.T) {
 		}
 		if err != nil || display != tt.display || key != tt.key {
 			t.Errorf("NormalizeEmail(%q) = %q, %q, %v; want %q, %q", tt.in, display, key, err, tt.display, tt.key)
+		}
+	}
+}
+
+// TestNormalizeEmailNamesThePart checks that the error's catalogue key and
+// params say which part of the address is wrong.
+func TestNormalizeEmailNamesThePart(t *testing.T) {
+	for _, tt := range []struct{ in, key, param, value string }{
+		{"uwe.lang@gmx..de", "error.recipient.email.domain", "domain", "gmx..de"},
+		{"anna@localhost", "error.recipient.email.domain", "domain", "localhost"},
+		{"an..na@example.org", "error.recipient.email.local", "local", "an..na"},
+		{"anna", "error.recipient.email.shape", "address", "anna"},
+	} {
+		_, _, err := NormalizeEmail(tt.in)
+		e, ok := err.(*Error)
+		if !ok || e.Key != tt.key || e.Params[tt.param] != tt.value || e.Params["address"] != tt.in {
+			t.Errorf("NormalizeEmail(%q) = %#v; want key %s with %s=%q", tt.in, err, tt.key, tt.param, tt.value)
 		}
 	}
 }

@@ -102,8 +102,9 @@ func (a AttributeDef) Canonical(raw string) (string, error) {
 	if v == "" {
 		return "", nil
 	}
-	bad := func(what string) (string, error) {
-		return "", &Error{Code: EINVALID, Field: a.Key, Key: "error.attribute.value.invalid",
+	bad := func(kind, what string) (string, error) {
+		return "", &Error{Code: EINVALID, Field: a.Key, Key: "error.attribute.value." + kind,
+			Params:  map[string]string{"label": a.Label, "value": v, "choices": strings.Join(a.Choices, ", ")},
 			Message: a.Label + ": " + quoteShort(v) + " is not " + what + "."}
 	}
 	switch a.Type {
@@ -111,14 +112,14 @@ func (a AttributeDef) Canonical(raw string) (string, error) {
 		if n, ok := parseNumber(v); ok {
 			return strconv.FormatFloat(n, 'f', -1, 64), nil
 		}
-		return bad("a number")
+		return bad("number", "a number")
 	case AttrDate:
 		for _, layout := range []string{"2006-01-02", "02.01.2006", "2.1.2006", "02.01.06", "2006/01/02"} {
 			if t, err := time.Parse(layout, v); err == nil {
 				return t.Format("2006-01-02"), nil
 			}
 		}
-		return bad("a date (use 2026-11-28 or 28.11.2026)")
+		return bad("date", "a date (use 2026-11-28 or 28.11.2026)")
 	case AttrBoolean:
 		switch strings.ToLower(v) {
 		case "true", "yes", "ja", "y", "j", "1", "x", "wahr":
@@ -126,17 +127,17 @@ func (a AttributeDef) Canonical(raw string) (string, error) {
 		case "false", "no", "nein", "n", "0", "falsch":
 			return "false", nil
 		}
-		return bad("yes or no")
+		return bad("boolean", "yes or no")
 	case AttrChoice:
 		for _, c := range a.Choices {
 			if strings.EqualFold(c, v) {
 				return c, nil
 			}
 		}
-		return bad("one of " + strings.Join(a.Choices, ", "))
+		return bad("choice", "one of "+strings.Join(a.Choices, ", "))
 	default:
 		if utf8.RuneCountInString(v) > MaxFieldLength || !utf8.ValidString(v) {
-			return bad("valid text of at most 1000 characters")
+			return bad("text", "valid text of at most 1000 characters")
 		}
 		return v, nil
 	}

@@ -2,6 +2,7 @@ package resonanz
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -14,9 +15,26 @@ type ImportRow struct {
 }
 
 // RowError rejects one row of an import with a reason; the import goes on.
+// Key and Params, when set, name the catalogue text of the reason (Reason
+// is its English form), so the desk shows it in the user's language.
 type RowError struct {
-	Line   int    `json:"line"`
-	Reason string `json:"reason"`
+	Line   int               `json:"line"`
+	Reason string            `json:"reason"`
+	Key    string            `json:"key,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
+}
+
+// RowErrorOf returns the RowError for line with err's user-facing message,
+// key and params.
+func RowErrorOf(line int, err error) RowError {
+	re := RowError{Line: line, Reason: ErrorMessage(err)}
+	var e *Error
+	if errors.As(err, &e) {
+		re.Key, re.Params = e.Key, e.Params
+	} else {
+		re.Key = "error.internal"
+	}
+	return re
 }
 
 // Error implements error.
@@ -59,13 +77,24 @@ type RecipientImport struct {
 
 // ImportResult is the outcome of an import, printed by `--json`.
 type ImportResult struct {
-	ImportID  int64      `json:"importId"`
-	Read      int        `json:"read"`
-	Created   int        `json:"created"`
-	Updated   int        `json:"updated"`
-	Skipped   int        `json:"skipped"`
-	Rejected  []RowError `json:"rejected"`
+	ImportID int64      `json:"importId"`
+	Read     int        `json:"read"`
+	Created  int        `json:"created"`
+	Updated  int        `json:"updated"`
+	Skipped  int        `json:"skipped"`
+	Rejected []RowError `json:"rejected"`
+	// Warnings are rows that were imported with a change the user should
+	// know of (an unknown salutation imported as the neutral one).
+	Warnings  []RowError `json:"warnings"`
 	Cancelled bool       `json:"cancelled,omitempty"`
+	// NotMailable counts the people of this import on its list who will not
+	// receive mailings yet; NoConsent and Unconfirmed say why (a person can
+	// be both). Zero without a list.
+	NotMailable int `json:"notMailable"`
+	NoConsent   int `json:"noConsent"`
+	Unconfirmed int `json:"unconfirmed"`
+	// ListID is the list the import put people on (0: none).
+	ListID int64 `json:"listId"`
 }
 
 // ImportProgress is reported while an import runs.

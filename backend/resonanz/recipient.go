@@ -78,29 +78,59 @@ func NormalizeEmail(s string) (display, key string, err error) {
 // normalizeEmailFull is NormalizeEmail for a trimmed, non-empty address
 // without the fast path.
 func normalizeEmailFull(display string) (_, key string, err error) {
-	invalid := func(why string) (string, string, error) {
-		return "", "", &Error{Code: EINVALID, Field: "email", Key: "error.recipient.email.invalid",
+	// invalid names the part of the address that is wrong (with its own
+	// catalogue key), so "uwe.lang@gmx..de" is reported as a bad domain.
+	invalid := func(key, why string, params map[string]string) (string, string, error) {
+		if params == nil {
+			params = map[string]string{}
+		}
+		params["address"] = display
+		return "", "", &Error{Code: EINVALID, Field: "email", Key: key, Params: params,
 			Message: "The e-mail address " + quoteShort(display) + " is not valid: " + why + "."}
 	}
 	if !utf8.ValidString(display) {
-		return invalid("it contains invalid characters")
+		return invalid("error.recipient.email.chars", "it contains invalid characters", nil)
 	}
 	if len(display) > MaxEmailLength {
-		return invalid("it is longer than 254 characters")
+		return invalid("error.recipient.email.tooLong", "it is longer than 254 characters", nil)
 	}
 	at := strings.LastIndexByte(display, '@')
 	if at <= 0 || at == len(display)-1 {
-		return invalid("it needs a name, an @ and a domain")
+		return invalid("error.recipient.email.shape", "it needs a name, an @ and a domain", nil)
 	}
 	local, domain := display[:at], display[at+1:]
 	asciiDomain, derr := idna.Lookup.ToASCII(strings.ToLower(domain))
-	if derr != nil || !strings.Contains(asciiDomain, ".") || strings.HasPrefix(asciiDomain, ".") || strings.HasSuffix(asciiDomain, ".") {
-		return invalid("the domain " + quoteShort(domain) + " is not a valid domain name")
+	if derr != nil || !validHost(asciiDomain) {
+		return invalid("error.recipient.email.domain", "the domain "+quoteShort(domain)+" (the part after the @) is not a valid domain name",
+			map[string]string{"domain": domain})
 	}
 	if !validAddressFull(local + "@" + asciiDomain) {
-		return invalid("the part before the @ is not allowed")
+		return invalid("error.recipient.email.local", "the part before the @ ("+quoteShort(local)+") is not allowed",
+			map[string]string{"local": local})
 	}
 	return display, strings.ToLower(local) + "@" + asciiDomain, nil
+}
+
+// validHost reports whether an ASCII (IDNA-converted) host name has at
+// least two labels, each of 1–63 letters, digits and hyphens, not starting
+// or ending with a hyphen ("gmx..de" and "-x.de" are not host names).
+func validHost(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func quoteShort(s string) string {

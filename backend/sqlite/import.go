@@ -87,7 +87,7 @@ type snapshot struct {
 // validation) runs in its own goroutine, one batch ahead of the writer, so
 // on two cores Go's work overlaps SQLite's.
 func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSource, opt resonanz.RecipientImport, progress func(resonanz.ImportProgress)) (resonanz.ImportResult, error) {
-	res := resonanz.ImportResult{Rejected: []resonanz.RowError{}}
+	res := resonanz.ImportResult{Rejected: []resonanz.RowError{}, Warnings: []resonanz.RowError{}}
 	plan, err := s.begin(ctx, opt)
 	if err != nil {
 		return res, err
@@ -141,10 +141,38 @@ func (s *ImportService) ImportRecipients(ctx context.Context, src resonanz.RowSo
 	if res.Cancelled {
 		status = "cancelled"
 	}
+	slices.SortStableFunc(res.Warnings, func(a, b resonanz.RowError) int { return a.Line - b.Line })
+	if plan.listID != 0 {
+		res.ListID = plan.listID
+		if err := s.readiness(ctx, &res); err != nil {
+			return res, err
+		}
+	}
 	if err := s.finish(plan, status, res); err != nil {
 		return res, err
 	}
 	return res, nil
+}
+
+// readiness counts the members of the import's list who will not receive
+// mailings (the audience's rule, eligibleSQL): without a current newsletter
+// consent for the list, or not confirmed. Unsubscribed and suppressed
+// people are left out: they chose so, or their address does not work.
+func (s *ImportService) readiness(ctx context.Context, res *resonanz.ImportResult) error {
+	err := s.db.db.QueryRowContext(ctx, `
+		WITH current AS (SELECT recipient_id, granted, MAX(at) FROM consent
+		                 WHERE purpose = 'newsletter' AND list_id = ?1 GROUP BY recipient_id),
+		     members AS (SELECT m.recipient_id AS id, m.status FROM membership m
+		                 WHERE m.list_id = ?1 AND m.status IN ('confirmed', 'unconfirmed')
+		                   AND m.recipient_id NOT IN (SELECT recipient_id FROM suppression))
+		SELECT
+		  (SELECT COUNT(*) FROM members WHERE status = 'unconfirmed' OR id NOT IN (SELECT recipient_id FROM current WHERE granted = 1)),
+		  (SELECT COUNT(*) FROM members WHERE id NOT IN (SELECT recipient_id FROM current WHERE granted = 1)),
+		  (SELECT COUNT(*) FROM members WHERE status = 'unconfirmed')`, res.ListID).Scan(&res.NotMailable, &res.NoConsent, &res.Unconfirmed)
+	if err != nil {
+		return fmt.Errorf("import: readiness: %w", err)
+	}
+	return nil
 }
 
 // preparedRow is a row turned into a validated recipient.
@@ -155,6 +183,7 @@ type preparedRow struct {
 	values        []any           // the columns of r as a new recipient (recipientValues)
 	consentFields []string        // consent fields the row says yes to
 	consents      []consentTarget // and what they grant, resolved by the writer
+	warning       *resonanz.RowError
 }
 
 // preparedBatch is what the reading goroutine hands to the writer.
@@ -190,7 +219,7 @@ func (plan *importPlan) readBatch(src resonanz.RowSource, buf []preparedRow, n i
 			p.r, p.key, err = prepareRecipient(p.r, plan.defs)
 		}
 		if err != nil {
-			b.rejected = append(b.rejected, resonanz.RowError{Line: row.Line, Reason: resonanz.ErrorMessage(err)})
+			b.rejected = append(b.rejected, resonanz.RowErrorOf(row.Line, err))
 			continue
 		}
 		p.values = recipientValues(p.r, p.key)
@@ -327,10 +356,13 @@ rowLoop:
 		for _, field := range row.consentFields {
 			target, err := plan.consentTarget(ctx, tx, field)
 			if err != nil {
-				res.Rejected = append(res.Rejected, resonanz.RowError{Line: row.line, Reason: resonanz.ErrorMessage(err)})
+				res.Rejected = append(res.Rejected, resonanz.RowErrorOf(row.line, err))
 				continue rowLoop
 			}
 			row.consents = append(row.consents, target)
+		}
+		if row.warning != nil {
+			res.Warnings = append(res.Warnings, *row.warning)
 		}
 		preps = append(preps, row)
 		// A person an earlier batch of this import named is in the store.
@@ -637,7 +669,16 @@ func (plan *importPlan) recipientFromRow(row resonanz.ImportRow) (preparedRow, e
 		case resonanz.KeyLastName:
 			out.r.LastName = v
 		case resonanz.KeyGender:
-			out.r.Gender = resonanz.Gender(v)
+			// A salutation the store does not know ("Familie", "Firma",
+			// "Eheleute") imports as the neutral one, with a warning:
+			// the person is a real customer, the row is not wrong.
+			if g, ok := resonanz.ParseGender(v); ok {
+				out.r.Gender = g
+			} else {
+				out.warning = &resonanz.RowError{Line: row.Line, Key: "import.warning.salutation",
+					Params: map[string]string{"value": v},
+					Reason: fmt.Sprintf("The salutation %q is not known; the neutral salutation is used.", v)}
+			}
 		case resonanz.KeyTitle:
 			out.r.Title = v
 		case resonanz.KeyLanguage:

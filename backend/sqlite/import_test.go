@@ -53,30 +53,40 @@ func TestImportService(t *testing.T) {
 			map[string]string{"email": "!reject"},
 			map[string]string{"email": "OLD@example.org", "first_name": "Olga-Maria", "title": ""}, // empty title keeps "Dr."
 			map[string]string{"email": "Anna@Example.org", "first_name": "Anna"},                   // duplicate in file
-			map[string]string{"email": "bert@example.org", "gender": "Hund"},
+			map[string]string{"email": "bert@example.org", "gender": "Familie"},                    // imported, neutral, with a warning
 		), resonanz.RecipientImport{FileName: "kunden.csv", ListName: "Kunden"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Read != 6 || res.Created != 1 || res.Updated != 1 || res.Skipped != 1 || len(res.Rejected) != 3 {
+		if res.Read != 6 || res.Created != 2 || res.Updated != 1 || res.Skipped != 1 || len(res.Rejected) != 2 {
 			t.Errorf("result %+v", res)
 		}
 		lines := fmt.Sprint(res.Rejected)
-		for _, want := range []string{"{3 The e-mail address", "{4 row has 3 fields", "{7 Unknown gender"} {
+		for _, want := range []string{"{3 The e-mail address", "{4 row has 3 fields"} {
 			if !strings.Contains(lines, want) {
 				t.Errorf("rejected %s lacks %q", lines, want)
 			}
+		}
+		if len(res.Warnings) != 1 || res.Warnings[0].Line != 7 || res.Warnings[0].Key != "import.warning.salutation" || res.Warnings[0].Params["value"] != "Familie" {
+			t.Errorf("warnings %+v", res.Warnings)
+		}
+		// Nobody on the list has a newsletter consent: all three will not be mailed.
+		if res.ListID == 0 || res.NotMailable != 3 || res.NoConsent != 3 || res.Unconfirmed != 0 {
+			t.Errorf("readiness %+v", res)
+		}
+		if bert, err := recipients.RecipientByEmail(ctx, "bert@example.org"); err != nil || bert.Gender != resonanz.GenderUnknown {
+			t.Errorf("bert %+v, %v", bert, err)
 		}
 		old, _ := recipients.RecipientByID(ctx, existing.ID)
 		if old.FirstName != "Olga-Maria" || old.Title != "Dr." {
 			t.Errorf("updated %+v", old)
 		}
 		lists, _ := sqlite.NewListService(db).Lists(ctx)
-		if len(lists) != 1 || lists[0].Name != "Kunden" || lists[0].Confirmed != 2 {
+		if len(lists) != 1 || lists[0].Name != "Kunden" || lists[0].Confirmed != 3 {
 			t.Errorf("lists %+v", lists)
 		}
 		runs, _ := imp.Imports(ctx)
-		if len(runs) != 1 || runs[0].Status != "done" || runs[0].Result.Created != 1 {
+		if len(runs) != 1 || runs[0].Status != "done" || runs[0].Result.Created != 2 {
 			t.Errorf("runs %+v", runs)
 		}
 	})

@@ -277,10 +277,20 @@ describe('import wizard', () => {
     expect(stub.PreviewImport).toHaveBeenLastCalledWith('/home/ada/kunden.csv', null);
     expect(screen.getByTestId('map-Tracking')).toHaveValue('-');
 
-    // Changing the mapping reads the preview again with it.
-    await u.selectOptions(screen.getByTestId('map-Tracking'), 'consent:tracking:opens');
+    // The list is named before the mapping: its newsletter consent is offered though the list is new.
+    await u.type(screen.getByTestId('import-listName'), 'Messe');
+    expect(screen.getByTestId('import-no-newsletter')).toHaveTextContent('“Messe”');
+    await u.selectOptions(screen.getByTestId('map-Tracking'), 'consent:newsletter:Messe');
     await waitFor(() =>
-      expect(stub.PreviewImport).toHaveBeenLastCalledWith('/home/ada/kunden.csv', { Tracking: 'consent:tracking:opens' }),
+      expect(stub.PreviewImport).toHaveBeenLastCalledWith('/home/ada/kunden.csv', { Tracking: 'consent:newsletter:Messe' }),
+    );
+    expect(screen.queryByTestId('import-no-newsletter')).not.toBeInTheDocument();
+    // One column may grant several purposes.
+    await u.click(screen.getByTestId('also-Tracking-consent:tracking:opens'));
+    await waitFor(() =>
+      expect(stub.PreviewImport).toHaveBeenLastCalledWith('/home/ada/kunden.csv', {
+        Tracking: 'consent:newsletter:Messe\nconsent:tracking:opens',
+      }),
     );
     await u.click(screen.getByTestId('import-next'));
 
@@ -291,7 +301,7 @@ describe('import wizard', () => {
     expect(stub.ImportFile).not.toHaveBeenCalled();
     await u.type(screen.getByTestId('import-consentSource'), 'Messe 2025');
     await u.type(screen.getByTestId('import-consentEvidence'), 'Ja, ich möchte …');
-    await u.type(screen.getByTestId('import-listName'), 'Messe');
+    expect(screen.getByTestId('import-options-list')).toHaveTextContent('“Messe”');
     await u.click(screen.getByTestId('import-mode-skip'));
     await u.click(screen.getByTestId('import-run'));
 
@@ -299,7 +309,7 @@ describe('import wizard', () => {
     const req = stub.ImportFile!.mock.calls[0]?.[0] as { opId: string; mapping: unknown; options: unknown };
     expect(req).toMatchObject({
       source: '/home/ada/kunden.csv',
-      mapping: { Tracking: 'consent:tracking:opens' },
+      mapping: { Tracking: 'consent:newsletter:Messe\nconsent:tracking:opens' },
       options: { listName: 'Messe', status: 'confirmed', mode: 'skip', consentSource: 'Messe 2025', consentEvidence: 'Ja, ich möchte …' },
     });
     expect(req.opId).toMatch(/^[0-9a-f-]{36}$/);
@@ -326,12 +336,30 @@ describe('import wizard', () => {
         result: { importId: 42, read: 3000, created: 2990, updated: 0, skipped: 9, rejected: [{ line: 17, reason: 'bad' }] },
       },
     ]);
-    finish({ importId: 42, read: 3000, created: 2990, updated: 0, skipped: 9, rejected: [{ line: 17, reason: 'The e-mail address is not valid.' }] });
+    finish({
+      importId: 42, read: 3000, created: 2990, updated: 0, skipped: 9,
+      rejected: [{ line: 17, reason: 'The e-mail address is not valid.', key: 'error.recipient.email.domain', params: { address: 'uwe.lang@gmx..de', domain: 'gmx..de' } }],
+      warnings: [{ line: 3, reason: 'x', key: 'import.warning.salutation', params: { value: 'Familie' } }],
+      notMailable: 12, noConsent: 12, unconfirmed: 0, listId: 7,
+    });
 
     expect(await screen.findByTestId('result-created')).toHaveTextContent('2,990');
     expect(screen.getByTestId('result-skipped')).toHaveTextContent('9');
     expect(screen.getByTestId('result-rejected')).toHaveTextContent('1');
-    expect(screen.getByTestId('rejected-row')).toHaveTextContent('17The e-mail address is not valid.');
+    // Reasons come from the catalogue and name the wrong part.
+    expect(screen.getByTestId('rejected-row')).toHaveTextContent('17The e-mail address “uwe.lang@gmx..de” is not valid: the domain “gmx..de” (the part after the @)');
+    expect(screen.getByTestId('warning-row')).toHaveTextContent('3The salutation “Familie” is not known');
+    expect(screen.getByTestId('import-not-mailable')).toHaveTextContent('12 people on the list “Messe” will not receive newsletters yet');
+    expect(screen.getByTestId('import-no-consent')).toHaveTextContent('12 people without newsletter consent');
+    // The rejected rows download in the file's layout.
+    stub.RejectedCSV!.mockResolvedValue('E-Mail;Reason\r\nuwe.lang@gmx..de;Line 17: …\r\n');
+    await u.click(screen.getByTestId('import-download-rejected'));
+    await waitFor(() => expect(stub.RejectedCSV).toHaveBeenCalledTimes(1));
+    expect(stub.RejectedCSV!.mock.calls[0]?.[0]).toMatchObject({
+      source: '/home/ada/kunden.csv',
+      reasonHeader: 'Reason',
+      rows: [{ line: 17, reason: expect.stringMatching(/^Line 17: The e-mail address “uwe.lang@gmx..de”/) as unknown }],
+    });
     expect(off.calls).toBe(1);
     expect(await screen.findByTestId('history-undo-42')).toBeInTheDocument();
 

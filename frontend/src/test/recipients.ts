@@ -87,11 +87,13 @@ export function stubRecipients(): RecipientsStub {
     CancelImport: vi.fn(() => Promise.resolve(true)),
     Imports: vi.fn(() => Promise.resolve([])),
     UndoImport: vi.fn(() => Promise.resolve(true)),
+    RejectedCSV: vi.fn(() => Promise.resolve('')),
   } as unknown as RecipientsStub;
   const system = {
     Info: vi.fn(() => Promise.resolve(systemInfo)),
     PickCSVFile: vi.fn(() => Promise.resolve('/home/ada/kunden.csv')),
     PickLogFile: vi.fn(() => Promise.resolve('/home/ada/log.json')),
+    SaveTextFile: vi.fn(() => Promise.resolve('/home/ada/kunden-rejected.csv')),
   };
   window.go = {
     desktop: {

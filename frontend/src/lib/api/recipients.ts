@@ -8,6 +8,7 @@ import type {
   ImportRequest,
   ImportResult,
   ImportRun,
+  RejectedRow,
   List,
   ManualConsent,
   PersonalDataExport,
@@ -118,7 +119,12 @@ export async function previewImport(source: string, mapping: ImportMapping | nul
 /** importFile imports a previewed file; progress arrives as import:progress:<opId> events. */
 export async function importFile(req: ImportRequest): Promise<ImportResult> {
   const r = await call<ImportResult>(service, 'ImportFile', req);
-  return { ...r, rejected: r.rejected ?? [] };
+  return { ...r, rejected: r.rejected ?? [], warnings: r.warnings ?? [] };
+}
+
+/** rejectedCSV returns the rejected rows of source in the file's own layout plus a reason column. */
+export function rejectedCSV(source: string, mapping: ImportMapping, rows: RejectedRow[], reasonHeader: string): Promise<string> {
+  return call<string>(service, 'RejectedCSV', { source, mapping, rows, reasonHeader });
 }
 
 /** cancelImport stops the running import opId after its current batch. */
@@ -129,7 +135,7 @@ export function cancelImport(opId: string): Promise<boolean> {
 /** imports returns the recorded imports, newest first. */
 export async function imports(): Promise<ImportRun[]> {
   const runs = (await call<ImportRun[] | null>(service, 'Imports')) ?? [];
-  return runs.map((run) => ({ ...run, result: { ...run.result, rejected: run.result.rejected ?? [] } }));
+  return runs.map((run) => ({ ...run, result: { ...run.result, rejected: run.result.rejected ?? [], warnings: run.result.warnings ?? [] } }));
 }
 
 /** undoImport reverts an import. */

@@ -340,6 +340,8 @@ export interface ImportColumn {
   index: number;
   header: string;
   field: string;
+  /** also lists further consent fields the same column grants. */
+  also?: string[];
   /** auto is true when the field was recognised from the header. */
   auto: boolean;
 }
@@ -378,10 +380,13 @@ export interface ImportRequest {
   opId: string;
 }
 
-/** RejectedRow is a row an import could not take, with its line and reason. */
+/** RejectedRow is a row an import could not take (or took with a warning), with its line and reason. */
 export interface RejectedRow {
   line: number;
+  /** reason is the English text; key and params name its catalogue text. */
   reason: string;
+  key?: string;
+  params?: Record<string, string>;
 }
 
 /** ImportResult is the outcome of an import. */
@@ -392,7 +397,16 @@ export interface ImportResult {
   updated: number;
   skipped: number;
   rejected: RejectedRow[];
+  /** warnings are rows imported with a change worth knowing (an unknown salutation made neutral). */
+  warnings: RejectedRow[];
   cancelled?: boolean;
+  /** notMailable counts the members of the import's list who will not receive mailings yet. */
+  notMailable?: number;
+  /** noConsent of them lack a newsletter consent for the list; unconfirmed wait for their confirmation. */
+  noConsent?: number;
+  unconfirmed?: number;
+  /** listId is the list the import put people on (0: none). */
+  listId?: number;
 }
 
 /** ImportProgress is the payload of import:progress:<opId> events. */

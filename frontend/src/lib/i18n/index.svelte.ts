@@ -49,6 +49,20 @@ export function t(key: MessageKey, params?: Params): string {
   });
 }
 
+/**
+ * tCount returns the plural form of a message for the count n: the text
+ * under `${base}.one` or `${base}.other` (as Intl.PluralRules picks it for
+ * the current language), with {n} filled with n in the language's number
+ * format and the other placeholders from params.
+ */
+export function tCount(base: string, n: number, params?: Params): string {
+  const category = new Intl.PluralRules(bcp47[current]).select(n);
+  const exact = `${base}.${category}`;
+  const key = isMessageKey(exact) ? exact : `${base}.other`;
+  if (!isMessageKey(key)) return base;
+  return t(key, { ...params, n: formatNumber(n) });
+}
+
 /** isMessageKey reports whether key (for example one sent by Go) exists in the dictionaries. */
 export function isMessageKey(key: string): key is MessageKey {
   return Object.hasOwn(en, key);

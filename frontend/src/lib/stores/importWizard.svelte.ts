@@ -1,8 +1,8 @@
 import { ApiError } from '../api/error';
 import { ready, subscribe } from '../api/events';
-import { cancelImport, importFile, imports, previewImport, undoImport } from '../api/recipients';
+import { cancelImport, importFile, imports, previewImport, rejectedCSV, undoImport } from '../api/recipients';
 import { pickCSVFile } from '../api/system';
-import type { ImportMapping, ImportOptions, ImportPreview, ImportProgress, ImportResult, ImportRun } from '../api/types';
+import type { ImportMapping, ImportOptions, ImportPreview, ImportProgress, ImportResult, ImportRun, RejectedRow } from '../api/types';
 import { uploadFile } from '../api/upload';
 
 /** WizardStep is where the import wizard is. */
@@ -10,6 +10,9 @@ export type WizardStep = 'file' | 'map' | 'options' | 'running' | 'result';
 
 /** Ignore maps a column to nothing. */
 export const Ignore = '-';
+
+/** FieldSeparator joins the several consent fields one column grants in a mapping value. */
+export const FieldSeparator = '\n';
 
 /** isConsentField reports whether a field key carries consent (consent:…). */
 export function isConsentField(field: string): boolean {
@@ -44,17 +47,58 @@ export class ImportWizard {
   #opId = '';
   #previewGeneration = 0;
 
-  /** fieldFor returns what the column with header maps to ('-' ignored). */
-  fieldFor(header: string): string {
+  /** fieldsFor returns every field the column with header maps to (empty: ignored). */
+  fieldsFor(header: string): string[] {
     const chosen = this.overrides[header];
-    if (chosen !== undefined) return chosen;
-    const field = this.preview?.columns.find((c) => c.header === header)?.field ?? '';
-    return field === '' ? Ignore : field;
+    if (chosen !== undefined) return chosen === Ignore ? [] : chosen.split(FieldSeparator).filter((f) => f !== '');
+    const column = this.preview?.columns.find((c) => c.header === header);
+    return column === undefined || column.field === '' ? [] : [column.field, ...(column.also ?? [])];
+  }
+
+  /** fieldFor returns what the column with header maps to first ('-' ignored). */
+  fieldFor(header: string): string {
+    return this.fieldsFor(header)[0] ?? Ignore;
+  }
+
+  /** alsoFor returns the further consent fields the column with header grants. */
+  alsoFor(header: string): string[] {
+    return this.fieldsFor(header).slice(1);
+  }
+
+  /** toggleAlso lets a consent column grant (or no longer grant) one more purpose. */
+  async toggleAlso(header: string, purpose: string, on: boolean): Promise<void> {
+    const [first, ...rest] = this.fieldsFor(header);
+    if (first === undefined || !isConsentField(first) || purpose === first) return;
+    const also = rest.filter((f) => f !== purpose);
+    if (on) also.push(purpose);
+    const next: ImportMapping = { ...this.overrides, [header]: [first, ...also].join(FieldSeparator) };
+    // A purpose belongs to one column: another column that granted it stops.
+    if (on) {
+      for (const c of this.preview?.columns ?? []) {
+        if (c.header === header) continue;
+        const fields = this.fieldsFor(c.header);
+        if (fields.includes(purpose)) {
+          const left = fields.filter((f) => f !== purpose);
+          next[c.header] = left.length === 0 ? Ignore : left.join(FieldSeparator);
+        }
+      }
+    }
+    this.overrides = next;
+    if (this.preview !== null) await this.loadPreview(this.preview.source);
   }
 
   /** consentMapped is true when a column maps to consent: then source and evidence are required. */
   get consentMapped(): boolean {
-    return (this.preview?.columns ?? []).some((c) => isConsentField(this.fieldFor(c.header)));
+    return (this.preview?.columns ?? []).some((c) => this.fieldsFor(c.header).some(isConsentField));
+  }
+
+  /** newsletterMapped reports whether a column grants the newsletter consent of the list named in the options. */
+  get newsletterMapped(): boolean {
+    const list = this.options.listName.trim().toLowerCase();
+    if (list === '') return false;
+    return (this.preview?.columns ?? []).some((c) =>
+      this.fieldsFor(c.header).some((f) => f.toLowerCase() === `consent:newsletter:${list}`),
+    );
   }
 
   /** fieldError returns the error about field, if the last one was about it. */
@@ -125,10 +169,15 @@ export class ImportWizard {
    * column that had it before is ignored from now on. The preview is read again.
    */
   async map(header: string, field: string): Promise<void> {
-    const next: ImportMapping = { ...this.overrides, [header]: field };
+    // A consent column keeps the further purposes it grants.
+    const also = isConsentField(field) ? this.alsoFor(header).filter((f) => f !== field) : [];
+    const next: ImportMapping = { ...this.overrides, [header]: [field, ...also].join(FieldSeparator) };
     if (field !== Ignore) {
       for (const c of this.preview?.columns ?? []) {
-        if (c.header !== header && this.fieldFor(c.header) === field) next[c.header] = Ignore;
+        if (c.header === header) continue;
+        const fields = this.fieldsFor(c.header);
+        if (fields[0] === field) next[c.header] = Ignore;
+        else if (fields.includes(field)) next[c.header] = fields.filter((f) => f !== field).join(FieldSeparator);
       }
     }
     this.overrides = next;
@@ -226,6 +275,33 @@ export class ImportWizard {
       this.#opId = '';
     }
     await this.loadHistory();
+  }
+
+  /** again starts over with the same file and list, at the mapping (to add a consent column, say). */
+  async again(): Promise<void> {
+    const source = this.preview?.source;
+    const listName = this.options.listName;
+    this.reset();
+    this.options.listName = listName;
+    if (source !== undefined) await this.open(source);
+  }
+
+  /**
+   * rejectedFile returns the rejected rows of the current result as CSV in
+   * the file's own layout plus a reason column, reasons as reason() words them.
+   */
+  async rejectedFile(reason: (row: RejectedRow) => string, reasonHeader: string): Promise<string | null> {
+    const preview = this.preview;
+    const result = this.result;
+    if (preview === null || result === null || result.rejected.length === 0) return null;
+    this.error = null;
+    try {
+      const rows = result.rejected.map((r) => ({ line: r.line, reason: reason(r) }));
+      return await rejectedCSV(preview.source, $state.snapshot(this.overrides), rows, reasonHeader);
+    } catch (reason) {
+      this.error = ApiError.from(reason);
+      return null;
+    }
   }
 
   /** cancel asks Go to stop the running import after its current batch. */
