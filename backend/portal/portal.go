@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/resonanz/resonanz/backend/listener"
@@ -26,6 +27,9 @@ type Store interface {
 	// Signup finds or creates the person and records a pending double
 	// opt-in; a suppressed person gets the zero request and no error.
 	Signup(ctx context.Context, s resonanz.Signup, client resonanz.WebClient) (resonanz.Recipient, resonanz.OptInRequest, error)
+	// PurgeExpiredSignups deletes the people only the signup form created
+	// who never confirmed, once their links expired; it returns how many.
+	PurgeExpiredSignups(ctx context.Context) (int, error)
 	// EraseOwnData erases the person at their own request, audited with
 	// the recipient as the actor; ENOTFOUND when already erased.
 	EraseOwnData(ctx context.Context, recipientID int64, client resonanz.WebClient) error
@@ -62,7 +66,23 @@ type Services struct {
 // Service implements the listener's Subscriptions, Profiles, Signups,
 // Surveys and Mailer, and the desk's confirmation mails.
 type Service struct {
-	svc Services
+	svc       Services
+	lastPurge atomic.Int64 // unix nanoseconds of the last purge of expired signups
+}
+
+// purgeEvery is how often the signup form purges expired unconfirmed signups.
+const purgeEvery = time.Hour
+
+// purgeExpired deletes expired unconfirmed signups, at most once per
+// purgeEvery. A failure is no reason to refuse the visitor: the next one
+// tries again.
+func (s *Service) purgeExpired(ctx context.Context) {
+	now := s.svc.Now().UnixNano()
+	last := s.lastPurge.Load()
+	if now-last < int64(purgeEvery) || !s.lastPurge.CompareAndSwap(last, now) {
+		return
+	}
+	s.svc.Store.PurgeExpiredSignups(ctx)
 }
 
 // New returns the portal over svc.
@@ -164,6 +184,7 @@ func (s *Service) list(ctx context.Context, listID int64) (resonanz.List, error)
 // Signup creates the recipient (or finds the existing one, whose data it
 // leaves alone) and records a pending double opt-in, in one transaction.
 func (s *Service) Signup(ctx context.Context, in listener.Signup, c resonanz.WebClient) (listener.SignupResult, error) {
+	s.purgeExpired(ctx)
 	r, req, err := s.svc.Store.Signup(ctx, in, c)
 	if err != nil || req.Token == "" {
 		return listener.SignupResult{}, err

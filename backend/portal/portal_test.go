@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/portal"
@@ -46,5 +47,40 @@ func TestAddressee_NoNameBeforeConfirmation(t *testing.T) {
 	}
 	if a, err := p.ProfileRecipient(ctx, "victim@example.net"); err != nil || a.Name != crafted+" Bank" {
 		t.Errorf("after confirmation: %q %v", a.Name, err)
+	}
+}
+
+// TestSignup_PurgesExpiredSignups: the signup form itself clears away the
+// people it created who never confirmed, once their links expired.
+func TestSignup_PurgesExpiredSignups(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
+	lists := sqlite.NewListService(db)
+	list, _ := lists.CreateList(ctx, resonanz.List{Name: "Reisen", DoubleOptIn: true})
+	recipients := sqlite.NewRecipientService(db)
+	p := portal.New(portal.Services{Store: sqlite.NewPortalService(db), Recipients: recipients, Lists: lists,
+		OptIns: sqlite.NewOptInService(db), Now: func() time.Time { return now }})
+	for _, email := range []string{"victim+1@example.net", "victim+2@example.net"} {
+		if _, err := p.Signup(ctx, listener.Signup{ListID: list.ID, Email: email, Wording: "Ja"}, resonanz.WebClient{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(resonanz.OptInTTL + time.Hour)
+	if _, err := p.Signup(ctx, listener.Signup{ListID: list.ID, Email: "new@example.net", Wording: "Ja"}, resonanz.WebClient{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"victim+1@example.net", "victim+2@example.net"} {
+		if _, err := recipients.RecipientByEmail(ctx, email); resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
+			t.Errorf("%s: still stored after its link expired (%v)", email, err)
+		}
+	}
+	if _, err := recipients.RecipientByEmail(ctx, "new@example.net"); err != nil {
+		t.Errorf("the new signup: %v", err)
 	}
 }

@@ -21,6 +21,44 @@ type PortalService struct {
 // NewPortalService returns the portal's store over db.
 func NewPortalService(db *DB) *PortalService { return &PortalService{db: db} }
 
+// PurgeExpiredSignups deletes the recipients that only the public signup
+// form created and that never confirmed, once every confirmation link of
+// theirs has expired: the row was made together with its first opt-in
+// request, was never edited or imported over, and has no consent record,
+// no confirmed or unsubscribed membership and no delivery. The audit log
+// records the number, no personal data. It returns how many went.
+func (s *PortalService) PurgeExpiredSignups(ctx context.Context) (int, error) {
+	tx, err := s.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("purge signups: %w", err)
+	}
+	defer tx.Rollback()
+	now := millis(s.db.Now())
+	res, err := tx.ExecContext(ctx, `
+		DELETE FROM recipient WHERE id IN (
+			SELECT r.id FROM recipient r
+			WHERE r.id IN (SELECT recipient_id FROM opt_in WHERE confirmed_at IS NULL AND expires_at < ?1)
+			  AND r.import_id IS NULL AND r.updated_at = r.created_at
+			  AND EXISTS (SELECT 1 FROM opt_in o WHERE o.recipient_id = r.id AND o.requested_at = r.created_at)
+			  AND NOT EXISTS (SELECT 1 FROM opt_in o WHERE o.recipient_id = r.id AND (o.confirmed_at IS NOT NULL OR o.expires_at >= ?1))
+			  AND NOT EXISTS (SELECT 1 FROM consent c WHERE c.recipient_id = r.id)
+			  AND NOT EXISTS (SELECT 1 FROM membership m WHERE m.recipient_id = r.id AND m.status <> 'unconfirmed')
+			  AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.recipient_id = r.id)
+			  AND NOT EXISTS (SELECT 1 FROM import_change ic WHERE ic.recipient_id = r.id)
+			  AND NOT EXISTS (SELECT 1 FROM survey_response sr WHERE sr.recipient_id = r.id))`, now)
+	if err != nil {
+		return 0, fmt.Errorf("purge signups: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	if n == 0 {
+		return 0, nil
+	}
+	if err := appendAudit(ctx, tx, now, "system", "recipient.purge_unconfirmed", "", fmt.Sprintf(`{"erased":%d}`, n)); err != nil {
+		return 0, err
+	}
+	return int(n), tx.Commit()
+}
+
 // EraseOwnData erases the person at their own request from the profile
 // page (GDPR Art. 17), like RecipientService.EraseRecipient, but audited
 // with the recipient as the actor. The client is not stored: the audit

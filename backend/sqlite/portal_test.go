@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
@@ -102,5 +103,69 @@ func TestPortalService_EraseOwnData(t *testing.T) {
 	}
 	if err := sqlite.NewPortalService(db).EraseOwnData(ctx, r.ID, resonanz.WebClient{}); resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
 		t.Errorf("second erasure: %v", err)
+	}
+}
+
+// TestPortalService_PurgeExpiredSignups: a recipient that only a signup
+// created and that never confirmed is deleted once the confirmation window
+// has passed; anyone else (confirmed, still pending, created or edited by
+// the desk, imported) stays.
+func TestPortalService_PurgeExpiredSignups(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
+	lists := sqlite.NewListService(db)
+	list, _ := lists.CreateList(ctx, resonanz.List{Name: "Reisen", DoubleOptIn: true})
+	portal := sqlite.NewPortalService(db)
+	recipients := sqlite.NewRecipientService(db)
+	signup := func(email string) (resonanz.Recipient, resonanz.OptInRequest) {
+		r, req, err := portal.Signup(ctx, resonanz.Signup{ListID: list.ID, Email: email, Wording: "Ja"}, resonanz.WebClient{IP: "198.51.100.7"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, req
+	}
+	stale, _ := signup("stale@example.net")
+	_, conf := signup("confirmed@example.net")
+	if _, err := sqlite.NewOptInService(db).ConfirmOptIn(ctx, conf.Token, resonanz.WebClient{}); err != nil {
+		t.Fatal(err)
+	}
+	desk, err := recipients.CreateRecipient(ctx, resonanz.Recipient{Email: "desk@example.net"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Hour)
+	signup("desk@example.net") // the desk's person signs up: not created by the signup
+	edited, _ := signup("edited@example.net")
+	now = now.Add(time.Hour)
+	edited.FirstName = "Eddi"
+	if _, err := recipients.UpdateRecipient(ctx, edited); err != nil {
+		t.Fatal(err)
+	}
+
+	// Within the window nothing goes.
+	if n, err := portal.PurgeExpiredSignups(ctx); err != nil || n != 0 {
+		t.Fatalf("purged %d within the window (%v)", n, err)
+	}
+	now = now.Add(resonanz.OptInTTL)
+	fresh, _ := signup("fresh@example.net") // still pending
+	n, err := portal.PurgeExpiredSignups(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, want 1 (%v)", n, err)
+	}
+	if _, err := recipients.RecipientDetail(ctx, stale.ID); resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
+		t.Errorf("the expired unconfirmed signup is still there: %v", err)
+	}
+	for _, email := range []string{"confirmed@example.net", "desk@example.net", "edited@example.net", "fresh@example.net"} {
+		if _, err := recipients.RecipientByEmail(ctx, email); err != nil {
+			t.Errorf("%s was purged: %v", email, err)
+		}
+	}
+	_ = desk
+	_ = fresh
+	log, _ := sqlite.NewAuditService(db).Recent(ctx, 1)
+	if len(log) != 1 || log[0].Action != "recipient.purge_unconfirmed" || !strings.Contains(log[0].Detail, `"erased":1`) || strings.Contains(log[0].Detail, "stale") {
+		t.Errorf("audit %+v", log)
 	}
 }
