@@ -6,8 +6,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/nettest"
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
@@ -191,32 +190,7 @@ func TestRun_ServeHardening(t *testing.T) {
 		})
 	}
 	t.Run("Slowloris", func(t *testing.T) {
-		c, err := net.Dial("tcp", info.Addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		stop := make(chan struct{})
-		defer close(stop)
-		go func() {
-			fmt.Fprintf(c, "GET /?token=%s HTTP/1.1\r\nHost: %s\r\n", info.Token, info.Addr)
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				case <-time.After(20 * time.Millisecond):
-				}
-				if _, err := fmt.Fprintf(c, "X-Slow-%d: x\r\n", i); err != nil {
-					return
-				}
-			}
-		}()
-		c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		_, err = io.ReadAll(c)
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			t.Fatal("serve kept a client that trickles its headers for 10 s")
-		}
+		nettest.Slowloris(t, info.Addr, "GET /?token="+info.Token+" HTTP/1.1")
 	})
 	cancel()
 	select {

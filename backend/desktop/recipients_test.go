@@ -12,6 +12,7 @@ import (
 	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
+	"github.com/resonanz/resonanz/backend/sqlite/sqlitetest"
 )
 
 type recordEvents struct {
@@ -30,11 +31,7 @@ func (r *recordEvents) Emit(name string, data any) {
 func newRecipients(t *testing.T, events desktop.Emitter) *desktop.Recipients {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.MustOpenDB(t)
 	return desktop.NewRecipients(ctx, desktop.RecipientServices{
 		Recipients: sqlite.NewRecipientService(db), Lists: sqlite.NewListService(db), Attributes: sqlite.NewAttributeService(db),
 		Consent: sqlite.NewConsentService(db), Imports: sqlite.NewImportService(db),

@@ -2,7 +2,6 @@ package desktop_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,15 +9,12 @@ import (
 	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
+	"github.com/resonanz/resonanz/backend/sqlite/sqlitetest"
 )
 
 func TestSurveys_ExportCSV(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := sqlitetest.MustOpenDB(t)
 	db.Now = func() time.Time { return time.Date(2026, 11, 2, 9, 30, 0, 0, time.UTC) }
 	surveys := desktop.NewSurveys(ctx, sqlite.NewSurveyService(db), sqlite.NewAttributeService(db))
 	if _, err := sqlite.NewAttributeService(db).CreateAttribute(ctx, resonanz.AttributeDef{Key: "stil", Label: "Stil", Type: resonanz.AttrText}); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,9 +11,9 @@ import (
 
 	"github.com/resonanz/resonanz/backend/ingest"
 	"github.com/resonanz/resonanz/backend/resonanz"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	goldenfile "github.com/resonanz/resonanz/backend/golden"
+)
 
 // decodeAll reads every event; row errors are collected, other errors fail.
 func decodeAll(tb testing.TB, data []byte, provider string, opt ingest.Options) ([]resonanz.ProviderEvent, []resonanz.RowError) {
@@ -49,20 +48,7 @@ func golden(t *testing.T, name string, v any) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; diff it or run go test -update:\n%s", path, got)
-	}
+	goldenfile.Assert(t, filepath.Join("testdata", name+".golden.json"), got)
 }
 
 func readFile(tb testing.TB, name string) []byte {

@@ -1,16 +1,14 @@
 package listener_test
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/resonanz/resonanz/backend/listener"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.txt")
+	goldenfile "github.com/resonanz/resonanz/backend/golden"
+)
 
 // TestNotices_Golden pins the confirmation and profile-link mails in both
 // languages: text and HTML, with hostile names and list names escaped.
@@ -29,19 +27,7 @@ func TestNotices_Golden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			n := tc.n
 			got := "Subject: " + n.Subject + "\nTo: " + n.ToName + " <" + n.To + ">\nKind: " + n.Kind + "\n\n--- text\n" + n.Text + "\n--- html\n" + n.HTML
-			path := filepath.Join("testdata", "notice_"+tc.name+".golden.txt")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("notice differs from %s:\n%s", path, got)
-			}
+			goldenfile.Assert(t, filepath.Join("testdata", "notice_"+tc.name+".golden.txt"), []byte(got))
 			if strings.Contains(n.HTML, "<b>") || strings.Contains(n.HTML, "<img") {
 				t.Error("unescaped markup or an image in the notice")
 			}

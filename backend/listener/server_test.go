@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/nettest"
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
@@ -739,45 +739,12 @@ func TestSlowloris(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	slowloris(t, ln.Addr().String())
+	if got := nettest.Slowloris(t, ln.Addr().String(), "GET /healthz HTTP/1.1"); strings.Contains(got, "200 OK") {
+		t.Errorf("the slow request was served: %q", got)
+	}
 	resp := do(t, "GET", "http://"+ln.Addr().String()+"/healthz", "")
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("after the slow client: %d", resp.StatusCode)
-	}
-}
-
-// slowloris opens a connection to addr and sends one header line every
-// 20 ms; it fails t unless the server closes the connection within 10 s.
-func slowloris(t *testing.T, addr string) {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: %s\r\n", addr)
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			if _, err := fmt.Fprintf(c, "X-Slow-%d: x\r\n", i); err != nil {
-				return
-			}
-		}
-	}()
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	b, err := io.ReadAll(c)
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		t.Fatal("the server kept a client that trickles its headers for 10 s")
-	}
-	if strings.Contains(string(b), "200 OK") {
-		t.Errorf("the slow request was served: %q", b)
 	}
 }

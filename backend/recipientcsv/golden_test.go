@@ -1,10 +1,8 @@
 package recipientcsv_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,9 +10,9 @@ import (
 
 	"github.com/resonanz/resonanz/backend/recipientcsv"
 	"github.com/resonanz/resonanz/backend/resonanz"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
+	goldenfile "github.com/resonanz/resonanz/backend/golden"
+)
 
 // TestGolden reads every testdata/*.csv (with the Options in a sibling
 // NAME.options.json, if any) and compares the columns, rows and errors, or
@@ -57,19 +55,7 @@ func TestGolden(t *testing.T) {
 			}
 			got = append(got, '\n')
 
-			golden := filepath.Join("testdata", name+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs; got:\n%s", golden, got)
-			}
+			goldenfile.Assert(t, filepath.Join("testdata", name+".golden.json"), got)
 		})
 	}
 }

@@ -1,17 +1,15 @@
 package render_test
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/resonanz/resonanz/backend/render"
 	"github.com/resonanz/resonanz/backend/resonanz"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	goldenfile "github.com/resonanz/resonanz/backend/golden"
+)
 
 // newsletter is the realistic German newsletter of testdata/newsletter.md.
 func newsletter(tb testing.TB) *render.Template {
@@ -80,31 +78,7 @@ func TestGolden(t *testing.T) {
 
 func golden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < len(gl) || i < len(wl); i++ {
-			var g, w string
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if g != w {
-				t.Fatalf("%s differs at line %d:\n got: %q\nwant: %q\n(go test -update rewrites the golden files)", path, i+1, g, w)
-			}
-		}
-	}
+	goldenfile.Assert(t, path, []byte(got))
 }
 
 // TestExecuteConcurrent runs one compiled template from many goroutines

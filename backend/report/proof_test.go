@@ -2,8 +2,6 @@ package report_test
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,9 +9,9 @@ import (
 
 	"github.com/resonanz/resonanz/backend/report"
 	"github.com/resonanz/resonanz/backend/resonanz"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	goldenfile "github.com/resonanz/resonanz/backend/golden"
+)
 
 func TestProofHTML(t *testing.T) {
 	at := time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)
@@ -53,17 +51,5 @@ func TestProofHTML(t *testing.T) {
 			t.Errorf("unescaped %q in the page", bad)
 		}
 	}
-	golden := filepath.Join("testdata", "proof.golden.html")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update after checking):\n%s", golden, got)
-	}
+	goldenfile.Assert(t, filepath.Join("testdata", "proof.golden.html"), []byte(got))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/send"
 	"github.com/resonanz/resonanz/backend/sqlite"
+	"github.com/resonanz/resonanz/backend/sqlite/sqlitetest"
 )
 
 // fakeMailer records what it was given; it refuses addresses in reject
@@ -76,11 +76,7 @@ type fixture struct {
 func newFixture(t *testing.T, n int) fixture {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.MustOpenDB(t)
 	list, err := sqlite.NewListService(db).CreateList(ctx, resonanz.List{Name: "Reisen"})
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -18,9 +17,9 @@ import (
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/smtp"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.eml")
+	goldenfile "github.com/resonanz/resonanz/backend/golden"
+)
 
 var testDate = time.Date(2026, 11, 28, 10, 30, 0, 0, time.FixedZone("CET", 3600))
 
@@ -88,19 +87,7 @@ func TestWriteMessage_Golden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := normalize(buf.Bytes())
-			path := filepath.Join("testdata", name+".golden.eml")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("output differs from %s (run with -update and review the diff)\n--- got:\n%s", path, got)
-			}
+			goldenfile.Assert(t, filepath.Join("testdata", name+".golden.eml"), got)
 		})
 	}
 }

@@ -10,24 +10,12 @@ import (
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
+	"github.com/resonanz/resonanz/backend/sqlite/sqlitetest"
 )
 
-// MustOpenDB opens a fresh file store in a temporary directory and closes it
-// when the test ends. The key of the distinct-people sketches is random per
-// store; tests fix it, so that an estimate (and a golden report holding one)
-// is the same in every run.
-func MustOpenDB(tb testing.TB) *sqlite.DB {
-	tb.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), sqlite.FileName), sqlite.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	if _, err := db.SQL().Exec(`UPDATE sketch_key SET key = zeroblob(32)`); err != nil {
-		tb.Fatal(err)
-	}
-	return db
-}
+// MustOpenDB opens a fresh file store for the test (sqlitetest.MustOpenDB,
+// the one every package's tests use).
+var MustOpenDB = sqlitetest.MustOpenDB
 
 func TestOpen_Pragmas(t *testing.T) {
 	db := MustOpenDB(t)
