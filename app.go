@@ -73,6 +73,9 @@ type App struct {
 	mailboxRun mailboxRun
 	// smtpOverride replaces the stored SMTP settings (command line flags).
 	smtpOverride *smtp.Config
+	// smtpConnections, when not 0, replaces the configured number of SMTP
+	// connections (`send --smtp-connections`).
+	smtpConnections int
 
 	// bound façades
 	settings   *desktop.Settings

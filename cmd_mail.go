@@ -121,6 +121,7 @@ func runRender(ctx context.Context, g *globals, args []string, stdout, stderr io
 const sendUsage = `Usage:
   resonanz send MAILING [--target-group NAME] [--rate N] [--per-minute N] [--per-hour N] [--json]
                 [--smtp HOST:PORT --smtp-security starttls|tls|none --smtp-user USER]
+                [--smtp-connections N]
   resonanz send MAILING --test ADDRESS[,ADDRESS...] [--recipient EMAIL]
 
   Sends a mailing (by name or id) to the confirmed members of its list who
@@ -135,14 +136,16 @@ const sendUsage = `Usage:
 
   --rate, --per-minute and --per-hour limit the messages in any second,
   minute or hour (0: no limit); without them the limits stored in the mail
-  server settings apply.
+  server settings apply. --smtp-connections sets the number of parallel
+  connections to the mail server for this run (1–100; default: the mail
+  server setting, or %d with --smtp).
 `
 
 // runSend implements `resonanz send`.
 func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	var ref, group, smtpAddr, security, user, test, recipient string
 	var rate float64
-	var perMinute, perHour int
+	var perMinute, perHour, conns int
 	fs := newFlagSet("send")
 	g.register(fs)
 	fs.StringVar(&group, "target-group", "", "send only to this saved target group")
@@ -152,17 +155,19 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 	fs.StringVar(&smtpAddr, "smtp", "", "mail server host:port instead of the stored settings")
 	fs.StringVar(&security, "smtp-security", "starttls", "starttls, tls or none (with --smtp)")
 	fs.StringVar(&user, "smtp-user", "", "login name (with --smtp)")
+	fs.IntVar(&conns, "smtp-connections", 0, "parallel connections to the mail server for this run (default: the mail server setting)")
 	fs.StringVar(&test, "test", "", "send a test copy to these addresses (comma-separated)")
 	fs.StringVar(&recipient, "recipient", "", "render the test copy for this recipient")
 	if err := parseInterspersed(fs, args, &ref); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stderr, sendUsage)
+			fmt.Fprintf(stderr, sendUsage, smtp.DefaultMaxConnections)
 			return 0
 		}
-		fmt.Fprintf(stderr, "resonanz send: %v\n\n%s", err, sendUsage)
+		fmt.Fprintf(stderr, "resonanz send: %v\n\n"+sendUsage, err, smtp.DefaultMaxConnections)
 		return exitUsage
 	}
 	return withApp(ctx, g, stderr, func(a *App) error {
+		a.smtpConnections = conns // checked with the rest of the SMTP configuration
 		if smtpAddr != "" {
 			host, port, err := net.SplitHostPort(smtpAddr)
 			if err != nil {

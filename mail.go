@@ -76,6 +76,9 @@ func (a *App) smtpMailer(ctx context.Context, override *smtp.Config) (*smtp.Mail
 		}
 		cfg = smtp.ConfigFrom(s, pw)
 	}
+	if a.smtpConnections != 0 {
+		cfg.MaxConnections = a.smtpConnections
+	}
 	return smtp.NewMailer(cfg)
 }
 

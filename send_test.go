@@ -111,8 +111,13 @@ func TestSend_EndToEnd(t *testing.T) {
 	if code, _, stderr := runCLI(t, "--data", dir, "send", "Frühling", "--smtp", srv.Addr, "--smtp-security", "none", "--per-minute", "-5"); code == 0 || !strings.Contains(stderr, "cannot be negative") || len(srv.Messages()) != 0 {
 		t.Errorf("send --per-minute -5: exit %d, %d messages: %s", code, len(srv.Messages()), stderr)
 	}
-	// Limits no run of four messages reaches do not slow it down.
-	code, stdout, stderr := runCLI(t, "--data", dir, "--json", "send", "Frühling", "--smtp", srv.Addr, "--smtp-security", "none", "--per-minute", "100", "--per-hour", "1000")
+	// So is a number of connections out of range.
+	if code, _, stderr := runCLI(t, "--data", dir, "send", "Frühling", "--smtp", srv.Addr, "--smtp-security", "none", "--smtp-connections", "101"); code == 0 || !strings.Contains(stderr, "between 1 and 100") || len(srv.Messages()) != 0 {
+		t.Errorf("send --smtp-connections 101: exit %d, %d messages: %s", code, len(srv.Messages()), stderr)
+	}
+	// Limits no run of four messages reaches do not slow it down; two
+	// connections at most for this run.
+	code, stdout, stderr := runCLI(t, "--data", dir, "--json", "send", "Frühling", "--smtp", srv.Addr, "--smtp-security", "none", "--per-minute", "100", "--per-hour", "1000", "--smtp-connections", "2")
 	if code != 0 {
 		t.Fatalf("send: exit %d: %s", code, stderr)
 	}
@@ -122,6 +127,9 @@ func TestSend_EndToEnd(t *testing.T) {
 	msgs := srv.Messages()
 	if len(msgs) != 4 {
 		t.Fatalf("server got %d messages, want 4", len(msgs))
+	}
+	if c := srv.Connections(); c < 1 || c > 2 {
+		t.Errorf("%d SMTP connections with --smtp-connections 2", c)
 	}
 	tracked := 0
 	for _, m := range msgs {

@@ -29,8 +29,9 @@ const (
 const (
 	// DefaultTimeout bounds dialing and each SMTP command.
 	DefaultTimeout = 30 * time.Second
-	// DefaultMaxConnections is the number of parallel connections.
-	DefaultMaxConnections = 4
+	// DefaultMaxConnections is the number of parallel connections: what
+	// providers commonly allow at once (5 to 10).
+	DefaultMaxConnections = 8
 	// DefaultMaxAttempts is how often a message is tried on broken connections.
 	DefaultMaxAttempts = 3
 )

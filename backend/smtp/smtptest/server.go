@@ -58,6 +58,11 @@ type Options struct {
 	NoPipelining bool
 	// Hostname is announced in the greeting; default "smtptest.local".
 	Hostname string
+	// Delay, when set, holds every reply until Delay after the command it
+	// answers arrived, like a server at that round-trip time: commands a
+	// client pipelines in one write get their replies together, one Delay
+	// later.
+	Delay time.Duration
 	// Accept, when set, is called with every complete message before the
 	// server replies to its DATA: nil accepts it (250, recorded and
 	// counted), an error refuses it with a 451 reply carrying the error's
@@ -292,6 +297,7 @@ type session struct {
 	accepted int
 	closing  bool // answer the next command with 421 and hang up
 	buf      []byte
+	due      time.Time // with Options.Delay: when the pending replies may go out
 }
 
 var errQuit = errors.New("quit")
@@ -306,7 +312,23 @@ func (ss *session) flush() error {
 	if ss.r.Buffered() > 0 {
 		return nil
 	}
+	return ss.flushNow()
+}
+
+// flushNow sends the pending replies, after Options.Delay.
+func (ss *session) flushNow() error {
+	if !ss.due.IsZero() {
+		time.Sleep(time.Until(ss.due))
+		ss.due = time.Time{}
+	}
 	return ss.w.Flush()
+}
+
+// arrived notes a command's (or a message body's) arrival for Options.Delay.
+func (ss *session) arrived() {
+	if ss.s.opts.Delay > 0 && ss.due.IsZero() {
+		ss.due = time.Now().Add(ss.s.opts.Delay)
+	}
 }
 
 func (ss *session) run() {
@@ -321,6 +343,7 @@ func (ss *session) run() {
 		if err != nil {
 			return
 		}
+		ss.arrived()
 		if err := ss.command(line); err != nil {
 			ss.w.Flush()
 			return
@@ -440,10 +463,12 @@ func (ss *session) command(line string) error {
 			return nil
 		}
 		ss.reply("354 End data with <CR><LF>.<CR><LF>")
-		if err := ss.w.Flush(); err != nil {
+		if err := ss.flushNow(); err != nil {
 			return err
 		}
-		return ss.data()
+		err := ss.data()
+		ss.arrived() // the reply answers the body's last line
+		return err
 	case "RSET":
 		ss.resetTx()
 		ss.reply("250 2.0.0 OK")

@@ -15,7 +15,7 @@ import { SettingsForm } from './settingsForm.svelte';
 
 /** emptySMTP is the form before the stored settings arrive. */
 export function emptySMTP(): SMTPSettings {
-  return { host: '', port: 587, security: 'starttls', username: '', maxConnections: 1, ratePerSecond: 0, ratePerMinute: 0, ratePerHour: 0, hasPassword: false };
+  return { host: '', port: 587, security: 'starttls', username: '', maxConnections: 8, ratePerSecond: 0, ratePerMinute: 0, ratePerHour: 0, hasPassword: false };
 }
 
 /**
