@@ -698,7 +698,6 @@ export interface ReactionImportResult {
   /** campaigns are the provider campaigns the events named and the mailings they were filed under. */
   campaigns: CampaignFiling[];
   cancelled?: boolean;
-  campaigns: CampaignFiling[];
 }
 
 /** CampaignFiling is where an import filed the events of one provider campaign. */
