@@ -157,3 +157,32 @@ func newestConsentGrants(where string) string {
 	return `SELECT recipient_id FROM (SELECT recipient_id, granted, MAX(at) FROM consent
 		WHERE ` + where + ` GROUP BY recipient_id) WHERE granted = 1`
 }
+
+// trackingTimelines loads the tracking consent records of the recipients.
+func trackingTimelines(ctx context.Context, q querier, ids []any) (map[int64]resonanz.ConsentTimeline, error) {
+	return consentTimelines(ctx, q, purposesTracking, ids)
+}
+
+// Purpose filters of consentTimelines (fixed SQL, never built from input).
+const (
+	purposesTracking  = `purpose IN ('tracking:opens', 'tracking:clicks')`
+	purposesProfiling = `purpose = 'profiling'`
+)
+
+// consentTimelines loads the ledger records of the recipients for the
+// purposes filter, oldest first per person.
+func consentTimelines(ctx context.Context, q querier, purposes string, ids []any) (map[int64]resonanz.ConsentTimeline, error) {
+	out := map[int64]resonanz.ConsentTimeline{}
+	err := queryIn(ctx, q, `SELECT recipient_id, purpose, granted, at FROM consent
+		WHERE `+purposes+` AND recipient_id IN `, ids, func(rows *sql.Rows) error {
+		var id, at int64
+		var e resonanz.ConsentEvent
+		if err := rows.Scan(&id, &e.Purpose, &e.Granted, &at); err != nil {
+			return err
+		}
+		e.At = fromMillis(at)
+		out[id] = append(out[id], e)
+		return nil
+	}, ` ORDER BY recipient_id, at, id`)
+	return out, err
+}

@@ -613,35 +613,6 @@ func (plan *reactionPlan) loadTimelines(ctx context.Context, tx *sql.Tx, events 
 	return nil
 }
 
-// trackingTimelines loads the tracking consent records of the recipients.
-func trackingTimelines(ctx context.Context, q querier, ids []any) (map[int64]resonanz.ConsentTimeline, error) {
-	return consentTimelines(ctx, q, purposesTracking, ids)
-}
-
-// Purpose filters of consentTimelines (fixed SQL, never built from input).
-const (
-	purposesTracking  = `purpose IN ('tracking:opens', 'tracking:clicks')`
-	purposesProfiling = `purpose = 'profiling'`
-)
-
-// consentTimelines loads the ledger records of the recipients for the
-// purposes filter, oldest first per person.
-func consentTimelines(ctx context.Context, q querier, purposes string, ids []any) (map[int64]resonanz.ConsentTimeline, error) {
-	out := map[int64]resonanz.ConsentTimeline{}
-	err := queryIn(ctx, q, `SELECT recipient_id, purpose, granted, at FROM consent
-		WHERE `+purposes+` AND recipient_id IN `, ids, func(rows *sql.Rows) error {
-		var id, at int64
-		var e resonanz.ConsentEvent
-		if err := rows.Scan(&id, &e.Purpose, &e.Granted, &at); err != nil {
-			return err
-		}
-		e.At = fromMillis(at)
-		out[id] = append(out[id], e)
-		return nil
-	}, ` ORDER BY recipient_id, at, id`)
-	return out, err
-}
-
 // linkFor returns the link of a mailing a click went to, adding the URL as
 // a link of the mailing when it is not one yet (mailings known only from a
 // provider log have no links until their clicks arrive).
@@ -1050,65 +1021,6 @@ func recordHits(ctx context.Context, tx *sql.Tx, hits []resonanz.Hit) error {
 
 // inChunk is the number of values per IN (...) list.
 const inChunk = 500
-
-// queryIn runs query + "(?, ?, ...)" + suffix for the values in chunks and
-// calls scan per row.
-func queryIn(ctx context.Context, q querier, query string, values []any, scan func(*sql.Rows) error, suffix ...string) error {
-	for start := 0; start < len(values); start += inChunk {
-		chunk := values[start:min(start+inChunk, len(values))]
-		rows, err := q.QueryContext(ctx, query+"("+strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")+")"+strings.Join(suffix, ""), chunk...)
-		if err != nil {
-			return fmt.Errorf("query: %w", err)
-		}
-		for rows.Next() {
-			if err := scan(rows); err != nil {
-				rows.Close()
-				return fmt.Errorf("query: %w", err)
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("query: %w", err)
-		}
-	}
-	return nil
-}
-
-// execIn runs stmt + "(?, ...)" for the values in chunks.
-func execIn(ctx context.Context, tx *sql.Tx, stmt string, values []any) error {
-	for start := 0; start < len(values); start += inChunk {
-		chunk := values[start:min(start+inChunk, len(values))]
-		if _, err := tx.ExecContext(ctx, stmt+"("+strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")+")", chunk...); err != nil {
-			return fmt.Errorf("exec: %w", err)
-		}
-	}
-	return nil
-}
-
-// existingKeys returns which of the keys the query finds.
-func existingKeys(ctx context.Context, tx *sql.Tx, query string, keys []any) (map[eventKey]bool, error) {
-	out := make(map[eventKey]bool, len(keys))
-	err := queryIn(ctx, tx, query, keys, func(rows *sql.Rows) error {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return err
-		}
-		out[eventKey(b)] = true
-		return nil
-	})
-	return out, err
-}
-
-// insertKeys stores single-column rows, insertChunk per statement.
-func insertKeys(ctx context.Context, tx *sql.Tx, stmt string, keys []any) error {
-	for start := 0; start < len(keys); start += insertChunk {
-		chunk := keys[start:min(start+insertChunk, len(keys))]
-		if _, err := tx.ExecContext(ctx, stmt+placeholders(len(chunk), 1), chunk...); err != nil {
-			return fmt.Errorf("store event keys: %w", err)
-		}
-	}
-	return nil
-}
 
 // CampaignMailings returns the mailings that hold the campaigns' events
 // (by external id).
