@@ -120,7 +120,7 @@ func runRender(ctx context.Context, g *globals, args []string, stdout, stderr io
 
 const sendUsage = `Usage:
   resonanz send MAILING [--target-group NAME] [--rate N] [--per-minute N] [--per-hour N] [--json]
-                [--smtp HOST:PORT --smtp-security starttls|tls|none --smtp-user USER]
+                [--without-relay] [--smtp HOST:PORT --smtp-security starttls|tls|none --smtp-user USER]
                 [--smtp-connections N]
   resonanz send MAILING --test ADDRESS[,ADDRESS...] [--recipient EMAIL]
 
@@ -139,6 +139,11 @@ const sendUsage = `Usage:
   server settings apply. --smtp-connections sets the number of parallel
   connections to the mail server for this run (1–100; default: the mail
   server setting, or %d with --smtp).
+
+  With a paired relay (resonanz relay connect) the send first collects the
+  relay's events, so that nobody who unsubscribed there is mailed, and
+  publishes the mailing's links. When a relay cannot be reached the send
+  does not start; --without-relay starts it anyway.
 `
 
 // runSend implements `resonanz send`.
@@ -146,6 +151,7 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 	var ref, group, smtpAddr, security, user, test, recipient string
 	var rate float64
 	var perMinute, perHour, conns int
+	var withoutRelay bool
 	fs := newFlagSet("send")
 	g.register(fs)
 	fs.StringVar(&group, "target-group", "", "send only to this saved target group")
@@ -158,6 +164,7 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 	fs.IntVar(&conns, "smtp-connections", 0, "parallel connections to the mail server for this run (default: the mail server setting)")
 	fs.StringVar(&test, "test", "", "send a test copy to these addresses (comma-separated)")
 	fs.StringVar(&recipient, "recipient", "", "render the test copy for this recipient")
+	fs.BoolVar(&withoutRelay, "without-relay", false, "send even when a paired relay cannot be synced first (unsubscribes made there since the last sync are not yet applied)")
 	if err := parseInterspersed(fs, args, &ref); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, sendUsage, smtp.DefaultMaxConnections)
@@ -222,6 +229,11 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 			if req.TargetGroupID, err = targetGroupID(ctx, a, group); err != nil {
 				return err
 			}
+		}
+		// No mail to someone who left: a paired relay's unsubscribes are
+		// applied first (and this mailing's links published).
+		if err := a.syncRelaysBeforeSend(ctx, withoutRelay, stderr); err != nil {
+			return err
 		}
 		run, err := a.sendSvc.Run(ctx, req, nil)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/relay"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/send"
 	"github.com/resonanz/resonanz/backend/smtp"
@@ -123,6 +124,13 @@ func (a *App) publicURLs(ctx context.Context) (urls listener.URLs, ok bool, err 
 	urls, err = listener.NewURLs(ls.PublicURL, signer)
 	if err != nil {
 		return urls, false, resonanz.Errorf(resonanz.EINVALID, "%v", err)
+	}
+	// Paired with a relay: profile and survey links carry the person
+	// secret the relay opens the person's sealed profile with.
+	if pk, err := a.relayPersonKey(ctx, false); err != nil {
+		return urls, false, err
+	} else if len(pk) > 0 {
+		urls = urls.WithPersonKey(func(r int64) string { return relay.EncodeSecret(relay.PersonSecret(pk, r)) })
 	}
 	return urls, true, nil
 }

@@ -37,6 +37,9 @@ Commands:
                     [--addr 127.0.0.1:8485] [--public-url URL] [--track-rate N]
                     [--trusted-proxy CIDR]... (default: Settings → Listener)
                     [--mail-per-client N] [--mail-budget N] (confirmation mails per hour)
+  relay             the always-on relay for the recipient pages (on a small host):
+                    relay --data DIR --public-url URL [--addr :8485]; relay pair --data DIR;
+                    on the desk: relay connect CODE, relay sync [--collect-only]
   import            import recipients from CSV  (resonanz import --help)
   export            export a person's data or recipients as CSV  (resonanz export)
   stats             reaction statistics  (resonanz stats --help)
@@ -192,6 +195,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runCheck(ctx, g, rest, stdout, stderr)
 	case "mailbox":
 		return runMailbox(ctx, g, rest, stdout, stderr)
+	case "relay":
+		return runRelay(ctx, g, rest, stdout, stderr)
 	case "listen":
 		addr, publicURL := defaultListenAddr, ""
 		trackRate := 0.0

@@ -76,7 +76,9 @@ func (s *Store) RecordHits(ctx context.Context, hits []resonanz.Hit) error {
 	if len(hits) == 0 {
 		return nil
 	}
-	return s.event(ctx, EventHits, Payload{Hits: hits}, nil)
+	err := s.event(ctx, EventHits, Payload{Hits: hits}, nil)
+	s.signalCommit()
+	return err
 }
 
 // LinkTarget resolves a published link (listener.Links).

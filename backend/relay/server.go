@@ -124,7 +124,43 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			r = r.WithContext(WithPersonSecret(r.Context(), secret))
 		}
 	}
+	if tracking(path[len(s.prefix):]) {
+		// The listener queues hits for a group commit; the relay answers
+		// only once the hit is committed (the answer is still in the
+		// response buffer until this handler returns), so a SIGKILL loses
+		// no answered hit.
+		pages.Handler().ServeHTTP(w, r)
+		s.waitCommitted(r.Context(), pages, pages.Stats().Enqueued)
+		return
+	}
 	pages.Handler().ServeHTTP(w, r)
+}
+
+// tracking reports whether path is a pixel, click or image path.
+func tracking(path string) bool {
+	return len(path) > 3 && path[0] == '/' && path[2] == '/' && (path[1] == 'o' || path[1] == 'c' || path[1] == 'i')
+}
+
+// waitCommitted waits until the listener has written every hit it had
+// enqueued up to n (hits are written in order), or 10 s.
+func (s *Server) waitCommitted(ctx context.Context, pages *listener.Server, n uint64) {
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	for {
+		st := pages.Stats()
+		if st.Recorded+st.Failed >= n {
+			return
+		}
+		select {
+		case <-s.st.committed():
+		case <-time.After(2 * time.Millisecond):
+		case <-deadline.C:
+			s.cfg.Log.Warn("relay: answered a tracking request before its hit was committed")
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // EventsPage is the answer to a pull.

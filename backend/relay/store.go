@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // the relay's own store
@@ -63,6 +64,9 @@ const (
 type Store struct {
 	db  *sql.DB
 	dir string
+
+	commitMu sync.Mutex
+	commitCh chan struct{} // closed and replaced after each commit of hits
 	// Now is the clock (tests).
 	Now func() time.Time
 }
@@ -299,4 +303,36 @@ func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 		out[k] = n
 	}
 	return out, rows.Err()
+}
+
+const metaPublicURL = "public_url"
+
+// SetPublicURL remembers the URL the relay was started with (for `relay pair`).
+func (s *Store) SetPublicURL(ctx context.Context, u string) error {
+	return setMeta(ctx, s.db, metaPublicURL, []byte(u))
+}
+
+// PublicURL returns the URL the relay was last started with.
+func (s *Store) PublicURL(ctx context.Context) (string, error) {
+	v, err := s.meta(ctx, metaPublicURL)
+	return string(v), err
+}
+
+// committed returns a channel closed at the next commit of hits.
+func (s *Store) committed() <-chan struct{} {
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	if s.commitCh == nil {
+		s.commitCh = make(chan struct{})
+	}
+	return s.commitCh
+}
+
+func (s *Store) signalCommit() {
+	s.commitMu.Lock()
+	defer s.commitMu.Unlock()
+	if s.commitCh != nil {
+		close(s.commitCh)
+		s.commitCh = nil
+	}
 }
