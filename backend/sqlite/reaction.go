@@ -336,13 +336,8 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 		ev := &p.ev
 		res.ByType[string(ev.Type)]++
 		recipientID := plan.recipient[p.emailKey]
-		if p.emailKey == "" || recipientID == 0 {
-			quarantine = append(quarantine, quarantineRow{p, "No recipient has the address " + quoteEvent(ev.Email) + "."})
-			continue
-		}
-		purpose := resonanz.TrackingPurpose(ev.Type)
-		if purpose != "" && ev.RecipientAmbiguous {
-			quarantine = append(quarantine, quarantineRow{p, "The event names several recipients; it cannot be attributed to one person."})
+		if reason := resonanz.Unattributable(ev, p.emailKey != "" && recipientID != 0); reason != "" {
+			quarantine = append(quarantine, quarantineRow{p, reason})
 			continue
 		}
 		mailingID := plan.matchMailing(ev, byMessageID)
@@ -356,9 +351,12 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 		if ev.CampaignID != "" && mailingID != 0 {
 			plan.fileCampaign(ev.CampaignID, mailingID).Events++
 		}
-		protective := ev.Type == resonanz.ReactionBounced || ev.Type == resonanz.ReactionComplained || ev.Type == resonanz.ReactionUnsubscribed
-		if mailingID == 0 && !protective {
-			quarantine = append(quarantine, quarantineRow{p, noMailingReason(ev)})
+		// loadTimelines put every tracking event's recipient in the cache.
+		purpose := resonanz.TrackingPurpose(ev.Type)
+		granted := purpose != "" && plan.consent[recipientID].Granted(purpose, 0, ev.OccurredAt)
+		action, reason := resonanz.DecideEvent(ev, mailingID, granted)
+		if action == resonanz.EventQuarantined {
+			quarantine = append(quarantine, quarantineRow{p, reason})
 			continue
 		}
 		row := reactionRow{mailing: mailingID, recipient: recipientID, code: reactionCode(ev.Type), at: millis(ev.OccurredAt)}
@@ -389,13 +387,10 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 		res.Imported++
 		stored = append(stored, p.key[:])
 		feed.add(mailingID, row.code, recipientID, row.flags)
-		if purpose != "" {
-			// loadTimelines put every tracking event's recipient in the cache.
-			if !plan.consent[recipientID].Granted(purpose, 0, ev.OccurredAt) {
-				res.Anonymized++
-				anon[anonKey{mailing: mailingID, link: row.link, hour: row.at / hourMillis, code: row.code, machine: row.flags & flagMachineOpen}]++
-				continue
-			}
+		if action == resonanz.EventAnonymous {
+			res.Anonymized++
+			anon[anonKey{mailing: mailingID, link: row.link, hour: row.at / hourMillis, code: row.code, machine: row.flags & flagMachineOpen}]++
+			continue
 		}
 		if ev.UserAgent != "" {
 			if row.ua, err = plan.agent(ctx, tx, ev.UserAgent); err != nil {
@@ -449,23 +444,6 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 		return fmt.Errorf("import reactions: %w", err)
 	}
 	return nil
-}
-
-func quoteEvent(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return strconv.Quote(s)
-}
-
-func noMailingReason(ev *resonanz.ProviderEvent) string {
-	switch {
-	case ev.CampaignID != "":
-		return "No mailing matches campaign " + strconv.Quote(ev.CampaignID) + "; pick the mailing for this import."
-	case ev.RFCMessageID != "":
-		return "No mailing sent the message " + strconv.Quote(ev.RFCMessageID) + "; pick the mailing for this import."
-	}
-	return "The event names no mailing; pick the mailing for this import."
 }
 
 // matchMailing finds the mailing of an event: the id Resonanz put into the
