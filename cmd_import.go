@@ -248,6 +248,9 @@ func runImportReactions(ctx context.Context, g *globals, args []string, stdout, 
 				fmt.Fprintf(stdout, "  %-13s %d\n", t, n)
 			}
 		}
+		if res.Warned > 0 {
+			fmt.Fprintf(stdout, "%d events kept with a warning (a field converted or left out; see --json \"warnings\").\n", res.Warned)
+		}
 		for _, c := range res.Campaigns {
 			how := "existing mailing"
 			if c.Created {

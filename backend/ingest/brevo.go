@@ -42,7 +42,7 @@ var brevoTypes = map[string]resonanz.ReactionType{
 // Brevo has no event id, so the dedupe key is synthetic.
 func mapBrevo(m *mapping, raw []byte) error {
 	var e brevoEvent
-	if err := json.Unmarshal(raw, &e); err != nil {
+	if err := m.decode(raw, &e); err != nil {
 		return jsonError(err)
 	}
 	ev := m.event(SourceWebhook, raw)

@@ -31,12 +31,12 @@ var mailchimpTypes = map[string]resonanz.ReactionType{
 // the message is named by campaign_id:email_id.
 func mapMailchimp(m *mapping, raw []byte) error {
 	var e mailchimpEmail
-	if err := json.Unmarshal(raw, &e); err != nil {
+	if err := m.decode(raw, &e); err != nil {
 		return jsonError(err)
 	}
 	for i, a := range e.Activity {
 		var act mailchimpActivity
-		if err := json.Unmarshal(a, &act); err != nil {
+		if err := m.decode(a, &act); err != nil {
 			return fieldError("activity", "entry %d: %v", i+1, jsonError(err))
 		}
 		ev := m.event(SourceAPIReport, a)

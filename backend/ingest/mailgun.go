@@ -70,7 +70,7 @@ func mapMailgun(m *mapping, raw []byte) error {
 		}
 	}
 	var e mailgunEvent
-	if err := json.Unmarshal(raw, &e); err != nil {
+	if err := m.decode(raw, &e); err != nil {
 		return jsonError(err)
 	}
 	ev := m.event(kind, raw)

@@ -11,6 +11,7 @@ type mailjetEvent struct {
 	Time           json.RawMessage `json:"time"`
 	MessageID      idText          `json:"MessageID"` // > 2^53: kept as its digits
 	MessageGUID    string          `json:"Message_GUID"`
+	MJMessageID    idText          `json:"mj_message_id"`
 	Email          string          `json:"email"`
 	CampaignID     idText          `json:"mj_campaign_id"`
 	CustomCampaign string          `json:"customcampaign"`
@@ -38,7 +39,7 @@ var mailjetTypes = map[string]resonanz.ReactionType{
 // every digit; Payload is a JSON string decoded into Metadata.
 func mapMailjet(m *mapping, raw []byte) error {
 	var e mailjetEvent
-	if err := json.Unmarshal(raw, &e); err != nil {
+	if err := m.decode(raw, &e); err != nil {
 		return jsonError(err)
 	}
 	ev := m.event(SourceWebhook, raw)
@@ -65,6 +66,9 @@ func mapMailjet(m *mapping, raw []byte) error {
 		ev.BounceKind = resonanz.BounceBlock
 	}
 	ev.ProviderMessageID = string(e.MessageID)
+	if e.MJMessageID != "" && string(e.MJMessageID) != ev.ProviderMessageID {
+		ev.MessageIDs = append(ev.MessageIDs, string(e.MJMessageID))
+	}
 	if ev.ProviderMessageID == "" {
 		ev.ProviderMessageID = e.MessageGUID
 	}

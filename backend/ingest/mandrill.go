@@ -51,7 +51,7 @@ var mandrillTypes = map[string]resonanz.ReactionType{
 // message id, not an event id, so the dedupe key is synthetic.
 func mapMandrill(m *mapping, raw []byte) error {
 	var e mandrillEvent
-	if err := json.Unmarshal(raw, &e); err != nil {
+	if err := m.decode(raw, &e); err != nil {
 		return jsonError(err)
 	}
 	if e.Event == "" && e.Type != "" {

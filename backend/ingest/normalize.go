@@ -26,10 +26,20 @@ type mapping struct {
 	u        unit
 	out      []resonanz.ProviderEvent
 	raw      json.RawMessage // copy of the current unit's event, shared by its fan-out
+	warn     []string        // warnings of the current unit (fields converted or left out)
+}
+
+// decode decodes raw into v leniently (see lenient); the warnings go with
+// the events of the unit.
+func (m *mapping) decode(raw []byte, v any) error {
+	w, err := lenient(raw, v)
+	m.warn = append(m.warn, w...)
+	return err
 }
 
 func (m *mapping) reset(u unit) {
 	m.u = u
+	m.warn = nil
 	clear(m.out)
 	m.out = m.out[:0]
 	m.raw = nil
@@ -40,7 +50,11 @@ func (m *mapping) event(kind string, raw []byte) resonanz.ProviderEvent {
 	if m.raw == nil || !bytes.Equal(m.raw, raw) {
 		m.raw = append(json.RawMessage(nil), bytes.TrimSpace(raw)...)
 	}
-	return resonanz.ProviderEvent{Provider: m.provider, SourceKind: kind, Raw: m.raw, Line: m.u.line}
+	ev := resonanz.ProviderEvent{Provider: m.provider, SourceKind: kind, Raw: m.raw, Line: m.u.line}
+	if len(m.warn) > 0 {
+		ev.Warnings = append([]string(nil), m.warn...)
+	}
+	return ev
 }
 
 // emit finishes ev (normalization shared by every provider) and queues it.
@@ -92,16 +106,40 @@ func finish(ev *resonanz.ProviderEvent, opt *Options, emailField string) error {
 	}
 	if ev.DedupeKey == "" {
 		ev.DedupeKey = dedupeKey(ev)
+		if ev.ProviderEventID == "" {
+			ev.LegacyDedupeKey = legacyDedupeKey(ev)
+		}
 	}
 	return nil
 }
 
 // dedupeKey is provider:provider_event_id, or else provider:sha256 of the
-// event name, message id, recipient, time in ms and URL (FORMATS.md §10).
+// event name and type, every message id the provider sends, the recipient,
+// the time in ms and the URL (FORMATS.md §10): two distinct events (an open
+// and a click in the same millisecond, two messages to one address) never
+// fold into one.
 func dedupeKey(ev *resonanz.ProviderEvent) string {
 	if ev.ProviderEventID != "" {
 		return ev.Provider + ":" + ev.ProviderEventID
 	}
+	var buf [20]byte
+	h := sha256.New()
+	for _, part := range append([]string{"v2", ev.EventRaw, string(ev.Type), ev.ProviderMessageID, ev.RFCMessageID}, ev.MessageIDs...) {
+		h.Write([]byte(part))
+		h.Write([]byte{0x1f})
+	}
+	h.Write([]byte(ev.Email))
+	h.Write([]byte{0x1f})
+	h.Write(strconv.AppendInt(buf[:0], ev.OccurredAt.UnixMilli(), 10))
+	h.Write([]byte{0x1f})
+	h.Write([]byte(ev.URL))
+	var sum [sha256.Size]byte
+	return ev.Provider + ":sha256:" + hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// legacyDedupeKey is the synthetic key of earlier versions (event name,
+// provider message id, recipient, time, URL).
+func legacyDedupeKey(ev *resonanz.ProviderEvent) string {
 	var buf [20]byte
 	h := sha256.New()
 	h.Write([]byte(ev.EventRaw))
@@ -115,6 +153,75 @@ func dedupeKey(ev *resonanz.ProviderEvent) string {
 	h.Write([]byte(ev.URL))
 	var sum [sha256.Size]byte
 	return ev.Provider + ":sha256:" + hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// lenient decodes raw into v like json.Unmarshal, but a field of an
+// unexpected type does not reject the event: a number or boolean where
+// text was expected becomes its text, a single string where a list was
+// expected becomes a list of one, anything else is left out, and each is
+// reported as a warning. Required fields that end up missing are refused
+// later, by name.
+func lenient(raw []byte, v any) ([]string, error) {
+	err := json.Unmarshal(raw, v)
+	var warnings []string
+	for range 16 {
+		te, ok := err.(*json.UnmarshalTypeError)
+		if !ok || te.Field == "" {
+			return warnings, err
+		}
+		fixed, note, ok := repairField(raw, strings.Split(te.Field, "."), te.Type)
+		if !ok {
+			return warnings, err
+		}
+		warnings = append(warnings, fmt.Sprintf("field %q: expected %s, found a JSON %s; %s", te.Field, goKind(te.Type.Kind().String()), te.Value, note))
+		raw = fixed
+		reflect.ValueOf(v).Elem().SetZero()
+		err = json.Unmarshal(raw, v)
+	}
+	return warnings, err
+}
+
+// repairField converts or removes the value at path in the JSON object raw.
+func repairField(raw []byte, path []string, want reflect.Type) ([]byte, string, bool) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return nil, "", false
+	}
+	key, found := "", false
+	for k := range obj { // encoding/json matches names case-insensitively
+		if strings.EqualFold(k, path[0]) {
+			key, found = k, true
+			if k == path[0] {
+				break
+			}
+		}
+	}
+	if !found {
+		return nil, "", false
+	}
+	note := ""
+	if len(path) > 1 {
+		inner, n, ok := repairField(obj[key], path[1:], want)
+		if !ok {
+			return nil, "", false
+		}
+		obj[key], note = inner, n
+	} else {
+		val := bytes.TrimSpace(obj[key])
+		switch {
+		case want.Kind() == reflect.String && len(val) > 0 && (isDigit(val[0]) || val[0] == '-' || val[0] == 't' || val[0] == 'f'):
+			obj[key], _ = json.Marshal(string(val))
+			note = "read as text"
+		case want.Kind() == reflect.Slice && want.Elem().Kind() == reflect.String && len(val) > 0 && val[0] == '"':
+			obj[key] = append(append([]byte{'['}, val...), ']')
+			note = "read as a list of one"
+		default:
+			delete(obj, key)
+			note = "left out"
+		}
+	}
+	out, err := json.Marshal(obj)
+	return out, note, err == nil
 }
 
 func stripBrackets(s string) string {
@@ -295,7 +402,9 @@ func parseEpoch(s string, u tsUnit) (time.Time, error) {
 		if err != nil || f < 0 || math.IsInf(f, 0) || f > maxMillis {
 			return bad()
 		}
-		if u == unitMillis || (u == unitAuto && f >= 1e11) {
+		// By magnitude, whatever the provider documents: 1e11 seconds is the
+		// year 5138, 1e11 milliseconds 1973.
+		if f >= 1e11 {
 			ms = int64(f)
 		} else {
 			ms = int64(math.Floor(f * 1000))
@@ -311,7 +420,7 @@ func parseEpoch(s string, u tsUnit) (time.Time, error) {
 				return bad()
 			}
 		}
-		if u == unitMillis || (u == unitAuto && n >= 1e11) {
+		if n >= 1e11 {
 			ms = n
 		} else {
 			if n > maxMillis/1000 {

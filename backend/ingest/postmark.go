@@ -56,7 +56,7 @@ func postmarkBounce(t string) (resonanz.ReactionType, string) {
 // synthetic dedupe key.
 func mapPostmark(m *mapping, raw []byte) error {
 	var e postmarkEvent
-	if err := json.Unmarshal(raw, &e); err != nil {
+	if err := m.decode(raw, &e); err != nil {
 		return jsonError(err)
 	}
 	ev := m.event(SourceWebhook, raw)

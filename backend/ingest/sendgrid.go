@@ -135,7 +135,9 @@ func mapSendGrid(m *mapping, raw []byte) error {
 		return err
 	}
 	if ev.Tags, err = stringList(category); err != nil {
-		return fieldError("category", "%v", err)
+		// An optional field: the event is kept without its categories.
+		ev.Tags = nil
+		ev.Warnings = append(ev.Warnings, fieldError("category", "%v; left out", err).Error())
 	}
 	ev.Type = sendgridTypes[ev.EventRaw]
 	switch ev.Type {

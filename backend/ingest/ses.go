@@ -1,8 +1,11 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
+	"net/mail"
 	"slices"
 	"strings"
 
@@ -23,7 +26,8 @@ type sesRecord struct {
 		MessageID     string          `json:"messageId"`
 		Destination   []string        `json:"destination"`
 		CommonHeaders struct {
-			MessageID string `json:"messageId"`
+			MessageID string   `json:"messageId"`
+			To        []string `json:"to"`
 		} `json:"commonHeaders"`
 		Tags map[string][]string `json:"tags"`
 	} `json:"mail"`
@@ -82,9 +86,10 @@ var sesTypes = map[string]resonanz.ReactionType{
 // addresses each row is marked RecipientAmbiguous.
 func mapSES(m *mapping, raw []byte) error {
 	var env struct {
-		Type      string  `json:"Type"`
-		MessageID string  `json:"MessageId"`
-		Message   *string `json:"Message"`
+		Type      string          `json:"Type"`
+		MessageID string          `json:"MessageId"`
+		Message   *string         `json:"Message"`
+		Timestamp json.RawMessage `json:"Timestamp"`
 	}
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return jsonError(err)
@@ -104,7 +109,7 @@ func mapSES(m *mapping, raw []byte) error {
 		}
 	}
 	var r sesRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
+	if err := m.decode(raw, &r); err != nil {
 		if kind == SourceSNS {
 			return fieldError("Message", "%v", jsonError(err))
 		}
@@ -198,8 +203,31 @@ func mapSES(m *mapping, raw []byte) error {
 		}
 		dest()
 	}
+	if t := bytes.TrimSpace(ts); len(t) == 0 || string(t) == "null" {
+		// No event time: the SNS envelope's Timestamp, else the mail's.
+		switch {
+		case len(env.Timestamp) > 0 && string(env.Timestamp) != "null":
+			base.Warnings = append(base.Warnings, fmt.Sprintf("field %q: the event time is missing; the SNS Timestamp is used", tsField))
+			ts, tsField = env.Timestamp, "Timestamp"
+		case len(r.Mail.Timestamp) > 0 && tsField != "mail.timestamp":
+			base.Warnings = append(base.Warnings, fmt.Sprintf("field %q: the event time is missing; mail.timestamp is used", tsField))
+			ts, tsField = r.Mail.Timestamp, "mail.timestamp"
+		}
+	}
 	if base.OccurredAt, base.OccurredAtRaw, err = parseTime(tsField, ts, unitSeconds); err != nil {
 		return err
+	}
+	if len(rcpts) == 0 && len(r.Mail.CommonHeaders.To) > 0 {
+		// No recipient in the record: the message's To header.
+		for _, to := range r.Mail.CommonHeaders.To {
+			if addr, err := mail.ParseAddress(to); err == nil {
+				rcpts = append(rcpts, sesRecipient{EmailAddress: addr.Address})
+			}
+		}
+		if len(rcpts) > 0 {
+			base.Warnings = append(base.Warnings, fmt.Sprintf("field %q: no recipient; the To header is used", emailField))
+			emailField = "mail.commonHeaders.to"
+		}
 	}
 	if len(rcpts) == 0 {
 		return fieldError(emailField, "the record names no recipient")

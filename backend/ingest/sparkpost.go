@@ -86,7 +86,7 @@ func mapSparkPost(m *mapping, raw []byte) error {
 		}
 	}
 	var e sparkpostEvent
-	if err := json.Unmarshal(raw, &e); err != nil {
+	if err := m.decode(raw, &e); err != nil {
 		return jsonError(err)
 	}
 	ev := m.event(kind, raw)

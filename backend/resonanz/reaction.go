@@ -126,6 +126,17 @@ type ProviderEvent struct {
 	SMTPStatus        string `json:"smtp_status,omitempty"`
 	SMTPResponse      string `json:"smtp_response,omitempty"`
 
+	// MessageIDs are further message ids the provider sends beside
+	// ProviderMessageID (e.g. Mailjet mj_message_id); part of the dedupe key.
+	MessageIDs []string `json:"message_ids,omitempty"`
+	// Warnings say which optional fields had an unexpected type and were
+	// converted or left out (the event itself is kept).
+	Warnings []string `json:"warnings,omitempty"`
+	// LegacyDedupeKey is the key an earlier version computed for an event
+	// without a provider event id; the importer treats it as seen too, so
+	// a log imported before still adds nothing.
+	LegacyDedupeKey string `json:"-"`
+
 	// Raw is the original event after unwrapping envelopes.
 	Raw json.RawMessage `json:"raw,omitempty"`
 	// Line is the event's line (NDJSON, CSV, form body) or 1-based index in a
@@ -203,6 +214,11 @@ type ReactionImportResult struct {
 	// Campaigns are the provider campaigns the events named and the
 	// mailings they were filed under, by campaign id.
 	Campaigns []CampaignFiling `json:"campaigns"`
+	// Warned counts events kept with a warning (an optional field of an
+	// unexpected type converted or left out, a fallback used); Warnings
+	// names the first 1000.
+	Warned   int        `json:"warned"`
+	Warnings []RowError `json:"warnings"`
 }
 
 // CampaignFiling is where an import filed the events of one provider

@@ -96,12 +96,14 @@ func keyOf(dedupe string, at time.Time) eventKey {
 type preparedEvent struct {
 	ev       resonanz.ProviderEvent
 	key      eventKey
-	emailKey string // "" when the address is not valid
+	legacy   *eventKey // the key of an earlier version's dedupe key, if any
+	emailKey string    // "" when the address is not valid
 }
 
 type eventBatch struct {
 	events   []preparedEvent
 	rejected []resonanz.RowError
+	warnings []resonanz.RowError
 	read     int
 	bytes    int64
 }
@@ -131,7 +133,8 @@ type reactionPlan struct {
 // batches or nothing, and the import can simply be run again (events already
 // stored are recognized by their dedupe key).
 func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.ReactionSource, opt resonanz.ReactionImport, progress func(resonanz.ImportProgress)) (resonanz.ReactionImportResult, error) {
-	res := resonanz.ReactionImportResult{Provider: opt.Provider, ByType: map[string]int{}, Errors: []resonanz.RowError{}, Campaigns: []resonanz.CampaignFiling{}}
+	res := resonanz.ReactionImportResult{Provider: opt.Provider, ByType: map[string]int{}, Errors: []resonanz.RowError{},
+		Campaigns: []resonanz.CampaignFiling{}, Warnings: []resonanz.RowError{}}
 	plan, err := s.beginReactions(ctx, opt)
 	if err != nil {
 		return res, err
@@ -163,6 +166,13 @@ func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.Reac
 				}
 				b.read++
 				p := preparedEvent{ev: ev, key: keyOf(ev.DedupeKey, ev.OccurredAt)}
+				if ev.LegacyDedupeKey != "" {
+					k := keyOf(ev.LegacyDedupeKey, ev.OccurredAt)
+					p.legacy = &k
+				}
+				if len(ev.Warnings) > 0 {
+					b.warnings = append(b.warnings, resonanz.RowError{Line: ev.Line, Reason: strings.Join(ev.Warnings, "; ")})
+				}
 				if _, key, err := resonanz.NormalizeEmail(ev.Email); err == nil {
 					p.emailKey = key
 				}
@@ -176,6 +186,12 @@ func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.Reac
 		func(b eventBatch) error {
 			res.Read += b.read - len(b.rejected)
 			res.Rejected += len(b.rejected)
+			res.Warned += len(b.warnings)
+			for _, w := range b.warnings {
+				if len(res.Warnings) < 1000 {
+					res.Warnings = append(res.Warnings, w)
+				}
+			}
 			for _, r := range b.rejected {
 				if len(res.Errors) < 1000 {
 					res.Errors = append(res.Errors, r)
@@ -297,9 +313,12 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 	defer tx.Rollback()
 
 	// De-duplicate: against the store, then within the batch.
-	keys := make([]any, len(events))
+	keys := make([]any, 0, len(events))
 	for i := range events {
-		keys[i] = events[i].key[:]
+		keys = append(keys, events[i].key[:])
+		if events[i].legacy != nil {
+			keys = append(keys, events[i].legacy[:])
+		}
 	}
 	seen, err := existingKeys(ctx, tx, `SELECT key FROM reaction_seen WHERE key IN `, keys)
 	if err != nil {
@@ -308,7 +327,7 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 	fresh := events[:0] // filtered in place: the events are large, copies cost
 	for i := range events {
 		k := events[i].key
-		if seen[k] {
+		if seen[k] || (events[i].legacy != nil && seen[*events[i].legacy]) {
 			res.Duplicates++
 			continue
 		}

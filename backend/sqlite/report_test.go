@@ -478,3 +478,23 @@ func TestReactionService_QuarantineActions(t *testing.T) {
 		t.Errorf("report delivered = %d, want 2", st.Delivered)
 	}
 }
+
+// A log imported before the dedupe key named the event type and every
+// message id adds nothing when imported again: the earlier key counts as
+// seen. Warnings of kept events are reported.
+func TestReactionService_LegacyDedupeKeyAndWarnings(t *testing.T) {
+	w := newReportWorld(t, 1, func(int) bool { return false })
+	m := w.mailing("Alt", "", 0)
+	old := w.ev(resonanz.ReactionDelivered, 0, "", 0)
+	old.DedupeKey = "sendgrid:sha256:old"
+	if r := w.importEvents(m.ID, []resonanz.ProviderEvent{old}); r.Imported != 1 {
+		t.Fatalf("first import = %+v", r)
+	}
+	again := old
+	again.DedupeKey, again.LegacyDedupeKey = "sendgrid:sha256:new", "sendgrid:sha256:old"
+	again.Warnings = []string{`field "category": left out`}
+	r := w.importEvents(m.ID, []resonanz.ProviderEvent{again})
+	if r.Imported != 0 || r.Duplicates != 1 || r.Warned != 1 || len(r.Warnings) != 1 || r.Warnings[0].Line != again.Line {
+		t.Errorf("second import = %+v", r)
+	}
+}

@@ -698,14 +698,9 @@ export interface ReactionImportResult {
   /** campaigns are the provider campaigns the events named and the mailings they were filed under. */
   campaigns: CampaignFiling[];
   cancelled?: boolean;
-}
-
-/** CampaignFiling is where an import filed the events of one provider campaign. */
-export interface CampaignFiling {
-  id: string;
-  mailing_id: number;
-  created: boolean;
-  events: number;
+  /** warned counts events kept with a warning (a field converted or left out); warnings names the first 1000. */
+  warned?: number;
+  warnings?: RejectedRow[];
 }
 
 /** CampaignPreview is a campaign found in a log before the import (mailingId 0: a new mailing). */
