@@ -125,10 +125,17 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 
 // Journal is the desk's record of applied events (sqlite.RelayJournal).
 type Journal interface {
+	// Cursor returns the last sequence of relayID the desk applied.
 	Cursor(ctx context.Context, relayID string) (int64, error)
-	Applied(ctx context.Context, id string) (bool, error)
-	MarkApplied(ctx context.Context, relayID string, seq int64, id, kind string) error
+	// Applied returns which of the event ids were applied before.
+	Applied(ctx context.Context, ids []string) (map[string]bool, error)
+	// MarkApplied records the events as applied and moves the relay's
+	// cursor to the highest sequence among them, in one transaction.
+	MarkApplied(ctx context.Context, relayID string, events []AppliedEvent) error
 }
+
+// AppliedEvent is one applied event for the journal.
+type AppliedEvent = resonanz.RelayEvent
 
 // Desk are the desk's services the events are applied through: the same
 // ones the local listener uses.
@@ -174,23 +181,65 @@ func Collect(ctx context.Context, c *Client, d Desk) (CollectResult, error) {
 		if len(page.Events) == 0 {
 			break
 		}
-		for _, e := range page.Events {
-			done, err := d.Journal.Applied(ctx, e.ID)
-			if err != nil {
-				return res, err
+		ids := make([]string, len(page.Events))
+		for i, e := range page.Events {
+			ids[i] = e.ID
+		}
+		done, err := d.Journal.Applied(ctx, ids)
+		if err != nil {
+			return res, err
+		}
+		// Consecutive hit batches are applied together: one RecordHits
+		// and one journal transaction for the run.
+		var hits []resonanz.Hit
+		var run []AppliedEvent
+		flush := func() error {
+			if len(run) == 0 {
+				return nil
 			}
-			if done {
+			if len(hits) > 0 {
+				if err := d.Hits.RecordHits(ctx, hits); err != nil {
+					return fmt.Errorf("relay events %d–%d (hits): %w", run[0].Seq, run[len(run)-1].Seq, err)
+				}
+			}
+			if err := d.Journal.MarkApplied(ctx, c.Pairing.RelayID, run); err != nil {
+				return err
+			}
+			cursor, res.Through = run[len(run)-1].Seq, run[len(run)-1].Seq
+			hits, run = hits[:0], run[:0]
+			return nil
+		}
+		for _, e := range page.Events {
+			ae := AppliedEvent{Seq: e.Seq, ID: e.ID, Kind: e.Kind}
+			if done[e.ID] {
 				res.Skipped++
-			} else {
-				if err := apply(ctx, d, e); err != nil {
+				run = append(run, ae)
+				continue
+			}
+			if e.Kind == EventHits {
+				p, err := open(d, e)
+				if err != nil {
 					return res, fmt.Errorf("relay event %d (%s): %w", e.Seq, e.Kind, err)
 				}
+				hits = append(hits, p.Hits...)
+				run = append(run, ae)
 				res.Applied[e.Kind]++
+				continue
 			}
-			if err := d.Journal.MarkApplied(ctx, c.Pairing.RelayID, e.Seq, e.ID, e.Kind); err != nil {
+			if err := flush(); err != nil {
 				return res, err
 			}
-			cursor, res.Through = e.Seq, e.Seq
+			if err := apply(ctx, d, e); err != nil {
+				return res, fmt.Errorf("relay event %d (%s): %w", e.Seq, e.Kind, err)
+			}
+			res.Applied[e.Kind]++
+			run = append(run, ae)
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+		if err := flush(); err != nil {
+			return res, err
 		}
 		if err := c.Ack(ctx, cursor); err != nil {
 			return res, err
@@ -201,13 +250,19 @@ func Collect(ctx context.Context, c *Client, d Desk) (CollectResult, error) {
 	return res, c.Ack(ctx, cursor)
 }
 
-func apply(ctx context.Context, d Desk, e StoredEvent) error {
+// open decrypts an event's payload.
+func open(d Desk, e StoredEvent) (Payload, error) {
+	var p Payload
 	plain, err := d.Key.Open(e.Sealed, eventAAD(e.ID, e.Kind))
 	if err != nil {
-		return fmt.Errorf("cannot open (sealed to another desk key?): %w", err)
+		return p, fmt.Errorf("cannot open (sealed to another desk key?): %w", err)
 	}
-	var p Payload
-	if err := json.Unmarshal(plain, &p); err != nil {
+	return p, json.Unmarshal(plain, &p)
+}
+
+func apply(ctx context.Context, d Desk, e StoredEvent) error {
+	p, err := open(d, e)
+	if err != nil {
 		return err
 	}
 	ctx = resonanz.WithEventTime(ctx, p.At)

@@ -216,10 +216,18 @@ func (d *fakeDesk) ProfileRecipient(ctx context.Context, e string) (listener.Add
 func (d *fakeDesk) Cursor(ctx context.Context, relayID string) (int64, error) {
 	return d.cursor[relayID], nil
 }
-func (d *fakeDesk) Applied(ctx context.Context, id string) (bool, error) { return d.applied[id], nil }
-func (d *fakeDesk) MarkApplied(ctx context.Context, relayID string, seq int64, id, kind string) error {
-	d.applied[id] = true
-	d.cursor[relayID] = max(d.cursor[relayID], seq)
+func (d *fakeDesk) Applied(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, id := range ids {
+		out[id] = d.applied[id]
+	}
+	return out, nil
+}
+func (d *fakeDesk) MarkApplied(ctx context.Context, relayID string, evs []relay.AppliedEvent) error {
+	for _, e := range evs {
+		d.applied[e.ID] = true
+		d.cursor[relayID] = max(d.cursor[relayID], e.Seq)
+	}
 	return nil
 }
 

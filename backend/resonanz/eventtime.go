@@ -22,3 +22,12 @@ func EventTime(ctx context.Context, now time.Time) time.Time {
 	}
 	return now
 }
+
+// RelayEvent names one event of a relay's log that the desk applied
+// (the relay journal records them: exactly once by relay and sequence,
+// idempotent by id).
+type RelayEvent struct {
+	Seq  int64
+	ID   string
+	Kind string
+}
