@@ -144,6 +144,7 @@ var workloads = []struct {
 	{"listener", listenerLoad},
 	{"saturation", listenerSaturation},
 	{"send", sendWorkload},
+	{"mailbox", mailboxWorkload},
 }
 
 func workloadNames() []string {

@@ -35,7 +35,7 @@ type Config struct {
 	// ProcessedFolder receives handled messages (created if missing); ""
 	// leaves them where they are.
 	ProcessedFolder string
-	// MaxSize is how much of a message is fetched (default 4 MiB): the
+	// MaxSize is how much of a message is fetched (default 1 MiB): the
 	// report parts of a bounce come first, and a 50 MB message is not
 	// worth loading whole.
 	MaxSize int
@@ -45,8 +45,9 @@ type Config struct {
 	TLS *tls.Config
 }
 
-// DefaultMaxSize is how much of a message a sync fetches at most.
-const DefaultMaxSize = 4 << 20
+// DefaultMaxSize is how much of a message a sync fetches at most: the
+// report parts of a bounce come first.
+const DefaultMaxSize = 1 << 20
 
 func (c Config) addr() string {
 	port := c.Port
@@ -248,7 +249,7 @@ type Syncer struct {
 	// SoftBounceLimit: see resonanz.MailboxSettings.
 	SoftBounceLimit int
 	// BatchSize is the number of messages per fetch and transaction
-	// (default 250).
+	// (default 500).
 	BatchSize int
 	// AfterBatch, when set, is called after each batch is done (tests
 	// kill the process here).
@@ -350,23 +351,56 @@ func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, cfg Config, f
 	}
 	size := s.BatchSize
 	if size <= 0 {
-		size = 250
+		size = 500
 	}
 	maxSize := cfg.MaxSize
 	if maxSize <= 0 {
 		maxSize = DefaultMaxSize
 	}
+	// While the store applies one batch, the next is fetched: one IMAP
+	// command at a time still (the move of a batch waits for the fetch).
+	type fetchResult struct {
+		msgs []*fetched
+		err  error
+	}
+	if len(uids) == 0 {
+		return s.Store.SetFolder(ctx, account, folder, mbox.UidValidity, last)
+	}
+	batchAt := func(start int) []uint32 { return uids[start:min(start+size, len(uids))] }
+	msgs, err := fetch(c, batchAt(0), maxSize)
+	if err != nil {
+		return fmt.Errorf("mailbox: fetch %s: %w", folder, err)
+	}
 	for start := 0; start < len(uids); start += size {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		batch := uids[start:min(start+size, len(uids))]
-		msgs, err := fetch(c, batch, maxSize)
-		if err != nil {
-			return fmt.Errorf("mailbox: fetch %s: %w", folder, err)
+		batch := batchAt(start)
+		var pending chan fetchResult
+		if next := start + size; next < len(uids) {
+			pending = make(chan fetchResult, 1)
+			go func() {
+				m, err := fetch(c, batchAt(next), maxSize)
+				pending <- fetchResult{m, err}
+			}()
 		}
-		if err := s.process(ctx, c, cfg, folder, msgs, res); err != nil {
+		move, err := s.apply(ctx, cfg, folder, msgs, res)
+		var following fetchResult
+		if pending != nil {
+			following = <-pending
+		}
+		if err != nil {
 			return err
+		}
+		if following.err != nil {
+			return fmt.Errorf("mailbox: fetch %s: %w", folder, following.err)
+		}
+		if cfg.ProcessedFolder != "" && len(move) > 0 {
+			set := new(imap.SeqSet)
+			set.AddNum(move...)
+			if err := c.UidMove(set, cfg.ProcessedFolder); err != nil {
+				return fmt.Errorf("mailbox: move to %s: %w", cfg.ProcessedFolder, err)
+			}
 		}
 		top := batch[len(batch)-1]
 		if err := s.Store.SetFolder(ctx, account, folder, mbox.UidValidity, top); err != nil {
@@ -378,6 +412,7 @@ func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, cfg Config, f
 		if s.AfterBatch != nil {
 			s.AfterBatch(folder, top)
 		}
+		msgs = following.msgs
 	}
 	return nil
 }
@@ -427,8 +462,10 @@ func (s *sliceSource) Next() (resonanz.ProviderEvent, error) {
 	return s.events[s.i-1], nil
 }
 
-// process classifies one batch and applies it.
-func (s *Syncer) process(ctx context.Context, c *client.Client, cfg Config, folder string, msgs []*fetched, res *resonanz.MailboxSyncResult) error {
+// apply classifies one batch and applies it to the store (no IMAP: the
+// next batch is fetched meanwhile); it returns the UIDs to move to the
+// processed folder.
+func (s *Syncer) apply(ctx context.Context, cfg Config, folder string, msgs []*fetched, res *resonanz.MailboxSyncResult) ([]uint32, error) {
 	parallelClassify(msgs, s.Addresses)
 	keys := make([]string, 0, len(msgs))
 	for _, m := range msgs {
@@ -436,7 +473,7 @@ func (s *Syncer) process(ctx context.Context, c *client.Client, cfg Config, fold
 	}
 	seen, err := s.Store.Processed(ctx, keys)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var events []resonanz.ProviderEvent
 	var records []resonanz.MailboxMessage
@@ -482,7 +519,7 @@ func (s *Syncer) process(ctx context.Context, c *client.Client, cfg Config, fold
 				}
 				id, addr, mailing, err := s.Store.Resolve(ctx, token, v.OriginalMessageID, f.Email)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if id == 0 {
 					continue
@@ -511,7 +548,7 @@ func (s *Syncer) process(ctx context.Context, c *client.Client, cfg Config, fold
 			}
 			id, addr, mailing, err := s.Store.Resolve(ctx, v.RecipientID, v.OriginalMessageID, v.Email)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if id == 0 {
 				unmatched(noRecipient(v))
@@ -539,7 +576,7 @@ func (s *Syncer) process(ctx context.Context, c *client.Client, cfg Config, fold
 			res.Replies++
 			id, _, mailing, err := s.Store.Resolve(ctx, 0, v.OriginalMessageID, v.From)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			rec.RecipientID = id
 			if rec.MailingID == 0 {
@@ -556,20 +593,13 @@ func (s *Syncer) process(ctx context.Context, c *client.Client, cfg Config, fold
 			FileName: "IMAP " + cfg.Account() + " " + folder, Provider: resonanz.ProviderMailbox, SoftBounceLimit: s.SoftBounceLimit,
 		}, nil)
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := s.Store.RecordMessages(ctx, records); err != nil {
-		return err
+		return nil, err
 	}
-	if cfg.ProcessedFolder != "" && len(move) > 0 {
-		set := new(imap.SeqSet)
-		set.AddNum(move...)
-		if err := c.UidMove(set, cfg.ProcessedFolder); err != nil {
-			return fmt.Errorf("mailbox: move to %s: %w", cfg.ProcessedFolder, err)
-		}
-	}
-	return nil
+	return move, nil
 }
 
 func orDash(s string) string {

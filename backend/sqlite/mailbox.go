@@ -72,13 +72,22 @@ func (s *MailboxStore) RecordMessages(ctx context.Context, msgs []resonanz.Mailb
 	}
 	defer tx.Rollback()
 	now := millis(s.db.Now())
-	for _, m := range msgs {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO mailbox_message (key, kind, outcome, reason, processed_at, date, from_addr, from_name,
-			subject, recipient_id, mailing_id, folder, uid)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM recipient WHERE id = ?), (SELECT id FROM mailing WHERE id = ?), ?, ?)
-			ON CONFLICT (key) DO NOTHING`,
-			m.Key, m.Kind, m.Outcome, clip(m.Reason, 500), now, millis(m.Date), clip(m.From, 320), clip(m.FromName, 200),
-			clip(m.Subject, 500), m.RecipientID, m.MailingID, m.Folder, int64(m.UID)); err != nil {
+	// Many rows per statement: one statement per row costs a prepare each.
+	const cols = 13
+	for start := 0; start < len(msgs); start += insertChunk {
+		chunk := msgs[start:min(start+insertChunk, len(msgs))]
+		args := make([]any, 0, len(chunk)*cols)
+		for _, m := range chunk {
+			args = append(args, m.Key, m.Kind, m.Outcome, clip(m.Reason, 500), now, millis(m.Date), clip(m.From, 320), clip(m.FromName, 200),
+				clip(m.Subject, 500), m.RecipientID, m.MailingID, m.Folder, int64(m.UID))
+		}
+		q := `WITH v (key, kind, outcome, reason, processed_at, date, from_addr, from_name, subject, recipient_id, mailing_id, folder, uid) AS (VALUES ` +
+			placeholders(len(chunk), cols) + `)
+			INSERT INTO mailbox_message (key, kind, outcome, reason, processed_at, date, from_addr, from_name, subject, recipient_id, mailing_id, folder, uid)
+			SELECT key, kind, outcome, reason, processed_at, date, from_addr, from_name, subject,
+			       (SELECT id FROM recipient WHERE id = v.recipient_id), (SELECT id FROM mailing WHERE id = v.mailing_id), folder, uid
+			FROM v WHERE true ON CONFLICT (key) DO NOTHING`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("record mailbox messages: %w", err)
 		}
 	}
