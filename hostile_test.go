@@ -148,7 +148,7 @@ func TestHostileInput(t *testing.T) {
 			// backend/render TestHostileValues.)
 			_, out, _ := importCSV("E-Mail;Vorname;Nachname\nt3@example.org;\"Eve\r\nBcc: victim@example.net\";X\n")
 			return out
-		}, `{"line":2,"reason":"The first name must be one line of at most 1000 characters."}`, false},
+		}, `{"line":2,"reason":"The first name must be one line of at most 1000 characters.","key":"error.recipient.field.invalid"}`, false},
 		{"Send/NameAndValuesInHeaders", func(t *testing.T) string {
 			importCSV("E-Mail;Vorname;Nachname\nt6@example.org;\"Eve <evil@example.net>, Bcc\";\"=?utf-8?q?x?= \"\"quoted\"\"\"\n")
 			_, out, _ := renderFor("t6@example.org", "Hallo", "--format", "eml", "--subject", "Hallo {{ first_name }} {{ last_name }}")
