@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/smtp/smtptest"
 )
@@ -55,15 +56,33 @@ func TestSend_EndToEnd(t *testing.T) {
 		}
 	}
 	body := "{{ salutation }},\n\n[Zur Insel](https://reisen.example/insel){tags=\"Abenteuerreisen\"}\n\n[Umfrage]({{ survey_url \"leser\" }})\n"
-	if _, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Neue Reisen", Body: body}); resonanz.ErrorCode(err) != resonanz.EINVALID ||
+	// A draft linking a survey that does not exist yet is kept, with the
+	// problem; sending refuses it until the survey exists.
+	draft, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Neue Reisen", Body: body})
+	if err != nil || draft.Problem == nil || draft.Problem.Key != "error.template.survey" ||
+		!strings.Contains(draft.Problem.Message, `no survey with the short name "leser"`) {
+		t.Fatalf("unknown survey: %+v, %v", draft.Problem, err)
+	}
+	if again, err := a.mailings.Get(draft.Mailing.ID); err != nil || again.Problem == nil || again.Mailing.Body != body {
+		t.Errorf("reopened draft: %+v, %v", again, err)
+	}
+	if _, err := a.mailings.StartSend(resonanz.SendRequest{MailingID: draft.Mailing.ID}); resonanz.ErrorCode(err) != resonanz.EINVALID ||
 		!strings.Contains(resonanz.ErrorMessage(err), `no survey with the short name "leser"`) {
-		t.Fatalf("unknown survey: %v", err)
+		t.Errorf("sending a draft with a problem: %v", err)
+	}
+	// A copy is a new draft with the same text.
+	dup, err := a.mailings.Duplicate(desktop.DuplicateRequest{ID: draft.Mailing.ID, Name: "Kopie von Frühling"})
+	if err != nil || dup.Mailing.ID == draft.Mailing.ID || dup.Mailing.Name != "Kopie von Frühling" || dup.Mailing.Body != body || dup.Mailing.Status != resonanz.MailingDraft {
+		t.Errorf("duplicate: %+v, %v", dup.Mailing, err)
+	}
+	if dup2, err := a.mailings.Duplicate(desktop.DuplicateRequest{ID: draft.Mailing.ID, Name: "Kopie von Frühling"}); err != nil || dup2.Mailing.Name != "Kopie von Frühling (2)" {
+		t.Errorf("second duplicate: %+v, %v", dup2.Mailing, err)
 	}
 	if _, err := a.surveySvc.SaveSurvey(ctx, resonanz.Survey{Name: "Leser", Slug: "leser", Title: "Umfrage"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Neue Reisen", Body: body}); err != nil {
-		t.Fatal(err)
+	if d, err := a.mailings.Save(draft.Mailing); err != nil || d.Problem != nil || len(d.Links) == 0 {
+		t.Fatalf("fixed draft: %+v, %v", d, err)
 	}
 	a.Close()
 

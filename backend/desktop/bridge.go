@@ -143,13 +143,19 @@ func checkSignature(t reflect.Type) error {
 	return nil
 }
 
+// previewCSP is the browser mode's Content-Security-Policy.
+const previewCSP = "default-src 'self'; script-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
 // ServeHTTP implements http.Handler.
 func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer") // the token is in the first URL; never leak it
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	// img-src allows https: images: the mail preview (an iframe with srcdoc,
+	// which inherits this policy) shows a mailing's external images as the
+	// recipient will see them. Scripts stay limited to the app's own.
+	h.Set("Content-Security-Policy", previewCSP)
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 
 	if !b.hostAllowed(r.Host) {

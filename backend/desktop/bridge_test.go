@@ -308,3 +308,18 @@ func TestBridge_AssetCookieIsNotTheToken(t *testing.T) {
 		})
 	}
 }
+
+// TestBridge_CSPShowsExternalImagesNoScripts pins the policy the mail
+// preview inherits: https images load, scripts only from the app itself.
+func TestBridge_CSPShowsExternalImagesNoScripts(t *testing.T) {
+	b, _ := newBridge(t, &bytes.Buffer{})
+	csp := do(b, "GET", "/?token="+token, "", nil).Header().Get("Content-Security-Policy")
+	for _, want := range []string{"img-src 'self' data: blob: https:;", "script-src 'self';", "default-src 'self';"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-eval") || strings.Contains(csp, "script-src 'self' https:") {
+		t.Errorf("CSP %q allows foreign scripts", csp)
+	}
+}

@@ -2,6 +2,9 @@ package desktop
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/resonanz/resonanz/backend/render"
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -37,6 +40,10 @@ type MailingDetail struct {
 	Links   []resonanz.Link         `json:"links"`
 	Groups  []string                `json:"groups"` // target groups the conditional blocks use
 	Fields  []resonanz.AttributeDef `json:"fields"` // placeholders that can be used
+	// Problem is the template error of a stored draft (a mistake, or a
+	// survey that does not exist yet): the draft is kept, sending refuses
+	// it until the problem is fixed. nil when the mailing is sendable.
+	Problem *UserError `json:"problem,omitempty"`
 }
 
 // List returns all mailings, newest first.
@@ -48,7 +55,35 @@ func (m *Mailings) Get(id int64) (MailingDetail, error) {
 	if err != nil {
 		return MailingDetail{}, err
 	}
-	return m.detail(ml, nil)
+	var groups []string
+	tpl, problem, err := m.check(ml)
+	if err != nil {
+		return MailingDetail{}, err
+	}
+	if tpl != nil {
+		groups = tpl.Groups()
+	}
+	d, err := m.detail(ml, groups)
+	d.Problem = problem
+	return d, err
+}
+
+// check compiles a mailing and resolves its surveys. A template problem
+// (EINVALID: a mistake in the text, a survey not created yet) comes back
+// as problem, with a nil template; other errors as err.
+func (m *Mailings) check(ml resonanz.Mailing) (*render.Template, *UserError, error) {
+	tpl, err := m.send.Compile(m.ctx, ml)
+	if err == nil {
+		_, err = m.send.SurveyIDs(m.ctx, tpl)
+	}
+	if err == nil {
+		return tpl, nil, nil
+	}
+	if resonanz.ErrorCode(err) != resonanz.EINVALID {
+		return nil, nil, err
+	}
+	u := ErrorFormatter{}.Format(err)
+	return nil, &u, nil
 }
 
 func (m *Mailings) detail(ml resonanz.Mailing, groups []string) (MailingDetail, error) {
@@ -67,15 +102,18 @@ func (m *Mailings) detail(ml resonanz.Mailing, groups []string) (MailingDetail, 
 }
 
 // Save checks the template and stores the mailing (new when ID is 0) and
-// the links found in it. A template error is reported with line and column
-// and nothing is stored.
+// the links found in it. A draft is stored even with a template error (a
+// mistake, or a survey that does not exist yet), so no work is lost: the
+// error comes back as Problem, with line and column, and sending refuses
+// the mailing until it is fixed. The links stay as they were until the
+// template compiles again.
 func (m *Mailings) Save(in resonanz.Mailing) (MailingDetail, error) {
-	tpl, err := m.send.Compile(m.ctx, in)
+	tpl, problem, err := m.check(in)
 	if err != nil {
 		return MailingDetail{}, err
 	}
-	if _, err := m.send.SurveyIDs(m.ctx, tpl); err != nil {
-		return MailingDetail{}, err
+	if problem != nil && in.Status != "" && in.Status != resonanz.MailingDraft {
+		return MailingDetail{}, &resonanz.Error{Code: problem.Code, Field: problem.Field, Key: problem.Key, Params: problem.Params, Message: problem.Message}
 	}
 	var out resonanz.Mailing
 	if in.ID == 0 {
@@ -86,6 +124,11 @@ func (m *Mailings) Save(in resonanz.Mailing) (MailingDetail, error) {
 	if err != nil {
 		return MailingDetail{}, err
 	}
+	if problem != nil {
+		d, err := m.detail(out, nil)
+		d.Problem = problem
+		return d, err
+	}
 	links := make([]resonanz.Link, 0, len(tpl.Links()))
 	for _, l := range tpl.Links() {
 		links = append(links, resonanz.Link{URL: l.URL, Name: l.Name, Kind: l.Kind, Tags: l.Tags})
@@ -94,6 +137,41 @@ func (m *Mailings) Save(in resonanz.Mailing) (MailingDetail, error) {
 		return MailingDetail{}, err
 	}
 	return m.detail(out, tpl.Groups())
+}
+
+// DuplicateRequest asks for a copy of a mailing under a new name.
+type DuplicateRequest struct {
+	ID int64 `json:"id"`
+	// Name is the copy's name in the user's language ("Kopie von …");
+	// " (2)", " (3)", … are added while the name is taken.
+	Name string `json:"name"`
+}
+
+// Duplicate stores a copy of a mailing as a new draft: name, subject,
+// preheader, text, language, list and layout; no deliveries, no reactions.
+func (m *Mailings) Duplicate(req DuplicateRequest) (MailingDetail, error) {
+	src, err := m.svc.Mailings.Mailing(m.ctx, req.ID)
+	if err != nil {
+		return MailingDetail{}, err
+	}
+	cp := resonanz.Mailing{Subject: src.Subject, Preheader: src.Preheader, Body: src.Body, Language: src.Language,
+		ListID: src.ListID, LayoutID: src.LayoutID, Status: resonanz.MailingDraft}
+	base := strings.TrimSpace(req.Name)
+	if base == "" {
+		base = "Copy of " + src.Name
+	}
+	for i := 1; ; i++ {
+		cp.Name = base
+		if i > 1 {
+			cp.Name = fmt.Sprintf("%s (%d)", base, i)
+		}
+		d, err := m.Save(cp)
+		var e *resonanz.Error
+		if errors.As(err, &e) && e.Key == "error.mailing.name.taken" && i < 100 {
+			continue
+		}
+		return d, err
+	}
 }
 
 // PreviewRequest asks for a mailing (as currently edited, not necessarily

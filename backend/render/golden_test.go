@@ -152,3 +152,27 @@ func TestGoldenLayout(t *testing.T) {
 		})
 	}
 }
+
+// TestGoldenLineBreaks pins that every line break the writer types is kept
+// in the HTML and the text part (hard wraps), as mail writers expect:
+// "Herzliche Grüße⏎Ihr Team" stays on two lines.
+func TestGoldenLineBreaks(t *testing.T) {
+	body, err := os.ReadFile("testdata/linebreaks.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := render.Compile(resonanz.Template{Subject: "Ihre Buchung", Body: string(body), Language: "de"}, attrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := resonanz.Recipient{Email: "anna@example.org", FirstName: "Anna", LastName: "Weiß", Gender: resonanz.GenderFemale}
+	res, err := tpl.Execute(&r, render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.HTML, "Herzliche Grüße<br>\nIhr Team") || !strings.Contains(res.Text, "Herzliche Grüße\nIhr Team") {
+		t.Errorf("the signature's line break is lost:\n%s\n%s", res.HTML, res.Text)
+	}
+	golden(t, filepath.Join("testdata", "linebreaks.html"), res.HTML)
+	golden(t, filepath.Join("testdata", "linebreaks.txt"), res.Text)
+}

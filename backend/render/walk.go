@@ -228,14 +228,22 @@ func unescape(v []byte) []byte {
 	return v
 }
 
+// lineBreak ends a line inside a paragraph. Every line break the writer
+// typed is kept ("hard wraps"): mail writers expect "Herzliche Grüße⏎Ihr
+// Team" on two lines, as in their mail program, not joined into one as
+// Markdown would. A blank line still starts a new paragraph.
+func (w *walker) lineBreak() {
+	w.h.lit("<br>\n")
+	w.t.lit("\v")
+}
+
 func (w *walker) inline(n ast.Node) {
 	if w.skipUntil > 0 {
 		if p := nodePos(n); p >= w.skipFrom && p < w.skipUntil {
 			t, ok := n.(*ast.Text)
 			if !ok || t.Segment.Stop <= w.skipUntil {
 				if ok && t.SoftLineBreak() {
-					w.h.lit("\n")
-					w.t.lit(" ")
+					w.lineBreak()
 				}
 				return
 			}
@@ -251,12 +259,8 @@ func (w *walker) inline(n ast.Node) {
 			v = unescape(v)
 		}
 		w.flow(v, n.Parent(), n.Segment.Start)
-		if n.HardLineBreak() {
-			w.h.lit("<br>\n")
-			w.t.lit("\v")
-		} else if n.SoftLineBreak() {
-			w.h.lit("\n")
-			w.t.lit(" ")
+		if n.HardLineBreak() || n.SoftLineBreak() {
+			w.lineBreak()
 		}
 	case *ast.String:
 		w.flow(n.Value, n.Parent(), -1)

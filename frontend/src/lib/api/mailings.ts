@@ -49,6 +49,11 @@ export async function saveMailing(m: Mailing): Promise<MailingDetail> {
   return withLinks(await call<MailingDetail>(service, 'Save', forGo(m)));
 }
 
+/** duplicateMailing stores a copy of mailing id as a new draft named name (" (2)" added while taken). */
+export async function duplicateMailing(id: number, name: string): Promise<MailingDetail> {
+  return withLinks(await call<MailingDetail>(service, 'Duplicate', { id, name }));
+}
+
 /** previewMailing renders the mailing as edited for one recipient (0: the first one). */
 export function previewMailing(req: PreviewRequest): Promise<MailPreview> {
   return call<MailPreview>(service, 'Preview', { ...req, mailing: forGo(req.mailing) });

@@ -1,3 +1,4 @@
+import type { ErrorBody } from './error';
 /** SenderIdentity is who a mailing comes from: the From header and an optional Reply-To. */
 export interface SenderIdentity {
   fromName: string;
@@ -478,6 +479,8 @@ export interface MailingDetail {
   links: Link[];
   groups: string[];
   fields: AttributeDef[];
+  /** problem is the template error of a stored draft: it is kept, but sending refuses it until fixed. */
+  problem?: ErrorBody;
 }
 
 /** PreviewRequest asks for a mailing as edited rendered for one recipient (0: the first one). */

@@ -1,10 +1,11 @@
 import { ApiError } from '../api/error';
-import { mailing, mailings, previewMailing, saveMailing } from '../api/mailings';
+import { duplicateMailing, mailing, mailings, previewMailing, saveMailing } from '../api/mailings';
 import { findRecipients, lists } from '../api/recipients';
 import { createMailingFromTemplate, layouts, mailingTemplates, saveMailingTemplate } from '../api/templates';
-import type { Layout, Link, List, MailPreview, Mailing, MailingTemplate, Recipient } from '../api/types';
+import type { Layout, Link, List, MailPreview, Mailing, MailingDetail, MailingTemplate, Recipient } from '../api/types';
 import { debounce } from '../debounce';
 import { templateError, type TemplateError } from '../templateError';
+import { confirmDiscard } from './unsaved';
 
 /** PreviewDelay is how long the editor waits after the last key before it renders the preview. */
 export const PreviewDelay = 400;
@@ -48,6 +49,10 @@ export class MailingEditor {
   links = $state<Link[]>([]);
   saving = $state(false);
   saved = $state(false);
+  /** dirty is true while the draft has changes that are not saved. */
+  dirty = $state(false);
+  /** problem is the template error of the stored draft: kept, but not sendable until fixed. */
+  problem = $state<ApiError | null>(null);
   error = $state<ApiError | null>(null);
 
   preview = $state<MailPreview | null>(null);
@@ -82,6 +87,18 @@ export class MailingEditor {
     this.open(emptyMailing(), []);
   }
 
+  /** duplicate stores a copy of mailing id as a new draft named name and opens it. */
+  async duplicate(id: number, name: string): Promise<void> {
+    if (!confirmDiscard()) return;
+    try {
+      const d = await duplicateMailing(id, name);
+      this.open(d.mailing, d.links, d.problem);
+      void this.load();
+    } catch (reason) {
+      this.loadError = ApiError.from(reason);
+    }
+  }
+
   /** fromTemplate starts a new draft (stored, named "<template> <date>") from mailing template id and opens it. */
   async fromTemplate(id: number): Promise<void> {
     try {
@@ -96,19 +113,21 @@ export class MailingEditor {
   async edit(id: number): Promise<void> {
     try {
       const d = await mailing(id);
-      this.open(d.mailing, d.links);
+      this.open(d.mailing, d.links, d.problem);
     } catch (reason) {
       this.loadError = ApiError.from(reason);
     }
   }
 
-  private open(m: Mailing, links: Link[]): void {
+  private open(m: Mailing, links: Link[], problem?: MailingDetail['problem']): void {
     this.draft = m;
     this.links = links;
+    this.dirty = false;
+    this.problem = problem ? ApiError.from(problem) : null;
     this.templateName = null;
     this.templateError = null;
     this.templateSaved = '';
-    this.error = null;
+    this.error = this.problem;
     this.saved = false;
     this.preview = null;
     this.previewError = null;
@@ -116,8 +135,10 @@ export class MailingEditor {
     void this.renderPreview();
   }
 
-  /** close goes back to the list. */
+  /** close goes back to the list (after asking, when there are unsaved changes). */
   close(): void {
+    if (this.dirty && !confirmDiscard()) return;
+    this.dirty = false;
     this.schedulePreview.cancel();
     this.draft = null;
     void this.load();
@@ -126,6 +147,7 @@ export class MailingEditor {
   /** edited notes a change: the saved note goes, the field's error goes, the preview follows. */
   edited(field: keyof Mailing): void {
     this.saved = false;
+    this.dirty = true;
     if (this.error?.field === field) this.error = null;
     this.schedulePreview();
   }
@@ -195,6 +217,10 @@ export class MailingEditor {
       this.draft = d.mailing;
       this.links = d.links;
       this.saved = true;
+      this.dirty = false;
+      // A draft with a template problem is stored; the problem shows at its field.
+      this.problem = d.problem ? ApiError.from(d.problem) : null;
+      this.error = this.problem;
       void this.load();
       return true;
     } catch (reason) {

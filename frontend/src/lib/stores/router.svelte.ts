@@ -1,3 +1,5 @@
+import { confirmDiscard } from './unsaved';
+
 /** screens are the app's screens in navigation order; each is reached at #/<screen>. */
 export const screens = ['recipients', 'templates', 'mailings', 'reactions', 'analysis', 'target-groups', 'surveys', 'settings'] as const;
 
@@ -24,7 +26,14 @@ class Router {
 
   constructor() {
     window.addEventListener('hashchange', () => {
-      this.current = screenFromHash(window.location.hash);
+      const next = screenFromHash(window.location.hash);
+      if (next === this.current) return;
+      // Leaving a screen with unsaved changes asks first; "stay" puts the address back.
+      if (!confirmDiscard()) {
+        history.replaceState(null, '', href(this.current));
+        return;
+      }
+      this.current = next;
     });
   }
 }
