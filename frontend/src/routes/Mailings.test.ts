@@ -34,6 +34,7 @@ function stub() {
     SaveSalutation: resolved([]),
     SalutationSamples: resolved([{ recipient: ada, text: 'Sehr geehrte Frau Lovelace', rule: 0 }]),
     Audience: resolved({ members: 0, eligible: 0, withoutConsent: 0, suppressed: 0, alreadySent: 0 }),
+    Duplicate: vi.fn((req: { id: number; name: string }) => Promise.resolve({ mailing: { ...spring, id: 31, name: req.name }, links: [], groups: [], fields: [] })),
     SendStatus: resolved({ mailingId: 3, status: 'idle', total: 0, queued: 0, sent: 0, failed: 0, skipped: 0, pausedReason: '' }),
   };
   const templates = {
@@ -145,6 +146,39 @@ describe('Mailings', () => {
     await user.click(screen.getByTestId('mailing-save'));
     expect(await screen.findByTestId('error-body')).toHaveTextContent('Line 1, column 10: unknown placeholder "frist_name"');
     expect(screen.getByTestId('mailing-body')).toHaveAttribute('aria-invalid', 'true');
+  });
+
+  it('saves a draft with a template problem, marks it and blocks sending until it is fixed', async () => {
+    const user = userEvent.setup({ delay: null });
+    const { mailings } = stub();
+    const problem = { code: 'invalid', field: 'body', key: 'error.template.survey', message: 'There is no survey with the short name "leser".' };
+    mailings.Save.mockImplementation(((m: typeof spring) => Promise.resolve({ mailing: { ...m, id: 30 }, links: [], groups: [], fields: [], problem })) as never);
+    render(Mailings);
+    await user.click(await screen.findByTestId('mailing-new'));
+    await user.type(screen.getByTestId('mailing-name'), 'Sommer');
+    await user.click(screen.getByTestId('mailing-save'));
+    expect(await screen.findByTestId('mailing-saved-problem')).toBeInTheDocument();
+    expect(screen.getByTestId('error-body')).toBeInTheDocument();
+    expect(screen.getByTestId('send-blocked')).toBeInTheDocument();
+  });
+
+  it('duplicates a mailing and asks before unsaved changes are dropped', async () => {
+    const user = userEvent.setup({ delay: null });
+    const { mailings } = stub();
+    render(Mailings);
+    await user.click(await screen.findByTestId('mailing-duplicate-3'));
+    await waitFor(() => expect(mailings.Duplicate).toHaveBeenCalledWith({ id: 3, name: 'Copy of ' + spring.name }));
+    expect(await screen.findByTestId('mailing-name')).toHaveValue('Copy of ' + spring.name);
+
+    await user.type(screen.getByTestId('mailing-name'), ' neu');
+    const confirm = vi.spyOn(window, 'confirm').mockReturnValue(false);
+    await user.click(screen.getByTestId('mailing-back'));
+    expect(confirm).toHaveBeenCalledTimes(1);
+    expect(screen.getByTestId('mailing-name')).toBeInTheDocument(); // stayed
+    confirm.mockReturnValue(true);
+    await user.click(screen.getByTestId('mailing-back'));
+    expect(await screen.findByTestId('mailings-table')).toBeInTheDocument();
+    confirm.mockRestore();
   });
 
   it('says when the preview recipient would be skipped', async () => {
