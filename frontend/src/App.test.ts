@@ -24,7 +24,8 @@ describe('App shell', () => {
     for (const id of [...screens].reverse()) {
       const link = screen.getByTestId(`nav-${id}`);
       await user.click(link);
-      await waitFor(() => expect(heading()).toHaveTextContent(en[`screen.${id}.title`]));
+      // Screens other than the first load on first use (a separate chunk).
+      await waitFor(() => expect(heading()).toHaveTextContent(en[`screen.${id}.title`]), { timeout: 10_000 });
       expect(link).toHaveAttribute('aria-current', 'page');
       expect(window.location.hash).toBe(`#/${id}`);
       if (id === 'templates') {
