@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -38,10 +39,11 @@ func appStart(ctx context.Context, cfg Config) ([]Result, error) {
 	if err := seedStore(ctx, filepath.Join(data, sqlite.FileName), cfg.Recipients, 0); err != nil {
 		return nil, err
 	}
-	var walls, own []time.Duration
+	var walls, own, baseWalls []time.Duration
 	var rss []int64
+	marks := map[string][]float64{}
 	for i := range cfg.Runs + 1 {
-		wall, self, peak, err := launchToFirstScreen(ctx, cfg.Bin, data, display)
+		wall, self, peak, m, err := launchToFirstScreen(ctx, cfg.Bin, data, display)
 		if err != nil {
 			return nil, err
 		}
@@ -49,28 +51,83 @@ func appStart(ctx context.Context, cfg Config) ([]Result, error) {
 			continue // warm-up
 		}
 		walls, own, rss = append(walls, wall), append(own, self), append(rss, peak)
+		for k, v := range m {
+			marks[k] = append(marks[k], v)
+		}
+		if cfg.BaseBin != "" {
+			// The older build in alternating launches: the in-run baseline.
+			bw, _, _, _, err := launchToFirstScreen(ctx, cfg.BaseBin, data, display)
+			if err != nil {
+				return nil, fmt.Errorf("base binary: %w", err)
+			}
+			baseWalls = append(baseWalls, bw)
+		}
 	}
-	return []Result{{
+	res := []Result{{
 		Name:  fmt.Sprintf("app start to first screen (%dk recipients; the app's own clock from process start: %.2f s)", cfg.Recipients/1000, median(own).Seconds()),
 		Value: median(walls).Seconds(), Unit: "s", PeakRSS: median(rss), Target: "≤ 1 s", Runs: cfg.Runs,
-	}}, nil
+	}}
+	if len(baseWalls) > 0 {
+		res[0].Baseline = median(baseWalls).Seconds()
+		res[0].Ratio = res[0].Value / res[0].Baseline
+		res[0].Name += ", baseline: the -base-bin build in alternating launches"
+	}
+	// The breakdown, medians of the app's own marks: until WebKit began
+	// loading the page (from the desktop program's start), then from that
+	// moment: the first bundle fetched, parsed and evaluated; the shell
+	// mounted; the first page of data shown; laid out and painted.
+	for _, b := range []struct{ key, what string }{
+		{"navigation_ms", "desktop program start → page navigation (WebKit start-up)"},
+		{"script_ms", "navigation → first bundle evaluated"},
+		{"mounted_ms", "navigation → shell mounted"},
+		{"data_ms", "navigation → first page of data"},
+		{"painted_ms", "navigation → painted"},
+	} {
+		if v := marks[b.key]; len(v) > 0 {
+			res = append(res, Result{Name: "app start breakdown: " + b.what, Value: median(v), Unit: "ms", Runs: len(v)})
+		}
+	}
+	if kb, err := firstBundleKB("frontend/dist"); err == nil {
+		res = append(res, Result{Name: "app start: first bundle (entry script, its preloaded chunks and CSS, uncompressed)", Value: kb, Unit: "kB", Runs: 1})
+	}
+	return res, nil
 }
+
+// firstBundleKB sums the files index.html loads before the first screen:
+// the entry script, the chunks it preloads and the style sheets.
+func firstBundleKB(dist string) (float64, error) {
+	html, err := os.ReadFile(filepath.Join(dist, "index.html"))
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, m := range assetRef.FindAllSubmatch(html, -1) {
+		fi, err := os.Stat(filepath.Join(dist, string(m[1])))
+		if err != nil {
+			return 0, err
+		}
+		total += fi.Size()
+	}
+	return float64(total) / 1000, nil
+}
+
+var assetRef = regexp.MustCompile(`(?:src|href)="/?(assets/[^"]+\.(?:js|css))"`)
 
 // launchToFirstScreen starts the desktop app and returns the wall time from
 // exec to its "first screen" log line, the time the app itself reports, and
-// its peak RSS in KB.
-func launchToFirstScreen(ctx context.Context, bin, data, display string) (wall, self time.Duration, peakKB int64, err error) {
+// its peak RSS in KB, and the start marks the line carries (in ms).
+func launchToFirstScreen(ctx context.Context, bin, data, display string) (wall, self time.Duration, peakKB int64, marks map[string]float64, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "--data", data)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display, "RESONANZ_QUIT_AFTER_FIRST_SCREEN=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, nil, err
 	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, nil, err
 	}
 	peak := watchRSS(cmd.Process.Pid)
 	var log strings.Builder
@@ -80,22 +137,27 @@ func launchToFirstScreen(ctx context.Context, bin, data, display string) (wall, 
 		fmt.Fprintln(&log, line)
 		if wall == 0 && strings.Contains(line, `msg="first screen"`) {
 			wall = time.Since(start)
-			if _, v, ok := strings.Cut(line, "after_ms="); ok {
-				ms, _ := strconv.Atoi(strings.Fields(v)[0])
-				self = time.Duration(ms) * time.Millisecond
+			marks = map[string]float64{}
+			for _, f := range strings.Fields(line) {
+				if k, v, ok := strings.Cut(f, "="); ok && strings.HasSuffix(k, "_ms") {
+					ms, _ := strconv.Atoi(v)
+					marks[k] = float64(ms)
+				}
 			}
+			self = time.Duration(marks["after_ms"]) * time.Millisecond
+			delete(marks, "after_ms")
 		}
 	}
 	_, _ = io.Copy(io.Discard, stderr)
 	err = cmd.Wait()
 	peakKB = peak()
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("app start: %w\n%s", err, log.String())
+		return 0, 0, 0, nil, fmt.Errorf("app start: %w\n%s", err, log.String())
 	}
 	if wall == 0 {
-		return 0, 0, 0, fmt.Errorf("app start: the app quit without reporting its first screen\n%s", log.String())
+		return 0, 0, 0, nil, fmt.Errorf("app start: the app quit without reporting its first screen\n%s", log.String())
 	}
-	return wall, self, peakKB, nil
+	return wall, self, peakKB, marks, nil
 }
 
 // startXvfb starts a virtual X display and returns its name (":N") and a

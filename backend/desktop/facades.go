@@ -53,7 +53,7 @@ type System struct {
 	audit  resonanz.AuditService
 
 	firstScreen   sync.Once
-	onFirstScreen func()
+	onFirstScreen func(StartTimings)
 }
 
 // NewSystem returns the System façade reporting info; window is nil in
@@ -134,13 +134,27 @@ func MarkDamaged(s *System, events Emitter, message, newestBackup string) {
 	}
 }
 
-// FirstScreen is called by the UI once its first screen shows data; the
-// first call runs the hook set by OnFirstScreen (start-up timing), later
-// calls do nothing.
-func (s *System) FirstScreen() error {
+// StartTimings are the UI's own marks of its start, for the start-up
+// breakdown: NavigationStart is when the page began loading (Unix
+// milliseconds, the page's performance.timeOrigin); the others are
+// milliseconds after it: Script when the first bundle began to run (after
+// fetching and parsing it), Mounted when the shell was mounted, Data when
+// the first screen had its data, Painted when that was laid out and painted.
+type StartTimings struct {
+	NavigationStart float64 `json:"navigationStart"`
+	Script          float64 `json:"script"`
+	Mounted         float64 `json:"mounted"`
+	Data            float64 `json:"data"`
+	Painted         float64 `json:"painted"`
+}
+
+// FirstScreen is called by the UI once its first screen shows data, with
+// its start marks; the first call runs the hook set by OnFirstScreen
+// (start-up timing), later calls do nothing.
+func (s *System) FirstScreen(t StartTimings) error {
 	s.firstScreen.Do(func() {
 		if s.onFirstScreen != nil {
-			s.onFirstScreen()
+			s.onFirstScreen(t)
 		}
 	})
 	return nil
@@ -148,7 +162,7 @@ func (s *System) FirstScreen() error {
 
 // OnFirstScreen sets what runs when the UI first shows data. It is a
 // function, not a method, so that it is not bound to the UI.
-func OnFirstScreen(s *System, hook func()) { s.onFirstScreen = hook }
+func OnFirstScreen(s *System, hook func(StartTimings)) { s.onFirstScreen = hook }
 
 // MailServer keeps the SMTP and listener settings (the composition root
 // implements it: the password lives in a secret file, not the database).

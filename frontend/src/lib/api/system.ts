@@ -6,9 +6,18 @@ export function info(): Promise<SystemInfo> {
   return call<SystemInfo>('System', 'Info');
 }
 
-/** firstScreen tells Go that the first screen shows data (start-up timing). */
-export function firstScreen(): Promise<void> {
-  return call<void>('System', 'FirstScreen');
+/** StartTimings are the UI's start marks: navigationStart in Unix ms, the rest in ms after it. */
+export interface StartTimings {
+  navigationStart: number;
+  script: number;
+  mounted: number;
+  data: number;
+  painted: number;
+}
+
+/** firstScreen tells Go that the first screen shows data, with the start marks (start-up timing). */
+export function firstScreen(t: StartTimings): Promise<void> {
+  return call<void>('System', 'FirstScreen', t);
 }
 
 /** pickCSVFile shows the native file dialog (desktop window only) and returns the path, '' if cancelled. */

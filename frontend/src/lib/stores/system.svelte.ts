@@ -17,9 +17,17 @@ class SystemState {
   shown(): void {
     if (this.#shown) return;
     this.#shown = true;
+    const data = performance.now();
     requestAnimationFrame(() =>
       requestAnimationFrame(() => {
-        firstScreen().catch(() => {});
+        const mark = (name: string) => performance.getEntriesByName(name)[0]?.startTime ?? 0;
+        firstScreen({
+          navigationStart: performance.timeOrigin,
+          script: mark('resonanz:script'),
+          mounted: mark('resonanz:mounted'),
+          data,
+          painted: performance.now(),
+        }).catch(() => {});
       }),
     );
   }
