@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/relay"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
@@ -133,7 +134,36 @@ func (a *App) relayDesk(ctx context.Context) (relay.Desk, error) {
 		return relay.Desk{}, err
 	}
 	return relay.Desk{Key: key, Journal: sqlite.NewRelayJournal(a.db), Hits: a.reactionSvc,
-		Subscriptions: a.portal, Profiles: a.portal, Surveys: a.portal, Signups: a.portal}, nil
+		Subscriptions: a.portal, Profiles: a.portal, Surveys: a.portal, Signups: a.portal, Signed: a.relaySignupMail}, nil
+}
+
+// relaySignupMail mails the confirmation for a signup made on the relay,
+// as the listener does for its own form (no name: anybody can type any
+// text into the form). A failure is logged; the person can sign up again.
+func (a *App) relaySignupMail(ctx context.Context, s listener.Signup, r listener.SignupResult) {
+	lang := r.Language
+	if lang != "de" && lang != "en" {
+		lang = s.Language
+	}
+	if lang != "de" && lang != "en" {
+		lang = "de"
+	}
+	err := func() error {
+		urls, err := a.listenerURLBuilder(ctx)
+		if err != nil {
+			return err
+		}
+		l, err := a.portal.FormList(ctx, s.ListID)
+		if err != nil {
+			return err
+		}
+		n := listener.ConfirmationNotice(lang, r.Email, "", l.Name, s.Wording, urls.Confirm(r.Token))
+		n.RecipientID = r.RecipientID
+		return a.portal.SendNotice(ctx, n)
+	}()
+	if err != nil {
+		a.log.Error("relay: confirmation mail for a signup on the relay", "recipient", r.RecipientID, "err", err)
+	}
 }
 
 // RelaySyncResult is one relay's sync.
@@ -174,7 +204,7 @@ func (a *App) SyncRelays(ctx context.Context, publish bool) ([]RelaySyncResult, 
 		if err == nil && publish {
 			var pub relay.PublishResult
 			pub, err = relay.PublishAll(ctx, c, relay.Source{Recipients: a.recipientSvc, Profiles: a.portal, Lists: a.listSvc,
-				Mailings: a.mailingSvc, Surveys: a.surveySvc, PersonKey: personKey}, r.Collected.Through)
+				Mailings: a.mailingSvc, Surveys: a.surveySvc, OptIns: a.optInSvc, PersonKey: personKey}, r.Collected.Through)
 			r.Published = &pub
 		}
 		if err != nil {

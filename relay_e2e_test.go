@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -488,5 +489,79 @@ func TestRelay_TwoRelaysAndNoMailToSomeoneWhoLeft(t *testing.T) {
 	}
 	if code, _, stderr := runChild(t, "--data", desk, "send", "Herbst", "--without-relay", "--smtp", sink.Addr, "--smtp-security", "none"); code != 0 || len(sink.Messages()) != before+2 {
 		t.Fatalf("send --without-relay: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestRelay_SignupAndConfirm: a signup on the relay's form while the desk
+// is off; the desk's sync creates the person and mails the confirmation
+// (the link leads to the relay), publishes the pending request by its
+// token's hash; the confirmation is clicked on the relay while the desk is
+// off again, and the next sync confirms with the ledger's evidence.
+func TestRelay_SignupAndConfirm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	desk := filepath.Join(dir, "desk")
+	relayDeskSetup(t, desk)
+	sink := smtptest.Start(t, smtptest.Options{})
+	a, err := NewApp(ctx, desk, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.saveSMTP(ctx, resonanz.SMTPSettings{Host: sink.Host, Port: sink.Port, Security: "none"}, "", false); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	_, base := startPairedRelay(t, filepath.Join(dir, "r"), desk)
+	if code, _, stderr := runChild(t, "--data", desk, "relay", "sync"); code != 0 {
+		t.Fatalf("sync: %s", stderr)
+	}
+	a, _ = NewApp(ctx, desk, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	forms, err := a.signupForms(ctx)
+	a.Close()
+	if err != nil || len(forms) != 1 || !strings.HasPrefix(forms[0].URL, base+"/f/") {
+		t.Fatalf("forms %+v %v", forms, err)
+	}
+	jar, _ := cookiejar.New(nil)
+	web := &relayVisitor{t: t, from: base, to: base, ua: "Firefox/140 (relay)", client: &http.Client{Jar: jar}}
+	page := web.must("GET", forms[0].URL, nil, 200)
+	if done := web.must("POST", forms[0].URL, hiddenFields(page, map[string]string{"email": "erika.neu@example.org", "first_name": "Erika",
+		"newsletter": "1", "c_opens": "1"}), 200); !strings.Contains(done, "Postfach") {
+		t.Fatalf("signup answer:\n%s", done)
+	}
+	// The desk syncs: the person exists, unconfirmed; the mail goes out.
+	if code, out, stderr := runChild(t, "--data", desk, "--json", "relay", "sync"); code != 0 || !strings.Contains(out, `"signup":1`) {
+		t.Fatalf("sync: %s %s", out, stderr)
+	}
+	msg := waitMail(t, sink, 1)
+	_, text, _ := mailParts(t, msg.Data)
+	link := regexp.MustCompile(regexp.QuoteMeta(base) + `/d/[A-Za-z0-9_-]+`).FindString(text)
+	if msg.To[0] != "erika.neu@example.org" || link == "" {
+		t.Fatalf("confirmation mail to %v:\n%s", msg.To, text)
+	}
+	// Confirmed on the relay while the desk is off.
+	mailApp := &relayVisitor{t: t, from: base, to: base, ua: "Thunderbird/140 (relay)", client: &http.Client{}}
+	page = mailApp.must("GET", link, nil, 200)
+	if done := mailApp.must("POST", link, hiddenFields(page, nil), 200); !strings.Contains(done, "bestätigt") {
+		t.Fatalf("confirm answer:\n%s", done)
+	}
+	if code, out, stderr := runChild(t, "--data", desk, "--json", "relay", "sync", "--collect-only"); code != 0 || !strings.Contains(out, `"confirm":1`) {
+		t.Fatalf("sync: %s %s", out, stderr)
+	}
+	db := peekStore(t, desk)
+	var status, src, ips string
+	if err := db.QueryRow(`SELECT m.status FROM membership m JOIN recipient r ON r.id = m.recipient_id WHERE r.email = 'erika.neu@example.org'`).Scan(&status); err != nil || status != "confirmed" {
+		t.Fatalf("membership %q %v", status, err)
+	}
+	if err := db.QueryRow(`SELECT group_concat(c.source || ':' || c.purpose, ','), group_concat(c.user_agent, ',') FROM consent c JOIN recipient r ON r.id = c.recipient_id
+		WHERE r.email = 'erika.neu@example.org'`).Scan(&src, &ips); err != nil || !strings.Contains(src, "double_opt_in:newsletter") || !strings.Contains(src, "double_opt_in:tracking:opens") {
+		t.Fatalf("ledger %q %q %v", src, ips, err)
+	}
+	var reqUA, confUA string
+	if err := db.QueryRow(`SELECT requested_ua, confirmed_ua FROM opt_in o JOIN recipient r ON r.id = o.recipient_id WHERE r.email = 'erika.neu@example.org'`).Scan(&reqUA, &confUA); err != nil ||
+		reqUA != "Firefox/140 (relay)" || confUA != "Thunderbird/140 (relay)" {
+		t.Fatalf("opt-in evidence %q %q %v", reqUA, confUA, err)
 	}
 }

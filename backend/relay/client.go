@@ -303,6 +303,12 @@ func apply(ctx context.Context, d Desk, e StoredEvent) error {
 			d.Signed(ctx, *p.Signup, r)
 		}
 		return gone(err)
+	case EventConfirm:
+		_, err := d.Signups.Confirm(ctx, p.Token, p.Client)
+		if c := resonanz.ErrorCode(err); c == resonanz.EFORBIDDEN {
+			return nil // expired at the event's time: the desk's rule wins
+		}
+		return gone(err)
 	}
 	return fmt.Errorf("unknown event kind %q", e.Kind)
 }

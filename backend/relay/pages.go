@@ -2,7 +2,9 @@ package relay
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -41,6 +43,7 @@ type Payload struct {
 	SurveyID    int64                      `json:"surveyId,omitempty"`
 	Survey      *listener.SurveySubmission `json:"survey,omitempty"`
 	Signup      *resonanz.Signup           `json:"signup,omitempty"`
+	Token       string                     `json:"token,omitempty"` // a double opt-in confirmation
 }
 
 var notFound = resonanz.Errorf(resonanz.ENOTFOUND, "not found")
@@ -298,10 +301,31 @@ func (s *Store) Signup(ctx context.Context, in listener.Signup, c resonanz.WebCl
 	return listener.SignupResult{}, s.event(ctx, EventSignup, Payload{Signup: &in, Client: c}, nil)
 }
 
-// Confirm is not served by the relay yet: confirmation links lead to the
-// desk's listener.
+// Confirm accepts the confirmation link of a pending double opt-in the
+// desk published (by the token's hash), records it sealed for the desk,
+// which confirms at the event's time, and answers with the list's name.
 func (s *Store) Confirm(ctx context.Context, token string, c resonanz.WebClient) (resonanz.OptInRequest, error) {
-	return resonanz.OptInRequest{}, notFound
+	sum := sha256.Sum256([]byte(token))
+	h := hex.EncodeToString(sum[:])
+	var req resonanz.OptInRequest
+	var exp, used int64
+	if err := queryOne(ctx, s.db, `SELECT list_name, expires_at, used_seq FROM optin WHERE token_hash = ?`, []any{h}, &req.ListName, &exp, &used); err != nil {
+		return req, err
+	}
+	req.ExpiresAt = time.UnixMilli(exp).UTC()
+	now := s.Now().UTC()
+	if used != 0 {
+		req.ConfirmedAt = now
+		return req, nil
+	}
+	if now.After(req.ExpiresAt) {
+		return req, &resonanz.Error{Code: resonanz.EFORBIDDEN, Key: "error.optin.expired", Message: "This confirmation link has expired; please subscribe again."}
+	}
+	req.ConfirmedAt, req.ConfirmedIP, req.ConfirmedUA = now, c.IP, c.UserAgent
+	return req, s.event(ctx, EventConfirm, Payload{At: now, Token: token, Client: c}, func(tx *sql.Tx, seq int64) error {
+		_, err := tx.ExecContext(ctx, `UPDATE optin SET used_seq = ? WHERE token_hash = ?`, seq, h)
+		return err
+	})
 }
 
 // ProfileRecipient cannot find anyone by address: the relay holds no

@@ -32,6 +32,8 @@ type Publication struct {
 	MailingLists     []PubMailingList `json:"mailingLists,omitempty"`
 	Surveys          []resonanz.Survey
 	Profiles         []PubProfile `json:"profiles,omitempty"`
+	// OptIns are the pending double opt-ins (token hashes only).
+	OptIns []resonanz.PendingOptIn `json:"optIns,omitempty"`
 }
 
 // PubList is a list with its name and description (the signup form and
@@ -140,8 +142,15 @@ func (s *Store) Publish(ctx context.Context, p Publication) error {
 			return err
 		}
 	}
+	for _, o := range p.OptIns {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO optin (token_hash, list_name, expires_at, gen) VALUES (?, ?, ?, ?)
+			ON CONFLICT (token_hash) DO UPDATE SET list_name = excluded.list_name, expires_at = excluded.expires_at, gen = excluded.gen`,
+			o.TokenHash, o.ListName, o.ExpiresAt.UnixMilli(), g); err != nil {
+			return err
+		}
+	}
 	if p.Final {
-		for _, t := range []string{"list", "link", "mailing_list", "survey"} {
+		for _, t := range []string{"list", "link", "mailing_list", "survey", "optin"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE gen < ?`, g); err != nil {
 				return err
 			}

@@ -16,6 +16,10 @@ type Source struct {
 	Lists      resonanz.ListService
 	Mailings   resonanz.MailingService
 	Surveys    resonanz.SurveyService
+	// OptIns lists the pending double opt-ins (may be nil).
+	OptIns interface {
+		PendingOptIns(ctx context.Context) ([]resonanz.PendingOptIn, error)
+	}
 	// PersonKey is the desk's key the person secrets derive from.
 	PersonKey []byte
 }
@@ -73,6 +77,11 @@ func PublishAll(ctx context.Context, c *Client, src Source, collectedThrough int
 		}
 		if sv.Status == resonanz.SurveyOpen {
 			head.Surveys = append(head.Surveys, sv)
+		}
+	}
+	if src.OptIns != nil {
+		if head.OptIns, err = src.OptIns.PendingOptIns(ctx); err != nil {
+			return res, err
 		}
 	}
 	res.Lists, res.Links, res.Surveys = len(head.Lists), len(head.Links), len(head.Surveys)

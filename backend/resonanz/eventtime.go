@@ -31,3 +31,12 @@ type RelayEvent struct {
 	ID   string
 	Kind string
 }
+
+// PendingOptIn is a double opt-in request waiting for its confirmation,
+// as a relay needs it to accept the link: the hash of the token (never the
+// token), the list's name and the expiry.
+type PendingOptIn struct {
+	TokenHash string
+	ListName  string
+	ExpiresAt time.Time
+}

@@ -144,7 +144,7 @@ func (s *OptInService) ConfirmOptIn(ctx context.Context, token string, client re
 		req.ConfirmedAt = fromMillis(confirmed.Int64)
 		return req, nil
 	}
-	now := s.db.Now()
+	now := resonanz.EventTime(ctx, s.db.Now())
 	if now.After(req.ExpiresAt) {
 		return req, &resonanz.Error{Code: resonanz.EFORBIDDEN, Key: "error.optin.expired", Message: "This confirmation link has expired; please subscribe again."}
 	}
@@ -253,4 +253,26 @@ func orUnknown(ip string) string {
 		return "an unknown address"
 	}
 	return ip
+}
+
+// PendingOptIns returns the unconfirmed, unexpired requests with the hash
+// of their token (a relay accepts their confirmation links).
+func (s *OptInService) PendingOptIns(ctx context.Context) ([]resonanz.PendingOptIn, error) {
+	rows, err := s.db.db.QueryContext(ctx, `SELECT o.token_hash, l.name, o.expires_at FROM opt_in o JOIN list l ON l.id = o.list_id
+		WHERE o.confirmed_at IS NULL AND o.expires_at > ?`, millis(s.db.Now()))
+	if err != nil {
+		return nil, fmt.Errorf("pending opt-ins: %w", err)
+	}
+	defer rows.Close()
+	out := []resonanz.PendingOptIn{}
+	for rows.Next() {
+		var p resonanz.PendingOptIn
+		var exp int64
+		if err := rows.Scan(&p.TokenHash, &p.ListName, &exp); err != nil {
+			return nil, err
+		}
+		p.ExpiresAt = fromMillis(exp)
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
