@@ -143,6 +143,7 @@ var workloads = []struct {
 	{"start", appStart},
 	{"listener", listenerLoad},
 	{"saturation", listenerSaturation},
+	{"relay", relayLoad},
 	{"send", sendWorkload},
 	{"mailbox", mailboxWorkload},
 }

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/relay"
+	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/sqlite"
+)
+
+// startRelay starts `resonanz relay` on a free port and waits for it.
+func startRelay(ctx context.Context, cfg Config, dir, addr string) (*exec.Cmd, string, error) {
+	if addr == "" {
+		var err error
+		if addr, err = freeAddr(); err != nil {
+			return nil, "", err
+		}
+	}
+	cmd := exec.CommandContext(ctx, cfg.Bin, "--data", dir, "relay", "--addr", addr, "--public-url", "http://"+addr, "--track-rate", "-1")
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	cmd.Env = append(os.Environ(), "RESONANZ_KEYRING=off")
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	for range 100 {
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			resp.Body.Close()
+			return cmd, "http://" + addr, nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	return nil, "", fmt.Errorf("relay did not start on %s", addr)
+}
+
+func stopRelay(cmd *exec.Cmd) error {
+	cmd.Process.Signal(syscall.SIGINT)
+	return cmd.Wait()
+}
+
+// relayLoad measures the relay beside the local listener (same open-pixel
+// load: the relay answers each pixel only after its hit is committed and
+// sealed to the desk), then the desk's sync of cfg.Hits events (10k with
+// -quick, 100k otherwise): pull, open (HPKE), apply through the desk's
+// services, acknowledge.
+func relayLoad(ctx context.Context, cfg Config) ([]Result, error) {
+	desk := filepath.Join(cfg.WorkDir, "relay-desk")
+	dir := filepath.Join(cfg.WorkDir, "relay")
+	if err := seedStore(ctx, filepath.Join(desk, sqlite.FileName), cfg.Recipients, 0); err != nil {
+		return nil, err
+	}
+	cmd, base, err := startRelay(ctx, cfg, dir, "")
+	if err != nil {
+		return nil, err
+	}
+	out, err := exec.CommandContext(ctx, cfg.Bin, "--data", dir, "--json", "relay", "pair").Output()
+	if err != nil {
+		stopRelay(cmd)
+		return nil, fmt.Errorf("relay pair: %w", err)
+	}
+	var pair struct{ Code string }
+	json.Unmarshal(out, &pair)
+	connect := exec.CommandContext(ctx, cfg.Bin, "--data", desk, "relay", "connect", pair.Code)
+	connect.Env = append(os.Environ(), "RESONANZ_KEYRING=off")
+	if out, err := connect.CombinedOutput(); err != nil {
+		stopRelay(cmd)
+		return nil, fmt.Errorf("relay connect: %v %s", err, out)
+	}
+	secret, err := os.ReadFile(filepath.Join(desk, "secrets", "listener.key"))
+	if err != nil {
+		stopRelay(cmd)
+		return nil, err
+	}
+	signer, _ := listener.NewSigner(secret)
+	urls, _ := listener.NewURLs(base, signer)
+	rng := rand.New(rand.NewPCG(3, 5))
+	list := make([]string, 4096)
+	for i := range list {
+		list[i] = urls.Open(int64(rng.IntN(20)+1), int64(rng.IntN(cfg.Recipients)+1))
+	}
+	rate, p99, err := load(ctx, list, cfg.Hits, 32)
+	if err := stopRelay(cmd); err != nil {
+		return nil, fmt.Errorf("relay exit: %w", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("relay load: %w", err)
+	}
+
+	// The sync: collect what the load left (hit batches), then N single
+	// events appended directly, as many visits on separate occasions make.
+	n := 100000
+	if cfg.Hits < 100000 {
+		n = 10000
+	}
+	st, err := relay.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	for i := range n {
+		h := resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: int64(i%20 + 1), RecipientID: int64(i%cfg.Recipients + 1), At: time.Now().UTC(), UserAgent: "Thunderbird/128.0", IP: "192.0.2.1"}
+		if err := st.RecordHits(ctx, []resonanz.Hit{h}); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	st.Close()
+	// The same address: the desk's pairing names it.
+	cmd, _, err = startRelay(ctx, cfg, dir, strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		return nil, err
+	}
+	defer stopRelay(cmd)
+	sync := exec.CommandContext(ctx, cfg.Bin, "--data", desk, "--json", "relay", "sync", "--collect-only")
+	sync.Env = append(os.Environ(), "RESONANZ_KEYRING=off")
+	t0 := time.Now()
+	out, err = sync.CombinedOutput()
+	elapsed := time.Since(t0)
+	if err != nil {
+		return nil, fmt.Errorf("relay sync: %v %s", err, out)
+	}
+	if !strings.Contains(string(out), `"hits":`) {
+		return nil, fmt.Errorf("relay sync applied no hits: %s", out)
+	}
+	return []Result{
+		{Name: fmt.Sprintf("relay open pixel (%dk hits, 32 connections; answered after the commit)", cfg.Hits/1000), Value: rate, Unit: "hits/s",
+			Target: "beside the listener's", Runs: 1},
+		{Name: "relay open pixel p99 latency", Value: float64(p99.Microseconds()) / 1000, Unit: "ms", Runs: 1},
+		{Name: fmt.Sprintf("relay sync of %dk events (pull, open, apply, acknowledge)", n/1000), Value: float64(n) / elapsed.Seconds(),
+			Unit: "events/s", Runs: 1},
+	}, nil
+}
