@@ -294,8 +294,9 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     assert.equal(await byTestId('map-E-Mail').inputValue(), 'email');
     assert.equal(await byTestId('map-Nachname').inputValue(), 'last_name');
     await page.screenshot({ path: join(outDir, 'import-mapping.png') });
-    await byTestId('import-next').click();
+    // The list is named in the mapping step (its newsletter consent is offered there).
     await byTestId('import-listName').fill('Messe 2025');
+    await byTestId('import-next').click();
     await byTestId('import-run').click();
     await waitForText('result-created', String(csv.created));
     await waitForText('result-skipped', '1');
@@ -453,6 +454,11 @@ describe('browser mode end to end', { timeout: TOTAL_TIMEOUT }, () => {
     await waitForText('kpi-bounced', '1');
     await byTestId('analysis-mailing').selectOption({ label: 'Frühling' });
     await byTestId('analysis-links').waitFor();
+    // One stated base (the log's 2 delivered events; Frühling was not sent by Resonanz), rates of it, the
+    // opened definition beside the numbers (issue 15).
+    await waitForText('analysis-base', en['analysis.base.delivered'].replace('{n}', '2'));
+    await waitForText('kpi-unsubscribes', '0');
+    assert.equal(await byTestId('analysis-definition').innerText(), en['analysis.definition.opened']);
     await byTestId('heatmap').waitFor();
     await page.screenshot({ path: join(outDir, 'analysis.png') });
   });
