@@ -749,6 +749,10 @@ export interface ProviderEvent {
   provider_message_id?: string;
   rfc_message_id?: string;
   campaign_id?: string;
+  /** further message ids the provider sends (part of the dedupe key). */
+  message_ids?: string[];
+  /** optional fields of an unexpected type converted or left out, fallbacks used. */
+  warnings?: string[];
   tags?: string[];
   metadata?: Record<string, string>;
   url?: string;
