@@ -5,7 +5,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -59,12 +58,10 @@ func waitHealthy(t *testing.T, c *child, base string) {
 // relayVisitor is a browser that rewrites the mails' public URL to where the
 // pages are served (the relay, or the local listener for the comparison).
 type relayVisitor struct {
-	t          *testing.T
-	from, to   string
-	ua         string
-	client     *http.Client
-	answered   atomic.Int64
-	lastStatus int
+	t        *testing.T
+	from, to string
+	ua       string
+	client   *http.Client
 }
 
 func (v *relayVisitor) do(method, public string, form url.Values) (int, string) {
@@ -380,7 +377,6 @@ func TestRelay_EndToEnd(t *testing.T) {
 		}
 		return nil
 	})
-	_ = sql.ErrNoRows
 }
 
 // relayDesk sets up a desk with relayPeople and the mailing "Frühling".
