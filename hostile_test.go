@@ -190,9 +190,22 @@ func TestHostileInput(t *testing.T) {
 		{"Template/JavascriptLinkOnSave", func(t *testing.T) string {
 			m := saved.Mailing
 			m.Body = "Hallo\n\n[klick](javascript:alert(1))\n"
-			_, err := a.mailings.Save(m)
-			return resonanz.ErrorMessage(err)
-		}, `line 3, column 9: the link URL "javascript:alert(1)" is not allowed; use an absolute URL starting with http://, https:// or mailto:`, false},
+			// A draft keeps the text (no work lost), marked with its
+			// problem; the link is never stored and sending refuses it.
+			d, err := a.mailings.Save(m)
+			if err != nil {
+				return resonanz.ErrorMessage(err)
+			}
+			if d.Problem == nil {
+				t.Fatal("a draft with a javascript: link was saved without its problem")
+			}
+			for _, l := range d.Links {
+				if strings.Contains(strings.ToLower(l.URL), "javascript") {
+					t.Errorf("a javascript: link was stored: %+v", l)
+				}
+			}
+			return d.Problem.Message
+		}, `line 3, column 9: the link URL "javascript:alert(1)" is not allowed; use an absolute URL starting with http://, https:// or mailto:`, true},
 		{"Template/JavascriptLinkMixedCase", func(t *testing.T) string {
 			_, _, stderr := renderFor("anna@example.org", "[b](JaVaScRiPt:alert(1))")
 			return stderr
