@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"strings"
 
 	"github.com/resonanz/resonanz/backend/listener"
@@ -145,6 +146,10 @@ func (a *App) sendService(ctx context.Context) *send.Service {
 		Tracker: func() (send.Tracker, error) { return a.listenerURLs(ctx) },
 		Preview: func() (send.Tracker, error) { return a.previewURLs(ctx) },
 		Return:  func() (send.ReturnAddresses, error) { return a.returnAddresses(ctx) },
+		// The window's sends collect the paired relays first and do not
+		// start while one cannot be reached (the command line does the
+		// same itself, with --without-relay to override).
+		BeforeStart: func(ctx context.Context) error { return a.syncRelaysBeforeSend(ctx, false, io.Discard) },
 	})
 }
 

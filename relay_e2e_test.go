@@ -479,6 +479,13 @@ func TestRelay_TwoRelaysAndNoMailToSomeoneWhoLeft(t *testing.T) {
 	a.mailings.Save(resonanz.Mailing{Name: "Herbst", ListID: lists[0].ID, Subject: "Herbst", Body: "Hallo\n"})
 	a.Close()
 	before = len(sink.Messages())
+	// The window's send (the Mailings façade) refuses as well.
+	a, _ = NewApp(context.Background(), desk, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	herbst, _ := a.mailingSvc.MailingByName(context.Background(), "Herbst")
+	if _, err := a.mailings.StartSend(resonanz.SendRequest{MailingID: herbst.ID}); err == nil || !strings.Contains(resonanz.ErrorMessage(err), "relay") {
+		t.Errorf("the window's send with a relay down: %v", err)
+	}
+	a.Close()
 	code, _, stderr := runChild(t, "--data", desk, "send", "Herbst", "--smtp", sink.Addr, "--smtp-security", "none")
 	if code != 1 || !strings.Contains(stderr, "--without-relay") || len(sink.Messages()) != before {
 		t.Fatalf("send with a relay down: exit %d, %d mails\n%s", code, len(sink.Messages())-before, stderr)

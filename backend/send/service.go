@@ -62,6 +62,10 @@ type Services struct {
 	// Return builds the addresses that lead back to the sender's mailbox
 	// (Settings → Mailbox); nil, or nil and no error, when none is set up.
 	Return func() (ReturnAddresses, error)
+	// BeforeStart runs before Start begins or resumes a send (the desk
+	// collects its relays' unsubscribes there); an error keeps the send
+	// from starting. nil: nothing to do.
+	BeforeStart func(ctx context.Context) error
 }
 
 // Service is the home of the sending use cases: compile a mailing, preview
@@ -100,6 +104,11 @@ func (s *Service) Audience(ctx context.Context, mailingID, targetGroupID int64) 
 func (s *Service) Start(ctx context.Context, req resonanz.SendRequest, progress Progress) (resonanz.SendRun, error) {
 	if s.svc.Ledger == nil {
 		return resonanz.SendRun{}, ErrNoSending
+	}
+	if s.svc.BeforeStart != nil {
+		if err := s.svc.BeforeStart(ctx); err != nil {
+			return resonanz.SendRun{}, err
+		}
 	}
 	ml, err := s.svc.Mailings.Mailing(ctx, req.MailingID)
 	if err != nil {
