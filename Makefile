@@ -1,6 +1,8 @@
 # Resonanz — the two commands users need are `make run` and `make test`.
 # Both install what is missing first (Debian packages, the Wails CLI, npm
-# packages), so they work on a fresh Debian 12 machine.
+# packages), so they work on a fresh Debian 12 machine. `make dist` builds the
+# installable packages (Windows installer and ZIP, .deb) into dist/, and
+# `make test-dist` checks them (the .deb unpacked, the installer under Wine).
 
 SHELL        := /bin/bash
 .SHELLFLAGS  := -eu -o pipefail -c
@@ -12,10 +14,15 @@ WAILS_VERSION       := v2.13.0
 STATICCHECK_VERSION := v0.8.2
 TAGS         := webkit2_41
 LINT_TAGS    := desktop,production,$(TAGS)
-VERSION      := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# git describe's version (scripts/version.sh says how, and how without a tag)
+VERSION      := $(shell scripts/version.sh 2>/dev/null || echo dev)
 LDFLAGS      := -X github.com/resonanz/resonanz/backend/resonanz.Version=$(VERSION)
 APT_PACKAGES := build-essential pkg-config libgtk-3-dev libwebkit2gtk-4.1-dev \
                 xvfb xauth imagemagick chromium dovecot-imapd
+# only for make dist / test-dist (so make run needs no Wine): the Windows
+# cross-build (mingw-w64 for go-sqlite3's cgo, NSIS for the installer), the
+# packaging tools, and Wine and lintian for the checks
+DIST_APT_PACKAGES := nsis gcc-mingw-w64-x86-64 zip dpkg-dev wine64 lintian
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP        := .stamp
 BIN          := build/bin/resonanz
@@ -23,7 +30,7 @@ DESKTOP_BIN  := build/bin/resonanz-desktop
 FRONTEND_SRC := $(shell find frontend/src frontend/public frontend/index.html frontend/vite.config.ts frontend/svelte.config.js frontend/tsconfig.json frontend/package.json -type f 2>/dev/null)
 export GOTOOLCHAIN := local
 
-.PHONY: run test build bench setup test-go test-fuzz fuzz test-frontend test-e2e test-desktop lint clean
+.PHONY: run test build bench setup dist dist-setup test-dist test-go test-fuzz fuzz test-frontend test-e2e test-desktop lint clean
 
 ## run: set up, build and start the desktop app (data in the user's data dir);
 ## the headless binary execs resonanz-desktop for the window
@@ -45,13 +52,20 @@ build: setup frontend/dist/index.html
 setup: $(STAMP)/apt $(WAILS) frontend/node_modules/.stamp
 
 # Debian packages: installs only what is missing, so a set-up machine costs nothing.
-$(STAMP)/apt:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:" $$missing; \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 	@mkdir -p $(STAMP) && touch $@
+endef
+
+$(STAMP)/apt:
+	$(call apt_install,$(APT_PACKAGES))
+
+$(STAMP)/apt-dist:
+	$(call apt_install,$(DIST_APT_PACKAGES))
 
 $(WAILS):
 	$(GO) install github.com/wailsapp/wails/v2/cmd/wails@$(WAILS_VERSION)
@@ -116,5 +130,19 @@ test-desktop: build
 bench: build
 	$(GO) run ./bench -bin $(BIN) $(if $(QUICK),-quick) $(if $(ONLY),-only $(ONLY)) $(if $(BASE_BIN),-base-bin $(BASE_BIN)) -out bench/results.json
 
+## dist: the installable packages in dist/ (set-up included): the Windows
+## installer and ZIP, the .deb and SHA256SUMS; built from a staged copy of the
+## tree (scripts/dist.sh), the version from git describe (scripts/version.sh)
+dist: dist-setup frontend/dist/index.html
+	WAILS=$(WAILS) scripts/dist.sh
+
+dist-setup: setup $(STAMP)/apt-dist
+
+## test-dist: build dist/ and check it: the .deb unpacked and run (with the
+## window under Xvfb), the installer under Wine, the same outputs on both
+test-dist: dist
+	RESONANZ_DIST=$(CURDIR)/dist RESONANZ_DIST_VERSION=$$(scripts/version.sh) RESONANZ_DIST_DEBVERSION=$$(scripts/version.sh deb) \
+	  $(GO) test -count=1 -v -timeout 30m ./scripts/disttest/
+
 clean:
-	rm -rf build/bin frontend/dist/assets frontend/dist/index.html $(STAMP)
+	rm -rf build/bin build/.dist dist frontend/dist/assets frontend/dist/index.html $(STAMP)
