@@ -67,8 +67,42 @@ step "Linux: command line (go build)"
 go build -tags webkit2_41 -ldflags "-s -w $ldflags" -o build/bin/resonanz .
 
 step "Windows: command line (go build, mingw-w64)"
+# The icon for both programs (Wails takes build/windows/icon.ico when it
+# exists), and the console program's icon and version resource as a .syso
+# that only its build sees (Wails adds its own to the window program's).
+convert build/appicon.png -define icon:auto-resize=256,64,48,32,16 build/windows/icon.ico
+IFS=. read -r v1 v2 v3 v4 <<<"$winversion"
+cat >"$stage/console.rc" <<RC
+1 ICON "$src/build/windows/icon.ico"
+1 VERSIONINFO
+FILEVERSION $v1,$v2,$v3,$v4
+PRODUCTVERSION $v1,$v2,$v3,$v4
+FILEOS 0x40004
+FILETYPE 0x1
+BEGIN
+  BLOCK "StringFileInfo"
+  BEGIN
+    BLOCK "040904B0"
+    BEGIN
+      VALUE "CompanyName", "Resonanz"
+      VALUE "FileDescription", "Resonanz command line"
+      VALUE "FileVersion", "$version"
+      VALUE "InternalName", "resonanz"
+      VALUE "OriginalFilename", "resonanz.exe"
+      VALUE "ProductName", "Resonanz"
+      VALUE "ProductVersion", "$version"
+    END
+  END
+  BLOCK "VarFileInfo"
+  BEGIN
+    VALUE "Translation", 0x409, 1200
+  END
+END
+RC
+x86_64-w64-mingw32-windres -O coff -i "$stage/console.rc" -o console_windows_amd64.syso
 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 \
 	go build -trimpath -ldflags "-s -w $ldflags" -o build/bin/console/resonanz.exe .
+rm console_windows_amd64.syso
 step "Windows: window program and installer (wails build -nsis)"
 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
 	"$wails" build -s -skipbindings -trimpath -platform windows/amd64 -nsis -ldflags "$ldflags" -o Resonanz.exe >"$stage/wails-windows.log" 2>&1 ||

@@ -103,10 +103,20 @@ func TestDeb(t *testing.T) {
 			}
 		}
 		smoke := filepath.Join(repoRoot(t), "frontend", "e2e", "desktop-smoke.mjs")
-		out, stderr, code := run(t, 2*time.Minute, nil, "xvfb-run", "-a", "-s", "-screen 0 1400x900x24", "node", smoke, bin)
-		t.Logf("%s%s", out, stderr)
-		if code != 0 {
-			t.Errorf("the unpacked window program did not reach its first screen (exit %d)", code)
+		// The smoke test gives the window 45 s; on a loaded machine (CI
+		// runners, the shared build machine) a cold start can need longer
+		// once, so a second try decides. A window that never paints fails
+		// both.
+		for try := 1; ; try++ {
+			out, stderr, code := run(t, 2*time.Minute, nil, "xvfb-run", "-a", "-s", "-screen 0 1400x900x24", "node", smoke, bin)
+			t.Logf("try %d: %s%s", try, out, stderr)
+			if code == 0 {
+				break
+			}
+			if try == 2 {
+				t.Errorf("the unpacked window program did not reach its first screen (exit %d)", code)
+				break
+			}
 		}
 	})
 }

@@ -119,7 +119,7 @@ func zipFiles(t *testing.T, path string) map[string][]byte {
 // TestWindowsPrograms checks the ZIP's two programs and the installer: 64-bit
 // PE files, the window program a GUI-subsystem program with icon, version
 // resource (naming the version) and manifest, the command line a console
-// program.
+// program with icon and version resource.
 func TestWindowsPrograms(t *testing.T) {
 	dir := distDir(t)
 	version, _ := versions(t)
@@ -149,6 +149,9 @@ func TestWindowsPrograms(t *testing.T) {
 	cli := readPE(t, "bin/resonanz.exe", files["Resonanz/bin/resonanz.exe"])
 	if cli.machine != pe.IMAGE_FILE_MACHINE_AMD64 || cli.subsystem != pe.IMAGE_SUBSYSTEM_WINDOWS_CUI {
 		t.Errorf("bin/resonanz.exe: machine %#x subsystem %d, want an amd64 console program", cli.machine, cli.subsystem)
+	}
+	if !cli.resources[rtIcon] || !cli.resources[rtVersion] || !bytes.Contains(cli.rsrc, utf16le(version)) {
+		t.Errorf("bin/resonanz.exe lacks its icon or a version resource naming %s", version)
 	}
 
 	setup := readPE(t, "setup", mustRead(t, one(t, dir, "Resonanz-*-windows-amd64-setup.exe")))

@@ -242,11 +242,19 @@ func TestWindowsUnderWine(t *testing.T) {
 	})
 
 	t.Run("Uninstall", func(t *testing.T) {
-		// _?= keeps the uninstaller in place, so the call waits for it.
-		if _, stderr, code := w.run(waitInstall, installDir+`\uninstall.exe`, "/S", "_?="+installDir); code != 0 {
+		// The uninstaller copies itself to %TEMP% and returns at once (its
+		// _?= switch, which would keep it in place, cannot be passed through
+		// Wine's quoting of an argument with a space): wait for it.
+		if _, stderr, code := w.run(waitInstall, installDir+`\uninstall.exe`, "/S"); code != 0 {
 			t.Fatalf("uninstall: exit %d\n%s", code, stderr)
 		}
-		for _, rel := range []string{"Program Files/Resonanz/Resonanz.exe", "Program Files/Resonanz/bin/resonanz.exe"} {
+		for deadline := time.Now().Add(waitInstall); time.Now().Before(deadline); time.Sleep(time.Second) {
+			_, err := os.Stat(w.path("Program Files/Resonanz"))
+			if err != nil && w.regQuery(uninstKey, "DisplayVersion") == "" {
+				break
+			}
+		}
+		for _, rel := range []string{"Program Files/Resonanz/Resonanz.exe", "Program Files/Resonanz/bin/resonanz.exe", "Program Files/Resonanz"} {
 			if _, err := os.Stat(w.path(rel)); err == nil {
 				t.Errorf("%s is still there after uninstalling", rel)
 			}

@@ -6,8 +6,12 @@
 #  - It installs the console program too: $INSTDIR\bin\resonanz.exe beside the
 #    window program $INSTDIR\Resonanz.exe (one folder cannot hold both: Windows
 #    file names ignore case), and puts $INSTDIR\bin on the machine's PATH.
+#  - LZMA compression (smaller download).
 #  - The user's data (%APPDATA%\Resonanz) is never touched by the uninstaller.
 Target amd64-unicode
+# LZMA over the whole installer: 11 MB instead of 16 MB with NSIS' default zlib
+# (it costs some 35 s of CPU time in make dist).
+SetCompressor /SOLID lzma
 
 # version.nsh (written by scripts/dist.sh): INFO_PRODUCTVERSION (the version
 # from git describe), INFO_NUMVERSION (its four numbers for the version
