@@ -211,7 +211,7 @@ func TestWindowsUnderWine(t *testing.T) {
 		}
 
 		// Without --data the data goes to %APPDATA%\Resonanz.
-		out, stderr, code := w.run(2*time.Minute, console, "import", "recipients", sc.csv, "--json")
+		out, stderr, code := w.run(2*time.Minute, console, "import", "recipients", sc.csv, "--list", "Kunden", "--json")
 		if code != 0 || normalize(step{}, out) != linux["import-recipients.json"] {
 			t.Errorf("import without --data: exit %d, %s%s", code, out, stderr)
 		}
