@@ -103,6 +103,7 @@ func templateError(field, src string, e *posError) error {
 		where = field + ": "
 	}
 	return &resonanz.Error{Code: resonanz.EINVALID, Field: field, Key: "error.template.invalid",
+		Params:  map[string]string{"line": strconv.Itoa(line), "column": strconv.Itoa(col), "detail": e.msg},
 		Message: fmt.Sprintf("%sline %d, column %d: %s", where, line, col, e.msg)}
 }
 

@@ -103,7 +103,8 @@ func (c Condition) validate(path string, depth int) error {
 		if path != "" {
 			where = "Condition " + path
 		}
-		return &Error{Code: EINVALID, Key: "error.targetGroup.condition", Field: "rule", Message: where + ": " + msg}
+		return &Error{Code: EINVALID, Key: "error.targetGroup.condition", Field: "rule", Message: where + ": " + msg,
+			Params: map[string]string{"detail": where + ": " + msg}}
 	}
 	// incomplete names a choice still to be made, with its own message key.
 	incomplete := func(key, msg string) error {

@@ -171,8 +171,10 @@ func (s *Service) SurveyIDs(ctx context.Context, tpl *render.Template) (map[stri
 		}
 		sv, err := s.svc.Surveys.SurveyBySlug(ctx, slug)
 		if resonanz.ErrorCode(err) == resonanz.ENOTFOUND {
-			return nil, resonanz.FieldError("body", "error.template.survey",
+			e := resonanz.FieldError("body", "error.template.survey",
 				fmt.Sprintf(`There is no survey with the short name %q ({{ survey_url %q }}); create it under Surveys or correct the name.`, slug, slug))
+			e.Params = map[string]string{"slug": slug}
+			return nil, e
 		} else if err != nil {
 			return nil, err
 		}

@@ -372,7 +372,9 @@ func (s *Service) TestSend(ctx context.Context, ml resonanz.Mailing, recipientID
 	}
 	for _, a := range addresses {
 		if !resonanz.ValidAddress(strings.TrimSpace(a)) {
-			return nil, resonanz.FieldError("addresses", "error.testSend.address", fmt.Sprintf("%q is not a valid address.", a))
+			e := resonanz.FieldError("addresses", "error.testSend.address", fmt.Sprintf("%q is not a valid address.", a))
+			e.Params = map[string]string{"address": a}
+			return nil, e
 		}
 	}
 	msg, err := s.renderFor(ctx, ml, recipientID, true)
