@@ -119,7 +119,9 @@ func TestRun_ProviderCampaigns(t *testing.T) {
 	if st.Delivered != 500 || st.Base.Kind != "delivered" || st.Base.Count != 500 || st.Opens.Total != 126 || st.Opens.Anonymous != 126 || st.Clicks.Total != 100 {
 		t.Errorf("report = %s", stdout)
 	}
-	if st.Openers.People != 0 || st.Openers.Estimate < 123 || st.Openers.Estimate > 127 || st.Rates.Open < 0.245 || st.Rates.Open > 0.255 || st.Rates.Click < 0.195 || st.Rates.Click > 0.205 {
+	// Within the estimate's documented bound (±3 %): the sketch key is random
+	// per database, so two of the 125 people may share a register.
+	if st.Openers.People != 0 || st.Openers.Estimate < 121 || st.Openers.Estimate > 129 || st.Rates.Open < 0.242 || st.Rates.Open > 0.258 || st.Rates.Click < 0.194 || st.Rates.Click > 0.206 {
 		t.Errorf("openers %+v rates %+v, want ≈125 openers, open rate ≈ 25 %%, click rate ≈ 20 %%", st.Openers, st.Rates)
 	}
 }
