@@ -86,3 +86,25 @@ export function subscribe(name: string, cb: EventCallback): () => void {
 export function ready(): Promise<void> {
   return opened ?? Promise.resolve();
 }
+
+/**
+ * withProgress runs job (an operation Go runs under opId) and passes each
+ * of its progress events `<event>:<opId>` to onProgress while it runs: the
+ * subscription is made (and the event stream ready) before the job starts
+ * and removed when it ends, also when it fails. The job's result is the
+ * operation's final result.
+ */
+export async function withProgress<T, P>(
+  event: string,
+  opId: string,
+  onProgress: (progress: P) => void,
+  job: () => Promise<T>,
+): Promise<T> {
+  const off = subscribe(`${event}:${opId}`, (data) => onProgress(data as P));
+  try {
+    await ready();
+    return await job();
+  } finally {
+    off();
+  }
+}

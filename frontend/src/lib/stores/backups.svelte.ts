@@ -1,5 +1,5 @@
 import { ApiError } from '../api/error';
-import { ready, subscribe } from '../api/events';
+import { withProgress } from '../api/events';
 import {
   backupNow,
   backupStatus,
@@ -56,17 +56,19 @@ export class BackupsState {
     this.progress = null;
     this.outcome = null;
     this.error = null;
-    const off = subscribe(`backup:progress:${opId}`, (data) => {
-      if (this.#opId === opId) this.progress = data as BackupProgress;
-    });
     try {
-      await ready();
-      return await job(opId);
+      return await withProgress<T, BackupProgress>(
+        'backup:progress',
+        opId,
+        (p) => {
+          if (this.#opId === opId) this.progress = p;
+        },
+        () => job(opId),
+      );
     } catch (reason) {
       this.error = ApiError.from(reason);
       return null;
     } finally {
-      off();
       this.#opId = '';
       this.running = null;
       this.progress = null;

@@ -1,5 +1,5 @@
 import { ApiError } from '../api/error';
-import { ready, subscribe } from '../api/events';
+import { withProgress } from '../api/events';
 import { cancelConfirmations, sendConfirmations } from '../api/recipients';
 import type { ConfirmationResult } from '../api/types';
 
@@ -21,16 +21,18 @@ export class ConfirmationRun {
     this.running = true;
     this.error = null;
     this.progress = { total: 0, done: 0, sent: 0, skipped: 0, failed: 0, errors: [] };
-    const off = subscribe(`doi:progress:${opId}`, (data) => {
-      if (this.#opId === opId) this.progress = data as ConfirmationResult;
-    });
     try {
-      await ready();
-      this.progress = await sendConfirmations(listId, opId);
+      this.progress = await withProgress<ConfirmationResult, ConfirmationResult>(
+        'doi:progress',
+        opId,
+        (p) => {
+          if (this.#opId === opId) this.progress = p;
+        },
+        () => sendConfirmations(listId, opId),
+      );
     } catch (reason) {
       this.error = ApiError.from(reason);
     } finally {
-      off();
       this.running = false;
       this.#opId = '';
     }

@@ -1,5 +1,5 @@
 import { ApiError } from '../api/error';
-import { ready, subscribe } from '../api/events';
+import { withProgress } from '../api/events';
 import { cancelImport, importFile, imports, previewImport, rejectedCSV, undoImport } from '../api/recipients';
 import { pickCSVFile } from '../api/system';
 import type { ImportMapping, ImportOptions, ImportPreview, ImportProgress, ImportResult, ImportRun, RejectedRow } from '../api/types';
@@ -248,29 +248,32 @@ export class ImportWizard {
     this.error = null;
     this.progress = { rows: 0, bytes: 0, totalBytes: 0 };
     this.step = 'running';
-    const off = subscribe(`import:progress:${opId}`, (data) => {
-      if (this.#opId === opId) this.progress = data as ImportProgress;
-    });
     try {
-      await ready();
-      this.result = await importFile({
-        source: preview.source,
-        mapping: $state.snapshot(this.overrides),
-        options: {
-          ...$state.snapshot(o),
-          listName: o.listName.trim(),
-          consentSource: this.consentMapped ? o.consentSource.trim() : '',
-          consentEvidence: this.consentMapped ? o.consentEvidence.trim() : '',
-        },
+      this.result = await withProgress<ImportResult, ImportProgress>(
+        'import:progress',
         opId,
-      });
+        (p) => {
+          if (this.#opId === opId) this.progress = p;
+        },
+        () =>
+          importFile({
+            source: preview.source,
+            mapping: $state.snapshot(this.overrides),
+            options: {
+              ...$state.snapshot(o),
+              listName: o.listName.trim(),
+              consentSource: this.consentMapped ? o.consentSource.trim() : '',
+              consentEvidence: this.consentMapped ? o.consentEvidence.trim() : '',
+            },
+            opId,
+          }),
+      );
       this.undone = false;
       this.step = 'result';
     } catch (reason) {
       this.error = ApiError.from(reason);
       this.step = 'options';
     } finally {
-      off();
       this.busy = false;
       this.#opId = '';
     }

@@ -1,5 +1,5 @@
 import { ApiError } from '../api/error';
-import { ready, subscribe } from '../api/events';
+import { withProgress } from '../api/events';
 import { mailings } from '../api/mailings';
 import {
   assignQuarantined,
@@ -154,18 +154,20 @@ export class ReactionWizard {
     this.error = null;
     this.progress = { rows: 0, bytes: 0, totalBytes: 0 };
     this.step = 'running';
-    const off = subscribe(`reactions:progress:${opId}`, (data) => {
-      if (this.#opId === opId) this.progress = data as ImportProgress;
-    });
     try {
-      await ready();
-      this.result = await importReactions({ source: this.source, provider: this.provider, mailingId: this.mailingId, opId });
+      this.result = await withProgress<ReactionImportResult, ImportProgress>(
+        'reactions:progress',
+        opId,
+        (p) => {
+          if (this.#opId === opId) this.progress = p;
+        },
+        () => importReactions({ source: this.source, provider: this.provider, mailingId: this.mailingId, opId }),
+      );
       this.step = 'result';
     } catch (reason) {
       this.error = ApiError.from(reason);
       this.step = 'options';
     } finally {
-      off();
       this.busy = false;
       this.#opId = '';
     }
