@@ -71,11 +71,17 @@ describe('Target groups', () => {
     const user = userEvent.setup({ delay: null });
     const analysis = stub();
     analysis.ExplainRule.mockImplementation(() =>
-      Promise.reject({ code: 'invalid', field: 'rule', key: 'error.targetGroup.condition', message: 'Condition 1: choose a list.' }),
+      Promise.reject({
+        code: 'invalid',
+        field: 'rule',
+        key: 'error.targetGroup.condition',
+        message: 'Condition 1: choose a list.',
+        params: { detail: 'Condition 1: choose a list.' },
+      }),
     );
     render(TargetGroups);
     await user.click(await screen.findByTestId('group-new'));
-    expect(await screen.findByText('Condition 1: choose a list.')).toBeInTheDocument();
+    expect(await screen.findByText('A condition of the target group is incomplete or not valid: Condition 1: choose a list.')).toBeInTheDocument();
   });
 
   it('explains a count lowered by withdrawn consent and refuses a reaction without its mailing', async () => {
