@@ -157,7 +157,7 @@ func TestClick(t *testing.T) {
 
 func TestImage(t *testing.T) {
 	e := newEnv(t, nil)
-	resp := do(t, "GET", e.urls.Image(1, 42, 9), "", "User-Agent", "Mozilla/5.0 (via ggpht.com GoogleImageProxy)")
+	resp := do(t, "GET", e.urls.Image(1, 42, 9), "", "User-Agent", "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0")
 	resp.Body.Close()
 	if resp.StatusCode != 302 || resp.Header.Get("Location") != "https://cdn.example.org/banner.png" {
 		t.Fatalf("%d %q", resp.StatusCode, resp.Header.Get("Location"))

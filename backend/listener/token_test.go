@@ -196,8 +196,9 @@ func TestMachineOpen(t *testing.T) {
 	}{
 		{"Mozilla/5.0", true, "apple_mpp"},
 		{"", true, "no_user_agent"},
-		{"Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)", true, "gmail_proxy"},
-		{"YahooMailProxy; https://help.yahoo.com/kb/yahoo-mail-proxy-SLN28749.html", true, "yahoo_proxy"},
+		{"Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)", false, ""}, // fetched when the person opens the mail
+		{"YahooMailProxy; https://help.yahoo.com/kb/yahoo-mail-proxy-SLN28749.html", false, ""},
+		{"Mozilla/5.0 (compatible; Mimecast)", true, "mimecast"},
 		{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko)", false, ""},
 		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36", false, ""},
 		{"Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)", false, ""},
