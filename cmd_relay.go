@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/relay"
@@ -95,6 +96,9 @@ func runRelay(ctx context.Context, g *globals, args []string, stdout, stderr io.
 			} else {
 				for _, r := range res {
 					fmt.Fprintf(stdout, "relay %s: %d events applied (%v), %d already applied", r.RelayID, sum(r.Collected.Applied), r.Collected.Applied, r.Collected.Skipped)
+					if r.Collected.Quarantined > 0 {
+						fmt.Fprintf(stdout, ", %d quarantined (see `resonanz relay quarantine`)", r.Collected.Quarantined)
+					}
 					if r.Published != nil {
 						fmt.Fprintf(stdout, "; published %d profiles, %d lists, %d links, %d surveys", r.Published.Profiles, r.Published.Lists, r.Published.Links, r.Published.Surveys)
 					}
@@ -103,8 +107,49 @@ func runRelay(ctx context.Context, g *globals, args []string, stdout, stderr io.
 			}
 			return err
 		})
+	case "quarantine":
+		if err := parseCommand("relay quarantine", args, g, nil); err != nil {
+			return usageError(stderr, err)
+		}
+		return withApp(ctx, g, stderr, func(a *App) error {
+			fs, err := a.RelayFailures(ctx)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				printJSON(stdout, fs)
+				return nil
+			}
+			for _, f := range fs {
+				state := "quarantined"
+				if !f.Quarantined {
+					state = "retried by the next sync"
+				}
+				fmt.Fprintf(stdout, "%s  relay %s #%d %s at %s, %d attempts, %s: %s\n", f.ID, f.RelayID, f.Seq, f.Kind,
+					f.At.Format(time.RFC3339), f.Attempts, state, f.Reason)
+			}
+			if len(fs) == 0 {
+				fmt.Fprintln(stdout, "No relay event failed to apply.")
+			}
+			return nil
+		})
+	case "retry":
+		if len(args) == 0 {
+			return usageError(stderr, errors.New("relay retry: the event id (from `resonanz relay quarantine`) is missing"))
+		}
+		id := args[0]
+		if err := parseCommand("relay retry", args[1:], g, nil); err != nil {
+			return usageError(stderr, err)
+		}
+		return withApp(ctx, g, stderr, func(a *App) error {
+			if err := a.RetryRelayEvent(ctx, id); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Relay event %s applied.\n", id)
+			return nil
+		})
 	}
-	return usageError(stderr, fmt.Errorf("relay: unknown subcommand %q (serve with no subcommand, pair, connect, sync)", sub))
+	return usageError(stderr, fmt.Errorf("relay: unknown subcommand %q (serve with no subcommand, pair, connect, sync, quarantine, retry)", sub))
 }
 
 func sum(m map[string]int) int {

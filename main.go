@@ -39,7 +39,7 @@ Commands:
                     [--mail-per-client N] [--mail-budget N] (confirmation mails per hour)
   relay             the always-on relay for the recipient pages (on a small host):
                     relay --data DIR --public-url URL [--addr :8485]; relay pair --data DIR;
-                    on the desk: relay connect CODE, relay sync [--collect-only]
+                    on the desk: relay connect CODE, relay sync [--collect-only], relay quarantine, relay retry ID
   import            import recipients from CSV  (resonanz import --help)
   export            export a person's data or recipients as CSV  (resonanz export)
   stats             reaction statistics  (resonanz stats --help)

@@ -239,3 +239,20 @@ func (a *App) syncRelaysBeforeSend(ctx context.Context, force bool, warn io.Writ
 	}
 	return nil
 }
+
+// RelayFailures lists the relay events the desk could not apply: the
+// quarantined ones and those the next sync tries again, each with its
+// reason (a catalogue key).
+func (a *App) RelayFailures(ctx context.Context) ([]resonanz.RelayFailure, error) {
+	return sqlite.NewRelayJournal(a.db).Failures(ctx)
+}
+
+// RetryRelayEvent applies a quarantined relay event again (after the
+// cause was removed); it stays quarantined when it fails again.
+func (a *App) RetryRelayEvent(ctx context.Context, id string) error {
+	desk, err := a.relayDesk(ctx)
+	if err != nil {
+		return err
+	}
+	return relay.Retry(ctx, desk, id)
+}

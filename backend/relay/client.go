@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -124,6 +125,9 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 }
 
 // Journal is the desk's record of applied events (sqlite.RelayJournal).
+// The desk's services journal an event themselves, in the transaction
+// that applies it (resonanz.WithRelayApply); MarkApplied records the
+// events whose apply changed nothing (already applied, the person gone).
 type Journal interface {
 	// Cursor returns the last sequence of relayID the desk applied.
 	Cursor(ctx context.Context, relayID string) (int64, error)
@@ -132,10 +136,25 @@ type Journal interface {
 	// MarkApplied records the events as applied and moves the relay's
 	// cursor to the highest sequence among them, in one transaction.
 	MarkApplied(ctx context.Context, relayID string, events []AppliedEvent) error
+	// Failed records a failed attempt at an event, keeping its sealed
+	// payload, and returns the number of failed attempts so far; once
+	// they reach quarantineAt the event is quarantined (reported) and the
+	// cursor moves past it.
+	Failed(ctx context.Context, f resonanz.RelayFailure, sealed []byte, quarantineAt int) (attempts int, quarantined bool, err error)
+	// Failures lists the failed and quarantined events.
+	Failures(ctx context.Context) ([]resonanz.RelayFailure, error)
+	// Failure returns one of them with its sealed payload.
+	Failure(ctx context.Context, id string) (resonanz.RelayFailure, []byte, error)
 }
 
 // AppliedEvent is one applied event for the journal.
 type AppliedEvent = resonanz.RelayEvent
+
+// MaxAttempts is how many syncs try an event before it is quarantined (an
+// event that can never be applied, e.g. one that cannot be opened, is
+// quarantined at once). Until then a failing event stops the sync, so a
+// passing fault (a full disk) skips nothing.
+const MaxAttempts = 3
 
 // Desk are the desk's services the events are applied through: the same
 // ones the local listener uses.
@@ -157,26 +176,82 @@ type CollectResult struct {
 	RelayID string         `json:"relayId"`
 	Applied map[string]int `json:"applied"`
 	Skipped int            `json:"skipped"` // already applied (by id)
-	Through int64          `json:"through"`
+	// Failed counts events that failed this time and are tried again by
+	// the next sync; Quarantined those put aside (see Journal.Failures).
+	Failed      int   `json:"failed"`
+	Quarantined int   `json:"quarantined"`
+	Through     int64 `json:"through"`
+}
+
+// errPermanent marks a failure no retry of the same code can cure (the
+// event cannot be opened or decoded, or its kind is unknown).
+type errPermanent struct{ err error }
+
+func (e errPermanent) Error() string { return e.err.Error() }
+func (e errPermanent) Unwrap() error { return e.err }
+
+// quarantineAt is after how many failed attempts err quarantines an event.
+func quarantineAt(err error) int {
+	if errors.As(err, new(errPermanent)) {
+		return 1
+	}
+	return MaxAttempts
+}
+
+// failure describes a failed apply for the journal, with the catalogue
+// text of its reason.
+func failure(relayID string, e StoredEvent, err error) resonanz.RelayFailure {
+	f := resonanz.RelayFailure{ID: e.ID, RelayID: relayID, Seq: e.Seq, Kind: e.Kind, At: e.At}
+	var p errPermanent
+	var re *resonanz.Error
+	switch {
+	case errors.As(err, &p):
+		f.Key, f.Reason = "error.relay.event.unreadable", "The desk cannot open this event: it was sealed to another desk key or is damaged."
+	case errors.As(err, &re) && re.Key != "":
+		f.Key, f.Params, f.Reason = re.Key, re.Params, re.Message
+	case errors.As(err, &re):
+		f.Key, f.Params, f.Reason = "error.relay.event.refused", map[string]string{"reason": re.Message}, "The desk refused this event: "+re.Message
+	default:
+		f.Key, f.Reason = "error.relay.event.failed", "The desk could not apply this event (details are in the log)."
+	}
+	return f
 }
 
 // Collect pulls every event from the relay, applies each through d (in
-// order, at the event's time) and acknowledges them; it stops at the first
-// event that cannot be applied (nothing after it is acknowledged).
+// order, at the event's time; each apply journals its event in its own
+// transaction) and acknowledges them. An event that fails stops the
+// collect until it failed MaxAttempts times (or at once when it can never
+// be applied); then it is quarantined and the collect goes on.
 func Collect(ctx context.Context, c *Client, d Desk) (CollectResult, error) {
-	res := CollectResult{RelayID: c.Pairing.RelayID, Applied: map[string]int{}}
-	cursor, err := d.Journal.Cursor(ctx, c.Pairing.RelayID)
+	relayID := c.Pairing.RelayID
+	res := CollectResult{RelayID: relayID, Applied: map[string]int{}}
+	cursor, err := d.Journal.Cursor(ctx, relayID)
 	if err != nil {
 		return res, err
 	}
 	res.Through = cursor
+	// fail records a failed event; it returns nil when the event was
+	// quarantined (go on), the error otherwise (stop).
+	fail := func(e StoredEvent, err error) error {
+		n, quarantined, jerr := d.Journal.Failed(ctx, failure(relayID, e, err), e.Sealed, quarantineAt(err))
+		if jerr != nil {
+			return errors.Join(err, jerr)
+		}
+		if quarantined {
+			res.Quarantined++
+			cursor, res.Through = max(cursor, e.Seq), max(res.Through, e.Seq)
+			return nil
+		}
+		res.Failed++
+		return fmt.Errorf("relay event %d (%s), attempt %d of %d: %w", e.Seq, e.Kind, n, MaxAttempts, err)
+	}
 	for {
 		page, err := c.Events(ctx, cursor, 1000)
 		if err != nil {
 			return res, err
 		}
-		if page.RelayID != c.Pairing.RelayID {
-			return res, fmt.Errorf("relay answered as %q, paired with %q", page.RelayID, c.Pairing.RelayID)
+		if page.RelayID != relayID {
+			return res, fmt.Errorf("relay answered as %q, paired with %q", page.RelayID, relayID)
 		}
 		if len(page.Events) == 0 {
 			break
@@ -190,23 +265,45 @@ func Collect(ctx context.Context, c *Client, d Desk) (CollectResult, error) {
 			return res, err
 		}
 		// Consecutive hit batches are applied together: one RecordHits
-		// and one journal transaction for the run.
+		// (which journals them) for the run; the journal then records the
+		// run with the skipped events among it.
 		var hits []resonanz.Hit
+		var hitEvents []StoredEvent
 		var run []AppliedEvent
 		flush := func() error {
-			if len(run) == 0 {
-				return nil
-			}
-			if len(hits) > 0 {
-				if err := d.Hits.RecordHits(ctx, hits); err != nil {
-					return fmt.Errorf("relay events %d–%d (hits): %w", run[0].Seq, run[len(run)-1].Seq, err)
+			if len(hitEvents) > 0 {
+				evs := make([]AppliedEvent, len(hitEvents))
+				for i, e := range hitEvents {
+					evs[i] = AppliedEvent{Seq: e.Seq, ID: e.ID, Kind: e.Kind}
+				}
+				failed := map[string]bool{}
+				if err := d.Hits.RecordHits(resonanz.WithRelayApply(ctx, resonanz.RelayApply{RelayID: relayID, Events: evs}), hits); err != nil {
+					// Find the culprit: each batch on its own.
+					for _, e := range hitEvents {
+						if err := applyOne(ctx, relayID, d, e); err != nil {
+							if err := fail(e, err); err != nil {
+								return err
+							}
+							failed[e.ID] = true
+						}
+					}
+				}
+				for _, e := range hitEvents {
+					if !failed[e.ID] {
+						res.Applied[e.Kind]++
+					}
+				}
+				if len(failed) > 0 {
+					run = slices.DeleteFunc(run, func(a AppliedEvent) bool { return failed[a.ID] })
 				}
 			}
-			if err := d.Journal.MarkApplied(ctx, c.Pairing.RelayID, run); err != nil {
-				return err
+			if len(run) > 0 {
+				if err := d.Journal.MarkApplied(ctx, relayID, run); err != nil {
+					return err
+				}
+				cursor, res.Through = max(cursor, run[len(run)-1].Seq), max(res.Through, run[len(run)-1].Seq)
 			}
-			cursor, res.Through = run[len(run)-1].Seq, run[len(run)-1].Seq
-			hits, run = hits[:0], run[:0]
+			hits, hitEvents, run = hits[:0], hitEvents[:0], run[:0]
 			return nil
 		}
 		for _, e := range page.Events {
@@ -219,18 +316,27 @@ func Collect(ctx context.Context, c *Client, d Desk) (CollectResult, error) {
 			if e.Kind == EventHits {
 				p, err := open(d, e)
 				if err != nil {
-					return res, fmt.Errorf("relay event %d (%s): %w", e.Seq, e.Kind, err)
+					if err := flush(); err != nil {
+						return res, err
+					}
+					if err := fail(e, err); err != nil {
+						return res, err
+					}
+					continue
 				}
 				hits = append(hits, p.Hits...)
+				hitEvents = append(hitEvents, e)
 				run = append(run, ae)
-				res.Applied[e.Kind]++
 				continue
 			}
 			if err := flush(); err != nil {
 				return res, err
 			}
-			if err := apply(ctx, d, e); err != nil {
-				return res, fmt.Errorf("relay event %d (%s): %w", e.Seq, e.Kind, err)
+			if err := applyOne(ctx, relayID, d, e); err != nil {
+				if err := fail(e, err); err != nil {
+					return res, err
+				}
+				continue
 			}
 			res.Applied[e.Kind]++
 			run = append(run, ae)
@@ -250,14 +356,43 @@ func Collect(ctx context.Context, c *Client, d Desk) (CollectResult, error) {
 	return res, c.Ack(ctx, cursor)
 }
 
+// applyOne applies one event, journaling it in the apply's transaction.
+func applyOne(ctx context.Context, relayID string, d Desk, e StoredEvent) error {
+	ctx = resonanz.WithRelayApply(ctx, resonanz.RelayApply{RelayID: relayID, Events: []AppliedEvent{{Seq: e.Seq, ID: e.ID, Kind: e.Kind}}})
+	return apply(ctx, d, e)
+}
+
+// Retry applies a failed or quarantined event again from the sealed copy
+// the desk kept; on success it leaves the quarantine, otherwise its reason
+// and attempts are updated and it stays.
+func Retry(ctx context.Context, d Desk, id string) error {
+	f, sealed, err := d.Journal.Failure(ctx, id)
+	if err != nil {
+		return err
+	}
+	e := StoredEvent{Seq: f.Seq, ID: f.ID, Kind: f.Kind, At: f.At, Sealed: sealed}
+	if err := applyOne(ctx, f.RelayID, d, e); err != nil {
+		if _, _, jerr := d.Journal.Failed(ctx, failure(f.RelayID, e, err), sealed, quarantineAt(err)); jerr != nil {
+			return errors.Join(err, jerr)
+		}
+		return err
+	}
+	// MarkApplied takes it out of the quarantine (the apply journaled it,
+	// or it changed nothing); the cursor is past it already.
+	return d.Journal.MarkApplied(ctx, f.RelayID, []AppliedEvent{{Seq: f.Seq, ID: f.ID, Kind: f.Kind}})
+}
+
 // open decrypts an event's payload.
 func open(d Desk, e StoredEvent) (Payload, error) {
 	var p Payload
 	plain, err := d.Key.Open(e.Sealed, eventAAD(e.ID, e.Kind))
 	if err != nil {
-		return p, fmt.Errorf("cannot open (sealed to another desk key?): %w", err)
+		return p, errPermanent{fmt.Errorf("cannot open (sealed to another desk key?): %w", err)}
 	}
-	return p, json.Unmarshal(plain, &p)
+	if err := json.Unmarshal(plain, &p); err != nil {
+		return p, errPermanent{err}
+	}
+	return p, nil
 }
 
 func apply(ctx context.Context, d Desk, e StoredEvent) error {
@@ -280,14 +415,14 @@ func apply(ctx context.Context, d Desk, e StoredEvent) error {
 		return gone(d.Subscriptions.Unsubscribe(ctx, p.RecipientID, p.MailingID, p.OneClick, p.Client))
 	case EventProfile:
 		if p.Profile == nil {
-			return errors.New("profile event without a profile")
+			return errPermanent{errors.New("profile event without a profile")}
 		}
 		return gone(d.Profiles.UpdateProfile(ctx, p.RecipientID, *p.Profile, p.Client))
 	case EventErasure:
 		return gone(d.Profiles.RequestErasure(ctx, p.RecipientID, p.Client))
 	case EventSurvey:
 		if p.Survey == nil {
-			return errors.New("survey event without answers")
+			return errPermanent{errors.New("survey event without answers")}
 		}
 		err := d.Surveys.SubmitSurvey(ctx, p.SurveyID, p.RecipientID, *p.Survey, p.Client)
 		if c := resonanz.ErrorCode(err); c == resonanz.EFORBIDDEN || c == resonanz.EINVALID {
@@ -296,7 +431,7 @@ func apply(ctx context.Context, d Desk, e StoredEvent) error {
 		return gone(err)
 	case EventSignup:
 		if p.Signup == nil {
-			return errors.New("signup event without a form")
+			return errPermanent{errors.New("signup event without a form")}
 		}
 		r, err := d.Signups.Signup(ctx, *p.Signup, p.Client)
 		if err == nil && r.Token != "" && d.Signed != nil {
@@ -310,5 +445,5 @@ func apply(ctx context.Context, d Desk, e StoredEvent) error {
 		}
 		return gone(err)
 	}
-	return fmt.Errorf("unknown event kind %q", e.Kind)
+	return errPermanent{fmt.Errorf("unknown event kind %q", e.Kind)}
 }

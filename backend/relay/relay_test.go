@@ -159,10 +159,18 @@ type fakeDesk struct {
 	signups []resonanz.Signup
 	applied map[string]bool
 	cursor  map[string]int64
+	failed  map[string]*failedEvent
+	// failUnsub makes every unsubscribe fail (a fault of the desk).
+	failUnsub error
+}
+
+type failedEvent struct {
+	f      resonanz.RelayFailure
+	sealed []byte
 }
 
 func newFakeDesk() *fakeDesk {
-	return &fakeDesk{applied: map[string]bool{}, cursor: map[string]int64{}}
+	return &fakeDesk{applied: map[string]bool{}, cursor: map[string]int64{}, failed: map[string]*failedEvent{}}
 }
 
 func (d *fakeDesk) RecordHits(ctx context.Context, h []resonanz.Hit) error {
@@ -174,6 +182,9 @@ func (d *fakeDesk) RecordHits(ctx context.Context, h []resonanz.Hit) error {
 func (d *fakeDesk) Unsubscribe(ctx context.Context, r, m int64, oneClick bool, c resonanz.WebClient) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.failUnsub != nil {
+		return d.failUnsub
+	}
 	d.unsubs = append(d.unsubs, c.UserAgent)
 	d.times = append(d.times, resonanz.EventTime(ctx, time.Time{}))
 	return nil
@@ -226,9 +237,39 @@ func (d *fakeDesk) Applied(ctx context.Context, ids []string) (map[string]bool, 
 func (d *fakeDesk) MarkApplied(ctx context.Context, relayID string, evs []relay.AppliedEvent) error {
 	for _, e := range evs {
 		d.applied[e.ID] = true
+		delete(d.failed, e.ID)
 		d.cursor[relayID] = max(d.cursor[relayID], e.Seq)
 	}
 	return nil
+}
+func (d *fakeDesk) Failed(ctx context.Context, f resonanz.RelayFailure, sealed []byte, quarantineAt int) (int, bool, error) {
+	fe := d.failed[f.ID]
+	if fe == nil {
+		fe = &failedEvent{sealed: sealed}
+		d.failed[f.ID] = fe
+	}
+	n := fe.f.Attempts + 1
+	q := fe.f.Quarantined || n >= quarantineAt
+	fe.f = f
+	fe.f.Attempts, fe.f.Quarantined = n, q
+	if q {
+		d.cursor[f.RelayID] = max(d.cursor[f.RelayID], f.Seq)
+	}
+	return n, q, nil
+}
+func (d *fakeDesk) Failures(ctx context.Context) ([]resonanz.RelayFailure, error) {
+	out := []resonanz.RelayFailure{}
+	for _, fe := range d.failed {
+		out = append(out, fe.f)
+	}
+	return out, nil
+}
+func (d *fakeDesk) Failure(ctx context.Context, id string) (resonanz.RelayFailure, []byte, error) {
+	fe := d.failed[id]
+	if fe == nil {
+		return resonanz.RelayFailure{}, nil, resonanz.Errorf(resonanz.ENOTFOUND, "not found")
+	}
+	return fe.f, fe.sealed, nil
 }
 
 func (d *fakeDesk) desk(k relay.DeskKey) relay.Desk {
@@ -468,15 +509,83 @@ func TestIdempotentByID(t *testing.T) {
 	if err != nil || res.Skipped != 1 || len(d.hits) != 1 {
 		t.Fatalf("redelivered event: %+v %v hits %d", res, err, len(d.hits))
 	}
-	// Sealed to another key: refused, left on the relay.
+	// Sealed to another key: it can never be applied, so it is
+	// quarantined at once (the desk keeps it sealed for a retry with the
+	// right key) and the relay may delete it.
 	if err := e.st.RecordHits(ctx, []resonanz.Hit{{Type: resonanz.ReactionOpened, MailingID: 5, RecipientID: 7, At: time.Now()}}); err != nil {
 		t.Fatal(err)
 	}
 	other, _ := relay.NewDeskKey()
-	if _, err := relay.Collect(ctx, e.client, d.desk(other)); err == nil {
-		t.Fatal("an event sealed to another key was applied")
+	res, err = relay.Collect(ctx, e.client, d.desk(other))
+	if err != nil || res.Quarantined != 1 {
+		t.Fatalf("an event sealed to another key: %+v %v", res, err)
 	}
-	if st, _ := e.client.Status(ctx); st.Pending[relay.EventHits] != 1 {
+	fs, _ := d.Failures(ctx)
+	if len(fs) != 1 || !fs[0].Quarantined || fs[0].Key != "error.relay.event.unreadable" || fs[0].Attempts != 1 {
+		t.Fatalf("quarantine %+v", fs)
+	}
+	if st, _ := e.client.Status(ctx); len(st.Pending) != 0 {
 		t.Fatalf("pending %+v", st.Pending)
+	}
+	// With the right key the retry applies it.
+	if err := relay.Retry(ctx, d.desk(e.deskKey), fs[0].ID); err != nil || len(d.hits) != 2 {
+		t.Fatalf("retry: %v, hits %d", err, len(d.hits))
+	}
+	if fs, _ := d.Failures(ctx); len(fs) != 0 {
+		t.Fatalf("quarantine after the retry: %+v", fs)
+	}
+}
+
+// TestQuarantine: an event that keeps failing to apply stops the sync
+// until it failed relay.MaxAttempts times; then it is quarantined with its
+// reason, the events after it are applied and everything is acknowledged;
+// a retry once the fault is gone applies it and empties the quarantine.
+func TestQuarantine(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	hit := func() {
+		if err := e.st.RecordHits(ctx, []resonanz.Hit{{Type: resonanz.ReactionOpened, MailingID: 5, RecipientID: 7, At: time.Now()}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hit()
+	if err := e.st.Unsubscribe(ctx, 7, 5, true, resonanz.WebClient{UserAgent: "Mail/1"}); err != nil {
+		t.Fatal(err)
+	}
+	hit()
+	d := newFakeDesk()
+	d.failUnsub = resonanz.Errorf(resonanz.EINTERNAL, "disk I/O error")
+	for attempt := 1; attempt < relay.MaxAttempts; attempt++ {
+		res, err := relay.Collect(ctx, e.client, d.desk(e.deskKey))
+		if err == nil || res.Failed != 1 || res.Quarantined != 0 || len(d.hits) != 1 {
+			t.Fatalf("attempt %d: %+v %v, hits %d", attempt, res, err, len(d.hits))
+		}
+	}
+	res, err := relay.Collect(ctx, e.client, d.desk(e.deskKey))
+	if err != nil || res.Quarantined != 1 || len(d.hits) != 2 {
+		t.Fatalf("last attempt: %+v %v, hits %d", res, err, len(d.hits))
+	}
+	if st, _ := e.client.Status(ctx); len(st.Pending) != 0 {
+		t.Fatalf("pending after the quarantine: %+v", st.Pending)
+	}
+	fs, _ := d.Failures(ctx)
+	if len(fs) != 1 || !fs[0].Quarantined || fs[0].Attempts != relay.MaxAttempts || fs[0].Kind != relay.EventUnsubscribe ||
+		fs[0].Key != "error.relay.event.refused" || fs[0].Params["reason"] != "disk I/O error" {
+		t.Fatalf("quarantine %+v", fs)
+	}
+	// A later sync does not try it again; a retry while the fault lasts
+	// keeps it.
+	if res, err := relay.Collect(ctx, e.client, d.desk(e.deskKey)); err != nil || res.Quarantined != 0 || res.Failed != 0 {
+		t.Fatalf("sync after the quarantine: %+v %v", res, err)
+	}
+	if err := relay.Retry(ctx, d.desk(e.deskKey), fs[0].ID); err == nil {
+		t.Fatal("retry while the fault lasts succeeded")
+	}
+	d.failUnsub = nil
+	if err := relay.Retry(ctx, d.desk(e.deskKey), fs[0].ID); err != nil || len(d.unsubs) != 1 {
+		t.Fatalf("retry: %v, unsubscribes %v", err, d.unsubs)
+	}
+	if fs, _ := d.Failures(ctx); len(fs) != 0 {
+		t.Fatalf("quarantine after the retry: %+v", fs)
 	}
 }

@@ -40,3 +40,45 @@ type PendingOptIn struct {
 	ListName  string
 	ExpiresAt time.Time
 }
+
+type relayApplyKey struct{}
+
+// RelayApply names the relay events one apply belongs to: the store
+// journals their ids (and moves the relay's cursor) inside the same
+// transaction that applies them, and applies nothing when they were
+// journaled before. So an event is applied exactly once, even when the
+// desk stops between applying and acknowledging it.
+type RelayApply struct {
+	RelayID string
+	Events  []RelayEvent
+}
+
+// WithRelayApply returns ctx carrying the relay events of an apply.
+func WithRelayApply(ctx context.Context, a RelayApply) context.Context {
+	return context.WithValue(ctx, relayApplyKey{}, a)
+}
+
+// RelayApplyFrom returns the relay events carried by ctx (ok false when
+// the change does not come from a relay).
+func RelayApplyFrom(ctx context.Context) (RelayApply, bool) {
+	a, ok := ctx.Value(relayApplyKey{}).(RelayApply)
+	return a, ok && len(a.Events) > 0
+}
+
+// RelayFailure is a relay event the desk could not apply: how often it
+// failed and why (Key and Params name the catalogue text, Reason is its
+// English form). A quarantined event no longer holds up later events; a
+// retry applies it from the sealed copy the desk keeps.
+type RelayFailure struct {
+	ID          string            `json:"id"`
+	RelayID     string            `json:"relayId"`
+	Seq         int64             `json:"seq"`
+	Kind        string            `json:"kind"`
+	At          time.Time         `json:"at"`
+	Attempts    int               `json:"attempts"`
+	Quarantined bool              `json:"quarantined"`
+	Reason      string            `json:"reason"`
+	Key         string            `json:"key"`
+	Params      map[string]string `json:"params,omitempty"`
+	FailedAt    time.Time         `json:"failedAt"`
+}

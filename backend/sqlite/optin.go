@@ -126,6 +126,9 @@ func (s *OptInService) ConfirmOptIn(ctx context.Context, token string, client re
 		return req, fmt.Errorf("confirm opt-in: %w", err)
 	}
 	defer tx.Rollback()
+	if done, err := claimRelayEvents(ctx, tx, millis(s.db.Now())); err != nil || done {
+		return req, err
+	}
 	var requested, expires int64
 	var confirmed sql.NullInt64
 	err = tx.QueryRowContext(ctx, `

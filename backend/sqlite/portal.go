@@ -78,6 +78,9 @@ func (s *PortalService) UpdateProfile(ctx context.Context, recipientID int64, u 
 		return fmt.Errorf("update profile: %w", err)
 	}
 	defer tx.Rollback()
+	if done, err := claimRelayEvents(ctx, tx, millis(s.db.Now())); err != nil || done {
+		return err
+	}
 	now := resonanz.EventTime(ctx, s.db.Now())
 	before, err := scanRecipient(tx.QueryRowContext(ctx, `SELECT `+recipientColumns+` FROM recipient r WHERE r.id = ?`, recipientID))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -158,6 +161,9 @@ func (s *PortalService) signup(ctx context.Context, in resonanz.Signup, req reso
 		return resonanz.Recipient{}, req, fmt.Errorf("signup: %w", err)
 	}
 	defer tx.Rollback()
+	if done, err := claimRelayEvents(ctx, tx, millis(s.db.Now())); err != nil || done {
+		return resonanz.Recipient{}, resonanz.OptInRequest{}, err
+	}
 	now := s.db.Now()
 	r, err := scanRecipient(tx.QueryRowContext(ctx, `SELECT `+recipientColumns+` FROM recipient r WHERE r.email_key = ?`, key))
 	switch {

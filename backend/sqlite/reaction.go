@@ -932,6 +932,9 @@ func (s *ReactionService) RecordHits(ctx context.Context, hits []resonanz.Hit) e
 		return fmt.Errorf("record hits: %w", err)
 	}
 	defer tx.Rollback()
+	if done, err := claimRelayEvents(ctx, tx, millis(s.db.Now())); err != nil || done {
+		return err
+	}
 	if err := recordHits(ctx, tx, hits); err != nil {
 		return err
 	}

@@ -259,6 +259,9 @@ func eraseRecipient(ctx context.Context, db *DB, id int64, actor, detail string)
 		return fmt.Errorf("erase recipient: %w", err)
 	}
 	defer tx.Rollback()
+	if done, err := claimRelayEvents(ctx, tx, millis(db.Now())); err != nil || done {
+		return err
+	}
 	// Aggregates stay correct: the person's reactions and deliveries become
 	// anonymous counts before their rows go.
 	if _, err := tx.ExecContext(ctx, `

@@ -32,6 +32,9 @@ func (s *SubscriptionService) Unsubscribe(ctx context.Context, recipientID, mail
 		return fmt.Errorf("unsubscribe: %w", err)
 	}
 	defer tx.Rollback()
+	if done, err := claimRelayEvents(ctx, tx, millis(s.db.Now())); err != nil || done {
+		return err
+	}
 	if err := recipientExists(ctx, tx, recipientID); err != nil {
 		return err
 	}

@@ -225,6 +225,9 @@ func (s *SurveyService) SubmitSurvey(ctx context.Context, r resonanz.SurveyRespo
 		return r, fmt.Errorf("submit survey: %w", err)
 	}
 	defer tx.Rollback()
+	if done, err := claimRelayEvents(ctx, tx, millis(s.db.Now())); err != nil || done {
+		return r, err
+	}
 	sv, err := survey(ctx, tx, `s.id = ?`, r.SurveyID)
 	if err != nil {
 		return r, err
