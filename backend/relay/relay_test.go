@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -107,31 +108,55 @@ func (e *env) publish(v listener.ProfileView) {
 	}
 }
 
+// jar is the test browser's cookie jar (the relay keeps a link's person
+// secret in a cookie scoped to the page).
+var jar, _ = cookiejar.New(nil)
+
+// browse sends a request like a browser: with the jar's cookies, and
+// following the relay's 303 to the page's URL without the secret.
+func browse(t *testing.T, method, u string, form url.Values) (int, string) {
+	t.Helper()
+	for range 5 {
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req, _ := http.NewRequest(method, u, body)
+		if form != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		req.Header.Set("User-Agent", "TestBrowser/1.0")
+		for _, c := range jar.Cookies(req.URL) {
+			req.AddCookie(c)
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		jar.SetCookies(req.URL, resp.Cookies())
+		if resp.StatusCode != http.StatusSeeOther {
+			return resp.StatusCode, string(b)
+		}
+		loc, err := req.URL.Parse(resp.Header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		method, u, form = http.MethodGet, loc.String(), nil
+	}
+	t.Fatalf("redirect loop at %s", u)
+	return 0, ""
+}
+
 func get(t *testing.T, u string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, u, nil)
-	req.Header.Set("User-Agent", "TestBrowser/1.0")
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return browse(t, http.MethodGet, u, nil)
 }
 
 func post(t *testing.T, u string, form url.Values) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("User-Agent", "TestBrowser/1.0")
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return browse(t, http.MethodPost, u, form)
 }
 
 var hiddenRE = regexp.MustCompile(`type="hidden" name="([a-z_0-9]+)" value="([^"]*)"`)
@@ -288,19 +313,22 @@ func TestSession(t *testing.T) {
 		Lists:    []listener.ListChoice{{ListID: 1, Name: "Kunden", Subscribed: true}},
 		Consents: map[string]bool{resonanz.PurposeTrackingOpens: true, resonanz.PurposeTrackingClicks: true}})
 
-	profile := e.urls.Profile(5, 7)
-	code, page := get(t, profile)
-	if code != 200 || !strings.Contains(page, firstName) || !strings.Contains(page, email) {
-		t.Fatalf("profile page: %d\n%s", code, page)
-	}
+	// The link in the mail carries the person secret; the page itself
+	// lives at the URL without it (the browser keeps it in a cookie).
+	link := e.urls.Profile(5, 7)
+	profile := strings.Split(link, "?")[0]
 	// Without the person secret the relay cannot open the profile.
-	if code, _ := get(t, strings.Split(profile, "?")[0]); code != http.StatusNotFound {
+	if code, _ := get(t, profile); code != http.StatusNotFound {
 		t.Fatalf("profile without the link's secret: %d, want 404", code)
 	}
 	// Another person's secret does not open it either.
-	other := strings.Split(profile, "?")[0] + "?k=" + relay.EncodeSecret(relay.PersonSecret(personKey, 8))
+	other := profile + "?k=" + relay.EncodeSecret(relay.PersonSecret(personKey, 8))
 	if code, _ := get(t, other); code != http.StatusNotFound {
 		t.Fatalf("profile with another person's secret: %d, want 404", code)
+	}
+	code, page := get(t, link)
+	if code != 200 || !strings.Contains(page, firstName) || !strings.Contains(page, email) {
+		t.Fatalf("profile page: %d\n%s", code, page)
 	}
 
 	// Edit the name and withdraw open tracking (clicks stay granted).
@@ -341,7 +369,7 @@ func TestSession(t *testing.T) {
 	// A survey answer.
 	survey := e.urls.Survey(5, 7, 3)
 	_, page = get(t, survey)
-	if code, page := post(t, survey, url.Values{"csrf": {formOf(page).Get("csrf")}, "q_insel": {answer}}); code != 200 {
+	if code, page := post(t, strings.Split(survey, "?")[0], url.Values{"csrf": {formOf(page).Get("csrf")}, "q_insel": {answer}}); code != 200 {
 		t.Fatalf("survey: %d\n%s", code, page)
 	}
 	time.Sleep(50 * time.Millisecond) // the hit batch
@@ -379,6 +407,15 @@ func TestSession(t *testing.T) {
 		t.Fatalf("pending after ack: %+v %v", st, err)
 	}
 
+	// The erasure question's Cancel (a GET form: the page's URL without
+	// any query) leads back to the profile.
+	_, page = get(t, profile)
+	if code, page := post(t, profile, url.Values{"csrf": {formOf(page).Get("csrf")}, "action": {"erase"}}); code != 200 || !strings.Contains(page, `<form method="get">`) {
+		t.Fatalf("erasure question: %d\n%s", code, page)
+	}
+	if code, page := get(t, profile); code != 200 || !strings.Contains(page, newName) {
+		t.Fatalf("Cancel on the erasure question: %d, want the profile page\n%s", code, page)
+	}
 	// Erasure from the profile page: gone from the relay at once.
 	_, page = get(t, profile)
 	if code, _ := post(t, profile, url.Values{"csrf": {formOf(page).Get("csrf")}, "action": {"erase-confirm"}}); code != 200 {
@@ -426,6 +463,45 @@ func utf16(s string) []byte {
 		b = append(b, byte(r), 0)
 	}
 	return b
+}
+
+// TestSecretLeavesTheURL: a link's person secret is taken once, kept in an
+// HttpOnly cookie for that page only, and the browser is sent to the
+// page's URL without it.
+func TestSecretLeavesTheURL(t *testing.T) {
+	e := newEnv(t)
+	e.publish(listener.ProfileView{Email: email, FirstName: firstName, Language: "de"})
+	link := e.urls.Profile(5, 7)
+	req, _ := http.NewRequest(http.MethodGet, link, nil)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	page := strings.Split(link, "?")[0]
+	if resp.StatusCode != http.StatusSeeOther || e.http.URL+resp.Header.Get("Location") != page {
+		t.Fatalf("first request: %d to %q, want 303 to %s", resp.StatusCode, resp.Header.Get("Location"), page)
+	}
+	cs := resp.Cookies()
+	path := strings.TrimPrefix(page, e.http.URL)
+	if len(cs) != 1 || cs[0].Name != relay.SecretCookie || !cs[0].HttpOnly || cs[0].Path != path || cs[0].MaxAge <= 0 || cs[0].MaxAge > 3600 ||
+		cs[0].SameSite != http.SameSiteLaxMode || cs[0].Value != strings.Split(link, "?k=")[1] {
+		t.Fatalf("cookie %+v", cs)
+	}
+	if resp.Header.Get("Referrer-Policy") != "no-referrer" || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("headers %v", resp.Header)
+	}
+	req, _ = http.NewRequest(http.MethodGet, page, nil)
+	req.AddCookie(cs[0])
+	resp, err = http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), firstName) || strings.Contains(string(b), "k=") {
+		t.Fatalf("page with the cookie: %d\n%s", resp.StatusCode, b)
+	}
 }
 
 // TestSyncAuthentication: forged, tampered, stale and replayed sync

@@ -118,8 +118,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Profile and survey links carry the person secret (?k=): without it
-	// the relay cannot open the person's profile.
-	if k := r.URL.Query().Get("k"); k != "" {
+	// the relay cannot open the person's profile. It is taken once and
+	// swapped for a cookie (see swapSecret); the pages then live at URLs
+	// without it.
+	if personPage(path[len(s.prefix):]) {
+		if r.URL.Query().Has("k") && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			s.swapSecret(w, r)
+			return
+		}
+		k := r.URL.Query().Get("k")
+		if c, err := r.Cookie(SecretCookie); err == nil && k == "" {
+			k = c.Value
+		}
 		if secret, err := DecodeSecret(k); err == nil {
 			r = r.WithContext(WithPersonSecret(r.Context(), secret))
 		}
@@ -134,6 +144,45 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pages.Handler().ServeHTTP(w, r)
+}
+
+// SecretCookie holds the person secret of a profile or survey link after
+// the first request, scoped to that page's path.
+const SecretCookie = "rk"
+
+// secretCookieAge is how long the cookie lasts: a visit, not a login
+// (the link in the mail opens the page again).
+const secretCookieAge = time.Hour
+
+// personPage reports whether path is a profile or survey page.
+func personPage(path string) bool {
+	return len(path) > 3 && path[0] == '/' && path[2] == '/' && (path[1] == 'p' || path[1] == 's')
+}
+
+// swapSecret answers a profile or survey link's first request: it keeps
+// the person secret of ?k= in an HttpOnly cookie for this page's path only
+// and redirects to the page's URL without it. So the secret is in one
+// request line (the one the mail's link makes; the reverse-proxy set-up
+// in the README keeps it out of the access log) and never in the
+// address bar, the history, a Referer, a bookmark or a form's target;
+// every form of the page posts to the URL without it. No JavaScript is
+// needed.
+func (s *Server) swapSecret(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	k := q.Get("k")
+	q.Del("k")
+	target := r.URL.EscapedPath()
+	if len(q) > 0 {
+		target += "?" + q.Encode()
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	if _, err := DecodeSecret(k); err == nil {
+		http.SetCookie(w, &http.Cookie{Name: SecretCookie, Value: k, Path: r.URL.EscapedPath(), MaxAge: int(secretCookieAge / time.Second),
+			HttpOnly: true, Secure: strings.HasPrefix(s.cfg.PublicURL, "https:"), SameSite: http.SameSiteLaxMode})
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
 // tracking reports whether path is a pixel, click or image path.
