@@ -18,6 +18,7 @@ import (
 	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/keyring"
 	"github.com/resonanz/resonanz/backend/portal"
+	"github.com/resonanz/resonanz/backend/relay"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/send"
 	"github.com/resonanz/resonanz/backend/smtp"
@@ -71,6 +72,10 @@ type App struct {
 	listen listenerRun
 	// mailboxRun is the desk's mailbox sync (Settings → Mailbox).
 	mailboxRun mailboxRun
+	// relays is the desk's side of the paired relays; autoPublish
+	// publishes to them on change while the window or browser mode runs.
+	relays      *relay.Relays
+	autoPublish *relay.AutoPublisher
 	// smtpOverride replaces the stored SMTP settings (command line flags).
 	smtpOverride *smtp.Config
 	// smtpConnections, when not 0, replaces the configured number of SMTP
@@ -88,6 +93,7 @@ type App struct {
 	surveys    *desktop.Surveys
 	templates  *desktop.Templates
 	backups    *desktop.Backups
+	relaysUI   *desktop.Relays
 }
 
 // Edge is what differs between the desktop window, browser mode and the
@@ -150,6 +156,8 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		Mailer: func(ctx context.Context) (portal.Mailer, error) { return a.smtpMailer(ctx, a.smtpOverride) },
 		URLs:   a.listenerURLBuilder, Now: db.Now,
 	})
+	a.relays = a.relayService()
+	a.autoPublish = a.relays.AutoPublisher()
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc, mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
 		Recipients: a.recipientSvc, Lists: a.listSvc, Attributes: a.attrSvc, Consent: a.consentSvc, Imports: a.importSvc,
@@ -169,6 +177,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	}, edge.Window, sqlite.NewAuditService(db))
 	a.backups = desktop.NewBackups(ctx, backupService{a}, edge.Window, edge.Sources, edge.Events)
 	a.backups.Busy = func() string { return a.sendSvc.Busy() }
+	a.relaysUI = desktop.NewRelays(ctx, a.relays, a.autoPublish, edge.Events)
 	return a, nil
 }
 
@@ -221,7 +230,7 @@ func (a *App) Bindings() []any {
 	if a.db == nil {
 		return []any{a.system, a.backups}
 	}
-	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions, a.mailbox, a.surveys, a.templates, a.backups}
+	return []any{a.settings, a.system, a.recipients, a.mailings, a.analysis, a.reactions, a.mailbox, a.surveys, a.templates, a.backups, a.relaysUI}
 }
 
 // Errors returns the edge's error formatter.
@@ -302,6 +311,9 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 	defer stop()
 	a.autoStartListener(ctx)
 	a.startMailboxLoop(ctx, log)
+	if a.autoPublish != nil { // nil in recovery
+		go a.autoPublish.Run(ctx)
+	}
 
 	var allowed []string
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {

@@ -128,7 +128,7 @@ func (a *App) publicURLs(ctx context.Context) (urls listener.URLs, ok bool, err 
 	}
 	// Paired with a relay: profile and survey links carry the person
 	// secret the relay opens the person's sealed profile with.
-	if pk, err := a.relayPersonKey(ctx, false); err != nil {
+	if pk, err := a.relayPersonKey(ctx); err != nil {
 		return urls, false, err
 	} else if len(pk) > 0 {
 		urls = urls.WithPersonKey(func(r int64) string { return relay.EncodeSecret(relay.PersonSecret(pk, r)) })

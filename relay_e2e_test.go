@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/resonanz/resonanz/backend/relay"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/smtp/smtptest"
 )
@@ -330,7 +331,7 @@ func TestRelay_EndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("sync: %s", stderr)
 	}
-	var res []RelaySyncResult
+	var res []relay.SyncResult
 	json.Unmarshal([]byte(out), &res)
 	if len(res) != 1 || res[0].Collected.Applied["profile"] != 1 || res[0].Collected.Applied["unsubscribe"] != 2 {
 		t.Fatalf("sync result %s", out)

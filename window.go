@@ -57,6 +57,9 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 	})
 	a.autoStartListener(ctx)
 	a.startMailboxLoop(ctx, a.log)
+	if a.autoPublish != nil { // nil in recovery
+		go a.autoPublish.Run(ctx)
+	}
 	return wails.Run(&options.App{
 		OnStartup: window.Startup,
 		// The listener stops before the window's process ends: queued hits

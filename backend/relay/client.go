@@ -62,6 +62,16 @@ func NewClient(p Pairing) *Client {
 // ErrUnreachable wraps every failure to reach the relay.
 var ErrUnreachable = errors.New("relay unreachable")
 
+// StatusError is a sync request the relay answered with an error status.
+type StatusError struct {
+	Op     string
+	Code   int
+	Status string
+	Body   string
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("relay %s: %s: %s", e.Op, e.Status, e.Body) }
+
 func (c *Client) do(ctx context.Context, method, op, query string, in, out any) error {
 	var body []byte
 	if in != nil {
@@ -87,7 +97,7 @@ func (c *Client) do(ctx context.Context, method, op, query string, in, out any) 
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("relay %s: %s: %s", op, resp.Status, strings.TrimSpace(string(msg)))
+		return &StatusError{Op: op, Code: resp.StatusCode, Status: resp.Status, Body: strings.TrimSpace(string(msg))}
 	}
 	if out == nil {
 		return nil
