@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// RelayChanges is the flag the triggers of migration 0014 set when data
+// RelayChanges is the flag the triggers of migration 0015 set when data
 // the paired relays hold a copy of changes (relay.ChangeFlag).
 type RelayChanges struct{ db *DB }
 
