@@ -6,6 +6,7 @@ import (
 
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/relay"
+	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
@@ -87,7 +88,7 @@ func (a *App) RelayFailures(ctx context.Context) ([]resonanz.RelayFailure, error
 // RetryRelayEvent applies a quarantined relay event again (after the
 // cause was removed); it stays quarantined when it fails again.
 func (a *App) RetryRelayEvent(ctx context.Context, id string) error {
-	desk, err := a.relayDesk(ctx)
+	desk, err := a.relays.Desk(ctx)
 	if err != nil {
 		return err
 	}

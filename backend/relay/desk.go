@@ -401,6 +401,22 @@ type RelayInfo struct {
 	Pending int `json:"pending"`
 }
 
+// Desk returns the services events are applied through, with the desk's
+// key (an error when the desk was never paired).
+func (r *Relays) Desk(ctx context.Context) (Desk, error) {
+	kb, err := r.secret(ctx, deskKeySecret, nil)
+	if err != nil {
+		return Desk{}, err
+	}
+	key, err := ParseDeskKey(kb)
+	if err != nil {
+		return Desk{}, err
+	}
+	d := r.cfg.Apply
+	d.Key = key
+	return d, nil
+}
+
 // Overview is Settings → Listener's view of local listener and relays.
 type Overview struct {
 	Mode string `json:"mode"`
@@ -498,18 +514,19 @@ type SyncResult struct {
 	Problem   *Problem       `json:"problem,omitempty"`
 }
 
-// countingJournal counts the events marked applied (collect progress).
+// countingJournal counts the events collect takes up, a page at a time
+// (collect progress).
 type countingJournal struct {
 	Journal
 	add func(int)
 }
 
-func (j countingJournal) MarkApplied(ctx context.Context, relayID string, events []AppliedEvent) error {
-	err := j.Journal.MarkApplied(ctx, relayID, events)
+func (j countingJournal) Applied(ctx context.Context, ids []string) (map[string]bool, error) {
+	m, err := j.Journal.Applied(ctx, ids)
 	if err == nil {
-		j.add(len(events))
+		j.add(len(ids))
 	}
-	return err
+	return m, err
 }
 
 // countingProfiles counts the profiles read for a publication.
@@ -553,11 +570,7 @@ func (r *Relays) Sync(ctx context.Context, publish bool, progress func(SyncProgr
 		r.running = nil
 		r.runMu.Unlock()
 	}()
-	kb, err := r.secret(ctx, deskKeySecret, nil)
-	if err != nil {
-		return nil, err
-	}
-	key, err := ParseDeskKey(kb)
+	apply, err := r.Desk(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -578,8 +591,7 @@ func (r *Relays) Sync(ctx context.Context, publish bool, progress func(SyncProgr
 			}
 		}
 		report(prog)
-		desk := r.cfg.Apply
-		desk.Key = key
+		desk := apply
 		desk.Journal = countingJournal{Journal: desk.Journal, add: func(n int) {
 			prog.Done += n
 			prog.Total = max(prog.Total, prog.Done)
