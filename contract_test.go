@@ -135,6 +135,9 @@ func TestContract_TypesMatch(t *testing.T) {
 	}
 	matched := 0
 	for name, typ := range boundStructs(a.Bindings()) {
+		if n, ok := tsNames[typ.String()]; ok {
+			name = n
+		}
 		fields, ok := ts[name]
 		if !ok {
 			continue
@@ -226,6 +229,217 @@ func TestContract_NoNullLists(t *testing.T) {
 			for _, path := range nilLists(out[0], name) {
 				t.Errorf("%s is a nil list: it reaches the frontend as null", path)
 			}
+		}
+	}
+}
+
+// tsNames are the Go types the frontend knows under another name.
+var tsNames = map[string]string{
+	"desktop.ImportFileRequest": "ImportRequest",
+	"send.Preview":              "MailPreview",
+	"resonanz.RowError":         "RejectedRow",
+}
+
+// tsType is how the typed call stubs (frontend/src/lib/api/facades.ts)
+// write the Go type t.
+func tsType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "string" // base64
+		}
+		return tsType(t.Elem()) + "[]"
+	case reflect.Map:
+		return "Record<" + tsType(t.Key()) + ", " + tsType(t.Elem()) + ">"
+	case reflect.Pointer:
+		return tsType(t.Elem()) + " | null"
+	}
+	if n, ok := tsNames[t.String()]; ok {
+		return n
+	}
+	return t.Name()
+}
+
+// stubSignature is one method of facades.ts: its parameter types (the
+// argument wrappers resolved) and its result type.
+type stubSignature struct {
+	params []string
+	result string
+}
+
+// splitTop splits s at the commas outside <…>, (…) and {…}.
+func splitTop(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '<', '(', '{':
+			depth++
+		case '>', ')', '}':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, strings.TrimSpace(s[start:i]))
+				start = i + 1
+			}
+		}
+	}
+	if rest := strings.TrimSpace(s[start:]); rest != "" {
+		out = append(out, rest)
+	}
+	return out
+}
+
+// tsAliases reads the `export type X = …;` aliases of types.ts.
+func tsAliases(t *testing.T) map[string]string {
+	t.Helper()
+	src, err := os.ReadFile("frontend/src/lib/api/types.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^export type (\w+) = ([^;]+);$`).FindAllStringSubmatch(string(src), -1) {
+		out[m[1]] = m[2]
+	}
+	return out
+}
+
+// readStubs parses facades.ts into "Service.Method" → signature. A stub is
+// one line: `  Method: (a: A, b: B): Promise<R> => call('Service', 'Method', a, b),`
+// inside `export const Service = {`.
+func readStubs(t *testing.T) map[string]stubSignature {
+	t.Helper()
+	src, err := os.ReadFile("frontend/src/lib/api/facades.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliases := tsAliases(t)
+	// An argument may leave fields out (Go reads them as zero values):
+	// Pick<T, …>, Omit<T, …> and ToGo<T> are T. A type alias is what it
+	// stands for.
+	wrapped := regexp.MustCompile(`^(?:Pick|Omit|ToGo)<(\w+)(?:,.*)?>$`)
+	argType := func(s string) string {
+		if m := wrapped.FindStringSubmatch(s); m != nil {
+			s = m[1]
+		}
+		if base, nullable := strings.CutSuffix(s, " | null"); nullable {
+			if a, ok := aliases[base]; ok {
+				base = a
+			}
+			return base + " | null"
+		}
+		if a, ok := aliases[s]; ok {
+			return a
+		}
+		return s
+	}
+	head := regexp.MustCompile(`^export const (\w+) = \{$`)
+	stub := regexp.MustCompile(`^  (\w+): \((.*)\): Promise<(.+)> =>\s*call\('(\w+)', '(\w+)'((?:, \w+)*)\),$`)
+	out := map[string]stubSignature{}
+	var service string
+	for i, line := range strings.Split(string(src), "\n") {
+		if m := head.FindStringSubmatch(line); m != nil {
+			service = m[1]
+			continue
+		}
+		if line == "};" {
+			service = ""
+			continue
+		}
+		if service == "" || !strings.HasPrefix(line, "  ") || strings.HasPrefix(strings.TrimSpace(line), "/") || strings.HasPrefix(strings.TrimSpace(line), "*") {
+			continue
+		}
+		m := stub.FindStringSubmatch(line)
+		if m == nil {
+			t.Errorf("facades.ts:%d: not a stub line of the form `  Method: (a: A): Promise<R> => call('%s', 'Method', a),`", i+1, service)
+			continue
+		}
+		if m[4] != service || m[5] != m[1] {
+			t.Errorf("facades.ts:%d: %s.%s calls %s.%s", i+1, service, m[1], m[4], m[5])
+		}
+		var sig stubSignature
+		var names []string
+		for _, p := range splitTop(m[2]) {
+			name, typ, ok := strings.Cut(p, ": ")
+			if !ok {
+				t.Errorf("facades.ts:%d: parameter %q has no type", i+1, p)
+				continue
+			}
+			names = append(names, name)
+			sig.params = append(sig.params, argType(typ))
+		}
+		passed := strings.TrimPrefix(m[6], ", ")
+		if strings.Join(names, ", ") != passed {
+			t.Errorf("facades.ts:%d: %s.%s passes (%s), not its parameters (%s)", i+1, service, m[1], passed, strings.Join(names, ", "))
+		}
+		sig.result = m[3]
+		out[service+"."+m[1]] = sig
+	}
+	return out
+}
+
+// TestContract_Stubs: facades.ts has one typed stub per bound façade
+// method, with Go's argument and result types, and nothing else. A method
+// added, renamed or retyped on one side only fails here, with the line to
+// write.
+func TestContract_Stubs(t *testing.T) {
+	a, err := NewApp(context.Background(), t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	stubs := readStubs(t)
+	bound := map[string]bool{}
+	for _, b := range a.Bindings() {
+		bt := reflect.TypeOf(b)
+		service := bt.Elem().Name()
+		for i := 0; i < bt.NumMethod(); i++ {
+			m := bt.Method(i)
+			name := service + "." + m.Name
+			bound[name] = true
+			var want stubSignature
+			var params, args []string
+			for j := 1; j < m.Type.NumIn(); j++ {
+				typ := tsType(m.Type.In(j))
+				want.params = append(want.params, typ)
+				params = append(params, fmt.Sprintf("a%d: %s", j, typ))
+				args = append(args, fmt.Sprintf("a%d", j))
+			}
+			want.result = "void"
+			if m.Type.NumOut() == 2 {
+				want.result = tsType(m.Type.Out(0))
+			}
+			line := fmt.Sprintf("  %s: (%s): Promise<%s> => call('%s', '%s'%s),", m.Name, strings.Join(params, ", "), want.result, service, m.Name, strings.Join(append([]string{""}, args...), ", "))
+			got, ok := stubs[name]
+			if !ok {
+				t.Errorf("%s has no stub in facades.ts; add to `export const %s = {`:\n%s", name, service, line)
+				continue
+			}
+			// A map or slice argument may be null (Go reads an empty one).
+			for j, p := range got.params {
+				if j < len(want.params) && p == want.params[j]+" | null" {
+					if k := m.Type.In(j + 1).Kind(); k == reflect.Map || k == reflect.Slice {
+						got.params[j] = want.params[j]
+					}
+				}
+			}
+			if !slices.Equal(got.params, want.params) || got.result != want.result {
+				t.Errorf("%s: facades.ts says (%s): %s, Go says (%s): %s; write:\n%s", name,
+					strings.Join(got.params, ", "), got.result, strings.Join(want.params, ", "), want.result, line)
+			}
+		}
+	}
+	for name := range stubs {
+		if !bound[name] {
+			t.Errorf("facades.ts has a stub %s, but Go binds no such method", name)
 		}
 	}
 }

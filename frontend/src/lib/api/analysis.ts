@@ -1,4 +1,4 @@
-import { call } from './client';
+import { Analysis } from './facades';
 import type {
   Condition,
   LinkStats,
@@ -10,60 +10,58 @@ import type {
   TargetGroup,
 } from './types';
 
-const service = 'Analysis';
-
 function withLists(s: MailingStats): MailingStats {
   return { ...s, links: (s.links ?? []).map((l: LinkStats) => ({ ...l, tags: l.tags ?? [] })) };
 }
 
 /** mailingStats returns the report of a mailing (0: totals over all reactions). */
 export async function mailingStats(id: number): Promise<MailingStats> {
-  return withLists(await call<MailingStats>(service, 'MailingStats', id));
+  return withLists(await Analysis.MailingStats(id));
 }
 
 /** compareMailings returns the reports of all mailings, newest first. */
 export async function compareMailings(): Promise<MailingStats[]> {
-  return ((await call<MailingStats[] | null>(service, 'Compare')) ?? []).map(withLists);
+  return ((await Analysis.Compare()) ?? []).map(withLists);
 }
 
 /** timeline returns the hourly series, the heat map (UTC) and the mail clients of a mailing (0: all). */
 export async function timeline(id: number): Promise<MailingTimeline> {
-  const tl = await call<MailingTimeline>(service, 'Timeline', id);
+  const tl = await Analysis.Timeline(id);
   return { hourly: tl.hourly ?? [], heatmap: tl.heatmap ?? [], clients: tl.clients ?? [] };
 }
 
 /** statsCSV returns a mailing's report as CSV (-1: the compare table). */
 export function statsCSV(id: number): Promise<string> {
-  return call<string>(service, 'StatsCSV', id);
+  return Analysis.StatsCSV(id);
 }
 
 /** targetGroups returns the saved target groups. */
 export async function targetGroups(): Promise<TargetGroup[]> {
-  return (await call<TargetGroup[] | null>(service, 'TargetGroups')) ?? [];
+  return (await Analysis.TargetGroups()) ?? [];
 }
 
 /** saveTargetGroup creates (id 0) or updates a target group. */
 export function saveTargetGroup(g: Pick<TargetGroup, 'id' | 'name' | 'description' | 'rule'>): Promise<TargetGroup> {
-  return call<TargetGroup>(service, 'SaveTargetGroup', g);
+  return Analysis.SaveTargetGroup(g);
 }
 
 /** deleteTargetGroup deletes a target group. */
 export function deleteTargetGroup(id: number): Promise<boolean> {
-  return call<boolean>(service, 'DeleteTargetGroup', id);
+  return Analysis.DeleteTargetGroup(id);
 }
 
 /** countRule counts the people a rule selects (the live count while editing). */
 export function countRule(rule: Condition): Promise<number> {
-  return call<number>(service, 'CountRule', rule);
+  return Analysis.CountRule(rule);
 }
 
 /** explainRule counts the people a rule selects and how many it would select if reaction conditions ignored current consent. */
 export function explainRule(rule: Condition): Promise<RuleCount> {
-  return call<RuleCount>(service, 'ExplainRule', rule);
+  return Analysis.ExplainRule(rule);
 }
 
 /** ruleMembers returns one page of the people a rule selects. */
 export async function ruleMembers(rule: Condition, filter: RecipientFilter): Promise<RecipientPage> {
-  const page = await call<RecipientPage>(service, 'RuleMembers', rule, filter);
+  const page = await Analysis.RuleMembers(rule, filter);
   return { ...page, recipients: page.recipients ?? [] };
 }

@@ -1,44 +1,45 @@
-import { call, withToken } from './client';
+import { withToken } from './client';
+import { Backups } from './facades';
 import type { BackupNowResult, BackupStatus, IntegrityInfo } from './types';
 
 /** backupStatus returns the backup folder, retention, last result and the copies. */
 export function backupStatus(): Promise<BackupStatus> {
-  return call<BackupStatus>('Backups', 'Status').then(normalize);
+  return Backups.Status().then(normalize);
 }
 
 /** setRetention sets how many daily copies are kept (1..365). */
 export function setRetention(n: number): Promise<BackupStatus> {
-  return call<BackupStatus>('Backups', 'SetRetention', n).then(normalize);
+  return Backups.SetRetention(n).then(normalize);
 }
 
 /** backupNow writes a copy: native save dialog in the desktop window, the backup folder (for download) in a browser. */
 export function backupNow(opId: string): Promise<BackupNowResult> {
-  return call<BackupNowResult>('Backups', 'BackupNow', { opId, source: '', name: '' });
+  return Backups.BackupNow({ opId, source: '', name: '' });
 }
 
 /** restoreBackup replaces the data with a copy from the backup folder (name) or a picked/uploaded file (source). */
 export function restoreBackup(opId: string, from: { name?: string; source?: string }): Promise<BackupStatus> {
-  return call<BackupStatus>('Backups', 'Restore', { opId, source: from.source ?? '', name: from.name ?? '' }).then(normalize);
+  return Backups.Restore({ opId, source: from.source ?? '', name: from.name ?? '' }).then(normalize);
 }
 
 /** cancelBackup stops a running backup or restore. */
 export function cancelBackup(opId: string): Promise<boolean> {
-  return call<boolean>('Backups', 'Cancel', opId);
+  return Backups.Cancel(opId);
 }
 
 /** checkIntegrity runs quick_check (full: integrity_check) over the data file. */
 export function checkIntegrity(full: boolean): Promise<IntegrityInfo> {
-  return call<IntegrityInfo>('Backups', 'Check', full);
+  return Backups.Check(full);
 }
 
 /** pickBackupFile shows the native file dialog (desktop window only), '' if cancelled. */
 export function pickBackupFile(title: string): Promise<string> {
-  return call<string>('Backups', 'PickBackupFile', title);
+  return Backups.PickBackupFile(title);
 }
 
 /** quitApp closes the desktop window (after a restore on the recovery screen). */
 export function quitApp(): Promise<boolean> {
-  return call<boolean>('Backups', 'Quit');
+  return Backups.Quit();
 }
 
 /** downloadBackup has the browser save a copy from the backup folder (browser mode). */

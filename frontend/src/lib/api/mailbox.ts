@@ -1,32 +1,32 @@
-import { call } from './client';
+import { Mailbox } from './facades';
 import type { MailboxMessage, MailboxSettings, MailboxStatus, MailboxSyncResult } from './types';
 
 /** getMailbox returns the mailbox settings (never the password). */
 export function getMailbox(): Promise<MailboxSettings> {
-  return call<MailboxSettings>('Mailbox', 'GetSettings');
+  return Mailbox.GetSettings();
 }
 
 /** saveMailbox validates and stores the settings; password replaces the stored one when not empty, clearPassword removes it. */
 export function saveMailbox(settings: MailboxSettings, password: string, clearPassword: boolean): Promise<MailboxSettings> {
-  return call<MailboxSettings>('Mailbox', 'SaveSettings', { settings, password, clearPassword });
+  return Mailbox.SaveSettings({ settings, password, clearPassword });
 }
 
 /** testMailbox connects with the saved settings, logs in and opens the folders; it rejects with Go's explanation. */
 export function testMailbox(): Promise<boolean> {
-  return call<boolean>('Mailbox', 'TestConnection');
+  return Mailbox.TestConnection();
 }
 
 /** syncMailbox reads the mailbox now; progress arrives as mailbox:progress events. */
 export function syncMailbox(): Promise<MailboxSyncResult> {
-  return call<MailboxSyncResult>('Mailbox', 'Sync');
+  return Mailbox.Sync();
 }
 
 /** mailboxStatus reports the running or last sync. */
 export function mailboxStatus(): Promise<MailboxStatus> {
-  return call<MailboxStatus>('Mailbox', 'Status');
+  return Mailbox.Status();
 }
 
 /** mailboxReplies lists the replies the syncs kept (newest first). */
 export function mailboxReplies(limit = 200): Promise<MailboxMessage[]> {
-  return call<MailboxMessage[]>('Mailbox', 'Replies', limit);
+  return Mailbox.Replies(limit);
 }

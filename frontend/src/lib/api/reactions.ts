@@ -1,16 +1,14 @@
-import { call } from './client';
+import { Reactions } from './facades';
 import type { QuarantinedEvent, ReactionImportRequest, ReactionImportResult, ReactionPreview } from './types';
-
-const service = 'Reactions';
 
 /** providers lists the log formats the import understands ("auto" first). */
 export async function providers(): Promise<string[]> {
-  return (await call<string[] | null>(service, 'Providers')) ?? ['auto'];
+  return (await Reactions.Providers()) ?? ['auto'];
 }
 
 /** importReactions imports a provider log; progress arrives as reactions:progress:<opId> events. */
 export async function importReactions(req: ReactionImportRequest): Promise<ReactionImportResult> {
-  const r = await call<ReactionImportResult>(service, 'ImportFile', req);
+  const r = await Reactions.ImportFile(req);
   return withLists(r);
 }
 
@@ -20,31 +18,31 @@ function withLists(r: ReactionImportResult): ReactionImportResult {
 
 /** previewReactions reads a log without importing it: the campaigns it names and where they will be filed. */
 export async function previewReactions(source: string, provider: string): Promise<ReactionPreview> {
-  const p = await call<ReactionPreview>(service, 'PreviewFile', { source, provider, mailingId: 0, opId: '' });
+  const p = await Reactions.PreviewFile({ source, provider, mailingId: 0, opId: '' });
   return { ...p, campaigns: p.campaigns ?? [] };
 }
 
 /** assignQuarantined files quarantined events under a mailing. */
 export async function assignQuarantined(ids: number[], mailingId: number): Promise<ReactionImportResult> {
-  return withLists(await call<ReactionImportResult>(service, 'AssignQuarantined', ids, mailingId));
+  return withLists(await Reactions.AssignQuarantined(ids, mailingId));
 }
 
 /** rematchQuarantine matches quarantined events again (after a recipient import, say). */
 export async function rematchQuarantine(ids: number[]): Promise<ReactionImportResult> {
-  return withLists(await call<ReactionImportResult>(service, 'RematchQuarantine', ids));
+  return withLists(await Reactions.RematchQuarantine(ids));
 }
 
 /** discardQuarantined drops quarantined events for good; it returns how many. */
 export function discardQuarantined(ids: number[]): Promise<number> {
-  return call<number>(service, 'DiscardQuarantined', ids);
+  return Reactions.DiscardQuarantined(ids);
 }
 
 /** cancelReactions stops the running import opId after its current batch. */
 export function cancelReactions(opId: string): Promise<boolean> {
-  return call<boolean>(service, 'Cancel', opId);
+  return Reactions.Cancel(opId);
 }
 
 /** quarantine returns the unmatched events of an import (0: of all). */
 export async function quarantine(importId: number): Promise<QuarantinedEvent[]> {
-  return (await call<QuarantinedEvent[] | null>(service, 'Quarantine', importId)) ?? [];
+  return (await Reactions.Quarantine(importId)) ?? [];
 }

@@ -1,4 +1,4 @@
-import { call } from './client';
+import { Recipients } from './facades';
 import type {
   AttributeDef,
   ConfirmationResult,
@@ -18,17 +18,15 @@ import type {
   RecipientPage,
 } from './types';
 
-const service = 'Recipients';
-
 /** findRecipients returns one page of the recipient table. */
 export async function findRecipients(filter: RecipientFilter): Promise<RecipientPage> {
-  const page = await call<RecipientPage>(service, 'Find', filter);
+  const page = await Recipients.Find(filter);
   return { ...page, recipients: page.recipients ?? [] };
 }
 
 /** recipientDetail returns everything stored about one recipient. */
 export async function recipientDetail(id: number): Promise<RecipientDetail> {
-  const d = await call<RecipientDetail>(service, 'Detail', id);
+  const d = await Recipients.Detail(id);
   return {
     ...d,
     recipient: { ...d.recipient, attributes: d.recipient.attributes ?? {} },
@@ -55,42 +53,42 @@ function withoutTimes(r: Recipient): Omit<Recipient, 'createdAt' | 'updatedAt'> 
 
 /** createRecipient adds a recipient and returns it as stored. */
 export function createRecipient(r: Recipient): Promise<Recipient> {
-  return call<Recipient>(service, 'Create', withoutTimes(r));
+  return Recipients.Create(withoutTimes(r));
 }
 
 /** updateRecipient corrects a recipient's data (rectification) and returns it as stored. */
 export function updateRecipient(r: Recipient): Promise<Recipient> {
-  return call<Recipient>(service, 'Update', withoutTimes(r));
+  return Recipients.Update(withoutTimes(r));
 }
 
 /** eraseRecipient deletes a person with their memberships and consent records (erasure). */
 export function eraseRecipient(id: number): Promise<boolean> {
-  return call<boolean>(service, 'Erase', id);
+  return Recipients.Erase(id);
 }
 
 /** exportRecipient returns the person's data as the GDPR export document. */
 export function exportRecipient(id: number): Promise<PersonalDataExport> {
-  return call<PersonalDataExport>(service, 'Export', id);
+  return Recipients.Export(id);
 }
 
 /** consentProofHTML returns a standalone HTML page that documents the person's consent. */
 export function consentProofHTML(id: number): Promise<string> {
-  return call<string>(service, 'ProofHTML', id);
+  return Recipients.ProofHTML(id);
 }
 
 /** setConsent appends a manual grant (wording and evidence required) or withdrawal to the ledger. */
 export function setConsent(c: ManualConsent): Promise<ConsentRecord> {
-  return call<ConsentRecord>(service, 'SetConsent', c);
+  return Recipients.SetConsent(c);
 }
 
 /** lists returns all lists with their member counts. */
 export async function lists(): Promise<List[]> {
-  return (await call<List[] | null>(service, 'Lists')) ?? [];
+  return (await Recipients.Lists()) ?? [];
 }
 
 /** createList adds a list. */
 export function createList(l: Pick<List, 'name' | 'description' | 'doubleOptIn'>): Promise<List> {
-  return call<List>(service, 'CreateList', l);
+  return Recipients.CreateList(l);
 }
 
 /** withChoices makes choices an array: Go sends null for attributes without choices. */
@@ -100,60 +98,60 @@ function withChoices(a: AttributeDef): AttributeDef {
 
 /** attributes returns the builtin attribute definitions, then the custom ones. */
 export async function attributes(): Promise<AttributeDef[]> {
-  return (await call<AttributeDef[]>(service, 'Attributes')).map(withChoices);
+  return (await Recipients.Attributes()).map(withChoices);
 }
 
 /** createAttribute defines a custom attribute. */
 export async function createAttribute(
   a: Pick<AttributeDef, 'key' | 'label' | 'type' | 'choices'>,
 ): Promise<AttributeDef> {
-  return withChoices(await call<AttributeDef>(service, 'CreateAttribute', a));
+  return withChoices(await Recipients.CreateAttribute(a));
 }
 
 /** previewImport reads the header and first rows of source with mapping (null: automatic). */
 export async function previewImport(source: string, mapping: ImportMapping | null): Promise<ImportPreview> {
-  const p = await call<ImportPreview>(service, 'PreviewImport', source, mapping);
+  const p = await Recipients.PreviewImport(source, mapping);
   return { ...p, sample: p.sample ?? [], fields: (p.fields ?? []).map(withChoices) };
 }
 
 /** importFile imports a previewed file; progress arrives as import:progress:<opId> events. */
 export async function importFile(req: ImportRequest): Promise<ImportResult> {
-  const r = await call<ImportResult>(service, 'ImportFile', req);
+  const r = await Recipients.ImportFile(req);
   return { ...r, rejected: r.rejected ?? [], warnings: r.warnings ?? [] };
 }
 
 /** rejectedCSV returns the rejected rows of source in the file's own layout plus a reason column. */
 export function rejectedCSV(source: string, mapping: ImportMapping, rows: RejectedRow[], reasonHeader: string): Promise<string> {
-  return call<string>(service, 'RejectedCSV', { source, mapping, rows, reasonHeader });
+  return Recipients.RejectedCSV({ source, mapping, rows, reasonHeader });
 }
 
 /** cancelImport stops the running import opId after its current batch. */
 export function cancelImport(opId: string): Promise<boolean> {
-  return call<boolean>(service, 'CancelImport', opId);
+  return Recipients.CancelImport(opId);
 }
 
 /** imports returns the recorded imports, newest first. */
 export async function imports(): Promise<ImportRun[]> {
-  const runs = (await call<ImportRun[] | null>(service, 'Imports')) ?? [];
+  const runs = (await Recipients.Imports()) ?? [];
   return runs.map((run) => ({ ...run, result: { ...run.result, rejected: run.result.rejected ?? [], warnings: run.result.warnings ?? [] } }));
 }
 
 /** undoImport reverts an import. */
 export function undoImport(id: number): Promise<boolean> {
-  return call<boolean>(service, 'UndoImport', id);
+  return Recipients.UndoImport(id);
 }
 
 /** sendConfirmation mails the double opt-in link to one unconfirmed member of a list. */
 export function sendConfirmation(recipientId: number, listId: number): Promise<ConfirmationResult> {
-  return call<ConfirmationResult>(service, 'SendConfirmation', recipientId, listId);
+  return Recipients.SendConfirmation(recipientId, listId);
 }
 
 /** sendConfirmations mails the link to every unconfirmed member; progress comes as "doi:progress:<opId>". */
 export function sendConfirmations(listId: number, opId: string): Promise<ConfirmationResult> {
-  return call<ConfirmationResult>(service, 'SendConfirmations', { listId, opId });
+  return Recipients.SendConfirmations({ listId, opId });
 }
 
 /** cancelConfirmations stops a running sendConfirmations after the current mail. */
 export function cancelConfirmations(opId: string): Promise<boolean> {
-  return call<boolean>(service, 'CancelConfirmations', opId);
+  return Recipients.CancelConfirmations(opId);
 }

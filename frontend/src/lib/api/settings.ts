@@ -1,19 +1,19 @@
-import { call } from './client';
+import { Settings } from './facades';
 import type { ListenerSettings, ListenerStatus, SMTPSettings, SenderIdentity, SignupForm } from './types';
 
 /** getSender returns the stored sender identity (empty fields if none was saved). */
 export function getSender(): Promise<SenderIdentity> {
-  return call<SenderIdentity>('Settings', 'GetSender');
+  return Settings.GetSender();
 }
 
 /** saveSender validates and stores s on the Go side and returns what was stored. */
 export function saveSender(s: SenderIdentity): Promise<SenderIdentity> {
-  return call<SenderIdentity>('Settings', 'SaveSender', s);
+  return Settings.SaveSender(s);
 }
 
 /** getSMTP returns the mail server settings (never the password). */
 export function getSMTP(): Promise<SMTPSettings> {
-  return call<SMTPSettings>('Settings', 'GetSMTP');
+  return Settings.GetSMTP();
 }
 
 /**
@@ -21,40 +21,40 @@ export function getSMTP(): Promise<SMTPSettings> {
  * the stored one when not empty, clearPassword removes it.
  */
 export function saveSMTP(settings: SMTPSettings, password: string, clearPassword: boolean): Promise<SMTPSettings> {
-  return call<SMTPSettings>('Settings', 'SaveSMTP', { settings, password, clearPassword });
+  return Settings.SaveSMTP({ settings, password, clearPassword });
 }
 
 /** testSMTP connects to the stored mail server and logs in; it rejects with Go's explanation. */
 export function testSMTP(): Promise<boolean> {
-  return call<boolean>('Settings', 'TestSMTP');
+  return Settings.TestSMTP();
 }
 
 /** getListener returns where recipients reach the listener. */
 export function getListener(): Promise<ListenerSettings> {
-  return call<ListenerSettings>('Settings', 'GetListener');
+  return Settings.GetListener();
 }
 
 /** saveListener stores the listener's public URL and returns what was stored. */
 export function saveListener(s: ListenerSettings): Promise<ListenerSettings> {
-  return call<ListenerSettings>('Settings', 'SaveListener', s);
+  return Settings.SaveListener(s);
 }
 
 /** listenerStatus says whether the desk's listener runs and what it recorded. */
 export function listenerStatus(): Promise<ListenerStatus> {
-  return call<ListenerStatus>('Settings', 'ListenerStatus');
+  return Settings.ListenerStatus();
 }
 
 /** startListener starts the listener with the saved settings. */
 export function startListener(): Promise<ListenerStatus> {
-  return call<ListenerStatus>('Settings', 'StartListener');
+  return Settings.StartListener();
 }
 
 /** stopListener stops the listener; queued hits are written first. */
 export function stopListener(): Promise<ListenerStatus> {
-  return call<ListenerStatus>('Settings', 'StopListener');
+  return Settings.StopListener();
 }
 
 /** signupForms returns every list's public signup form URL and HTML snippet. */
 export function signupForms(): Promise<SignupForm[]> {
-  return call<SignupForm[]>('Settings', 'SignupForms');
+  return Settings.SignupForms();
 }

@@ -1,7 +1,5 @@
-import { call } from './client';
+import { Surveys } from './facades';
 import type { AttributeDef, FileContent, Survey, SurveyResults, SurveySummary } from './types';
-
-const service = 'Surveys';
 
 /** withLists makes the lists Go may send as null empty arrays. */
 function withLists<T extends Survey>(s: T): T {
@@ -13,38 +11,38 @@ function withLists<T extends Survey>(s: T): T {
 
 /** surveys lists all surveys with their numbers of answers. */
 export async function surveys(): Promise<SurveySummary[]> {
-  return ((await call<SurveySummary[] | null>(service, 'List')) ?? []).map(withLists);
+  return ((await Surveys.List()) ?? []).map(withLists);
 }
 
 /** survey returns one survey. */
 export async function survey(id: number): Promise<Survey> {
-  return withLists(await call<Survey>(service, 'Get', id));
+  return withLists(await Surveys.Get(id));
 }
 
 /** surveyAttributes returns the custom attributes answers can fill. */
 export async function surveyAttributes(): Promise<AttributeDef[]> {
-  return ((await call<AttributeDef[] | null>(service, 'Attributes')) ?? []).map((a) => ({ ...a, choices: a.choices ?? [] }));
+  return ((await Surveys.Attributes()) ?? []).map((a) => ({ ...a, choices: a.choices ?? [] }));
 }
 
 /** saveSurvey creates (id 0) or updates a survey; Go assigns question and choice keys and sets the times. */
 export async function saveSurvey(s: Survey): Promise<Survey> {
   const { createdAt: _createdAt, updatedAt: _updatedAt, ...rest } = s;
-  return withLists(await call<Survey>(service, 'Save', rest));
+  return withLists(await Surveys.Save(rest));
 }
 
 /** setSurveyStatus opens or closes a survey. */
 export async function setSurveyStatus(id: number, status: 'open' | 'closed'): Promise<Survey> {
-  return withLists(await call<Survey>(service, 'SetStatus', id, status));
+  return withLists(await Surveys.SetStatus(id, status));
 }
 
 /** deleteSurvey removes a survey and all its answers. */
 export function deleteSurvey(id: number): Promise<void> {
-  return call<void>(service, 'Delete', id);
+  return Surveys.Delete(id);
 }
 
 /** surveyResults returns the counts per question and choice. */
 export async function surveyResults(id: number): Promise<SurveyResults> {
-  const r = await call<SurveyResults>(service, 'Results', id);
+  const r = await Surveys.Results(id);
   return {
     ...r,
     survey: withLists(r.survey),
@@ -54,5 +52,5 @@ export async function surveyResults(id: number): Promise<SurveyResults> {
 
 /** exportSurveyCSV returns all answers as a CSV file. */
 export function exportSurveyCSV(id: number): Promise<FileContent> {
-  return call<FileContent>(service, 'ExportCSV', id);
+  return Surveys.ExportCSV(id);
 }

@@ -1,43 +1,34 @@
-import { call } from './client';
-import type { AuditEntry, SystemInfo } from './types';
+import { System } from './facades';
+import type { AuditEntry, StartTimings, SystemInfo } from './types';
 
 /** info returns version, data location, mode and schema version. */
 export function info(): Promise<SystemInfo> {
-  return call<SystemInfo>('System', 'Info');
-}
-
-/** StartTimings are the UI's start marks: navigationStart in Unix ms, the rest in ms after it. */
-export interface StartTimings {
-  navigationStart: number;
-  script: number;
-  mounted: number;
-  data: number;
-  painted: number;
+  return System.Info();
 }
 
 /** firstScreen tells Go that the first screen shows data, with the start marks (start-up timing). */
 export function firstScreen(t: StartTimings): Promise<void> {
-  return call<void>('System', 'FirstScreen', t);
+  return System.FirstScreen(t);
 }
 
 /** pickCSVFile shows the native file dialog (desktop window only) and returns the path, '' if cancelled. */
 export function pickCSVFile(title: string): Promise<string> {
-  return call<string>('System', 'PickCSVFile', title);
+  return System.PickCSVFile(title);
 }
 
 /** pickLogFile shows the native file dialog for provider logs (.json, .ndjson, .txt, .csv), '' if cancelled. */
 export function pickLogFile(title: string): Promise<string> {
-  return call<string>('System', 'PickLogFile', title);
+  return System.PickLogFile(title);
 }
 
 /** saveTextFile shows the native save dialog (desktop window only), writes content and returns the path, '' if cancelled. */
 export function saveTextFile(name: string, content: string): Promise<string> {
-  return call<string>('System', 'SaveTextFile', name, content);
+  return System.SaveTextFile(name, content);
 }
 
 /** saveBase64File is saveTextFile for binary content, base64-encoded. */
 export function saveBase64File(name: string, content: string): Promise<string> {
-  return call<string>('System', 'SaveBase64File', name, content);
+  return System.SaveBase64File(name, content);
 }
 
 /** inDesktopWindow tells whether the Wails bindings are present (no Blob downloads there). */
@@ -47,5 +38,5 @@ export function inDesktopWindow(): boolean {
 
 /** auditLog returns the newest admin actions, newest first (limit 1..1000). */
 export function auditLog(limit: number): Promise<AuditEntry[]> {
-  return call<AuditEntry[] | null>('System', 'AuditLog', limit).then((entries) => entries ?? []);
+  return System.AuditLog(limit).then((entries) => entries ?? []);
 }

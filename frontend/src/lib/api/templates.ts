@@ -1,52 +1,50 @@
-import { call } from './client';
+import { Templates } from './facades';
 import type { Layout, LayoutPreview, MailingDetail, MailingTemplate } from './types';
 import { withLinks } from './mailings';
 
-const service = 'Templates';
-
 /** layouts returns all layouts by name. */
 export async function layouts(): Promise<Layout[]> {
-  return (await call<Layout[] | null>(service, 'Layouts')) ?? [];
+  return (await Templates.Layouts()) ?? [];
 }
 
 /** defaultLayout returns the HTML of the built-in layout, to copy and adapt. */
 export function defaultLayout(): Promise<string> {
-  return call<string>(service, 'DefaultLayout');
+  return Templates.DefaultLayout();
 }
 
 /** saveLayout checks the layout (errors at line:column in the field "html") and stores it (new when id is 0). */
 export function saveLayout(l: Layout): Promise<Layout> {
   const { createdAt: _c, updatedAt: _u, ...rest } = l;
-  return call<Layout>(service, 'SaveLayout', rest);
+  return Templates.SaveLayout(rest);
 }
 
 /** deleteLayout deletes a layout; one a mailing uses is refused (code "conflict", naming the mailings). */
 export function deleteLayout(id: number): Promise<void> {
-  return call<void>(service, 'DeleteLayout', id);
+  return Templates.DeleteLayout(id);
 }
 
 /** previewLayout renders the layout as edited around sample content in the language. */
 export function previewLayout(html: string, language: 'de' | 'en'): Promise<LayoutPreview> {
-  return call<LayoutPreview>(service, 'PreviewLayout', html, language);
+  return Templates.PreviewLayout(html, language);
 }
 
 /** mailingTemplates returns all mailing templates by name. */
 export async function mailingTemplates(): Promise<MailingTemplate[]> {
-  return (await call<MailingTemplate[] | null>(service, 'MailingTemplates')) ?? [];
+  return (await Templates.MailingTemplates()) ?? [];
 }
 
 /** saveMailingTemplate checks and stores a mailing template (new when id is 0). */
 export function saveMailingTemplate(m: MailingTemplate): Promise<MailingTemplate> {
   const { createdAt: _c, updatedAt: _u, ...rest } = m;
-  return call<MailingTemplate>(service, 'SaveMailingTemplate', rest);
+  return Templates.SaveMailingTemplate(rest);
 }
 
 /** deleteMailingTemplate deletes a mailing template (mailings started from it stay). */
 export function deleteMailingTemplate(id: number): Promise<void> {
-  return call<void>(service, 'DeleteMailingTemplate', id);
+  return Templates.DeleteMailingTemplate(id);
 }
 
 /** createMailingFromTemplate starts a new draft from template id (name '': "<template> <date>"). */
 export async function createMailingFromTemplate(id: number, name: string): Promise<MailingDetail> {
-  return withLinks(await call<MailingDetail>(service, 'CreateMailingFromTemplate', id, name));
+  return withLinks(await Templates.CreateMailingFromTemplate(id, name));
 }

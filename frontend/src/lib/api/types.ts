@@ -485,7 +485,7 @@ export interface MailingDetail {
 
 /** PreviewRequest asks for a mailing as edited rendered for one recipient (0: the first one). */
 export interface PreviewRequest {
-  mailing: Mailing;
+  mailing: ToGo<Mailing>;
   recipientId: number;
 }
 
@@ -1056,4 +1056,79 @@ export interface MailboxMessage {
   mailingId: number;
   folder: string;
   uid: number;
+}
+
+// The requests the bound façades take (backend/desktop), beside the domain
+// types above; facades.ts types its stubs with them.
+
+/**
+ * ToGo is T as the frontend sends it to Go: without the times Go sets itself
+ * (an empty string is no time Go can read, and a client never decides them).
+ */
+export type ToGo<T> = Omit<T, 'createdAt' | 'updatedAt' | 'sentAt'>;
+
+/** SaveSMTPRequest carries the mail server settings and, when it changes, the password. */
+export interface SaveSMTPRequest {
+  settings: SMTPSettings;
+  /** password replaces the stored one when not empty. */
+  password: string;
+  /** clearPassword removes the stored password. */
+  clearPassword: boolean;
+}
+
+/** SaveMailboxRequest carries the mailbox settings and, when it changes, the password. */
+export interface SaveMailboxRequest {
+  settings: MailboxSettings;
+  /** password replaces the stored one when not empty. */
+  password: string;
+  /** clearPassword removes the stored password. */
+  clearPassword: boolean;
+}
+
+/** StartTimings are the UI's start marks: navigationStart in Unix ms, the rest in ms after it. */
+export interface StartTimings {
+  navigationStart: number;
+  script: number;
+  mounted: number;
+  data: number;
+  painted: number;
+}
+
+/** RejectedRowsRequest asks for the rejected rows of an imported file in its own layout plus a reason column. */
+export interface RejectedRowsRequest {
+  source: string;
+  mapping: ImportMapping;
+  /** rows are the rejected rows with their reasons in the user's language. */
+  rows: RejectedRow[];
+  /** reasonHeader is the header of the added reason column ("Grund"). */
+  reasonHeader: string;
+}
+
+/** SendConfirmationsRequest asks for confirmation mails to every unconfirmed member of a list. */
+export interface SendConfirmationsRequest {
+  listId: number;
+  /** opId scopes the progress events: doi:progress:<opId>. */
+  opId: string;
+}
+
+/** DuplicateRequest copies mailing id as a new draft named name (" (2)" added while taken). */
+export interface DuplicateRequest {
+  id: number;
+  name: string;
+}
+
+/** TestSendRequest sends a mailing as edited, rendered for recipientId (0: a sample), to addresses. */
+export interface TestSendRequest {
+  mailing: ToGo<Mailing>;
+  recipientId: number;
+  addresses: string[];
+}
+
+/** BackupRequest starts a backup or restore; opId scopes the progress events (backup:progress:<opId>) and Cancel. */
+export interface BackupRequest {
+  opId: string;
+  /** source is the backup to restore: a picked path, "upload:<id>" in browser mode, or '' with name. */
+  source: string;
+  /** name is a copy in the backup folder. */
+  name: string;
 }
