@@ -28,6 +28,7 @@ func (a *App) smtpSettings(ctx context.Context) (resonanz.SMTPSettings, error) {
 	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingSMTP, &s); err != nil {
 		return s, err
 	}
+	s = s.WithDefaults() // empty Settings show 587/STARTTLS, not "port 0"
 	pw, err := a.smtpPassword(ctx)
 	s.HasPassword = pw != ""
 	return s, err

@@ -43,11 +43,9 @@ func (a *App) mailboxSettings(ctx context.Context) (resonanz.MailboxSettings, er
 	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingMailbox, &s); err != nil {
 		return s, err
 	}
+	s = s.WithDefaults() // empty Settings show 993/TLS and the INBOX, not "port 0"
 	b, err := a.secrets.Secret(ctx, imapPasswordName)
 	s.HasPassword = len(b) > 0
-	if s.Folders == nil {
-		s.Folders = []string{}
-	}
 	return s, err
 }
 

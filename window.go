@@ -62,6 +62,8 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 	}
 	return wails.Run(&options.App{
 		OnStartup: window.Startup,
+		// With unsaved changes the UI asks before the window closes.
+		OnBeforeClose: window.BeforeClose,
 		// The listener stops before the window's process ends: queued hits
 		// are written (Close does it again, harmlessly, for other exits).
 		OnShutdown:       func(context.Context) { a.StopListener(context.Background()) },

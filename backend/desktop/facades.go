@@ -3,6 +3,7 @@ package desktop
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"sync"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -176,6 +177,25 @@ type MailServer interface {
 	StopListener(ctx context.Context) (resonanz.ListenerStatus, error)
 	ListenerStatus(ctx context.Context) (resonanz.ListenerStatus, error)
 	SignupForms(ctx context.Context) ([]resonanz.SignupForm, error)
+}
+
+// GetLanguage returns the UI language the user chose ("de" or "en"), ""
+// when none was chosen yet. The window and browser mode share it.
+func (s *Settings) GetLanguage() (string, error) {
+	var lang string
+	if _, err := s.svc.Value(s.ctx, resonanz.SettingLanguage, &lang); err != nil {
+		return "", err
+	}
+	return lang, nil
+}
+
+// SaveLanguage stores the UI language the user chose.
+func (s *Settings) SaveLanguage(lang string) (string, error) {
+	if !slices.Contains(resonanz.Languages, lang) {
+		return "", &resonanz.Error{Code: resonanz.EINVALID, Field: "language", Key: "error.language.invalid",
+			Params: map[string]string{"language": lang}, Message: "The language " + lang + " is not available (de or en)."}
+	}
+	return lang, s.svc.SetValue(s.ctx, resonanz.SettingLanguage, lang)
 }
 
 // GetSMTP returns the mail server settings (never the password).

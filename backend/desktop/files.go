@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
@@ -119,6 +120,8 @@ func (u *Uploads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // dialogs. Its methods do nothing before the window has started.
 type Window struct {
 	WailsEmitter
+	// unsaved is what the UI last said about unsaved changes (SetUnsaved).
+	unsaved atomic.Bool
 }
 
 // OpenFile shows the native file dialog and returns the chosen path ("" if

@@ -156,3 +156,56 @@ type SignupForm struct {
 	URL      string `json:"url"`
 	Snippet  string `json:"snippet"`
 }
+
+// SettingLanguage names the UI language the user chose ("de" or "en"),
+// shared by the desktop window and browser mode.
+const SettingLanguage = "language"
+
+// Languages are the UI languages a user can choose.
+var Languages = []string{"de", "en"}
+
+// DefaultSMTPConnections is how many connections a send opens at once
+// unless the settings say otherwise: what providers commonly allow (5–10).
+const DefaultSMTPConnections = 8
+
+// WithDefaults returns s with its unset fields as a send would use them:
+// STARTTLS, the port of the security mode (587, 465 with TLS, 25 without
+// encryption) and DefaultSMTPConnections. Empty Settings then show what
+// will happen instead of "port 0".
+func (s SMTPSettings) WithDefaults() SMTPSettings {
+	if s.Security == "" {
+		s.Security = "starttls"
+	}
+	if s.Port == 0 {
+		switch s.Security {
+		case "tls":
+			s.Port = 465
+		case "none":
+			s.Port = 25
+		default:
+			s.Port = 587
+		}
+	}
+	if s.MaxConnections == 0 {
+		s.MaxConnections = DefaultSMTPConnections
+	}
+	return s
+}
+
+// WithDefaults returns s with its unset fields as a sync would use them:
+// TLS on port 993 (143 for STARTTLS or no encryption) and the INBOX.
+func (s MailboxSettings) WithDefaults() MailboxSettings {
+	if s.Security == "" {
+		s.Security = MailboxTLS
+	}
+	if s.Port == 0 {
+		s.Port = 143
+		if s.Security == MailboxTLS {
+			s.Port = 993
+		}
+	}
+	if len(s.Folders) == 0 {
+		s.Folders = []string{"INBOX"}
+	}
+	return s
+}

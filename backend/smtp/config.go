@@ -31,7 +31,7 @@ const (
 	DefaultTimeout = 30 * time.Second
 	// DefaultMaxConnections is the number of parallel connections: what
 	// providers commonly allow at once (5 to 10).
-	DefaultMaxConnections = 8
+	DefaultMaxConnections = resonanz.DefaultSMTPConnections
 	// DefaultMaxAttempts is how often a message is tried on broken connections.
 	DefaultMaxAttempts = 3
 )

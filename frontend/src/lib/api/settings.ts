@@ -11,6 +11,16 @@ export function saveSender(s: SenderIdentity): Promise<SenderIdentity> {
   return Settings.SaveSender(s);
 }
 
+/** getLanguage returns the UI language chosen in the window or a browser ('' if none yet). */
+export function getLanguage(): Promise<string> {
+  return call<string>('Settings', 'GetLanguage');
+}
+
+/** saveLanguage stores the chosen UI language, so the window and browser mode start in it. */
+export function saveLanguage(language: string): Promise<string> {
+  return call<string>('Settings', 'SaveLanguage', language);
+}
+
 /** getSMTP returns the mail server settings (never the password). */
 export function getSMTP(): Promise<SMTPSettings> {
   return Settings.GetSMTP();

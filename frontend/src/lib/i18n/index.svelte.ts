@@ -16,8 +16,15 @@ export const locales: readonly Locale[] = ['de', 'en'];
 const dictionaries: Record<Locale, Record<MessageKey, string>> = { de, en };
 const storageKey = 'resonanz.lang';
 
-function isLocale(value: unknown): value is Locale {
+/** isLocale reports whether value names a UI language. */
+export function isLocale(value: unknown): value is Locale {
   return value === 'de' || value === 'en';
+}
+
+/** storedLocale returns the language last chosen in this browser or window, null if none. */
+export function storedLocale(): Locale | null {
+  const stored = localStorage.getItem(storageKey);
+  return isLocale(stored) ? stored : null;
 }
 
 function initialLocale(): Locale {

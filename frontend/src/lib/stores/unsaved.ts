@@ -1,9 +1,11 @@
+import { SvelteSet } from 'svelte/reactivity';
 import { t } from '../i18n/index.svelte';
 
 /** Guard reports whether a screen holds changes that are not saved. */
 export type Guard = () => boolean;
 
-const guards = new Set<Guard>();
+// Reactive, so that the desktop window learns when unsaved changes come and go (windowClose.svelte.ts).
+const guards = new SvelteSet<Guard>();
 
 /** guardUnsaved registers a screen's guard; the returned function removes it (call it when the screen goes). */
 export function guardUnsaved(guard: Guard): () => void {

@@ -1,0 +1,30 @@
+import { getLanguage, saveLanguage } from '../api/settings';
+import { getLocale, isLocale, setLocale, storedLocale, type Locale } from '../i18n/index.svelte';
+
+/**
+ * chooseLanguage switches the UI language and stores the choice in the
+ * settings, so that the desktop window and browser mode (each with its own
+ * browser storage) start in it.
+ */
+export function chooseLanguage(locale: Locale): void {
+  setLocale(locale);
+  saveLanguage(locale).catch(() => {}); // the switch works without it (e.g. on the recovery screen)
+}
+
+/**
+ * loadLanguage applies the language stored in the settings; when none is
+ * stored yet, the one this browser remembers is stored (an earlier version
+ * kept it only in the browser).
+ */
+export async function loadLanguage(): Promise<void> {
+  try {
+    const saved = await getLanguage();
+    if (isLocale(saved)) {
+      if (saved !== getLocale()) setLocale(saved);
+    } else if (storedLocale() !== null) {
+      await saveLanguage(getLocale());
+    }
+  } catch {
+    // the recovery screen has no settings; the browser's choice stays
+  }
+}
