@@ -17,7 +17,6 @@ import (
 
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/resonanz"
-	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
 // TestListener_Store runs the listener over the real store: tracking with
@@ -252,26 +251,9 @@ func TestListener_StoreUnderLoad(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	// As if the listener died now: what a second merger finds durable in
-	// the inbox, merged into the store, covers every answered hit (the
-	// running listener's merger works beside it; neither doubles a hit).
-	other, err := sqlite.OpenHitInbox(ctx, a.db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := other.MergeAll(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := other.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
-	st, err := a.statsSvc.MailingStats(ctx, m.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if int64(st.Opens.Total) < answered.Load() {
-		t.Fatalf("%d opens stored, %d answered", st.Opens.Total, answered.Load())
-	}
+	// That every answered hit is durable before the shutdown's merge, also
+	// when the process is killed, is TestListener_KilledUnderLoad's part.
+	var st resonanz.MailingStats
 	start := time.Now()
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)

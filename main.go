@@ -16,9 +16,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -82,7 +84,8 @@ func main() {
 
 // startProfile writes a CPU profile of the whole run to path (for
 // performance work: RESONANZ_CPUPROFILE=cpu.out resonanz import …, then
-// go tool pprof); "" profiles nothing.
+// go tool pprof); "" profiles nothing. It writes the mutex and block
+// profiles of the run to path.mutex and path.block.
 func startProfile(path string) (stop func()) {
 	if path == "" {
 		return func() {}
@@ -95,9 +98,18 @@ func startProfile(path string) (stop func()) {
 		fmt.Fprintln(os.Stderr, "resonanz: CPU profile:", err)
 		return func() {}
 	}
+	// Where the time waits, beside where it runs: path.mutex and path.block.
+	runtime.SetMutexProfileFraction(10)
+	runtime.SetBlockProfileRate(int(10 * time.Microsecond))
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+		for _, name := range []string{"mutex", "block"} {
+			if pf, err := os.Create(path + "." + name); err == nil {
+				pprof.Lookup(name).WriteTo(pf, 0)
+				pf.Close()
+			}
+		}
 	}
 }
 

@@ -29,8 +29,13 @@ import (
 // handler waits for its commit, the queue holds at most one hit per running
 // request: overload shows as longer answers (backpressure), not as a growing
 // queue that a shutdown must flush or a crash could lose.
+//
+// A HitRecorder that is also a HitAppender (the desk's hit log) needs none
+// of this: each request appends its own hit and is answered when the
+// append returned; the batcher then only counts.
 type batcher struct {
 	rec         resonanz.HitRecorder
+	app         HitAppender // rec, when it appends single hits cheaply
 	batchSize   int
 	queueSize   int
 	enqueueWait time.Duration
@@ -48,6 +53,17 @@ type batcher struct {
 	enqueued, recorded, dropped, failed, batches, refused, direct, late atomic.Uint64
 }
 
+// HitAppender is a HitRecorder that makes a single hit durable cheaply,
+// e.g. by appending it to a log file with one write(2). The listener then
+// calls AppendHit in the request and answers when it returns: no queue, no
+// round trip to a writer goroutine, no wait for the next group commit. When
+// AppendHit fails, the hit is treated as one that found no room (an open
+// pixel answers 503 with Retry-After, a click or image is written with
+// RecordHits and redirected).
+type HitAppender interface {
+	AppendHit(h resonanz.Hit) error
+}
+
 // segment is one batch: the hits of one RecordHits call and the signal that
 // it is done.
 type segment struct {
@@ -58,7 +74,7 @@ type segment struct {
 
 // Stats are the listener's hit counters since start.
 type Stats struct {
-	Enqueued uint64 // hits accepted into the queue
+	Enqueued uint64 // hits accepted into the queue (or appended by a HitAppender)
 	Recorded uint64 // hits stored by the HitRecorder (queued or written synchronously)
 	Dropped  uint64 // hits neither queued nor stored (a click whose synchronous write failed)
 	Failed   uint64 // queued hits lost because the HitRecorder kept failing
@@ -83,6 +99,11 @@ func newBatcher(rec resonanz.HitRecorder, queueSize, batchSize int, enqueueWait,
 		commitWait: commitWait, log: log, room: make(chan struct{}), done: make(chan struct{}),
 	}
 	b.wake = sync.NewCond(&b.mu)
+	if app, ok := rec.(HitAppender); ok {
+		b.app = app
+		close(b.done) // no writer goroutine
+		return b
+	}
 	go b.run()
 	return b
 }
@@ -100,6 +121,15 @@ const (
 // add queues a hit and waits for its commit, bounded as described on
 // batcher; ctx is the request's.
 func (b *batcher) add(ctx context.Context, h resonanz.Hit) addResult {
+	if b.app != nil {
+		if err := b.app.AppendHit(h); err != nil {
+			b.log.Error("listener: recording a hit failed", "err", err)
+			return hitNoRoom
+		}
+		b.enqueued.Add(1)
+		b.recorded.Add(1)
+		return hitStored
+	}
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {

@@ -198,7 +198,8 @@ type Config struct {
 	// 503 with Retry-After, a click or image is written synchronously;
 	// CommitWait is the longest a request waits for its queued hit's commit
 	// before it is answered anyway (default 2 s; the hit stays queued and is
-	// written before Shutdown returns).
+	// written before Shutdown returns). None of this applies when Hits is a
+	// HitAppender: each request appends its own hit.
 	BatchSize   int
 	QueueSize   int
 	EnqueueWait time.Duration

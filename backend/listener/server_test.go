@@ -6,11 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -746,5 +748,68 @@ func TestSlowloris(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("after the slow client: %d", resp.StatusCode)
+	}
+}
+
+// appendHits is a HitAppender (as the desk's hit log): each hit is appended
+// alone; while failing is set, AppendHit fails (a full disk) and only
+// RecordHits works.
+type appendHits struct {
+	fakeHits
+	appended atomic.Int64
+	failing  atomic.Bool
+}
+
+func (a *appendHits) AppendHit(h resonanz.Hit) error {
+	if a.failing.Load() {
+		return errors.New("disk full")
+	}
+	a.appended.Add(1)
+	return a.RecordHits(context.Background(), []resonanz.Hit{h})
+}
+
+// TestAppendHits: with a HitAppender each request appends its own hit
+// before it is answered (no queue, no batches); when the append fails, the
+// open pixel is refused with 503 and Retry-After and the click is written
+// with RecordHits and redirected.
+func TestAppendHits(t *testing.T) {
+	hits := &appendHits{}
+	ts := httptest.NewUnstartedServer(nil)
+	cfg := listener.Config{PublicURL: "http://" + ts.Listener.Addr().String(), Secret: testSecret, TrackRate: -1, PageRate: -1}
+	srv := listener.New(cfg, listener.Deps{Hits: hits, Links: fakeLinks{{1, 7}: "https://example.org/a"}})
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
+	defer ts.Close()
+	urls, err := listener.NewURLs(cfg.PublicURL, srv.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		resp := do(t, "GET", urls.Open(1, int64(i+1)), "")
+		resp.Body.Close()
+		// Answered: so appended already.
+		if resp.StatusCode != 200 || hits.appended.Load() != int64(i+1) {
+			t.Fatalf("hit %d: status %d with %d appended", i, resp.StatusCode, hits.appended.Load())
+		}
+	}
+	hits.failing.Store(true)
+	resp := do(t, "GET", urls.Open(1, 99), "")
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("open whose append failed: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	resp = do(t, "GET", urls.Click(1, 99, 7), "")
+	resp.Body.Close()
+	if resp.StatusCode != 302 {
+		t.Errorf("click whose append failed: %d", resp.StatusCode)
+	}
+	if got := hits.all(); len(got) != 21 || got[20].Type != resonanz.ReactionClicked {
+		t.Errorf("%d hits stored, want the 20 opens and the click", len(got))
+	}
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s := srv.Stats(); s.Enqueued != 20 || s.Recorded != 21 || s.Refused != 1 || s.Direct != 1 || s.Dropped != 0 {
+		t.Errorf("stats %+v", s)
 	}
 }

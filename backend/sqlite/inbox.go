@@ -2,140 +2,142 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
-// InboxFileName is the hit inbox's file beside the store.
-const InboxFileName = "hits-inbox.db"
+// settingInboxMark prefixes the merge marks in the store: one setting per
+// file of the hit log, named by the file's generation, holding the offset up
+// to which the file is merged. It is written in the same transaction as the
+// merged reactions.
+const settingInboxMark = "listener.inbox."
 
-// settingInboxMerged records, in the store, how far the inbox was merged:
-// the JSON string "<inbox generation>:<last merged inbox id>", written in the same
-// transaction as the merged reactions.
-const settingInboxMerged = "listener.inbox_merged"
-
-// HitInbox is the listener's durable write path. RecordHits appends the hits
-// to a small SQLite file of its own (no indexes, no lookups, and not the
-// store's writer lock, which the desk and the merge hold): a commit there
-// costs a page or two, so the listener can answer a request as soon as its
-// hit is on disk, at the rate it answers. A merge goroutine moves the hits
-// into the store in large transactions — the consent gate, the personal
-// reactions and the anonymous counts exactly as ReactionService.RecordHits —
-// and records how far it got in the same transaction, so a crash at any
-// point neither loses nor doubles a hit: what is in the inbox and not yet
-// merged is merged by the next merge (the next start of the listener).
+// HitInbox is the listener's durable write path: an append-only log beside
+// the store (see hitlog.go). AppendHit writes one hit's frame with one
+// write(2) and returns; then the hit survives the listener's crash or
+// SIGKILL (it is in the kernel's page cache, which the kernel writes out;
+// the file is fsynced about once a second, so a power cut or kernel crash
+// may take the last second of hits, as it may take the store's last commits
+// under synchronous=NORMAL). No SQLite, no lock of the store, no round trip
+// to a writer: a handler pays a few microseconds and answers.
+//
+// A merge goroutine moves the hits into the store in large transactions —
+// the consent gate, the personal reactions and the anonymous counts exactly
+// as ReactionService.RecordHits — and records in the same transaction how
+// far it got in the file, so a crash at any point neither loses nor doubles
+// a hit. Files are rotated at RotateSize and removed once merged. Each
+// process appends to a file of its own and holds a lock on every file it
+// owns; a file whose owner ended (crash, kill) is adopted and merged by the
+// next process that opens the inbox (the next listener, or the desk).
 // Reports see a hit once it is merged (within MergeInterval under load).
 type HitInbox struct {
-	db    *DB
-	inbox *sql.DB
-	gen   string
-	log   *slog.Logger
+	db  *DB
+	dir string
+	log *slog.Logger
 
 	// MergeBatch is the most hits per merge transaction (default 4096);
-	// MergeInterval the longest a hit waits for its merge (default 250 ms).
+	// MergeInterval the longest a hit waits for its merge (default 250 ms);
+	// RotateSize the size from which the merge starts a new file, so merged
+	// files can be removed (default 4 MiB).
 	MergeBatch    int
 	MergeInterval time.Duration
+	RotateSize    int64
 
-	mu      sync.Mutex // one appender at a time: the inbox has one writer anyway
+	wmu    sync.Mutex // appenders
+	cur    *logFile   // the file appended to; nil once closed
+	buf    []byte
+	broken bool // the last failed append could not be undone: rotate first
+
+	fmu   sync.Mutex
+	files []*logFile // owned, oldest first; the last is cur while open
+
+	mergeMu sync.Mutex // one merge at a time
+	rbuf    []byte
+
 	wake    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
+	smu     sync.Mutex
 	started bool
 	closed  bool
 }
 
-// OpenHitInbox opens (or creates) the inbox beside the store.
+// OpenHitInbox opens the inbox beside the store: it merges what an earlier
+// build left in its SQLite inbox, adopts the files of processes that ended
+// and starts a file of its own. Start starts merging.
 func OpenHitInbox(ctx context.Context, db *DB, log *slog.Logger) (*HitInbox, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	path := filepath.Join(filepath.Dir(db.path), InboxFileName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600) // user agents: the owner's only
-	if err != nil {
-		return nil, fmt.Errorf("open hit inbox: %w", err)
-	}
-	f.Close()
-	idb, err := sql.Open("sqlite3", DSN(path))
-	if err != nil {
-		return nil, fmt.Errorf("open hit inbox: %w", err)
-	}
-	idb.SetMaxOpenConns(1)
-	in := &HitInbox{db: db, inbox: idb, log: log, MergeBatch: 4096, MergeInterval: 250 * time.Millisecond,
+	in := &HitInbox{db: db, dir: filepath.Join(filepath.Dir(db.path), InboxDirName), log: log,
+		MergeBatch: 4096, MergeInterval: 250 * time.Millisecond, RotateSize: 4 << 20,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	for _, q := range []string{
-		`CREATE TABLE IF NOT EXISTS meta (generation TEXT NOT NULL)`,
-		// AUTOINCREMENT: ids are never reused, so "merged up to id" stays true
-		// after the merged rows are deleted.
-		`CREATE TABLE IF NOT EXISTS hit (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, mailing_id INTEGER NOT NULL,
-			recipient_id INTEGER NOT NULL, link_id INTEGER NOT NULL, at INTEGER NOT NULL, machine INTEGER NOT NULL, ua TEXT NOT NULL)`,
-	} {
-		if _, err := idb.ExecContext(ctx, q); err != nil {
-			idb.Close()
-			return nil, fmt.Errorf("open hit inbox: %w", err)
+	if err := os.MkdirAll(in.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open hit inbox: %w", err)
+	}
+	if err := drainLegacyInbox(ctx, db); err != nil {
+		return nil, err
+	}
+	seqs, err := listLogs(in.dir)
+	if err != nil {
+		return nil, fmt.Errorf("open hit inbox: %w", err)
+	}
+	for _, seq := range seqs {
+		lf, err := adoptLog(in.dir, seq)
+		switch {
+		case errors.Is(err, errLocked): // a running listener's
+		case err != nil:
+			log.Error("listener: a file of the hit inbox cannot be merged", "seq", seq, "err", err)
+		case lf != nil:
+			in.files = append(in.files, lf)
 		}
 	}
-	err = idb.QueryRowContext(ctx, `SELECT generation FROM meta`).Scan(&in.gen)
-	if errors.Is(err, sql.ErrNoRows) {
-		// A new inbox: a new generation, so a merge mark of an earlier
-		// inbox file (deleted, restored) never skips this one's ids.
-		b := make([]byte, 8)
-		rand.Read(b)
-		in.gen = hex.EncodeToString(b)
-		_, err = idb.ExecContext(ctx, `INSERT INTO meta (generation) VALUES (?)`, in.gen)
-	}
+	cur, err := createLog(in.dir)
 	if err != nil {
-		idb.Close()
+		in.closeFiles()
 		return nil, fmt.Errorf("open hit inbox: %w", err)
 	}
+	in.cur = cur
+	in.files = append(in.files, cur)
 	return in, nil
 }
 
-// RecordHits appends hits to the inbox in one transaction; when it returns
-// nil they are durable (WAL, synchronous=NORMAL: they survive the
-// program's crash; a power loss may take the last commits, as for every
-// write of the store). It implements resonanz.HitRecorder.
-func (in *HitInbox) RecordHits(ctx context.Context, hits []resonanz.Hit) error {
-	if len(hits) == 0 {
-		return nil
+// errInboxClosed: a hit arrived after Close.
+var errInboxClosed = errors.New("the hit inbox is closed")
+
+// AppendHit makes one hit durable (see HitInbox) and returns; it is safe
+// for concurrent use.
+func (in *HitInbox) AppendHit(h resonanz.Hit) error {
+	in.wmu.Lock()
+	defer in.wmu.Unlock()
+	if in.cur == nil {
+		return fmt.Errorf("record hit: %w", errInboxClosed)
 	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	tx, err := in.inbox.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("record hits: %w", err)
-	}
-	defer tx.Rollback()
-	const cols = 7
-	for start := 0; start < len(hits); start += insertChunk {
-		chunk := hits[start:min(start+insertChunk, len(hits))]
-		args := make([]any, 0, len(chunk)*cols)
-		for _, h := range chunk {
-			ua := h.UserAgent
-			if len(ua) > 1000 {
-				ua = ua[:1000]
-			}
-			args = append(args, string(h.Type), h.MailingID, h.RecipientID, h.LinkID, millis(h.At), h.MachineOpen, ua)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO hit (type, mailing_id, recipient_id, link_id, at, machine, ua) VALUES `+
-			placeholders(len(chunk), cols), args...); err != nil {
-			return fmt.Errorf("record hits: %w", err)
+	if in.broken {
+		if err := in.rotateLocked(); err != nil {
+			return fmt.Errorf("record hit: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("record hits: %w", err)
+	cur := in.cur
+	in.buf = appendFrame(in.buf[:0], h)
+	if _, err := cur.f.Write(in.buf); err != nil {
+		// A partly written frame would hide every later one from the
+		// reader: cut it off, or continue in a new file.
+		if terr := cur.f.Truncate(cur.size.Load()); terr != nil {
+			in.broken = true
+		}
+		return fmt.Errorf("record hit: %w", err)
 	}
+	cur.size.Add(int64(len(in.buf)))
 	select {
 	case in.wake <- struct{}{}:
 	default:
@@ -143,11 +145,35 @@ func (in *HitInbox) RecordHits(ctx context.Context, hits []resonanz.Hit) error {
 	return nil
 }
 
-// Start starts the merge goroutine; it merges what an earlier run left
-// first.
+// RecordHits appends hits one by one (resonanz.HitRecorder); when it
+// returns nil they are durable as after AppendHit.
+func (in *HitInbox) RecordHits(_ context.Context, hits []resonanz.Hit) error {
+	for _, h := range hits {
+		if err := in.AppendHit(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rotateLocked ends the current file and starts a new one; in.wmu is held.
+func (in *HitInbox) rotateLocked() error {
+	next, err := createLog(in.dir)
+	if err != nil {
+		return err
+	}
+	in.cur.final.Store(true)
+	in.fmu.Lock()
+	in.files = append(in.files, next)
+	in.fmu.Unlock()
+	in.cur, in.broken = next, false
+	return nil
+}
+
+// Start starts the merge goroutine; it merges what is there first.
 func (in *HitInbox) Start() {
-	in.mu.Lock()
-	defer in.mu.Unlock()
+	in.smu.Lock()
+	defer in.smu.Unlock()
 	if in.started || in.closed {
 		return
 	}
@@ -159,9 +185,14 @@ func (in *HitInbox) run() {
 	defer close(in.done)
 	tick := time.NewTicker(in.MergeInterval)
 	defer tick.Stop()
+	lastSync := time.Now()
 	for {
 		if _, err := in.MergeAll(context.Background()); err != nil {
 			in.log.Error("listener: merging hits into the store failed; they stay in the inbox", "err", err)
+		}
+		if time.Since(lastSync) >= time.Second {
+			in.sync()
+			lastSync = time.Now()
 		}
 		select {
 		case <-in.stop:
@@ -178,13 +209,24 @@ func (in *HitInbox) run() {
 	}
 }
 
-// Close stops the merge goroutine, merges everything left and closes the
-// inbox file (not the store).
+// sync asks the kernel to put the current file on disk (the power-cut
+// window; a process crash does not need it).
+func (in *HitInbox) sync() {
+	in.wmu.Lock()
+	cur := in.cur
+	in.wmu.Unlock()
+	if cur != nil && !cur.final.Load() {
+		cur.f.Sync()
+	}
+}
+
+// Close stops appending and merging, merges everything left, removes the
+// merged files and closes them (not the store).
 func (in *HitInbox) Close(ctx context.Context) error {
-	in.mu.Lock()
+	in.smu.Lock()
 	started, closed := in.started, in.closed
 	in.closed = true
-	in.mu.Unlock()
+	in.smu.Unlock()
 	if closed {
 		return nil
 	}
@@ -196,105 +238,180 @@ func (in *HitInbox) Close(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+	in.wmu.Lock()
+	if in.cur != nil {
+		in.cur.final.Store(true)
+		in.cur = nil
+	}
+	in.wmu.Unlock()
 	_, err := in.MergeAll(ctx)
-	return errors.Join(err, in.inbox.Close())
+	in.closeFiles()
+	return err
 }
 
-// MergeAll merges until the inbox is empty and returns how many hits it
-// merged.
+// closeFiles closes (and so unlocks) the files still owned: what they hold
+// unmerged is adopted by the next process that opens the inbox.
+func (in *HitInbox) closeFiles() {
+	in.fmu.Lock()
+	defer in.fmu.Unlock()
+	for _, lf := range in.files {
+		lf.f.Close()
+	}
+	in.files = nil
+}
+
+// MergeAll merges until everything durable is merged and returns how many
+// hits it merged.
 func (in *HitInbox) MergeAll(ctx context.Context) (int, error) {
+	in.mergeMu.Lock()
+	defer in.mergeMu.Unlock()
 	total := 0
 	for {
-		n, err := in.merge(ctx)
+		n, more, err := in.merge(ctx)
 		total += n
-		if err != nil || n == 0 {
+		if err != nil || !more {
 			return total, err
 		}
 	}
 }
 
-// merge moves up to MergeBatch of the oldest hits into the store in one
-// transaction of the store, then deletes them from the inbox.
-func (in *HitInbox) merge(ctx context.Context) (int, error) {
-	rows, err := in.inbox.QueryContext(ctx, `SELECT id, type, mailing_id, recipient_id, link_id, at, machine, ua FROM hit ORDER BY id LIMIT ?`, max(in.MergeBatch, 1))
+// readChunk is how much of a file one merge step reads at most.
+const readChunk = 1 << 20
+
+// merge takes one step on the oldest file: it merges up to MergeBatch hits
+// into the store in one transaction, or removes the file once it is merged
+// and final, or rotates the current file once it is merged and large. more
+// reports whether another step may find work now.
+func (in *HitInbox) merge(ctx context.Context) (n int, more bool, err error) {
+	in.fmu.Lock()
+	if len(in.files) == 0 {
+		in.fmu.Unlock()
+		return 0, false, nil
+	}
+	lf := in.files[0]
+	in.fmu.Unlock()
+	if !lf.marked {
+		if lf.merged, err = in.mark(ctx, lf); err != nil {
+			return 0, false, err
+		}
+		lf.marked = true
+	}
+	final := lf.final.Load() // before size: once final, size is the end
+	end := lf.size.Load()
+	if lf.merged < end {
+		want := min(end-lf.merged, readChunk)
+		if cap(in.rbuf) < int(want) {
+			in.rbuf = make([]byte, want)
+		}
+		b := in.rbuf[:want]
+		k, rerr := lf.f.ReadAt(b, lf.merged)
+		b = b[:k]
+		var hits []resonanz.Hit
+		off, status := 0, frameOK
+		for len(hits) < max(in.MergeBatch, 1) {
+			var h resonanz.Hit
+			var fn int
+			if h, fn, status = decodeFrame(b[off:]); status != frameOK {
+				break
+			}
+			hits, off = append(hits, h), off+fn
+		}
+		if len(hits) == 0 {
+			// Nothing whole at the offset: a torn tail or garbage (a power
+			// cut), or a read error. Nothing after it can be read.
+			if rerr == nil && status == frameShort && lf.merged+int64(len(b)) < end {
+				return 0, false, fmt.Errorf("merge hits: short read of %s", lf.path)
+			}
+			if !final {
+				// Not a tear: the current file's size counts whole frames
+				// only. Continue in a new file; this one ends here.
+				in.log.Error("listener: the hit inbox file is damaged; continuing in a new file", "file", lf.path, "offset", lf.merged, "err", rerr)
+				in.wmu.Lock()
+				if in.cur == lf {
+					if err := in.rotateLocked(); err != nil {
+						in.wmu.Unlock()
+						return 0, false, fmt.Errorf("merge hits: %w", err)
+					}
+				}
+				in.wmu.Unlock()
+				final = true
+			} else {
+				in.log.Warn("listener: the hit inbox file ends in an incomplete hit (a power cut?); the rest of it is skipped", "file", lf.path, "offset", lf.merged, "bytes", end-lf.merged)
+			}
+			end = lf.merged
+			lf.size.Store(end)
+		} else {
+			if err := in.commit(ctx, lf, hits, lf.merged+int64(off)); err != nil {
+				return 0, false, err
+			}
+			lf.merged += int64(off)
+			return len(hits), true, nil
+		}
+	}
+	if final {
+		// Merged: the file may go. The mark is removed after the file: a
+		// crash in between leaves a mark of a file that is gone.
+		lf.f.Close()
+		if err := os.Remove(lf.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return 0, false, fmt.Errorf("merge hits: %w", err)
+		}
+		in.fmu.Lock()
+		in.files = in.files[1:]
+		in.fmu.Unlock()
+		if _, err := in.db.db.ExecContext(ctx, `DELETE FROM setting WHERE name = ?`, settingInboxMark+lf.gen); err != nil {
+			return 0, false, fmt.Errorf("merge hits: %w", err)
+		}
+		return 0, true, nil
+	}
+	if end >= in.RotateSize {
+		in.wmu.Lock()
+		var err error
+		if in.cur == lf {
+			err = in.rotateLocked()
+		}
+		in.wmu.Unlock()
+		if err != nil {
+			return 0, false, fmt.Errorf("merge hits: %w", err)
+		}
+		return 0, true, nil
+	}
+	return 0, false, nil
+}
+
+// mark reads how far a file is merged (the header's end when not at all).
+func (in *HitInbox) mark(ctx context.Context, lf *logFile) (int64, error) {
+	var v string
+	err := in.db.db.QueryRowContext(ctx, `SELECT value FROM setting WHERE name = ?`, settingInboxMark+lf.gen).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return int64(logHeaderLen), nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("merge hits: %w", err)
 	}
-	var hits []resonanz.Hit
-	var ids []int64
-	for rows.Next() {
-		var h resonanz.Hit
-		var id, at int64
-		var typ string
-		if err := rows.Scan(&id, &typ, &h.MailingID, &h.RecipientID, &h.LinkID, &at, &h.MachineOpen, &h.UserAgent); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("merge hits: %w", err)
-		}
-		h.Type, h.At = resonanz.ReactionType(typ), fromMillis(at)
-		hits, ids = append(hits, h), append(ids, id)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < int64(logHeaderLen) {
+		return 0, fmt.Errorf("merge hits: bad mark %q for %s", v, lf.path)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("merge hits: %w", err)
-	}
-	if len(hits) == 0 {
-		return 0, nil
-	}
-	last := ids[len(ids)-1]
+	return n, nil
+}
+
+// commit stores hits and the file's new mark in one transaction.
+func (in *HitInbox) commit(ctx context.Context, lf *logFile, hits []resonanz.Hit, mark int64) error {
 	tx, err := in.db.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("merge hits: %w", err)
+		return fmt.Errorf("merge hits: %w", err)
 	}
 	defer tx.Rollback()
-	// The mark is read inside the store's write transaction: another
-	// process merging the same inbox (the desk and `resonanz listen` on one
-	// data directory) cannot merge the same ids twice.
-	merged, err := in.mergedUpTo(ctx, tx)
-	if err != nil {
-		return 0, err
-	}
-	skip := 0
-	for skip < len(ids) && ids[skip] <= merged {
-		skip++
-	}
-	if err := recordHits(ctx, tx, hits[skip:]); err != nil {
-		return 0, err
+	if err := recordHits(ctx, tx, hits); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO setting (name, value, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-		settingInboxMerged, strconv.Quote(in.gen+":"+strconv.FormatInt(last, 10)), millis(in.db.Now())); err != nil {
-		return 0, fmt.Errorf("merge hits: %w", err)
+		settingInboxMark+lf.gen, strconv.FormatInt(mark, 10), millis(in.db.Now())); err != nil {
+		return fmt.Errorf("merge hits: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("merge hits: %w", err)
+		return fmt.Errorf("merge hits: %w", err)
 	}
-	// Merged: the inbox may forget them. If this fails (or the program
-	// dies here), the mark skips them next time.
-	in.mu.Lock()
-	_, err = in.inbox.ExecContext(ctx, `DELETE FROM hit WHERE id <= ?`, last)
-	in.mu.Unlock()
-	if err != nil {
-		return len(hits) - skip, fmt.Errorf("merge hits: %w", err)
-	}
-	return len(hits) - skip, nil
-}
-
-// mergedUpTo returns the last inbox id merged into the store, 0 when the
-// mark belongs to another inbox generation.
-func (in *HitInbox) mergedUpTo(ctx context.Context, tx *sql.Tx) (int64, error) {
-	var v string
-	err := tx.QueryRowContext(ctx, `SELECT value FROM setting WHERE name = ?`, settingInboxMerged).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("merge hits: %w", err)
-	}
-	v, _ = strconv.Unquote(v)
-	gen, id, ok := strings.Cut(v, ":")
-	if !ok || gen != in.gen {
-		return 0, nil
-	}
-	n, _ := strconv.ParseInt(id, 10, 64)
-	return n, nil
+	return nil
 }

@@ -1,18 +1,58 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
+// inboxFiles returns the hit log's files.
+func inboxFiles(t *testing.T, db *sqlite.DB) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(filepath.Dir(db.Path()), sqlite.InboxDirName, "*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (f reactionFixture) hits() []resonanz.Hit {
+	return []resonanz.Hit{
+		{Type: resonanz.ReactionOpened, MailingID: f.mailing.ID, RecipientID: f.consented.ID, At: t0, UserAgent: "Thunderbird"},
+		{Type: resonanz.ReactionOpened, MailingID: f.mailing.ID, RecipientID: f.consented.ID, At: t0, MachineOpen: true},
+		{Type: resonanz.ReactionOpened, MailingID: f.mailing.ID, RecipientID: f.plain.ID, At: t0},
+		{Type: resonanz.ReactionClicked, MailingID: f.mailing.ID, RecipientID: f.plain.ID, At: t0},
+		{Type: resonanz.ReactionOpened, MailingID: 4242, RecipientID: f.plain.ID, At: t0}, // mailing deleted
+	}
+}
+
+// check asserts the store holds f.hits() merged exactly times.
+func (f reactionFixture) check(t *testing.T, times int) {
+	t.Helper()
+	if n := f.count(t, `SELECT COUNT(*) FROM reaction WHERE recipient_id = ?`, f.consented.ID); n != 2*times {
+		t.Errorf("consented hits stored per person: %d, want %d", n, 2*times)
+	}
+	if n := f.count(t, `SELECT COUNT(*) FROM reaction WHERE flags & 1 = 1`); n != times {
+		t.Errorf("machine opens flagged: %d, want %d", n, times)
+	}
+	if n := f.count(t, `SELECT COALESCE(SUM(n), 0) FROM reaction_anon`); n != 2*times {
+		t.Errorf("anonymous hits: %d, want %d", n, 2*times)
+	}
+}
+
 // TestHitInbox: hits are durable in the inbox before any merge, a merge
-// applies the same consent gate as RecordHits, and a crash between the
-// merge's commit and the inbox's clean-up doubles nothing.
+// applies the same consent gate as RecordHits, a killed process's file is
+// adopted and merged by the next one, and a kill between the merge's commit
+// and the file's removal doubles nothing.
 func TestHitInbox(t *testing.T) {
 	ctx := context.Background()
 	f := newReactionFixture(t)
@@ -20,96 +60,318 @@ func TestHitInbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hits := []resonanz.Hit{
-		{Type: resonanz.ReactionOpened, MailingID: f.mailing.ID, RecipientID: f.consented.ID, At: t0, UserAgent: "Thunderbird"},
-		{Type: resonanz.ReactionOpened, MailingID: f.mailing.ID, RecipientID: f.consented.ID, At: t0, MachineOpen: true},
-		{Type: resonanz.ReactionOpened, MailingID: f.mailing.ID, RecipientID: f.plain.ID, At: t0},
-		{Type: resonanz.ReactionClicked, MailingID: f.mailing.ID, RecipientID: f.plain.ID, At: t0},
-		{Type: resonanz.ReactionOpened, MailingID: 4242, RecipientID: f.plain.ID, At: t0}, // mailing deleted
-	}
-	if err := in.RecordHits(ctx, hits); err != nil {
-		t.Fatal(err)
+	for _, h := range f.hits() {
+		if err := in.AppendHit(h); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if n := f.count(t, `SELECT COUNT(*) FROM reaction`); n != 0 {
 		t.Fatalf("%d reactions before the merge", n)
 	}
-	path := filepath.Join(filepath.Dir(f.db.Path()), sqlite.InboxFileName)
-	raw, err := sql.Open("sqlite3", sqlite.DSN(path))
+	// Killed before any merge: the next inbox adopts the file.
+	in.Abandon()
+	files := inboxFiles(t, f.db)
+	if len(files) != 1 {
+		t.Fatalf("inbox files %v", files)
+	}
+	kept, err := os.ReadFile(files[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer raw.Close()
-	// The rows as the crash would leave them: merged, but not deleted.
-	rows, err := raw.QueryContext(ctx, `SELECT id, type, mailing_id, recipient_id, link_id, at, machine, ua FROM hit`)
+	again, err := sqlite.OpenHitInbox(ctx, f.db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var kept [][]any
-	for rows.Next() {
-		r := make([]any, 8)
-		ptrs := make([]any, 8)
-		for i := range r {
-			ptrs[i] = &r[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		kept = append(kept, r)
-	}
-	rows.Close()
-	if len(kept) != len(hits) {
-		t.Fatalf("%d hits in the inbox, want %d", len(kept), len(hits))
-	}
-	check := func(t *testing.T) {
-		t.Helper()
-		if n := f.count(t, `SELECT COUNT(*) FROM reaction WHERE recipient_id = ?`, f.consented.ID); n != 2 {
-			t.Errorf("consented hits stored per person: %d, want 2", n)
-		}
-		if n := f.count(t, `SELECT COUNT(*) FROM reaction WHERE flags & 1 = 1`); n != 1 {
-			t.Errorf("machine opens flagged: %d, want 1", n)
-		}
-		if n := f.count(t, `SELECT SUM(n) FROM reaction_anon`); n != 2 {
-			t.Errorf("anonymous hits: %d, want 2", n)
-		}
-	}
-	if n, err := in.MergeAll(ctx); err != nil || n != len(hits) {
+	if n, err := again.MergeAll(ctx); err != nil || n != len(f.hits()) {
 		t.Fatalf("merged %d, %v", n, err)
 	}
-	check(t)
+	f.check(t, 1)
+	if fs := inboxFiles(t, f.db); len(fs) != 1 || fs[0] == files[0] {
+		t.Errorf("after the merge: files %v (the adopted %s is removed, a new one is open)", fs, files[0])
+	}
 
-	t.Run("CrashBeforeCleanUp", func(t *testing.T) {
-		for _, r := range kept {
-			if _, err := raw.ExecContext(ctx, `INSERT INTO hit (id, type, mailing_id, recipient_id, link_id, at, machine, ua) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r...); err != nil {
-				t.Fatal(err)
-			}
+	t.Run("KilledBeforeRemoval", func(t *testing.T) {
+		// The adopted file as a kill between the merge's commit and its
+		// removal leaves it: its mark says it is merged.
+		if err := os.WriteFile(files[0], kept, 0o600); err != nil {
+			t.Fatal(err)
 		}
-		again, err := sqlite.OpenHitInbox(ctx, f.db, nil)
+		if _, err := f.db.SQL().ExecContext(ctx, `INSERT INTO setting (name, value, updated_at) SELECT ?, ?, 0`,
+			"listener.inbox."+gen(t, kept), len(kept)); err != nil {
+			t.Fatal(err)
+		}
+		third, err := sqlite.OpenHitInbox(ctx, f.db, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n, err := again.MergeAll(ctx); err != nil || n != 0 {
+		if n, err := third.MergeAll(ctx); err != nil || n != 0 {
 			t.Fatalf("merged %d again, %v", n, err)
 		}
-		check(t)
-		var left int
-		raw.QueryRowContext(ctx, `SELECT COUNT(*) FROM hit`).Scan(&left)
-		if left != 0 {
-			t.Errorf("%d hits left in the inbox", left)
+		f.check(t, 1)
+		if err := third.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM setting WHERE name LIKE 'listener.inbox.%'`); n != 0 {
+			t.Errorf("%d merge marks left", n)
+		}
+	})
+	t.Run("CloseMerges", func(t *testing.T) {
+		again.Start()
+		if err := again.AppendHit(f.hits()[0]); err != nil {
+			t.Fatal(err)
 		}
 		if err := again.Close(ctx); err != nil {
 			t.Fatal(err)
 		}
-	})
-	t.Run("CloseMerges", func(t *testing.T) {
-		in.Start()
-		if err := in.RecordHits(ctx, hits[:1]); err != nil {
-			t.Fatal(err)
-		}
-		if err := in.Close(ctx); err != nil {
-			t.Fatal(err)
-		}
 		if n := f.count(t, `SELECT COUNT(*) FROM reaction WHERE recipient_id = ?`, f.consented.ID); n != 3 {
 			t.Errorf("after Close: %d personal reactions, want 3", n)
+		}
+		if fs := inboxFiles(t, f.db); len(fs) != 0 {
+			t.Errorf("after Close: files %v", fs)
+		}
+		if err := again.AppendHit(f.hits()[0]); err == nil {
+			t.Error("a hit was taken after Close")
+		}
+	})
+}
+
+// gen returns a hit log file's generation (hex), as its mark names it.
+func gen(t *testing.T, file []byte) string {
+	t.Helper()
+	const hexDigits = "0123456789abcdef"
+	var b strings.Builder
+	for _, c := range file[8:16] {
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&15])
+	}
+	return b.String()
+}
+
+// TestHitInbox_TornTail: a file that ends in part of a frame (a power cut
+// during a write) is merged up to the last whole hit, and removed.
+func TestHitInbox_TornTail(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		tail func(frame []byte) []byte
+	}{
+		{"HalfAFrame", func(fr []byte) []byte { return fr[:len(fr)/2] }},
+		{"HeaderOnly", func(fr []byte) []byte { return fr[:5] }},
+		{"Zeros", func(fr []byte) []byte { return make([]byte, 512) }},
+		{"WrongChecksum", func(fr []byte) []byte { c := bytes.Clone(fr); c[len(c)-1] ^= 1; return c }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newReactionFixture(t)
+			in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range f.hits() {
+				if err := in.AppendHit(h); err != nil {
+					t.Fatal(err)
+				}
+			}
+			in.Abandon()
+			file := inboxFiles(t, f.db)[0]
+			torn := tc.tail(sqlite.AppendFrame(nil, f.hits()[0]))
+			fh, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fh.Write(torn)
+			fh.Close()
+			again, err := sqlite.OpenHitInbox(ctx, f.db, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, err := again.MergeAll(ctx); err != nil || n != len(f.hits()) {
+				t.Fatalf("merged %d, %v", n, err)
+			}
+			f.check(t, 1)
+			if _, err := os.Stat(file); !os.IsNotExist(err) {
+				t.Errorf("the torn file is still there: %v", err)
+			}
+			if err := again.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestHitInbox_Rotation: the merge starts new files as the current one
+// grows and removes the merged ones; a file of a running inbox is never
+// adopted by another (it holds the file's lock), one of a closed or killed
+// inbox is.
+func TestHitInbox_Rotation(t *testing.T) {
+	ctx := context.Background()
+	f := newReactionFixture(t)
+	in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.RotateSize, in.MergeBatch = 100, 2
+	for range 3 {
+		if err := in.RecordHits(ctx, f.hits()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.MergeAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.check(t, 3)
+	if fs := inboxFiles(t, f.db); len(fs) != 1 {
+		t.Errorf("files after rotation %v, want the current one", fs)
+	}
+
+	other, err := sqlite.OpenHitInbox(ctx, f.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.RecordHits(ctx, f.hits()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := other.MergeAll(ctx); err != nil || n != 0 {
+		t.Fatalf("another inbox merged %d of a running one's hits, %v", n, err)
+	}
+	in.Abandon()
+	third, err := sqlite.OpenHitInbox(ctx, f.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := third.MergeAll(ctx); err != nil || n != len(f.hits()) {
+		t.Fatalf("merged %d of the killed inbox's hits, %v", n, err)
+	}
+	f.check(t, 4)
+	for _, x := range []*sqlite.HitInbox{other, third} {
+		if err := x.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fs := inboxFiles(t, f.db); len(fs) != 0 {
+		t.Errorf("files left %v", fs)
+	}
+}
+
+// TestHitInbox_Legacy: hits an earlier build left in its SQLite inbox are
+// merged when the inbox opens, and the old file is removed.
+func TestHitInbox_Legacy(t *testing.T) {
+	ctx := context.Background()
+	f := newReactionFixture(t)
+	path := filepath.Join(filepath.Dir(f.db.Path()), "hits-inbox.db")
+	raw, err := sql.Open("sqlite3", sqlite.DSN(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`CREATE TABLE meta (generation TEXT NOT NULL)`,
+		`INSERT INTO meta VALUES ('0123')`,
+		`CREATE TABLE hit (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, mailing_id INTEGER NOT NULL,
+			recipient_id INTEGER NOT NULL, link_id INTEGER NOT NULL, at INTEGER NOT NULL, machine INTEGER NOT NULL, ua TEXT NOT NULL)`,
+	} {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, h := range f.hits() {
+		if _, err := raw.ExecContext(ctx, `INSERT INTO hit (type, mailing_id, recipient_id, link_id, at, machine, ua) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			string(h.Type), h.MailingID, h.RecipientID, h.LinkID, h.At.UnixMilli(), h.MachineOpen, h.UserAgent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.check(t, 1)
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the old inbox is still there: %v", err)
+	}
+	if err := in.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHitFrame: the frame format round-trips every field, cuts what is too
+// long, and a reader tells a beginning of a frame from garbage.
+func TestHitFrame(t *testing.T) {
+	at := time.Date(2026, 12, 7, 1, 2, 3, 4_000_000, time.UTC)
+	for _, tc := range []struct {
+		name string
+		hit  resonanz.Hit
+		want resonanz.Hit // zero: hit
+	}{
+		{"Open", resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: 7, RecipientID: 100_000, At: at, UserAgent: "Thunderbird/128.0"}, resonanz.Hit{}},
+		{"MachineOpen", resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: 1, RecipientID: 2, At: at, MachineOpen: true}, resonanz.Hit{}},
+		{"Click", resonanz.Hit{Type: resonanz.ReactionClicked, MailingID: 1 << 40, RecipientID: 3, LinkID: 9, At: at, UserAgent: "Mozilla/5.0 (Windows NT 10.0) Öffnen"}, resonanz.Hit{}},
+		{"NegativeAndEpoch", resonanz.Hit{Type: resonanz.ReactionImageLoad, MailingID: -1, RecipientID: -1 << 62, LinkID: -5, At: time.UnixMilli(0).UTC()}, resonanz.Hit{}},
+		{"LongAgentCut", resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: 1, RecipientID: 1, At: at, UserAgent: strings.Repeat("x", 1500)},
+			resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: 1, RecipientID: 1, At: at, UserAgent: strings.Repeat("x", 1000)}},
+		{"IPNotKept", resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: 1, RecipientID: 1, At: at, IP: "192.0.2.1"},
+			resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: 1, RecipientID: 1, At: at}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := tc.want
+			if want == (resonanz.Hit{}) {
+				want = tc.hit
+			}
+			fr := sqlite.AppendFrame([]byte("prefix"), tc.hit)[len("prefix"):]
+			got, n, ok, _ := sqlite.DecodeFrame(append(bytes.Clone(fr), "next"...))
+			if !ok || n != len(fr) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("decoded %+v (%d of %d bytes, ok %v), want %+v", got, n, len(fr), ok, want)
+			}
+			for i := range len(fr) {
+				if _, _, ok, short := sqlite.DecodeFrame(fr[:i]); ok || !short {
+					t.Fatalf("the first %d bytes: ok %v, short %v; want short", i, ok, short)
+				}
+			}
+			for i := range len(fr) {
+				bad := bytes.Clone(fr)
+				bad[i] ^= 0x20
+				if got, _, ok, _ := sqlite.DecodeFrame(bad); ok && reflect.DeepEqual(got, want) {
+					t.Fatalf("byte %d flipped: still decoded as the hit", i)
+				}
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+	}{
+		{"ZeroLength", make([]byte, 16)},
+		{"HugeLength", []byte{0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0}},
+	} {
+		if _, _, ok, short := sqlite.DecodeFrame(tc.b); ok || short {
+			t.Errorf("%s: ok %v, short %v; want bad", tc.name, ok, short)
+		}
+	}
+}
+
+// FuzzHitFrame: the reader never panics, never claims more bytes than it
+// has, and what it decodes encodes to a frame it decodes the same way.
+func FuzzHitFrame(f *testing.F) {
+	at := time.Date(2026, 12, 7, 1, 2, 3, 0, time.UTC)
+	f.Add(sqlite.AppendFrame(nil, resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: 7, RecipientID: 9, At: at, UserAgent: "Thunderbird"}))
+	f.Add(sqlite.AppendFrame(nil, resonanz.Hit{Type: resonanz.ReactionClicked, MailingID: 1, RecipientID: 2, LinkID: 3, At: at, MachineOpen: true}))
+	f.Add([]byte{})
+	f.Add(make([]byte, 8))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, n, ok, short := sqlite.DecodeFrame(b)
+		if !ok {
+			if n != 0 || h != (resonanz.Hit{}) {
+				t.Fatalf("not ok, but %d bytes and %+v", n, h)
+			}
+			if short && len(b) >= 8+1108 {
+				t.Fatalf("short with %d bytes", len(b))
+			}
+			return
+		}
+		if n > len(b) || n < 8 {
+			t.Fatalf("frame of %d bytes in %d", n, len(b))
+		}
+		again, m, ok, _ := sqlite.DecodeFrame(sqlite.AppendFrame(nil, h))
+		if !ok || !reflect.DeepEqual(again, h) || m == 0 {
+			t.Fatalf("re-encoded %+v decodes as %+v (ok %v)", h, again, ok)
 		}
 	})
 }
