@@ -228,7 +228,7 @@ func (a *App) syncMailboxOnce(ctx context.Context, o mailboxOverride, progress f
 		// mails sent before the addresses were removed.
 		addr.Tokens, _ = a.mailTokens(ctx)
 	}
-	syncer := &mailbox.Syncer{Store: sqlite.NewMailboxStore(a.db), Reactions: a.reactionSvc, Addresses: addr, SoftBounceLimit: s.SoftBounceLimit}
+	syncer := &mailbox.Syncer{Store: sqlite.NewMailboxStore(a.db), Addresses: addr, SoftBounceLimit: s.SoftBounceLimit}
 	return syncer.Sync(ctx, cfg, progress)
 }
 

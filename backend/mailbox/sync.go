@@ -228,23 +228,20 @@ func Test(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// Reactions stores the effects of what a sync found: the same service
-// that imports provider logs (sqlite.ReactionService).
-type Reactions interface {
-	ImportReactions(ctx context.Context, src resonanz.ReactionSource, opt resonanz.ReactionImport, progress func(resonanz.ImportProgress)) (resonanz.ReactionImportResult, error)
-}
-
 // Syncer reads new messages of the mailbox, classifies them, applies what
-// they mean through Reactions and remembers what it read in Store.
+// they mean and remembers what it read, both through Store (the effects go
+// through the same reaction import as provider logs, one import run per
+// sync).
 //
-// Idempotent and resumable: per batch it first applies the effects (the
-// reaction store de-duplicates events by the message's key), then records
-// the messages, then moves the handled ones to the processed folder, and
-// only then advances the folder's last UID. A crash at any point repeats
-// at most the last batch, and nothing in it is applied twice.
+// Idempotent and resumable: per batch it first applies the effects and
+// records the messages in one transaction (the reaction store
+// de-duplicates events by the message's key, the records by the message's
+// key), then moves the handled ones to the processed folder, and only then
+// advances the folder's last UID. A crash at any point repeats at most the
+// last batch, and nothing in it is applied twice: a batch whose
+// transaction committed is read again, found processed and only moved.
 type Syncer struct {
 	Store     resonanz.MailboxStore
-	Reactions Reactions
 	Addresses Addresses
 	// SoftBounceLimit: see resonanz.MailboxSettings.
 	SoftBounceLimit int
@@ -254,6 +251,10 @@ type Syncer struct {
 	// AfterBatch, when set, is called after each batch is done (tests
 	// kill the process here).
 	AfterBatch func(folder string, lastUID uint32)
+	// afterApply, when set, is called after a batch's transaction and
+	// before its move; an error stops the sync there (tests of a crash
+	// between the two).
+	afterApply func(folder string) error
 }
 
 // Sync reads every folder once. It stops early when ctx is cancelled
@@ -276,16 +277,18 @@ func (s *Syncer) Sync(ctx context.Context, cfg Config, progress func(resonanz.Ma
 				"The folder "+strconv.Quote(cfg.ProcessedFolder)+" cannot be created ("+short(err)+").", "folder", cfg.ProcessedFolder, "reason", short(err))
 		}
 	}
+	run := s.Store.BeginSync(resonanz.ReactionImport{FileName: "IMAP " + cfg.Account(), Provider: resonanz.ProviderMailbox, SoftBounceLimit: s.SoftBounceLimit})
 	for _, f := range cfg.folders() {
-		if err := s.syncFolder(ctx, c, cfg, f, &res, progress); err != nil {
+		if err := s.syncFolder(ctx, c, run, cfg, f, &res, progress); err != nil {
 			if ctx.Err() != nil {
 				res.Cancelled = true
-				return res, nil
+				return res, run.Finish("cancelled")
 			}
+			run.Finish("failed")
 			return res, err
 		}
 	}
-	return res, nil
+	return res, run.Finish("done")
 }
 
 func ensureFolder(c *client.Client, name string) error {
@@ -318,7 +321,7 @@ type fetched struct {
 	err     error
 }
 
-func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, cfg Config, folder string, res *resonanz.MailboxSyncResult, progress func(resonanz.MailboxProgress)) error {
+func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, run resonanz.MailboxRun, cfg Config, folder string, res *resonanz.MailboxSyncResult, progress func(resonanz.MailboxProgress)) error {
 	mbox, err := c.Select(folder, false)
 	if err != nil {
 		return paramError("folders", "error.mailbox.folder", "The folder "+strconv.Quote(folder)+" cannot be opened ("+short(err)+").", "folder", folder, "reason", short(err))
@@ -384,7 +387,7 @@ func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, cfg Config, f
 				pending <- fetchResult{m, err}
 			}()
 		}
-		move, err := s.apply(ctx, cfg, folder, msgs, res)
+		move, err := s.apply(ctx, run, folder, msgs, res)
 		var following fetchResult
 		if pending != nil {
 			following = <-pending
@@ -394,6 +397,11 @@ func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, cfg Config, f
 		}
 		if following.err != nil {
 			return fmt.Errorf("mailbox: fetch %s: %w", folder, following.err)
+		}
+		if s.afterApply != nil {
+			if err := s.afterApply(folder); err != nil {
+				return err
+			}
 		}
 		if cfg.ProcessedFolder != "" && len(move) > 0 {
 			set := new(imap.SeqSet)
@@ -448,24 +456,9 @@ func fetch(c *client.Client, uids []uint32, maxSize int) ([]*fetched, error) {
 	return out, nil
 }
 
-// sliceSource hands prepared events to the reaction store.
-type sliceSource struct {
-	events []resonanz.ProviderEvent
-	i      int
-}
-
-func (s *sliceSource) Next() (resonanz.ProviderEvent, error) {
-	if s.i >= len(s.events) {
-		return resonanz.ProviderEvent{}, io.EOF
-	}
-	s.i++
-	return s.events[s.i-1], nil
-}
-
-// apply classifies one batch and applies it to the store (no IMAP: the
-// next batch is fetched meanwhile); it returns the UIDs to move to the
-// processed folder.
-func (s *Syncer) apply(ctx context.Context, cfg Config, folder string, msgs []*fetched, res *resonanz.MailboxSyncResult) ([]uint32, error) {
+// apply classifies one batch and stores it (no IMAP: the next batch is
+// fetched meanwhile); it returns the UIDs to move to the processed folder.
+func (s *Syncer) apply(ctx context.Context, run resonanz.MailboxRun, folder string, msgs []*fetched, res *resonanz.MailboxSyncResult) ([]uint32, error) {
 	parallelClassify(msgs, s.Addresses)
 	keys := make([]string, 0, len(msgs))
 	for _, m := range msgs {
@@ -475,10 +468,25 @@ func (s *Syncer) apply(ctx context.Context, cfg Config, folder string, msgs []*f
 	if err != nil {
 		return nil, err
 	}
+	// Who the new messages are about: one lookup for the whole batch.
+	fresh := make([]bool, len(msgs))
+	var lookups []resonanz.MailboxLookup
+	for i, m := range msgs {
+		if m.err != nil || seen[m.key] {
+			continue
+		}
+		seen[m.key] = true // the same message twice in one batch
+		fresh[i] = true
+		lookups = append(lookups, lookupsOf(&m.verdict)...)
+	}
+	matches, err := s.Store.ResolveAll(ctx, lookups)
+	if err != nil {
+		return nil, err
+	}
 	var events []resonanz.ProviderEvent
 	var records []resonanz.MailboxMessage
 	var move []uint32
-	for _, m := range msgs {
+	for i, m := range msgs {
 		res.Read++
 		if m.err != nil {
 			res.Errors = append(res.Errors, resonanz.MailboxError{Folder: folder, UID: m.uid, Reason: m.err.Error()})
@@ -486,120 +494,131 @@ func (s *Syncer) apply(ctx context.Context, cfg Config, folder string, msgs []*f
 			continue
 		}
 		v := &m.verdict
-		if seen[m.key] {
+		if !fresh[i] {
 			res.Skipped++
 			if v.Kind != KindReply {
 				move = append(move, m.uid)
 			}
 			continue
 		}
-		seen[m.key] = true // the same message twice in one batch
-		rec := resonanz.MailboxMessage{Key: m.key, Kind: string(v.Kind), Outcome: "applied", Date: m.date,
-			From: v.From, FromName: v.FromName, Subject: v.Subject, MailingID: v.MailingID, Folder: folder, UID: m.uid}
-		unmatched := func(reason string) {
-			rec.Outcome, rec.Reason = "unmatched", reason
-			res.Unmatched++
-		}
-		base := resonanz.ProviderEvent{
-			Provider: resonanz.ProviderMailbox, SourceKind: "imap", ProviderEventID: m.key,
-			OccurredAt: m.date.Truncate(time.Millisecond), OccurredAtRaw: m.dateRaw,
-			RFCMessageID: v.OriginalMessageID, EventRaw: v.Format,
-			Metadata: map[string]string{"from": v.From, "message_id": v.MessageID, "folder": folder},
-		}
-		if v.MailingID != 0 {
-			base.Metadata[resonanz.HeaderMailing] = strconv.FormatInt(v.MailingID, 10)
-		}
-		switch v.Kind {
-		case KindBounce:
-			matched := 0
-			for _, f := range v.Failures {
-				token := int64(0)
-				if len(v.Failures) == 1 {
-					token = v.RecipientID
-				}
-				id, addr, mailing, err := s.Store.Resolve(ctx, token, v.OriginalMessageID, f.Email)
-				if err != nil {
-					return nil, err
-				}
-				if id == 0 {
-					continue
-				}
-				matched++
-				ev := withMailing(base, mailing)
-				ev.Type, ev.Email, ev.EmailRaw = resonanz.ReactionBounced, addr, f.Email
-				ev.BounceKind, ev.SMTPStatus, ev.SMTPResponse = resonanz.BounceSoft, f.Status, f.Diagnostic
-				if f.Hard {
-					ev.BounceKind = resonanz.BounceHard
-					res.BouncesHard++
-				} else {
-					res.BouncesSoft++
-				}
-				ev.DedupeKey = "mailbox:" + m.key + ":" + strings.ToLower(addr)
-				events = append(events, ev)
-				rec.RecipientID = id
-			}
-			if matched == 0 {
-				unmatched(noRecipient(v))
-			}
-		case KindComplaint, KindUnsubscribe:
-			if v.TokenError != "" {
-				unmatched("The unsubscribe token is " + v.TokenError + "; nothing was changed.")
-				break
-			}
-			id, addr, mailing, err := s.Store.Resolve(ctx, v.RecipientID, v.OriginalMessageID, v.Email)
-			if err != nil {
-				return nil, err
-			}
-			if id == 0 {
-				unmatched(noRecipient(v))
-				break
-			}
-			ev := withMailing(base, mailing)
-			ev.Email, ev.EmailRaw = addr, v.Email
-			ev.DedupeKey = "mailbox:" + m.key + ":" + strings.ToLower(addr)
-			if v.Kind == KindComplaint {
-				ev.Type = resonanz.ReactionComplained
-				ev.Metadata["wording"] = "Spam complaint (ARF feedback report, " + orDash(v.FeedbackType) + ")."
-				res.Complaints++
-			} else {
-				ev.Type = resonanz.ReactionUnsubscribed
-				ev.Metadata["wording"] = "List-Unsubscribe: mailto:" + s.Addresses.Unsubscribe
-				res.Unsubscribes++
-			}
-			events = append(events, ev)
-			rec.RecipientID = id
-		case KindAutoReply:
-			rec.Outcome = "kept"
-			res.AutoReplies++
-		case KindReply:
-			rec.Outcome = "kept"
-			res.Replies++
-			id, _, mailing, err := s.Store.Resolve(ctx, 0, v.OriginalMessageID, v.From)
-			if err != nil {
-				return nil, err
-			}
-			rec.RecipientID = id
-			if rec.MailingID == 0 {
-				rec.MailingID = mailing
-			}
-		}
+		found := matches[:len(lookupsOf(v))]
+		matches = matches[len(found):]
+		rec, evs := s.outcome(m, folder, found, res)
+		events = append(events, evs...)
 		records = append(records, rec)
 		if v.Kind != KindReply {
 			move = append(move, m.uid)
 		}
 	}
-	if len(events) > 0 {
-		_, err := s.Reactions.ImportReactions(ctx, &sliceSource{events: events}, resonanz.ReactionImport{
-			FileName: "IMAP " + cfg.Account() + " " + folder, Provider: resonanz.ProviderMailbox, SoftBounceLimit: s.SoftBounceLimit,
-		}, nil)
-		if err != nil {
-			return nil, err
-		}
-	}
-	if err := s.Store.RecordMessages(ctx, records); err != nil {
+	if err := run.Apply(ctx, events, records); err != nil {
 		return nil, err
 	}
 	return move, nil
+}
+
+// lookupsOf names who a message may be about, in the order outcome reads
+// the matches.
+func lookupsOf(v *Verdict) []resonanz.MailboxLookup {
+	switch v.Kind {
+	case KindBounce:
+		out := make([]resonanz.MailboxLookup, len(v.Failures))
+		for i, f := range v.Failures {
+			out[i] = resonanz.MailboxLookup{MessageID: v.OriginalMessageID, Email: f.Email}
+			if len(v.Failures) == 1 {
+				out[i].RecipientID = v.RecipientID
+			}
+		}
+		return out
+	case KindComplaint, KindUnsubscribe:
+		if v.TokenError != "" {
+			return nil
+		}
+		return []resonanz.MailboxLookup{{RecipientID: v.RecipientID, MessageID: v.OriginalMessageID, Email: v.Email}}
+	case KindReply:
+		return []resonanz.MailboxLookup{{MessageID: v.OriginalMessageID, Email: v.From}}
+	}
+	return nil
+}
+
+// outcome is what a new message means: its record and its events; found
+// are the matches of its lookups.
+func (s *Syncer) outcome(m *fetched, folder string, found []resonanz.MailboxMatch, res *resonanz.MailboxSyncResult) (resonanz.MailboxMessage, []resonanz.ProviderEvent) {
+	v := &m.verdict
+	rec := resonanz.MailboxMessage{Key: m.key, Kind: string(v.Kind), Outcome: "applied", Date: m.date,
+		From: v.From, FromName: v.FromName, Subject: v.Subject, MailingID: v.MailingID, Folder: folder, UID: m.uid}
+	unmatched := func(reason string) {
+		rec.Outcome, rec.Reason = "unmatched", reason
+		res.Unmatched++
+	}
+	base := resonanz.ProviderEvent{
+		Provider: resonanz.ProviderMailbox, SourceKind: "imap", ProviderEventID: m.key,
+		OccurredAt: m.date.Truncate(time.Millisecond), OccurredAtRaw: m.dateRaw,
+		RFCMessageID: v.OriginalMessageID, EventRaw: v.Format,
+		Metadata: map[string]string{"from": v.From, "message_id": v.MessageID, "folder": folder},
+	}
+	if v.MailingID != 0 {
+		base.Metadata[resonanz.HeaderMailing] = strconv.FormatInt(v.MailingID, 10)
+	}
+	var events []resonanz.ProviderEvent
+	switch v.Kind {
+	case KindBounce:
+		for i, f := range v.Failures {
+			who := found[i]
+			if who.RecipientID == 0 {
+				continue
+			}
+			ev := withMailing(base, who.MailingID)
+			ev.Type, ev.Email, ev.EmailRaw = resonanz.ReactionBounced, who.Email, f.Email
+			ev.BounceKind, ev.SMTPStatus, ev.SMTPResponse = resonanz.BounceSoft, f.Status, f.Diagnostic
+			if f.Hard {
+				ev.BounceKind = resonanz.BounceHard
+				res.BouncesHard++
+			} else {
+				res.BouncesSoft++
+			}
+			ev.DedupeKey = "mailbox:" + m.key + ":" + strings.ToLower(who.Email)
+			events = append(events, ev)
+			rec.RecipientID = who.RecipientID
+		}
+		if len(events) == 0 {
+			unmatched(noRecipient(v))
+		}
+	case KindComplaint, KindUnsubscribe:
+		if v.TokenError != "" {
+			unmatched("The unsubscribe token is " + v.TokenError + "; nothing was changed.")
+			break
+		}
+		who := found[0]
+		if who.RecipientID == 0 {
+			unmatched(noRecipient(v))
+			break
+		}
+		ev := withMailing(base, who.MailingID)
+		ev.Email, ev.EmailRaw = who.Email, v.Email
+		ev.DedupeKey = "mailbox:" + m.key + ":" + strings.ToLower(who.Email)
+		if v.Kind == KindComplaint {
+			ev.Type = resonanz.ReactionComplained
+			ev.Metadata["wording"] = "Spam complaint (ARF feedback report, " + orDash(v.FeedbackType) + ")."
+			res.Complaints++
+		} else {
+			ev.Type = resonanz.ReactionUnsubscribed
+			ev.Metadata["wording"] = "List-Unsubscribe: mailto:" + s.Addresses.Unsubscribe
+			res.Unsubscribes++
+		}
+		events = append(events, ev)
+		rec.RecipientID = who.RecipientID
+	case KindAutoReply:
+		rec.Outcome = "kept"
+		res.AutoReplies++
+	case KindReply:
+		rec.Outcome = "kept"
+		res.Replies++
+		rec.RecipientID = found[0].RecipientID
+		if rec.MailingID == 0 {
+			rec.MailingID = found[0].MailingID
+		}
+	}
+	return rec, events
 }
 
 func orDash(s string) string {

@@ -2,6 +2,7 @@ package mailbox_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -85,7 +86,7 @@ func newSyncFixture(t *testing.T) *syncFixture {
 		}
 	}
 	addr := testAddresses(t)
-	f.syncer = &mailbox.Syncer{Store: sqlite.NewMailboxStore(db), Reactions: sqlite.NewReactionService(db), Addresses: addr, SoftBounceLimit: 1, BatchSize: 7}
+	f.syncer = &mailbox.Syncer{Store: sqlite.NewMailboxStore(db), Addresses: addr, SoftBounceLimit: 1, BatchSize: 7}
 	f.cfg = mailbox.Config{Host: srv.Host, Port: srv.Port, Security: resonanz.MailboxNone, Username: srv.User, Password: srv.Password,
 		ProcessedFolder: "Resonanz", Timeout: 20 * time.Second}
 	return f
@@ -316,4 +317,64 @@ func asError(err error, target **resonanz.Error) bool {
 		*target = e
 	}
 	return ok
+}
+
+// TestSync_CrashBetweenCommitAndMove: a sync that stops after a batch's
+// effects and records are committed but before the batch is moved and its
+// UID remembered reads that batch again next time, finds it processed,
+// moves it and applies nothing twice: the store ends as after a sync that
+// never stopped.
+func TestSync_CrashBetweenCommitAndMove(t *testing.T) {
+	ctx := context.Background()
+	files, _ := filepath.Glob("testdata/corpus/*.eml")
+	run := func(t *testing.T, crash bool) (*syncFixture, resonanz.MailboxSyncResult) {
+		f := newSyncFixture(t)
+		for _, file := range files {
+			if err := f.srv.Deliver(f.corpusMessage(t, strings.TrimSuffix(filepath.Base(file), ".eml"))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !crash {
+			res, err := f.syncer.Sync(ctx, f.cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f, res
+		}
+		crashed := errors.New("crash")
+		mailbox.SetAfterApply(f.syncer, func(string) error { return crashed })
+		if _, err := f.syncer.Sync(ctx, f.cfg, nil); !errors.Is(err, crashed) {
+			t.Fatalf("sync: %v, want the crash", err)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM mailbox_message`); n != f.syncer.BatchSize {
+			t.Fatalf("%d messages recorded before the crash, want the first batch (%d)", n, f.syncer.BatchSize)
+		}
+		if moved, _ := filepath.Glob(filepath.Join(f.srv.Maildir(), ".Resonanz", "*", "*")); len(moved) != 0 {
+			t.Fatalf("%d messages moved before the crash", len(moved))
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM import_run WHERE status = 'running'`); n != 0 {
+			t.Errorf("%d import runs left running", n)
+		}
+		mailbox.SetAfterApply(f.syncer, nil)
+		res, err := f.syncer.Sync(ctx, f.cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Read != len(files) || res.Skipped != f.syncer.BatchSize {
+			t.Errorf("sync after the crash read %d, skipped %d; want %d and the first batch", res.Read, res.Skipped, len(files))
+		}
+		return f, res
+	}
+	clean, _ := run(t, false)
+	crashed, _ := run(t, true)
+	if a, b := snapshot(t, clean.db), snapshot(t, crashed.db); a != b {
+		t.Errorf("after a crash between commit and move the store is\n%s\nwant (no crash)\n%s", b, a)
+	}
+	if a, b := clean.count(t, `SELECT COUNT(*) FROM reaction_seen`), crashed.count(t, `SELECT COUNT(*) FROM reaction_seen`); a != b {
+		t.Errorf("%d events stored, want %d", b, a)
+	}
+	moved, _ := filepath.Glob(filepath.Join(crashed.srv.Maildir(), ".Resonanz", "*", "*"))
+	if len(moved) != len(files)-4 { // replies (3) and the unreadable message stay
+		t.Errorf("%d messages moved, want %d", len(moved), len(files)-4)
+	}
 }

@@ -119,13 +119,37 @@ type MailboxStore interface {
 	SetFolder(ctx context.Context, account, folder string, uidValidity, lastUID uint32) error
 	// Processed returns which of the keys were processed before.
 	Processed(ctx context.Context, keys []string) (map[string]bool, error)
-	// RecordMessages stores processed messages (a key already stored is
-	// left as it is).
-	RecordMessages(ctx context.Context, msgs []MailboxMessage) error
 	// Replies lists the replies kept for the user, newest first.
 	Replies(ctx context.Context, limit int) ([]MailboxMessage, error)
-	// Resolve finds who a message is about: by recipient id (a token),
-	// by the Message-ID of a delivery, or by address. It returns the
-	// recipient's id and address and the mailing (0 when unknown).
-	Resolve(ctx context.Context, recipientID int64, messageID, email string) (id int64, address string, mailingID int64, err error)
+	// ResolveAll finds who each message is about: by recipient id (a
+	// token), else by the Message-ID of a delivery, else by address. A
+	// match has the recipient's id and address and the delivery's mailing
+	// (0 when unknown); the zero match when nobody is found.
+	ResolveAll(ctx context.Context, lookups []MailboxLookup) ([]MailboxMatch, error)
+	// BeginSync starts the store side of one sync; opt names its reaction
+	// import run.
+	BeginSync(opt ReactionImport) MailboxRun
+}
+
+// MailboxRun stores the batches of one sync.
+type MailboxRun interface {
+	// Apply stores the effects of a batch (through the reaction import,
+	// de-duplicated by the events' keys) and records its messages (a key
+	// stored before is left as it is), both in one transaction.
+	Apply(ctx context.Context, events []ProviderEvent, msgs []MailboxMessage) error
+	// Finish ends the run with status done, cancelled or failed.
+	Finish(status string) error
+}
+
+// MailboxLookup names the clues to who a message is about.
+type MailboxLookup struct {
+	RecipientID      int64
+	MessageID, Email string
+}
+
+// MailboxMatch is the recipient a lookup found (zero: nobody).
+type MailboxMatch struct {
+	RecipientID int64
+	Email       string
+	MailingID   int64
 }

@@ -59,19 +59,10 @@ func (s *MailboxStore) Processed(ctx context.Context, keys []string) (map[string
 	return out, err
 }
 
-// RecordMessages stores processed messages in one transaction; keys stored
-// before are left as they are. A recipient or mailing that no longer
-// exists is stored as unknown.
-func (s *MailboxStore) RecordMessages(ctx context.Context, msgs []resonanz.MailboxMessage) error {
-	if len(msgs) == 0 {
-		return nil
-	}
-	tx, err := s.db.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("record mailbox messages: %w", err)
-	}
-	defer tx.Rollback()
-	now := millis(s.db.Now())
+// recordMessages stores processed messages in tx; keys stored before are
+// left as they are. A recipient or mailing that no longer exists is stored
+// as unknown.
+func recordMessages(ctx context.Context, tx *sql.Tx, now int64, msgs []resonanz.MailboxMessage) error {
 	// Many rows per statement: one statement per row costs a prepare each.
 	const cols = 13
 	for start := 0; start < len(msgs); start += insertChunk {
@@ -91,10 +82,73 @@ func (s *MailboxStore) RecordMessages(ctx context.Context, msgs []resonanz.Mailb
 			return fmt.Errorf("record mailbox messages: %w", err)
 		}
 	}
+	return nil
+}
+
+// BeginSync starts the store side of one sync: its batches are one
+// reaction import run (begun with the first batch that has an effect).
+func (s *MailboxStore) BeginSync(opt resonanz.ReactionImport) resonanz.MailboxRun {
+	return &mailboxRun{db: s.db, reactions: NewReactionService(s.db), opt: opt, res: newReactionResult(opt.Provider)}
+}
+
+// mailboxRun is resonanz.MailboxRun over the store.
+type mailboxRun struct {
+	db        *DB
+	reactions *ReactionService
+	opt       resonanz.ReactionImport
+	plan      *reactionPlan // nil until the first effect
+	stop      func()        // ends the run's heartbeat
+	res       resonanz.ReactionImportResult
+}
+
+// Apply stores the effects of one batch and records its messages in one
+// transaction: a crash leaves both or neither.
+func (r *mailboxRun) Apply(ctx context.Context, events []resonanz.ProviderEvent, msgs []resonanz.MailboxMessage) error {
+	if len(events) == 0 && len(msgs) == 0 {
+		return nil
+	}
+	if len(events) > 0 && r.plan == nil {
+		plan, err := r.reactions.beginReactions(ctx, r.opt)
+		if err != nil {
+			return err
+		}
+		r.plan, r.res.ImportID, r.stop = plan, plan.importID, r.db.keepAlive(plan.importID)
+	}
+	tx, err := r.db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("mailbox sync: %w", err)
+	}
+	defer tx.Rollback()
+	if len(events) > 0 {
+		prepared := make([]preparedEvent, len(events))
+		for i, ev := range events {
+			prepared[i] = prepareEvent(ev)
+		}
+		r.res.Read += len(events)
+		if err := r.reactions.writeEventsTx(ctx, tx, r.plan, prepared, &r.res); err != nil {
+			return err
+		}
+	}
+	if err := recordMessages(ctx, tx, millis(r.db.Now()), msgs); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("record mailbox messages: %w", err)
+		return fmt.Errorf("mailbox sync: %w", err)
 	}
 	return nil
+}
+
+// Finish ends the sync's import run (if one began) with status: done,
+// cancelled or failed.
+func (r *mailboxRun) Finish(status string) error {
+	if r.plan == nil {
+		return nil
+	}
+	r.stop()
+	r.res.Cancelled = status == "cancelled"
+	plan := r.plan
+	r.plan = nil
+	return r.reactions.finishReactions(plan, status, &r.res)
 }
 
 // clip shortens s to at most n bytes on a rune boundary.
@@ -134,41 +188,68 @@ func (s *MailboxStore) Replies(ctx context.Context, limit int) ([]resonanz.Mailb
 	return out, rows.Err()
 }
 
-// Resolve finds who a message is about: the recipient of a token, else
-// the recipient of the delivery with the Message-ID, else the recipient
-// with the address. mailingID is the delivery's mailing (0 otherwise).
-func (s *MailboxStore) Resolve(ctx context.Context, recipientID int64, messageID, email string) (int64, string, int64, error) {
-	var id, mailing int64
-	var addr string
-	if recipientID > 0 {
-		err := s.db.db.QueryRowContext(ctx, `SELECT id, email FROM recipient WHERE id = ?`, recipientID).Scan(&id, &addr)
-		if err == nil {
-			return id, addr, 0, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return 0, "", 0, fmt.Errorf("resolve recipient: %w", err)
-		}
-	}
-	if messageID != "" {
-		err := s.db.db.QueryRowContext(ctx, `SELECT r.id, r.email, d.mailing_id FROM delivery d JOIN recipient r ON r.id = d.recipient_id
-			WHERE d.message_id = ?`, messageID).Scan(&id, &addr, &mailing)
-		if err == nil {
-			return id, addr, mailing, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return 0, "", 0, fmt.Errorf("resolve recipient: %w", err)
-		}
-	}
-	if email != "" {
-		if _, key, err := resonanz.NormalizeEmail(email); err == nil {
-			err := s.db.db.QueryRowContext(ctx, `SELECT id, email FROM recipient WHERE email_key = ?`, key).Scan(&id, &addr)
-			if err == nil {
-				return id, addr, 0, nil
+// ResolveAll finds who each message is about (see resonanz.MailboxStore):
+// one query per kind of clue for the whole batch, each only for the
+// lookups the clues before left open.
+func (s *MailboxStore) ResolveAll(ctx context.Context, lookups []resonanz.MailboxLookup) ([]resonanz.MailboxMatch, error) {
+	out := make([]resonanz.MailboxMatch, len(lookups))
+	clues := []struct {
+		query string
+		value func(resonanz.MailboxLookup) any // nil: no such clue
+	}{
+		{`SELECT id, id, email, 0 FROM recipient WHERE id IN `, func(l resonanz.MailboxLookup) any {
+			if l.RecipientID > 0 {
+				return l.RecipientID
 			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return 0, "", 0, fmt.Errorf("resolve recipient: %w", err)
+			return nil
+		}},
+		{`SELECT d.message_id, r.id, r.email, d.mailing_id FROM delivery d JOIN recipient r ON r.id = d.recipient_id WHERE d.message_id IN `,
+			func(l resonanz.MailboxLookup) any {
+				if l.MessageID != "" {
+					return l.MessageID
+				}
+				return nil
+			}},
+		{`SELECT email_key, id, email, 0 FROM recipient WHERE email_key IN `, func(l resonanz.MailboxLookup) any {
+			if _, key, err := resonanz.NormalizeEmail(l.Email); l.Email != "" && err == nil {
+				return key
+			}
+			return nil
+		}},
+	}
+	for _, c := range clues {
+		wanted := map[any][]int{} // clue → the open lookups that have it
+		var values []any
+		for i, l := range lookups {
+			if out[i].RecipientID != 0 {
+				continue
+			}
+			if v := c.value(l); v != nil {
+				if _, ok := wanted[v]; !ok {
+					values = append(values, v)
+				}
+				wanted[v] = append(wanted[v], i)
 			}
 		}
+		err := queryIn(ctx, s.db.db, c.query, values, func(rows *sql.Rows) error {
+			var clue any
+			var m resonanz.MailboxMatch
+			if err := rows.Scan(&clue, &m.RecipientID, &m.Email, &m.MailingID); err != nil {
+				return err
+			}
+			if b, ok := clue.([]byte); ok {
+				clue = string(b)
+			}
+			for _, i := range wanted[clue] {
+				if out[i].RecipientID == 0 {
+					out[i] = m
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("resolve recipients: %w", err)
+		}
 	}
-	return 0, "", 0, nil
+	return out, nil
 }

@@ -128,13 +128,32 @@ type reactionPlan struct {
 	campaignOrder []string
 }
 
+// prepareEvent works out what an event needs without the store: its
+// dedupe keys and its address key.
+func prepareEvent(ev resonanz.ProviderEvent) preparedEvent {
+	p := preparedEvent{ev: ev, key: keyOf(ev.DedupeKey, ev.OccurredAt)}
+	if ev.LegacyDedupeKey != "" {
+		k := keyOf(ev.LegacyDedupeKey, ev.OccurredAt)
+		p.legacy = &k
+	}
+	if _, key, err := resonanz.NormalizeEmail(ev.Email); err == nil {
+		p.emailKey = key
+	}
+	return p
+}
+
+// newReactionResult is the empty result of an import from provider.
+func newReactionResult(provider string) resonanz.ReactionImportResult {
+	return resonanz.ReactionImportResult{Provider: provider, ByType: map[string]int{}, Errors: []resonanz.RowError{},
+		Campaigns: []resonanz.CampaignFiling{}, Warnings: []resonanz.RowError{}}
+}
+
 // ImportReactions stores the events of src. See resonanz.ReactionImportResult
 // for what is counted. Every batch is one transaction: a crash leaves whole
 // batches or nothing, and the import can simply be run again (events already
 // stored are recognized by their dedupe key).
 func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.ReactionSource, opt resonanz.ReactionImport, progress func(resonanz.ImportProgress)) (resonanz.ReactionImportResult, error) {
-	res := resonanz.ReactionImportResult{Provider: opt.Provider, ByType: map[string]int{}, Errors: []resonanz.RowError{},
-		Campaigns: []resonanz.CampaignFiling{}, Warnings: []resonanz.RowError{}}
+	res := newReactionResult(opt.Provider)
 	plan, err := s.beginReactions(ctx, opt)
 	if err != nil {
 		return res, err
@@ -165,18 +184,10 @@ func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.Reac
 					return b, false, err
 				}
 				b.read++
-				p := preparedEvent{ev: ev, key: keyOf(ev.DedupeKey, ev.OccurredAt)}
-				if ev.LegacyDedupeKey != "" {
-					k := keyOf(ev.LegacyDedupeKey, ev.OccurredAt)
-					p.legacy = &k
-				}
 				if len(ev.Warnings) > 0 {
 					b.warnings = append(b.warnings, resonanz.RowError{Line: ev.Line, Reason: strings.Join(ev.Warnings, "; ")})
 				}
-				if _, key, err := resonanz.NormalizeEmail(ev.Email); err == nil {
-					p.emailKey = key
-				}
-				b.events = append(b.events, p)
+				b.events = append(b.events, prepareEvent(ev))
 			}
 			if counter != nil {
 				b.bytes = counter.BytesRead()
@@ -206,9 +217,6 @@ func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.Reac
 			return nil
 		})
 	res.Cancelled = cancelled
-	for _, c := range plan.campaignOrder {
-		res.Campaigns = append(res.Campaigns, *plan.campaigns[c])
-	}
 	status := "done"
 	switch {
 	case failure != nil:
@@ -216,7 +224,7 @@ func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.Reac
 	case cancelled:
 		status = "cancelled"
 	}
-	if err := s.finishReactions(plan, status, res); err != nil && failure == nil {
+	if err := s.finishReactions(plan, status, &res); err != nil && failure == nil {
 		failure = err
 	}
 	return res, failure
@@ -276,7 +284,12 @@ func (s *ReactionService) beginReactions(ctx context.Context, opt resonanz.React
 	return plan, nil
 }
 
-func (s *ReactionService) finishReactions(plan *reactionPlan, status string, res resonanz.ReactionImportResult) error {
+// finishReactions ends the import run of plan with status; it fills in
+// res's campaigns and stores res as the run's result.
+func (s *ReactionService) finishReactions(plan *reactionPlan, status string, res *resonanz.ReactionImportResult) error {
+	for _, c := range plan.campaignOrder {
+		res.Campaigns = append(res.Campaigns, *plan.campaigns[c])
+	}
 	detail := fmt.Sprintf(`{"status":%q,"provider":%q,"read":%d,"imported":%d,"duplicates":%d,"unmatched":%d,"anonymized":%d,"rejected":%d}`,
 		status, res.Provider, res.Read, res.Imported, res.Duplicates, res.Unmatched, res.Anonymized, res.Rejected)
 	return s.db.finishRun(plan.importID, "import reactions", status, res, "import.reactions", detail, nil)
@@ -311,7 +324,18 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 		return fmt.Errorf("import reactions: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.writeEventsTx(ctx, tx, plan, events, res); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("import reactions: %w", err)
+	}
+	return nil
+}
 
+// writeEventsTx stores one batch in tx (the caller commits): the mailbox
+// sync writes its records in the same transaction.
+func (s *ReactionService) writeEventsTx(ctx context.Context, tx *sql.Tx, plan *reactionPlan, events []preparedEvent, res *resonanz.ReactionImportResult) error {
 	// De-duplicate: against the store, then within the batch.
 	keys := make([]any, 0, len(events))
 	for i := range events {
@@ -346,6 +370,7 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 	}
 
 	personal := make([]reactionRow, 0, len(fresh))
+	var sup suppressions // stored after the loop: nothing in it reads them
 	anon := map[anonKey]int{}
 	feed := sketchFeed{}
 	var quarantine []quarantineRow
@@ -417,11 +442,14 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 			}
 		}
 		personal = append(personal, row)
-		if err := s.applyProtective(ctx, tx, plan, ev, recipientID, mailingID); err != nil {
+		if err := s.applyProtective(ctx, tx, plan, ev, recipientID, mailingID, &sup); err != nil {
 			return err
 		}
 	}
 
+	if err := sup.insert(ctx, tx); err != nil {
+		return err
+	}
 	if err := insertReactions(ctx, tx, personal, plan.importID); err != nil {
 		return err
 	}
@@ -458,9 +486,6 @@ func (s *ReactionService) writeEvents(ctx context.Context, plan *reactionPlan, e
 		if n == 0 {
 			delete(res.ByType, t)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("import reactions: %w", err)
 	}
 	return nil
 }
@@ -691,23 +716,21 @@ func userAgentID(ctx context.Context, tx *sql.Tx, ua string) (int64, error) {
 // mean for the recipient: hard bounces and complaints suppress further
 // sending; an unsubscribe ends the membership (the mailing's list, or every
 // list when no mailing is known) and appends a withdrawal to the ledger.
-func (s *ReactionService) applyProtective(ctx context.Context, tx *sql.Tx, plan *reactionPlan, ev *resonanz.ProviderEvent, recipientID, mailingID int64) error {
+func (s *ReactionService) applyProtective(ctx context.Context, tx *sql.Tx, plan *reactionPlan, ev *resonanz.ProviderEvent, recipientID, mailingID int64, sup *suppressions) error {
 	at := millis(ev.OccurredAt)
 	switch {
 	case ev.Type == resonanz.ReactionBounced && ev.BounceKind == resonanz.BounceHard:
-		return suppress(ctx, tx, recipientID, "hard_bounce", at, ev.SMTPResponse)
+		sup.add(recipientID, "hard_bounce", at, ev.SMTPResponse)
 	case ev.Type == resonanz.ReactionBounced && ev.BounceKind == resonanz.BounceSoft && plan.opt.SoftBounceLimit > 0:
-		return suppressSoftBounces(ctx, tx, recipientID, mailingID, plan.opt.SoftBounceLimit, at, ev.SMTPResponse)
+		return suppressSoftBounces(ctx, tx, recipientID, mailingID, plan.opt.SoftBounceLimit, at, ev.SMTPResponse, sup)
 	case ev.Type == resonanz.ReactionComplained && ev.Provider == resonanz.ProviderMailbox:
-		if err := suppress(ctx, tx, recipientID, "complaint", at, ev.Provider); err != nil {
-			return err
-		}
+		sup.add(recipientID, "complaint", at, ev.Provider)
 		// A complaint withdraws the newsletter too (source provider:mailbox:
 		// the report came through the mailbox, not from the person).
 		_, err := unsubscribe(ctx, tx, mailboxWithdrawal(ev, recipientID, resonanz.ProviderSource(resonanz.ProviderMailbox)), plan.mailings[mailingID], plan.importID)
 		return err
 	case ev.Type == resonanz.ReactionComplained:
-		return suppress(ctx, tx, recipientID, "complaint", at, ev.Provider)
+		sup.add(recipientID, "complaint", at, ev.Provider)
 	case ev.Type == resonanz.ReactionUnsubscribed && ev.Provider == resonanz.ProviderMailbox:
 		_, err := unsubscribe(ctx, tx, mailboxWithdrawal(ev, recipientID, resonanz.SourceMailUnsubscribe), plan.mailings[mailingID], plan.importID)
 		return err
@@ -742,7 +765,7 @@ func mailboxWithdrawal(ev *resonanz.ProviderEvent, recipientID int64, source str
 // suppressSoftBounces suppresses the recipient when each of their last
 // limit mailings (deliveries sent) bounced softly; mailingID is the
 // mailing of the bounce being stored (its reaction is not written yet).
-func suppressSoftBounces(ctx context.Context, tx *sql.Tx, recipientID, mailingID int64, limit int, at int64, detail string) error {
+func suppressSoftBounces(ctx context.Context, tx *sql.Tx, recipientID, mailingID int64, limit int, at int64, detail string, sup *suppressions) error {
 	rows, err := tx.QueryContext(ctx, `SELECT d.mailing_id, EXISTS (SELECT 1 FROM reaction r WHERE r.recipient_id = d.recipient_id
 		AND r.mailing_id = d.mailing_id AND r.type = ? AND (r.flags & ?) <> 0)
 		FROM delivery d WHERE d.recipient_id = ? AND d.status = 'sent' ORDER BY d.at DESC, d.mailing_id DESC LIMIT ?`,
@@ -770,16 +793,27 @@ func suppressSoftBounces(ctx context.Context, tx *sql.Tx, recipientID, mailingID
 	if inRow < limit {
 		return nil
 	}
-	return suppress(ctx, tx, recipientID, "soft_bounce", at, detail)
+	sup.add(recipientID, "soft_bounce", at, detail)
+	return nil
 }
 
-func suppress(ctx context.Context, tx *sql.Tx, recipientID int64, reason string, at int64, detail string) error {
-	if len(detail) > 500 {
-		detail = detail[:500]
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO suppression (recipient_id, reason, at, detail) VALUES (?, ?, ?, ?)
-		ON CONFLICT (recipient_id) DO NOTHING`, recipientID, reason, at, detail); err != nil {
-		return fmt.Errorf("suppress recipient: %w", err)
+// suppressions are the suppressions of a batch in the order of its
+// events, stored together (the first for a recipient wins, as one
+// statement per event did).
+type suppressions []any
+
+func (s *suppressions) add(recipientID int64, reason string, at int64, detail string) {
+	*s = append(*s, recipientID, reason, at, clip(detail, 500))
+}
+
+func (s suppressions) insert(ctx context.Context, tx *sql.Tx) error {
+	const cols = 4
+	for start := 0; start < len(s); start += insertChunk * cols {
+		chunk := s[start:min(start+insertChunk*cols, len(s))]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO suppression (recipient_id, reason, at, detail) VALUES `+placeholders(len(chunk)/cols, cols)+`
+			ON CONFLICT (recipient_id) DO NOTHING`, chunk...); err != nil {
+			return fmt.Errorf("suppress recipients: %w", err)
+		}
 	}
 	return nil
 }
