@@ -238,6 +238,13 @@ var tsNames = map[string]string{
 	"desktop.ImportFileRequest": "ImportRequest",
 	"send.Preview":              "MailPreview",
 	"resonanz.RowError":         "RejectedRow",
+	"relay.Pairing":             "RelayPairing",
+	"relay.SyncResult":          "RelaySyncResult",
+	"relay.Problem":             "RelayProblem",
+	"relay.AutoStatus":          "AutoPublishStatus",
+	"relay.SyncProgress":        "RelaySyncProgress",
+	"relay.CollectResult":       "RelayCollectResult",
+	"relay.PublishResult":       "RelayPublishResult",
 }
 
 // tsType is how the typed call stubs (frontend/src/lib/api/facades.ts)

@@ -49,6 +49,9 @@ import type {
   RecipientDetail,
   RecipientFilter,
   RecipientPage,
+  RelayOverview,
+  RelayPairing,
+  RelaySyncResult,
   RejectedRowsRequest,
   RuleCount,
   SMTPSettings,
@@ -214,4 +217,13 @@ export const Backups = {
   Restore: (req: BackupRequest): Promise<BackupStatus> => call('Backups', 'Restore', req),
   SetRetention: (n: number): Promise<BackupStatus> => call('Backups', 'SetRetention', n),
   Status: (): Promise<BackupStatus> => call('Backups', 'Status'),
+};
+
+/** Relays is the bound façade for pairing relays, the listener mode and their sync (desktop.Relays). */
+export const Relays = {
+  Overview: (): Promise<RelayOverview> => call('Relays', 'Overview'),
+  Pair: (code: string): Promise<RelayPairing> => call('Relays', 'Pair', code),
+  SetMode: (mode: string): Promise<RelayOverview> => call('Relays', 'SetMode', mode),
+  Sync: (): Promise<RelaySyncResult[]> => call('Relays', 'Sync'),
+  Unpair: (relayId: string): Promise<boolean> => call('Relays', 'Unpair', relayId),
 };

@@ -1132,3 +1132,92 @@ export interface BackupRequest {
   /** name is a copy in the backup folder. */
   name: string;
 }
+
+// The relay (backend/relay, desktop.Relays).
+
+/** RelayProblem is a failure as Go describes it: a catalogue key with its parameters and the English message. */
+export interface RelayProblem {
+  key: string;
+  message: string;
+  params?: Record<string, string>;
+}
+
+/** RelayInfo is one paired relay. */
+export interface RelayInfo {
+  id: string;
+  url: string;
+  /** links is true when the links in new mails point at this relay. */
+  links: boolean;
+  /** lastSync is the end of the last complete sync (absent: never). */
+  lastSync?: string;
+  /** lastProblem is why the last sync failed. */
+  lastProblem?: RelayProblem;
+  /** reachable is the answer of the status check just now; problem says why not. */
+  reachable: boolean;
+  problem?: RelayProblem;
+  /** pending counts the events waiting on the relay. */
+  pending: number;
+}
+
+/** RelaySyncProgress is where a running sync is (relay:progress events). */
+export interface RelaySyncProgress {
+  relayId: string;
+  phase: 'collect' | 'publish';
+  done: number;
+  total: number;
+}
+
+/** AutoPublishStatus is the state of publish on change. */
+export interface AutoPublishStatus {
+  pending: boolean;
+  running: boolean;
+  lastAt?: string;
+  problem?: RelayProblem;
+  count: number;
+}
+
+/** RelayOverview is the mode ('local' or 'relay'), the paired relays and publish on change. */
+export interface RelayOverview {
+  mode: 'local' | 'relay';
+  linksUrl: string;
+  localPublicUrl: string;
+  relays: RelayInfo[];
+  sync?: RelaySyncProgress;
+  autoPublish: AutoPublishStatus;
+}
+
+/** RelayPairing is a pairing as the UI sees it (the secret stays in Go: always null here). */
+export interface RelayPairing {
+  url: string;
+  relayId: string;
+  secret: null;
+}
+
+/** RelayCollectResult counts the events one sync took up from a relay. */
+export interface RelayCollectResult {
+  relayId: string;
+  applied: Record<string, number>;
+  skipped: number;
+  failed: number;
+  quarantined: number;
+  through: number;
+}
+
+/** RelayPublishResult counts what one sync published to a relay. */
+export interface RelayPublishResult {
+  generation: number;
+  profiles: number;
+  lists: number;
+  links: number;
+  surveys: number;
+}
+
+/** RelaySyncResult is one relay's sync. */
+export interface RelaySyncResult {
+  relayId: string;
+  url: string;
+  collected: RelayCollectResult;
+  published?: RelayPublishResult;
+  error?: string;
+  problem?: RelayProblem;
+}
