@@ -78,8 +78,10 @@ import type {
 export const Settings = {
   GetListener: (): Promise<ListenerSettings> => call('Settings', 'GetListener'),
   GetSMTP: (): Promise<SMTPSettings> => call('Settings', 'GetSMTP'),
+  GetLanguage: (): Promise<string> => call('Settings', 'GetLanguage'),
   GetSender: (): Promise<SenderIdentity> => call('Settings', 'GetSender'),
   ListenerStatus: (): Promise<ListenerStatus> => call('Settings', 'ListenerStatus'),
+  SaveLanguage: (language: string): Promise<string> => call('Settings', 'SaveLanguage', language),
   SaveListener: (s: ListenerSettings): Promise<ListenerSettings> => call('Settings', 'SaveListener', s),
   SaveSMTP: (req: SaveSMTPRequest): Promise<SMTPSettings> => call('Settings', 'SaveSMTP', req),
   SaveSender: (s: SenderIdentity): Promise<SenderIdentity> => call('Settings', 'SaveSender', s),
@@ -92,11 +94,13 @@ export const Settings = {
 /** System is the bound façade for program information, the native file dialogs and the audit log (desktop.System). */
 export const System = {
   AuditLog: (limit: number): Promise<AuditEntry[]> => call('System', 'AuditLog', limit),
+  CloseWindow: (): Promise<void> => call('System', 'CloseWindow'),
   FirstScreen: (t: StartTimings): Promise<void> => call('System', 'FirstScreen', t),
   Info: (): Promise<SystemInfo> => call('System', 'Info'),
   PickCSVFile: (title: string): Promise<string> => call('System', 'PickCSVFile', title),
   PickLogFile: (title: string): Promise<string> => call('System', 'PickLogFile', title),
   SaveBase64File: (name: string, content: string): Promise<string> => call('System', 'SaveBase64File', name, content),
+  SetUnsaved: (unsaved: boolean): Promise<void> => call('System', 'SetUnsaved', unsaved),
   SaveTextFile: (name: string, content: string): Promise<string> => call('System', 'SaveTextFile', name, content),
 };
 

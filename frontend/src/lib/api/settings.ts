@@ -13,12 +13,12 @@ export function saveSender(s: SenderIdentity): Promise<SenderIdentity> {
 
 /** getLanguage returns the UI language chosen in the window or a browser ('' if none yet). */
 export function getLanguage(): Promise<string> {
-  return call<string>('Settings', 'GetLanguage');
+  return Settings.GetLanguage();
 }
 
 /** saveLanguage stores the chosen UI language, so the window and browser mode start in it. */
 export function saveLanguage(language: string): Promise<string> {
-  return call<string>('Settings', 'SaveLanguage', language);
+  return Settings.SaveLanguage(language);
 }
 
 /** getSMTP returns the mail server settings (never the password). */

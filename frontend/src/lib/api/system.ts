@@ -38,12 +38,12 @@ export function inDesktopWindow(): boolean {
 
 /** setUnsaved tells the desktop window whether the UI holds unsaved changes (it then asks before closing). */
 export function setUnsaved(unsaved: boolean): Promise<void> {
-  return call<void>('System', 'SetUnsaved', unsaved);
+  return System.SetUnsaved(unsaved);
 }
 
 /** closeWindow closes the desktop window after the user agreed to drop unsaved changes. */
 export function closeWindow(): Promise<void> {
-  return call<void>('System', 'CloseWindow');
+  return System.CloseWindow();
 }
 
 /** auditLog returns the newest admin actions, newest first (limit 1..1000). */
