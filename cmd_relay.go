@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/resonanz/resonanz/backend/keyring"
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/relay"
 	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/smtp"
 )
 
 // runRelay runs `resonanz relay ...`: on the relay host `relay` (serve)
@@ -163,13 +167,14 @@ func sum(m map[string]int) int {
 // runRelayServe runs the relay: the listener's pages over the relay's own
 // store, and the sync API. It never opens a desk's data.
 func runRelayServe(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
-	addr, publicURL := ":8485", ""
+	addr, publicURL, secrets := ":8485", "", ""
 	trackRate := 0.0
 	var trusted []string
 	if err := parseCommand("relay", args, g, func(fs *flag.FlagSet) {
 		fs.StringVar(&addr, "addr", addr, "address to listen on")
 		fs.StringVar(&publicURL, "public-url", "", "base URL recipients and the desk reach the relay at (required)")
 		fs.Float64Var(&trackRate, "track-rate", 0, "tracking requests per second and client IP (0: default 50, -1: no limit)")
+		fs.StringVar(&secrets, "secrets", "", "folder of the secret store for the mail settings the desk publishes, outside the data directory (default: DIR-secrets beside --data; the OS keyring when one answers)")
 		fs.Func("trusted-proxy", "reverse proxy (address or CIDR) whose X-Forwarded-For/Forwarded is believed; repeatable", func(v string) error {
 			if _, err := listener.ParseTrustedProxies([]string{v}); err != nil {
 				return errors.New(strings.TrimPrefix(err.Error(), "listener: "))
@@ -196,7 +201,22 @@ func runRelayServe(ctx context.Context, g *globals, args []string, stdout, stder
 	if err := st.SetPublicURL(ctx, publicURL); err != nil {
 		return fail(stderr, g, err)
 	}
-	srv, err := relay.NewServer(st, relay.Config{PublicURL: publicURL, TrustedProxies: proxies, TrackRate: trackRate, Log: log})
+	if secrets == "" {
+		secrets = filepath.Clean(g.data) + "-secrets"
+	}
+	cfg := relay.Config{PublicURL: publicURL, TrustedProxies: proxies, TrackRate: trackRate, Log: log}
+	if inside(secrets, g.data) {
+		return usageError(stderr, errors.New("relay: --secrets must be outside the data directory"))
+	}
+	if err := os.MkdirAll(secrets, 0o700); err != nil {
+		log.Warn("relay: no secret store: the relay sends no mail and has no profile login", "err", err)
+	} else {
+		cfg.Secrets = keyring.New(secrets, keyring.Options{Disabled: keyring.DisabledByEnv()})
+		cfg.Mailer = func(ctx context.Context, m relay.MailSettings) (relay.Mailer, error) {
+			return smtp.NewMailer(smtp.ConfigFrom(m.SMTP, m.Password))
+		}
+	}
+	srv, err := relay.NewServer(st, cfg)
 	if err != nil {
 		return fail(stderr, g, err)
 	}
@@ -214,4 +234,15 @@ func runRelayServe(ctx context.Context, g *globals, args []string, stdout, stder
 		return fail(stderr, g, err)
 	}
 	return 0
+}
+
+// inside reports whether dir is dir or a folder under root.
+func inside(dir, root string) bool {
+	a, err1 := filepath.Abs(dir)
+	b, err2 := filepath.Abs(root)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(b, a)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

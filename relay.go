@@ -19,7 +19,7 @@ func (a *App) relayService() *relay.Relays {
 		Apply: relay.Desk{Journal: sqlite.NewRelayJournal(a.db), Hits: a.reactionSvc,
 			Subscriptions: a.portal, Profiles: a.portal, Surveys: a.portal, Signups: a.portal, Signed: a.relaySignupMail},
 		Source: relay.Source{Recipients: a.recipientSvc, Profiles: a.portal, Lists: a.listSvc,
-			Mailings: a.mailingSvc, Surveys: a.surveySvc, OptIns: a.optInSvc},
+			Mailings: a.mailingSvc, Surveys: a.surveySvc, OptIns: a.optInSvc, Mail: a.relayMailSettings},
 		Changes: sqlite.NewRelayChanges(a.db),
 		Log:     a.log,
 	})
@@ -93,4 +93,23 @@ func (a *App) RetryRelayEvent(ctx context.Context, id string) error {
 		return err
 	}
 	return relay.Retry(ctx, desk, id)
+}
+
+// relayMailSettings are the mail server and sender a relay mails
+// confirmations and profile links with while the desk is off (nil when
+// either is not set up: then the desk mails them at its next sync).
+func (a *App) relayMailSettings(ctx context.Context) (*relay.MailSettings, error) {
+	s, err := a.smtpSettings(ctx)
+	if err != nil || s.Host == "" {
+		return nil, err
+	}
+	from, err := a.settingsSvc.Sender(ctx)
+	if err != nil || from.FromAddress == "" {
+		return nil, err
+	}
+	pw, err := a.smtpPassword(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &relay.MailSettings{SMTP: s, Password: pw, Sender: from}, nil
 }

@@ -81,6 +81,12 @@ type ProfileView struct {
 	// resonanz.PurposeTrackingOpens, PurposeTrackingClicks and
 	// PurposeProfiling; a missing purpose is not granted.
 	Consents map[string]bool
+	// MailName is the name mails the public forms trigger may use: empty
+	// for a person who never confirmed (anybody can type any name into
+	// the signup form). Suppressed says the person is not mailed (bounced,
+	// complained). A relay decides its own mails with them.
+	MailName   string `json:",omitempty"`
+	Suppressed bool   `json:",omitempty"`
 }
 
 // ListChoice is one list on the profile page.
@@ -89,6 +95,7 @@ type ListChoice struct {
 	Name        string
 	Description string
 	Subscribed  bool // membership confirmed (or unconfirmed: pending)
+	Confirmed   bool `json:",omitempty"` // membership confirmed
 }
 
 // ProfileUpdate is a submitted profile form (see resonanz.ProfileUpdate).
@@ -137,6 +144,9 @@ type Addressee struct {
 	Email       string
 	Name        string // display name, may be empty
 	Language    string // "de", "en" or "" (then the page's language)
+	// LinkKey, when set, is the person secret a relay needs in the
+	// person's profile link (?k=).
+	LinkKey string
 }
 
 // Notice is a mail the listener sends itself (confirmation, profile link):

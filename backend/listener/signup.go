@@ -309,7 +309,11 @@ func (s *Server) serveProfileLogin(w http.ResponseWriter, r *http.Request) {
 		if lang != "de" && lang != "en" {
 			lang = t["lang"]
 		}
-		n := ProfileLinkNotice(lang, a.Email, a.Name, s.urls.Profile(0, a.RecipientID))
+		urls := s.urls
+		if a.LinkKey != "" {
+			urls = urls.WithPersonKey(func(int64) string { return a.LinkKey })
+		}
+		n := ProfileLinkNotice(lang, a.Email, a.Name, urls.Profile(0, a.RecipientID))
 		n.RecipientID = a.RecipientID
 		s.sendNotice(n)
 	case resonanz.ErrorCode(err) != resonanz.ENOTFOUND:

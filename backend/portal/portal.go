@@ -115,7 +115,12 @@ func (s *Service) Profile(ctx context.Context, recipientID int64) (listener.Prof
 	}
 	r := det.Recipient
 	v := listener.ProfileView{Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Gender: r.Gender, Title: r.Title,
-		Language: r.Language, Consents: map[string]bool{}}
+		Language: r.Language, Consents: map[string]bool{}, Suppressed: det.Suppressed != ""}
+	for _, c := range det.Consent {
+		if c.Purpose == resonanz.PurposeNewsletter && c.Granted {
+			v.MailName = strings.TrimSpace(r.FirstName + " " + r.LastName)
+		}
+	}
 	for _, st := range det.Current {
 		if st.Purpose != resonanz.PurposeNewsletter {
 			v.Consents[st.Purpose] = st.Granted
@@ -138,7 +143,7 @@ func (s *Service) Profile(ctx context.Context, recipientID int64) (listener.Prof
 			continue
 		}
 		v.Lists = append(v.Lists, listener.ListChoice{ListID: l.ID, Name: l.Name, Description: l.Description,
-			Subscribed: st == resonanz.StatusConfirmed || st == resonanz.StatusUnconfirmed})
+			Subscribed: st == resonanz.StatusConfirmed || st == resonanz.StatusUnconfirmed, Confirmed: st == resonanz.StatusConfirmed})
 	}
 	return v, nil
 }

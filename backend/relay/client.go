@@ -444,8 +444,11 @@ func apply(ctx context.Context, d Desk, e StoredEvent) error {
 			return errPermanent{errors.New("signup event without a form")}
 		}
 		r, err := d.Signups.Signup(ctx, *p.Signup, p.Client)
-		if err == nil && r.Token != "" && d.Signed != nil {
-			d.Signed(ctx, *p.Signup, r)
+		if err == nil && r.Token != "" && p.Signup.Token == "" && d.Signed != nil {
+			d.Signed(ctx, *p.Signup, r) // the relay did not mail it
+		}
+		if resonanz.ErrorCode(err) == resonanz.ECONFLICT {
+			return nil // already confirmed on the list: the desk's rule wins
 		}
 		return gone(err)
 	case EventConfirm:

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -159,4 +160,71 @@ func sealTo(public, aad, plain []byte) ([]byte, error) {
 		return nil, err
 	}
 	return hpke.Seal(pk, hpkeKDF, hpkeAEAD, append(append([]byte{}, hpkeInfo...), aad...), plain)
+}
+
+// Address entries let the relay find a person by the address typed into
+// its profile login or signup form, and nothing else: the desk publishes,
+// per person, AddressLookup(addressKey, address) and, sealed under a key
+// derived from the address itself, the person's id and person secret. The
+// address key (random, from the desk) is kept in the relay's secret store,
+// never in its data directory; without it the data directory does not even
+// tell whether an address is there.
+
+// AddressLookup is the key an address entry is stored under: HMAC-SHA256
+// of the normalized address (resonanz.NormalizeEmail's key).
+func AddressLookup(addressKey []byte, emailKey string) []byte {
+	m := hmac.New(sha256.New, addressKey)
+	m.Write([]byte("resonanz/relay/address/v1\x00"))
+	m.Write([]byte(emailKey))
+	return m.Sum(nil)
+}
+
+func addressAEAD(addressKey []byte, emailKey string) (cipher.AEAD, error) {
+	key, err := hkdf.Key(sha256.New, []byte(emailKey), addressKey, "resonanz/relay/address-entry/v1", 32)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// AddressEntry is what an address opens: whose it is and their person
+// secret (the relay then opens the profile with it).
+type AddressEntry struct {
+	RecipientID int64  `json:"r"`
+	Secret      []byte `json:"k"`
+}
+
+// SealAddress seals e under a key only the address (with the address
+// key) derives.
+func SealAddress(addressKey []byte, emailKey string, e AddressEntry) (PubAddress, error) {
+	lookup := AddressLookup(addressKey, emailKey)
+	a, err := addressAEAD(addressKey, emailKey)
+	if err != nil {
+		return PubAddress{}, err
+	}
+	plain, _ := json.Marshal(e)
+	nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(plain)+a.Overhead())
+	rand.Read(nonce)
+	return PubAddress{Lookup: lookup, Sealed: a.Seal(nonce, nonce, plain, lookup)}, nil
+}
+
+// openAddress opens an entry sealed by SealAddress.
+func openAddress(addressKey []byte, emailKey string, lookup, sealed []byte) (AddressEntry, error) {
+	var e AddressEntry
+	a, err := addressAEAD(addressKey, emailKey)
+	if err != nil {
+		return e, err
+	}
+	if len(sealed) < a.NonceSize()+a.Overhead() {
+		return e, errors.New("relay: sealed address entry too short")
+	}
+	plain, err := a.Open(nil, sealed[:a.NonceSize()], sealed[a.NonceSize():], lookup)
+	if err != nil {
+		return e, err
+	}
+	return e, json.Unmarshal(plain, &e)
 }

@@ -24,6 +24,8 @@ const (
 	pairingsSecret  = "relay.pairings"
 	deskKeySecret   = "relay.desk-key"
 	personKeySecret = "relay.person-key"
+	// addressKeySecret keys the address entries (see SealAddress).
+	addressKeySecret = "relay.address-key"
 )
 
 // stateSetting is the desk's record of its relays' syncs (a setting: it is
@@ -624,6 +626,9 @@ func (r *Relays) Sync(ctx context.Context, publish bool, progress func(SyncProgr
 			report(prog)
 			src := r.cfg.Source
 			src.PersonKey = personKey
+			if src.AddressKey, err = r.secret(ctx, addressKeySecret, random32); err != nil {
+				return out, err
+			}
 			src.Profiles = countingProfiles{Profiles: src.Profiles, add: func(n int) {
 				prog.Done += n
 				if prog.Done%50 == 0 || prog.Done == prog.Total {

@@ -294,13 +294,6 @@ func (s *Store) FormList(ctx context.Context, listID int64) (listener.ListChoice
 	return l, err
 }
 
-// Signup records the sealed signup for the desk, which creates the person
-// and mails the confirmation at its next sync. The answer is the same as
-// the desk's ("check your mail").
-func (s *Store) Signup(ctx context.Context, in listener.Signup, c resonanz.WebClient) (listener.SignupResult, error) {
-	return listener.SignupResult{}, s.event(ctx, EventSignup, Payload{Signup: &in, Client: c}, nil)
-}
-
 // Confirm accepts the confirmation link of a pending double opt-in the
 // desk published (by the token's hash), records it sealed for the desk,
 // which confirms at the event's time, and answers with the list's name.
@@ -326,10 +319,4 @@ func (s *Store) Confirm(ctx context.Context, token string, c resonanz.WebClient)
 		_, err := tx.ExecContext(ctx, `UPDATE optin SET used_seq = ? WHERE token_hash = ?`, seq, h)
 		return err
 	})
-}
-
-// ProfileRecipient cannot find anyone by address: the relay holds no
-// addresses it can read.
-func (s *Store) ProfileRecipient(ctx context.Context, email string) (listener.Addressee, error) {
-	return listener.Addressee{}, notFound
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -34,6 +35,34 @@ type Publication struct {
 	Profiles         []PubProfile `json:"profiles,omitempty"`
 	// OptIns are the pending double opt-ins (token hashes only).
 	OptIns []resonanz.PendingOptIn `json:"optIns,omitempty"`
+	// Addresses are the address entries (SealAddress).
+	Addresses []PubAddress `json:"addresses,omitempty"`
+	// Secrets, in the first part only, go to the relay's secret store,
+	// never into its data directory: the mail settings the relay sends its
+	// own confirmation and profile-link mails with, and the address key.
+	Secrets *PubSecrets `json:"secrets,omitempty"`
+}
+
+// PubAddress is one address entry.
+type PubAddress struct {
+	Lookup []byte `json:"lookup"`
+	Sealed []byte `json:"sealed"`
+}
+
+// PubSecrets are what the relay keeps in its secret store.
+type PubSecrets struct {
+	// Mail is nil when the desk has no mail server set up: the relay then
+	// sends nothing and the desk mails confirmations at its next sync.
+	Mail       *MailSettings `json:"mail,omitempty"`
+	AddressKey []byte        `json:"addressKey"`
+}
+
+// MailSettings are the desk's mail server and sender identity, for the
+// relay's own mails while the desk is off.
+type MailSettings struct {
+	SMTP     resonanz.SMTPSettings   `json:"smtp"`
+	Password string                  `json:"password"`
+	Sender   resonanz.SenderIdentity `json:"sender"`
 }
 
 // PubList is a list with its name and description (the signup form and
@@ -142,6 +171,15 @@ func (s *Store) Publish(ctx context.Context, p Publication) error {
 			return err
 		}
 	}
+	for _, a := range p.Addresses {
+		if len(a.Lookup) != 32 {
+			return errors.New("relay: malformed address entry")
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO address (lookup, sealed, gen) VALUES (?, ?, ?)
+			ON CONFLICT (lookup) DO UPDATE SET sealed = excluded.sealed, gen = excluded.gen`, a.Lookup, a.Sealed, g); err != nil {
+			return err
+		}
+	}
 	for _, o := range p.OptIns {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO optin (token_hash, list_name, expires_at, gen) VALUES (?, ?, ?, ?)
 			ON CONFLICT (token_hash) DO UPDATE SET list_name = excluded.list_name, expires_at = excluded.expires_at, gen = excluded.gen`,
@@ -150,7 +188,7 @@ func (s *Store) Publish(ctx context.Context, p Publication) error {
 		}
 	}
 	if p.Final {
-		for _, t := range []string{"list", "link", "mailing_list", "survey", "optin"} {
+		for _, t := range []string{"list", "link", "mailing_list", "survey", "optin", "address"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE gen < ?`, g); err != nil {
 				return err
 			}
@@ -165,6 +203,11 @@ func (s *Store) Publish(ctx context.Context, p Publication) error {
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE profile SET changed_seq = 0 WHERE changed_seq <= ?`, p.CollectedThrough); err != nil {
+			return err
+		}
+		// Requests the relay mailed itself that the desk has not seen yet
+		// stay (gen relayGen) until they expire.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM optin WHERE expires_at < ?`, s.Now().UnixMilli()); err != nil {
 			return err
 		}
 	}

@@ -22,6 +22,12 @@ type Source struct {
 	}
 	// PersonKey is the desk's key the person secrets derive from.
 	PersonKey []byte
+	// AddressKey is the desk's key of the address entries (≥ 32 bytes;
+	// the relay keeps it in its secret store).
+	AddressKey []byte
+	// Mail returns the mail settings for the relay's own mails (nil: the
+	// desk has no mail server set up); may be nil.
+	Mail func(ctx context.Context) (*MailSettings, error)
 }
 
 // PublishResult counts what was published.
@@ -84,6 +90,12 @@ func PublishAll(ctx context.Context, c *Client, src Source, collectedThrough int
 			return res, err
 		}
 	}
+	head.Secrets = &PubSecrets{AddressKey: src.AddressKey}
+	if src.Mail != nil {
+		if head.Secrets.Mail, err = src.Mail(ctx); err != nil {
+			return res, err
+		}
+	}
 	res.Lists, res.Links, res.Surveys = len(head.Lists), len(head.Links), len(head.Surveys)
 	if err := c.Publish(ctx, head); err != nil {
 		return res, err
@@ -109,11 +121,18 @@ func PublishAll(ctx context.Context, c *Client, src Source, collectedThrough int
 			}
 			part.Profiles = append(part.Profiles, pp)
 			res.Profiles++
+			if _, key, err := resonanz.NormalizeEmail(r.Email); err == nil && len(src.AddressKey) > 0 {
+				a, err := SealAddress(src.AddressKey, key, AddressEntry{RecipientID: r.ID, Secret: PersonSecret(src.PersonKey, r.ID)})
+				if err != nil {
+					return res, err
+				}
+				part.Addresses = append(part.Addresses, a)
+			}
 			if len(part.Profiles) >= profilesPerPart {
 				if err := c.Publish(ctx, part); err != nil {
 					return res, err
 				}
-				part.Profiles = part.Profiles[:0]
+				part.Profiles, part.Addresses = part.Profiles[:0], part.Addresses[:0]
 			}
 		}
 		if len(page.Recipients) < 1000 {

@@ -48,7 +48,7 @@ type env struct {
 	urls    listener.URLs
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...func(*relay.Config)) *env {
 	t.Helper()
 	e := &env{t: t, dir: t.TempDir()}
 	st, err := relay.Open(e.dir)
@@ -60,7 +60,11 @@ func newEnv(t *testing.T) *env {
 	mux := http.NewServeMux()
 	e.http = httptest.NewServer(mux)
 	t.Cleanup(e.http.Close)
-	e.srv, err = relay.NewServer(st, relay.Config{PublicURL: e.http.URL, TrackRate: -1})
+	cfg := relay.Config{PublicURL: e.http.URL, TrackRate: -1}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e.srv, err = relay.NewServer(st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,12 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	TrackRate      float64
 	Log            *slog.Logger
+	// Secrets keeps what must not be in the data directory: the mail
+	// settings the desk publishes and the address key. Without it the
+	// relay sends no mail and has no profile login.
+	Secrets resonanz.SecretStore
+	// Mailer connects to a mail server (backend/smtp); nil: no mail.
+	Mailer func(ctx context.Context, m MailSettings) (Mailer, error)
 }
 
 // Server serves the listener's pages over the store and the desk's sync API.
@@ -58,6 +64,7 @@ func NewServer(st *Store, cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	st.secrets, st.mailer = cfg.Secrets, cfg.Mailer
 	s := &Server{cfg: cfg, st: st, prefix: strings.TrimRight(u.Path, "/")}
 	if _, err := s.listener(context.Background()); err != nil {
 		return nil, err
@@ -88,8 +95,12 @@ func (s *Server) listener(ctx context.Context) (*listener.Server, error) {
 	if s.pages != nil {
 		s.old = append(s.old, s.pages)
 	}
-	s.pages = listener.New(cfg, listener.Deps{Hits: s.st, Links: s.st, Images: s.st, Subscriptions: s.st,
-		Profiles: s.st, Surveys: s.st, Signups: s.st})
+	deps := listener.Deps{Hits: s.st, Links: s.st, Images: s.st, Subscriptions: s.st,
+		Profiles: s.st, Surveys: s.st, Signups: s.st}
+	if s.cfg.Mailer != nil {
+		deps.Mailer = noticeMailer{st: s.st, dial: s.cfg.Mailer}
+	}
+	s.pages = listener.New(cfg, deps)
 	s.secret = secret
 	return s.pages, nil
 }
@@ -271,6 +282,16 @@ func (s *Server) serveSync(w http.ResponseWriter, r *http.Request, op string) {
 		if err := json.Unmarshal(body, &p); err != nil {
 			http.Error(w, "bad request", http.StatusBadRequest)
 			return
+		}
+		if p.Secrets != nil && s.st.secrets == nil {
+			// Published all the same; the desk mails at its next sync.
+			s.cfg.Log.Warn("relay: no secret store (--secrets): the relay sends no mail and has no profile login")
+		} else if p.Secrets != nil {
+			if err := s.st.SetSecrets(ctx, *p.Secrets); err != nil {
+				s.fail(w, err)
+				return
+			}
+			p.Secrets = nil
 		}
 		if err := s.st.Publish(ctx, p); err != nil {
 			s.fail(w, err)

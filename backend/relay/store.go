@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS answered (survey_id INTEGER NOT NULL, recipient_id IN
   PRIMARY KEY (survey_id, recipient_id));
 CREATE TABLE IF NOT EXISTS optin (token_hash TEXT PRIMARY KEY, list_name TEXT NOT NULL, expires_at INTEGER NOT NULL,
   gen INTEGER NOT NULL, used_seq INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS address (lookup BLOB PRIMARY KEY, sealed BLOB NOT NULL, gen INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS event (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
   at INTEGER NOT NULL, sealed BLOB NOT NULL);
 `
@@ -69,6 +70,11 @@ type Store struct {
 
 	commitMu sync.Mutex
 	commitCh chan struct{} // closed and replaced after each commit of hits
+
+	// secrets keeps the published mail settings and address key (set by
+	// NewServer); mailer is set when the relay can send mail.
+	secrets resonanz.SecretStore
+	mailer  func(ctx context.Context, m MailSettings) (Mailer, error)
 	// Now is the clock (tests).
 	Now func() time.Time
 }

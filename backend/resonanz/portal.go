@@ -39,4 +39,7 @@ type Signup struct {
 	// Consents are the tracking checkboxes that were ticked, each with its
 	// own wording; they are granted only at confirmation.
 	Consents []PendingConsent
+	// Token, when set, is the confirmation token a relay already mailed:
+	// the request is recorded under it, and no other mail goes out.
+	Token string `json:",omitempty"`
 }

@@ -90,9 +90,11 @@ func requestOptIn(ctx context.Context, tx *sql.Tx, req resonanz.OptInRequest, no
 		return req, &resonanz.Error{Code: resonanz.ECONFLICT, Key: "error.optin.alreadyConfirmed", Message: "This address is already subscribed to the list."}
 	}
 	req.RequestedAt, req.ExpiresAt = fromMillis(millis(now)), fromMillis(millis(now.Add(resonanz.OptInTTL)))
-	b := make([]byte, 32)
-	rand.Read(b)
-	req.Token = base64.RawURLEncoding.EncodeToString(b)
+	if req.Token == "" { // a relay's signup brings the token it mailed
+		b := make([]byte, 32)
+		rand.Read(b)
+		req.Token = base64.RawURLEncoding.EncodeToString(b)
+	}
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO opt_in (token_hash, recipient_id, list_id, wording, requested_at, requested_ip, requested_ua, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -143,6 +143,7 @@ func (s *PortalService) Signup(ctx context.Context, in resonanz.Signup, client r
 	if err != nil {
 		return resonanz.Recipient{}, req, err
 	}
+	req.Token = in.Token
 	r, req, err := s.signup(ctx, in, req)
 	if resonanz.ErrorCode(err) == resonanz.ECONFLICT && r.ID == 0 {
 		// Created by a parallel request between our read and our insert.
@@ -164,7 +165,7 @@ func (s *PortalService) signup(ctx context.Context, in resonanz.Signup, req reso
 	if done, err := claimRelayEvents(ctx, tx, millis(s.db.Now())); err != nil || done {
 		return resonanz.Recipient{}, resonanz.OptInRequest{}, err
 	}
-	now := s.db.Now()
+	now := resonanz.EventTime(ctx, s.db.Now())
 	r, err := scanRecipient(tx.QueryRowContext(ctx, `SELECT `+recipientColumns+` FROM recipient r WHERE r.email_key = ?`, key))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
