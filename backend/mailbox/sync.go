@@ -11,6 +11,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -370,7 +371,7 @@ func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, run resonanz.
 		return s.Store.SetFolder(ctx, account, folder, mbox.UidValidity, last)
 	}
 	batchAt := func(start int) []uint32 { return uids[start:min(start+size, len(uids))] }
-	msgs, err := fetch(c, batchAt(0), maxSize)
+	msgs, err := fetch(c, batchAt(0), maxSize, s.Addresses)
 	if err != nil {
 		return fmt.Errorf("mailbox: fetch %s: %w", folder, err)
 	}
@@ -383,7 +384,7 @@ func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, run resonanz.
 		if next := start + size; next < len(uids) {
 			pending = make(chan fetchResult, 1)
 			go func() {
-				m, err := fetch(c, batchAt(next), maxSize)
+				m, err := fetch(c, batchAt(next), maxSize, s.Addresses)
 				pending <- fetchResult{m, err}
 			}()
 		}
@@ -425,8 +426,10 @@ func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, run resonanz.
 	return nil
 }
 
-// fetch reads the messages of one batch (at most maxSize bytes of each).
-func fetch(c *client.Client, uids []uint32, maxSize int) ([]*fetched, error) {
+// fetch reads the messages of one batch (at most maxSize bytes of each)
+// and classifies them as they arrive: the MIME parsing, the sync's own
+// CPU cost beside the fetch, overlaps with the server's answer.
+func fetch(c *client.Client, uids []uint32, maxSize int, addr Addresses) ([]*fetched, error) {
 	set := new(imap.SeqSet)
 	set.AddNum(uids...)
 	section := &imap.BodySectionName{Peek: true, Partial: []int{0, maxSize}}
@@ -434,16 +437,34 @@ func fetch(c *client.Client, uids []uint32, maxSize int) ([]*fetched, error) {
 	ch := make(chan *imap.Message, 64)
 	done := make(chan error, 1)
 	go func() { done <- c.UidFetch(set, items, ch) }()
+	work := make(chan *fetched, 64)
+	var wg sync.WaitGroup
+	for range classifiers {
+		wg.Go(func() {
+			for m := range work {
+				classifyOne(m, addr)
+			}
+		})
+	}
 	byUID := map[uint32]*fetched{}
 	for m := range ch {
 		msg := &fetched{uid: m.Uid, date: m.InternalDate.UTC()}
 		for _, lit := range m.Body {
-			if lit != nil {
+			switch b := lit.(type) {
+			case nil:
+			case *bytes.Buffer: // what go-imap reads a literal into: no copy
+				msg.raw = b.Bytes()
+			default:
 				msg.raw, _ = io.ReadAll(lit)
 			}
 		}
-		byUID[m.Uid] = msg
+		if byUID[m.Uid] == nil {
+			byUID[m.Uid] = msg
+			work <- msg
+		}
 	}
+	close(work)
+	wg.Wait()
 	if err := <-done; err != nil {
 		return nil, err
 	}
@@ -456,10 +477,12 @@ func fetch(c *client.Client, uids []uint32, maxSize int) ([]*fetched, error) {
 	return out, nil
 }
 
-// apply classifies one batch and stores it (no IMAP: the next batch is
+// classifiers is the number of messages classified at once.
+var classifiers = min(4, runtime.GOMAXPROCS(0))
+
+// apply stores one classified batch (no IMAP: the next batch is
 // fetched meanwhile); it returns the UIDs to move to the processed folder.
 func (s *Syncer) apply(ctx context.Context, run resonanz.MailboxRun, folder string, msgs []*fetched, res *resonanz.MailboxSyncResult) ([]uint32, error) {
-	parallelClassify(msgs, s.Addresses)
 	keys := make([]string, 0, len(msgs))
 	for _, m := range msgs {
 		keys = append(keys, m.key)
@@ -658,27 +681,6 @@ func noRecipient(v *Verdict) string {
 		return "The report names no recipient Resonanz knows."
 	}
 	return "No recipient has the address " + strings.Join(names, ", ") + "."
-}
-
-// parallelClassify classifies the messages of a batch on all cores: the
-// MIME parsing is the sync's own CPU cost beside the fetch.
-func parallelClassify(msgs []*fetched, addr Addresses) {
-	var wg sync.WaitGroup
-	work := make(chan *fetched)
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for m := range work {
-				classifyOne(m, addr)
-			}
-		}()
-	}
-	for _, m := range msgs {
-		work <- m
-	}
-	close(work)
-	wg.Wait()
 }
 
 func classifyOne(m *fetched, addr Addresses) {
