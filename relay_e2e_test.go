@@ -23,6 +23,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/resonanz/resonanz/backend/relay"
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -32,6 +33,10 @@ import (
 // relayPeople: anna edits her profile and withdraws open tracking, bernd
 // unsubscribes on the page, carla with one click, dora's pixel is the load
 // during the SIGKILL.
+// sinkPassword is the mail server's password: the relay gets it to mail
+// confirmations, and it must be nowhere in the relay's data directory.
+const sinkPassword = "Sink-Passw0rd-4471"
+
 var relayPeople = []string{"anna.relay@example.de", "bernd.relay@example.de", "carla.relay@example.de", "dora.relay@example.de"}
 
 func freeAddr(t *testing.T) string {
@@ -111,13 +116,16 @@ func (v *relayVisitor) must(method, public string, form url.Values, want int) st
 }
 
 // links are one person's URLs from the mail.
-type links struct{ open, click, unsub, profile string }
+type links struct{ open, click, unsub, profile, survey string }
 
 func mailLinks(t *testing.T, srv *smtptest.Server, base string) map[string]links {
 	t.Helper()
 	out := map[string]links{}
-	re := regexp.MustCompile(regexp.QuoteMeta(base) + `/([ocup])/[A-Za-z0-9_-]+(\?k=[A-Za-z0-9_-]+)?`)
+	re := regexp.MustCompile(regexp.QuoteMeta(base) + `/([ocups])/[A-Za-z0-9_-]+(\?k=[A-Za-z0-9_-]+)?`)
 	for _, m := range srv.Messages() {
+		if bytes.Contains(m.Data, []byte("X-Resonanz-Notice:")) {
+			continue // a confirmation or profile-link mail
+		}
 		_, text, htm := mailParts(t, m.Data)
 		var l links
 		for _, u := range re.FindAllString(html.UnescapeString(htm)+"\n"+text, -1) {
@@ -130,6 +138,8 @@ func mailLinks(t *testing.T, srv *smtptest.Server, base string) map[string]links
 				l.unsub = u
 			case 'p':
 				l.profile = u
+			case 's':
+				l.survey = u
 			}
 		}
 		if l.unsub == "" || l.profile == "" {
@@ -140,9 +150,17 @@ func mailLinks(t *testing.T, srv *smtptest.Server, base string) map[string]links
 	return out
 }
 
+// signupEmail is who signs up on the form (and confirms) in the
+// comparison run.
+const signupEmail = "erika.neu@example.org"
+
 // actionsBefore and actionsAfter are what the recipients do before and
-// after the relay's crash (the same against the local listener).
-func actionsBefore(t *testing.T, v *relayVisitor, l map[string]links) {
+// after the relay's crash (the same against the local listener): anna
+// edits her profile, withdraws open tracking and answers the survey
+// (letting it fill her profile); bernd unsubscribes on the page, carla
+// with one click; erika signs up on the form before the crash and confirms
+// with the link of the mail she got after it.
+func actionsBefore(t *testing.T, v *relayVisitor, l map[string]links, form string) {
 	anna, bernd := l[relayPeople[0]], l[relayPeople[1]]
 	v.must("GET", anna.open, nil, 200)
 	v.must("GET", anna.click, nil, http.StatusFound)
@@ -157,14 +175,45 @@ func actionsBefore(t *testing.T, v *relayVisitor, l map[string]links) {
 		t.Fatal("the profile does not show the change on the next visit")
 	}
 	v.must("GET", anna.open, nil, 200) // after the withdrawal: counted anonymously
+	// The survey: a choice that fills her profile (she agrees), and a text.
+	page = v.must("GET", anna.survey, nil, 200)
+	choice := regexp.MustCompile(`type="radio" name="(q_[^"]+)" value="([^"]+)"`).FindAllStringSubmatch(page, -1)
+	text := regexp.MustCompile(`<textarea name="(q_[^"]+)"`).FindStringSubmatch(page)
+	if len(choice) != 2 || text == nil {
+		t.Fatalf("survey page:\n%s", page)
+	}
+	v.must("POST", anna.survey, hiddenFields(page, map[string]string{choice[1][1]: choice[1][2], text[1]: "Lieber Sylt als Mallorca",
+		"profile_ok": "1"}), 200)
 	page = v.must("GET", bernd.unsub, nil, 200)
 	v.must("POST", bernd.unsub, hiddenFields(page, nil), 200)
+	page = v.must("GET", form, nil, 200)
+	v.must("POST", form, hiddenFields(page, map[string]string{"email": signupEmail, "first_name": "Erika", "newsletter": "1", "c_opens": "1"}), 200)
 }
 
-func actionsAfter(t *testing.T, v *relayVisitor, l map[string]links) {
+func actionsAfter(t *testing.T, v *relayVisitor, l map[string]links, confirm string) {
 	anna, carla := l[relayPeople[0]], l[relayPeople[2]]
 	v.must("POST", carla.unsub, url.Values{"List-Unsubscribe": {"One-Click"}}, 200)
 	v.must("GET", anna.click, nil, http.StatusFound)
+	page := v.must("GET", confirm, nil, 200)
+	v.must("POST", confirm, hiddenFields(page, nil), 200)
+}
+
+// confirmLink waits for the confirmation mail to signupEmail after the
+// first skip messages and returns its link.
+func confirmLink(t *testing.T, sink *smtptest.Server, skip int, base string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, m := range sink.Messages()[min(skip, len(sink.Messages())):] {
+			if m.To[0] == signupEmail {
+				_, text, _ := mailParts(t, m.Data)
+				if link := regexp.MustCompile(regexp.QuoteMeta(base) + `/d/[A-Za-z0-9_-]+`).FindString(text); link != "" {
+					return link
+				}
+			}
+		}
+	}
+	t.Fatalf("no confirmation mail to %s", signupEmail)
+	return ""
 }
 
 // deskFingerprint is what must come out the same whether the relay or the
@@ -184,6 +233,10 @@ func deskFingerprint(t *testing.T, dataDir string, exclude string) string {
 		`SELECT r.email, x.type, COALESCE(l.url, ''), x.flags, COUNT(*) FROM reaction x JOIN recipient r ON r.id = x.recipient_id
 		   LEFT JOIN link l ON l.id = x.link_id WHERE r.email <> '` + exclude + `' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
 		`SELECT type, link_id, machine, SUM(n) FROM reaction_anon GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+		`SELECT r.email, o.wording, o.requested_ip, o.requested_ua, o.confirmed_at IS NOT NULL, o.confirmed_ip, o.confirmed_ua
+		   FROM opt_in o JOIN recipient r ON r.id = o.recipient_id ORDER BY 1, 2`,
+		`SELECT r.email, s.slug, x.answers, x.update_profile, x.profile_wording, x.ip, x.ua FROM survey_response x
+		   JOIN recipient r ON r.id = x.recipient_id JOIN survey s ON s.id = x.survey_id ORDER BY 1, 2`,
 	} {
 		rows, err := db.Query(q)
 		if err != nil {
@@ -218,12 +271,15 @@ func copyDir(t *testing.T, from, to string) {
 // TestRelay_EndToEnd is the relay's "Done when": desk and relay as separate
 // processes on loopback. The desk pairs, sends through the SMTP sink
 // (publishing first) and is gone; recipients open, click, edit a profile,
-// withdraw tracking and unsubscribe (page and one-click) on the relay,
-// which is killed with SIGKILL under load and restarted; the desk syncs
-// and its ledger, memberships, suppressions, attributes and reactions are
-// exactly those of a copy of the desk whose own listener served the same
-// visits; a second sync changes nothing; the relay's data directory holds
-// no address, name or evidence in clear.
+// withdraw tracking, answer a survey (which fills an attribute),
+// unsubscribe (page and one-click), sign up on the form (the relay mails
+// the confirmation) and confirm, on the relay, which is killed with
+// SIGKILL under load and restarted between; the desk syncs and its ledger
+// with evidence, memberships, opt-ins, suppressions, attributes, survey
+// answers and reactions (the reports' source) are exactly those of a copy
+// of the desk whose own listener served the same visits; a second sync
+// changes nothing; the relay's data directory holds no address, name,
+// answer, evidence or mail password in clear.
 func TestRelay_EndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
@@ -251,12 +307,30 @@ func TestRelay_EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.settingsSvc.SetSender(context.Background(), resonanz.SenderIdentity{FromName: "Reisebüro", FromAddress: "news@sonne.example"}); err != nil {
+	ctx := context.Background()
+	if _, err := a.settingsSvc.SetSender(ctx, resonanz.SenderIdentity{FromName: "Reisebüro", FromAddress: "news@sonne.example"}); err != nil {
 		t.Fatal(err)
 	}
-	lists, _ := a.listSvc.Lists(context.Background())
+	// The mail server (the relay mails the signup's confirmation with it
+	// while the desk is off; its password must not reach the relay's data).
+	sink := smtptest.Start(t, smtptest.Options{Username: "news", Password: sinkPassword})
+	if _, err := a.saveSMTP(ctx, resonanz.SMTPSettings{Host: sink.Host, Port: sink.Port, Security: "none", Username: "news"}, sinkPassword, false); err != nil {
+		t.Fatal(err)
+	}
+	// A survey whose answer fills a custom attribute (with the person's consent).
+	if _, err := a.attrSvc.CreateAttribute(ctx, resonanz.AttributeDef{Key: "reisestil", Label: "Reisestil", Type: resonanz.AttrChoice, Choices: []string{"aktiv", "ruhig"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.surveySvc.SaveSurvey(ctx, resonanz.Survey{Name: "Reise", Slug: "reise", Title: "Wie reisen Sie?", Status: resonanz.SurveyOpen,
+		Questions: []resonanz.Question{
+			{Type: resonanz.QuestionSingle, Text: "Ihr Reisestil?", Required: true, Attribute: "reisestil", Choices: []resonanz.Choice{{Label: "Aktiv", Value: "aktiv"}, {Label: "Ruhig", Value: "ruhig"}}},
+			{Type: resonanz.QuestionText, Text: "Anmerkungen"},
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	lists, _ := a.listSvc.Lists(ctx)
 	if _, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: lists[0].ID, Subject: "Neue Reisen",
-		Body: "{{ salutation }},\n\n[Zur Insel](https://example.org/insel)\n\n[Profil]({{ profile_url }}) · [Abmelden]({{ unsubscribe_url }})\n"}); err != nil {
+		Body: "{{ salutation }},\n\n[Zur Insel](https://example.org/insel)\n\n[Umfrage]({{ survey_url \"reise\" }})\n\n[Profil]({{ profile_url }}) · [Abmelden]({{ unsubscribe_url }})\n"}); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()
@@ -274,15 +348,26 @@ func TestRelay_EndToEnd(t *testing.T) {
 	if code, _, stderr := runChild(t, "--data", desk, "relay", "connect", pair.Code); code != 0 {
 		t.Fatalf("connect: %s", stderr)
 	}
-	// The send publishes first (profiles, links), then mails.
-	sink := smtptest.Start(t, smtptest.Options{})
-	if code, _, stderr := runChild(t, "--data", desk, "--json", "send", "Frühling", "--smtp", sink.Addr, "--smtp-security", "none"); code != 0 {
+	// The send publishes first (profiles, links, surveys, the mail
+	// server), then mails.
+	if code, _, stderr := runChild(t, "--data", desk, "--json", "send", "Frühling"); code != 0 {
 		t.Fatalf("send: %s", stderr)
 	}
 	l := mailLinks(t, sink, relayURL)
-	if len(l) != len(relayPeople) || !strings.Contains(l[relayPeople[0]].profile, "?k=") || l[relayPeople[0]].open == "" || l[relayPeople[0]].click == "" {
+	if len(l) != len(relayPeople) || !strings.Contains(l[relayPeople[0]].profile, "?k=") || !strings.Contains(l[relayPeople[0]].survey, "?k=") ||
+		l[relayPeople[0]].open == "" || l[relayPeople[0]].click == "" {
 		t.Fatalf("links %+v", l)
 	}
+	a, err = NewApp(ctx, desk, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms, err := a.signupForms(ctx)
+	a.Close()
+	if err != nil || len(forms) != 1 {
+		t.Fatalf("signup forms %+v %v", forms, err)
+	}
+	form := forms[0].URL
 	// The copy whose own listener serves the same visits, for the comparison.
 	local := filepath.Join(dir, "local")
 	copyDir(t, desk, local)
@@ -291,7 +376,8 @@ func TestRelay_EndToEnd(t *testing.T) {
 	browserJar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: browserJar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	rv := &relayVisitor{t: t, from: relayURL, to: relayURL, ua: "Mozilla/5.0 (Relay-Test)", client: client}
-	actionsBefore(t, rv, l)
+	mailed := len(sink.Messages())
+	actionsBefore(t, rv, l, form)
 	var wg sync.WaitGroup
 	var answered atomic.Int64
 	stop := make(chan struct{})
@@ -323,7 +409,8 @@ func TestRelay_EndToEnd(t *testing.T) {
 	wg.Wait()
 	rc = startChild(t, relayArgs...)
 	waitHealthy(t, rc, relayURL)
-	actionsAfter(t, rv, l)
+	// The relay mailed the confirmation itself (the desk is off).
+	actionsAfter(t, rv, l, confirmLink(t, sink, mailed, relayURL))
 
 	// The desk comes back and syncs (collect only: nothing published
 	// between, so the second sync can be compared).
@@ -333,8 +420,12 @@ func TestRelay_EndToEnd(t *testing.T) {
 	}
 	var res []relay.SyncResult
 	json.Unmarshal([]byte(out), &res)
-	if len(res) != 1 || res[0].Collected.Applied["profile"] != 1 || res[0].Collected.Applied["unsubscribe"] != 2 {
+	if len(res) != 1 || res[0].Collected.Applied["profile"] != 1 || res[0].Collected.Applied["unsubscribe"] != 2 ||
+		res[0].Collected.Applied["survey"] != 1 || res[0].Collected.Applied["signup"] != 1 || res[0].Collected.Applied["confirm"] != 1 {
 		t.Fatalf("sync result %s", out)
+	}
+	if n := len(sink.Messages()); n != mailed+1 {
+		t.Fatalf("%d mails since the send, want the relay's one confirmation (the desk mails nothing at the sync)", n-mailed)
 	}
 	got := deskFingerprint(t, desk, relayPeople[3])
 	t.Logf("desk after the sync:\n%s", got)
@@ -368,8 +459,9 @@ func TestRelay_EndToEnd(t *testing.T) {
 		return m != nil
 	})
 	lv := &relayVisitor{t: t, from: relayURL, to: localBase, ua: "Mozilla/5.0 (Relay-Test)", client: client}
-	actionsBefore(t, lv, l)
-	actionsAfter(t, lv, l)
+	mailed = len(sink.Messages())
+	actionsBefore(t, lv, l, form)
+	actionsAfter(t, lv, l, confirmLink(t, sink, mailed, relayURL))
 	lc.cmd.Process.Signal(os.Interrupt)
 	lc.wait(t)
 	if want := deskFingerprint(t, local, relayPeople[3]); want != got {
@@ -380,7 +472,7 @@ func TestRelay_EndToEnd(t *testing.T) {
 	rc.cmd.Process.Signal(os.Interrupt)
 	rc.wait(t)
 	os.WriteFile(filepath.Join(relayDir, "relay.log"), []byte(rc.stderr.String()), 0o600)
-	needles := append([]string{"Annemarie", "Relay-Test", "Dora", "Bernd"}, relayPeople...)
+	needles := append([]string{"Annemarie", "Relay-Test", "Dora", "Bernd", "Erika", signupEmail, "Sylt", sinkPassword}, relayPeople...)
 	filepath.WalkDir(relayDir, func(path string, de fs.DirEntry, err error) error {
 		if err != nil || de.IsDir() {
 			return err
@@ -512,10 +604,11 @@ func TestRelay_TwoRelaysAndNoMailToSomeoneWhoLeft(t *testing.T) {
 }
 
 // TestRelay_SignupAndConfirm: a signup on the relay's form while the desk
-// is off; the desk's sync creates the person and mails the confirmation
-// (the link leads to the relay), publishes the pending request by its
-// token's hash; the confirmation is clicked on the relay while the desk is
-// off again, and the next sync confirms with the ledger's evidence.
+// is off; the relay mails the confirmation itself (the desk published its
+// mail server) and the link works on the relay at once; the desk's sync
+// creates the person under that token and mails nothing; the confirmation
+// is clicked on the relay while the desk is off, and the next sync
+// confirms with the ledger's evidence.
 func TestRelay_SignupAndConfirm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
@@ -550,10 +643,7 @@ func TestRelay_SignupAndConfirm(t *testing.T) {
 		"newsletter": "1", "c_opens": "1"}), 200); !strings.Contains(done, "Postfach") {
 		t.Fatalf("signup answer:\n%s", done)
 	}
-	// The desk syncs: the person exists, unconfirmed; the mail goes out.
-	if code, out, stderr := runChild(t, "--data", desk, "--json", "relay", "sync"); code != 0 || !strings.Contains(out, `"signup":1`) {
-		t.Fatalf("sync: %s %s", out, stderr)
-	}
+	// The relay mails the confirmation while the desk is off.
 	msg := waitMail(t, sink, 1)
 	_, text, _ := mailParts(t, msg.Data)
 	link := regexp.MustCompile(regexp.QuoteMeta(base) + `/d/[A-Za-z0-9_-]+`).FindString(text)
@@ -566,8 +656,12 @@ func TestRelay_SignupAndConfirm(t *testing.T) {
 	if done := mailApp.must("POST", link, hiddenFields(page, nil), 200); !strings.Contains(done, "bestätigt") {
 		t.Fatalf("confirm answer:\n%s", done)
 	}
-	if code, out, stderr := runChild(t, "--data", desk, "--json", "relay", "sync", "--collect-only"); code != 0 || !strings.Contains(out, `"confirm":1`) {
+	if code, out, stderr := runChild(t, "--data", desk, "--json", "relay", "sync", "--collect-only"); code != 0 ||
+		!strings.Contains(out, `"signup":1`) || !strings.Contains(out, `"confirm":1`) {
 		t.Fatalf("sync: %s %s", out, stderr)
+	}
+	if n := len(sink.Messages()); n != 1 {
+		t.Fatalf("%d mails; the desk must not mail a confirmation the relay sent", n)
 	}
 	db := peekStore(t, desk)
 	var status, src, ips string
