@@ -16,6 +16,70 @@ import (
 // transaction) per batch of open hits for random recipients of 100k, all with
 // tracking consent. ns/op is per batch; hits/s is the durable write rate.
 func BenchmarkRecordHits(b *testing.B) {
+	db := hitsBenchStore(b)
+	ctx := context.Background()
+	svc := sqlite.NewReactionService(db)
+	rng := rand.New(rand.NewPCG(1, 2))
+	now := time.Now().UTC()
+	for _, size := range []int{8, 64, 512} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			hits := make([]resonanz.Hit, size)
+			for b.Loop() {
+				for i := range hits {
+					hits[i] = benchHit(rng, now)
+				}
+				if err := svc.RecordHits(ctx, hits); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(size*b.N)/b.Elapsed().Seconds(), "hits/s")
+		})
+	}
+}
+
+// BenchmarkHitInbox: the listener's path — every hit appended to the hit log
+// alone, then merged into the store in batches of the given size (one
+// transaction each, the lookups kept between them). ns/op is per batch.
+func BenchmarkHitInbox(b *testing.B) {
+	db := hitsBenchStore(b)
+	ctx := context.Background()
+	in, err := sqlite.OpenHitInbox(ctx, db, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close(ctx)
+	rng := rand.New(rand.NewPCG(1, 2))
+	now := time.Now().UTC()
+	for _, size := range []int{64, 512, 4096} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			in.MergeBatch = size
+			var appendTime time.Duration
+			for b.Loop() {
+				t := time.Now()
+				for range size {
+					if err := in.AppendHit(benchHit(rng, now)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				appendTime += time.Since(t)
+				if _, err := in.MergeAll(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(size*b.N)/b.Elapsed().Seconds(), "hits/s")
+			b.ReportMetric(float64(appendTime.Nanoseconds())/float64(size*b.N), "ns/append")
+		})
+	}
+}
+
+func benchHit(rng *rand.Rand, now time.Time) resonanz.Hit {
+	return resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: int64(rng.IntN(20) + 1),
+		RecipientID: int64(rng.IntN(100000) + 1), At: now, UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Thunderbird/128.0", IP: "127.0.0.1"}
+}
+
+// hitsBenchStore is a store with 100k recipients, all with tracking
+// consent, and 20 mailings.
+func hitsBenchStore(b *testing.B) *sqlite.DB {
 	db := MustOpenDB(b)
 	ctx := context.Background()
 	for _, q := range []string{
@@ -37,22 +101,5 @@ func BenchmarkRecordHits(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	svc := sqlite.NewReactionService(db)
-	rng := rand.New(rand.NewPCG(1, 2))
-	now := time.Now().UTC()
-	for _, size := range []int{8, 64, 512} {
-		b.Run(fmt.Sprint(size), func(b *testing.B) {
-			hits := make([]resonanz.Hit, size)
-			for b.Loop() {
-				for i := range hits {
-					hits[i] = resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: int64(rng.IntN(20) + 1),
-						RecipientID: int64(rng.IntN(100000) + 1), At: now, UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Thunderbird/128.0", IP: "127.0.0.1"}
-				}
-				if err := svc.RecordHits(ctx, hits); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(size*b.N)/b.Elapsed().Seconds(), "hits/s")
-		})
-	}
+	return db
 }

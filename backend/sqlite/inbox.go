@@ -60,8 +60,17 @@ type HitInbox struct {
 	fmu   sync.Mutex
 	files []*logFile // owned, oldest first; the last is cur while open
 
-	mergeMu sync.Mutex // one merge at a time
+	mergeMu sync.Mutex // one merge at a time; it guards the fields below
 	rbuf    []byte
+	// The merge runs on a connection of its own, and keeps what it looked
+	// up (consent timelines, recipients, mailings, user agents) for as
+	// long as the store's PRAGMA data_version says that no other
+	// connection has committed since: its own commits write reactions
+	// only, so the lookups stay true. Under load this saves the merge most
+	// of its queries.
+	conn    *sql.Conn
+	version int64
+	lookups *hitLookups
 
 	wake    chan struct{}
 	stop    chan struct{}
@@ -245,6 +254,9 @@ func (in *HitInbox) Close(ctx context.Context) error {
 	}
 	in.wmu.Unlock()
 	_, err := in.MergeAll(ctx)
+	in.mergeMu.Lock()
+	in.dropConn()
+	in.mergeMu.Unlock()
 	in.closeFiles()
 	return err
 }
@@ -395,14 +407,37 @@ func (in *HitInbox) mark(ctx context.Context, lf *logFile) (int64, error) {
 	return n, nil
 }
 
+// maxLookups bounds the merge's kept lookups (recipients).
+const maxLookups = 250_000
+
 // commit stores hits and the file's new mark in one transaction.
-func (in *HitInbox) commit(ctx context.Context, lf *logFile, hits []resonanz.Hit, mark int64) error {
-	tx, err := in.db.db.BeginTx(ctx, nil)
+func (in *HitInbox) commit(ctx context.Context, lf *logFile, hits []resonanz.Hit, mark int64) (err error) {
+	if in.conn == nil {
+		if in.conn, err = in.db.db.Conn(ctx); err != nil {
+			return fmt.Errorf("merge hits: %w", err)
+		}
+		in.lookups = nil
+	}
+	defer func() {
+		if err != nil {
+			// What a failed transaction looked up or inserted (a user
+			// agent's id) may be rolled back; the connection may be broken.
+			in.dropConn()
+		}
+	}()
+	tx, err := in.conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("merge hits: %w", err)
 	}
 	defer tx.Rollback()
-	if err := recordHits(ctx, tx, hits); err != nil {
+	var version int64
+	if err := tx.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&version); err != nil {
+		return fmt.Errorf("merge hits: %w", err)
+	}
+	if in.lookups == nil || version != in.version || len(in.lookups.recipients) > maxLookups {
+		in.lookups, in.version = newHitLookups(), version
+	}
+	if err := recordHitsCached(ctx, tx, hits, in.lookups); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO setting (name, value, updated_at) VALUES (?, ?, ?)
@@ -414,4 +449,12 @@ func (in *HitInbox) commit(ctx context.Context, lf *logFile, hits []resonanz.Hit
 		return fmt.Errorf("merge hits: %w", err)
 	}
 	return nil
+}
+
+// dropConn gives the merge's connection back and forgets its lookups.
+func (in *HitInbox) dropConn() {
+	if in.conn != nil {
+		in.conn.Close()
+	}
+	in.conn, in.lookups = nil, nil
 }

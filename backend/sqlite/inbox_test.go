@@ -375,3 +375,55 @@ func FuzzHitFrame(f *testing.F) {
 		}
 	})
 }
+
+// TestHitInbox_LookupsFollowTheStore: the merge keeps what it looked up
+// (consent, recipients) between merges, but a consent given or withdrawn
+// through the store in between counts for the next merge's hits.
+func TestHitInbox_LookupsFollowTheStore(t *testing.T) {
+	ctx := context.Background()
+	f := newReactionFixture(t)
+	in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(ctx)
+	at := t0
+	merge := func(who resonanz.Recipient) {
+		t.Helper()
+		at = at.Add(time.Minute)
+		if err := in.AppendHit(resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: f.mailing.ID, RecipientID: who.ID, At: at}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := in.MergeAll(ctx); err != nil || n != 1 {
+			t.Fatalf("merged %d, %v", n, err)
+		}
+	}
+	want := func(consented, plain, anon int) {
+		t.Helper()
+		if n := f.count(t, `SELECT COUNT(*) FROM reaction WHERE recipient_id = ?`, f.consented.ID); n != consented {
+			t.Errorf("personal opens of the consented: %d, want %d", n, consented)
+		}
+		if n := f.count(t, `SELECT COUNT(*) FROM reaction WHERE recipient_id = ?`, f.plain.ID); n != plain {
+			t.Errorf("personal opens of the other: %d, want %d", n, plain)
+		}
+		if n := f.count(t, `SELECT COALESCE(SUM(n), 0) FROM reaction_anon`); n != anon {
+			t.Errorf("anonymous opens: %d, want %d", n, anon)
+		}
+	}
+	merge(f.consented)
+	merge(f.plain)
+	want(1, 0, 1)
+	consents := sqlite.NewConsentService(f.db)
+	for _, c := range []resonanz.ConsentRecord{
+		{RecipientID: f.consented.ID, Purpose: resonanz.PurposeTrackingOpens, Granted: false, Source: resonanz.SourceForm, Wording: "Nein"},
+		{RecipientID: f.plain.ID, Purpose: resonanz.PurposeTrackingOpens, Granted: true, Source: resonanz.SourceForm, Wording: "Ja"},
+	} {
+		c.At = at.Add(time.Second)
+		if _, err := consents.AppendConsent(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merge(f.consented)
+	merge(f.plain)
+	want(1, 1, 2)
+}

@@ -980,46 +980,86 @@ func (s *ReactionService) RecordHits(ctx context.Context, hits []resonanz.Hit) e
 
 // recordHits is RecordHits inside the caller's transaction.
 func recordHits(ctx context.Context, tx *sql.Tx, hits []resonanz.Hit) error {
+	return recordHitsCached(ctx, tx, hits, nil)
+}
+
+// hitLookups is what recordHitsCached looked up in the store: whether a
+// recipient exists and their tracking consent timeline, whether a mailing
+// exists, user agents' ids. The caller keeps it only while nothing else
+// has written to the store (see HitInbox: PRAGMA data_version on its own
+// connection) and drops it when a transaction that used it fails.
+type hitLookups struct {
+	recipients map[int64]recipientLookup
+	mailings   map[int64]bool
+	agents     map[string]int64
+}
+
+type recipientLookup struct {
+	exists   bool
+	timeline resonanz.ConsentTimeline
+}
+
+func newHitLookups() *hitLookups {
+	return &hitLookups{recipients: map[int64]recipientLookup{}, mailings: map[int64]bool{}, agents: map[string]int64{}}
+}
+
+// recordHitsCached is recordHits with the lookups of earlier calls (nil:
+// none kept); it looks up only what lk does not hold yet and adds it.
+func recordHitsCached(ctx context.Context, tx *sql.Tx, hits []resonanz.Hit, lk *hitLookups) error {
+	if lk == nil {
+		lk = newHitLookups()
+	}
 	var recipients, mailings []any
 	seenR, seenM := map[int64]bool{}, map[int64]bool{}
 	for _, h := range hits {
-		if !seenR[h.RecipientID] {
+		if _, ok := lk.recipients[h.RecipientID]; !ok && !seenR[h.RecipientID] {
 			seenR[h.RecipientID] = true
 			recipients = append(recipients, h.RecipientID)
 		}
-		if !seenM[h.MailingID] {
+		if _, ok := lk.mailings[h.MailingID]; !ok && !seenM[h.MailingID] {
 			seenM[h.MailingID] = true
 			mailings = append(mailings, h.MailingID)
 		}
 	}
-	exists := map[int64]bool{}
-	if err := queryIn(ctx, tx, `SELECT id FROM recipient WHERE id IN `, recipients, func(rows *sql.Rows) error {
-		var id int64
-		err := rows.Scan(&id)
-		exists[id] = true
-		return err
-	}); err != nil {
-		return err
+	if len(recipients) > 0 {
+		exists := map[int64]bool{}
+		if err := queryIn(ctx, tx, `SELECT id FROM recipient WHERE id IN `, recipients, func(rows *sql.Rows) error {
+			var id int64
+			err := rows.Scan(&id)
+			exists[id] = true
+			return err
+		}); err != nil {
+			return err
+		}
+		timelines, err := trackingTimelines(ctx, tx, recipients)
+		if err != nil {
+			return err
+		}
+		for _, id := range recipients {
+			id := id.(int64)
+			lk.recipients[id] = recipientLookup{exists: exists[id], timeline: timelines[id]}
+		}
 	}
-	liveMailing := map[int64]bool{}
-	if err := queryIn(ctx, tx, `SELECT id FROM mailing WHERE id IN `, mailings, func(rows *sql.Rows) error {
-		var id int64
-		err := rows.Scan(&id)
-		liveMailing[id] = true
-		return err
-	}); err != nil {
-		return err
+	if len(mailings) > 0 {
+		for _, id := range mailings {
+			lk.mailings[id.(int64)] = false
+		}
+		if err := queryIn(ctx, tx, `SELECT id FROM mailing WHERE id IN `, mailings, func(rows *sql.Rows) error {
+			var id int64
+			err := rows.Scan(&id)
+			lk.mailings[id] = true
+			return err
+		}); err != nil {
+			return err
+		}
 	}
-	timelines, err := trackingTimelines(ctx, tx, recipients)
-	if err != nil {
-		return err
-	}
-	agents := map[string]int64{}
+	var err error
+	agents := lk.agents
 	var personal []reactionRow
 	anon := map[anonKey]int{}
 	feed := sketchFeed{}
 	for _, h := range hits {
-		if !liveMailing[h.MailingID] {
+		if !lk.mailings[h.MailingID] {
 			continue
 		}
 		row := reactionRow{mailing: h.MailingID, recipient: h.RecipientID, link: h.LinkID, code: reactionCode(h.Type), at: millis(h.At)}
@@ -1028,7 +1068,7 @@ func recordHits(ctx context.Context, tx *sql.Tx, hits []resonanz.Hit) error {
 		}
 		feed.add(row.mailing, row.code, row.recipient, row.flags)
 		purpose := resonanz.TrackingPurpose(h.Type)
-		if purpose == "" || !exists[h.RecipientID] || !timelines[h.RecipientID].Granted(purpose, 0, h.At) {
+		if r := lk.recipients[h.RecipientID]; purpose == "" || !r.exists || !r.timeline.Granted(purpose, 0, h.At) {
 			anon[anonKey{mailing: row.mailing, link: row.link, hour: row.at / hourMillis, code: row.code, machine: row.flags & flagMachineOpen}]++
 			continue
 		}
