@@ -90,8 +90,11 @@ func relayLoad(ctx context.Context, cfg Config) ([]Result, error) {
 	for i := range list {
 		list[i] = urls.Open(int64(rng.IntN(20)+1), int64(rng.IntN(cfg.Recipients)+1))
 	}
-	var rates []float64
-	var p99s []time.Duration
+	// Each run: the relay, then the desk's own listener with the same
+	// tokens and load (its public URL is the relay's: the paths are the
+	// same), so the ratio is taken on the same machine at the same time.
+	var rates, localRates []float64
+	var p99s, localP99s []time.Duration
 	for range cfg.Runs {
 		rate, p99, err := load(ctx, list, cfg.Hits, 32)
 		if err != nil {
@@ -99,6 +102,17 @@ func relayLoad(ctx context.Context, cfg Config) ([]Result, error) {
 			return nil, fmt.Errorf("relay load: %w", err)
 		}
 		rates, p99s = append(rates, rate), append(p99s, p99)
+		if err := stopRelay(cmd); err != nil {
+			return nil, fmt.Errorf("relay exit: %w", err)
+		}
+		lrate, lp99, err := localLoad(ctx, cfg, desk, base, list)
+		if err != nil {
+			return nil, err
+		}
+		localRates, localP99s = append(localRates, lrate), append(localP99s, lp99)
+		if cmd, _, err = startRelay(ctx, cfg, dir, strings.TrimPrefix(base, "http://")); err != nil {
+			return nil, err
+		}
 	}
 	if err := stopRelay(cmd); err != nil {
 		return nil, fmt.Errorf("relay exit: %w", err)
@@ -117,11 +131,16 @@ func relayLoad(ctx context.Context, cfg Config) ([]Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		batches := make([][]resonanz.Hit, 0, 5000)
 		for i := range n {
 			h := resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: int64(i%20 + 1), RecipientID: int64(i%cfg.Recipients + 1), At: time.Now().UTC(), UserAgent: "Thunderbird/128.0", IP: "192.0.2.1"}
-			if err := st.RecordHits(ctx, []resonanz.Hit{h}); err != nil {
-				st.Close()
-				return nil, err
+			batches = append(batches, []resonanz.Hit{h})
+			if len(batches) == cap(batches) || i == n-1 {
+				if err := st.RecordHitEvents(ctx, batches); err != nil {
+					st.Close()
+					return nil, err
+				}
+				batches = batches[:0]
 			}
 		}
 		st.Close()
@@ -144,11 +163,49 @@ func relayLoad(ctx context.Context, cfg Config) ([]Result, error) {
 		}
 		syncRates = append(syncRates, float64(n)/elapsed.Seconds())
 	}
+	r, l := median(rates), median(localRates)
+	p, lp := median(p99s), median(localP99s)
 	return []Result{
-		{Name: fmt.Sprintf("relay open pixel (%dk hits, 32 connections; answered after the commit)", cfg.Hits/1000), Value: median(rates), Unit: "hits/s",
-			Target: "beside the listener's", Runs: cfg.Runs},
-		{Name: "relay open pixel p99 latency", Value: float64(median(p99s).Microseconds()) / 1000, Unit: "ms", Runs: cfg.Runs},
+		{Name: fmt.Sprintf("relay open pixel (%dk hits, 32 connections; answered after the commit and seal), baseline: the desk's listener, same load, same run", cfg.Hits/1000),
+			Value: r, Unit: "hits/s", Baseline: l, Ratio: r / l, Target: "beside the listener's", Runs: cfg.Runs},
+		{Name: "relay open pixel p99 latency, baseline: the desk's listener", Value: float64(p.Microseconds()) / 1000, Unit: "ms",
+			Baseline: float64(lp.Microseconds()) / 1000, Ratio: float64(p) / float64(lp), Runs: cfg.Runs},
 		{Name: fmt.Sprintf("relay sync of %d events (pull, open, apply, acknowledge)", n), Value: median(syncRates),
 			Unit: "events/s", Runs: cfg.Runs},
 	}, nil
+}
+
+// localLoad runs the desk's own listener on its data (the desk the relay
+// is paired with) and puts the relay's load on it: the same token URLs,
+// sent to the listener's address.
+func localLoad(ctx context.Context, cfg Config, desk, relayBase string, list []string) (float64, time.Duration, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return 0, 0, err
+	}
+	cmd := exec.CommandContext(ctx, cfg.Bin, "--data", desk, "listen", "--addr", addr, "--public-url", relayBase, "--track-rate", "-1")
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	cmd.Env = append(os.Environ(), "RESONANZ_KEYRING=off")
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
+	}
+	if err := waitHealthy(addr); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return 0, 0, err
+	}
+	local := make([]string, len(list))
+	for i, u := range list {
+		local[i] = "http://" + addr + strings.TrimPrefix(u, relayBase)
+	}
+	rate, p99, err := load(ctx, local, cfg.Hits, 32)
+	cmd.Process.Signal(syscall.SIGINT)
+	werr := cmd.Wait()
+	if err != nil {
+		return 0, 0, fmt.Errorf("listener load: %w", err)
+	}
+	if werr != nil {
+		return 0, 0, fmt.Errorf("listener exit: %w", werr)
+	}
+	return rate, p99, nil
 }

@@ -320,3 +320,23 @@ func (s *Store) Confirm(ctx context.Context, token string, c resonanz.WebClient)
 		return err
 	})
 }
+
+// RecordHitEvents appends one hits event per batch, all in one transaction
+// (bulk loads: benchmarks and tests).
+func (s *Store) RecordHitEvents(ctx context.Context, batches [][]resonanz.Hit) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, hits := range batches {
+		body, err := json.Marshal(Payload{At: s.Now().UTC(), Hits: hits})
+		if err != nil {
+			return err
+		}
+		if _, err := s.appendEvent(ctx, tx, EventHits, s.Now().UTC(), body); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
