@@ -20,6 +20,9 @@ for size in 16 32 48 64 128 256 512; do
 	chmod 0644 "$d/resonanz.png"
 done
 install -m 0644 "$root/build/linux/copyright" "$pkg/usr/share/doc/resonanz/copyright"
+# the relay's systemd unit, to copy to /etc/systemd/system on a small host
+install -d "$pkg/usr/share/doc/resonanz/examples"
+install -m 0644 "$root/deploy/relay/resonanz-relay.service" "$pkg/usr/share/doc/resonanz/examples/"
 # The manual page is the program's own help text.
 install -d "$pkg/usr/share/man/man1"
 {

@@ -73,6 +73,7 @@ func TestDeb(t *testing.T) {
 			"usr/share/icons/hicolor/256x256/apps/resonanz.png",
 			"usr/share/icons/hicolor/48x48/apps/resonanz.png",
 			"usr/share/doc/resonanz/copyright",
+			"usr/share/doc/resonanz/examples/resonanz-relay.service",
 		} {
 			if _, err := os.Stat(filepath.Join(root, f)); err != nil {
 				t.Errorf("the package lacks %s: %v", f, err)
