@@ -312,10 +312,10 @@ func TestLateCheck(t *testing.T) {
 		t.Fatalf("a big damaged file must not be checked before start: %v", err)
 	}
 	stop := a.startDailyBackups(ctx, 0)
-	waitFor(t, func() bool { return ev.has(desktop.DamagedEvent) })
+	waitFor(t, func() bool { return ev.has(resonanz.EventSystemDamaged) })
 	stop()
 	info, _ := a.system.Info()
-	if !strings.Contains(info.Damaged, "is damaged") || !strings.HasPrefix(info.NewestBackup, "resonanz-manual-") || !ev.has(desktop.DamagedEvent) {
+	if !strings.Contains(info.Damaged, "is damaged") || !strings.HasPrefix(info.NewestBackup, "resonanz-manual-") || !ev.has(resonanz.EventSystemDamaged) {
 		t.Fatalf("late damage not reported: %+v, events %v", info, ev.names)
 	}
 	if daily, _ := filepath.Glob(filepath.Join(data, sqlite.BackupDirName, "resonanz-20*-*-*.db")); len(daily) != 0 {
@@ -349,7 +349,7 @@ func TestLateCheck(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	stop()
-	if ev.has(desktop.DamagedEvent) {
+	if ev.has(resonanz.EventSystemDamaged) {
 		t.Error("a sound file was reported damaged")
 	}
 	if st, _ := a.backups.Status(); st.Check == nil || !st.Check.OK {

@@ -3,11 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -448,5 +454,87 @@ func TestContract_Stubs(t *testing.T) {
 		if !bound[name] {
 			t.Errorf("facades.ts has a stub %s, but Go binds no such method", name)
 		}
+	}
+}
+
+// goEvents reads the event catalogue of backend/resonanz/events.go: the
+// constants named Event….
+func goEvents(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "backend/resonanz/events.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, s := range g.Specs {
+			vs := s.(*ast.ValueSpec)
+			for i, n := range vs.Names {
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && strings.HasPrefix(n.Name, "Event") {
+					v, _ := strconv.Unquote(lit.Value)
+					out[v] = n.Name
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestContract_Events: Go and the frontend share one catalogue of event
+// names (backend/resonanz/events.go, frontend/src/lib/api/eventNames.ts),
+// and Go emits no name outside it.
+func TestContract_Events(t *testing.T) {
+	goNames := goEvents(t)
+	if len(goNames) < 5 {
+		t.Fatalf("read only %d events from backend/resonanz/events.go: has its form changed?", len(goNames))
+	}
+	src, err := os.ReadFile("frontend/src/lib/api/eventNames.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := map[string]string{}
+	body, _, _ := strings.Cut(string(src), "} as const;")
+	for _, m := range regexp.MustCompile(`(?m)^  (\w+): '([^']+)',$`).FindAllStringSubmatch(body, -1) {
+		ts[m[2]] = m[1]
+	}
+	for v, name := range goNames {
+		if _, ok := ts[v]; !ok {
+			t.Errorf("Go emits %q (resonanz.%s); eventNames.ts does not name it", v, name)
+		}
+	}
+	for v, name := range ts {
+		if _, ok := goNames[v]; !ok {
+			t.Errorf("eventNames.ts names %q (Events.%s); Go sends no such event (backend/resonanz/events.go)", v, name)
+		}
+	}
+	// A literal name at an emit is a name outside the catalogue.
+	literal := regexp.MustCompile(`(\.Emit|EventsEmit|Throttle)\(([^,()]+, )?"|"[a-z]+:(progress|done)`)
+	err = filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != "." && (d.Name() == "node_modules" || d.Name() == "frontend" || strings.HasPrefix(d.Name(), ".")) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || path == filepath.FromSlash("backend/resonanz/events.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if code, _, _ := strings.Cut(line, "//"); literal.MatchString(code) {
+				t.Errorf("%s:%d emits an event by a literal name; use a constant of backend/resonanz/events.go: %s", path, i+1, strings.TrimSpace(line))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -173,12 +173,6 @@ func (a *App) returnAddresses(ctx context.Context) (send.ReturnAddresses, error)
 	return addr, nil
 }
 
-// Events of the desk's mailbox syncs (the Mailbox façade emits the same).
-const (
-	desktopMailboxProgress = "mailbox:progress"
-	desktopMailboxDone     = "mailbox:done"
-)
-
 // errMailboxBusy is returned when a sync is asked for while one runs.
 var errMailboxBusy = resonanz.Errorf(resonanz.ECONFLICT, "A mailbox sync is running already.")
 
@@ -272,12 +266,12 @@ func (a *App) startMailboxLoop(ctx context.Context, log *slog.Logger) {
 				}
 				last = time.Now()
 				res, err := a.syncMailbox(ctx, mailboxOverride{}, func(p resonanz.MailboxProgress) {
-					a.events.Emit(desktopMailboxProgress, p)
+					a.events.Emit(resonanz.EventMailboxProgress, p)
 				})
 				if err != nil && !errors.Is(err, errMailboxBusy) && ctx.Err() == nil {
 					log.Warn("mailbox sync failed", "error", resonanz.ErrorMessage(err))
 				} else if err == nil {
-					a.events.Emit(desktopMailboxDone, res)
+					a.events.Emit(resonanz.EventMailboxDone, res)
 				}
 			}
 		}()

@@ -158,7 +158,7 @@ func (r *Reactions) ImportFile(req ReactionImportRequest) (resonanz.ReactionImpo
 	defer f.Close()
 	ctx, done := r.ops.start(r.ctx, req.OpID)
 	defer done()
-	emit := Throttle(r.events, "reactions:progress:"+req.OpID, 100*time.Millisecond)
+	emit := Throttle(r.events, resonanz.Scoped(resonanz.EventReactionsProgress, req.OpID), 100*time.Millisecond)
 	res, err := ingest.Import(ctx, f, size, req.Provider, ingest.Options{}, r.importer,
 		resonanz.ReactionImport{FileName: name, MailingID: req.MailingID}, func(p resonanz.ImportProgress) { emit(p, false) })
 	emit(resonanz.ImportProgress{Rows: res.Read + res.Rejected, Bytes: size, TotalBytes: size}, true)

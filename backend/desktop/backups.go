@@ -78,7 +78,7 @@ func (b *Backups) SetRetention(n int) (resonanz.BackupStatus, error) {
 }
 
 func (b *Backups) progress(opID string) func(resonanz.BackupProgress) {
-	emit := Throttle(b.events, "backup:progress:"+opID, 100*time.Millisecond)
+	emit := Throttle(b.events, resonanz.Scoped(resonanz.EventBackupProgress, opID), 100*time.Millisecond)
 	return func(p resonanz.BackupProgress) { emit(p, p.Done == p.Total) }
 }
 

@@ -1,10 +1,10 @@
 package desktop
 
-import "context"
+import (
+	"context"
 
-// CloseRequestedEvent is emitted when the user closes the window while the
-// UI holds unsaved changes: the UI asks, then calls System.CloseWindow.
-const CloseRequestedEvent = "window:closeRequested"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
 
 // BeforeClose is the window's options.App.OnBeforeClose: with unsaved
 // changes it keeps the window open and asks the UI to confirm (the UI's
@@ -13,7 +13,7 @@ func (w *Window) BeforeClose(context.Context) (prevent bool) {
 	if !w.unsaved.Load() {
 		return false
 	}
-	w.Emit(CloseRequestedEvent, nil)
+	w.Emit(resonanz.EventCloseRequested, nil) // the UI asks, then calls System.CloseWindow
 	return true
 }
 

@@ -119,10 +119,6 @@ func (s *System) Info() (SystemInfo, error) {
 	return s.info, nil
 }
 
-// DamagedEvent is emitted when the integrity check that runs after start-up
-// (for big data files) finds damage; the UI then shows the recovery screen.
-const DamagedEvent = "system:damaged"
-
 // MarkDamaged records that the data file is damaged (message, and the newest
 // good backup's name) and tells the UI. A function, not a method, so that it
 // is not bound to the UI.
@@ -131,7 +127,7 @@ func MarkDamaged(s *System, events Emitter, message, newestBackup string) {
 	s.info.Damaged, s.info.NewestBackup = message, newestBackup
 	s.infoMu.Unlock()
 	if events != nil {
-		events.Emit(DamagedEvent, message)
+		events.Emit(resonanz.EventSystemDamaged, message)
 	}
 }
 

@@ -22,14 +22,6 @@ type MailboxService interface {
 	Replies(ctx context.Context, limit int) ([]resonanz.MailboxMessage, error)
 }
 
-// MailboxProgressEvent carries resonanz.MailboxProgress while a sync runs
-// (throttled to 10/s); MailboxDoneEvent the result of a sync the desk ran
-// by itself (on start, every N minutes).
-const (
-	MailboxProgressEvent = "mailbox:progress"
-	MailboxDoneEvent     = "mailbox:done"
-)
-
 // Mailbox is the bound façade of Settings → Mailbox and the replies list.
 type Mailbox struct {
 	ctx    context.Context
@@ -68,9 +60,9 @@ func (m *Mailbox) TestConnection() (bool, error) {
 	return true, nil
 }
 
-// Sync reads the mailbox now; progress goes out as MailboxProgressEvent.
+// Sync reads the mailbox now; progress goes out as resonanz.EventMailboxProgress.
 func (m *Mailbox) Sync() (resonanz.MailboxSyncResult, error) {
-	emit := Throttle(m.events, MailboxProgressEvent, 100*time.Millisecond)
+	emit := Throttle(m.events, resonanz.EventMailboxProgress, 100*time.Millisecond)
 	return m.svc.Sync(m.ctx, func(p resonanz.MailboxProgress) { emit(p, p.Done == p.Total) })
 }
 

@@ -250,7 +250,7 @@ func (r *Recipients) ImportFile(req ImportFileRequest) (resonanz.ImportResult, e
 	req.Options.FileName = src.name
 	ctx, done := r.ops.start(r.ctx, req.OpID)
 	defer done()
-	emit := Throttle(r.events, "import:progress:"+req.OpID, 100*time.Millisecond)
+	emit := Throttle(r.events, resonanz.Scoped(resonanz.EventImportProgress, req.OpID), 100*time.Millisecond)
 	defer bulk.GC()()
 	res, _, err := recipientcsv.Import(ctx, src.file, size, r.svc.Imports, src.options, req.Options,
 		func(p resonanz.ImportProgress) { emit(p, p.Phase != "") }) // a new phase is always shown
@@ -336,7 +336,7 @@ func (r *Recipients) SendConfirmations(req SendConfirmationsRequest) (resonanz.C
 		}
 		f.AfterID = page.Recipients[len(page.Recipients)-1].ID
 	}
-	emit := Throttle(r.events, "doi:progress:"+req.OpID, 100*time.Millisecond)
+	emit := Throttle(r.events, resonanz.Scoped(resonanz.EventConfirmationsProgress, req.OpID), 100*time.Millisecond)
 	res, err := r.svc.Confirmations.SendConfirmations(ctx, req.ListID, ids, func(p resonanz.ConfirmationResult) { emit(p, false) })
 	emit(res, true)
 	if errors.Is(err, context.Canceled) && r.ctx.Err() == nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/resonanz/resonanz/backend/relay"
+	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
 // RelayService is what the Relays façade needs (relay.Relays).
@@ -21,10 +22,6 @@ type AutoPublish interface {
 	Status() relay.AutoStatus
 	Schedule()
 }
-
-// RelayProgressEvent carries relay.SyncProgress while a sync runs
-// (throttled to 10/s).
-const RelayProgressEvent = "relay:progress"
 
 // Relays is the bound façade of Settings → Listener's choice between the
 // local listener and relays: pairing, the paired relays, sync, unpair.
@@ -86,8 +83,8 @@ func (r *Relays) SetMode(mode string) (RelayOverview, error) {
 }
 
 // Sync collects every paired relay's events and publishes the desk's data;
-// progress goes out as RelayProgressEvent.
+// progress goes out as resonanz.EventRelayProgress.
 func (r *Relays) Sync() ([]relay.SyncResult, error) {
-	emit := Throttle(r.events, RelayProgressEvent, 100*time.Millisecond)
+	emit := Throttle(r.events, resonanz.EventRelayProgress, 100*time.Millisecond)
 	return r.svc.Sync(r.ctx, true, func(p relay.SyncProgress) { emit(p, p.Done == p.Total) })
 }

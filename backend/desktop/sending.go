@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"fmt"
 	"io"
 	"time"
 	"unicode"
@@ -53,7 +52,7 @@ type FileContent struct {
 // background; progress arrives as "send:progress:<mailingId>" events and
 // the run can be paused with PauseSend and resumed with StartSend.
 func (m *Mailings) StartSend(req resonanz.SendRequest) (resonanz.SendRun, error) {
-	emit := Throttle(m.events, fmt.Sprintf("send:progress:%d", req.MailingID), 100*time.Millisecond)
+	emit := Throttle(m.events, resonanz.Scoped(resonanz.EventSendProgress, req.MailingID), 100*time.Millisecond)
 	return m.send.Start(m.ctx, req, func(r resonanz.SendRun, final bool) { emit(r, final) })
 }
 

@@ -90,7 +90,7 @@ describe('subscribe in a browser', () => {
     expect(source.closed).toBe(true);
 
     // A later subscription opens a fresh stream.
-    const offC = subscribe('x', () => {});
+    const offC = subscribe('system:damaged', () => {});
     expect(FakeEventSource.instances).toHaveLength(2);
     offC();
   });
@@ -99,7 +99,7 @@ describe('subscribe in a browser', () => {
     vi.stubGlobal('EventSource', FakeEventSource);
     sessionStorage.setItem('resonanz.token', 'tok/en+1');
     try {
-      const off = subscribe('x', () => {});
+      const off = subscribe('system:damaged', () => {});
       expect(FakeEventSource.instances[0]!.url).toBe('/api/events?token=tok%2Fen%2B1');
       off();
     } finally {
@@ -110,7 +110,7 @@ describe('subscribe in a browser', () => {
   it('ignores messages that are not JSON', () => {
     vi.stubGlobal('EventSource', FakeEventSource);
     const cb = vi.fn();
-    const off = subscribe('n', cb);
+    const off = subscribe('mailbox:done', cb);
     const source = FakeEventSource.instances[0]!;
     source.emitRaw('message', 'not json');
     source.emitRaw('message', JSON.stringify({ data: 1 }));

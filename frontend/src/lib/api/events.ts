@@ -1,4 +1,5 @@
 import { withToken } from './client';
+import { scoped, type EventName, type ScopedEventName } from './eventNames';
 
 /** EventCallback receives the data of one event. */
 export type EventCallback = (data: unknown) => void;
@@ -48,7 +49,7 @@ function connect(): EventSource {
  * returned function is called: through the Wails runtime in the desktop
  * window, through one shared EventSource on /api/events in a browser.
  */
-export function subscribe(name: string, cb: EventCallback): () => void {
+export function subscribe(name: EventName | ScopedEventName, cb: EventCallback): () => void {
   const on = window.runtime?.EventsOn;
   if (on !== undefined) {
     const off = on(name, (data) => cb(data));
@@ -95,12 +96,12 @@ export function ready(): Promise<void> {
  * operation's final result.
  */
 export async function withProgress<T, P>(
-  event: string,
+  event: EventName,
   opId: string,
   onProgress: (progress: P) => void,
   job: () => Promise<T>,
 ): Promise<T> {
-  const off = subscribe(`${event}:${opId}`, (data) => onProgress(data as P));
+  const off = subscribe(scoped(event, opId), (data) => onProgress(data as P));
   try {
     await ready();
     return await job();

@@ -1,5 +1,6 @@
 import { ApiError } from '../api/error';
 import { withProgress } from '../api/events';
+import { Events } from '../api/eventNames';
 import {
   backupNow,
   backupStatus,
@@ -58,7 +59,7 @@ export class BackupsState {
     this.error = null;
     try {
       return await withProgress<T, BackupProgress>(
-        'backup:progress',
+        Events.backupProgress,
         opId,
         (p) => {
           if (this.#opId === opId) this.progress = p;

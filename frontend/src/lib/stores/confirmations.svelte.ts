@@ -1,5 +1,6 @@
 import { ApiError } from '../api/error';
 import { withProgress } from '../api/events';
+import { Events } from '../api/eventNames';
 import { cancelConfirmations, sendConfirmations } from '../api/recipients';
 import type { ConfirmationResult } from '../api/types';
 
@@ -23,7 +24,7 @@ export class ConfirmationRun {
     this.progress = { total: 0, done: 0, sent: 0, skipped: 0, failed: 0, errors: [] };
     try {
       this.progress = await withProgress<ConfirmationResult, ConfirmationResult>(
-        'doi:progress',
+        Events.confirmationsProgress,
         opId,
         (p) => {
           if (this.#opId === opId) this.progress = p;

@@ -1,5 +1,6 @@
 import { ApiError } from '../api/error';
 import { withProgress } from '../api/events';
+import { Events } from '../api/eventNames';
 import { cancelImport, importFile, imports, previewImport, rejectedCSV, undoImport } from '../api/recipients';
 import { pickCSVFile } from '../api/system';
 import type { ImportMapping, ImportOptions, ImportPreview, ImportProgress, ImportResult, ImportRun, RejectedRow } from '../api/types';
@@ -250,7 +251,7 @@ export class ImportWizard {
     this.step = 'running';
     try {
       this.result = await withProgress<ImportResult, ImportProgress>(
-        'import:progress',
+        Events.importProgress,
         opId,
         (p) => {
           if (this.#opId === opId) this.progress = p;

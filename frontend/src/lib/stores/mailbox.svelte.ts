@@ -1,5 +1,6 @@
 import { ApiError } from '../api/error';
 import { ready, subscribe } from '../api/events';
+import { Events } from '../api/eventNames';
 import { getMailbox, mailboxReplies, mailboxStatus, saveMailbox, syncMailbox, testMailbox } from '../api/mailbox';
 import type { MailboxMessage, MailboxProgress, MailboxSettings, MailboxSyncResult } from '../api/types';
 import { SettingsForm } from './settingsForm.svelte';
@@ -121,7 +122,7 @@ export class MailboxSync {
     this.running = true;
     this.error = null;
     this.progress = null;
-    const off = subscribe('mailbox:progress', (data) => {
+    const off = subscribe(Events.mailboxProgress, (data) => {
       this.progress = data as MailboxProgress;
     });
     try {

@@ -1,15 +1,11 @@
 import { ApiError } from '../api/error';
 import { targetGroups } from '../api/analysis';
 import { ready, subscribe } from '../api/events';
+import { Events, scoped } from '../api/eventNames';
 import { audience, exportEML, exportEMLZip, exportMbox, pauseSend, sendStatus, startSend, testSend } from '../api/mailings';
 import type { Audience, FileContent, Mailing, SendRun, TargetGroup } from '../api/types';
 import { getSMTP } from '../api/settings';
 import { downloadFile } from '../download';
-
-/** progressEvent is the event name carrying a mailing's SendRun updates. */
-export function progressEvent(mailingId: number): string {
-  return `send:progress:${mailingId}`;
-}
 
 function isSendRun(data: unknown): data is SendRun {
   return typeof data === 'object' && data !== null && 'status' in data && 'total' in data;
@@ -78,7 +74,7 @@ export class MailingSend {
 
   /** open subscribes to the progress events and loads groups, audience and the send status. */
   async open(): Promise<void> {
-    this.#off ??= subscribe(progressEvent(this.mailingId), (data) => {
+    this.#off ??= subscribe(scoped(Events.sendProgress, this.mailingId), (data) => {
       if (isSendRun(data)) this.progress(data);
     });
     const [groups, run, smtp] = await Promise.allSettled([targetGroups(), sendStatus(this.mailingId), getSMTP()]);

@@ -1,5 +1,6 @@
 import { ApiError } from '../api/error';
 import { withProgress } from '../api/events';
+import { Events } from '../api/eventNames';
 import { mailings } from '../api/mailings';
 import {
   assignQuarantined,
@@ -156,7 +157,7 @@ export class ReactionWizard {
     this.step = 'running';
     try {
       this.result = await withProgress<ReactionImportResult, ImportProgress>(
-        'reactions:progress',
+        Events.reactionsProgress,
         opId,
         (p) => {
           if (this.#opId === opId) this.progress = p;

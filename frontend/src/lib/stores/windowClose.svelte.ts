@@ -1,4 +1,5 @@
 import { subscribe } from '../api/events';
+import { Events } from '../api/eventNames';
 import { closeWindow, inDesktopWindow, setUnsaved } from '../api/system';
 import { confirmDiscard, hasUnsaved } from './unsaved';
 
@@ -22,7 +23,7 @@ export function guardWindowClose(): () => void {
       setUnsaved(unsaved).catch(() => {});
     });
   });
-  const unsubscribe = subscribe('window:closeRequested', () => {
+  const unsubscribe = subscribe(Events.closeRequested, () => {
     if (confirmDiscard()) closeWindow().catch(() => {});
   });
   return () => {
