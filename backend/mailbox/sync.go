@@ -319,7 +319,7 @@ type fetched struct {
 	date    time.Time // the Date header, else INTERNALDATE
 	dateRaw string
 	verdict Verdict
-	err     error
+	err     *resonanz.Error // why the message cannot be read
 }
 
 func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, run resonanz.MailboxRun, cfg Config, folder string, res *resonanz.MailboxSyncResult, progress func(resonanz.MailboxProgress)) error {
@@ -512,8 +512,8 @@ func (s *Syncer) apply(ctx context.Context, run resonanz.MailboxRun, folder stri
 	for i, m := range msgs {
 		res.Read++
 		if m.err != nil {
-			res.Errors = append(res.Errors, resonanz.MailboxError{Folder: folder, UID: m.uid, Reason: m.err.Error()})
-			records = append(records, resonanz.MailboxMessage{Key: m.key, Kind: "error", Outcome: "error", Reason: m.err.Error(), Date: m.date, Folder: folder, UID: m.uid})
+			res.Errors = append(res.Errors, resonanz.MailboxError{Folder: folder, UID: m.uid, Reason: m.err.Message, Key: m.err.Key, Params: m.err.Params})
+			records = append(records, resonanz.MailboxMessage{Key: m.key, Kind: "error", Outcome: "error", Reason: m.err.Message, Date: m.date, Folder: folder, UID: m.uid})
 			continue
 		}
 		v := &m.verdict
@@ -569,8 +569,8 @@ func (s *Syncer) outcome(m *fetched, folder string, found []resonanz.MailboxMatc
 	v := &m.verdict
 	rec := resonanz.MailboxMessage{Key: m.key, Kind: string(v.Kind), Outcome: "applied", Date: m.date,
 		From: v.From, FromName: v.FromName, Subject: v.Subject, MailingID: v.MailingID, Folder: folder, UID: m.uid}
-	unmatched := func(reason string) {
-		rec.Outcome, rec.Reason = "unmatched", reason
+	unmatched := func(reason *resonanz.Error) {
+		rec.Outcome, rec.Reason = "unmatched", reason.Message
 		res.Unmatched++
 	}
 	base := resonanz.ProviderEvent{
@@ -608,7 +608,7 @@ func (s *Syncer) outcome(m *fetched, folder string, found []resonanz.MailboxMatc
 		}
 	case KindComplaint, KindUnsubscribe:
 		if v.TokenError != "" {
-			unmatched("The unsubscribe token is " + v.TokenError + "; nothing was changed.")
+			unmatched(tokenReason(v.TokenError))
 			break
 		}
 		who := found[0]
@@ -667,7 +667,23 @@ func maps(m map[string]string) map[string]string {
 	return out
 }
 
-func noRecipient(v *Verdict) string {
+// why is a reason a message changed nothing or could not be read: its
+// catalogue key and params for the desk, and the English text for the
+// message's record and the command line.
+func why(key, message string, kv ...string) *resonanz.Error {
+	return paramError("", key, message, kv...)
+}
+
+// tokenReason says why an unsubscribe mail's token changes nothing.
+func tokenReason(tokenError string) *resonanz.Error {
+	if tokenError == "forged" {
+		return why("error.mailbox.token.forged", "The unsubscribe token of the mail is forged; nothing was changed.")
+	}
+	return why("error.mailbox.token.missing", "The mail carries no unsubscribe token of Resonanz; nothing was changed.")
+}
+
+// noRecipient says that the message names nobody Resonanz knows.
+func noRecipient(v *Verdict) *resonanz.Error {
 	var names []string
 	for _, f := range v.Failures {
 		if f.Email != "" {
@@ -677,23 +693,27 @@ func noRecipient(v *Verdict) string {
 	if v.Email != "" {
 		names = append(names, v.Email)
 	}
-	if len(names) == 0 {
-		return "The report names no recipient Resonanz knows."
+	switch len(names) {
+	case 0:
+		return why("error.mailbox.noRecipient", "The report names no recipient Resonanz knows.")
+	case 1:
+		return why("error.mailbox.unknownAddress", "No recipient has the address "+names[0]+".", "address", names[0])
 	}
-	return "No recipient has the address " + strings.Join(names, ", ") + "."
+	list := strings.Join(names, ", ")
+	return why("error.mailbox.unknownAddresses", "No recipient has one of the addresses "+list+".", "addresses", list)
 }
 
 func classifyOne(m *fetched, addr Addresses) {
 	defer func() {
 		if r := recover(); r != nil { // a parser bug must not stop the sync
-			m.err = fmt.Errorf("the message could not be read (%v)", r)
+			m.err = why("error.mailbox.message.unreadable", fmt.Sprintf("The message could not be read (%v).", r), "reason", fmt.Sprint(r))
 		}
 	}()
 	v, err := Classify(bytes.NewReader(m.raw), addr)
 	if err != nil {
 		sum := sha256.Sum256(m.raw)
 		m.key = "sha:" + hex.EncodeToString(sum[:16])
-		m.err = errors.New("the message has no readable header")
+		m.err = why("error.mailbox.message.noHeader", "The message has no readable header.")
 		return
 	}
 	m.verdict = v

@@ -166,6 +166,13 @@ func TestSync(t *testing.T) {
 		res.Replies != want.Replies || res.Unmatched != want.Unmatched || len(res.Errors) != 1 {
 		t.Fatalf("result %+v\nwant %+v and 1 error", res, want)
 	}
+	// Reasons carry catalogue keys (the desk shows them in German).
+	if e := res.Errors[0]; e.Key != "error.mailbox.message.noHeader" || e.Reason == "" {
+		t.Errorf("error %+v, want the key error.mailbox.message.noHeader", e)
+	}
+	if n := f.count(t, `SELECT COUNT(*) FROM mailbox_message WHERE outcome = 'unmatched' AND reason <> ''`); n != want.Unmatched {
+		t.Errorf("%d unmatched messages with a reason, want %d", n, want.Unmatched)
+	}
 	if last.Done != len(files) || last.Total != len(files) {
 		t.Errorf("last progress %+v", last)
 	}

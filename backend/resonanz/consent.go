@@ -41,6 +41,14 @@ const (
 // provider's log.
 func ProviderSource(provider string) string { return SourceProviderPrefix + provider }
 
+// SourceMailboxComplaint is the ledger source of the withdrawal a spam
+// complaint (an ARF report) in the sender's own mailbox causes. It is stored
+// as the mailbox's provider source, which the ledger's CHECK has accepted
+// since the mailbox sync began (so no table rebuild, and records written
+// before read the same), but shown with its own label
+// (consent.source.mailbox_complaint), not as a sending provider.
+const SourceMailboxComplaint = SourceProviderPrefix + ProviderMailbox
+
 // ValidSource reports whether s is a known source of a consent record.
 func ValidSource(s string) bool {
 	switch s {

@@ -50,11 +50,14 @@ const (
 	MailboxNone     = "none"
 )
 
-// MailboxError names a message a sync could not handle.
+// MailboxError names a message a sync could not handle: Reason in English,
+// Key and Params for the catalogues.
 type MailboxError struct {
-	Folder string `json:"folder"`
-	UID    uint32 `json:"uid"`
-	Reason string `json:"reason"`
+	Folder string            `json:"folder"`
+	UID    uint32            `json:"uid"`
+	Reason string            `json:"reason"`
+	Key    string            `json:"key"`
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // MailboxSyncResult is the outcome of a mailbox sync, printed by

@@ -725,9 +725,9 @@ func (s *ReactionService) applyProtective(ctx context.Context, tx *sql.Tx, plan 
 		return suppressSoftBounces(ctx, tx, recipientID, mailingID, plan.opt.SoftBounceLimit, at, ev.SMTPResponse, sup)
 	case ev.Type == resonanz.ReactionComplained && ev.Provider == resonanz.ProviderMailbox:
 		sup.add(recipientID, "complaint", at, ev.Provider)
-		// A complaint withdraws the newsletter too (source provider:mailbox:
-		// the report came through the mailbox, not from the person).
-		_, err := unsubscribe(ctx, tx, mailboxWithdrawal(ev, recipientID, resonanz.ProviderSource(resonanz.ProviderMailbox)), plan.mailings[mailingID], plan.importID)
+		// A complaint withdraws the newsletter too (its own source: the
+		// report came through the mailbox, not from the person).
+		_, err := unsubscribe(ctx, tx, mailboxWithdrawal(ev, recipientID, resonanz.SourceMailboxComplaint), plan.mailings[mailingID], plan.importID)
 		return err
 	case ev.Type == resonanz.ReactionComplained:
 		sup.add(recipientID, "complaint", at, ev.Provider)

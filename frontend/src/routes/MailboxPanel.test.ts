@@ -17,7 +17,7 @@ const result: MailboxSyncResult = {
   auto_replies: 5,
   replies: 1,
   unmatched: 4,
-  errors: [{ folder: 'INBOX', uid: 77, reason: 'the message has no readable header' }],
+  errors: [{ folder: 'INBOX', uid: 77, reason: 'The message could not be read (bad header).', key: 'error.mailbox.message.unreadable', params: { reason: 'bad header' } }],
   skipped: 0,
 };
 
@@ -70,6 +70,8 @@ describe('Reactions: mailbox', () => {
     await waitFor(() => expect(screen.getByTestId('mailbox-count-read')).toHaveTextContent('1.234'));
     expect(screen.getByTestId('mailbox-count-bounces_hard')).toHaveTextContent('12');
     expect(screen.getByTestId('mailbox-count-errors')).toHaveTextContent('1');
+    // The reason comes from the catalogue, in German.
+    expect(screen.getByTestId('mailbox-result').parentElement).toHaveTextContent('Ordner INBOX, UID 77: Die Nachricht lässt sich nicht lesen (bad header).');
     expect(screen.queryByTestId('mailbox-progress')).not.toBeInTheDocument();
     const table = await screen.findByTestId('mailbox-replies');
     expect(table).toHaveTextContent('Sabine Wolf <sabine@example.com>');

@@ -1003,11 +1003,13 @@ export interface MailboxSettings {
   hasPassword: boolean;
 }
 
-/** MailboxError names a message a sync could not read. */
+/** MailboxError names a message a sync could not read: reason in English, key and params for the catalogues. */
 export interface MailboxError {
   folder: string;
   uid: number;
   reason: string;
+  key: string;
+  params?: Record<string, string>;
 }
 
 /** MailboxSyncResult is the outcome of one sync (the same as `resonanz mailbox sync --json`). */
