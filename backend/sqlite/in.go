@@ -59,6 +59,23 @@ func existingKeys(ctx context.Context, tx *sql.Tx, query string, keys []any) (ma
 	return out, err
 }
 
+// existingStrings returns which of the values the query (ending in
+// "IN ", selecting one text column) finds.
+func existingStrings(ctx context.Context, q querier, query string, values []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(values))
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
+	}
+	err := queryIn(ctx, q, query, args, func(rows *sql.Rows) error {
+		var s string
+		err := rows.Scan(&s)
+		out[s] = true
+		return err
+	})
+	return out, err
+}
+
 // insertKeys stores single-column rows, insertChunk per statement.
 func insertKeys(ctx context.Context, tx *sql.Tx, stmt string, keys []any) error {
 	for start := 0; start < len(keys); start += insertChunk {

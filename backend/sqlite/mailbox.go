@@ -45,18 +45,7 @@ func (s *MailboxStore) SetFolder(ctx context.Context, account, folder string, ui
 
 // Processed returns which keys are stored already.
 func (s *MailboxStore) Processed(ctx context.Context, keys []string) (map[string]bool, error) {
-	out := make(map[string]bool, len(keys))
-	vals := make([]any, len(keys))
-	for i, k := range keys {
-		vals[i] = k
-	}
-	err := queryIn(ctx, s.db.db, `SELECT key FROM mailbox_message WHERE key IN `, vals, func(rows *sql.Rows) error {
-		var k string
-		err := rows.Scan(&k)
-		out[k] = true
-		return err
-	})
-	return out, err
+	return existingStrings(ctx, s.db.db, `SELECT key FROM mailbox_message WHERE key IN `, keys)
 }
 
 // recordMessages stores processed messages in tx; keys stored before are

@@ -29,18 +29,7 @@ func (j *RelayJournal) Cursor(ctx context.Context, relayID string) (int64, error
 
 // Applied returns which of the event ids were applied.
 func (j *RelayJournal) Applied(ctx context.Context, ids []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	err := queryIn(ctx, j.db.db, `SELECT id FROM relay_event WHERE id IN `, args, func(rows *sql.Rows) error {
-		var id string
-		err := rows.Scan(&id)
-		out[id] = true
-		return err
-	})
-	return out, err
+	return existingStrings(ctx, j.db.db, `SELECT id FROM relay_event WHERE id IN `, ids)
 }
 
 // MarkApplied records the events and moves the relay's cursor to the
