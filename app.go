@@ -152,7 +152,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		templateSvc: sqlite.NewTemplateService(db),
 	}
 	a.portal = portal.New(portal.Services{Store: sqlite.NewPortalService(db), Subscriptions: a.subscriptionSvc,
-		Recipients: a.recipientSvc, Lists: a.listSvc, OptIns: a.optInSvc, Surveys: a.surveySvc, Settings: a.settingsSvc,
+		Recipients: a.recipientSvc, Lists: a.listSvc, OptIns: a.optInSvc, Surveys: a.surveySvc, Settings: a.settingsSvc, Mailings: a.mailingSvc,
 		Mailer: func(ctx context.Context) (portal.Mailer, error) { return a.smtpMailer(ctx, a.smtpOverride) },
 		URLs:   a.listenerURLBuilder, Now: db.Now,
 	})

@@ -69,7 +69,7 @@ func (a *App) newListener(addr, publicURL string, trackRate float64, trusted []s
 	}
 	inbox.Start()
 	return listener.New(cfg, listener.Deps{Hits: inbox, Links: a.mailingSvc, Images: a.mailingSvc,
-		Subscriptions: a.portal, Profiles: a.portal, Surveys: a.portal, Signups: a.portal, Mailer: a.portal}), nil
+		Subscriptions: a.portal, Profiles: a.portal, Surveys: a.portal, Signups: a.portal, Mailer: a.portal, Brands: a.portal}), nil
 }
 
 // listenerRun is the one listener the desk owns: started and stopped from

@@ -19,7 +19,7 @@ func (a *App) relayService() *relay.Relays {
 		Apply: relay.Desk{Journal: sqlite.NewRelayJournal(a.db), Hits: a.reactionSvc,
 			Subscriptions: a.portal, Profiles: a.portal, Surveys: a.portal, Signups: a.portal, Signed: a.relaySignupMail},
 		Source: relay.Source{Recipients: a.recipientSvc, Profiles: a.portal, Lists: a.listSvc,
-			Mailings: a.mailingSvc, Surveys: a.surveySvc, OptIns: a.optInSvc, Mail: a.relayMailSettings},
+			Mailings: a.mailingSvc, Surveys: a.surveySvc, OptIns: a.optInSvc, Mail: a.relayMailSettings, Brands: a.portal},
 		Changes: sqlite.NewRelayChanges(a.db),
 		Log:     a.log,
 	})
@@ -57,7 +57,11 @@ func (a *App) relaySignupMail(ctx context.Context, s listener.Signup, r listener
 		if err != nil {
 			return err
 		}
-		n := listener.ConfirmationNotice(lang, r.Email, "", l.Name, s.Wording, urls.Confirm(r.Token))
+		b, err := a.portal.Branding(ctx)
+		if err != nil {
+			return err
+		}
+		n := listener.ConfirmationNotice(lang, r.Email, "", l.Name, s.Wording, urls.Confirm(r.Token), listener.BrandNotice(b))
 		n.RecipientID = r.RecipientID
 		return a.portal.SendNotice(ctx, n)
 	}()

@@ -241,3 +241,41 @@ func (s *Settings) StopListener() (resonanz.ListenerStatus, error) { return s.ma
 // SignupForms returns each list's public signup form URL and an HTML
 // snippet for the sender's website (needs the listener's public URL).
 func (s *Settings) SignupForms() ([]resonanz.SignupForm, error) { return s.mail.SignupForms(s.ctx) }
+
+// GetBranding returns the business's name, colours and logo hash that the
+// recipient pages show.
+func (s *Settings) GetBranding() (resonanz.Branding, error) {
+	return resonanz.BrandingStore{Settings: s.svc}.Branding(s.ctx)
+}
+
+// SaveBranding validates and stores the name and colours (readable
+// contrast) and returns what was stored; the logo is kept.
+func (s *Settings) SaveBranding(in resonanz.Branding) (resonanz.Branding, error) {
+	return resonanz.BrandingStore{Settings: s.svc}.SetBranding(s.ctx, in)
+}
+
+// SaveLogo checks an uploaded PNG or JPEG (at most 1 MB, 2000 × 2000
+// pixels), stores it re-encoded and returns the branding naming it.
+func (s *Settings) SaveLogo(data []byte) (resonanz.Branding, error) {
+	if len(data) == 0 {
+		return resonanz.Branding{}, resonanz.FieldError("logo", "error.branding.logo.empty", "The file is empty.")
+	}
+	return resonanz.BrandingStore{Settings: s.svc}.SetLogo(s.ctx, data)
+}
+
+// RemoveLogo removes the logo.
+func (s *Settings) RemoveLogo() (resonanz.Branding, error) {
+	return resonanz.BrandingStore{Settings: s.svc}.SetLogo(s.ctx, nil)
+}
+
+// GetLogo returns the stored logo as a data URL for the preview in
+// Settings ("" without a logo).
+func (s *Settings) GetLogo() (string, error) {
+	l, err := resonanz.BrandingStore{Settings: s.svc}.Logo(s.ctx)
+	if resonanz.ErrorCode(err) == resonanz.ENOTFOUND {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	return "data:" + l.Type + ";base64," + base64.StdEncoding.EncodeToString(l.Data), nil
+}

@@ -67,6 +67,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 		return
 	}
+	if hash, ok := strings.CutPrefix(path, logoPath); ok {
+		s.serveLogo(w, r, hash)
+		return
+	}
 	if path == "/p/" || path == "/p" {
 		if methodAllowed(w, r, "GET, HEAD, POST") && s.allowPage(w, r) {
 			s.serveProfileLogin(w, r)

@@ -2,12 +2,14 @@ package listener
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"html/template"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -24,7 +26,9 @@ const pageCSS = `body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:
 	`.muted{color:#555;font-size:.9rem}.danger{background:#c0392b;color:#fff;border:0}` +
 	`.intro,legend{white-space:pre-line}fieldset{border:1px solid #ccc;border-radius:4px;margin:1rem 0;padding:.5rem 1rem}` +
 	`legend{font-weight:600;padding:0 .25rem}fieldset.invalid{border-color:#c0392b}` +
-	`textarea{width:100%;padding:.4rem;font:inherit;box-sizing:border-box}.rating{display:flex;gap:1rem;flex-wrap:wrap}`
+	`textarea{width:100%;padding:.4rem;font:inherit;box-sizing:border-box}.rating{display:flex;gap:1rem;flex-wrap:wrap}` +
+	`.brand{display:flex;align-items:center;gap:.75rem;margin:0 0 1rem}.brand img{max-height:64px;max-width:240px;height:auto}` +
+	`.brand p{margin:0;font-weight:600;font-size:1.1rem}`
 
 var (
 	cssHash = func() string { h := sha256.Sum256([]byte(pageCSS)); return base64.StdEncoding.EncodeToString(h[:]) }()
@@ -35,12 +39,14 @@ var (
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="{{.T.lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="robots" content="noindex,nofollow"><title>{{.Title}}</title><style>{{.CSS}}</style></head><body>
-<h1>{{.Title}}</h1>
+<meta name="robots" content="noindex,nofollow"><title>{{.Title}}{{with .Brand}} – {{.}}{{end}}</title><style>{{.CSS}}</style></head><body>
+{{if or .Brand .Logo}}<header class="brand">{{if .Logo}}<img src="{{.Logo}}" alt="{{if .Brand}}{{else}}{{.T.logo_alt}}{{end}}">{{end}}{{with .Brand}}<p>{{.}}</p>{{end}}</header>
+{{end}}<h1>{{.Title}}</h1>
 {{if .Preview}}<p class="note">{{.T.preview}}</p>{{end}}
 {{if .Notice}}<p class="note" role="status">{{.Notice}}</p>{{end}}
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
 {{if .Text}}<p>{{.Text}}</p>{{end}}
+{{if .Address}}<p class="muted">{{.T.unsub_address}} {{.Address}}</p>{{end}}
 {{if eq .Page "unsubscribe"}}
 <form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}"><button type="submit">{{.T.unsub_button}}</button></form>
 {{else if eq .Page "confirm"}}
@@ -99,10 +105,14 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 `))
 
 // pageData is what the page template gets. Every value is escaped by
-// html/template; nothing is marked safe except the constant CSS.
+// html/template; nothing is marked safe except the CSS, which is constant
+// text and colours validated as #rrggbb.
 type pageData struct {
 	T       texts
 	CSS     template.CSS
+	Brand   string // the business's name, "" without branding
+	Logo    string // the logo's URL path, "" without a logo
+	Address string // the masked address (unsubscribe page)
 	Page    string // "message", "unsubscribe", "erase", "profile", "survey", "form", "confirm", "login"
 	Title   string
 	Text    string
@@ -116,11 +126,13 @@ type pageData struct {
 }
 
 func (s *Server) lang(r *http.Request, recipient string) texts {
-	return s.texts[pickLanguage(recipient, r.Header.Get("Accept-Language"), s.cfg.DefaultLanguage)]
+	return s.brandTexts(r.Context(), s.texts[pickLanguage(recipient, r.Header.Get("Accept-Language"), s.cfg.DefaultLanguage)])
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, d pageData) {
-	d.CSS = template.CSS(pageCSS)
+	st := d.T.style()
+	d.CSS = template.CSS(st.css)
+	d.Brand, d.Logo = d.T[tBrandName], d.T[tBrandLogo]
 	if d.Page == "" {
 		d.Page = "message"
 	}
@@ -131,7 +143,7 @@ func (s *Server) render(w http.ResponseWriter, status int, d pageData) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Security-Policy", cspPage)
+	h.Set("Content-Security-Policy", st.csp)
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Vary", "Accept-Language")
@@ -190,8 +202,9 @@ func (s *Server) serveUnsubscribe(w http.ResponseWriter, r *http.Request, tok st
 	}
 	if r.Method != http.MethodPost {
 		// GET never unsubscribes: link scanners and prefetchers follow links.
+		text, addr := s.unsubscribeText(r.Context(), t, c, "unsub_text")
 		s.render(w, http.StatusOK, pageData{
-			T: t, Page: "unsubscribe", Title: t["unsub_title"], Text: t["unsub_text"],
+			T: t, Page: "unsubscribe", Title: t["unsub_title"], Text: text, Address: addr,
 			Preview: c.Test, CSRF: s.signer.csrf(tok, s.cfg.Now()),
 		})
 		return
@@ -215,5 +228,33 @@ func (s *Server) serveUnsubscribe(w http.ResponseWriter, r *http.Request, tok st
 			return
 		}
 	}
-	s.render(w, http.StatusOK, pageData{T: t, Title: t["unsub_done_title"], Text: t["unsub_done_text"], Preview: c.Test})
+	text, addr := s.unsubscribeText(r.Context(), t, c, "unsub_done_text")
+	s.render(w, http.StatusOK, pageData{T: t, Title: t["unsub_done_title"], Text: text, Address: addr, Preview: c.Test})
+}
+
+// unsubscribeText is the unsubscribe page's text (key, or key_list/
+// key_lists naming the lists) and the masked address, when the
+// subscriptions service can say them. A preview shows the sample list and
+// address.
+func (s *Server) unsubscribeText(ctx context.Context, t texts, c Claims, key string) (string, string) {
+	var v UnsubscribeView
+	if c.Test {
+		v = UnsubscribeView{Email: t["sample_email"], Lists: []string{t["sample_list"]}}
+	} else if uv, ok := s.deps.Subscriptions.(UnsubscribeViews); ok {
+		var err error
+		if v, err = uv.UnsubscribeView(ctx, c.RecipientID, c.MailingID); err != nil {
+			if resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
+				s.cfg.Log.Error("listener: unsubscribe page", "recipient", c.RecipientID, "mailing", c.MailingID, "err", err)
+			}
+			v = UnsubscribeView{}
+		}
+	}
+	text := t[key]
+	switch {
+	case len(v.Lists) == 1:
+		text = strings.ReplaceAll(t[key+"_list"], "{lists}", t.quoteList(v.Lists))
+	case len(v.Lists) > 1:
+		text = strings.ReplaceAll(t[key+"_lists"], "{lists}", t.quoteList(v.Lists))
+	}
+	return text, MaskEmail(v.Email)
 }

@@ -197,7 +197,7 @@ func (s *Server) profileUpdate(t texts, v ProfileView, r *http.Request) (Profile
 		if !shown || want == l.Subscribed {
 			continue
 		}
-		w, ok := s.findWording(resonanz.PurposeNewsletter, l.Name, h[0])
+		w, ok := s.findWording(t, resonanz.PurposeNewsletter, l.Name, h[0])
 		if !ok {
 			return u, t["stale"]
 		}
@@ -209,7 +209,7 @@ func (s *Server) profileUpdate(t texts, v ProfileView, r *http.Request) (Profile
 		if !shown || want == v.Consents[p.purpose] {
 			continue
 		}
-		w, ok := s.findWording(p.purpose, "", h[0])
+		w, ok := s.findWording(t, p.purpose, "", h[0])
 		if !ok {
 			return u, t["stale"]
 		}

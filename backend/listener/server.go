@@ -185,6 +185,7 @@ type Deps struct {
 	Surveys       Surveys
 	Signups       Signups
 	Mailer        Mailer
+	Brands        Brands // optional: the business's name, logo and colours
 }
 
 // Config configures the listener. Zero values take the documented defaults.

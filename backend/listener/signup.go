@@ -184,7 +184,7 @@ func (s *Server) serveForm(w http.ResponseWriter, r *http.Request, tok string) {
 		again(http.StatusUnprocessableEntity, t["form_required"])
 		return
 	}
-	wording, ok := s.findWording(resonanz.PurposeNewsletter, l.Name, p.Get("newsletter_w"))
+	wording, ok := s.findWording(t, resonanz.PurposeNewsletter, l.Name, p.Get("newsletter_w"))
 	if !ok {
 		again(http.StatusConflict, t["stale"])
 		return
@@ -194,7 +194,7 @@ func (s *Server) serveForm(w http.ResponseWriter, r *http.Request, tok string) {
 		if p.Get(cp.field) != "1" {
 			continue
 		}
-		w, ok := s.findWording(formPrefix+cp.purpose, "", p.Get(cp.field+"_w"))
+		w, ok := s.findWording(t, formPrefix+cp.purpose, "", p.Get(cp.field+"_w"))
 		if !ok {
 			again(http.StatusConflict, t["stale"])
 			return
@@ -225,7 +225,7 @@ func (s *Server) serveForm(w http.ResponseWriter, r *http.Request, tok string) {
 		}
 		// No name, neither in the greeting nor in To: anybody can type any
 		// text into the form, and this mail goes to an unconfirmed address.
-		n := ConfirmationNotice(lang, res.Email, "", l.Name, wording, s.urls.Confirm(res.Token))
+		n := ConfirmationNotice(lang, res.Email, "", l.Name, wording, s.urls.Confirm(res.Token), s.noticeBrand(r.Context()))
 		n.RecipientID = res.RecipientID
 		s.sendNotice(n)
 	}
@@ -313,7 +313,7 @@ func (s *Server) serveProfileLogin(w http.ResponseWriter, r *http.Request) {
 		if a.LinkKey != "" {
 			urls = urls.WithPersonKey(func(int64) string { return a.LinkKey })
 		}
-		n := ProfileLinkNotice(lang, a.Email, a.Name, urls.Profile(0, a.RecipientID))
+		n := ProfileLinkNotice(lang, a.Email, a.Name, urls.Profile(0, a.RecipientID), s.noticeBrand(r.Context()))
 		n.RecipientID = a.RecipientID
 		s.sendNotice(n)
 	case resonanz.ErrorCode(err) != resonanz.ENOTFOUND:
@@ -351,8 +351,9 @@ var noticeTmpl = template.Must(template.New("notice").Parse(`<!DOCTYPE html>
 <body style="font:16px/1.5 system-ui,sans-serif;color:#222;max-width:36rem;margin:1rem auto;padding:0 1rem">
 <p>{{.Greeting}}</p>
 {{range .Paras}}<p>{{.}}</p>
-{{end}}<p><a href="{{.URL}}" style="display:inline-block;padding:.6rem 1.2rem;background:#3a7bd5;color:#fff;text-decoration:none;border-radius:4px">{{.Button}}</a></p>
-<p style="font-size:.9rem;color:#555">{{.URLNote}}<br>{{.URL}}</p>
+{{end}}<p><a href="{{.URL}}" style="display:inline-block;padding:.6rem 1.2rem;background:{{.Accent}};color:{{.OnAccent}};text-decoration:none;border-radius:4px">{{.Button}}</a></p>
+{{with .Brand.Name}}<p>{{$.Signoff}}<br>{{.}}</p>
+{{end}}<p style="font-size:.9rem;color:#555">{{.URLNote}}<br>{{.URL}}</p>
 {{if .Wording}}<p style="font-size:.9rem;color:#555">{{.WordingNote}}<br>„{{.Wording}}“</p>{{end}}
 <p style="font-size:.9rem;color:#555">{{.Ignore}}</p>
 </body></html>
@@ -361,9 +362,34 @@ var noticeTmpl = template.Must(template.New("notice").Parse(`<!DOCTYPE html>
 type noticeData struct {
 	Lang, Subject, Greeting, Button, URL, URLNote, Wording, WordingNote, Ignore string
 	Paras                                                                       []string
+	Brand                                                                       NoticeBrand
+	Signoff, Accent, OnAccent                                                   string
+}
+
+// NoticeBrand is the business's branding in a notice: its name (in the
+// text and the sign-off) and accent colour (the button). The logo stays
+// out: a remote image would tell the listener when an unconfirmed address
+// opens the mail, the very thing it may not record without consent.
+type NoticeBrand struct {
+	Name   string
+	Accent string // #rrggbb or "" (default)
+}
+
+// BrandNotice returns the notice branding of b (none when b is invalid).
+func BrandNotice(b resonanz.Branding) NoticeBrand {
+	b = b.Normalize()
+	if b.Validate() != nil {
+		return NoticeBrand{}
+	}
+	return NoticeBrand{Name: b.Name, Accent: b.Accent}
 }
 
 func buildNotice(kind, to, name string, d noticeData) Notice {
+	br := resonanz.Branding{Accent: d.Brand.Accent}
+	if !resonanz.ValidColor(br.Accent) {
+		br.Accent = ""
+	}
+	d.Accent, d.OnAccent = br.AccentOrDefault(), br.OnAccent()
 	var html bytes.Buffer
 	if err := noticeTmpl.Execute(&html, d); err != nil {
 		panic(err) // constant template over strings: cannot fail
@@ -374,6 +400,9 @@ func buildNotice(kind, to, name string, d noticeData) Notice {
 		text.WriteString(p + "\n\n")
 	}
 	text.WriteString(d.URL + "\n\n")
+	if d.Brand.Name != "" {
+		text.WriteString(d.Signoff + "\n" + d.Brand.Name + "\n\n")
+	}
 	if d.Wording != "" {
 		text.WriteString(d.WordingNote + "\n„" + d.Wording + "“\n\n")
 	}
@@ -391,22 +420,32 @@ func greeting(t texts, name string) string {
 // ConfirmationNotice is the double opt-in mail in lang ("de" or "en"): the
 // confirmation link, the wording agreed to, nothing tracked. The desk uses
 // it too, to send confirmation mails again.
-func ConfirmationNotice(lang, to, name, listName, wording, confirmURL string) Notice {
+func ConfirmationNotice(lang, to, name, listName, wording, confirmURL string, brand NoticeBrand) Notice {
 	t := textsFor(lang)
+	text := strings.ReplaceAll(t["mail_confirm_text"], "{list}", listName)
+	if brand.Name != "" {
+		text = strings.NewReplacer("{list}", listName, "{name}", brand.Name).Replace(t["mail_confirm_text_named"])
+	}
 	return buildNotice(NoticeConfirmation, to, name, noticeData{
 		Lang: t["lang"], Subject: strings.ReplaceAll(t["mail_confirm_subject"], "{list}", listName), Greeting: greeting(t, name),
-		Paras: []string{strings.ReplaceAll(t["mail_confirm_text"], "{list}", listName)}, Button: t["mail_confirm_button"],
+		Paras: []string{text}, Button: t["mail_confirm_button"],
 		URL: confirmURL, URLNote: t["mail_url_note"], Wording: wording, WordingNote: t["mail_wording_note"], Ignore: t["mail_confirm_ignore"],
+		Brand: brand, Signoff: t["mail_signoff"],
 	})
 }
 
 // ProfileLinkNotice is the mail with a personal profile link.
-func ProfileLinkNotice(lang, to, name, profileURL string) Notice {
+func ProfileLinkNotice(lang, to, name, profileURL string, brand NoticeBrand) Notice {
 	t := textsFor(lang)
+	text := t["mail_profile_text"]
+	if brand.Name != "" {
+		text = strings.ReplaceAll(t["mail_profile_text_named"], "{name}", brand.Name)
+	}
 	return buildNotice(NoticeProfileLink, to, name, noticeData{
 		Lang: t["lang"], Subject: t["mail_profile_subject"], Greeting: greeting(t, name),
-		Paras: []string{t["mail_profile_text"]}, Button: t["mail_profile_button"],
+		Paras: []string{text}, Button: t["mail_profile_button"],
 		URL: profileURL, URLNote: t["mail_url_note"], Ignore: t["mail_profile_ignore"],
+		Brand: brand, Signoff: t["mail_signoff"],
 	})
 }
 

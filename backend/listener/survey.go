@@ -241,7 +241,7 @@ func (s *Server) surveySubmission(t texts, sv resonanz.Survey, r *http.Request) 
 		sub.Answers = append(sub.Answers, a)
 	}
 	if sv.HasMappings() && f.Get("profile_ok") == "1" {
-		w, ok := s.findWording(purposeSurveyProfile, "", f.Get("profile_ok_w"))
+		w, ok := s.findWording(t, purposeSurveyProfile, "", f.Get("profile_ok_w"))
 		if !ok {
 			errs[""] = t["stale"]
 		}

@@ -55,6 +55,11 @@ type Services struct {
 	OptIns        resonanz.OptInService
 	Surveys       resonanz.SurveyService
 	Settings      resonanz.SettingsService
+	// Mailings says which list a mailing went to (the unsubscribe page
+	// names it); nil: the page names the person's lists.
+	Mailings interface {
+		Mailing(ctx context.Context, id int64) (resonanz.Mailing, error)
+	}
 	// Mailer connects to the configured SMTP server (notices).
 	Mailer func(ctx context.Context) (Mailer, error)
 	// URLs builds the listener's links; it fails when no public URL is set.
@@ -104,6 +109,49 @@ func (s *Service) Unsubscribe(ctx context.Context, recipientID, mailingID int64,
 		source = resonanz.SourceOneClick
 	}
 	return s.svc.Subscriptions.Unsubscribe(ctx, recipientID, mailingID, source, c, unsubscribeWording)
+}
+
+// UnsubscribeView names the address and the lists an unsubscribe from
+// mailingID ends: the mailing's list, or every list the person is on
+// (listener.UnsubscribeViews).
+func (s *Service) UnsubscribeView(ctx context.Context, recipientID, mailingID int64) (listener.UnsubscribeView, error) {
+	det, err := s.svc.Recipients.RecipientDetail(ctx, recipientID)
+	if err != nil {
+		return listener.UnsubscribeView{}, err
+	}
+	v := listener.UnsubscribeView{Email: det.Recipient.Email}
+	var only int64
+	if mailingID != 0 && s.svc.Mailings != nil {
+		m, err := s.svc.Mailings.Mailing(ctx, mailingID)
+		if err != nil && resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
+			return v, err
+		}
+		only = m.ListID
+	}
+	member := map[int64]bool{}
+	for _, m := range det.Lists {
+		member[m.ListID] = m.Status == resonanz.StatusConfirmed || m.Status == resonanz.StatusUnconfirmed
+	}
+	lists, err := s.svc.Lists.Lists(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, l := range lists {
+		if only != 0 && l.ID == only || only == 0 && member[l.ID] {
+			v.Lists = append(v.Lists, l.Name)
+		}
+	}
+	return v, nil
+}
+
+// Branding returns the business's branding (listener.Brands).
+func (s *Service) Branding(ctx context.Context) (resonanz.Branding, error) {
+	return resonanz.BrandingStore{Settings: s.svc.Settings}.Branding(ctx)
+}
+
+// Logo returns the stored logo (listener.Brands).
+func (s *Service) Logo(ctx context.Context) (resonanz.Logo, error) {
+	return resonanz.BrandingStore{Settings: s.svc.Settings}.Logo(ctx)
 }
 
 // Profile returns what the profile page shows: the person's data, the
@@ -328,6 +376,11 @@ func (s *Service) SendConfirmations(ctx context.Context, listID int64, ids []int
 	if err != nil {
 		return res, err
 	}
+	b, err := s.Branding(ctx)
+	if err != nil {
+		return res, err
+	}
+	brand := listener.BrandNotice(b)
 	if len(ids) == 0 {
 		return res, nil
 	}
@@ -369,7 +422,7 @@ func (s *Service) SendConfirmations(ctx context.Context, listID int64, ids []int
 			req, err := s.svc.OptIns.RequestOptIn(ctx, id, listID, wording, deskClient)
 			if err == nil {
 				to := addressee(r)
-				n := listener.ConfirmationNotice(lang, to.Email, to.Name, list.Name, wording, urls.Confirm(req.Token))
+				n := listener.ConfirmationNotice(lang, to.Email, to.Name, list.Name, wording, urls.Confirm(req.Token), brand)
 				err = sendNotice(ctx, mailer, from, n, time.Now())
 			}
 			if err != nil {

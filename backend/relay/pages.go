@@ -340,3 +340,24 @@ func (s *Store) RecordHitEvents(ctx context.Context, batches [][]resonanz.Hit) e
 	}
 	return tx.Commit()
 }
+
+// UnsubscribeView names the lists a mailing's unsubscribe link ends
+// (listener.UnsubscribeViews). The relay does not know the address: the
+// profile is sealed, and the unsubscribe link carries no person secret.
+func (s *Store) UnsubscribeView(ctx context.Context, recipientID, mailingID int64) (listener.UnsubscribeView, error) {
+	v := listener.UnsubscribeView{}
+	rows, err := s.db.QueryContext(ctx, `SELECT l.name FROM mailing_list m JOIN list l ON l.id = m.list_id
+		WHERE m.mailing_id = ? ORDER BY l.name`, mailingID)
+	if err != nil {
+		return v, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return v, err
+		}
+		v.Lists = append(v.Lists, n)
+	}
+	return v, rows.Err()
+}

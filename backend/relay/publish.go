@@ -41,6 +41,10 @@ type Publication struct {
 	// never into its data directory: the mail settings the relay sends its
 	// own confirmation and profile-link mails with, and the address key.
 	Secrets *PubSecrets `json:"secrets,omitempty"`
+	// Branding is the business's name, colours and logo for the pages
+	// (public, not sealed: the pages show it to anyone); nil leaves the
+	// relay's as it is.
+	Branding *PubBranding `json:"branding,omitempty"`
 }
 
 // PubAddress is one address entry.
@@ -63,6 +67,13 @@ type MailSettings struct {
 	SMTP     resonanz.SMTPSettings   `json:"smtp"`
 	Password string                  `json:"password"`
 	Sender   resonanz.SenderIdentity `json:"sender"`
+}
+
+// PubBranding is the published branding and its logo (Logo.Data empty: no
+// logo).
+type PubBranding struct {
+	Branding resonanz.Branding `json:"branding"`
+	Logo     resonanz.Logo     `json:"logo"`
 }
 
 // PubList is a list with its name and description (the signup form and
@@ -187,6 +198,11 @@ func (s *Store) Publish(ctx context.Context, p Publication) error {
 			return err
 		}
 	}
+	if b := p.Branding; b != nil {
+		if err := setBranding(ctx, tx, *b); err != nil {
+			return err
+		}
+	}
 	if p.Final {
 		for _, t := range []string{"list", "link", "mailing_list", "survey", "optin", "address"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+t+` WHERE gen < ?`, g); err != nil {
@@ -223,4 +239,52 @@ func queryOne(ctx context.Context, db *sql.DB, q string, args []any, dest ...any
 		return resonanz.Errorf(resonanz.ENOTFOUND, "not found")
 	}
 	return err
+}
+
+const (
+	metaBranding = "branding"
+	metaLogo     = "logo"
+)
+
+// setBranding stores a published branding as the desk validated it; the
+// pages check it again (a relay trusts the desk, not what is on its disk).
+func setBranding(ctx context.Context, tx execer, b PubBranding) error {
+	if b.Logo.Hash() != b.Branding.LogoHash {
+		return &resonanz.Error{Code: resonanz.EINVALID, Key: "error.branding.logo.mismatch", Message: "The published logo does not match the branding."}
+	}
+	body, err := json.Marshal(b.Branding)
+	if err != nil {
+		return err
+	}
+	if err := setMeta(ctx, tx, metaBranding, body); err != nil {
+		return err
+	}
+	logo, err := json.Marshal(b.Logo)
+	if err != nil {
+		return err
+	}
+	return setMeta(ctx, tx, metaLogo, logo)
+}
+
+// Branding returns the published branding (listener.Brands).
+func (s *Store) Branding(ctx context.Context) (resonanz.Branding, error) {
+	var b resonanz.Branding
+	v, err := s.meta(ctx, metaBranding)
+	if err != nil || v == nil {
+		return b, err
+	}
+	return b, json.Unmarshal(v, &b)
+}
+
+// Logo returns the published logo (listener.Brands).
+func (s *Store) Logo(ctx context.Context) (resonanz.Logo, error) {
+	var l resonanz.Logo
+	v, err := s.meta(ctx, metaLogo)
+	if err == nil && v != nil {
+		err = json.Unmarshal(v, &l)
+	}
+	if err == nil && len(l.Data) == 0 {
+		err = resonanz.ErrNoLogo
+	}
+	return l, err
 }

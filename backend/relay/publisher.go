@@ -28,6 +28,8 @@ type Source struct {
 	// Mail returns the mail settings for the relay's own mails (nil: the
 	// desk has no mail server set up); may be nil.
 	Mail func(ctx context.Context) (*MailSettings, error)
+	// Brands gives the branding the pages show (may be nil).
+	Brands listener.Brands
 }
 
 // PublishResult counts what was published.
@@ -95,6 +97,17 @@ func PublishAll(ctx context.Context, c *Client, src Source, collectedThrough int
 		if head.Secrets.Mail, err = src.Mail(ctx); err != nil {
 			return res, err
 		}
+	}
+	if src.Brands != nil {
+		b := PubBranding{}
+		if b.Branding, err = src.Brands.Branding(ctx); err != nil {
+			return res, err
+		}
+		if b.Logo, err = src.Brands.Logo(ctx); err != nil && resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
+			return res, err
+		}
+		b.Branding.LogoHash = b.Logo.Hash()
+		head.Branding = &b
 	}
 	res.Lists, res.Links, res.Surveys = len(head.Lists), len(head.Links), len(head.Surveys)
 	if err := c.Publish(ctx, head); err != nil {

@@ -96,7 +96,7 @@ func (s *Server) listener(ctx context.Context) (*listener.Server, error) {
 		s.old = append(s.old, s.pages)
 	}
 	deps := listener.Deps{Hits: s.st, Links: s.st, Images: s.st, Subscriptions: s.st,
-		Profiles: s.st, Surveys: s.st, Signups: s.st}
+		Profiles: s.st, Surveys: s.st, Signups: s.st, Brands: s.st}
 	if s.cfg.Mailer != nil {
 		deps.Mailer = noticeMailer{st: s.st, dial: s.cfg.Mailer}
 	}

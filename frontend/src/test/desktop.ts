@@ -38,6 +38,8 @@ export function stubDesktop(sender: SenderIdentity = { fromName: '', fromAddress
         ListenerStatus: () =>
           Promise.resolve({ running: false, addr: '', publicUrl: '', startedAt: '', hits: 0, queued: 0, dropped: 0, notices: 0, noticeErrors: 0, error: '' }),
         SignupForms: () => Promise.resolve([]),
+        GetBranding: () => Promise.resolve({ name: '', accent: '', background: '', logoHash: '', logoType: '' }),
+        GetLogo: () => Promise.resolve(''),
       },
       System: { Info: stub.Info, AuditLog: stub.AuditLog as (...args: unknown[]) => Promise<unknown> },
     },

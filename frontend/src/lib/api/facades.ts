@@ -9,6 +9,7 @@ import type {
   AttributeDef,
   Audience,
   AuditEntry,
+  Branding,
   BackupNowResult,
   BackupRequest,
   BackupStatus,
@@ -76,14 +77,19 @@ import type {
 
 /** Settings is the bound façade for the sender, mail server and listener settings (desktop.Settings). */
 export const Settings = {
+  GetBranding: (): Promise<Branding> => call('Settings', 'GetBranding'),
   GetListener: (): Promise<ListenerSettings> => call('Settings', 'GetListener'),
   GetSMTP: (): Promise<SMTPSettings> => call('Settings', 'GetSMTP'),
   GetLanguage: (): Promise<string> => call('Settings', 'GetLanguage'),
   GetSender: (): Promise<SenderIdentity> => call('Settings', 'GetSender'),
+  GetLogo: (): Promise<string> => call('Settings', 'GetLogo'),
   ListenerStatus: (): Promise<ListenerStatus> => call('Settings', 'ListenerStatus'),
+  RemoveLogo: (): Promise<Branding> => call('Settings', 'RemoveLogo'),
+  SaveBranding: (b: Branding): Promise<Branding> => call('Settings', 'SaveBranding', b),
   SaveLanguage: (language: string): Promise<string> => call('Settings', 'SaveLanguage', language),
   SaveListener: (s: ListenerSettings): Promise<ListenerSettings> => call('Settings', 'SaveListener', s),
   SaveSMTP: (req: SaveSMTPRequest): Promise<SMTPSettings> => call('Settings', 'SaveSMTP', req),
+  SaveLogo: (data: string): Promise<Branding> => call('Settings', 'SaveLogo', data),
   SaveSender: (s: SenderIdentity): Promise<SenderIdentity> => call('Settings', 'SaveSender', s),
   SignupForms: (): Promise<SignupForm[]> => call('Settings', 'SignupForms'),
   StartListener: (): Promise<ListenerStatus> => call('Settings', 'StartListener'),

@@ -1,5 +1,5 @@
 import { Settings } from './facades';
-import type { ListenerSettings, ListenerStatus, SMTPSettings, SenderIdentity, SignupForm } from './types';
+import type { Branding, ListenerSettings, ListenerStatus, SMTPSettings, SenderIdentity, SignupForm } from './types';
 
 /** getSender returns the stored sender identity (empty fields if none was saved). */
 export function getSender(): Promise<SenderIdentity> {
@@ -67,4 +67,29 @@ export function stopListener(): Promise<ListenerStatus> {
 /** signupForms returns every list's public signup form URL and HTML snippet. */
 export function signupForms(): Promise<SignupForm[]> {
   return Settings.SignupForms();
+}
+
+/** getBranding returns the business's name, colours and logo hash for the recipient pages. */
+export function getBranding(): Promise<Branding> {
+  return Settings.GetBranding();
+}
+
+/** saveBranding validates (readable contrast) and stores name and colours; the logo is kept. */
+export function saveBranding(b: Branding): Promise<Branding> {
+  return Settings.SaveBranding(b);
+}
+
+/** saveLogo uploads a PNG or JPEG (base64, as Go decodes []byte); Go checks and re-encodes it. */
+export function saveLogo(base64: string): Promise<Branding> {
+  return Settings.SaveLogo(base64);
+}
+
+/** removeLogo removes the logo. */
+export function removeLogo(): Promise<Branding> {
+  return Settings.RemoveLogo();
+}
+
+/** getLogo returns the stored logo as a data URL ('' without one), for the preview. */
+export function getLogo(): Promise<string> {
+  return Settings.GetLogo();
 }

@@ -6,6 +6,15 @@ export interface SenderIdentity {
   replyTo: string;
 }
 
+/** Branding is how the recipient pages present the business: name, colours (#rrggbb) and the stored logo's hash. */
+export interface Branding {
+  name: string;
+  accent: string;
+  background: string;
+  logoHash: string;
+  logoType: string;
+}
+
 /** SystemInfo describes the running program, for the status bar and support. */
 export interface SystemInfo {
   version: string;
