@@ -11,6 +11,7 @@ import {
   testSMTP,
 } from '../api/settings';
 import type { ListenerSettings, ListenerStatus, SMTPSettings, SignupForm } from '../api/types';
+import { ServerForm } from './serverForm.svelte';
 import { SettingsForm } from './settingsForm.svelte';
 
 /** emptySMTP is the form before the stored settings arrive. */
@@ -18,26 +19,12 @@ export function emptySMTP(): SMTPSettings {
   return { host: '', port: 587, security: 'starttls', username: '', maxConnections: 8, ratePerSecond: 0, ratePerMinute: 0, ratePerHour: 0, hasPassword: false };
 }
 
-/**
- * SMTPForm is the state of the mail server card. The password is never
- * loaded: the field stays empty, and an empty field keeps the stored one.
- */
-export class SMTPForm extends SettingsForm<SMTPSettings> {
-  password = $state('');
-  clearPassword = $state(false);
-  testing = $state(false);
-  /** tested is true after a successful test, false after a failed one, null before. */
-  tested = $state<boolean | null>(null);
-  testError = $state<ApiError | null>(null);
+/** SMTPForm is the state of the mail server card. */
+export class SMTPForm extends ServerForm<SMTPSettings> {
+  protected readonly fields = ['host', 'port', 'security', 'username', 'password', 'maxConnections', 'ratePerSecond', 'ratePerMinute', 'ratePerHour'];
 
   constructor() {
     super(emptySMTP());
-  }
-
-  get formError(): ApiError | null {
-    const f = this.error?.field;
-    const shown = ['host', 'port', 'security', 'username', 'password', 'maxConnections', 'ratePerSecond', 'ratePerMinute', 'ratePerHour'];
-    return this.error !== null && (f === undefined || !shown.includes(f)) ? this.error : null;
   }
 
   protected fetch(): Promise<SMTPSettings> {
@@ -56,31 +43,12 @@ export class SMTPForm extends SettingsForm<SMTPSettings> {
         ratePerMinute: n(s.ratePerMinute),
         ratePerHour: n(s.ratePerHour),
       },
-      this.clearPassword ? '' : this.password,
-      this.clearPassword,
+      ...this.newPassword(),
     );
   }
 
-  protected override stored(): void {
-    this.password = '';
-    this.clearPassword = false;
-  }
-
-  /** test connects to the saved server; a failure keeps Go's explanation. */
-  async test(): Promise<void> {
-    if (this.testing) return;
-    this.testing = true;
-    this.tested = null;
-    this.testError = null;
-    try {
-      await testSMTP();
-      this.tested = true;
-    } catch (reason) {
-      this.testError = ApiError.from(reason);
-      this.tested = false;
-    } finally {
-      this.testing = false;
-    }
+  protected probe(): Promise<unknown> {
+    return testSMTP();
   }
 }
 

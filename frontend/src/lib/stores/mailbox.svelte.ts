@@ -3,7 +3,7 @@ import { ready, subscribe } from '../api/events';
 import { Events } from '../api/eventNames';
 import { getMailbox, mailboxReplies, mailboxStatus, saveMailbox, syncMailbox, testMailbox } from '../api/mailbox';
 import type { MailboxMessage, MailboxProgress, MailboxSettings, MailboxSyncResult } from '../api/types';
-import { SettingsForm } from './settingsForm.svelte';
+import { ServerForm } from './serverForm.svelte';
 
 /** emptyMailbox is the form before the stored settings arrive. */
 export function emptyMailbox(): MailboxSettings {
@@ -24,27 +24,27 @@ export function emptyMailbox(): MailboxSettings {
   };
 }
 
-/**
- * MailboxForm is the state of Settings → Mailbox. The password is never
- * loaded: an empty field keeps the stored one.
- */
-export class MailboxForm extends SettingsForm<MailboxSettings> {
-  password = $state('');
-  clearPassword = $state(false);
+/** MailboxForm is the state of Settings → Mailbox. */
+export class MailboxForm extends ServerForm<MailboxSettings> {
+  protected readonly fields = [
+    'host',
+    'port',
+    'security',
+    'username',
+    'password',
+    'folders',
+    'processedFolder',
+    'intervalMinutes',
+    'softBounceLimit',
+    'bounceAddress',
+    'unsubscribeAddress',
+    'subAddressing',
+  ];
   /** folders is the folder field as typed: names separated by commas. */
   folders = $state('');
-  testing = $state(false);
-  tested = $state<boolean | null>(null);
-  testError = $state<ApiError | null>(null);
 
   constructor() {
     super(emptyMailbox());
-  }
-
-  get formError(): ApiError | null {
-    const f = this.error?.field;
-    const shown = ['host', 'port', 'security', 'username', 'password', 'folders', 'processedFolder', 'intervalMinutes', 'softBounceLimit', 'bounceAddress', 'unsubscribeAddress', 'subAddressing'];
-    return this.error !== null && (f === undefined || !shown.includes(f)) ? this.error : null;
   }
 
   protected async fetch(): Promise<MailboxSettings> {
@@ -58,32 +58,17 @@ export class MailboxForm extends SettingsForm<MailboxSettings> {
     const folders = this.folders.split(',').map((f) => f.trim()).filter((f) => f !== '');
     return saveMailbox(
       { ...s, folders, port: n(s.port), intervalMinutes: n(s.intervalMinutes), softBounceLimit: n(s.softBounceLimit) },
-      this.clearPassword ? '' : this.password,
-      this.clearPassword,
+      ...this.newPassword(),
     );
   }
 
   protected override stored(): void {
-    this.password = '';
-    this.clearPassword = false;
+    super.stored();
     this.folders = (this.draft.folders ?? []).join(', ');
   }
 
-  /** test connects with the saved settings; a failure keeps Go's explanation. */
-  async test(): Promise<void> {
-    if (this.testing) return;
-    this.testing = true;
-    this.tested = null;
-    this.testError = null;
-    try {
-      await testMailbox();
-      this.tested = true;
-    } catch (reason) {
-      this.testError = ApiError.from(reason);
-      this.tested = false;
-    } finally {
-      this.testing = false;
-    }
+  protected probe(): Promise<unknown> {
+    return testMailbox();
   }
 }
 
