@@ -116,7 +116,7 @@ type saturationRun struct {
 // rate (the latency figure), then with 64 connections as fast as it
 // answers. It counts answered requests against hits stored afterwards (no
 // answered hit may be missing) and times the shutdown after SIGINT. The
-// in-run baselines are a bare net/http GIF handler under the same load and,
+// in-run baselines are a bare net/http GIF handler under the same loads and,
 // with -base-bin, an older build of resonanz in alternating runs.
 func listenerSaturation(ctx context.Context, cfg Config) ([]Result, error) {
 	seed := filepath.Join(cfg.WorkDir, "saturation-seed", sqlite.FileName)
@@ -195,6 +195,7 @@ func listenerSaturation(ctx context.Context, cfg Config) ([]Result, error) {
 	}
 	var runs, bases []saturationRun
 	var bare []loadStats
+	var bareP99 []float64
 	for run := range cfg.Runs {
 		r, err := one(cfg.Bin, run)
 		if err != nil {
@@ -217,6 +218,13 @@ func listenerSaturation(ctx context.Context, cfg Config) ([]Result, error) {
 			return nil, err
 		}
 		bare = append(bare, b)
+		// The same paced load on the bare handler: the latency this
+		// machine gives at that rate at all (a loaded machine's p99).
+		bp, err := bareLoad(ctx, func(urls []string) loadStats { return loadFor(ctx, urls, pacedDur, conc, rate) })
+		if err != nil {
+			return nil, err
+		}
+		bareP99 = append(bareP99, float64(bp.p99.Microseconds())/1000)
 	}
 	rateOf := func(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
 	var answered, stored, margin, p99, flush, refused, bareRate, baseAnswered, baseStored []float64
@@ -250,7 +258,8 @@ func listenerSaturation(ctx context.Context, cfg Config) ([]Result, error) {
 		{Name: "listener saturation: stored − answered (worst run)", Value: slices.Min(margin), Unit: "hits", Target: "≥ 0", Runs: cfg.Runs},
 		{Name: "listener saturation: refused with 503 (median)", Value: median(refused), Unit: "requests", Runs: cfg.Runs},
 		{Name: "listener saturation: SIGINT to exit", Value: median(flush), Unit: "ms", Runs: cfg.Runs},
-		{Name: fmt.Sprintf("listener p99 at a fixed %.0fk hits/s (%.3g s)", rate/1000, pacedDur.Seconds()), Value: median(p99), Unit: "ms", Target: "≤ 5 ms", Runs: cfg.Runs},
+		{Name: fmt.Sprintf("listener p99 at a fixed %.0fk hits/s (%.3g s)", rate/1000, pacedDur.Seconds()), Value: median(p99), Unit: "ms",
+			Baseline: median(bareP99), Ratio: median(p99) / max(median(bareP99), 0.001), Target: "≤ 5 ms", Runs: cfg.Runs},
 	}
 	if len(bases) > 0 {
 		res = append(res,
