@@ -216,6 +216,7 @@ var SampleRecipients = []resonanz.Recipient{
 	{Email: "a.mueller@example.org", FirstName: "Anna", LastName: "Müller", Gender: resonanz.GenderFemale, Title: "Dr."},
 	{Email: "j.schmidt@example.org", FirstName: "Jan", LastName: "Schmidt", Gender: resonanz.GenderMale},
 	{Email: "k.weber@example.org", FirstName: "Kim", LastName: "Weber", Gender: resonanz.GenderDiverse},
+	{Email: "a.weiss@example.org", FirstName: "Alex", LastName: "Weiß"},
 	{Email: "info@example.org"},
 	{Email: "s.smith@example.com", FirstName: "Sarah", LastName: "Smith", Gender: resonanz.GenderFemale, Language: "en"},
 }

@@ -132,7 +132,11 @@ func TestSalutationDefaults(t *testing.T) {
 		{"de d", "formal", r("de", "d", "", "Alex", "Weber"), "Guten Tag Alex Weber"},
 		{"de d Dr.", "formal", r("de", "d", "Dr.", "Alex", "Weber"), "Guten Tag Dr. Alex Weber"},
 		{"de d without first name", "formal", r("de", "d", "", "", "Weber"), "Sehr geehrte Damen und Herren"},
-		{"de missing gender", "formal", r("de", "", "", "Anna", "Müller"), "Sehr geehrte Damen und Herren"},
+		{"de missing gender", "formal", r("de", "", "", "Alex", "Weiß"), "Guten Tag Alex Weiß"},
+		{"de missing gender Dr.", "formal", r("de", "", "Dr.", "Alex", "Weiß"), "Guten Tag Dr. Alex Weiß"},
+		{"de missing gender and first name", "formal", r("de", "", "", "", "Weiß"), "Sehr geehrte Damen und Herren"},
+		{"de missing gender and last name", "formal", r("de", "", "", "Alex", ""), "Sehr geehrte Damen und Herren"},
+		{"de nothing known", "formal", r("de", "", "", "", ""), "Sehr geehrte Damen und Herren"},
 		{"de missing last name", "formal", r("de", "f", "Dr.", "Anna", ""), "Sehr geehrte Damen und Herren"},
 		{"de last name spaces only", "formal", r("de", "m", "", "", "   "), "Sehr geehrte Damen und Herren"},
 		{"de informal", "informal", r("de", "f", "", "Anna", "Müller"), "Hallo Anna"},
@@ -141,7 +145,10 @@ func TestSalutationDefaults(t *testing.T) {
 		{"en m", "formal", r("en", "m", "", "John", "Smith"), "Dear Mr Smith"},
 		{"en Dr.", "formal", r("en", "f", "Dr.", "Jane", "Smith"), "Dear Dr. Smith"},
 		{"en d", "formal", r("en", "d", "", "Sam", "Lee"), "Dear Sam Lee"},
-		{"en missing gender", "formal", r("en", "", "", "Sam", "Lee"), "Dear Sir or Madam"},
+		{"en missing gender", "formal", r("en", "", "", "Alex", "Weiß"), "Hello Alex Weiß"},
+		{"en missing gender Dr.", "formal", r("en", "", "Dr.", "Alex", "Weiß"), "Hello Dr. Alex Weiß"},
+		{"en missing gender and first name", "formal", r("en", "", "", "", "Lee"), "Dear Sir or Madam"},
+		{"en nothing known", "formal", r("en", "", "", "", ""), "Dear Sir or Madam"},
 		{"en missing last name", "formal", r("en", "m", "", "Sam", ""), "Dear Sir or Madam"},
 		{"en informal", "informal", r("en", "m", "", "Sam", "Lee"), "Hi Sam"},
 		{"en informal no name", "informal", r("en", "m", "", "", "Lee"), "Hi"},
@@ -179,11 +186,11 @@ func TestEvalSalutation(t *testing.T) {
 		}
 	}
 	got, err := render.EvalSalutation(formal, []resonanz.Recipient{
-		{Gender: "f", Title: "Dr.", LastName: "Müller"}, {Gender: "m", LastName: "Schmidt"}, {}})
+		{Gender: "f", Title: "Dr.", LastName: "Müller"}, {Gender: "m", LastName: "Schmidt"}, {FirstName: "Alex", LastName: "Weiß"}, {}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []render.SalutationSample{{"Sehr geehrte Frau Dr. Müller", 0}, {"Sehr geehrter Herr Schmidt", 1}, {"Sehr geehrte Damen und Herren", 3}}
+	want := []render.SalutationSample{{"Sehr geehrte Frau Dr. Müller", 0}, {"Sehr geehrter Herr Schmidt", 1}, {"Guten Tag Alex Weiß", 3}, {"Sehr geehrte Damen und Herren", 4}}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("%d: got %+v, want %+v", i, got[i], want[i])

@@ -12,9 +12,14 @@ const titleSp = `{{ title | suffix:" " }}`
 
 // DefaultSalutations returns the salutation blocks every template can use:
 // "formal" and "informal" in German and English. A template's own blocks of
-// the same name and language replace them.
+// the same name and language replace them, and so do the project's own
+// (Settings → salutations): that is how a business picks, per language, what
+// a known name without a gender gets — the named neutral form ("Guten Tag
+// Alex Weiß", "Hello Alex Weiß", the default) or, with that rule removed,
+// the anonymous one ("Sehr geehrte Damen und Herren").
 func DefaultSalutations() []resonanz.SalutationBlock {
 	f, m, d := []resonanz.Gender{resonanz.GenderFemale}, []resonanz.Gender{resonanz.GenderMale}, []resonanz.Gender{resonanz.GenderDiverse}
+	unknown := []resonanz.Gender{resonanz.GenderUnknown}
 	last := []string{resonanz.KeyLastName}
 	full := []string{resonanz.KeyFirstName, resonanz.KeyLastName}
 	first := []string{resonanz.KeyFirstName}
@@ -23,6 +28,7 @@ func DefaultSalutations() []resonanz.SalutationBlock {
 			{Genders: f, Requires: last, Text: "Sehr geehrte Frau " + titleSp + "{{ last_name }}"},
 			{Genders: m, Requires: last, Text: "Sehr geehrter Herr " + titleSp + "{{ last_name }}"},
 			{Genders: d, Requires: full, Text: "Guten Tag " + titleSp + "{{ first_name }} {{ last_name }}"},
+			{Genders: unknown, Requires: full, Text: "Guten Tag " + titleSp + "{{ first_name }} {{ last_name }}"},
 			{Text: "Sehr geehrte Damen und Herren"},
 		}},
 		{Name: "informal", Language: "de", Rules: []resonanz.SalutationRule{
@@ -35,6 +41,7 @@ func DefaultSalutations() []resonanz.SalutationBlock {
 			{Genders: f, Requires: last, Text: "Dear Ms {{ last_name }}"},
 			{Genders: m, Requires: last, Text: "Dear Mr {{ last_name }}"},
 			{Genders: d, Requires: full, Text: "Dear {{ first_name }} {{ last_name }}"},
+			{Genders: unknown, Requires: full, Text: "Hello " + titleSp + "{{ first_name }} {{ last_name }}"},
 			{Text: "Dear Sir or Madam"},
 		}},
 		{Name: "informal", Language: "en", Rules: []resonanz.SalutationRule{

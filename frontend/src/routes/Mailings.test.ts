@@ -196,7 +196,13 @@ describe('Mailings', () => {
     render(Mailings);
     await user.click(screen.getByTestId('tab-salutations'));
     await waitFor(() => expect(screen.getByTestId('sample-text')).toHaveTextContent('Sehr geehrte Frau Lovelace'));
+    // The sample table's columns are headed in words, no two alike; required fields are named, not keyed.
+    const heads = [...screen.getByTestId('salutation-samples').querySelectorAll('th')].map((th) => th.textContent ?? '');
+    expect(new Set(heads).size).toBe(heads.length);
+    expect(screen.getByTestId('salutation-form')).not.toHaveTextContent('last_name');
+    await user.click(screen.getByTestId('rule-requires-0-first_name'));
     await user.click(screen.getByTestId('salutation-save'));
     await waitFor(() => expect(mailings.SaveSalutation).toHaveBeenCalled());
+    expect(mailings.SaveSalutation.mock.calls[0]![0]).toMatchObject({ rules: [{ requires: ['first_name', 'last_name'] }] });
   });
 });
