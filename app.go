@@ -225,6 +225,15 @@ func NewRecoveryApp(ctx context.Context, dataDir string, edge Edge, log *slog.Lo
 	return a, nil
 }
 
+// firstScreen returns what the window's page carries from the start (none
+// in recovery).
+func (a *App) firstScreen() []desktop.Preload {
+	if a.recipients == nil {
+		return nil
+	}
+	return desktop.FirstScreen(a.recipients)
+}
+
 // Bindings returns the façades bound to the window and served by the bridge.
 func (a *App) Bindings() []any {
 	if a.db == nil {
@@ -307,7 +316,7 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 		return err
 	}
 	defer a.Close()
-	stop := a.startDailyBackups(ctx, 0)
+	stop := a.startDailyBackups(ctx, nil, 0)
 	defer stop()
 	a.autoStartListener(ctx)
 	a.startMailboxLoop(ctx, log)

@@ -311,7 +311,7 @@ func TestLateCheck(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a big damaged file must not be checked before start: %v", err)
 	}
-	stop := a.startDailyBackups(ctx, 0)
+	stop := a.startDailyBackups(ctx, nil, 0)
 	waitFor(t, func() bool { return ev.has(resonanz.EventSystemDamaged) })
 	stop()
 	info, _ := a.system.Info()
@@ -340,7 +340,7 @@ func TestLateCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	stop = a.startDailyBackups(ctx, 0)
+	stop = a.startDailyBackups(ctx, nil, 0)
 	waitFor(t, func() bool { c, _ := a.health(); return c != nil })
 	for range 100 {
 		if daily, _ := filepath.Glob(filepath.Join(data, sqlite.BackupDirName, "resonanz-20*-*-*.db")); len(daily) == 1 {
@@ -358,6 +358,33 @@ func TestLateCheck(t *testing.T) {
 	if daily, _ := filepath.Glob(filepath.Join(data, sqlite.BackupDirName, "resonanz-20*-*-*.db")); len(daily) != 1 {
 		t.Errorf("daily copies %v", daily)
 	}
+}
+
+// TestLateCheck_AfterTheFirstScreen: the window's late integrity check
+// reads the whole file, so it waits until the first screen shows instead
+// of competing with WebKit's start-up for the CPU.
+func TestLateCheck_AfterTheFirstScreen(t *testing.T) {
+	old := syncCheckLimit
+	syncCheckLimit = 1 // every file counts as big
+	defer func() { syncCheckLimit = old }()
+	data := filepath.Join(t.TempDir(), "data")
+	importPeople(t, data, 0, 50)
+
+	ctx := context.Background()
+	a, err := NewApp(ctx, data, Edge{Mode: "desktop"}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	shown := make(chan struct{})
+	stop := a.startDailyBackups(ctx, shown, time.Hour)
+	defer stop()
+	time.Sleep(300 * time.Millisecond)
+	if c, _ := a.health(); c != nil {
+		t.Fatal("the late check ran before the first screen showed")
+	}
+	close(shown)
+	waitFor(t, func() bool { c, _ := a.health(); return c != nil && c.OK })
 }
 
 // waitFor waits up to 5 s for cond.

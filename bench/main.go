@@ -63,10 +63,11 @@ func main() {
 	quick := flag.Bool("quick", false, "small data, for a run under two minutes")
 	out := flag.String("out", "bench/results.json", "where to write the results")
 	only := flag.String("only", "", "run only these workloads (comma-separated: "+strings.Join(workloadNames(), ", ")+")")
-	baseBin := flag.String("base-bin", "", "an older resonanz build to compare with in alternating runs (listener saturation)")
+	baseBin := flag.String("base-bin", "", "an older resonanz build to compare with in alternating runs (listener saturation, app start)")
+	work := flag.String("work", "", "keep the seeded stores in this (new, empty) directory instead of a removed temporary one")
 	flag.Parse()
 	cfg := Config{Bin: *bin, Recipients: 100_000, Events: 1_000_000, Reactions: 10_000_000, Hits: 200_000, Runs: 3,
-		Saturation: 30 * time.Second, BaseBin: *baseBin}
+		Saturation: 30 * time.Second, BaseBin: *baseBin, WorkDir: *work}
 	if *quick {
 		cfg.Recipients, cfg.Events, cfg.Reactions, cfg.Hits, cfg.Saturation = 10_000, 50_000, 500_000, 30_000, 6*time.Second
 	}

@@ -1,4 +1,5 @@
 import { ApiError } from './error';
+import { takePreloaded } from './preload';
 
 /** WailsService is one bound Go struct as Wails exposes it: each method returns a promise. */
 type WailsService = Record<string, ((...args: unknown[]) => Promise<unknown>) | undefined>;
@@ -35,6 +36,8 @@ export function captureToken(): void {
  * with an ApiError only.
  */
 export async function call<T>(service: string, method: string, ...args: unknown[]): Promise<T> {
+  const preloaded = takePreloaded(service, method, args);
+  if (preloaded !== undefined) return preloaded.result as T;
   const desktop = window.go?.desktop;
   if (desktop !== undefined) {
     const fn = desktop[service]?.[method];

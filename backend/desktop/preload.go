@@ -1,0 +1,90 @@
+package desktop
+
+import (
+	"bytes"
+	"encoding/json"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+// Preload is an answer the desktop window's page carries from the start:
+// the UI takes it for its first call of Service.Method with equal Args
+// instead of asking Go (client.ts), which saves the first screen a round
+// trip through the window's bridge after the bundle has run.
+type Preload struct {
+	Service string `json:"service"`
+	Method  string `json:"method"`
+	Args    []any  `json:"args"`
+	Result  any    `json:"result"`
+}
+
+// PreloadElement is the id of the JSON script element in index.html that
+// carries the preloads (client.ts reads it).
+const PreloadElement = "resonanz-preload"
+
+// FirstPageFilter is the recipient table's first request: the UI's default
+// query (frontend/src/lib/stores/recipientTable.svelte.ts: no search, any
+// list, sorted by e-mail, the first page of 100).
+var FirstPageFilter = resonanz.RecipientFilter{Offset: 0, Limit: 100, Sort: "email"}
+
+// FirstScreen returns the preloads of the first screen, the recipient
+// table: its first page and total. A function, not a method, so that it is
+// not bound to the UI. When the query fails there is no preload (the UI
+// asks and shows the error).
+func FirstScreen(r *Recipients) []Preload {
+	page, err := r.Find(FirstPageFilter)
+	if err != nil {
+		return nil
+	}
+	return []Preload{{Service: "Recipients", Method: "Find", Args: []any{FirstPageFilter}, Result: page}}
+}
+
+// PreloadIndex serves index.html from assets with the answers of preloads
+// (computed for each request of the page, so a reload shows fresh data) in
+// a JSON script element at the end of its head; every other request goes to
+// next. It is for the desktop window's asset server only: in browser mode
+// the page is served to whoever holds the asset cookie, which must not open
+// personal data (the bridge's API needs the token).
+func PreloadIndex(next http.Handler, assets fs.FS, preloads func() []Preload, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || (r.URL.Path != "/" && r.URL.Path != "/index.html") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		page, err := fs.ReadFile(assets, "index.html")
+		if err != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if p := preloads(); len(p) > 0 {
+			// json.Marshal escapes <, > and &, so the text cannot end the
+			// script element.
+			data, err := json.Marshal(p)
+			if err != nil {
+				log.Warn("preload", "err", err)
+			} else {
+				page = injectHead(page, `<script id="`+PreloadElement+`" type="application/json">`+string(data)+`</script>`)
+			}
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(page)
+	})
+}
+
+// injectHead puts element before </head> (at the end when there is none).
+func injectHead(page []byte, element string) []byte {
+	i := bytes.Index(page, []byte("</head>"))
+	if i < 0 {
+		return append(page, element...)
+	}
+	out := make([]byte, 0, len(page)+len(element))
+	out = append(out, page[:i]...)
+	out = append(out, element...)
+	return append(out, page[i:]...)
+}

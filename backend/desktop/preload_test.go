@@ -1,0 +1,103 @@
+package desktop_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/resonanz/resonanz/backend/desktop"
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
+
+const page = `<!doctype html><html><head><title>Resonanz</title></head><body><div id="app"></div></body></html>`
+
+func preloadServer(preloads func() []desktop.Preload) http.Handler {
+	assets := fstest.MapFS{"index.html": {Data: []byte(page)}}
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "next "+r.URL.Path) })
+	return desktop.PreloadIndex(next, assets, preloads, slog.New(slog.DiscardHandler))
+}
+
+func get(t *testing.T, h http.Handler, path string) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, rec.Code)
+	}
+	return rec.Body.String()
+}
+
+var preloadElement = regexp.MustCompile(`<script id="resonanz-preload" type="application/json">(.*?)</script></head>`)
+
+// TestPreloadIndex: the window's page carries the first screen's data in
+// its head, recomputed per request; a name that looks like markup stays
+// data; other requests pass through.
+func TestPreloadIndex(t *testing.T) {
+	r := newRecipients(t, nil)
+	if _, err := r.Create(resonanz.Recipient{Email: "ada@example.org", FirstName: "</script><script>alert(1)</script>"}); err != nil {
+		t.Fatal(err)
+	}
+	h := preloadServer(func() []desktop.Preload { return desktop.FirstScreen(r) })
+	for _, path := range []string{"/", "/index.html"} {
+		body := get(t, h, path)
+		m := preloadElement.FindStringSubmatch(body)
+		if m == nil || strings.Count(body, "</script>") != 1 {
+			t.Fatalf("GET %s: no single preload element in the head:\n%s", path, body)
+		}
+		var got []struct {
+			Service, Method string
+			Args            []resonanz.RecipientFilter
+			Result          resonanz.RecipientPage
+		}
+		if err := json.Unmarshal([]byte(m[1]), &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Service != "Recipients" || got[0].Method != "Find" || len(got[0].Args) != 1 ||
+			got[0].Args[0].Limit != 100 || got[0].Args[0].Sort != "email" || got[0].Result.Total != 1 ||
+			got[0].Result.Recipients[0].FirstName != "</script><script>alert(1)</script>" {
+			t.Errorf("GET %s: preloads %+v", path, got)
+		}
+	}
+	if _, err := r.Create(resonanz.Recipient{Email: "grace@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(get(t, h, "/"), `"total":2`) {
+		t.Error("a reload does not carry fresh data")
+	}
+	if got := get(t, h, "/assets/index.js"); got != "next /assets/index.js" {
+		t.Errorf("an asset: %q", got)
+	}
+	if got := get(t, preloadServer(func() []desktop.Preload { return nil }), "/"); got != page {
+		t.Errorf("no preloads: the page changed: %s", got)
+	}
+}
+
+// TestFirstPageFilter_IsTheTablesFirstRequest: the preload is only taken
+// for a call with equal arguments, so Go's filter must be the table's
+// default query (frontend/src/lib/stores/recipientTable.svelte.ts).
+func TestFirstPageFilter_IsTheTablesFirstRequest(t *testing.T) {
+	src, err := os.ReadFile("../../frontend/src/lib/stores/recipientTable.svelte.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := desktop.FirstPageFilter
+	for _, want := range []string{
+		`PageSize = ` + strconv.Itoa(f.Limit) + `;`,
+		`query = $state<TableQuery>({ search: '', listId: 0, status: '', sort: '` + f.Sort + `' });`,
+	} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("recipientTable.svelte.ts has no %q: Go's FirstPageFilter and the table's first request differ", want)
+		}
+	}
+	if f.Search != "" || f.ListID != 0 || f.Status != "" || f.Offset != 0 || f.Rule != nil || f.IDs != nil || f.AfterID != 0 {
+		t.Errorf("FirstPageFilter %+v is not the unfiltered first page", f)
+	}
+}
