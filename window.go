@@ -43,6 +43,8 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 		return err
 	}
 	defer a.Close()
+	// The first screen's data is read while WebKit starts.
+	firstScreen := desktop.Prefetch(a.firstScreen)
 	// The late integrity check and the daily copy wait for the first screen.
 	shown := make(chan struct{})
 	stop := a.startDailyBackups(ctx, shown, windowBackupDelay)
@@ -77,9 +79,10 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 		MinWidth:         960,
 		MinHeight:        640,
 		BackgroundColour: &options.RGBA{R: 248, G: 249, B: 251, A: 255},
-		// The page carries the first screen's data (one round trip less).
+		// The page carries the first screen's data (no round trip after the
+		// bundle has run).
 		AssetServer: &assetserver.Options{Assets: assets, Middleware: func(next http.Handler) http.Handler {
-			return desktop.PreloadIndex(next, assets, a.firstScreen, a.log)
+			return desktop.PreloadIndex(next, assets, firstScreen, a.log)
 		}},
 		Bind:           a.Bindings(),
 		ErrorFormatter: a.Errors().Wails,

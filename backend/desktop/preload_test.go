@@ -101,3 +101,24 @@ func TestFirstPageFilter_IsTheTablesFirstRequest(t *testing.T) {
 		t.Errorf("FirstPageFilter %+v is not the unfiltered first page", f)
 	}
 }
+
+// TestPrefetch: the first page is read at once, its first request gets that
+// read, a reload reads again.
+func TestPrefetch(t *testing.T) {
+	loads := make(chan int, 3)
+	n := 0
+	get := desktop.Prefetch(func() []desktop.Preload {
+		n++
+		loads <- n
+		return []desktop.Preload{{Result: n}}
+	})
+	if got := <-loads; got != 1 {
+		t.Fatalf("first load %d", got)
+	}
+	if p := get(); p[0].Result != 1 {
+		t.Errorf("first request: %v, want the prefetched read", p[0].Result)
+	}
+	if p := get(); p[0].Result != 2 {
+		t.Errorf("reload: %v, want a fresh read", p[0].Result)
+	}
+}
