@@ -1,9 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stubDesktop } from '../../test/desktop';
-import { call } from './client';
+import { Recipients } from './facades';
 import { forgetPreloads, PreloadElement, PreloadTTL, same, takePreloaded } from './preload';
+import type { RecipientFilter } from './types';
 
-const filter = { search: '', listId: 0, status: '', ids: null, afterId: 0, offset: 0, limit: 100, sort: 'email' };
+const filter: RecipientFilter = { search: '', listId: 0, status: '', ids: null, afterId: 0, offset: 0, limit: 100, sort: 'email' };
 const page = { total: 2, recipients: [{ id: 1, email: 'ada@example.org' }] };
 
 /** carry puts a preload element into the page, as Go's asset handler does. */
@@ -34,10 +35,10 @@ describe('preloads', () => {
     stubDesktop();
     window.go!.desktop!.Recipients = { Find: find };
 
-    await expect(call('Recipients', 'Find', { ...filter })).resolves.toEqual(page);
+    await expect(Recipients.Find({ ...filter })).resolves.toEqual(page);
     expect(find).not.toHaveBeenCalled();
     expect(document.getElementById(PreloadElement)).toBeNull();
-    await expect(call('Recipients', 'Find', { ...filter })).resolves.toEqual({ total: 3, recipients: [] });
+    await expect(Recipients.Find({ ...filter })).resolves.toEqual({ total: 3, recipients: [] });
     expect(find).toHaveBeenCalledTimes(1);
   });
 
