@@ -92,7 +92,7 @@ func (p *AutoPublisher) Status() AutoStatus {
 func (p *AutoPublisher) Schedule() {
 	p.init()
 	p.mu.Lock()
-	p.note(p.Now())
+	p.note(p.Now().Add(-p.Quiet)) // due at the next step
 	p.mu.Unlock()
 	select {
 	case p.kick <- struct{}{}:

@@ -92,7 +92,7 @@ func (c *Client) do(ctx context.Context, method, op, query string, in, out any) 
 	Sign(req, c.Pairing.Secret, body, c.Now())
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrUnreachable, err)
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -119,16 +118,18 @@ func problemOf(u string, err error) *Problem {
 	var se *StatusError
 	switch {
 	case errors.Is(err, ErrUnreachable):
-		reason := err.Error()
-		var ne net.Error
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			reason = ue.Err.Error()
-		}
+		// The innermost cause says it best ("connect: connection
+		// refused", "i/o timeout", "no such host").
+		reason := strings.TrimPrefix(err.Error(), ErrUnreachable.Error()+": ")
 		var oe *net.OpError
-		if errors.As(err, &oe) && oe.Err != nil {
+		var de *net.DNSError
+		var ne net.Error
+		switch {
+		case errors.As(err, &de):
+			reason = de.Err + ": " + de.Name
+		case errors.As(err, &oe) && oe.Err != nil:
 			reason = oe.Err.Error()
-		} else if errors.As(err, &ne) && ne.Timeout() {
+		case errors.As(err, &ne) && ne.Timeout():
 			reason = "timeout"
 		}
 		return &Problem{Key: "error.relay.unreachable", Params: map[string]string{"url": u, "reason": reason},

@@ -205,6 +205,10 @@ func TestRelays_PairModeUnpair(t *testing.T) {
 				r.LastSync == nil || r.LastProblem == nil || r.LastProblem.Key != "error.relay.unreachable" {
 				t.Fatalf("relay b %+v (problem %+v, last %+v)", r, r.Problem, r.LastProblem)
 			}
+			// The reason is the innermost cause, not the whole chain.
+			if reason := r.Problem.Params["reason"]; reason != "connect: connection refused" {
+				t.Fatalf("reason %q", reason)
+			}
 		}
 	}
 

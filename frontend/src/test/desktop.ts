@@ -42,6 +42,11 @@ export function stubDesktop(sender: SenderIdentity = { fromName: '', fromAddress
         GetLogo: () => Promise.resolve(''),
       },
       System: { Info: stub.Info, AuditLog: stub.AuditLog as (...args: unknown[]) => Promise<unknown> },
+      // The listener card asks for the relays; tests about them replace this.
+      Relays: {
+        Overview: () =>
+          Promise.resolve({ mode: 'local', linksUrl: '', localPublicUrl: '', relays: [], autoPublish: { pending: false, running: false, count: 0 } }),
+      },
     },
   };
   return stub;
