@@ -284,7 +284,7 @@ func TestAutoPublish(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := d.relays.AutoPublisher()
-	p.Poll, p.Quiet, p.MaxDelay = 20*time.Millisecond, 300*time.Millisecond, 5*time.Second
+	p.Poll, p.Quiet, p.MaxDelay = 20*time.Millisecond, 500*time.Millisecond, 5*time.Second
 	done := make(chan struct{})
 	go func() { p.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
@@ -303,7 +303,9 @@ func TestAutoPublish(t *testing.T) {
 	}
 	waitFor(t, 3*time.Second, func() bool { return r.publications.Load()-base == 1 })
 	t.Logf("published %v after the change", time.Since(start).Round(time.Millisecond))
-	if st := p.Status(); st.Count != 1 || st.Problem != nil || st.LastAt == nil {
+	// The status follows once the sync has recorded its result.
+	waitFor(t, 3*time.Second, func() bool { return p.Status().Count == 1 })
+	if st := p.Status(); st.Problem != nil || st.LastAt == nil || st.Running {
 		t.Fatalf("status %+v", st)
 	}
 
@@ -316,7 +318,7 @@ func TestAutoPublish(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	waitFor(t, 3*time.Second, func() bool { return r.publications.Load()-base >= 1 })
-	time.Sleep(800 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond)
 	if n := r.publications.Load() - base; n != 1 {
 		t.Fatalf("%d publications for one burst, want 1", n)
 	}

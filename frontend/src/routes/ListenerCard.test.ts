@@ -115,7 +115,7 @@ describe('Settings: listener, local or relay', () => {
       {
         relayId: 'r1a2b3',
         url: relayURL,
-        collected: { relayId: 'r1a2b3', applied: { hits: 2, unsubscribe: 1 }, skipped: 0, through: 9 },
+        collected: { relayId: 'r1a2b3', applied: { hits: 2, unsubscribe: 1 }, skipped: 0, failed: 0, quarantined: 0, through: 9 },
         published: { generation: 1, profiles: 4800, lists: 2, links: 5, surveys: 1 },
       },
     ]);
