@@ -1,3 +1,4 @@
+import { Events } from './eventNames';
 import { Relays } from './facades';
 import type { RelayOverview, RelayPairing, RelaySyncResult } from './types';
 
@@ -7,7 +8,7 @@ export type { AutoPublishStatus, RelayInfo, RelayOverview, RelayPairing, RelayPr
 export type ListenerMode = RelayOverview['mode'];
 
 /** RelayProgressEvent carries RelaySyncProgress while a sync runs. */
-export const RelayProgressEvent = 'relay:progress';
+export const RelayProgressEvent = Events.relayProgress;
 
 /** relayOverview returns the mode and every paired relay with its state (each relay is asked). */
 export function relayOverview(): Promise<RelayOverview> {
