@@ -101,7 +101,7 @@ func Classify(r io.Reader, addr Addresses) (Verdict, error) {
 		v.Subject = h.Get("Subject")
 	}
 	v.DateRaw = oneLine(h.Get("Date"))
-	v.Date, _ = h.Date()
+	v.Date = parseDate(h, v.DateRaw)
 	if !v.Date.IsZero() {
 		v.Date = v.Date.UTC()
 	}
@@ -125,6 +125,17 @@ func Classify(r io.Reader, addr Addresses) (Verdict, error) {
 		}
 	}
 	return v, nil
+}
+
+// parseDate reads the Date header: its usual RFC 5322 form directly (the
+// general parser costs a sync of 10 000 messages a noticeable share of its
+// CPU), anything else with the general parser.
+func parseDate(h mail.Header, raw string) time.Time {
+	if t, err := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", raw); err == nil {
+		return t
+	}
+	t, _ := h.Date()
+	return t
 }
 
 // parts is what walk collected from the MIME tree.

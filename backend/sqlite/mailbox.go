@@ -50,24 +50,25 @@ func (s *MailboxStore) Processed(ctx context.Context, keys []string) (map[string
 
 // recordMessages stores processed messages in tx; keys stored before are
 // left as they are. A recipient or mailing that no longer exists is stored
-// as unknown.
+// as unknown. One statement for the batch, run per message: a statement of
+// many rows would need a statement journal (it may abort midway inside the
+// batch's transaction), and that journal spills page copies of the key
+// index to a temporary file for every batch.
 func recordMessages(ctx context.Context, tx *sql.Tx, now int64, msgs []resonanz.MailboxMessage) error {
-	// Many rows per statement: one statement per row costs a prepare each.
-	const cols = 13
-	for start := 0; start < len(msgs); start += insertChunk {
-		chunk := msgs[start:min(start+insertChunk, len(msgs))]
-		args := make([]any, 0, len(chunk)*cols)
-		for _, m := range chunk {
-			args = append(args, m.Key, m.Kind, m.Outcome, clip(m.Reason, 500), now, millis(m.Date), clip(m.From, 320), clip(m.FromName, 200),
-				clip(m.Subject, 500), m.RecipientID, m.MailingID, m.Folder, int64(m.UID))
-		}
-		q := `WITH v (key, kind, outcome, reason, processed_at, date, from_addr, from_name, subject, recipient_id, mailing_id, folder, uid) AS (VALUES ` +
-			placeholders(len(chunk), cols) + `)
-			INSERT INTO mailbox_message (key, kind, outcome, reason, processed_at, date, from_addr, from_name, subject, recipient_id, mailing_id, folder, uid)
-			SELECT key, kind, outcome, reason, processed_at, date, from_addr, from_name, subject,
-			       (SELECT id FROM recipient WHERE id = v.recipient_id), (SELECT id FROM mailing WHERE id = v.mailing_id), folder, uid
-			FROM v WHERE true ON CONFLICT (key) DO NOTHING`
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+	if len(msgs) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO mailbox_message (key, kind, outcome, reason, processed_at, date, from_addr, from_name, subject,
+		recipient_id, mailing_id, folder, uid)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM recipient WHERE id = ?), (SELECT id FROM mailing WHERE id = ?), ?, ?)
+		ON CONFLICT (key) DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("record mailbox messages: %w", err)
+	}
+	defer st.Close()
+	for _, m := range msgs {
+		if _, err := st.ExecContext(ctx, m.Key, m.Kind, m.Outcome, clip(m.Reason, 500), now, millis(m.Date), clip(m.From, 320), clip(m.FromName, 200),
+			clip(m.Subject, 500), m.RecipientID, m.MailingID, m.Folder, int64(m.UID)); err != nil {
 			return fmt.Errorf("record mailbox messages: %w", err)
 		}
 	}
