@@ -54,7 +54,10 @@ func TestRelayChanges(t *testing.T) {
 				Purpose: resonanz.PurposeTrackingClicks, Granted: true, Source: resonanz.SourceManual, Wording: "Ja", Evidence: "Telefonat"})
 			return err
 		}, true},
-		{"mailing", func() (err error) { mailing, err = mailings.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling"}); return err }, true},
+		{"mailing", func() (err error) {
+			mailing, err = mailings.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling"})
+			return err
+		}, true},
 		{"mailing text", func() error {
 			mailing.Body = "Hallo"
 			_, err := mailings.UpdateMailing(ctx, mailing)
@@ -77,7 +80,9 @@ func TestRelayChanges(t *testing.T) {
 			_, err := mailings.UpdateMailing(ctx, mailing)
 			return err
 		}, true},
-		{"branding", func() error { return settings.SetValue(ctx, resonanz.SettingBranding, resonanz.Branding{Name: "Reisebüro"}) }, true},
+		{"branding", func() error {
+			return settings.SetValue(ctx, resonanz.SettingBranding, resonanz.Branding{Name: "Reisebüro"})
+		}, true},
 		{"logo", func() error { return settings.SetValue(ctx, resonanz.SettingLogo, resonanz.Logo{}) }, true},
 		{"relay state", func() error { return settings.SetValue(ctx, "relay.state", map[string]int{"n": 1}) }, false},
 		{"reads", func() error { _, err := recipients.RecipientByID(ctx, person.ID); return err }, false},
