@@ -11,11 +11,9 @@ import (
 	"io"
 	"log"
 	"net"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-imap"
@@ -428,7 +426,10 @@ func (s *Syncer) syncFolder(ctx context.Context, c *client.Client, run resonanz.
 
 // fetch reads the messages of one batch (at most maxSize bytes of each)
 // and classifies them as they arrive: the MIME parsing, the sync's own
-// CPU cost beside the fetch, overlaps with the server's answer.
+// CPU cost beside the fetch, overlaps with the server's answer (go-imap
+// reads the next messages meanwhile) and with the store of the batch
+// before. One goroutine classifies: a pool handing each message over cost
+// more in wake-ups than it gained.
 func fetch(c *client.Client, uids []uint32, maxSize int, addr Addresses) ([]*fetched, error) {
 	set := new(imap.SeqSet)
 	set.AddNum(uids...)
@@ -437,15 +438,6 @@ func fetch(c *client.Client, uids []uint32, maxSize int, addr Addresses) ([]*fet
 	ch := make(chan *imap.Message, 64)
 	done := make(chan error, 1)
 	go func() { done <- c.UidFetch(set, items, ch) }()
-	work := make(chan *fetched, 64)
-	var wg sync.WaitGroup
-	for range classifiers {
-		wg.Go(func() {
-			for m := range work {
-				classifyOne(m, addr)
-			}
-		})
-	}
 	byUID := map[uint32]*fetched{}
 	for m := range ch {
 		msg := &fetched{uid: m.Uid, date: m.InternalDate.UTC()}
@@ -460,11 +452,9 @@ func fetch(c *client.Client, uids []uint32, maxSize int, addr Addresses) ([]*fet
 		}
 		if byUID[m.Uid] == nil {
 			byUID[m.Uid] = msg
-			work <- msg
+			classifyOne(msg, addr)
 		}
 	}
-	close(work)
-	wg.Wait()
 	if err := <-done; err != nil {
 		return nil, err
 	}
@@ -476,9 +466,6 @@ func fetch(c *client.Client, uids []uint32, maxSize int, addr Addresses) ([]*fet
 	}
 	return out, nil
 }
-
-// classifiers is the number of messages classified at once.
-var classifiers = min(4, runtime.GOMAXPROCS(0))
 
 // apply stores one classified batch (no IMAP: the next batch is
 // fetched meanwhile); it returns the UIDs to move to the processed folder.
