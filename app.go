@@ -225,15 +225,6 @@ func NewRecoveryApp(ctx context.Context, dataDir string, edge Edge, log *slog.Lo
 	return a, nil
 }
 
-// firstScreen returns what the window's page carries from the start (none
-// in recovery).
-func (a *App) firstScreen() []desktop.Preload {
-	if a.recipients == nil {
-		return nil
-	}
-	return desktop.FirstScreen(a.recipients)
-}
-
 // Bindings returns the façades bound to the window and served by the bridge.
 func (a *App) Bindings() []any {
 	if a.db == nil {

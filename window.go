@@ -93,3 +93,12 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 		Linux: &linux.Options{ProgramName: "resonanz", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
 	})
 }
+
+// firstScreen returns what the window's page carries from the start (none
+// in recovery).
+func (a *App) firstScreen() []desktop.Preload {
+	if a.recipients == nil {
+		return nil
+	}
+	return desktop.FirstScreen(a.recipients)
+}
