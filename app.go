@@ -36,7 +36,8 @@ type App struct {
 	// backupDir manages <data>/backups; check is the start-up integrity
 	// check (nil when it was skipped), damaged says why the store could not
 	// be opened (recovery).
-	// mu guards check and damaged, which the late check of a big file sets.
+	// mu guards check and damaged, which the late check of a big file sets,
+	// and leftHitsStop.
 	backupDir *sqlite.BackupDir
 	mu        sync.Mutex
 	check     *resonanz.IntegrityInfo
@@ -70,6 +71,10 @@ type App struct {
 	portal *portal.Service
 	// listen is the listener the desk runs (Settings → Listener).
 	listen listenerRun
+	// leftHits merges, at start, what a crashed listener left in the hit
+	// inbox when the desk runs no listener itself; Close stops it.
+	leftHits     sync.WaitGroup
+	leftHitsStop context.CancelFunc
 	// mailboxRun is the desk's mailbox sync (Settings → Mailbox).
 	mailboxRun mailboxRun
 	// relays is the desk's side of the paired relays; autoPublish
@@ -248,6 +253,12 @@ func (a *App) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	_, lerr := a.StopListener(ctx)
+	a.mu.Lock()
+	if a.leftHitsStop != nil {
+		a.leftHitsStop() // what is not merged yet stays in the inbox
+	}
+	a.mu.Unlock()
+	a.leftHits.Wait()
 	return errors.Join(lerr, a.db.Close())
 }
 

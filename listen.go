@@ -199,17 +199,43 @@ func (a *App) listenerStatusLocked() resonanz.ListenerStatus {
 
 // autoStartListener starts the listener when the settings say so; a failure
 // is logged and shown in Settings, it does not keep the desk from opening.
+// Without a listener, it merges what a crashed one left in the hit inbox.
 func (a *App) autoStartListener(ctx context.Context) {
 	if a.db == nil { // recovery: nothing to serve from
 		return
 	}
 	ls, err := a.listenerSettings(ctx)
-	if err != nil || !ls.AutoStart {
+	if err == nil && ls.AutoStart {
+		if _, err := a.StartListener(ctx); err != nil {
+			a.log.Warn("listener did not start with the app", "err", err)
+		}
+	}
+	if !a.ListenerStatus().Running {
+		a.mergeLeftHits()
+	}
+}
+
+// mergeLeftHits merges in the background what a listener that crashed or
+// was killed left in the hit inbox (a running listener would adopt it), so
+// its hits reach the reports without another listener run.
+func (a *App) mergeLeftHits() {
+	if !sqlite.LeftHits(a.db) {
 		return
 	}
-	if _, err := a.StartListener(ctx); err != nil {
-		a.log.Warn("listener did not start with the app", "err", err)
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a.mu.Lock()
+	a.leftHitsStop = cancel
+	a.mu.Unlock()
+	a.leftHits.Go(func() {
+		defer cancel()
+		n, err := sqlite.MergeLeftHits(ctx, a.db, a.log)
+		if err != nil && ctx.Err() == nil {
+			a.log.Error("merging the hits a listener left failed; they stay in the inbox", "err", err)
+		}
+		if n > 0 {
+			a.log.Info("merged the hits a listener left", "hits", n)
+		}
+	})
 }
 
 // listenerURLBuilder returns URLs for the configured public URL; it fails

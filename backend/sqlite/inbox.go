@@ -87,6 +87,30 @@ type HitInbox struct {
 // build left in its SQLite inbox, adopts the files of processes that ended
 // and starts a file of its own. Start starts merging.
 func OpenHitInbox(ctx context.Context, db *DB, log *slog.Logger) (*HitInbox, error) {
+	return openHitInbox(ctx, db, log, true)
+}
+
+// MergeLeftHits merges what listeners that ended without merging (a crash,
+// a kill) left in the inbox, and removes their files: the desk does it at
+// start when it runs no listener itself. It returns the hits merged. The
+// files of running listeners are theirs.
+func MergeLeftHits(ctx context.Context, db *DB, log *slog.Logger) (int, error) {
+	in, err := openHitInbox(ctx, db, log, false)
+	if err != nil {
+		return 0, err
+	}
+	n, err := in.MergeAll(ctx)
+	return n, errors.Join(err, in.Close(ctx))
+}
+
+// LeftHits reports whether the inbox holds files at all (of running
+// listeners or left by ended ones): a cheap look before MergeLeftHits.
+func LeftHits(db *DB) bool {
+	seqs, _ := listLogs(filepath.Join(filepath.Dir(db.path), InboxDirName))
+	return len(seqs) > 0
+}
+
+func openHitInbox(ctx context.Context, db *DB, log *slog.Logger, own bool) (*HitInbox, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -112,6 +136,9 @@ func OpenHitInbox(ctx context.Context, db *DB, log *slog.Logger) (*HitInbox, err
 		case lf != nil:
 			in.files = append(in.files, lf)
 		}
+	}
+	if !own {
+		return in, nil
 	}
 	cur, err := createLog(in.dir)
 	if err != nil {
