@@ -303,7 +303,7 @@ var serveReadHeaderTimeout = 10 * time.Second
 func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog.Logger, ready func(ServeInfo)) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return resonanz.Errorf(resonanz.EINVALID, "The address %q is not host:port (for example 127.0.0.1:8484).", addr)
+		return resonanz.E(resonanz.EINVALID, "error.cli.addressHostPort", "The address \"{addr}\" is not host:port (for example 127.0.0.1:8484).", "addr", addr)
 	}
 	uploads, err := desktop.NewUploads(filepath.Join(dataDir, "uploads"))
 	if err != nil {
@@ -341,7 +341,7 @@ func runServe(ctx context.Context, dataDir, addr string, assets fs.FS, log *slog
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return resonanz.Errorf(resonanz.ECONFLICT, "Cannot listen on %s: %v. Pick another address with --addr.", addr, errors.Unwrap(err))
+		return resonanz.E(resonanz.ECONFLICT, "error.cli.listenPickAnother", "Cannot listen on {addr}: {reason}. Pick another address with --addr.", "addr", addr, "reason", errors.Unwrap(err))
 	}
 	srv := &http.Server{
 		Handler:           bridge,

@@ -158,9 +158,9 @@ func runExportRecipients(ctx context.Context, g *globals, args []string, stdout,
 func createExportFile(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
-		return nil, resonanz.Errorf(resonanz.ECONFLICT, "%s exists already; choose another file name.", path)
+		return nil, resonanz.E(resonanz.ECONFLICT, "error.cli.existsAlreadyChoose", "{path} exists already; choose another file name.", "path", path)
 	} else if err != nil {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "Cannot create %s: %v.", path, errors.Unwrap(err))
+		return nil, resonanz.E(resonanz.EINVALID, "error.cli.create", "Cannot create {path}: {reason}.", "path", path, "reason", errors.Unwrap(err))
 	}
 	return f, nil
 }

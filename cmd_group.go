@@ -30,7 +30,7 @@ func runGroup(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		var cond resonanz.Condition
 		if rule != "" {
 			if err := json.Unmarshal([]byte(rule), &cond); err != nil {
-				return resonanz.Errorf(resonanz.EINVALID, "The rule is not valid JSON: %v.", err)
+				return resonanz.E(resonanz.EINVALID, "error.cli.ruleValidJson", "The rule is not valid JSON: {reason}.", "reason", err)
 			}
 			name = "rule"
 		} else {
@@ -45,7 +45,7 @@ func runGroup(ctx context.Context, g *globals, args []string, stdout, stderr io.
 				}
 			}
 			if !found {
-				return resonanz.Errorf(resonanz.ENOTFOUND, "There is no target group named %q.", name)
+				return resonanz.E(resonanz.ENOTFOUND, "error.cli.targetGroupNamed", "There is no target group named \"{name}\".", "name", name)
 			}
 		}
 		n, err := a.targetSvc.CountMatching(ctx, cond)

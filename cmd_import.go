@@ -162,7 +162,7 @@ func runImport(ctx context.Context, g *globals, args []string, stdout, stderr io
 func writeRejectedFile(ctx context.Context, a *App, path, out string, mapping map[string]string, rejected []resonanz.RowError) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return resonanz.Errorf(resonanz.EINVALID, "Cannot open %s: %v.", path, errors.Unwrap(err))
+		return resonanz.E(resonanz.EINVALID, "error.cli.open", "Cannot open {path}: {reason}.", "path", path, "reason", errors.Unwrap(err))
 	}
 	defer f.Close()
 	attrs, err := a.attrSvc.Attributes(ctx)
@@ -171,7 +171,7 @@ func writeRejectedFile(ctx context.Context, a *App, path, out string, mapping ma
 	}
 	w, err := os.Create(out)
 	if err != nil {
-		return resonanz.Errorf(resonanz.EINVALID, "Cannot write %s: %v.", out, errors.Unwrap(err))
+		return resonanz.E(resonanz.EINVALID, "error.cli.write", "Cannot write {out}: {reason}.", "out", out, "reason", errors.Unwrap(err))
 	}
 	_, err = recipientcsv.WriteRejected(w, f, recipientcsv.Options{Map: mapping, Fields: recipientcsv.AttributeFields(attrs)}, rejected, "Reason",
 		func(r resonanz.RowError) string { return fmt.Sprintf("line %d: %s", r.Line, r.Reason) })
@@ -185,7 +185,7 @@ func writeRejectedFile(ctx context.Context, a *App, path, out string, mapping ma
 func importRecipientsFile(ctx context.Context, a *App, path string, mapping map[string]string, opt resonanz.RecipientImport) (resonanz.ImportResult, []recipientcsv.Column, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return resonanz.ImportResult{}, nil, resonanz.Errorf(resonanz.EINVALID, "Cannot open %s: %v.", path, errors.Unwrap(err))
+		return resonanz.ImportResult{}, nil, resonanz.E(resonanz.EINVALID, "error.cli.open", "Cannot open {path}: {reason}.", "path", path, "reason", errors.Unwrap(err))
 	}
 	defer f.Close()
 	attrs, err := a.attrSvc.Attributes(ctx)
@@ -215,7 +215,7 @@ func runImportReactions(ctx context.Context, g *globals, args []string, stdout, 
 	return withApp(ctx, g, stderr, func(a *App) error {
 		f, err := os.Open(file)
 		if err != nil {
-			return resonanz.Errorf(resonanz.EINVALID, "Cannot open %s: %v.", file, errors.Unwrap(err))
+			return resonanz.E(resonanz.EINVALID, "error.cli.open", "Cannot open {path}: {reason}.", "path", file, "reason", errors.Unwrap(err))
 		}
 		defer f.Close()
 		var size int64

@@ -83,15 +83,15 @@ func runRender(ctx context.Context, g *globals, args []string, stdout, stderr io
 			userErr = true
 			var e *resonanz.Error
 			if errors.As(err, &e) && e.Field == "layout" {
-				return resonanz.Errorf(resonanz.EINVALID, "%s: %s", layoutFile, strings.TrimPrefix(e.Message, "layout: "))
+				return resonanz.E(resonanz.EINVALID, "error.cli.layoutProblem", "{file}: {problem}", "file", layoutFile, "problem", strings.TrimPrefix(e.Message, "layout: "))
 			}
-			return resonanz.Errorf(resonanz.EINVALID, "%s: %s", file, resonanz.ErrorMessage(err))
+			return resonanz.E(resonanz.EINVALID, "error.cli.fileProblem", "{file}: {problem}", "file", file, "problem", resonanz.ErrorMessage(err))
 		}
 		res, err := tpl.Execute(&r, render.Options{})
 		var skip *render.SkipError
 		if errors.As(err, &skip) {
 			userErr = true
-			return resonanz.Errorf(resonanz.EINVALID, "This recipient would be skipped: %s", skip.Reason)
+			return resonanz.E(resonanz.EINVALID, "error.send.recipientWouldSkipped", "This recipient would be skipped: {reason}", "reason", skip.Reason)
 		} else if err != nil {
 			return err
 		}
@@ -178,7 +178,7 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 		if smtpAddr != "" {
 			host, port, err := net.SplitHostPort(smtpAddr)
 			if err != nil {
-				return resonanz.Errorf(resonanz.EINVALID, "--smtp wants host:port, got %q.", smtpAddr)
+				return resonanz.E(resonanz.EINVALID, "error.cli.smtpWantsHost", "--smtp wants host:port, got \"{smtpAddr}\".", "smtpAddr", smtpAddr)
 			}
 			p, _ := strconv.Atoi(port)
 			a.smtpOverride = &smtp.Config{Host: host, Port: p, Security: security, Username: user, Password: os.Getenv("RESONANZ_SMTP_PASSWORD")}
@@ -262,5 +262,5 @@ func targetGroupID(ctx context.Context, a *App, name string) (int64, error) {
 			return tg.ID, nil
 		}
 	}
-	return 0, resonanz.Errorf(resonanz.ENOTFOUND, "There is no target group named %q.", name)
+	return 0, resonanz.E(resonanz.ENOTFOUND, "error.cli.targetGroupNamed", "There is no target group named \"{name}\".", "name", name)
 }

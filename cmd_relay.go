@@ -46,7 +46,7 @@ func runRelay(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		defer st.Close()
 		if publicURL == "" {
 			if publicURL, err = st.PublicURL(ctx); err == nil && publicURL == "" {
-				err = resonanz.Errorf(resonanz.EINVALID, "Start the relay once with --public-url, or pass --public-url here.")
+				err = resonanz.E(resonanz.EINVALID, "error.cli.startRelayOnce", "Start the relay once with --public-url, or pass --public-url here.")
 			}
 			if err != nil {
 				return fail(stderr, g, err)
@@ -222,7 +222,7 @@ func runRelayServe(ctx context.Context, g *globals, args []string, stdout, stder
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fail(stderr, g, resonanz.Errorf(resonanz.ECONFLICT, "Cannot listen on %s: %v. Pick another address with --addr.", addr, errors.Unwrap(err)))
+		return fail(stderr, g, resonanz.E(resonanz.ECONFLICT, "error.cli.listenPickAnother", "Cannot listen on {addr}: {reason}. Pick another address with --addr.", "addr", addr, "reason", errors.Unwrap(err)))
 	}
 	id, _ := st.RelayID(ctx)
 	if g.json {

@@ -58,7 +58,7 @@ func (a *App) newListener(addr, publicURL string, trackRate float64, trusted []s
 		o(&cfg)
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "%v", err)
+		return nil, resonanz.E(resonanz.EINVALID, "error.listener.config", "The listener cannot start: {reason}", "reason", err)
 	}
 	// Hits go to the inbox beside the store (durable at the answer rate)
 	// and are merged into the store in large transactions; Shutdown closes
@@ -111,7 +111,7 @@ func (a *App) StartListener(ctx context.Context) (resonanz.ListenerStatus, error
 		return a.listenerStatusLocked(), nil
 	}
 	if a.db == nil {
-		return a.listenerStatusLocked(), resonanz.Errorf(resonanz.EINVALID, "Restore a backup first: the data file is damaged.")
+		return a.listenerStatusLocked(), resonanz.E(resonanz.EINVALID, "error.cli.restoreBackupData", "Restore a backup first: the data file is damaged.")
 	}
 	ls, err := a.listenerSettings(ctx)
 	if err != nil {
@@ -129,7 +129,7 @@ func (a *App) StartListener(ctx context.Context) (resonanz.ListenerStatus, error
 	ln, err := net.Listen("tcp", ls.Addr)
 	if err != nil {
 		srv.Shutdown(ctx)
-		e := resonanz.Errorf(resonanz.ECONFLICT, "Cannot listen on %s: %v. Is another program (or another Resonanz) using the port? Pick another address.", ls.Addr, errors.Unwrap(err))
+		e := resonanz.E(resonanz.ECONFLICT, "error.cli.listenAnotherProgram", "Cannot listen on {addr}: {reason}. Is another program (or another Resonanz) using the port? Pick another address.", "addr", ls.Addr, "reason", errors.Unwrap(err))
 		lr.err = e.Error()
 		return a.listenerStatusLocked(), e
 	}

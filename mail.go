@@ -125,7 +125,7 @@ func (a *App) publicURLs(ctx context.Context) (urls listener.URLs, ok bool, err 
 	}
 	urls, err = listener.NewURLs(ls.PublicURL, signer)
 	if err != nil {
-		return urls, false, resonanz.Errorf(resonanz.EINVALID, "%v", err)
+		return urls, false, resonanz.E(resonanz.EINVALID, "error.listener.config", "The listener cannot start: {reason}", "reason", err)
 	}
 	// Paired with a relay: profile and survey links carry the person
 	// secret the relay opens the person's sealed profile with.

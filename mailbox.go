@@ -174,7 +174,7 @@ func (a *App) returnAddresses(ctx context.Context) (send.ReturnAddresses, error)
 }
 
 // errMailboxBusy is returned when a sync is asked for while one runs.
-var errMailboxBusy = resonanz.Errorf(resonanz.ECONFLICT, "A mailbox sync is running already.")
+var errMailboxBusy = resonanz.E(resonanz.ECONFLICT, "error.cli.mailboxSyncRunning", "A mailbox sync is running already.")
 
 // syncMailbox runs one sync (one at a time per process) and keeps its
 // result for the desk's status.

@@ -235,7 +235,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			// a free port).
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
-				return resonanz.Errorf(resonanz.ECONFLICT, "Cannot listen on %s: %v. Pick another address with --addr.", addr, errors.Unwrap(err))
+				return resonanz.E(resonanz.ECONFLICT, "error.cli.listenPickAnother", "Cannot listen on {addr}: {reason}. Pick another address with --addr.", "addr", addr, "reason", errors.Unwrap(err))
 			}
 			addr = ln.Addr().String()
 			if publicURL == "" {
@@ -305,7 +305,7 @@ func resolveDataDir(g *globals) (string, error) {
 	}
 	d, err := defaultDataDir()
 	if err != nil {
-		return "", resonanz.Errorf(resonanz.EINVALID, "Cannot find your data directory (%v); pass --data DIR.", err)
+		return "", resonanz.E(resonanz.EINVALID, "error.cli.findYourData", "Cannot find your data directory ({reason}); pass --data DIR.", "reason", err)
 	}
 	return d, nil
 }

@@ -78,6 +78,10 @@ func TestSend_EndToEnd(t *testing.T) {
 	if dup2, err := a.mailings.Duplicate(desktop.DuplicateRequest{ID: draft.Mailing.ID, Name: "Kopie von Frühling"}); err != nil || dup2.Mailing.Name != "Kopie von Frühling (2)" {
 		t.Errorf("second duplicate: %+v, %v", dup2.Mailing, err)
 	}
+	// Without a name (the UI always sends one in the user's language) the copy is numbered, in no language.
+	if dup3, err := a.mailings.Duplicate(desktop.DuplicateRequest{ID: draft.Mailing.ID}); err != nil || dup3.Mailing.Name != draft.Mailing.Name+" (2)" {
+		t.Errorf("duplicate without a name: %+v, %v", dup3.Mailing, err)
+	}
 	if _, err := a.surveySvc.SaveSurvey(ctx, resonanz.Survey{Name: "Leser", Slug: "leser", Title: "Umfrage"}); err != nil {
 		t.Fatal(err)
 	}

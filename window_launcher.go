@@ -35,9 +35,7 @@ func runDesktop(_ context.Context, args []string, _ string, _ fs.FS, _ *slog.Log
 	path := desktopPath(exe)
 	err = startDesktop(path, args)
 	if errors.Is(err, fs.ErrNotExist) {
-		return resonanz.Errorf(resonanz.ENOTFOUND,
-			"The desktop window is a separate program, %s, and it is missing. %s; "+
-				"without it, `resonanz serve` opens the same desk in a browser.", path, desktopMissingHint)
+		return resonanz.E(resonanz.ENOTFOUND, "error.cli.desktopWindowSeparate", "The desktop window is a separate program, {path}, and it is missing. {desktopMissingHint}; without it, `resonanz serve` opens the same desk in a browser.", "path", path, "desktopMissingHint", desktopMissingHint)
 	}
 	return fmt.Errorf("desktop: start %s: %w", path, err)
 }

@@ -209,7 +209,7 @@ func (r *Reactions) Quarantine(importID int64) ([]resonanz.QuarantinedEvent, err
 func openSized(path, name string) (*os.File, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, 0, resonanz.Errorf(resonanz.EINVALID, "Cannot open %s.", name)
+		return nil, 0, resonanz.E(resonanz.EINVALID, "error.file.open", "Cannot open {name}.", "name", name)
 	}
 	var size int64
 	if st, err := f.Stat(); err == nil {

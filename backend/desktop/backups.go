@@ -91,7 +91,7 @@ func (b *Backups) BackupNow(req BackupRequest) (BackupNowResult, error) {
 	if b.window != nil {
 		wctx := b.window.current()
 		if wctx == nil {
-			return BackupNowResult{}, resonanz.Errorf(resonanz.EINVALID, "The save dialog is only available in the desktop window.")
+			return BackupNowResult{}, resonanz.E(resonanz.EINVALID, "error.backup.saveDialogAvailable", "The save dialog is only available in the desktop window.")
 		}
 		path, err := runtime.SaveFileDialog(wctx, runtime.SaveDialogOptions{
 			DefaultFilename: "resonanz-" + time.Now().Format("2006-01-02-1504") + ".db",
@@ -122,7 +122,7 @@ func (b *Backups) BackupNow(req BackupRequest) (BackupNowResult, error) {
 func (b *Backups) Restore(req BackupRequest) (resonanz.BackupStatus, error) {
 	if b.Busy != nil {
 		if job := b.Busy(); job != "" {
-			return resonanz.BackupStatus{}, resonanz.Errorf(resonanz.ECONFLICT, "Wait until %s has ended (or pause it) before restoring a backup.", job)
+			return resonanz.BackupStatus{}, resonanz.E(resonanz.ECONFLICT, "error.backup.waitUntilHas", "Wait until {job} has ended (or pause it) before restoring a backup.", "job", job)
 		}
 	}
 	var path string
@@ -133,7 +133,7 @@ func (b *Backups) Restore(req BackupRequest) (resonanz.BackupStatus, error) {
 	case req.Source != "":
 		path, _, err = b.sources.Resolve(req.Source)
 	default:
-		err = resonanz.Errorf(resonanz.EINVALID, "Choose a backup to restore.")
+		err = resonanz.E(resonanz.EINVALID, "error.backup.chooseBackupRestore", "Choose a backup to restore.")
 	}
 	if err != nil {
 		return resonanz.BackupStatus{}, err
@@ -158,11 +158,11 @@ func (b *Backups) Check(full bool) (resonanz.IntegrityInfo, error) { return b.sv
 // only) and returns its path, "" when cancelled. Browser mode uploads.
 func (b *Backups) PickBackupFile(title string) (string, error) {
 	if b.window == nil {
-		return "", resonanz.Errorf(resonanz.EINVALID, "Upload the file instead: there is no file dialog in browser mode.")
+		return "", resonanz.E(resonanz.EINVALID, "error.file.uploadFileInstead", "Upload the file instead: there is no file dialog in browser mode.")
 	}
 	ctx := b.window.current()
 	if ctx == nil {
-		return "", resonanz.Errorf(resonanz.EINVALID, "The file dialog is only available in the desktop window.")
+		return "", resonanz.E(resonanz.EINVALID, "error.backup.fileDialogAvailable", "The file dialog is only available in the desktop window.")
 	}
 	return runtime.OpenFileDialog(ctx, runtime.OpenDialogOptions{
 		Title:   title,

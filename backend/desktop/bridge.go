@@ -249,7 +249,7 @@ func (b *Bridge) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		b.writeError(w, http.StatusMethodNotAllowed, resonanz.Errorf(resonanz.EINVALID, "Use POST to call %s.", r.URL.Path))
+		b.writeError(w, http.StatusMethodNotAllowed, resonanz.E(resonanz.EINVALID, "error.request.postCall", "Use POST to call {path}.", "path", r.URL.Path))
 		return
 	}
 	if r.URL.Path == "/api/upload" && b.cfg.Uploads != nil {
@@ -258,7 +258,7 @@ func (b *Bridge) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	m, ok := b.methods[strings.TrimPrefix(r.URL.Path, "/api/")]
 	if !ok {
-		b.writeError(w, http.StatusNotFound, resonanz.Errorf(resonanz.ENOTFOUND, "There is no method %s.", strings.TrimPrefix(r.URL.Path, "/api/")))
+		b.writeError(w, http.StatusNotFound, resonanz.E(resonanz.ENOTFOUND, "error.request.method", "There is no method {method}.", "method", strings.TrimPrefix(r.URL.Path, "/api/")))
 		return
 	}
 	args, err := decodeArgs(http.MaxBytesReader(w, r.Body, b.cfg.MaxBody), m.fn.Type)
@@ -291,7 +291,7 @@ func decodeArgs(body io.Reader, t reflect.Type) ([]reflect.Value, error) {
 	if err := dec.Decode(&raw); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, tooLargeError{resonanz.Errorf(resonanz.EINVALID, "The request is too large (limit %d bytes).", tooBig.Limit)}
+			return nil, tooLargeError{resonanz.E(resonanz.EINVALID, "error.request.requestTooLarge", "The request is too large (limit {limit} bytes).", "limit", tooBig.Limit)}
 		}
 		if errors.Is(err, io.EOF) {
 			raw = nil // an empty body calls a method without parameters
@@ -301,7 +301,7 @@ func decodeArgs(body io.Reader, t reflect.Type) ([]reflect.Value, error) {
 	}
 	want := t.NumIn() - 1
 	if len(raw) != want {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "Expected %d argument(s), got %d.", want, len(raw))
+		return nil, resonanz.E(resonanz.EINVALID, "error.request.arguments", "Expected {want} argument(s), got {count}.", "want", want, "count", len(raw))
 	}
 	args := make([]reflect.Value, want)
 	for i, msg := range raw {

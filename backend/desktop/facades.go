@@ -67,7 +67,7 @@ func NewSystem(ctx context.Context, info SystemInfo, window *Window, audit reson
 // content there; it returns the path, or "" when the user cancelled.
 func (s *System) SaveTextFile(name, content string) (string, error) {
 	if s.window == nil {
-		return "", resonanz.Errorf(resonanz.EINVALID, "Download the file instead: there is no save dialog in browser mode.")
+		return "", resonanz.E(resonanz.EINVALID, "error.file.downloadFileInstead", "Download the file instead: there is no save dialog in browser mode.")
 	}
 	return s.window.SaveFile(name, []byte(content))
 }
@@ -76,11 +76,11 @@ func (s *System) SaveTextFile(name, content string) (string, error) {
 // travels base64-encoded through the bridge.
 func (s *System) SaveBase64File(name, content string) (string, error) {
 	if s.window == nil {
-		return "", resonanz.Errorf(resonanz.EINVALID, "Download the file instead: there is no save dialog in browser mode.")
+		return "", resonanz.E(resonanz.EINVALID, "error.file.downloadFileInstead", "Download the file instead: there is no save dialog in browser mode.")
 	}
 	data, err := base64.StdEncoding.DecodeString(content)
 	if err != nil {
-		return "", resonanz.Errorf(resonanz.EINVALID, "The file content is not valid base64.")
+		return "", resonanz.E(resonanz.EINVALID, "error.file.fileContentValid", "The file content is not valid base64.")
 	}
 	return s.window.SaveFile(name, data)
 }
@@ -97,7 +97,7 @@ func (s *System) AuditLog(limit int) ([]resonanz.AuditEntry, error) {
 // ("" when cancelled). Browser mode uploads instead.
 func (s *System) PickCSVFile(title string) (string, error) {
 	if s.window == nil {
-		return "", resonanz.Errorf(resonanz.EINVALID, "Upload the file instead: there is no file dialog in browser mode.")
+		return "", resonanz.E(resonanz.EINVALID, "error.file.uploadFileInstead", "Upload the file instead: there is no file dialog in browser mode.")
 	}
 	return s.window.OpenFile(title, "*.csv;*.txt;*.tsv")
 }
@@ -107,7 +107,7 @@ func (s *System) PickCSVFile(title string) (string, error) {
 // cancelled). Browser mode uploads instead.
 func (s *System) PickLogFile(title string) (string, error) {
 	if s.window == nil {
-		return "", resonanz.Errorf(resonanz.EINVALID, "Upload the file instead: there is no file dialog in browser mode.")
+		return "", resonanz.E(resonanz.EINVALID, "error.file.uploadFileInstead", "Upload the file instead: there is no file dialog in browser mode.")
 	}
 	return s.window.OpenFile(title, "*.json;*.ndjson;*.jsonl;*.txt;*.csv")
 }

@@ -33,7 +33,7 @@ type PickedFiles struct{}
 // Resolve implements Sources.
 func (PickedFiles) Resolve(source string) (string, string, error) {
 	if !filepath.IsAbs(source) {
-		return "", "", resonanz.Errorf(resonanz.EINVALID, "Choose a file first.")
+		return "", "", resonanz.E(resonanz.EINVALID, "error.file.chooseFile", "Choose a file first.")
 	}
 	return filepath.Clean(source), filepath.Base(source), nil
 }
@@ -67,7 +67,7 @@ func (u *Uploads) Resolve(source string) (string, string, error) {
 	name, known := u.names[id]
 	u.mu.Unlock()
 	if !ok || !uploadID.MatchString(id) || !known {
-		return "", "", resonanz.Errorf(resonanz.EINVALID, "Upload the file first.")
+		return "", "", resonanz.E(resonanz.EINVALID, "error.file.uploadFile", "Upload the file first.")
 	}
 	return filepath.Join(u.dir, id), name, nil
 }
@@ -129,7 +129,7 @@ type Window struct {
 func (w *Window) OpenFile(title string, patterns string) (string, error) {
 	ctx := w.current()
 	if ctx == nil {
-		return "", resonanz.Errorf(resonanz.EINVALID, "The file dialog is only available in the desktop window.")
+		return "", resonanz.E(resonanz.EINVALID, "error.backup.fileDialogAvailable", "The file dialog is only available in the desktop window.")
 	}
 	return runtime.OpenFileDialog(ctx, runtime.OpenDialogOptions{
 		Title:   title,
@@ -143,14 +143,14 @@ func (w *Window) OpenFile(title string, patterns string) (string, error) {
 func (w *Window) SaveFile(name string, content []byte) (string, error) {
 	ctx := w.current()
 	if ctx == nil {
-		return "", resonanz.Errorf(resonanz.EINVALID, "The save dialog is only available in the desktop window.")
+		return "", resonanz.E(resonanz.EINVALID, "error.backup.saveDialogAvailable", "The save dialog is only available in the desktop window.")
 	}
 	path, err := runtime.SaveFileDialog(ctx, runtime.SaveDialogOptions{DefaultFilename: filepath.Base(name)})
 	if err != nil || path == "" {
 		return "", err
 	}
 	if err := os.WriteFile(path, content, 0o600); err != nil {
-		return "", resonanz.Errorf(resonanz.EINVALID, "Cannot write %s: %v.", path, errors.Unwrap(err))
+		return "", resonanz.E(resonanz.EINVALID, "error.file.write", "Cannot write {path}: {reason}.", "path", path, "reason", errors.Unwrap(err))
 	}
 	return path, nil
 }

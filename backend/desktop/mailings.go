@@ -156,11 +156,13 @@ func (m *Mailings) Duplicate(req DuplicateRequest) (MailingDetail, error) {
 	}
 	cp := resonanz.Mailing{Subject: src.Subject, Preheader: src.Preheader, Body: src.Body, Language: src.Language,
 		ListID: src.ListID, LayoutID: src.LayoutID, Status: resonanz.MailingDraft}
-	base := strings.TrimSpace(req.Name)
+	// The UI names the copy in the user's language ("Kopie von …"); without
+	// a name the copy is numbered, in no language: "Frühling (2)".
+	base, first := strings.TrimSpace(req.Name), 1
 	if base == "" {
-		base = "Copy of " + src.Name
+		base, first = src.Name, 2
 	}
-	for i := 1; ; i++ {
+	for i := first; ; i++ {
 		cp.Name = base
 		if i > 1 {
 			cp.Name = fmt.Sprintf("%s (%d)", base, i)

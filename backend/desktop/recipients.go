@@ -175,7 +175,7 @@ func (r *Recipients) openImport(source string, mapping map[string]string) (impor
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return importSource{}, resonanz.Errorf(resonanz.EINVALID, "Cannot open %s.", name)
+		return importSource{}, resonanz.E(resonanz.EINVALID, "error.file.open", "Cannot open {name}.", "name", name)
 	}
 	return importSource{file: f, name: name, defs: defs,
 		options: recipientcsv.Options{Map: mapping, Fields: recipientcsv.AttributeFields(defs)}}, nil
@@ -292,11 +292,11 @@ func (r *Recipients) RejectedCSV(req RejectedRowsRequest) (string, error) {
 // whose membership of the list is unconfirmed.
 func (r *Recipients) SendConfirmation(recipientID, listID int64) (resonanz.ConfirmationResult, error) {
 	if r.svc.Confirmations == nil {
-		return resonanz.ConfirmationResult{}, resonanz.Errorf(resonanz.EINVALID, "Confirmation mails are not available here.")
+		return resonanz.ConfirmationResult{}, resonanz.E(resonanz.EINVALID, "error.recipient.confirmationMailsAvailable", "Confirmation mails are not available here.")
 	}
 	res, err := r.svc.Confirmations.SendConfirmations(r.ctx, listID, []int64{recipientID}, func(resonanz.ConfirmationResult) {})
 	if err == nil && res.Failed > 0 {
-		err = resonanz.Errorf(resonanz.EINVALID, "The confirmation mail was not sent: %s", strings.Join(res.Errors, "; "))
+		err = resonanz.E(resonanz.EINVALID, "error.recipient.confirmationMailWas", "The confirmation mail was not sent: {reasons}", "reasons", strings.Join(res.Errors, "; "))
 	} else if err == nil && res.Sent == 0 {
 		err = &resonanz.Error{Code: resonanz.ECONFLICT, Key: "error.optin.notPending",
 			Message: "This person is not waiting for a confirmation on the list (confirmed, unsubscribed or blocked)."}
@@ -317,7 +317,7 @@ type SendConfirmationsRequest struct {
 // it after the current mail.
 func (r *Recipients) SendConfirmations(req SendConfirmationsRequest) (resonanz.ConfirmationResult, error) {
 	if r.svc.Confirmations == nil {
-		return resonanz.ConfirmationResult{}, resonanz.Errorf(resonanz.EINVALID, "Confirmation mails are not available here.")
+		return resonanz.ConfirmationResult{}, resonanz.E(resonanz.EINVALID, "error.recipient.confirmationMailsAvailable", "Confirmation mails are not available here.")
 	}
 	ctx, done := r.ops.start(r.ctx, req.OpID)
 	defer done()

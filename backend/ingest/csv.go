@@ -118,15 +118,15 @@ func newCSVSource(br *bufio.Reader, opt *Options) (*csvSource, error) {
 		delim = ','
 	}
 	if delim != ',' && delim != ';' && delim != '\t' {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "The CSV delimiter must be a comma, a semicolon or a tab.")
+		return nil, resonanz.E(resonanz.EINVALID, "error.reactions.csvDelimiterMust", "The CSV delimiter must be a comma, a semicolon or a tab.")
 	}
 	r := csv.NewReader(br)
 	r.Comma, r.FieldsPerRecord, r.ReuseRecord = delim, -1, true
 	header, err := r.Read()
 	if err == io.EOF {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "The CSV file is empty.")
+		return nil, resonanz.E(resonanz.EINVALID, "error.reactions.csvFileEmpty", "The CSV file is empty.")
 	} else if err != nil {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "The CSV header cannot be read: %v.", err)
+		return nil, resonanz.E(resonanz.EINVALID, "error.reactions.csvHeaderRead", "The CSV header cannot be read: {reason}.", "reason", err)
 	}
 	s := &csvSource{r: r, opt: opt, header: slices.Clone(header), field: make([]string, len(header))}
 	for i, h := range s.header {
@@ -138,7 +138,7 @@ func newCSVSource(br *bufio.Reader, opt *Options) (*csvSource, error) {
 				continue
 			}
 			if !slices.Contains(CSVFields, f) {
-				return nil, resonanz.Errorf(resonanz.EINVALID, "Column %q is mapped to %q, which is not a field; use one of %s.", h, f, strings.Join(CSVFields, ", "))
+				return nil, resonanz.E(resonanz.EINVALID, "error.reactions.columnMappedWhich", "Column \"{column}\" is mapped to \"{value}\", which is not a field; use one of {fields}.", "column", h, "value", f, "fields", strings.Join(CSVFields, ", "))
 			}
 			s.field[i] = f
 		} else {
@@ -148,15 +148,15 @@ func newCSVSource(br *bufio.Reader, opt *Options) (*csvSource, error) {
 	if opt.CSV.Columns != nil {
 		for h := range opt.CSV.Columns {
 			if !slices.Contains(s.header, h) {
-				return nil, resonanz.Errorf(resonanz.EINVALID, "The mapping names column %q, which the CSV header does not have.", h)
+				return nil, resonanz.E(resonanz.EINVALID, "error.reactions.mappingNamesColumn", "The mapping names column \"{h}\", which the CSV header does not have.", "h", h)
 			}
 		}
 	}
 	for _, need := range []string{CSVEmail, CSVEvent, CSVTimestamp} {
 		if n := count(s.field, need); n == 0 {
-			return nil, resonanz.Errorf(resonanz.EINVALID, "No CSV column is mapped to %q; map one of the columns %s.", need, strings.Join(s.header, ", "))
+			return nil, resonanz.E(resonanz.EINVALID, "error.reactions.csvColumnMapped", "No CSV column is mapped to \"{need}\"; map one of the columns {reasons}.", "need", need, "reasons", strings.Join(s.header, ", "))
 		} else if n > 1 {
-			return nil, resonanz.Errorf(resonanz.EINVALID, "Several CSV columns are mapped to %q; map only one.", need)
+			return nil, resonanz.E(resonanz.EINVALID, "error.reactions.severalCsvColumns", "Several CSV columns are mapped to \"{need}\"; map only one.", "need", need)
 		}
 	}
 	return s, nil

@@ -57,7 +57,7 @@ var signatures = []signature{
 func Detect(prefix []byte) (provider, sourceKind string, err error) {
 	p := prefix[skipBOMAndSpace(prefix):]
 	if len(p) == 0 {
-		return "", "", resonanz.Errorf(resonanz.EINVALID, "The file is empty.")
+		return "", "", resonanz.E(resonanz.EINVALID, "error.import.csv.empty", "The file is empty.")
 	}
 	if bytes.HasPrefix(p, []byte(formField+"=")) || bytes.Contains(p, []byte("&"+formField+"=")) {
 		return resonanz.ProviderMandrill, SourceWebhook, nil
@@ -66,7 +66,7 @@ func Detect(prefix []byte) (provider, sourceKind string, err error) {
 		if looksLikeCSV(p) {
 			return resonanz.ProviderCSV, SourceCSV, nil
 		}
-		return "", "", resonanz.Errorf(resonanz.EINVALID, "The file is neither JSON, NDJSON, a Mandrill form body nor a CSV file with a header: it starts with %s.", quotePrefix(p))
+		return "", "", resonanz.E(resonanz.EINVALID, "error.reactions.fileNeitherJson", "The file is neither JSON, NDJSON, a Mandrill form body nor a CSV file with a header: it starts with {start}.", "start", quotePrefix(p))
 	}
 	var found []signature
 	for _, s := range signatures {
@@ -88,13 +88,13 @@ func Detect(prefix []byte) (provider, sourceKind string, err error) {
 	case 1:
 		return found[0].provider, found[0].kind, nil
 	case 0:
-		return "", "", resonanz.Errorf(resonanz.EINVALID, "The JSON does not match any known provider format (its keys include %s); choose the provider explicitly.", sampleKeys(p))
+		return "", "", resonanz.E(resonanz.EINVALID, "error.reactions.jsonDoesMatch", "The JSON does not match any known provider format (its keys include {keys}); choose the provider explicitly.", "keys", sampleKeys(p))
 	}
 	names := make([]string, len(found))
 	for i, f := range found {
 		names[i] = f.provider
 	}
-	return "", "", resonanz.Errorf(resonanz.EINVALID, "The file matches several provider formats (%s); choose the provider explicitly.", strings.Join(names, ", "))
+	return "", "", resonanz.E(resonanz.EINVALID, "error.reactions.fileMatchesSeveral", "The file matches several provider formats ({reasons}); choose the provider explicitly.", "reasons", strings.Join(names, ", "))
 }
 
 // containsKey reports whether key (quoted) occurs as an object key: followed

@@ -58,7 +58,7 @@ func (f *formSource) next() (unit, error) {
 		key, err := f.readKey()
 		if err == io.EOF {
 			if !f.found {
-				return unit{}, resonanz.Errorf(resonanz.EINVALID, "The form body has no %s field.", formField)
+				return unit{}, resonanz.E(resonanz.EINVALID, "error.reactions.formBodyHas", "The form body has no {formField} field.", "formField", formField)
 			}
 			return unit{}, io.EOF
 		} else if err != nil {
@@ -98,7 +98,7 @@ func (f *formSource) readKey() (string, error) {
 			}
 		default:
 			if len(key) > 256 {
-				return "", resonanz.Errorf(resonanz.EINVALID, "The form body has a field name longer than 256 bytes.")
+				return "", resonanz.E(resonanz.EINVALID, "error.reactions.formBodyHas2", "The form body has a field name longer than 256 bytes.")
 			}
 			key = append(key, c)
 		}
@@ -146,7 +146,7 @@ func (p *pctReader) Read(b []byte) (int, error) {
 		case '%':
 			h, err := p.br.Peek(2)
 			if err != nil || !isHex(h[0]) || !isHex(h[1]) {
-				return n, resonanz.Errorf(resonanz.EINVALID, "The %s field has an invalid %%-escape.", formField)
+				return n, resonanz.E(resonanz.EINVALID, "error.reactions.fieldHasInvalid", "The {formField} field has an invalid %-escape.", "formField", formField)
 			}
 			c = unhex(h[0])<<4 | unhex(h[1])
 			_, _ = p.br.Discard(2)

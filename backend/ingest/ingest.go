@@ -138,11 +138,11 @@ func NewDecoder(r io.Reader, provider string, opt Options) (*Decoder, error) {
 		}
 		provider, kind = p, k
 	case !slices.Contains(Providers, provider):
-		return nil, resonanz.Errorf(resonanz.EINVALID, "Unknown provider %q; use one of %s or %s.", provider, strings.Join(Providers, ", "), Auto)
+		return nil, resonanz.E(resonanz.EINVALID, "error.reactions.unknownProviderOne", "Unknown provider \"{provider}\"; use one of {providers} or {auto}.", "provider", provider, "providers", strings.Join(Providers, ", "), "auto", Auto)
 	default:
 		if p, k, err := Detect(prefix); err == nil {
 			if p != provider {
-				return nil, resonanz.Errorf(resonanz.EINVALID, "The file looks like a %s log (%s), not %s; choose the right provider or %q.", p, k, provider, Auto)
+				return nil, resonanz.E(resonanz.EINVALID, "error.reactions.fileLooksLike", "The file looks like a {detected} log ({evidence}), not {provider}; choose the right provider or \"{auto}\".", "detected", p, "evidence", k, "provider", provider, "auto", Auto)
 			}
 			kind = k
 		}

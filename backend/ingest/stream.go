@@ -30,7 +30,7 @@ func newJSONSource(br *bufio.Reader, provider string, opt *Options) (source, err
 	start := skipBOMAndSpace(prefix)
 	rest := prefix[start:]
 	if len(rest) == 0 {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "The %s log is empty.", provider)
+		return nil, resonanz.E(resonanz.EINVALID, "error.reactions.logEmpty", "The {provider} log is empty.", "provider", provider)
 	}
 	if start > 0 {
 		_, _ = br.Discard(start)
@@ -50,7 +50,7 @@ func newJSONSource(br *bufio.Reader, provider string, opt *Options) (source, err
 	case provider == resonanz.ProviderMandrill && isFormBody(rest):
 		return newFormSource(br, opt), nil
 	}
-	return nil, resonanz.Errorf(resonanz.EINVALID, "The %s log does not start with JSON: it starts with %s.", provider, quotePrefix(rest))
+	return nil, resonanz.E(resonanz.EINVALID, "error.reactions.logDoesStart", "The {provider} log does not start with JSON: it starts with {rest}.", "provider", provider, "rest", quotePrefix(rest))
 }
 
 func skipBOMAndSpace(b []byte) int {
@@ -111,12 +111,12 @@ func (s *scanner) skipSpace() (byte, error) {
 func (s *scanner) expect(c byte, what string) error {
 	b, err := s.skipSpace()
 	if err == io.EOF {
-		return resonanz.Errorf(resonanz.EINVALID, "The JSON ends early at byte %d: expected %s.", s.offset, what)
+		return resonanz.E(resonanz.EINVALID, "error.reactions.jsonEndsEarly", "The JSON ends early at byte {offset}: expected {what}.", "offset", s.offset, "what", what)
 	} else if err != nil {
 		return err
 	}
 	if b != c {
-		return resonanz.Errorf(resonanz.EINVALID, "Invalid JSON at byte %d: expected %s, found %q.", s.offset, what, b)
+		return resonanz.E(resonanz.EINVALID, "error.reactions.invalidJsonByte", "Invalid JSON at byte {offset}: expected {what}, found \"{found}\".", "offset", s.offset, "what", what, "found", string(rune(b)))
 	}
 	_, _ = s.br.Discard(1)
 	s.offset++
@@ -130,7 +130,7 @@ func (s *scanner) expect(c byte, what string) error {
 func (s *scanner) value() (val []byte, problem string, err error) {
 	first, err := s.skipSpace()
 	if err == io.EOF {
-		return nil, "", resonanz.Errorf(resonanz.EINVALID, "The JSON ends early at byte %d: expected a value.", s.offset)
+		return nil, "", resonanz.E(resonanz.EINVALID, "error.reactions.jsonEndsEarly2", "The JSON ends early at byte {offset}: expected a value.", "offset", s.offset)
 	} else if err != nil {
 		return nil, "", err
 	}
@@ -147,7 +147,7 @@ func (s *scanner) value() (val []byte, problem string, err error) {
 				if scalar && started {
 					break
 				}
-				return nil, "", resonanz.Errorf(resonanz.EINVALID, "The JSON ends inside a value that starts at byte %d.", startOff)
+				return nil, "", resonanz.E(resonanz.EINVALID, "error.reactions.jsonEndsInside", "The JSON ends inside a value that starts at byte {startOff}.", "startOff", startOff)
 			}
 			return nil, "", fmt.Errorf("ingest: read: %w", perr)
 		}
@@ -287,12 +287,12 @@ func (d *docSource) next() (unit, error) {
 				d.state, d.first, d.wrapped, d.objBig = stObject, true, false, false
 				d.obj = append(d.obj[:0], '{')
 			default:
-				return unit{}, resonanz.Errorf(resonanz.EINVALID, "Invalid JSON at byte %d: expected an object or an array, found %q.", sc.offset, c)
+				return unit{}, resonanz.E(resonanz.EINVALID, "error.reactions.invalidJsonByte2", "Invalid JSON at byte {offset}: expected an object or an array, found \"{value}\".", "offset", sc.offset, "value", c)
 			}
 		case stArray:
 			c, err := sc.skipSpace()
 			if err == io.EOF {
-				return unit{}, resonanz.Errorf(resonanz.EINVALID, "The JSON array ends early after element %d (byte %d).", d.index, sc.offset)
+				return unit{}, resonanz.E(resonanz.EINVALID, "error.reactions.jsonArrayEnds", "The JSON array ends early after element {index} (byte {offset}).", "index", d.index, "offset", sc.offset)
 			} else if err != nil {
 				return unit{}, err
 			}
@@ -308,7 +308,7 @@ func (d *docSource) next() (unit, error) {
 			}
 			if !d.first {
 				if c != ',' {
-					return unit{}, resonanz.Errorf(resonanz.EINVALID, "Invalid JSON after array element %d (byte %d): expected , or ], found %q.", d.index, sc.offset, c)
+					return unit{}, resonanz.E(resonanz.EINVALID, "error.reactions.invalidJsonAfter", "Invalid JSON after array element {index} (byte {offset}): expected , or ], found \"{value}\".", "index", d.index, "offset", sc.offset, "value", c)
 				}
 				_, _ = sc.br.Discard(1)
 				sc.offset++
@@ -323,7 +323,7 @@ func (d *docSource) next() (unit, error) {
 		case stObject:
 			c, err := sc.skipSpace()
 			if err == io.EOF {
-				return unit{}, resonanz.Errorf(resonanz.EINVALID, "The JSON object ends early (byte %d).", sc.offset)
+				return unit{}, resonanz.E(resonanz.EINVALID, "error.reactions.jsonObjectEnds", "The JSON object ends early (byte {offset}).", "offset", sc.offset)
 			} else if err != nil {
 				return unit{}, err
 			}
@@ -353,7 +353,7 @@ func (d *docSource) next() (unit, error) {
 			}
 			var key string
 			if problem != "" || json.Unmarshal(k, &key) != nil {
-				return unit{}, resonanz.Errorf(resonanz.EINVALID, "Invalid JSON at byte %d: expected an object key.", sc.offset)
+				return unit{}, resonanz.E(resonanz.EINVALID, "error.reactions.invalidJsonByte3", "Invalid JSON at byte {offset}: expected an object key.", "offset", sc.offset)
 			}
 			if err := sc.expect(':', ":"); err != nil {
 				return unit{}, err

@@ -206,8 +206,7 @@ func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
 	}
 	if _, err := os.Stat(s.marker(name)); err == nil {
 		if s.ring == nil || !s.available(ctx) {
-			return nil, resonanz.Errorf(resonanz.ECONFLICT,
-				"The secret %q is kept in the OS keyring, which does not answer here (or RESONANZ_KEYRING=off is set). Unlock the keyring, or run Resonanz in your desktop session, and try again.", name)
+			return nil, resonanz.E(resonanz.ECONFLICT, "error.secrets.secretKeptOs", "The secret \"{name}\" is kept in the OS keyring, which does not answer here (or RESONANZ_KEYRING=off is set). Unlock the keyring, or run Resonanz in your desktop session, and try again.", "name", name)
 		}
 		b, err := s.ringGet(ctx, name)
 		if errors.Is(err, ErrNotFound) { // removed from the keyring by hand
@@ -215,7 +214,7 @@ func (s *Store) Secret(ctx context.Context, name string) ([]byte, error) {
 			return nil, nil
 		}
 		if err != nil {
-			return nil, resonanz.Errorf(resonanz.ECONFLICT, "The OS keyring did not give out the secret %q (%v).", name, err)
+			return nil, resonanz.E(resonanz.ECONFLICT, "error.secrets.osKeyringDid", "The OS keyring did not give out the secret \"{name}\" ({reason}).", "name", name, "reason", err)
 		}
 		return b, nil
 	}

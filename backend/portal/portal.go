@@ -231,7 +231,7 @@ func (s *Service) list(ctx context.Context, listID int64) (resonanz.List, error)
 			return l, nil
 		}
 	}
-	return resonanz.List{}, resonanz.Errorf(resonanz.ENOTFOUND, "The list does not exist any more.")
+	return resonanz.List{}, resonanz.E(resonanz.ENOTFOUND, "error.portal.listDoesExist", "The list does not exist any more.")
 }
 
 // Signup creates the recipient (or finds the existing one, whose data it

@@ -39,10 +39,10 @@ func ParsePairing(code string) (Pairing, error) {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(code), pairingPrefix)
 	b, err := b64.DecodeString(rest)
 	if !ok || err != nil || json.Unmarshal(b, &p) != nil || len(p.Secret) < 32 || p.RelayID == "" {
-		return Pairing{}, resonanz.Errorf(resonanz.EINVALID, "This is not a relay pairing code (it starts with %q).", pairingPrefix)
+		return Pairing{}, resonanz.E(resonanz.EINVALID, "error.relay.relayPairingCode", "This is not a relay pairing code (it starts with \"{pairingPrefix}\").", "pairingPrefix", pairingPrefix)
 	}
 	if u, err := url.Parse(p.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Pairing{}, resonanz.Errorf(resonanz.EINVALID, "The pairing code names no relay URL.")
+		return Pairing{}, resonanz.E(resonanz.EINVALID, "error.relay.pairingCodeNames", "The pairing code names no relay URL.")
 	}
 	return p, nil
 }

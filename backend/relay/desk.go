@@ -256,8 +256,9 @@ func (r *Relays) Connect(ctx context.Context, code string) (Pairing, error) {
 	p, err := ParsePairing(code)
 	if err != nil {
 		var re *resonanz.Error
-		if errors.As(err, &re) && re.Key == "" {
-			re.Key, re.Field = "error.relay.code", "code"
+		if errors.As(err, &re) && re.Code == resonanz.EINVALID {
+			// the desk's own, more helpful wording for any malformed code
+			re.Key, re.Field, re.Params = "error.relay.code", "code", nil
 		}
 		return p, err
 	}

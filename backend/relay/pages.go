@@ -46,7 +46,7 @@ type Payload struct {
 	Token       string                     `json:"token,omitempty"` // a double opt-in confirmation
 }
 
-var notFound = resonanz.Errorf(resonanz.ENOTFOUND, "not found")
+var notFound = resonanz.E(resonanz.ENOTFOUND, "error.relay.notFound", "not found")
 
 func (s *Store) event(ctx context.Context, kind string, p Payload, then func(tx *sql.Tx, seq int64) error) error {
 	if p.At.IsZero() {
@@ -273,7 +273,7 @@ func (s *Store) SubmitSurvey(ctx context.Context, surveyID, recipientID int64, s
 		return err
 	}
 	if sv.Status != resonanz.SurveyOpen {
-		return resonanz.Errorf(resonanz.EFORBIDDEN, "The survey is closed.")
+		return resonanz.E(resonanz.EFORBIDDEN, "error.survey.closed", "The survey is closed.")
 	}
 	if _, err := sv.CheckAnswers(sub.Answers); err != nil {
 		return err

@@ -110,7 +110,7 @@ type PubProfile struct {
 // SetKeys stores the desk's keys.
 func (s *Store) SetKeys(ctx context.Context, k Keys) error {
 	if len(k.DeskPublicKey) != 32 || len(k.ListenerSecret) < 32 {
-		return resonanz.Errorf(resonanz.EINVALID, "relay: keys: a 32-byte public key and a listener secret of at least 32 bytes are required")
+		return resonanz.E(resonanz.EINVALID, "error.relay.relayKeysByte", "relay: keys: a 32-byte public key and a listener secret of at least 32 bytes are required")
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -129,7 +129,7 @@ func (s *Store) SetKeys(ctx context.Context, k Keys) error {
 // Publish stores one part of a publication in one transaction.
 func (s *Store) Publish(ctx context.Context, p Publication) error {
 	if p.Generation <= 0 {
-		return resonanz.Errorf(resonanz.EINVALID, "relay: publication without generation")
+		return resonanz.E(resonanz.EINVALID, "error.relay.relayPublicationWithout", "relay: publication without generation")
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -171,7 +171,7 @@ func (s *Store) Publish(ctx context.Context, p Publication) error {
 	}
 	for _, pr := range p.Profiles {
 		if len(pr.Lookup) != 32 || pr.RecipientID <= 0 {
-			return resonanz.Errorf(resonanz.EINVALID, "relay: malformed profile")
+			return resonanz.E(resonanz.EINVALID, "error.relay.relayMalformedProfile", "relay: malformed profile")
 		}
 		// A person changed the profile on the relay after the desk read
 		// it: keep the relay's version until the desk has the change.
@@ -236,7 +236,7 @@ func (s *Store) Publish(ctx context.Context, p Publication) error {
 func queryOne(ctx context.Context, db *sql.DB, q string, args []any, dest ...any) error {
 	err := db.QueryRowContext(ctx, q, args...).Scan(dest...)
 	if err == sql.ErrNoRows {
-		return resonanz.Errorf(resonanz.ENOTFOUND, "not found")
+		return resonanz.E(resonanz.ENOTFOUND, "error.relay.notFound", "not found")
 	}
 	return err
 }

@@ -59,7 +59,7 @@ type Server struct {
 func NewServer(st *Store, cfg Config) (*Server, error) {
 	u, err := url.Parse(cfg.PublicURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "relay: --public-url must be an absolute http(s) URL, got %q", cfg.PublicURL)
+		return nil, resonanz.E(resonanz.EINVALID, "error.relay.relayPublicUrl", "relay: --public-url must be an absolute http(s) URL, got \"{publicURL}\"", "publicURL", cfg.PublicURL)
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)

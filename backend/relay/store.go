@@ -232,7 +232,7 @@ func (s *Store) appendEvent(ctx context.Context, tx *sql.Tx, kind string, at tim
 	var pub []byte
 	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, metaDeskPublic).Scan(&pub); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return 0, resonanz.Errorf(resonanz.EINTERNAL, "relay: not paired with a desk yet")
+			return 0, resonanz.E(resonanz.EINTERNAL, "error.relay.relayPairedDesk", "relay: not paired with a desk yet")
 		}
 		return 0, err
 	}

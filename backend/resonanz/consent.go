@@ -107,7 +107,7 @@ func ParsePurpose(s string) (purpose, listName string, err error) {
 	if name, ok := strings.CutPrefix(s, PurposeNewsletter+":"); ok && strings.TrimSpace(name) != "" {
 		return PurposeNewsletter, strings.TrimSpace(name), nil
 	}
-	return "", "", Errorf(EINVALID, "Unknown consent purpose %s; use newsletter:<list>, tracking:opens, tracking:clicks or profiling.", quoteShort(s))
+	return "", "", E(EINVALID, "error.consent.unknownConsentPurpose", "Unknown consent purpose {value}; use newsletter:<list>, tracking:opens, tracking:clicks or profiling.", "value", quoteShort(s))
 }
 
 // Validate checks a record before it is appended.

@@ -3,6 +3,7 @@ package resonanz
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Error codes. They are stable strings: the frontend and the command line
@@ -39,6 +40,25 @@ func (e *Error) Error() string {
 // Errorf returns a user-facing *Error with the given code and formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// E returns a user-facing *Error with an i18n key. message is the English
+// catalogue text under key (en.json has the same text; a test compares
+// them), with {name} placeholders filled from params, given as name/value
+// pairs (values formatted with fmt.Sprint). The same values go to Params,
+// so the UI shows the text in the user's language.
+func E(code, key, message string, params ...any) *Error {
+	e := &Error{Code: code, Key: key, Message: message}
+	if len(params) > 1 {
+		e.Params = make(map[string]string, len(params)/2)
+	}
+	for i := 0; i+1 < len(params); i += 2 {
+		name := fmt.Sprint(params[i])
+		value := fmt.Sprint(params[i+1])
+		e.Params[name] = value
+		e.Message = strings.ReplaceAll(e.Message, "{"+name+"}", value)
+	}
+	return e
 }
 
 // FieldError returns an EINVALID error about one input field, with an i18n key.

@@ -38,7 +38,7 @@ func (s *Service) layoutHTML(ctx context.Context, id int64) (string, error) {
 		return "", nil
 	}
 	if s.svc.Templates == nil {
-		return "", resonanz.Errorf(resonanz.EINTERNAL, "Layouts are not set up in this mode.")
+		return "", resonanz.E(resonanz.EINTERNAL, "error.send.layoutsSetUp", "Layouts are not set up in this mode.")
 	}
 	l, err := s.svc.Templates.Layout(ctx, id)
 	if resonanz.ErrorCode(err) == resonanz.ENOTFOUND {
@@ -167,7 +167,7 @@ func (s *Service) SurveyIDs(ctx context.Context, tpl *render.Template) (map[stri
 	ids := map[string]int64{}
 	for _, slug := range tpl.Surveys() {
 		if s.svc.Surveys == nil {
-			return nil, resonanz.Errorf(resonanz.EINTERNAL, "Surveys are not set up in this mode.")
+			return nil, resonanz.E(resonanz.EINTERNAL, "error.send.surveysSetUp", "Surveys are not set up in this mode.")
 		}
 		sv, err := s.svc.Surveys.SurveyBySlug(ctx, slug)
 		if resonanz.ErrorCode(err) == resonanz.ENOTFOUND {

@@ -83,7 +83,7 @@ type Service struct {
 func NewService(svc Services) *Service { return &Service{svc: svc} }
 
 // ErrNoSending is returned when the mode has no send ledger.
-var ErrNoSending = resonanz.Errorf(resonanz.EINTERNAL, "Sending is not set up in this mode.")
+var ErrNoSending = resonanz.E(resonanz.EINTERNAL, "error.send.sendingSetUp", "Sending is not set up in this mode.")
 
 // Progress receives a run's counts after every batch; final is true once,
 // for the last report of a run.
@@ -117,7 +117,7 @@ func (s *Service) Start(ctx context.Context, req resonanz.SendRequest, progress 
 	s.mu.Lock()
 	if _, busy := s.running[ml.ID]; busy {
 		s.mu.Unlock()
-		return resonanz.SendRun{}, resonanz.Errorf(resonanz.ECONFLICT, "This mailing is being sent already.")
+		return resonanz.SendRun{}, resonanz.E(resonanz.ECONFLICT, "error.send.mailingBeingSent2", "This mailing is being sent already.")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	if s.running == nil {
@@ -185,7 +185,7 @@ func (s *Service) startRun(ctx context.Context, ml resonanz.Mailing, req resonan
 		}
 	}
 	if req.RatePerSecond < 0 || req.RatePerMinute < 0 || req.RatePerHour < 0 {
-		return resonanz.SendRun{}, nil, resonanz.Errorf(resonanz.EINVALID, "A sending limit cannot be negative.")
+		return resonanz.SendRun{}, nil, resonanz.E(resonanz.EINVALID, "error.send.sendingLimitNegative", "A sending limit cannot be negative.")
 	}
 	job.Rate, job.PerMinute, job.PerHour, job.MaxError = req.RatePerSecond, req.RatePerMinute, req.RatePerHour, req.ErrorThreshold
 	mailer, err := s.svc.Mailer()
@@ -407,7 +407,7 @@ func (s *Service) TestSend(ctx context.Context, ml resonanz.Mailing, recipientID
 		}
 	}
 	if len(ok) == 0 {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "The test mail was not accepted: %s", strings.Join(errs, "; "))
+		return nil, resonanz.E(resonanz.EINVALID, "error.send.testMailWas", "The test mail was not accepted: {reasons}", "reasons", strings.Join(errs, "; "))
 	}
 	return ok, nil
 }
@@ -436,7 +436,7 @@ func (s *Service) renderFor(ctx context.Context, ml resonanz.Mailing, recipientI
 	res, err := tpl.Execute(&r, opt)
 	var skip *render.SkipError
 	if errors.As(err, &skip) {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "This recipient would be skipped: %s", skip.Reason)
+		return nil, resonanz.E(resonanz.EINVALID, "error.send.recipientWouldSkipped", "This recipient would be skipped: {reason}", "reason", skip.Reason)
 	} else if err != nil {
 		return nil, err
 	}

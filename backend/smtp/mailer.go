@@ -326,7 +326,7 @@ func (mlr *Mailer) SendNotify(ctx context.Context, msgs []*resonanz.Message, not
 			defer w.release()
 			for i := range jobs {
 				if msgs[i] == nil {
-					perMessage[i], done[i] = resonanz.Errorf(resonanz.EINVALID, "The message is missing."), true
+					perMessage[i], done[i] = resonanz.E(resonanz.EINVALID, "error.smtp.messageMissing", "The message is missing."), true
 					continue
 				}
 				perMessage[i] = w.send(msgs[i])

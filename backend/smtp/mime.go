@@ -144,7 +144,7 @@ func fieldErr(field, msg string) error {
 // validate checks every value that ends up in a header.
 func validate(m *resonanz.Message) error {
 	if m == nil {
-		return resonanz.Errorf(resonanz.EINVALID, "The message is missing.")
+		return resonanz.E(resonanz.EINVALID, "error.smtp.messageMissing", "The message is missing.")
 	}
 	if hasControl(m.From.FromName) || utf8.RuneCountInString(m.From.FromName) > resonanz.MaxNameLength || !utf8.ValidString(m.From.FromName) {
 		return fieldErr("fromName", "The sender name must be a single line of at most 200 characters.")

@@ -21,7 +21,7 @@ func NewAuditService(db *DB) *AuditService { return &AuditService{db: db} }
 // Recent returns the newest audit entries, newest first, at most limit (1..1000).
 func (s *AuditService) Recent(ctx context.Context, limit int) ([]resonanz.AuditEntry, error) {
 	if limit <= 0 || limit > 1000 {
-		return nil, resonanz.Errorf(resonanz.EINVALID, "The limit must be between 1 and 1000.")
+		return nil, resonanz.E(resonanz.EINVALID, "error.audit.limitMustBetween", "The limit must be between 1 and 1000.")
 	}
 	rows, err := s.db.db.QueryContext(ctx, `
 		SELECT id, at, actor, action, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?`, limit)

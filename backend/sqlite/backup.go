@@ -132,15 +132,15 @@ func (db *DB) Backup(ctx context.Context, dest string, progress Progress) error 
 		return fmt.Errorf("backup: %w", err)
 	}
 	if same, _ := sameFile(dest, db.path); same {
-		return resonanz.Errorf(resonanz.EINVALID, "A backup cannot overwrite the data file itself (%s).", dest)
+		return resonanz.E(resonanz.EINVALID, "error.backup.backupOverwriteData", "A backup cannot overwrite the data file itself ({dest}).", "dest", dest)
 	}
 	dir := filepath.Dir(dest)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return resonanz.Errorf(resonanz.EINVALID, "Cannot create the backup folder %s: %v.", dir, errors.Unwrap(err))
+		return resonanz.E(resonanz.EINVALID, "error.backup.createBackupFolder", "Cannot create the backup folder {dir}: {reason}.", "dir", dir, "reason", errors.Unwrap(err))
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(dest)+".*.partial")
 	if err != nil {
-		return resonanz.Errorf(resonanz.EINVALID, "Cannot write a backup to %s: %v.", dir, errors.Unwrap(err))
+		return resonanz.E(resonanz.EINVALID, "error.backup.writeBackup", "Cannot write a backup to {dir}: {reason}.", "dir", dir, "reason", errors.Unwrap(err))
 	}
 	tmpPath := tmp.Name()
 	tmp.Close()
@@ -153,7 +153,7 @@ func (db *DB) Backup(ctx context.Context, dest string, progress Progress) error 
 		return fmt.Errorf("backup: %w", err)
 	}
 	if err := os.Rename(tmpPath, dest); err != nil {
-		return resonanz.Errorf(resonanz.EINVALID, "Cannot write the backup %s: %v.", dest, errors.Unwrap(err))
+		return resonanz.E(resonanz.EINVALID, "error.backup.writeBackup2", "Cannot write the backup {dest}: {reason}.", "dest", dest, "reason", errors.Unwrap(err))
 	}
 	if err := syncFile(dir); err != nil {
 		return fmt.Errorf("backup: %w", err)
@@ -202,7 +202,7 @@ func (db *DB) backupTo(ctx context.Context, tmpPath string, progress Progress) e
 		return fmt.Errorf("backup: verify copy: %w", err)
 	}
 	if len(problems) > 0 {
-		return resonanz.Errorf(resonanz.EINTERNAL, "The backup copy failed its integrity check (%s); it was discarded.", problems[0])
+		return resonanz.E(resonanz.EINTERNAL, "error.backup.backupCopyFailed", "The backup copy failed its integrity check ({problems}); it was discarded.", "problems", problems[0])
 	}
 	progress.report("verify", 1, 1)
 	return nil
@@ -271,10 +271,10 @@ func CheckFile(ctx context.Context, path string, full bool) (info resonanz.Integ
 		info.OK = true
 		return info, nil
 	} else if err != nil {
-		return info, resonanz.Errorf(resonanz.EINVALID, "Cannot read the data file %s: %v.", path, errors.Unwrap(err))
+		return info, resonanz.E(resonanz.EINVALID, "error.backup.readDataFile", "Cannot read the data file {path}: {reason}.", "path", path, "reason", errors.Unwrap(err))
 	}
 	if st.IsDir() {
-		return info, resonanz.Errorf(resonanz.EINVALID, "%s is a folder, not a data file.", path)
+		return info, resonanz.E(resonanz.EINVALID, "error.backup.folderDataFile", "{path} is a folder, not a data file.", "path", path)
 	}
 	c, err := rawOpen(fileDSN(path, "mode=ro"))
 	if err != nil {
@@ -316,7 +316,7 @@ func (db *DB) Restore(ctx context.Context, src, safety string, progress Progress
 		return fmt.Errorf("restore: %w", err)
 	}
 	if same, _ := sameFile(src, db.path); same {
-		return resonanz.Errorf(resonanz.EINVALID, "%s is the data file itself; choose a backup.", src)
+		return resonanz.E(resonanz.EINVALID, "error.backup.dataFileItself", "{src} is the data file itself; choose a backup.", "src", src)
 	}
 	staged, err := db.stage(ctx, src, progress)
 	if staged != "" {
@@ -361,12 +361,12 @@ func (db *DB) Restore(ctx context.Context, src, safety string, progress Progress
 func (db *DB) stage(ctx context.Context, src string, progress Progress) (string, error) {
 	st, err := os.Stat(src)
 	if err != nil {
-		return "", resonanz.Errorf(resonanz.EINVALID, "Cannot read %s: %v.", src, errors.Unwrap(err))
+		return "", resonanz.E(resonanz.EINVALID, "error.backup.read", "Cannot read {src}: {reason}.", "src", src, "reason", errors.Unwrap(err))
 	}
 	if st.IsDir() || st.Size() == 0 {
-		return "", resonanz.Errorf(resonanz.EINVALID, "%s is not a Resonanz backup (it is empty or a folder).", src)
+		return "", resonanz.E(resonanz.EINVALID, "error.backup.resonanzBackupEmpty", "{src} is not a Resonanz backup (it is empty or a folder).", "src", src)
 	}
-	notOurs := resonanz.Errorf(resonanz.EINVALID, "%s is not a Resonanz backup.", src)
+	notOurs := resonanz.E(resonanz.EINVALID, "error.backup.resonanzBackup", "{src} is not a Resonanz backup.", "src", src)
 	tmp, err := os.CreateTemp(filepath.Dir(db.path), ".restore-*.db")
 	if err != nil {
 		return "", fmt.Errorf("restore: %w", err)
@@ -388,7 +388,7 @@ func (db *DB) stage(ctx context.Context, src string, progress Progress) (string,
 	if err != nil {
 		out.Close()
 		if _, ok := Damage(err); ok {
-			return staged, resonanz.Errorf(resonanz.EINVALID, "%s is not a Resonanz backup or it is damaged (%v).", src, err)
+			return staged, resonanz.E(resonanz.EINVALID, "error.backup.resonanzBackupDamaged", "{src} is not a Resonanz backup or it is damaged ({reason}).", "src", src, "reason", err)
 		}
 		if ctx.Err() != nil {
 			return staged, ctx.Err()
@@ -397,10 +397,10 @@ func (db *DB) stage(ctx context.Context, src string, progress Progress) (string,
 	}
 	problems, err := integrity(ctx, out, true)
 	if err == nil && len(problems) > 0 {
-		err = resonanz.Errorf(resonanz.EINVALID, "The backup %s is damaged (%s); choose another one.", src, problems[0])
+		err = resonanz.E(resonanz.EINVALID, "error.backup.backupDamagedChoose", "The backup {src} is damaged ({problems}); choose another one.", "src", src, "problems", problems[0])
 	} else if err != nil {
 		if p, ok := Damage(err); ok {
-			err = resonanz.Errorf(resonanz.EINVALID, "The backup %s is damaged (%s); choose another one.", src, p)
+			err = resonanz.E(resonanz.EINVALID, "error.backup.backupDamagedChoose", "The backup {src} is damaged ({problems}); choose another one.", "src", src, "problems", p)
 		}
 	}
 	if err == nil {
@@ -432,7 +432,7 @@ func (db *DB) stage(ctx context.Context, src string, progress Progress) (string,
 		if errors.As(err, &re) {
 			return staged, err
 		}
-		return staged, resonanz.Errorf(resonanz.EINVALID, "%s is not a Resonanz backup of this program (%v).", src, err)
+		return staged, resonanz.E(resonanz.EINVALID, "error.backup.resonanzBackupProgram", "{src} is not a Resonanz backup of this program ({reason}).", "src", src, "reason", err)
 	}
 	// A backup taken during a large import lacks the name indexes.
 	if err := copyDB.repairNameIndexes(ctx); err != nil {

@@ -150,11 +150,11 @@ func (b *BackupDir) List() ([]resonanz.BackupFile, error) {
 // copies are accepted, so a caller cannot reach outside the folder.
 func (b *BackupDir) Path(name string) (string, error) {
 	if !backupName.MatchString(name) {
-		return "", resonanz.Errorf(resonanz.ENOTFOUND, "There is no backup %q.", name)
+		return "", resonanz.E(resonanz.ENOTFOUND, "error.backup.unknown", "There is no backup \"{name}\".", "name", name)
 	}
 	p := filepath.Join(b.dir, name)
 	if _, err := os.Stat(p); err != nil {
-		return "", resonanz.Errorf(resonanz.ENOTFOUND, "There is no backup %q.", name)
+		return "", resonanz.E(resonanz.ENOTFOUND, "error.backup.unknown", "There is no backup \"{name}\".", "name", name)
 	}
 	return p, nil
 }
@@ -190,10 +190,10 @@ func (b *BackupDir) BackupNow(ctx context.Context, dest string, progress Progres
 // after a copy passed its check, so a failing backup never costs a good one.
 func (b *BackupDir) run(ctx context.Context, kind, dest string, progress Progress) (resonanz.BackupResult, error) {
 	if b.db == nil {
-		return resonanz.BackupResult{}, resonanz.Errorf(resonanz.ECONFLICT, "The data file could not be opened; restore a backup first.")
+		return resonanz.BackupResult{}, resonanz.E(resonanz.ECONFLICT, "error.backup.dataFileCould", "The data file could not be opened; restore a backup first.")
 	}
 	if !b.mu.TryLock() {
-		return resonanz.BackupResult{}, resonanz.Errorf(resonanz.ECONFLICT, "A backup or restore is already running.")
+		return resonanz.BackupResult{}, resonanz.E(resonanz.ECONFLICT, "error.backup.backupRestoreAlready", "A backup or restore is already running.")
 	}
 	defer b.mu.Unlock()
 	res := resonanz.BackupResult{At: b.Now().UTC(), Kind: kind}
@@ -243,10 +243,10 @@ func (b *BackupDir) prune(keep int) error {
 // checking it and saving the current state as a safety copy in the folder.
 func (b *BackupDir) Restore(ctx context.Context, src string, progress Progress) error {
 	if b.db == nil {
-		return resonanz.Errorf(resonanz.ECONFLICT, "The data file could not be opened; restore it from the start screen.")
+		return resonanz.E(resonanz.ECONFLICT, "error.backup.dataFileCould2", "The data file could not be opened; restore it from the start screen.")
 	}
 	if !b.mu.TryLock() {
-		return resonanz.Errorf(resonanz.ECONFLICT, "A backup or restore is already running.")
+		return resonanz.E(resonanz.ECONFLICT, "error.backup.backupRestoreAlready", "A backup or restore is already running.")
 	}
 	defer b.mu.Unlock()
 	safety := b.stamped("before-restore")
@@ -284,14 +284,14 @@ func (b *BackupDir) NewestGood(ctx context.Context) string {
 // it. It returns where the damaged file went.
 func (b *BackupDir) RestoreInto(ctx context.Context, path, src string, progress Progress) (string, error) {
 	if !b.mu.TryLock() {
-		return "", resonanz.Errorf(resonanz.ECONFLICT, "A backup or restore is already running.")
+		return "", resonanz.E(resonanz.ECONFLICT, "error.backup.backupRestoreAlready", "A backup or restore is already running.")
 	}
 	defer b.mu.Unlock()
 	// Check the copy before touching anything.
 	if info, err := CheckFile(ctx, src, true); err != nil {
 		return "", err
 	} else if !info.OK {
-		return "", resonanz.Errorf(resonanz.EINVALID, "The backup %s is damaged too (%s); choose another one.", src, info.Problems[0])
+		return "", resonanz.E(resonanz.EINVALID, "error.backup.backupDamagedToo", "The backup {src} is damaged too ({problems}); choose another one.", "src", src, "problems", info.Problems[0])
 	}
 	aside := path + ".damaged-" + b.Now().Format("2006-01-02-150405")
 	if _, err := os.Stat(path); err == nil {

@@ -215,9 +215,7 @@ func (db *DB) migrate(ctx context.Context, fsys fs.FS) error {
 
 	for v := range applied {
 		if v > len(ms) {
-			return resonanz.Errorf(resonanz.ECONFLICT,
-				"The data file %s was written by a newer version of Resonanz (schema %d, this version knows %d). Update Resonanz to open it.",
-				db.path, v, len(ms))
+			return resonanz.E(resonanz.ECONFLICT, "error.store.dataFileWas", "The data file {path} was written by a newer version of Resonanz (schema {schema}, this version knows {known}). Update Resonanz to open it.", "path", db.path, "schema", v, "known", len(ms))
 		}
 	}
 	for _, m := range ms {

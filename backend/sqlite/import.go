@@ -309,12 +309,12 @@ func (s *ImportService) CheckFields(ctx context.Context, fields []string, opt re
 			}
 		default:
 			if _, ok := defs[f]; !ok {
-				return resonanz.Errorf(resonanz.EINVALID, "There is no attribute %q; define it first or map the column elsewhere.", f)
+				return resonanz.E(resonanz.EINVALID, "error.import.run.attributeDefineMap", "There is no attribute \"{value}\"; define it first or map the column elsewhere.", "value", f)
 			}
 		}
 	}
 	if !hasEmail {
-		return resonanz.Errorf(resonanz.EINVALID, "No column is mapped to the e-mail address.")
+		return resonanz.E(resonanz.EINVALID, "error.import.run.columnMappedE", "No column is mapped to the e-mail address.")
 	}
 	return nil
 }
@@ -710,8 +710,7 @@ func (plan *importPlan) consentTarget(ctx context.Context, tx *sql.Tx, field str
 		return t, nil
 	}
 	if strings.TrimSpace(plan.opt.ConsentSource) == "" || strings.TrimSpace(plan.opt.ConsentEvidence) == "" {
-		return consentTarget{}, resonanz.Errorf(resonanz.EINVALID,
-			"The consent column needs a stated source and evidence text for the import.")
+		return consentTarget{}, resonanz.E(resonanz.EINVALID, "error.import.run.consentColumnNeeds", "The consent column needs a stated source and evidence text for the import.")
 	}
 	purpose, listName, err := resonanz.ParsePurpose(strings.TrimPrefix(field, resonanz.ConsentPrefix))
 	if err != nil {
@@ -867,15 +866,15 @@ func (s *ImportService) UndoImport(ctx context.Context, importID int64) error {
 	var status, options string
 	err = tx.QueryRowContext(ctx, `SELECT status, options FROM import_run WHERE id = ? AND kind = 'recipients'`, importID).Scan(&status, &options)
 	if errors.Is(err, sql.ErrNoRows) {
-		return resonanz.Errorf(resonanz.ENOTFOUND, "There is no import %d.", importID)
+		return resonanz.E(resonanz.ENOTFOUND, "error.import.run.unknown", "There is no import {importID}.", "importID", importID)
 	} else if err != nil {
 		return fmt.Errorf("undo import: %w", err)
 	}
 	switch status {
 	case "undone":
-		return resonanz.Errorf(resonanz.ECONFLICT, "Import %d was already undone.", importID)
+		return resonanz.E(resonanz.ECONFLICT, "error.import.run.importWasAlready", "Import {importID} was already undone.", "importID", importID)
 	case "running":
-		return resonanz.Errorf(resonanz.ECONFLICT, "Import %d is still running.", importID)
+		return resonanz.E(resonanz.ECONFLICT, "error.import.run.importStillRunning", "Import {importID} is still running.", "importID", importID)
 	}
 	var opt resonanz.RecipientImport
 	if err := json.Unmarshal([]byte(options), &opt); err != nil {

@@ -69,10 +69,10 @@ func (s *RecipientService) FindRecipients(ctx context.Context, f resonanz.Recipi
 func (s *RecipientService) findRecipients(ctx context.Context, f resonanz.RecipientFilter, halfLife time.Duration) (resonanz.RecipientPage, error) {
 	order, ok := recipientSorts[f.Sort]
 	if !ok {
-		return resonanz.RecipientPage{}, resonanz.Errorf(resonanz.EINVALID, "Cannot sort by %q.", f.Sort)
+		return resonanz.RecipientPage{}, resonanz.E(resonanz.EINVALID, "error.recipient.sort", "Cannot sort by \"{sort}\".", "sort", f.Sort)
 	}
 	if f.Limit < 1 || f.Limit > 1000 || f.Offset < 0 {
-		return resonanz.RecipientPage{}, resonanz.Errorf(resonanz.EINVALID, "Page limit must be 1 to 1000 and the offset not negative.")
+		return resonanz.RecipientPage{}, resonanz.E(resonanz.EINVALID, "error.recipient.pageLimitMust", "Page limit must be 1 to 1000 and the offset not negative.")
 	}
 	tx, err := s.db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {

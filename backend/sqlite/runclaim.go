@@ -84,7 +84,7 @@ func (s *SendStore) ClaimRun(ctx context.Context, mailingID int64) (release func
 			return err
 		}
 		if ok && c.Nonce != mine.Nonce && c.live(now) {
-			return resonanz.Errorf(resonanz.ECONFLICT, "This mailing is being sent by another Resonanz window or command (process %d on %s); pause it there, or wait until it ends.", c.PID, c.Host)
+			return resonanz.E(resonanz.ECONFLICT, "error.send.mailingBeingSent", "This mailing is being sent by another Resonanz window or command (process {pid} on {host}); pause it there, or wait until it ends.", "pid", c.PID, "host", c.Host)
 		}
 		if !first && (!ok || c.Nonce != mine.Nonce) {
 			return nil // released meanwhile, or taken over after a lapse: do not take it back

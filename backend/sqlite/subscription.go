@@ -99,7 +99,7 @@ func (s *SubscriptionService) UnsubscribeListFrom(ctx context.Context, recipient
 // unsubscribeListFrom is UnsubscribeListFrom inside tx, at now.
 func unsubscribeListFrom(ctx context.Context, tx *sql.Tx, recipientID, listID, mailingID int64, client resonanz.WebClient, wording string, now time.Time) error {
 	if listID == 0 {
-		return resonanz.Errorf(resonanz.EINVALID, "Choose the list to unsubscribe from.")
+		return resonanz.E(resonanz.EINVALID, "error.listener.chooseListUnsubscribe", "Choose the list to unsubscribe from.")
 	}
 	if err := recipientExists(ctx, tx, recipientID); err != nil {
 		return err
@@ -187,7 +187,7 @@ func (s *MailingService) LinkTarget(ctx context.Context, mailingID, linkID int64
 	var url, kind string
 	err := s.db.db.QueryRowContext(ctx, `SELECT url, kind FROM link WHERE id = ? AND mailing_id = ?`, linkID, mailingID).Scan(&url, &kind)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", &resonanz.Error{Code: resonanz.ENOTFOUND, Message: "No such link."}
+		return "", "", resonanz.E(resonanz.ENOTFOUND, "error.link.notFound", "No such link.")
 	} else if err != nil {
 		return "", "", fmt.Errorf("read link: %w", err)
 	}
@@ -218,7 +218,7 @@ func (s *MailingService) ImageURL(ctx context.Context, mailingID, imageID int64)
 	var url string
 	err := s.db.db.QueryRowContext(ctx, `SELECT url FROM link WHERE id = ? AND mailing_id = ? AND kind = 'asset'`, imageID, mailingID).Scan(&url)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", &resonanz.Error{Code: resonanz.ENOTFOUND, Message: "No such image."}
+		return "", resonanz.E(resonanz.ENOTFOUND, "error.image.notFound", "No such image.")
 	} else if err != nil {
 		return "", fmt.Errorf("read image: %w", err)
 	}

@@ -218,7 +218,7 @@ func (s *SurveyService) DeleteSurvey(ctx context.Context, id int64) error {
 // scores are computed (a current profiling consent).
 func (s *SurveyService) SubmitSurvey(ctx context.Context, r resonanz.SurveyResponse) (resonanz.SurveyResponse, error) {
 	if r.UpdateProfile && strings.TrimSpace(r.ProfileWording) == "" {
-		return r, resonanz.Errorf(resonanz.EINVALID, "The permission to update the profile needs the wording that was shown.")
+		return r, resonanz.E(resonanz.EINVALID, "error.survey.permissionUpdateProfile", "The permission to update the profile needs the wording that was shown.")
 	}
 	tx, err := s.db.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -112,7 +112,7 @@ func (s *TargetGroupService) DeleteTargetGroup(ctx context.Context, id int64) er
 	}
 	for _, g := range groups {
 		if g.ID != id && usesGroup(g.Rule, id) {
-			return resonanz.Errorf(resonanz.ECONFLICT, "The target group %q uses this one; change it first.", g.Name)
+			return resonanz.E(resonanz.ECONFLICT, "error.targetGroup.targetGroupUses", "The target group \"{name}\" uses this one; change it first.", "name", g.Name)
 		}
 	}
 	r, err := s.db.db.ExecContext(ctx, `DELETE FROM target_group WHERE id = ?`, id)
@@ -214,7 +214,7 @@ func (c *ruleCompiler) arg(v ...any) { c.args = append(c.args, v...) }
 
 func (c *ruleCompiler) compile(cond resonanz.Condition, depth int) (string, error) {
 	if depth > resonanz.MaxRuleDepth {
-		return "", resonanz.Errorf(resonanz.EINVALID, "The rule is nested too deeply.")
+		return "", resonanz.E(resonanz.EINVALID, "error.targetGroup.ruleNestedToo", "The rule is nested too deeply.")
 	}
 	expr, err := c.node(cond, depth)
 	if err != nil {
@@ -268,12 +268,12 @@ func (c *ruleCompiler) node(cond resonanz.Condition, depth int) (string, error) 
 		return c.interest(cond)
 	case resonanz.CondTargetGroup:
 		if c.visiting[cond.TargetGroupID] {
-			return "", resonanz.Errorf(resonanz.EINVALID, "The rule uses a target group that uses itself.")
+			return "", resonanz.E(resonanz.EINVALID, "error.targetGroup.ruleUsesTarget", "The rule uses a target group that uses itself.")
 		}
 		var rule string
 		err := c.q.QueryRowContext(c.ctx, `SELECT rule FROM target_group WHERE id = ?`, cond.TargetGroupID).Scan(&rule)
 		if errors.Is(err, sql.ErrNoRows) {
-			return "", resonanz.Errorf(resonanz.EINVALID, "The rule uses a target group that no longer exists.")
+			return "", resonanz.E(resonanz.EINVALID, "error.targetGroup.ruleUsesTarget2", "The rule uses a target group that no longer exists.")
 		} else if err != nil {
 			return "", fmt.Errorf("target group: %w", err)
 		}
@@ -285,7 +285,7 @@ func (c *ruleCompiler) node(cond resonanz.Condition, depth int) (string, error) 
 		defer delete(c.visiting, cond.TargetGroupID)
 		return c.compile(saved, depth+1)
 	}
-	return "", resonanz.Errorf(resonanz.EINVALID, "Unknown kind of condition %q.", cond.Kind)
+	return "", resonanz.E(resonanz.EINVALID, "error.targetGroup.unknownKindCondition", "Unknown kind of condition \"{kind}\".", "kind", cond.Kind)
 }
 
 // builtinColumns maps builtin attributes to columns; names compare through
@@ -315,7 +315,7 @@ func (c *ruleCompiler) attribute(cond resonanz.Condition) (string, error) {
 		if cond.Field == resonanz.KeyGender && value != "" {
 			g, ok := resonanz.ParseGender(value)
 			if !ok {
-				return "", resonanz.Errorf(resonanz.EINVALID, "%q is not a gender (f, m, d).", value)
+				return "", resonanz.E(resonanz.EINVALID, "error.targetGroup.genderFM", "\"{value}\" is not a gender (f, m, d).", "value", value)
 			}
 			value = string(g)
 		}
@@ -333,7 +333,7 @@ func (c *ruleCompiler) attribute(cond resonanz.Condition) (string, error) {
 		}
 		def, ok := c.defs[cond.Field]
 		if !ok {
-			return "", resonanz.Errorf(resonanz.EINVALID, "There is no attribute %q.", cond.Field)
+			return "", resonanz.E(resonanz.EINVALID, "error.targetGroup.unknownAttribute", "There is no attribute \"{field}\".", "field", cond.Field)
 		}
 		typ = def.Type
 		path := `$."` + cond.Field + `"` // keys are [a-z0-9_], validated when defined
@@ -376,7 +376,7 @@ func (c *ruleCompiler) attribute(cond resonanz.Condition) (string, error) {
 		return `COALESCE(` + col() + `, '') <> ''`, nil
 	case resonanz.OpBefore, resonanz.OpAfter:
 		if typ != resonanz.AttrDate {
-			return "", resonanz.Errorf(resonanz.EINVALID, "Before and after compare dates; %q is not a date attribute.", cond.Field)
+			return "", resonanz.E(resonanz.EINVALID, "error.targetGroup.beforeAfterCompare", "Before and after compare dates; \"{field}\" is not a date attribute.", "field", cond.Field)
 		}
 		op := "<"
 		if cond.Op == resonanz.OpAfter {
@@ -387,11 +387,11 @@ func (c *ruleCompiler) attribute(cond resonanz.Condition) (string, error) {
 		return expr, nil
 	case resonanz.OpGt, resonanz.OpLt:
 		if typ != resonanz.AttrNumber {
-			return "", resonanz.Errorf(resonanz.EINVALID, "Greater and less compare numbers; %q is not a number attribute.", cond.Field)
+			return "", resonanz.E(resonanz.EINVALID, "error.targetGroup.greaterLessCompare", "Greater and less compare numbers; \"{field}\" is not a number attribute.", "field", cond.Field)
 		}
 		f, err := strconv.ParseFloat(value, 64)
 		if err != nil {
-			return "", resonanz.Errorf(resonanz.EINVALID, "%q is not a number.", cond.Value)
+			return "", resonanz.E(resonanz.EINVALID, "error.targetGroup.notNumber", "\"{value}\" is not a number.", "value", cond.Value)
 		}
 		op := ">"
 		if cond.Op == resonanz.OpLt {
@@ -401,7 +401,7 @@ func (c *ruleCompiler) attribute(cond resonanz.Condition) (string, error) {
 		c.arg(f)
 		return expr, nil
 	}
-	return "", resonanz.Errorf(resonanz.EINVALID, "Unknown comparison %q.", cond.Op)
+	return "", resonanz.E(resonanz.EINVALID, "error.targetGroup.unknownComparison", "Unknown comparison \"{op}\".", "op", cond.Op)
 }
 
 // mailingScope restricts reactions to the condition's mailing, the mailings
@@ -518,7 +518,7 @@ func (c *ruleCompiler) reactionSet(cond resonanz.Condition) (string, error) {
 		c.arg(codeClicked)
 		return `r.id IN (SELECT recipient_id FROM reaction WHERE ` + links + ` AND type = ?` + c.since(cond) + `)`, nil
 	}
-	return "", resonanz.Errorf(resonanz.EINVALID, "Unknown reaction %q.", cond.Reaction)
+	return "", resonanz.E(resonanz.EINVALID, "error.targetGroup.unknownReaction", "Unknown reaction \"{reaction}\".", "reaction", cond.Reaction)
 }
 
 // interest selects people whose interest score for the tag reaches Min.

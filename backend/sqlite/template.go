@@ -151,12 +151,14 @@ func (s *TemplateService) DeleteLayout(ctx context.Context, id int64) error {
 		return fmt.Errorf("delete layout: %w", err)
 	}
 	if len(users) > 0 {
-		shown := users
-		if len(shown) > 5 {
-			shown = append(shown[:5:5], fmt.Sprintf("and %d more", len(users)-5))
+		if len(users) > 5 {
+			return resonanz.E(resonanz.ECONFLICT, "error.layout.inUseMany",
+				"The layout \"{name}\" is used by the mailings {mailings} and {more} more. Pick another layout there first.",
+				"name", l.Name, "mailings", strings.Join(users[:5], ", "), "more", len(users)-5)
 		}
-		return &resonanz.Error{Code: resonanz.ECONFLICT, // no Key: the message names the mailings
-			Message: fmt.Sprintf("The layout %q is used by the mailing(s) %s. Pick another layout there first.", l.Name, strings.Join(shown, ", "))}
+		return resonanz.E(resonanz.ECONFLICT, "error.layout.inUse",
+			"The layout \"{name}\" is used by the mailing(s) {mailings}. Pick another layout there first.",
+			"name", l.Name, "mailings", strings.Join(users, ", "))
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM layout WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("delete layout: %w", err)

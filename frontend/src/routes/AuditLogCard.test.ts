@@ -9,7 +9,7 @@ afterEach(() => {
 });
 
 describe('AuditLogCard', () => {
-  it('shows the newest actions with localized labels and compact details', async () => {
+  it('shows the newest actions as sentences with field labels, in the UI language', async () => {
     setLocale('de');
     const stub = stubDesktop();
     stub.AuditLog.mockResolvedValue([
@@ -22,9 +22,9 @@ describe('AuditLogCard', () => {
     expect(stub.AuditLog).toHaveBeenCalledWith(200);
     expect(rows).toHaveLength(3);
     expect(rows[0]).toHaveTextContent('Empfänger geändert');
-    expect(rows[0]).toHaveTextContent('geändert: firstName, title');
+    expect(rows[0]).toHaveTextContent('Geändert: Vorname, Titel');
     expect(rows[1]).toHaveTextContent('Empfänger importiert');
-    expect(rows[1]).toHaveTextContent('status: done · read: 3 · created: 2');
+    expect(rows[1]).toHaveTextContent('Status: fertig · gelesen: 3 · neu: 2');
     expect(rows[2]).toHaveTextContent('future.thing'); // unknown actions show as they are
   });
 

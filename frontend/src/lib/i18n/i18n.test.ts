@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import de from './de.json';
 import en from './en.json';
-import { getLocale, isMessageKey, setLocale, t, tError } from './index.svelte';
+import { formatNumber, getLocale, isMessageKey, setLocale, t, tError } from './index.svelte';
 
 const placeholders = (text: string): string[] => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '').sort();
 
@@ -132,5 +132,15 @@ describe('initial language', () => {
     vi.spyOn(navigator, 'language', 'get').mockReturnValue('de-DE');
     localStorage.setItem('resonanz.lang', 'en');
     expect(await freshLocale()).toBe('en');
+  });
+});
+
+describe('formatNumber', () => {
+  it('writes decimals the German way ("4,0", not "4.0") and groups thousands', () => {
+    setLocale('de');
+    expect(formatNumber(4, 1)).toBe('4,0');
+    expect(formatNumber(12345)).toBe('12.345');
+    setLocale('en');
+    expect(formatNumber(4, 1)).toBe('4.0');
   });
 });

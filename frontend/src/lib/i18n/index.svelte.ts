@@ -82,9 +82,10 @@ export function tError(error: { key?: string | undefined; message: string; param
 
 const bcp47: Record<Locale, string> = { de: 'de-DE', en: 'en-GB' };
 
-/** formatNumber formats n for the current language (12.345 or 12,345). */
-export function formatNumber(n: number): string {
-  return new Intl.NumberFormat(bcp47[current]).format(n);
+/** formatNumber formats n for the current language (12.345 or 12,345), with exactly digits decimals when given (4,0). */
+export function formatNumber(n: number, digits?: number): string {
+  const options = digits === undefined ? {} : { minimumFractionDigits: digits, maximumFractionDigits: digits };
+  return new Intl.NumberFormat(bcp47[current], options).format(n);
 }
 
 /** formatDuration formats a number of seconds as "45 s", "12 min" or "3 h 20 min" (rounded up). */
