@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"strings"
 
 	"github.com/resonanz/resonanz/backend/listener"
@@ -150,7 +149,9 @@ func (a *App) sendService(ctx context.Context) *send.Service {
 		// The window's sends collect the paired relays first and do not
 		// start while one cannot be reached (the command line does the
 		// same itself, with --without-relay to override).
-		BeforeStart: func(ctx context.Context) error { return a.syncRelaysBeforeSend(ctx, false, io.Discard) },
+		BeforeStart: func(ctx context.Context, force bool) error {
+			return a.syncRelaysBeforeSend(ctx, force, relayWarnings{a.log})
+		},
 	})
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
+	"strings"
 
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/relay"
@@ -74,6 +76,15 @@ func (a *App) relaySignupMail(ctx context.Context, s listener.Signup, r listener
 // publish, publishes the desk's current state to each.
 func (a *App) SyncRelays(ctx context.Context, publish bool) ([]relay.SyncResult, error) {
 	return a.relays.Sync(ctx, publish, nil)
+}
+
+// relayWarnings logs what a send started without the relay's latest
+// events says (the window's sends have no terminal).
+type relayWarnings struct{ log *slog.Logger }
+
+func (w relayWarnings) Write(p []byte) (int, error) {
+	w.log.Warn(strings.TrimSpace(string(p)))
+	return len(p), nil
 }
 
 // syncRelaysBeforeSend collects the paired relays' events and publishes

@@ -70,6 +70,10 @@ type SendRequest struct {
 	ErrorThreshold float64 `json:"errorThreshold"`
 	// OpID scopes the progress events: "send:progress:<opId>".
 	OpID string `json:"opId"`
+	// WithoutRelay starts the send even when a paired relay could not be
+	// synced first (the user's choice: its latest unsubscribes may be
+	// missing). Default: such a send does not start.
+	WithoutRelay bool `json:"withoutRelay"`
 }
 
 // SendRun is the state of a mailing's send run, also its progress event.

@@ -64,8 +64,8 @@ type Services struct {
 	Return func() (ReturnAddresses, error)
 	// BeforeStart runs before Start begins or resumes a send (the desk
 	// collects its relays' unsubscribes there); an error keeps the send
-	// from starting. nil: nothing to do.
-	BeforeStart func(ctx context.Context) error
+	// from starting. force is SendRequest.WithoutRelay. nil: nothing to do.
+	BeforeStart func(ctx context.Context, force bool) error
 }
 
 // Service is the home of the sending use cases: compile a mailing, preview
@@ -106,7 +106,7 @@ func (s *Service) Start(ctx context.Context, req resonanz.SendRequest, progress 
 		return resonanz.SendRun{}, ErrNoSending
 	}
 	if s.svc.BeforeStart != nil {
-		if err := s.svc.BeforeStart(ctx); err != nil {
+		if err := s.svc.BeforeStart(ctx, req.WithoutRelay); err != nil {
 			return resonanz.SendRun{}, err
 		}
 	}

@@ -145,6 +145,7 @@ describe('Mailings: send panel', () => {
         ratePerHour: 40,
         errorThreshold: 0,
         opId: '3',
+        withoutRelay: false,
       }),
     );
     await screen.findByTestId('send-pause');
@@ -171,5 +172,26 @@ describe('Mailings: send panel', () => {
     expect(screen.getByTestId('send-start')).toHaveTextContent('Resume sending');
     expect(screen.getByTestId('send-start')).toBeEnabled();
     expect(screen.getByTestId('send-progress')).toHaveAttribute('aria-valuenow', '50');
+  });
+
+  it('does not send when the relay cannot be synced, and the user may send anyway', async () => {
+    const { mailings } = stub();
+    mailings.StartSend = vi.fn((req: { withoutRelay: boolean }) =>
+      req.withoutRelay
+        ? Promise.resolve({ ...idle, status: 'sending', total: 100, queued: 100 })
+        : Promise.reject({ code: 'conflict', key: 'error.relay.beforeSend', message: 'x', params: { url: 'https://relay.example' } }),
+    );
+    addServices({ Mailings: mailings });
+    const user = await openSpring();
+    await user.click(screen.getByTestId('send-start'));
+    await user.click(screen.getByTestId('send-confirm-confirm'));
+    expect(await screen.findByTestId('send-error')).toHaveTextContent(
+      'The relay at https://relay.example could not be synced before the send, so unsubscribes made there may be missing. The send did not start.',
+    );
+    expect(mailings.StartSend).toHaveBeenCalledTimes(1);
+    await user.click(screen.getByTestId('send-without-relay'));
+    await waitFor(() => expect(mailings.StartSend).toHaveBeenLastCalledWith(expect.objectContaining({ withoutRelay: true })));
+    await screen.findByTestId('send-pause');
+    expect(screen.queryByTestId('send-error')).not.toBeInTheDocument();
   });
 });

@@ -837,6 +837,8 @@ export interface SendRequest {
   /** 0: Go's default */
   errorThreshold: number;
   opId: string;
+  /** start even when a paired relay could not be synced first (its latest unsubscribes may be missing) */
+  withoutRelay?: boolean;
 }
 
 /** FileContent is a file Go made for the frontend to save. */

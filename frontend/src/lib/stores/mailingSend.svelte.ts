@@ -167,8 +167,11 @@ export class MailingSend {
     }
   }
 
-  /** start starts (or resumes) the real send. */
-  async start(): Promise<boolean> {
+  /**
+   * start starts (or resumes) the real send; withoutRelay starts it even
+   * when a paired relay could not be synced first (the user's choice).
+   */
+  async start(withoutRelay = false): Promise<boolean> {
     if (this.starting || this.running) return false;
     this.starting = true;
     this.error = null;
@@ -184,6 +187,7 @@ export class MailingSend {
         ratePerHour: Math.max(0, Math.floor(Number(this.limits.perHour) || 0)),
         errorThreshold: 0,
         opId: String(this.mailingId),
+        withoutRelay,
       });
       // Progress events that arrived meanwhile are newer than the answer.
       if (this.#events === seen) this.run = run.status === 'done' ? run : { ...run, status: 'sending', pausedReason: '' };
