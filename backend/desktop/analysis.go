@@ -217,3 +217,38 @@ func openSized(path, name string) (*os.File, int64, error) {
 	}
 	return f, size, nil
 }
+
+// MailingFigures returns every mailing's sent, open and click figures for
+// the mailing list (grouped queries, not one report per mailing).
+func (a *Analysis) MailingFigures() ([]resonanz.MailingFigures, error) {
+	return a.stats.MailingFigures(a.ctx)
+}
+
+// TargetGroupCount is how many people a target group's rule selects now.
+type TargetGroupCount struct {
+	ID int64 `json:"id"`
+	// Members is the live count; -1 when the rule cannot be counted (it
+	// names something that no longer exists).
+	Members int `json:"members"`
+}
+
+// TargetGroupCounts counts every target group's members (the list shows
+// them; the UI loads them after the list, so slow rules never hold it up).
+func (a *Analysis) TargetGroupCounts() ([]TargetGroupCount, error) {
+	groups, err := a.groups.TargetGroups(a.ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TargetGroupCount, 0, len(groups))
+	for _, g := range groups {
+		n, err := a.groups.CountMatching(a.ctx, g.Rule)
+		if resonanz.ErrorCode(err) == resonanz.EINVALID {
+			n, err = -1, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, TargetGroupCount{ID: g.ID, Members: n})
+	}
+	return out, nil
+}

@@ -63,12 +63,29 @@ func (s *DistinctSketch) Merge(o *DistinctSketch) {
 	}
 }
 
+// pow2neg[v] is 2^-v: Estimate sums it over 16 Ki registers, for every
+// mailing of the mailing list. A rank never exceeds 64-SketchPrecision+1.
+var pow2neg = func() (t [64]float64) {
+	for i := range t {
+		t[i] = math.Ldexp(1, -i)
+	}
+	return t
+}()
+
 // Estimate returns the approximate number of distinct hashes added.
-func (s *DistinctSketch) Estimate() int {
+func (s *DistinctSketch) Estimate() int { return EstimateSketch(s.reg) }
+
+// EstimateSketch is Estimate over a sketch's stored bytes, without copying
+// them (the mailing list estimates a sketch per mailing); bytes of another
+// length estimate 0.
+func EstimateSketch(reg []byte) int {
 	const m = float64(sketchRegisters)
+	if len(reg) != sketchRegisters {
+		return 0
+	}
 	sum, zeros := 0.0, 0
-	for _, v := range s.reg {
-		sum += math.Ldexp(1, -int(v))
+	for _, v := range reg {
+		sum += pow2neg[v&63]
 		if v == 0 {
 			zeros++
 		}

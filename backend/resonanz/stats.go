@@ -260,4 +260,24 @@ type StatsService interface {
 	// side-by-side comparison).
 	AllMailingStats(ctx context.Context) ([]MailingStats, error)
 	MailingTimeline(ctx context.Context, id int64) (MailingTimeline, error)
+	// MailingFigures returns the headline figures of every mailing (the
+	// mailing list), computed with a fixed number of queries whatever the
+	// number of mailings; each equals what MailingStats reports.
+	MailingFigures(ctx context.Context) ([]MailingFigures, error)
+}
+
+// MailingFigures are a mailing's headline figures for the mailing list:
+// as many as MailingStats reports, without links, channels or estimates of
+// anything else.
+type MailingFigures struct {
+	MailingID int64 `json:"mailingId"`
+	// Sent is MailingStats.Sent; Base the denominator of the rates.
+	Sent int `json:"sent"`
+	Base int `json:"base"`
+	// Openers and Clickers are the people counted by the rates
+	// (Reach.Best).
+	Openers   int     `json:"openers"`
+	Clickers  int     `json:"clickers"`
+	OpenRate  float64 `json:"openRate"`
+	ClickRate float64 `json:"clickRate"`
 }

@@ -110,7 +110,30 @@ func (w *reportWorld) report(id int64) resonanz.MailingStats {
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	if id != 0 {
+		checkFigures(w.t, w.stats, st)
+	}
 	return st
+}
+
+// checkFigures: the mailing list's figures of a mailing are its report's.
+func checkFigures(t *testing.T, stats *sqlite.StatsService, st resonanz.MailingStats) {
+	t.Helper()
+	all, err := stats.MailingFigures(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := resonanz.MailingFigures{MailingID: st.MailingID, Sent: st.Sent, Base: st.Base.Count, Openers: st.Openers.Best(),
+		Clickers: st.Clickers.Best(), OpenRate: st.Rates.Open, ClickRate: st.Rates.Click}
+	for _, f := range all {
+		if f.MailingID == st.MailingID {
+			if f != want {
+				t.Errorf("figures of mailing %d = %+v, its report says %+v", st.MailingID, f, want)
+			}
+			return
+		}
+	}
+	t.Errorf("mailing %d has no figures", st.MailingID)
 }
 
 // checkGolden compares a report with testdata/reports/<name>.json.

@@ -464,3 +464,139 @@ func (s *StatsService) MailingTimeline(ctx context.Context, id int64) (resonanz.
 	tl.Clients = []resonanz.ClientShare{}
 	return tl, rows.Err()
 }
+
+// MailingFigures returns every mailing's headline figures in one read
+// transaction with four grouped queries (deliveries, personal reactions,
+// anonymous counts, distinct sketches), whatever the number of mailings.
+// The arithmetic is mailingStats's.
+func (s *StatsService) MailingFigures(ctx context.Context) ([]resonanz.MailingFigures, error) {
+	tx, err := s.db.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("mailing figures: %w", err)
+	}
+	defer tx.Rollback()
+	type acc struct {
+		delivered                                 int
+		sent, sentAnon, deliv, bounced, bouncedAn int
+		humanOpeners, clickers                    int
+		estOpen, estClick                         int
+	}
+	by := map[int64]*acc{}
+	get := func(id int64) *acc {
+		a := by[id]
+		if a == nil {
+			a = &acc{}
+			by[id] = a
+		}
+		return a
+	}
+	scan := func(q string, args []any, each func(rows *sql.Rows) error) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("mailing figures: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return fmt.Errorf("mailing figures: %w", err)
+			}
+		}
+		return rows.Err()
+	}
+	if err := scan(`SELECT mailing_id, COUNT(*) FROM delivery WHERE status = 'sent' GROUP BY mailing_id`, nil, func(r *sql.Rows) error {
+		var id int64
+		var n int
+		err := r.Scan(&id, &n)
+		get(id).delivered = n
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	codes := []any{codeSent, codeDelivered, codeBounced, codeOpened, codeClicked}
+	if err := scan(`SELECT mailing_id, type, COUNT(*), COUNT(DISTINCT recipient_id), COUNT(DISTINCT recipient_id) FILTER (WHERE flags & 1 = 0)
+		FROM reaction WHERE type IN (?, ?, ?, ?, ?) GROUP BY mailing_id, type`, codes, func(r *sql.Rows) error {
+		var id int64
+		var code, total, unique, human int
+		if err := r.Scan(&id, &code, &total, &unique, &human); err != nil {
+			return err
+		}
+		a := get(id)
+		switch code {
+		case codeSent:
+			a.sent = total
+		case codeDelivered:
+			a.deliv += total
+		case codeBounced:
+			a.bounced = unique
+		case codeOpened:
+			a.humanOpeners = human
+		case codeClicked:
+			a.clickers = unique
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := scan(`SELECT mailing_id, type, SUM(n) FROM reaction_anon WHERE type IN (?, ?, ?) GROUP BY mailing_id, type`,
+		[]any{codeSent, codeDelivered, codeBounced}, func(r *sql.Rows) error {
+			var id int64
+			var code, n int
+			if err := r.Scan(&id, &code, &n); err != nil {
+				return err
+			}
+			a := get(id)
+			switch code {
+			case codeSent:
+				a.sentAnon = n
+			case codeDelivered:
+				a.deliv += n
+			case codeBounced:
+				a.bouncedAn = n
+			}
+			return nil
+		}); err != nil {
+		return nil, err
+	}
+	if err := scan(`SELECT mailing_id, type, registers FROM reaction_sketch WHERE type IN (?, ?)`, []any{codeOpened, codeClicked}, func(r *sql.Rows) error {
+		var id int64
+		var code int
+		var regs []byte
+		if err := r.Scan(&id, &code, &regs); err != nil {
+			return err
+		}
+		if code == codeOpened {
+			get(id).estOpen = resonanz.EstimateSketch(regs)
+		} else {
+			get(id).estClick = resonanz.EstimateSketch(regs)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	ids, err := mailingIDs(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]resonanz.MailingFigures, 0, len(ids))
+	for _, id := range ids {
+		a := get(id)
+		f := resonanz.MailingFigures{MailingID: id, Sent: max(a.delivered, a.sent) + a.sentAnon}
+		bouncedPeople := a.bounced + a.bouncedAn
+		switch {
+		case a.delivered > 0:
+			f.Base = max(a.delivered-bouncedPeople, 0)
+		case a.deliv > 0:
+			f.Base = a.deliv
+		default:
+			f.Base = max(f.Sent-bouncedPeople, 0)
+		}
+		st := resonanz.MailingStats{Base: resonanz.Base{Count: f.Base},
+			Openers:  resonanz.Reach{People: a.humanOpeners, Estimate: a.estOpen},
+			Clickers: resonanz.Reach{People: a.clickers, Estimate: a.estClick}}
+		st.ComputeRates()
+		f.Openers, f.Clickers = st.Openers.Best(), st.Clickers.Best()
+		f.OpenRate, f.ClickRate = st.Rates.Open, st.Rates.Click
+		out = append(out, f)
+	}
+	return out, nil
+}

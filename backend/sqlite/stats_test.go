@@ -54,6 +54,7 @@ func TestStatsService_MailingStats(t *testing.T) {
 	if st.Rates.Open != 0.5 || st.Rates.ClickToOpen != 1 || st.Rates.Click != 1 || st.Rates.OpenInclMachine != 0.5 {
 		t.Errorf("rates = %+v", st.Rates)
 	}
+	checkFigures(t, stats, st)
 	if len(st.Links) != 2 || st.Links[0].Name != "Insel" || st.Links[0].Clicks.Total != 2 || st.Links[1].ImageLoads.Total != 1 || st.Links[1].Kind != resonanz.LinkImage {
 		t.Errorf("links = %+v", st.Links)
 	}
@@ -66,6 +67,7 @@ func TestStatsService_MailingStats(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		checkFigures(t, stats, after)
 		if after.Sent != 2 || after.Opens.Total != 3 || after.Opens.Unique != 0 || after.Clicks.Total != 2 || after.Links[0].Clicks.Total != 2 {
 			t.Errorf("after erasure: %+v", after)
 		}

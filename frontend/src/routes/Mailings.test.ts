@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MailPreview } from '../lib/api/types';
 import { stubRecipients, ada, sampleAttributes } from '../test/recipients';
 import { addServices, resolved, spring } from '../test/services';
+import { setLocale } from '../lib/i18n/index.svelte';
 import { mailingHandoff } from '../lib/stores/mailingHandoff.svelte';
 import Mailings from './Mailings.svelte';
 
@@ -43,7 +44,11 @@ function stub() {
     MailingTemplates: resolved([{ id: 8, name: 'Monatsbrief', subject: 'Neu', preheader: '', body: 'Hallo', language: 'de', layoutId: 5, createdAt: '', updatedAt: '' }]),
     CreateMailingFromTemplate: resolved({ mailing: { ...spring, id: 21, name: 'Monatsbrief 2026-11-28', layoutId: 5 }, links: [], groups: [], fields: [] }),
   };
-  addServices({ Mailings: mailings, Templates: templates, Analysis: { TargetGroups: resolved([]) }, Settings: { GetSMTP: resolved({ ratePerSecond: 0 }) } });
+  const analysis = {
+    TargetGroups: resolved([]),
+    MailingFigures: resolved([{ mailingId: 3, sent: 1234, base: 1200, openers: 547, clickers: 60, openRate: 0.4558, clickRate: 0.05 }]),
+  };
+  addServices({ Mailings: mailings, Templates: templates, Analysis: analysis, Settings: { GetSMTP: resolved({ ratePerSecond: 0 }) } });
   // The send panel listens to progress events.
   window.runtime = { EventsOn: vi.fn(() => () => {}) };
   return { recipients, mailings, templates };
@@ -52,6 +57,17 @@ function stub() {
 describe('Mailings', () => {
   afterEach(() => {
     delete window.runtime;
+  });
+
+  it('shows sent, open and click figures per mailing in German number formats, from one call', async () => {
+    stub();
+    setLocale('de');
+    render(Mailings);
+    expect(await screen.findByTestId('mailing-sent-3')).toHaveTextContent('1.234');
+    expect(screen.getByTestId('mailing-opened-3')).toHaveTextContent(/45,6\s?%\s*\(547\)/);
+    expect(screen.getByTestId('mailing-clicked-3')).toHaveTextContent(/5,0\s?%\s*\(60\)/);
+    expect(screen.getByTestId('mailing-opened-3')).toHaveAttribute('title', '547 Personen');
+    expect(window.go!.desktop.Analysis!.MailingFigures).toHaveBeenCalledTimes(1);
   });
 
   it('lists mailings and opens one with its links and a sandboxed preview', async () => {

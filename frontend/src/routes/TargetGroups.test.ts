@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Condition, TargetGroup } from '../lib/api/types';
 import { ada, stubRecipients } from '../test/recipients';
 import { addServices, resolved, spring } from '../test/services';
+import { setLocale } from '../lib/i18n/index.svelte';
 import TargetGroups from './TargetGroups.svelte';
 
 const regulars: TargetGroup = {
@@ -23,12 +24,30 @@ function stub() {
     DeleteTargetGroup: resolved(true),
     ExplainRule: vi.fn((_rule: Condition) => Promise.resolve({ count: 3, ignoringConsent: 3 })),
     RuleMembers: resolved({ recipients: [ada], total: 3 }),
+    TargetGroupCounts: vi.fn(() => Promise.resolve([{ id: 2, members: 1 }])),
   };
   addServices({ Analysis: analysis, Mailings: { List: resolved([spring]) } });
   return analysis;
 }
 
 describe('Target groups', () => {
+  it('shows each group’s member count, in the singular for one', async () => {
+    const analysis = stub();
+    setLocale('de');
+    render(TargetGroups);
+    await waitFor(() => expect(screen.getByTestId('group-members-2')).toHaveTextContent('1 Person'));
+    expect(screen.getByTestId('group-members-2')).not.toHaveTextContent('Personen');
+    expect(analysis.TargetGroupCounts).toHaveBeenCalledTimes(1);
+  });
+
+  it('says it is counting while the counts load', async () => {
+    const analysis = stub();
+    analysis.TargetGroupCounts.mockImplementation(() => new Promise(() => {}));
+    setLocale('de');
+    render(TargetGroups);
+    expect(await screen.findByTestId('group-members-2')).toHaveTextContent('wird gezählt');
+  });
+
   it('builds a rule, counts it live and saves it', async () => {
     const user = userEvent.setup({ delay: null });
     const analysis = stub();

@@ -1,5 +1,7 @@
 import { Analysis } from './facades';
 import type {
+  MailingFigures,
+  TargetGroupCount,
   Condition,
   LinkStats,
   MailingStats,
@@ -64,4 +66,14 @@ export function explainRule(rule: Condition): Promise<RuleCount> {
 export async function ruleMembers(rule: Condition, filter: RecipientFilter): Promise<RecipientPage> {
   const page = await Analysis.RuleMembers(rule, filter);
   return { ...page, recipients: page.recipients ?? [] };
+}
+
+/** mailingFigures returns every mailing's sent, open and click figures (one call, grouped queries in Go). */
+export function mailingFigures(): Promise<MailingFigures[]> {
+  return Analysis.MailingFigures();
+}
+
+/** targetGroupCounts counts every target group's members now. */
+export function targetGroupCounts(): Promise<TargetGroupCount[]> {
+  return Analysis.TargetGroupCounts();
 }

@@ -36,6 +36,7 @@ import type {
   MailboxSyncResult,
   Mailing,
   MailingDetail,
+  MailingFigures,
   MailingStats,
   MailingTemplate,
   MailingTimeline,
@@ -71,6 +72,7 @@ import type {
   SurveySummary,
   SystemInfo,
   TargetGroup,
+  TargetGroupCount,
   TestSendRequest,
   ToGo,
 } from './types';
@@ -162,10 +164,12 @@ export const Analysis = {
   CountRule: (rule: Condition): Promise<number> => call('Analysis', 'CountRule', rule),
   DeleteTargetGroup: (id: number): Promise<boolean> => call('Analysis', 'DeleteTargetGroup', id),
   ExplainRule: (rule: Condition): Promise<RuleCount> => call('Analysis', 'ExplainRule', rule),
+  MailingFigures: (): Promise<MailingFigures[]> => call('Analysis', 'MailingFigures'),
   MailingStats: (mailingId: number): Promise<MailingStats> => call('Analysis', 'MailingStats', mailingId),
   RuleMembers: (rule: Condition, filter: RecipientFilter): Promise<RecipientPage> => call('Analysis', 'RuleMembers', rule, filter),
   SaveTargetGroup: (g: Pick<TargetGroup, 'id' | 'name' | 'description' | 'rule'>): Promise<TargetGroup> => call('Analysis', 'SaveTargetGroup', g),
   StatsCSV: (mailingId: number): Promise<string> => call('Analysis', 'StatsCSV', mailingId),
+  TargetGroupCounts: (): Promise<TargetGroupCount[]> => call('Analysis', 'TargetGroupCounts'),
   TargetGroups: (): Promise<TargetGroup[]> => call('Analysis', 'TargetGroups'),
   Timeline: (mailingId: number): Promise<MailingTimeline> => call('Analysis', 'Timeline', mailingId),
 };

@@ -15,6 +15,23 @@ export interface Branding {
   logoType: string;
 }
 
+/** MailingFigures are a mailing's headline figures for the mailing list (equal to its report's). */
+export interface MailingFigures {
+  mailingId: number;
+  sent: number;
+  base: number;
+  openers: number;
+  clickers: number;
+  openRate: number;
+  clickRate: number;
+}
+
+/** TargetGroupCount is how many people a target group selects now (-1: the rule cannot be counted). */
+export interface TargetGroupCount {
+  id: number;
+  members: number;
+}
+
 /** SystemInfo describes the running program, for the status bar and support. */
 export interface SystemInfo {
   version: string;

@@ -1,8 +1,9 @@
+import { mailingFigures } from '../api/analysis';
 import { ApiError } from '../api/error';
 import { duplicateMailing, mailing, mailings, previewMailing, saveMailing } from '../api/mailings';
 import { findRecipients, lists } from '../api/recipients';
 import { createMailingFromTemplate, layouts, mailingTemplates, saveMailingTemplate } from '../api/templates';
-import type { Layout, Link, List, MailPreview, Mailing, MailingDetail, MailingTemplate, Recipient } from '../api/types';
+import type { Layout, Link, List, MailPreview, Mailing, MailingDetail, MailingFigures, MailingTemplate, Recipient } from '../api/types';
 import { debounce } from '../debounce';
 import { templateError, type TemplateError } from '../templateError';
 import { confirmDiscard } from './unsaved';
@@ -72,13 +73,32 @@ export class MailingEditor {
   templateError = $state<ApiError | null>(null);
   templateSaved = $state('');
 
-  /** load fetches the mailings, lists and layouts. */
+  /** figures are the mailing list's sent/open/click figures by mailing id; figuresLoading while they load. */
+  figures = $state<Record<number, MailingFigures>>({});
+  figuresLoading = $state(false);
+
+  /** load fetches the mailings, lists and layouts, then (without holding up the list) their figures. */
   async load(): Promise<void> {
     try {
       [this.all, this.lists, this.layouts, this.templates] = await Promise.all([mailings(), lists(), layouts(), mailingTemplates()]);
       this.loadError = null;
     } catch (reason) {
       this.loadError = ApiError.from(reason);
+      return;
+    }
+    void this.loadFigures();
+  }
+
+  /** loadFigures fetches every mailing's figures in one call; a failure leaves the columns empty. */
+  async loadFigures(): Promise<void> {
+    this.figuresLoading = true;
+    try {
+      const list = await mailingFigures();
+      this.figures = Object.fromEntries(list.map((f) => [f.mailingId, f]));
+    } catch {
+      this.figures = {};
+    } finally {
+      this.figuresLoading = false;
     }
   }
 

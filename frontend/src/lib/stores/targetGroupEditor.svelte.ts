@@ -1,4 +1,4 @@
-import { deleteTargetGroup, explainRule, ruleMembers, saveTargetGroup, targetGroups } from '../api/analysis';
+import { deleteTargetGroup, explainRule, ruleMembers, saveTargetGroup, targetGroupCounts, targetGroups } from '../api/analysis';
 import { ApiError } from '../api/error';
 import { mailings } from '../api/mailings';
 import { attributes, lists } from '../api/recipients';
@@ -18,6 +18,9 @@ export const MembersPageSize = 25;
  */
 export class TargetGroupEditor {
   groups = $state<TargetGroup[]>([]);
+  /** memberCounts are the groups' live member counts by id (-1: cannot be counted); countsLoading while counting. */
+  memberCounts = $state<Record<number, number>>({});
+  countsLoading = $state(false);
   lists = $state<List[]>([]);
   fields = $state<AttributeDef[]>([]);
   mailings = $state<Mailing[]>([]);
@@ -56,6 +59,21 @@ export class TargetGroupEditor {
       this.loadError = null;
     } catch (reason) {
       this.loadError = ApiError.from(reason);
+      return;
+    }
+    void this.loadCounts();
+  }
+
+  /** loadCounts counts every group's members in one call, after the list is shown (rules can be slow). */
+  async loadCounts(): Promise<void> {
+    this.countsLoading = true;
+    try {
+      const list = await targetGroupCounts();
+      this.memberCounts = Object.fromEntries(list.map((c) => [c.id, c.members]));
+    } catch {
+      this.memberCounts = {};
+    } finally {
+      this.countsLoading = false;
     }
   }
 
@@ -156,6 +174,7 @@ export class TargetGroupEditor {
       this.name = g.name;
       this.saved = true;
       this.groups = await targetGroups();
+      void this.loadCounts();
       return true;
     } catch (reason) {
       this.error = ApiError.from(reason);
@@ -172,6 +191,7 @@ export class TargetGroupEditor {
       await deleteTargetGroup(this.id);
       this.close();
       this.groups = await targetGroups();
+      void this.loadCounts();
     } catch (reason) {
       this.error = ApiError.from(reason);
     }
