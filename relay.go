@@ -97,17 +97,13 @@ func (a *App) syncRelaysBeforeSend(ctx context.Context, force bool, warn io.Writ
 // quarantined ones and those the next sync tries again, each with its
 // reason (a catalogue key).
 func (a *App) RelayFailures(ctx context.Context) ([]resonanz.RelayFailure, error) {
-	return sqlite.NewRelayJournal(a.db).Failures(ctx)
+	return a.relays.Failures(ctx)
 }
 
 // RetryRelayEvent applies a quarantined relay event again (after the
 // cause was removed); it stays quarantined when it fails again.
 func (a *App) RetryRelayEvent(ctx context.Context, id string) error {
-	desk, err := a.relays.Desk(ctx)
-	if err != nil {
-		return err
-	}
-	return relay.Retry(ctx, desk, id)
+	return a.relays.Retry(ctx, id)
 }
 
 // relayMailSettings are the mail server and sender a relay mails

@@ -15,6 +15,8 @@ type RelayService interface {
 	Unpair(ctx context.Context, relayID string) error
 	SetMode(ctx context.Context, mode string) error
 	Sync(ctx context.Context, publish bool, progress func(relay.SyncProgress)) ([]relay.SyncResult, error)
+	Failures(ctx context.Context) ([]resonanz.RelayFailure, error)
+	Retry(ctx context.Context, id string) error
 }
 
 // AutoPublish is the state of publish on change (relay.AutoPublisher).
@@ -87,4 +89,20 @@ func (r *Relays) SetMode(mode string) (RelayOverview, error) {
 func (r *Relays) Sync() ([]relay.SyncResult, error) {
 	emit := Throttle(r.events, resonanz.EventRelayProgress, 100*time.Millisecond)
 	return r.svc.Sync(r.ctx, true, func(p relay.SyncProgress) { emit(p, p.Done == p.Total) })
+}
+
+// Failures lists the relay events the desk could not apply, each with its
+// reason (Key and Params name the catalogue text): the quarantined ones
+// and those the next sync tries again.
+func (r *Relays) Failures() ([]resonanz.RelayFailure, error) {
+	return r.svc.Failures(r.ctx)
+}
+
+// Retry applies a quarantined relay event again (after its cause was
+// removed); it stays quarantined, with the new reason, when it fails.
+func (r *Relays) Retry(id string) (bool, error) {
+	if err := r.svc.Retry(r.ctx, id); err != nil {
+		return false, err
+	}
+	return true, nil
 }

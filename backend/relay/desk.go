@@ -749,3 +749,19 @@ func (r *Relays) AutoPublisher() *AutoPublisher {
 	r.published = p.Published
 	return p
 }
+
+// Failures lists the relay events the desk could not apply: quarantined,
+// or tried again by the next sync; each with its reason (a catalogue key).
+func (r *Relays) Failures(ctx context.Context) ([]resonanz.RelayFailure, error) {
+	return r.cfg.Apply.Journal.Failures(ctx)
+}
+
+// Retry applies a failed or quarantined event again from the sealed copy
+// the desk kept (see Retry).
+func (r *Relays) Retry(ctx context.Context, id string) error {
+	d, err := r.Desk(ctx)
+	if err != nil {
+		return err
+	}
+	return Retry(ctx, d, id)
+}

@@ -51,6 +51,7 @@ import type {
   RecipientDetail,
   RecipientFilter,
   RecipientPage,
+  RelayFailure,
   RelayOverview,
   RelayPairing,
   RelaySyncResult,
@@ -235,8 +236,10 @@ export const Backups = {
 
 /** Relays is the bound façade for pairing relays, the listener mode and their sync (desktop.Relays). */
 export const Relays = {
+  Failures: (): Promise<RelayFailure[]> => call('Relays', 'Failures'),
   Overview: (): Promise<RelayOverview> => call('Relays', 'Overview'),
   Pair: (code: string): Promise<RelayPairing> => call('Relays', 'Pair', code),
+  Retry: (id: string): Promise<boolean> => call('Relays', 'Retry', id),
   SetMode: (mode: string): Promise<RelayOverview> => call('Relays', 'SetMode', mode),
   Sync: (): Promise<RelaySyncResult[]> => call('Relays', 'Sync'),
   Unpair: (relayId: string): Promise<boolean> => call('Relays', 'Unpair', relayId),

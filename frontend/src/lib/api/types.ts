@@ -1242,6 +1242,21 @@ export interface RelayPublishResult {
   surveys: number;
 }
 
+/** RelayFailure is a relay event the desk could not apply: quarantined, or tried again by the next sync. Key and params name the catalogue text of the reason; reason is its English form. */
+export interface RelayFailure {
+  id: string;
+  relayId: string;
+  seq: number;
+  kind: string;
+  at: string;
+  attempts: number;
+  quarantined: boolean;
+  reason: string;
+  key: string;
+  params?: Record<string, string>;
+  failedAt: string;
+}
+
 /** RelaySyncResult is one relay's sync. */
 export interface RelaySyncResult {
   relayId: string;
