@@ -131,7 +131,7 @@ protocol imap {
 		os.RemoveAll(base)
 		return nil, fmt.Errorf("dovecottest: start: %w", err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // 20 s was too short once under load average 28
 	for {
 		// Ready means a login works: the port opens before the auth
 		// process answers ("Temporary authentication failure").
@@ -146,7 +146,7 @@ protocol imap {
 		if time.Now().After(deadline) {
 			s.Close()
 			log, _ := os.ReadFile(filepath.Join(base, "dovecot.log"))
-			return nil, fmt.Errorf("dovecottest: not listening after 20 s: %s %s", out.String(), log)
+			return nil, fmt.Errorf("dovecottest: not listening after 60 s: %s %s", out.String(), log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
