@@ -120,8 +120,10 @@ fuzz:
 test-frontend: setup
 	cd frontend && npm test
 
+# The German journey (e2e/journey-de.mjs) sends through the test SMTP sink.
 test-e2e: build
-	cd frontend && RESONANZ_BIN=$(CURDIR)/$(BIN) npm run e2e
+	$(GO) build -o build/bin/smtpsink ./backend/smtp/smtptest/smtpsink
+	cd frontend && RESONANZ_BIN=$(CURDIR)/$(BIN) SMTPSINK_BIN=$(CURDIR)/build/bin/smtpsink npm run e2e
 
 test-desktop: build
 	xvfb-run -a -s "-screen 0 1400x900x24" node frontend/e2e/desktop-smoke.mjs $(CURDIR)/$(BIN)

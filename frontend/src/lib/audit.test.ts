@@ -7,7 +7,7 @@ describe('audit log lines', () => {
 
   it('say what happened in a sentence, with the subject', () => {
     setLocale('de');
-    expect(auditAction({ action: 'mailing.create', subject: 'Frühling' })).toBe('Aussendung „Frühling“ angelegt');
+    expect(auditAction({ action: 'mailing.create', subject: 'Frühling' })).toBe('Mailing „Frühling“ angelegt');
     expect(auditAction({ action: 'settings.update', subject: 'smtp' })).toBe('Einstellungen geändert: Mailserver');
     setLocale('en');
     expect(auditAction({ action: 'mailing.create', subject: 'Frühling' })).toBe('Mailing "Frühling" created');
