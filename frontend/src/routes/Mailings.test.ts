@@ -51,7 +51,7 @@ function stub() {
   addServices({ Mailings: mailings, Templates: templates, Analysis: analysis, Settings: { GetSMTP: resolved({ ratePerSecond: 0 }) } });
   // The send panel listens to progress events.
   window.runtime = { EventsOn: vi.fn(() => () => {}) };
-  return { recipients, mailings, templates };
+  return { recipients, mailings, templates, analysis };
 }
 
 describe('Mailings', () => {
@@ -60,14 +60,14 @@ describe('Mailings', () => {
   });
 
   it('shows sent, open and click figures per mailing in German number formats, from one call', async () => {
-    stub();
+    const { analysis } = stub();
     setLocale('de');
     render(Mailings);
     expect(await screen.findByTestId('mailing-sent-3')).toHaveTextContent('1.234');
     expect(screen.getByTestId('mailing-opened-3')).toHaveTextContent(/45,6\s?%\s*\(547\)/);
     expect(screen.getByTestId('mailing-clicked-3')).toHaveTextContent(/5,0\s?%\s*\(60\)/);
     expect(screen.getByTestId('mailing-opened-3')).toHaveAttribute('title', '547 Personen');
-    expect(window.go!.desktop.Analysis!.MailingFigures).toHaveBeenCalledTimes(1);
+    expect(analysis.MailingFigures).toHaveBeenCalledTimes(1);
   });
 
   it('lists mailings and opens one with its links and a sandboxed preview', async () => {
