@@ -82,10 +82,21 @@ export function tError(error: { key?: string | undefined; message: string; param
 
 const bcp47: Record<Locale, string> = { de: 'de-DE', en: 'en-GB' };
 
+// Formatters are made once per language and kind: making one costs more
+// than formatting with it, and the recipient table formats every row.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** formatNumber formats n for the current language (12.345 or 12,345), with exactly digits decimals when given (4,0). */
 export function formatNumber(n: number, digits?: number): string {
-  const options = digits === undefined ? {} : { minimumFractionDigits: digits, maximumFractionDigits: digits };
-  return new Intl.NumberFormat(bcp47[current], options).format(n);
+  const key = `${current} ${digits}`;
+  let f = numberFormats.get(key);
+  if (f === undefined) {
+    const options = digits === undefined ? {} : { minimumFractionDigits: digits, maximumFractionDigits: digits };
+    f = new Intl.NumberFormat(bcp47[current], options);
+    numberFormats.set(key, f);
+  }
+  return f.format(n);
 }
 
 /** formatDuration formats a number of seconds as "45 s", "12 min" or "3 h 20 min" (rounded up). */
@@ -124,10 +135,13 @@ export function weekdayNames(): string[] {
 export function formatDateTime(iso: string, withTime = true): string {
   const date = new Date(iso);
   if (iso === '' || Number.isNaN(date.getTime()) || date.getUTCFullYear() <= 1) return '';
-  return new Intl.DateTimeFormat(bcp47[current], {
-    dateStyle: 'medium',
-    ...(withTime ? { timeStyle: 'short' } : {}),
-  }).format(date);
+  const key = `${current} ${withTime}`;
+  let f = dateFormats.get(key);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat(bcp47[current], { dateStyle: 'medium', ...(withTime ? { timeStyle: 'short' } : {}) });
+    dateFormats.set(key, f);
+  }
+  return f.format(date);
 }
 
 const builtinLabels: Record<string, MessageKey> = {
