@@ -41,7 +41,7 @@ func appStart(ctx context.Context, cfg Config) ([]Result, error) {
 	}
 	var walls, own, baseWalls []time.Duration
 	var rss []int64
-	marks := map[string][]float64{}
+	marks, baseMarks := map[string][]float64{}, map[string][]float64{}
 	for i := range cfg.Runs + 1 {
 		wall, self, peak, m, err := launchToFirstScreen(ctx, cfg.Bin, data, display)
 		if err != nil {
@@ -56,11 +56,14 @@ func appStart(ctx context.Context, cfg Config) ([]Result, error) {
 		}
 		if cfg.BaseBin != "" {
 			// The older build in alternating launches: the in-run baseline.
-			bw, _, _, _, err := launchToFirstScreen(ctx, cfg.BaseBin, data, display)
+			bw, _, _, bm, err := launchToFirstScreen(ctx, cfg.BaseBin, data, display)
 			if err != nil {
 				return nil, fmt.Errorf("base binary: %w", err)
 			}
 			baseWalls = append(baseWalls, bw)
+			for k, v := range bm {
+				baseMarks[k] = append(baseMarks[k], v)
+			}
 		}
 	}
 	res := []Result{{
@@ -84,7 +87,13 @@ func appStart(ctx context.Context, cfg Config) ([]Result, error) {
 		{"painted_ms", "navigation → painted"},
 	} {
 		if v := marks[b.key]; len(v) > 0 {
-			res = append(res, Result{Name: "app start breakdown: " + b.what, Value: median(v), Unit: "ms", Runs: len(v)})
+			r := Result{Name: "app start breakdown: " + b.what, Value: median(v), Unit: "ms", Runs: len(v)}
+			if bv := baseMarks[b.key]; len(bv) > 0 {
+				// The same mark of the -base-bin build, for where the time went.
+				r.Baseline = median(bv)
+				r.Ratio = r.Value / r.Baseline
+			}
+			res = append(res, r)
 		}
 	}
 	if kb, err := firstBundleKB("frontend/dist"); err == nil {
