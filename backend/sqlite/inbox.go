@@ -218,16 +218,26 @@ func (in *HitInbox) Start() {
 
 func (in *HitInbox) run() {
 	defer close(in.done)
+	var syncs sync.WaitGroup
+	defer syncs.Wait()
+	// Once a second, also while a long merge runs.
+	syncs.Go(func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-in.stop:
+				return
+			case <-tick.C:
+				in.sync()
+			}
+		}
+	})
 	tick := time.NewTicker(in.MergeInterval)
 	defer tick.Stop()
-	lastSync := time.Now()
 	for {
 		if _, err := in.MergeAll(context.Background()); err != nil {
 			in.log.Error("listener: merging hits into the store failed; they stay in the inbox", "err", err)
-		}
-		if time.Since(lastSync) >= time.Second {
-			in.sync()
-			lastSync = time.Now()
 		}
 		select {
 		case <-in.stop:
