@@ -70,29 +70,20 @@ func runRender(ctx context.Context, g *globals, args []string, stdout, stderr io
 			userErr = true
 			return err
 		}
-		defs, err := a.attrSvc.Attributes(ctx)
-		if err != nil {
-			return err
-		}
-		blocks, err := a.sendSvc.Salutations(ctx)
-		if err != nil {
-			return err
-		}
-		tpl, err := render.Compile(resonanz.Template{Subject: subject, Body: string(body), Layout: string(layout), Language: lang, Salutations: blocks}, defs)
-		if err != nil {
+		res, err := a.sendSvc.RenderTemplate(ctx, resonanz.Template{Subject: subject, Body: string(body), Layout: string(layout), Language: lang}, r)
+		var skip *render.SkipError
+		var e *resonanz.Error
+		switch {
+		case errors.As(err, &skip):
 			userErr = true
-			var e *resonanz.Error
-			if errors.As(err, &e) && e.Field == "layout" {
+			return resonanz.E(resonanz.EINVALID, "error.send.recipientWouldSkipped", "This recipient would be skipped: {reason}", "reason", skip.Reason)
+		case errors.As(err, &e) && e.Code == resonanz.EINVALID: // the template's error
+			userErr = true
+			if e.Field == "layout" {
 				return resonanz.E(resonanz.EINVALID, "error.cli.layoutProblem", "{file}: {problem}", "file", layoutFile, "problem", strings.TrimPrefix(e.Message, "layout: "))
 			}
 			return resonanz.E(resonanz.EINVALID, "error.cli.fileProblem", "{file}: {problem}", "file", file, "problem", resonanz.ErrorMessage(err))
-		}
-		res, err := tpl.Execute(&r, render.Options{})
-		var skip *render.SkipError
-		if errors.As(err, &skip) {
-			userErr = true
-			return resonanz.E(resonanz.EINVALID, "error.send.recipientWouldSkipped", "This recipient would be skipped: {reason}", "reason", skip.Reason)
-		} else if err != nil {
+		case err != nil:
 			return err
 		}
 		switch format {

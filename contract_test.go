@@ -17,6 +17,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/resonanz/resonanz/backend/desktop"
+	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
 // The frontend mirrors the bound façades' Go types by hand in
@@ -166,8 +169,8 @@ func TestContract_TypesMatch(t *testing.T) {
 	}
 }
 
-// nilLists returns the paths of the nil slices in v (what encoding/json
-// writes as null) that the JSON encoding shows.
+// nilLists returns the paths of the nil slices and maps in v (what
+// encoding/json writes as null) that the JSON encoding shows.
 func nilLists(v reflect.Value, path string) []string {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
@@ -188,6 +191,9 @@ func nilLists(v reflect.Value, path string) []string {
 		}
 		return out
 	case reflect.Map:
+		if v.IsNil() {
+			return []string{path}
+		}
 		var out []string
 		for _, k := range v.MapKeys() {
 			out = append(out, nilLists(v.MapIndex(k), fmt.Sprintf("%s[%v]", path, k))...)
@@ -536,5 +542,114 @@ func TestContract_Events(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestContract_NoNullListsWithData: the reads with arguments, on a store with
+// one of each thing (a person without attributes or reactions, a mailing
+// without links, a survey question without choices, an import with no
+// rejected rows), send no null lists either: the frontend has no `?? []` for
+// what Go guarantees.
+func TestContract_NoNullListsWithData(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a, list := newSendingApp(t, dir)
+	defer a.Close()
+	r, err := a.recipients.Create(resonanz.Recipient{Email: "anna@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.subscriptionSvc.Subscribe(ctx, r.ID, list.ID, resonanz.WebClient{}, "Ja"); err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.mailings.Save(resonanz.Mailing{Name: "Frühling", ListID: list.ID, Subject: "Neu", Body: "Hallo [Reisen](https://example.org/reisen)\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := resonanz.Condition{Kind: "list", ListID: list.ID}
+	g, err := a.analysis.SaveTargetGroup(resonanz.TargetGroup{Name: "Alle", Rule: rule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := a.surveys.Save(resonanz.Survey{Name: "Umfrage", Slug: "umfrage", Title: "Wie?", Questions: []resonanz.Question{{Type: "text", Text: "Was?"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := filepath.Join(dir, "people.csv")
+	if err := os.WriteFile(csv, []byte("email\nben@example.org\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// one open of a stranger, no campaign: quarantined, no rejected lines
+	log := filepath.Join(dir, "log.csv")
+	if err := os.WriteFile(log, []byte("Email Address;Event;Time\nnobody@example.org;open;2025-03-18T09:30:15Z\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reactions := desktop.ReactionImportRequest{Source: log, Provider: "auto"}
+	blocks, err := a.mailings.Salutations()
+	if err != nil || len(blocks) == 0 {
+		t.Fatal(blocks, err)
+	}
+	filter := resonanz.RecipientFilter{Limit: 10}
+	calls := []struct {
+		name string
+		args []any
+	}{
+		{"Recipients.Detail", []any{r.ID}},
+		{"Recipients.Export", []any{r.ID}},
+		{"Recipients.Find", []any{filter}},
+		{"Recipients.Lists", nil},
+		{"Recipients.Attributes", nil},
+		{"Recipients.PreviewImport", []any{csv, map[string]string(nil)}},
+		{"Recipients.ImportFile", []any{desktop.ImportFileRequest{Source: csv, Options: resonanz.RecipientImport{ListName: list.Name}}}},
+		{"Recipients.Imports", nil},
+		{"Mailings.Get", []any{m.Mailing.ID}},
+		{"Mailings.List", nil},
+		{"Mailings.Salutations", nil},
+		{"Mailings.SalutationSamples", []any{blocks[0], []int64(nil)}},
+		{"Mailings.Audience", []any{m.Mailing.ID, int64(0)}},
+		{"Analysis.MailingStats", []any{m.Mailing.ID}},
+		{"Analysis.MailingStats", []any{int64(0)}},
+		{"Analysis.Timeline", []any{m.Mailing.ID}},
+		{"Analysis.Compare", nil},
+		{"Analysis.TargetGroups", nil},
+		{"Analysis.RuleMembers", []any{g.Rule, filter}},
+		{"Surveys.Get", []any{s.ID}},
+		{"Surveys.Results", []any{s.ID}},
+		{"Surveys.List", nil},
+		{"Reactions.PreviewFile", []any{reactions}},
+		{"Reactions.ImportFile", []any{reactions}},
+		{"Reactions.Quarantine", []any{int64(0)}},
+		{"Reactions.RematchQuarantine", []any{[]int64{}}},
+		{"Backups.Status", nil},
+		{"System.AuditLog", []any{10}},
+	}
+	methods := map[string]reflect.Value{}
+	for _, b := range a.Bindings() {
+		v := reflect.ValueOf(b)
+		for i := 0; i < v.NumMethod(); i++ {
+			methods[v.Type().Elem().Name()+"."+v.Type().Method(i).Name] = v.Method(i)
+		}
+	}
+	for _, c := range calls {
+		fn, ok := methods[c.name]
+		if !ok {
+			t.Errorf("no bound method %s", c.name)
+			continue
+		}
+		in := make([]reflect.Value, len(c.args))
+		for i, arg := range c.args {
+			in[i] = reflect.ValueOf(arg)
+			if arg == nil || (in[i].Kind() == reflect.Map || in[i].Kind() == reflect.Slice) && in[i].IsNil() {
+				in[i] = reflect.Zero(fn.Type().In(i))
+			}
+		}
+		out := fn.Call(in)
+		if err, _ := out[1].Interface().(error); err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		for _, path := range nilLists(out[0], c.name) {
+			t.Errorf("%s is a nil list: it reaches the frontend as null", path)
+		}
 	}
 }

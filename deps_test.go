@@ -6,7 +6,9 @@ import (
 	"go/token"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -109,5 +111,67 @@ func TestCommandLineAvoidsTheWindow(t *testing.T) {
 			}
 			t.Errorf("%s: backend/desktop exports func %s: a use case belongs in a service in backend/, not in the window's façades", name, fn.Name.Name)
 		}
+	}
+}
+
+// TestRootHoldsNoUseCases keeps package main to the command line, the
+// window and wiring, as far as a machine can tell: no database/sql (or the
+// driver), no SQL text, of backend/sqlite only construction (New…, Open…,
+// the service and store types for fields) and the start-up lifecycle
+// (file name, integrity check), no raw handle (DB.SQL), and no loop over
+// people: a use case that walks recipients, members or an audience lives
+// in a service in backend/.
+func TestRootHoldsNoUseCases(t *testing.T) {
+	lifecycle := []string{"FileName", "BackupDirName", "CheckFile", "Damage", "UpToDate", "DB", "Options"}
+	construction := regexp.MustCompile(`^(New|Open)|(Service|Store|Dir|Journal|Changes)$`)
+	sqlText := regexp.MustCompile(`^\s*(SELECT\s|INSERT\s+(OR\s+\w+\s+)?INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s|PRAGMA\s|CREATE\s|WITH\s+\w+\s+AS\b)`)
+	people := regexp.MustCompile(`(?i)(recipient|member|people|person|audience|subscriber)s?$`)
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if p, _ := strconv.Unquote(imp.Path.Value); p == "database/sql" || strings.Contains(p, "go-sqlite3") {
+				t.Errorf("%s imports %s: SQL belongs in backend/sqlite", name, p)
+			}
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.BasicLit:
+				if n.Kind == token.STRING {
+					if s, err := strconv.Unquote(n.Value); err == nil && sqlText.MatchString(s) {
+						t.Errorf("%s: SQL text in package main: %.40q", fset.Position(n.Pos()), s)
+					}
+				}
+			case *ast.SelectorExpr:
+				if x, ok := n.X.(*ast.Ident); ok && x.Name == "sqlite" && !construction.MatchString(n.Sel.Name) && !slices.Contains(lifecycle, n.Sel.Name) {
+					t.Errorf("%s: package main uses sqlite.%s: call a service (construction goes in app.go)", fset.Position(n.Pos()), n.Sel.Name)
+				}
+				if n.Sel.Name == "SQL" {
+					t.Errorf("%s: package main takes the store's raw handle (.SQL)", fset.Position(n.Pos()))
+				}
+			case *ast.RangeStmt:
+				var last string
+				switch x := n.X.(type) {
+				case *ast.Ident:
+					last = x.Name
+				case *ast.SelectorExpr:
+					last = x.Sel.Name
+				}
+				if people.MatchString(last) {
+					t.Errorf("%s: package main loops over %s: a use case over people belongs in a service in backend/", fset.Position(n.Pos()), last)
+				}
+			}
+			return true
+		})
 	}
 }

@@ -156,7 +156,7 @@ func TestDoubleOptIn_EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forms, err := a.signupForms(ctx)
+	forms, err := a.portal.SignupForms(ctx)
 	if err != nil || len(forms) != 1 || !strings.HasPrefix(forms[0].URL, "https://news.sonne.example/r/f/") ||
 		!strings.Contains(forms[0].Snippet, `action="`+forms[0].URL+`"`) {
 		t.Fatalf("signup forms %+v %v", forms, err)

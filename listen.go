@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"net"
 	"sync"
@@ -247,33 +246,4 @@ func (a *App) listenerURLBuilder(ctx context.Context) (listener.URLs, error) {
 			"Set the listener's public URL first (Settings → Listener): the links in the mails point there.")
 	}
 	return urls, err
-}
-
-// signupForms returns every list's signup form URL and an embeddable HTML
-// snippet (a plain form that posts the address; the listener shows the full
-// form with the consent wordings before anything is stored). Without a
-// public URL there are none.
-func (a *App) signupForms(ctx context.Context) ([]resonanz.SignupForm, error) {
-	if ls, err := a.listenerSettings(ctx); err != nil || ls.PublicURL == "" {
-		return []resonanz.SignupForm{}, err
-	}
-	urls, err := a.listenerURLBuilder(ctx)
-	if err != nil {
-		return nil, err
-	}
-	lists, err := a.listSvc.Lists(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := []resonanz.SignupForm{}
-	for _, l := range lists {
-		u := urls.Form(l.ID)
-		name := html.EscapeString(l.Name)
-		snippet := fmt.Sprintf(`<form action="%s" method="post">
-  <label>E-Mail <input type="email" name="email" required></label>
-  <button type="submit">Newsletter „%s“ abonnieren</button>
-</form>`, html.EscapeString(u), name)
-		out = append(out, resonanz.SignupForm{ListID: l.ID, ListName: l.Name, URL: u, Snippet: snippet})
-	}
-	return out, nil
 }

@@ -192,7 +192,7 @@ func (m mailServer) ListenerStatus(ctx context.Context) (resonanz.ListenerStatus
 }
 
 func (m mailServer) SignupForms(ctx context.Context) ([]resonanz.SignupForm, error) {
-	return m.a.signupForms(ctx)
+	return m.a.portal.SignupForms(ctx)
 }
 
 func (m mailServer) SaveListener(ctx context.Context, ls resonanz.ListenerSettings) (resonanz.ListenerSettings, error) {

@@ -101,7 +101,7 @@ func TestListener_BehindReverseProxy(t *testing.T) {
 	front := reverseProxy(t, st.Addr)
 
 	list, _ := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen", DoubleOptIn: true})
-	forms, err := a.signupForms(ctx)
+	forms, err := a.portal.SignupForms(ctx)
 	if err != nil || len(forms) != 1 {
 		t.Fatal(forms, err)
 	}

@@ -362,7 +362,7 @@ func TestRelay_EndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forms, err := a.signupForms(ctx)
+	forms, err := a.portal.SignupForms(ctx)
 	a.Close()
 	if err != nil || len(forms) != 1 {
 		t.Fatalf("signup forms %+v %v", forms, err)
@@ -631,7 +631,7 @@ func TestRelay_SignupAndConfirm(t *testing.T) {
 		t.Fatalf("sync: %s", stderr)
 	}
 	a, _ = NewApp(ctx, desk, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
-	forms, err := a.signupForms(ctx)
+	forms, err := a.portal.SignupForms(ctx)
 	a.Close()
 	if err != nil || len(forms) != 1 || !strings.HasPrefix(forms[0].URL, base+"/f/") {
 		t.Fatalf("forms %+v %v", forms, err)

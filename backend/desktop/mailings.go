@@ -239,8 +239,11 @@ func (m *Mailings) SalutationSamples(b resonanz.SalutationBlock, ids []int64) ([
 		return nil, err
 	}
 	out := make([]SalutationRow, len(people))
-	for i := range people {
-		out[i] = SalutationRow{Recipient: people[i], Text: res[i].Text, Rule: res[i].Rule}
+	for i, r := range people {
+		if r.Attributes == nil {
+			r.Attributes = map[string]string{} // an object, not null, for the UI
+		}
+		out[i] = SalutationRow{Recipient: r, Text: res[i].Text, Rule: res[i].Rule}
 	}
 	return out, nil
 }

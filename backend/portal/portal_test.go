@@ -2,7 +2,6 @@ package portal_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/resonanz/resonanz/backend/portal"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
+	"github.com/resonanz/resonanz/backend/sqlite/sqlitetest"
 )
 
 // TestAddressee_NoNameBeforeConfirmation: the anonymous signup form takes
@@ -18,11 +18,7 @@ import (
 // confirmed, their name is theirs.
 func TestAddressee_NoNameBeforeConfirmation(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.MustOpenDB(t)
 	lists := sqlite.NewListService(db)
 	list, err := lists.CreateList(ctx, resonanz.List{Name: "Reisen", DoubleOptIn: true})
 	if err != nil {
@@ -54,11 +50,7 @@ func TestAddressee_NoNameBeforeConfirmation(t *testing.T) {
 // people it created who never confirmed, once their links expired.
 func TestSignup_PurgesExpiredSignups(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "r.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.MustOpenDB(t)
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	db.Now = func() time.Time { return now }
 	lists := sqlite.NewListService(db)

@@ -259,3 +259,23 @@ func (s *Service) groupsOf(ctx context.Context, names []string, id int64) (map[s
 	}
 	return out, nil
 }
+
+// RenderTemplate renders a template that is no stored mailing (the command
+// line's `resonanz render`) for recipient r, with the project's attributes
+// and the salutation blocks in use, untracked. A template error is an
+// EINVALID *resonanz.Error naming its field and line:column; a recipient
+// the template skips is a *render.SkipError.
+func (s *Service) RenderTemplate(ctx context.Context, t resonanz.Template, r resonanz.Recipient) (render.Result, error) {
+	defs, err := s.svc.Attributes.Attributes(ctx)
+	if err != nil {
+		return render.Result{}, err
+	}
+	if t.Salutations, err = s.Salutations(ctx); err != nil {
+		return render.Result{}, err
+	}
+	tpl, err := render.Compile(t, defs)
+	if err != nil {
+		return render.Result{}, err
+	}
+	return tpl.Execute(&r, render.Options{})
+}

@@ -86,3 +86,6 @@ func insertKeys(ctx context.Context, tx *sql.Tx, stmt string, keys []any) error 
 	}
 	return nil
 }
+
+// inChunk is the number of values per IN (...) list.
+const inChunk = 500

@@ -24,12 +24,13 @@ describe('Reactions import', () => {
           rejected: 1,
           by_type: { opened: 4, clicked: 2, bounced: 0 },
           errors: [{ line: 9, reason: 'no timestamp' }],
+          campaigns: [],
         }),
       ),
       Cancel: resolved(true),
       PreviewFile: resolved({ provider: 'sendgrid', events: 775, withoutCampaign: 0, campaigns: [{ id: 'herbst-2026', events: 775, mailingId: 0, mailingName: '' }] }),
-      AssignQuarantined: resolved({ importId: 5, provider: 'quarantine', read: 1, imported: 1, duplicates: 0, unmatched: 0, anonymized: 0, rejected: 0, by_type: {}, errors: [] }),
-      RematchQuarantine: resolved({ importId: 6, provider: 'quarantine', read: 1, imported: 0, duplicates: 1, unmatched: 0, anonymized: 0, rejected: 0, by_type: {}, errors: [] }),
+      AssignQuarantined: resolved({ importId: 5, provider: 'quarantine', read: 1, imported: 1, duplicates: 0, unmatched: 0, anonymized: 0, rejected: 0, by_type: {}, errors: [], campaigns: [] }),
+      RematchQuarantine: resolved({ importId: 6, provider: 'quarantine', read: 1, imported: 0, duplicates: 1, unmatched: 0, anonymized: 0, rejected: 0, by_type: {}, errors: [], campaigns: [] }),
       DiscardQuarantined: resolved(1),
       Quarantine: resolved([
         {

@@ -193,10 +193,10 @@ describe('add, lists and attributes', () => {
     await waitFor(() => expect(screen.getByTestId('detail-heading')).toHaveTextContent('neu@example.org'));
   });
 
-  it('lists attribute definitions even when Go sends null choices, builtins marked', async () => {
+  it('lists attribute definitions, builtins marked', async () => {
     const stub = stubRecipients();
     stub.Attributes!.mockResolvedValue([
-      { id: 1, key: 'email', label: 'E-mail', type: 'text', choices: null, builtin: true },
+      { id: 1, key: 'email', label: 'E-mail', type: 'text', choices: [], builtin: true },
       { id: 9, key: 'branche', label: 'Branche', type: 'choice', choices: ['Handel', 'Handwerk'], builtin: false },
     ]);
     render(Recipients);

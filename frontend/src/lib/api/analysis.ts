@@ -3,7 +3,6 @@ import type {
   MailingFigures,
   TargetGroupCount,
   Condition,
-  LinkStats,
   MailingStats,
   MailingTimeline,
   RecipientFilter,
@@ -12,24 +11,19 @@ import type {
   TargetGroup,
 } from './types';
 
-function withLists(s: MailingStats): MailingStats {
-  return { ...s, links: (s.links ?? []).map((l: LinkStats) => ({ ...l, tags: l.tags ?? [] })) };
-}
-
 /** mailingStats returns the report of a mailing (0: totals over all reactions). */
 export async function mailingStats(id: number): Promise<MailingStats> {
-  return withLists(await Analysis.MailingStats(id));
+  return Analysis.MailingStats(id);
 }
 
 /** compareMailings returns the reports of all mailings, newest first. */
 export async function compareMailings(): Promise<MailingStats[]> {
-  return ((await Analysis.Compare()) ?? []).map(withLists);
+  return Analysis.Compare();
 }
 
 /** timeline returns the hourly series, the heat map (UTC) and the mail clients of a mailing (0: all). */
 export async function timeline(id: number): Promise<MailingTimeline> {
-  const tl = await Analysis.Timeline(id);
-  return { hourly: tl.hourly ?? [], heatmap: tl.heatmap ?? [], clients: tl.clients ?? [] };
+  return Analysis.Timeline(id);
 }
 
 /** statsCSV returns a mailing's report as CSV (-1: the compare table). */
@@ -39,7 +33,7 @@ export function statsCSV(id: number): Promise<string> {
 
 /** targetGroups returns the saved target groups. */
 export async function targetGroups(): Promise<TargetGroup[]> {
-  return (await Analysis.TargetGroups()) ?? [];
+  return Analysis.TargetGroups();
 }
 
 /** saveTargetGroup creates (id 0) or updates a target group. */
@@ -64,8 +58,7 @@ export function explainRule(rule: Condition): Promise<RuleCount> {
 
 /** ruleMembers returns one page of the people a rule selects. */
 export async function ruleMembers(rule: Condition, filter: RecipientFilter): Promise<RecipientPage> {
-  const page = await Analysis.RuleMembers(rule, filter);
-  return { ...page, recipients: page.recipients ?? [] };
+  return Analysis.RuleMembers(rule, filter);
 }
 
 /** mailingFigures returns every mailing's sent, open and click figures (one call, grouped queries in Go). */

@@ -4,12 +4,12 @@ import type { BackupNowResult, BackupStatus, IntegrityInfo } from './types';
 
 /** backupStatus returns the backup folder, retention, last result and the copies. */
 export function backupStatus(): Promise<BackupStatus> {
-  return Backups.Status().then(normalize);
+  return Backups.Status();
 }
 
 /** setRetention sets how many daily copies are kept (1..365). */
 export function setRetention(n: number): Promise<BackupStatus> {
-  return Backups.SetRetention(n).then(normalize);
+  return Backups.SetRetention(n);
 }
 
 /** backupNow writes a copy: native save dialog in the desktop window, the backup folder (for download) in a browser. */
@@ -19,7 +19,7 @@ export function backupNow(opId: string): Promise<BackupNowResult> {
 
 /** restoreBackup replaces the data with a copy from the backup folder (name) or a picked/uploaded file (source). */
 export function restoreBackup(opId: string, from: { name?: string; source?: string }): Promise<BackupStatus> {
-  return Backups.Restore({ opId, source: from.source ?? '', name: from.name ?? '' }).then(normalize);
+  return Backups.Restore({ opId, source: from.source ?? '', name: from.name ?? '' });
 }
 
 /** cancelBackup stops a running backup or restore. */
@@ -53,8 +53,4 @@ export function downloadBackup(name: string): void {
   document.body.append(a);
   a.click();
   a.remove();
-}
-
-function normalize(s: BackupStatus): BackupStatus {
-  return { ...s, backups: s.backups ?? [] };
 }

@@ -2,7 +2,6 @@ import { Mailings } from './facades';
 import type {
   Audience,
   FileContent,
-  Link,
   MailPreview,
   Mailing,
   MailingDetail,
@@ -16,22 +15,12 @@ import type {
 
 /** mailings returns all mailings, newest first. */
 export async function mailings(): Promise<Mailing[]> {
-  return (await Mailings.List()) ?? [];
-}
-
-/** withLinks makes the lists Go may send as null empty arrays. */
-export function withLinks(d: MailingDetail): MailingDetail {
-  return {
-    ...d,
-    links: (d.links ?? []).map((l: Link) => ({ ...l, tags: l.tags ?? [] })),
-    groups: d.groups ?? [],
-    fields: (d.fields ?? []).map((f) => ({ ...f, choices: f.choices ?? [] })),
-  };
+  return Mailings.List();
 }
 
 /** mailing returns a mailing with its links. */
 export async function mailing(id: number): Promise<MailingDetail> {
-  return withLinks(await Mailings.Get(id));
+  return (await Mailings.Get(id));
 }
 
 /**
@@ -45,12 +34,12 @@ function forGo(m: ToGo<Mailing> & Partial<Pick<Mailing, 'createdAt' | 'updatedAt
 
 /** saveMailing checks the template and stores the mailing (new when id is 0) with its links. */
 export async function saveMailing(m: Mailing): Promise<MailingDetail> {
-  return withLinks(await Mailings.Save(forGo(m)));
+  return (await Mailings.Save(forGo(m)));
 }
 
 /** duplicateMailing stores a copy of mailing id as a new draft named name (" (2)" added while taken). */
 export async function duplicateMailing(id: number, name: string): Promise<MailingDetail> {
-  return withLinks(await Mailings.Duplicate({ id, name }));
+  return (await Mailings.Duplicate({ id, name }));
 }
 
 /** previewMailing renders the mailing as edited for one recipient (0: the first one). */
@@ -58,26 +47,19 @@ export function previewMailing(req: PreviewRequest): Promise<MailPreview> {
   return Mailings.Preview({ ...req, mailing: forGo(req.mailing) });
 }
 
-function withRules(b: SalutationBlock): SalutationBlock {
-  return {
-    ...b,
-    rules: (b.rules ?? []).map((r) => ({ ...r, genders: r.genders ?? [], requires: r.requires ?? [] })),
-  };
-}
-
 /** salutations returns the salutation blocks in use (defaults replaced by own blocks). */
 export async function salutations(): Promise<SalutationBlock[]> {
-  return ((await Mailings.Salutations()) ?? []).map(withRules);
+  return Mailings.Salutations();
 }
 
 /** saveSalutation stores one block after checking its rules and returns all blocks in use. */
 export async function saveSalutation(b: SalutationBlock): Promise<SalutationBlock[]> {
-  return ((await Mailings.SaveSalutation(b)) ?? []).map(withRules);
+  return Mailings.SaveSalutation(b);
 }
 
 /** salutationSamples evaluates a block as edited for recipients ids (empty: the built-in sample people). */
 export async function salutationSamples(b: SalutationBlock, ids: number[]): Promise<SalutationRow[]> {
-  return (await Mailings.SalutationSamples(b, ids)) ?? [];
+  return Mailings.SalutationSamples(b, ids);
 }
 
 /** audience counts who mailing id would go to (targetGroupId 0: the whole list). */
@@ -87,7 +69,7 @@ export function audience(mailingId: number, targetGroupId: number): Promise<Audi
 
 /** testSend sends the mailing as edited, rendered for recipientId (0: a sample), to addresses; it returns those that accepted it. */
 export async function testSend(m: Mailing, recipientId: number, addresses: string[]): Promise<string[]> {
-  return (await Mailings.TestSend({ mailing: forGo(m), recipientId, addresses })) ?? [];
+  return Mailings.TestSend({ mailing: forGo(m), recipientId, addresses });
 }
 
 /** startSend prepares (first time) or resumes the send; progress follows as "send:progress:<mailingId>" events. */

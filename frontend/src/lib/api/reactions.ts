@@ -3,33 +3,27 @@ import type { QuarantinedEvent, ReactionImportRequest, ReactionImportResult, Rea
 
 /** providers lists the log formats the import understands ("auto" first). */
 export async function providers(): Promise<string[]> {
-  return (await Reactions.Providers()) ?? ['auto'];
+  return Reactions.Providers();
 }
 
 /** importReactions imports a provider log; progress arrives as reactions:progress:<opId> events. */
 export async function importReactions(req: ReactionImportRequest): Promise<ReactionImportResult> {
-  const r = await Reactions.ImportFile(req);
-  return withLists(r);
-}
-
-function withLists(r: ReactionImportResult): ReactionImportResult {
-  return { ...r, by_type: r.by_type ?? {}, errors: r.errors ?? [], campaigns: r.campaigns ?? [] };
+  return Reactions.ImportFile(req);
 }
 
 /** previewReactions reads a log without importing it: the campaigns it names and where they will be filed. */
 export async function previewReactions(source: string, provider: string): Promise<ReactionPreview> {
-  const p = await Reactions.PreviewFile({ source, provider, mailingId: 0, opId: '' });
-  return { ...p, campaigns: p.campaigns ?? [] };
+  return Reactions.PreviewFile({ source, provider, mailingId: 0, opId: '' });
 }
 
 /** assignQuarantined files quarantined events under a mailing. */
 export async function assignQuarantined(ids: number[], mailingId: number): Promise<ReactionImportResult> {
-  return withLists(await Reactions.AssignQuarantined(ids, mailingId));
+  return Reactions.AssignQuarantined(ids, mailingId);
 }
 
 /** rematchQuarantine matches quarantined events again (after a recipient import, say). */
 export async function rematchQuarantine(ids: number[]): Promise<ReactionImportResult> {
-  return withLists(await Reactions.RematchQuarantine(ids));
+  return Reactions.RematchQuarantine(ids);
 }
 
 /** discardQuarantined drops quarantined events for good; it returns how many. */
@@ -44,5 +38,5 @@ export function cancelReactions(opId: string): Promise<boolean> {
 
 /** quarantine returns the unmatched events of an import (0: of all). */
 export async function quarantine(importId: number): Promise<QuarantinedEvent[]> {
-  return (await Reactions.Quarantine(importId)) ?? [];
+  return Reactions.Quarantine(importId);
 }

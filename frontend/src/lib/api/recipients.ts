@@ -20,26 +20,12 @@ import type {
 
 /** findRecipients returns one page of the recipient table. */
 export async function findRecipients(filter: RecipientFilter): Promise<RecipientPage> {
-  const page = await Recipients.Find(filter);
-  return { ...page, recipients: page.recipients ?? [] };
+  return Recipients.Find(filter);
 }
 
 /** recipientDetail returns everything stored about one recipient. */
 export async function recipientDetail(id: number): Promise<RecipientDetail> {
-  const d = await Recipients.Detail(id);
-  return {
-    ...d,
-    recipient: { ...d.recipient, attributes: d.recipient.attributes ?? {} },
-    lists: d.lists ?? [],
-    consent: d.consent ?? [],
-    consentState: d.consentState ?? [],
-    reactions: d.reactions ?? [],
-    deliveries: d.deliveries ?? [],
-    interests: d.interests ?? [],
-    surveys: (d.surveys ?? []).map((x) => ({ ...x, answers: x.answers ?? [] })),
-    suppressed: d.suppressed ?? '',
-    optIns: d.optIns ?? [],
-  };
+  return Recipients.Detail(id);
 }
 
 /**
@@ -83,7 +69,7 @@ export function setConsent(c: ManualConsent): Promise<ConsentRecord> {
 
 /** lists returns all lists with their member counts. */
 export async function lists(): Promise<List[]> {
-  return (await Recipients.Lists()) ?? [];
+  return Recipients.Lists();
 }
 
 /** createList adds a list. */
@@ -91,33 +77,26 @@ export function createList(l: Pick<List, 'name' | 'description' | 'doubleOptIn'>
   return Recipients.CreateList(l);
 }
 
-/** withChoices makes choices an array: Go sends null for attributes without choices. */
-function withChoices(a: AttributeDef): AttributeDef {
-  return { ...a, choices: a.choices ?? [] };
-}
-
 /** attributes returns the builtin attribute definitions, then the custom ones. */
 export async function attributes(): Promise<AttributeDef[]> {
-  return (await Recipients.Attributes()).map(withChoices);
+  return Recipients.Attributes();
 }
 
 /** createAttribute defines a custom attribute. */
 export async function createAttribute(
   a: Pick<AttributeDef, 'key' | 'label' | 'type' | 'choices'>,
 ): Promise<AttributeDef> {
-  return withChoices(await Recipients.CreateAttribute(a));
+  return Recipients.CreateAttribute(a);
 }
 
 /** previewImport reads the header and first rows of source with mapping (null: automatic). */
 export async function previewImport(source: string, mapping: ImportMapping | null): Promise<ImportPreview> {
-  const p = await Recipients.PreviewImport(source, mapping);
-  return { ...p, sample: p.sample ?? [], fields: (p.fields ?? []).map(withChoices) };
+  return Recipients.PreviewImport(source, mapping);
 }
 
 /** importFile imports a previewed file; progress arrives as import:progress:<opId> events. */
 export async function importFile(req: ImportRequest): Promise<ImportResult> {
-  const r = await Recipients.ImportFile(req);
-  return { ...r, rejected: r.rejected ?? [], warnings: r.warnings ?? [] };
+  return Recipients.ImportFile(req);
 }
 
 /** rejectedCSV returns the rejected rows of source in the file's own layout plus a reason column. */
@@ -132,8 +111,7 @@ export function cancelImport(opId: string): Promise<boolean> {
 
 /** imports returns the recorded imports, newest first. */
 export async function imports(): Promise<ImportRun[]> {
-  const runs = (await Recipients.Imports()) ?? [];
-  return runs.map((run) => ({ ...run, result: { ...run.result, rejected: run.result.rejected ?? [], warnings: run.result.warnings ?? [] } }));
+  return Recipients.Imports();
 }
 
 /** undoImport reverts an import. */

@@ -1,38 +1,30 @@
 import { Surveys } from './facades';
 import type { AttributeDef, FileContent, Survey, SurveyResults, SurveySummary } from './types';
 
-/** withLists makes the lists Go may send as null empty arrays. */
-function withLists<T extends Survey>(s: T): T {
-  return {
-    ...s,
-    questions: (s.questions ?? []).map((q) => ({ ...q, choices: (q.choices ?? []).map((c) => ({ ...c })) })),
-  };
-}
-
 /** surveys lists all surveys with their numbers of answers. */
 export async function surveys(): Promise<SurveySummary[]> {
-  return ((await Surveys.List()) ?? []).map(withLists);
+  return Surveys.List();
 }
 
 /** survey returns one survey. */
 export async function survey(id: number): Promise<Survey> {
-  return withLists(await Surveys.Get(id));
+  return Surveys.Get(id);
 }
 
 /** surveyAttributes returns the custom attributes answers can fill. */
 export async function surveyAttributes(): Promise<AttributeDef[]> {
-  return ((await Surveys.Attributes()) ?? []).map((a) => ({ ...a, choices: a.choices ?? [] }));
+  return Surveys.Attributes();
 }
 
 /** saveSurvey creates (id 0) or updates a survey; Go assigns question and choice keys and sets the times. */
 export async function saveSurvey(s: Survey): Promise<Survey> {
   const { createdAt: _createdAt, updatedAt: _updatedAt, ...rest } = s;
-  return withLists(await Surveys.Save(rest));
+  return Surveys.Save(rest);
 }
 
 /** setSurveyStatus opens or closes a survey. */
 export async function setSurveyStatus(id: number, status: 'open' | 'closed'): Promise<Survey> {
-  return withLists(await Surveys.SetStatus(id, status));
+  return Surveys.SetStatus(id, status);
 }
 
 /** deleteSurvey removes a survey and all its answers. */
@@ -42,12 +34,7 @@ export function deleteSurvey(id: number): Promise<void> {
 
 /** surveyResults returns the counts per question and choice. */
 export async function surveyResults(id: number): Promise<SurveyResults> {
-  const r = await Surveys.Results(id);
-  return {
-    ...r,
-    survey: withLists(r.survey),
-    questions: (r.questions ?? []).map((q) => ({ ...q, choices: q.choices ?? [], texts: q.texts ?? [] })),
-  };
+  return Surveys.Results(id);
 }
 
 /** exportSurveyCSV returns all answers as a CSV file. */

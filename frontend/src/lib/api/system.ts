@@ -48,5 +48,5 @@ export function closeWindow(): Promise<void> {
 
 /** auditLog returns the newest admin actions, newest first (limit 1..1000). */
 export function auditLog(limit: number): Promise<AuditEntry[]> {
-  return System.AuditLog(limit).then((entries) => entries ?? []);
+  return System.AuditLog(limit);
 }

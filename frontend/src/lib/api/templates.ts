@@ -1,10 +1,9 @@
 import { Templates } from './facades';
 import type { Layout, LayoutPreview, MailingDetail, MailingTemplate } from './types';
-import { withLinks } from './mailings';
 
 /** layouts returns all layouts by name. */
 export async function layouts(): Promise<Layout[]> {
-  return (await Templates.Layouts()) ?? [];
+  return Templates.Layouts();
 }
 
 /** defaultLayout returns the HTML of the built-in layout, to copy and adapt. */
@@ -30,7 +29,7 @@ export function previewLayout(html: string, language: 'de' | 'en'): Promise<Layo
 
 /** mailingTemplates returns all mailing templates by name. */
 export async function mailingTemplates(): Promise<MailingTemplate[]> {
-  return (await Templates.MailingTemplates()) ?? [];
+  return Templates.MailingTemplates();
 }
 
 /** saveMailingTemplate checks and stores a mailing template (new when id is 0). */
@@ -46,5 +45,5 @@ export function deleteMailingTemplate(id: number): Promise<void> {
 
 /** createMailingFromTemplate starts a new draft from template id (name '': "<template> <date>"). */
 export async function createMailingFromTemplate(id: number, name: string): Promise<MailingDetail> {
-  return withLinks(await Templates.CreateMailingFromTemplate(id, name));
+  return Templates.CreateMailingFromTemplate(id, name);
 }
