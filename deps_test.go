@@ -122,7 +122,9 @@ func TestCommandLineAvoidsTheWindow(t *testing.T) {
 // people: a use case that walks recipients, members or an audience lives
 // in a service in backend/.
 func TestRootHoldsNoUseCases(t *testing.T) {
-	lifecycle := []string{"FileName", "BackupDirName", "CheckFile", "Damage", "UpToDate", "DB", "Options"}
+	// start-up lifecycle: the data file, its integrity check, and merging
+	// the hits a crashed listener left in the inbox
+	lifecycle := []string{"FileName", "BackupDirName", "CheckFile", "Damage", "UpToDate", "DB", "Options", "LeftHits", "MergeLeftHits"}
 	construction := regexp.MustCompile(`^(New|Open)|(Service|Store|Dir|Journal|Changes)$`)
 	sqlText := regexp.MustCompile(`^\s*(SELECT\s|INSERT\s+(OR\s+\w+\s+)?INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s|PRAGMA\s|CREATE\s|WITH\s+\w+\s+AS\b)`)
 	people := regexp.MustCompile(`(?i)(recipient|member|people|person|audience|subscriber)s?$`)
