@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/resonanz/resonanz/backend/listener"
-	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
 // TestListener_KilledUnderLoad runs `resonanz listen` as a child process,
@@ -31,26 +29,7 @@ func TestListener_KilledUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := a.mailingSvc.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling", ListID: list.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []int64
-	for i := range 20 {
-		r, err := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: fmt.Sprintf("p%d@example.org", i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.consentSvc.AppendConsent(ctx, resonanz.ConsentRecord{RecipientID: r.ID, Purpose: resonanz.PurposeTrackingOpens,
-			Granted: true, At: time.Now().Add(-time.Hour), Source: resonanz.SourceForm, Wording: "Ja, auswerten"}); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, r.ID)
-	}
+	m, ids := seedOpenTracked(t, a, 20)
 	c := startChild(t, "--data", data, "--json", "listen", "--addr", "127.0.0.1:0", "--track-rate", "-1")
 	waitUntil(t, c, "the ready line", func() bool { return strings.Contains(c.stdout.String(), "\n") })
 	var info struct{ Addr, PublicURL string }

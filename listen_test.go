@@ -198,26 +198,7 @@ func TestListener_StoreUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	list, err := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := a.mailingSvc.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling", ListID: list.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []int64
-	for i := range 50 {
-		r, err := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: fmt.Sprintf("p%d@example.org", i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.consentSvc.AppendConsent(ctx, resonanz.ConsentRecord{RecipientID: r.ID, Purpose: resonanz.PurposeTrackingOpens,
-			Granted: true, At: time.Now().Add(-time.Hour), Source: resonanz.SourceForm, Wording: "Ja, auswerten"}); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, r.ID)
-	}
+	m, ids := seedOpenTracked(t, a, 50)
 	srv, err := a.newListener("127.0.0.1:0", "http://listener.test", -1, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -268,4 +249,32 @@ func TestListener_StoreUnderLoad(t *testing.T) {
 		t.Errorf("%d opens stored (%d anonymous), %d answered", st.Opens.Total, st.Opens.Anonymous, answered.Load())
 	}
 	t.Logf("%d opens answered and stored in 1 s; %+v", answered.Load(), srv.Stats())
+}
+
+// seedOpenTracked gives the store a list with a mailing and n recipients
+// who granted open tracking an hour ago; it returns the mailing and their ids.
+func seedOpenTracked(t *testing.T, a *App, n int) (resonanz.Mailing, []int64) {
+	t.Helper()
+	ctx := context.Background()
+	list, err := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := a.mailingSvc.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling", ListID: list.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for i := range n {
+		r, err := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: fmt.Sprintf("p%d@example.org", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.consentSvc.AppendConsent(ctx, resonanz.ConsentRecord{RecipientID: r.ID, Purpose: resonanz.PurposeTrackingOpens,
+			Granted: true, At: time.Now().Add(-time.Hour), Source: resonanz.SourceForm, Wording: "Ja, auswerten"}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	return m, ids
 }
