@@ -126,13 +126,42 @@ func TestRootHoldsNoUseCases(t *testing.T) {
 	// the hits a crashed listener left in the inbox
 	lifecycle := []string{"FileName", "BackupDirName", "CheckFile", "Damage", "UpToDate", "DB", "Options", "LeftHits", "MergeLeftHits"}
 	construction := regexp.MustCompile(`^(New|Open)|(Service|Store|Dir|Journal|Changes)$`)
-	sqlText := regexp.MustCompile(`^\s*(SELECT\s|INSERT\s+(OR\s+\w+\s+)?INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s|PRAGMA\s|CREATE\s|WITH\s+\w+\s+AS\b)`)
-	people := regexp.MustCompile(`(?i)(recipient|member|people|person|audience|subscriber)s?$`)
-	files, err := filepath.Glob("*.go")
+	for _, f := range parseNonTest(t, "*.go") {
+		checkNoUseCases(t, f, func(n *ast.SelectorExpr) {
+			if x, ok := n.X.(*ast.Ident); ok && x.Name == "sqlite" && !construction.MatchString(n.Sel.Name) && !slices.Contains(lifecycle, n.Sel.Name) {
+				t.Errorf("%s: package main uses sqlite.%s: call a service (construction goes in app.go)", f.fset.Position(n.Pos()), n.Sel.Name)
+			}
+		})
+	}
+}
+
+// TestWindowHoldsNoUseCases keeps the bound façades to delegation (the
+// issue "one home for each use case"): backend/desktop holds no SQL and
+// no loop over people, neither a range over recipients nor a loop that
+// pages through them (FindRecipients, AudiencePage, … called in a loop),
+// so whatever the command line may need is in a service in backend/.
+func TestWindowHoldsNoUseCases(t *testing.T) {
+	for _, f := range parseNonTest(t, "backend/desktop/*.go") {
+		checkNoUseCases(t, f, func(*ast.SelectorExpr) {})
+	}
+}
+
+// parsedFile is a parsed Go file with its file set, for positions.
+type parsedFile struct {
+	*ast.File
+	fset *token.FileSet
+	name string
+}
+
+// parseNonTest parses the Go files matching pattern, tests left out.
+func parseNonTest(t *testing.T, pattern string) []parsedFile {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
+	var out []parsedFile
 	for _, name := range files {
 		if strings.HasSuffix(name, "_test.go") {
 			continue
@@ -141,39 +170,75 @@ func TestRootHoldsNoUseCases(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, imp := range f.Imports {
-			if p, _ := strconv.Unquote(imp.Path.Value); p == "database/sql" || strings.Contains(p, "go-sqlite3") {
-				t.Errorf("%s imports %s: SQL belongs in backend/sqlite", name, p)
+		out = append(out, parsedFile{File: f, fset: fset, name: name})
+	}
+	if len(out) == 0 {
+		t.Fatalf("no Go files match %s", pattern)
+	}
+	return out
+}
+
+// checkNoUseCases reports what marks a use case in a file of the edge: the
+// database/sql package (or the driver), SQL text, the store's raw handle
+// (.SQL), and loops over people (a range over recipients, members, an
+// audience; a loop that pages through them). selector sees every
+// selector expression for the caller's own rules.
+func checkNoUseCases(t *testing.T, f parsedFile, selector func(*ast.SelectorExpr)) {
+	t.Helper()
+	sqlText := regexp.MustCompile(`^\s*(SELECT\s|INSERT\s+(OR\s+\w+\s+)?INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s|PRAGMA\s|CREATE\s|WITH\s+\w+\s+AS\b)`)
+	people := regexp.MustCompile(`(?i)(recipient|member|people|person|audience|subscriber)s?$`)
+	pager := regexp.MustCompile(`(?i)(recipient|member|people|person|audience|subscriber)s?(Page)?$`)
+	for _, imp := range f.Imports {
+		if p, _ := strconv.Unquote(imp.Path.Value); p == "database/sql" || strings.Contains(p, "go-sqlite3") {
+			t.Errorf("%s imports %s: SQL belongs in backend/sqlite", f.name, p)
+		}
+	}
+	// pagesPeople reports a call in body to a method that returns people
+	// (FindRecipients, AudiencePage, …).
+	pagesPeople := func(body ast.Node) (string, bool) {
+		var found string
+		ast.Inspect(body, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok && found == "" {
+				if sel, ok := c.Fun.(*ast.SelectorExpr); ok && pager.MatchString(sel.Sel.Name) {
+					found = sel.Sel.Name
+				}
+			}
+			return found == ""
+		})
+		return found, found != ""
+	}
+	ast.Inspect(f.File, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.BasicLit:
+			if n.Kind == token.STRING {
+				if s, err := strconv.Unquote(n.Value); err == nil && sqlText.MatchString(s) {
+					t.Errorf("%s: SQL text at the edge: %.40q", f.fset.Position(n.Pos()), s)
+				}
+			}
+		case *ast.SelectorExpr:
+			selector(n)
+			if n.Sel.Name == "SQL" {
+				t.Errorf("%s: the store's raw handle (.SQL) at the edge", f.fset.Position(n.Pos()))
+			}
+		case *ast.RangeStmt:
+			var last string
+			switch x := n.X.(type) {
+			case *ast.Ident:
+				last = x.Name
+			case *ast.SelectorExpr:
+				last = x.Sel.Name
+			}
+			if people.MatchString(last) {
+				t.Errorf("%s: loops over %s: a use case over people belongs in a service in backend/", f.fset.Position(n.Pos()), last)
+			}
+			if call, ok := pagesPeople(n.Body); ok {
+				t.Errorf("%s: a loop calls %s: paging through people is a use case for a service in backend/", f.fset.Position(n.Pos()), call)
+			}
+		case *ast.ForStmt:
+			if call, ok := pagesPeople(n.Body); ok {
+				t.Errorf("%s: a loop calls %s: paging through people is a use case for a service in backend/", f.fset.Position(n.Pos()), call)
 			}
 		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.BasicLit:
-				if n.Kind == token.STRING {
-					if s, err := strconv.Unquote(n.Value); err == nil && sqlText.MatchString(s) {
-						t.Errorf("%s: SQL text in package main: %.40q", fset.Position(n.Pos()), s)
-					}
-				}
-			case *ast.SelectorExpr:
-				if x, ok := n.X.(*ast.Ident); ok && x.Name == "sqlite" && !construction.MatchString(n.Sel.Name) && !slices.Contains(lifecycle, n.Sel.Name) {
-					t.Errorf("%s: package main uses sqlite.%s: call a service (construction goes in app.go)", fset.Position(n.Pos()), n.Sel.Name)
-				}
-				if n.Sel.Name == "SQL" {
-					t.Errorf("%s: package main takes the store's raw handle (.SQL)", fset.Position(n.Pos()))
-				}
-			case *ast.RangeStmt:
-				var last string
-				switch x := n.X.(type) {
-				case *ast.Ident:
-					last = x.Name
-				case *ast.SelectorExpr:
-					last = x.Sel.Name
-				}
-				if people.MatchString(last) {
-					t.Errorf("%s: package main loops over %s: a use case over people belongs in a service in backend/", fset.Position(n.Pos()), last)
-				}
-			}
-			return true
-		})
-	}
+		return true
+	})
 }

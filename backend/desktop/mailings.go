@@ -206,44 +206,10 @@ func (m *Mailings) SaveSalutation(b resonanz.SalutationBlock) ([]resonanz.Saluta
 }
 
 // SalutationRow is a salutation block's result for one sample recipient.
-type SalutationRow struct {
-	Recipient resonanz.Recipient `json:"recipient"`
-	Text      string             `json:"text"`
-	Rule      int                `json:"rule"` // index of the matching rule, -1 for none
-}
-
-// SampleRecipients are the people the salutation editor shows when the
-// store has none picked: the cases every block must handle.
-var SampleRecipients = []resonanz.Recipient{
-	{Email: "a.mueller@example.org", FirstName: "Anna", LastName: "Müller", Gender: resonanz.GenderFemale, Title: "Dr."},
-	{Email: "j.schmidt@example.org", FirstName: "Jan", LastName: "Schmidt", Gender: resonanz.GenderMale},
-	{Email: "k.weber@example.org", FirstName: "Kim", LastName: "Weber", Gender: resonanz.GenderDiverse},
-	{Email: "a.weiss@example.org", FirstName: "Alex", LastName: "Weiß"},
-	{Email: "info@example.org"},
-	{Email: "s.smith@example.com", FirstName: "Sarah", LastName: "Smith", Gender: resonanz.GenderFemale, Language: "en"},
-}
+type SalutationRow = send.SalutationRow
 
 // SalutationSamples evaluates a block (as edited) for the given recipients,
-// or for SampleRecipients when ids is empty: the editor's live table.
+// or for send.SampleRecipients when ids is empty: the editor's live table.
 func (m *Mailings) SalutationSamples(b resonanz.SalutationBlock, ids []int64) ([]SalutationRow, error) {
-	people := SampleRecipients
-	if len(ids) > 0 {
-		page, err := m.svc.Recipients.FindRecipients(m.ctx, resonanz.RecipientFilter{IDs: ids, Limit: min(len(ids), 1000), Sort: "createdAt"})
-		if err != nil {
-			return nil, err
-		}
-		people = page.Recipients
-	}
-	res, err := render.EvalSalutation(b, people)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]SalutationRow, len(people))
-	for i, r := range people {
-		if r.Attributes == nil {
-			r.Attributes = map[string]string{} // an object, not null, for the UI
-		}
-		out[i] = SalutationRow{Recipient: r, Text: res[i].Text, Rule: res[i].Rule}
-	}
-	return out, nil
+	return m.send.SalutationSamples(m.ctx, b, ids)
 }

@@ -25,13 +25,17 @@ type RecipientServices struct {
 	Confirmations ConfirmationMailer
 }
 
-// ConfirmationMailer sends double opt-in confirmation mails: a fresh
-// request per person (the old links stay valid until they expire) and a
-// mail with its link through the configured SMTP server.
+// ConfirmationMailer sends double opt-in confirmation mails
+// (portal.Service): a fresh request per person (the old links stay valid
+// until they expire) and a mail with its link through the configured SMTP
+// server.
 type ConfirmationMailer interface {
-	// SendConfirmations mails everyone of recipientIDs whose membership of
-	// listID is unconfirmed; progress is called after each person.
-	SendConfirmations(ctx context.Context, listID int64, recipientIDs []int64, progress func(resonanz.ConfirmationResult)) (resonanz.ConfirmationResult, error)
+	// SendConfirmation mails one person whose membership of listID is
+	// unconfirmed (ECONFLICT when it is not).
+	SendConfirmation(ctx context.Context, recipientID, listID int64) (resonanz.ConfirmationResult, error)
+	// SendListConfirmations mails every unconfirmed member of listID;
+	// progress is called after each person.
+	SendListConfirmations(ctx context.Context, listID int64, progress func(resonanz.ConfirmationResult)) (resonanz.ConfirmationResult, error)
 }
 
 // Recipients is the bound façade for the Recipients screens: the table, the
@@ -294,14 +298,7 @@ func (r *Recipients) SendConfirmation(recipientID, listID int64) (resonanz.Confi
 	if r.svc.Confirmations == nil {
 		return resonanz.ConfirmationResult{}, resonanz.E(resonanz.EINVALID, "error.recipient.confirmationMailsAvailable", "Confirmation mails are not available here.")
 	}
-	res, err := r.svc.Confirmations.SendConfirmations(r.ctx, listID, []int64{recipientID}, func(resonanz.ConfirmationResult) {})
-	if err == nil && res.Failed > 0 {
-		err = resonanz.E(resonanz.EINVALID, "error.recipient.confirmationMailWas", "The confirmation mail was not sent: {reasons}", "reasons", strings.Join(res.Errors, "; "))
-	} else if err == nil && res.Sent == 0 {
-		err = &resonanz.Error{Code: resonanz.ECONFLICT, Key: "error.optin.notPending",
-			Message: "This person is not waiting for a confirmation on the list (confirmed, unsubscribed or blocked)."}
-	}
-	return res, err
+	return r.svc.Confirmations.SendConfirmation(r.ctx, recipientID, listID)
 }
 
 // SendConfirmationsRequest asks for confirmation mails to every unconfirmed
@@ -321,23 +318,8 @@ func (r *Recipients) SendConfirmations(req SendConfirmationsRequest) (resonanz.C
 	}
 	ctx, done := r.ops.start(r.ctx, req.OpID)
 	defer done()
-	var ids []int64
-	f := resonanz.RecipientFilter{ListID: req.ListID, Status: resonanz.StatusUnconfirmed, Limit: 1000}
-	for {
-		page, err := r.svc.Recipients.FindRecipients(ctx, f)
-		if err != nil {
-			return resonanz.ConfirmationResult{}, err
-		}
-		for _, p := range page.Recipients {
-			ids = append(ids, p.ID)
-		}
-		if len(page.Recipients) < f.Limit {
-			break
-		}
-		f.AfterID = page.Recipients[len(page.Recipients)-1].ID
-	}
 	emit := Throttle(r.events, resonanz.Scoped(resonanz.EventConfirmationsProgress, req.OpID), 100*time.Millisecond)
-	res, err := r.svc.Confirmations.SendConfirmations(ctx, req.ListID, ids, func(p resonanz.ConfirmationResult) { emit(p, false) })
+	res, err := r.svc.Confirmations.SendListConfirmations(ctx, req.ListID, func(p resonanz.ConfirmationResult) { emit(p, false) })
 	emit(res, true)
 	if errors.Is(err, context.Canceled) && r.ctx.Err() == nil {
 		err = nil // cancelled by the user: the result says how far it got

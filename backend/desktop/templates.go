@@ -9,6 +9,7 @@ import (
 
 	"github.com/resonanz/resonanz/backend/render"
 	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/send"
 )
 
 // Templates is the bound façade of the Templates screen: layouts (the
@@ -104,9 +105,9 @@ func (t *Templates) PreviewLayout(html, language string) (LayoutPreview, error) 
 	if err != nil {
 		return LayoutPreview{}, err
 	}
-	r := SampleRecipients[0]
+	r := send.SampleRecipients[0]
 	if language == "en" {
-		r = SampleRecipients[4]
+		r = send.SampleRecipients[4]
 	}
 	opt, err := t.mailings.send.PreviewOptions(t.ctx, tpl, 0, 0, false)
 	if err != nil {

@@ -358,10 +358,48 @@ func sendNotice(ctx context.Context, mailer resonanz.Mailer, from resonanz.Sende
 // (the person's own step is the confirmation).
 var deskClient = resonanz.WebClient{UserAgent: "Resonanz desk (confirmation mail sent by the sender)"}
 
+// SendConfirmation mails a fresh double opt-in request to one person whose
+// membership of listID is unconfirmed: "send the confirmation again" in
+// the recipient's detail. A failed mail is an error with its reason; a
+// person not waiting for a confirmation (confirmed, unsubscribed,
+// blocked) is a conflict.
+func (s *Service) SendConfirmation(ctx context.Context, recipientID, listID int64) (resonanz.ConfirmationResult, error) {
+	res, err := s.SendConfirmations(ctx, listID, []int64{recipientID}, func(resonanz.ConfirmationResult) {})
+	if err == nil && res.Failed > 0 {
+		err = resonanz.E(resonanz.EINVALID, "error.recipient.confirmationMailWas", "The confirmation mail was not sent: {reasons}", "reasons", strings.Join(res.Errors, "; "))
+	} else if err == nil && res.Sent == 0 {
+		err = &resonanz.Error{Code: resonanz.ECONFLICT, Key: "error.optin.notPending",
+			Message: "This person is not waiting for a confirmation on the list (confirmed, unsubscribed or blocked)."}
+	}
+	return res, err
+}
+
+// SendListConfirmations mails a fresh double opt-in request to every
+// unconfirmed member of listID (SendConfirmations over all of them);
+// progress is called after each person.
+func (s *Service) SendListConfirmations(ctx context.Context, listID int64, progress func(resonanz.ConfirmationResult)) (resonanz.ConfirmationResult, error) {
+	var ids []int64
+	f := resonanz.RecipientFilter{ListID: listID, Status: resonanz.StatusUnconfirmed, Limit: 1000}
+	for {
+		page, err := s.svc.Recipients.FindRecipients(ctx, f)
+		if err != nil {
+			return resonanz.ConfirmationResult{Errors: []string{}}, err
+		}
+		for _, p := range page.Recipients {
+			ids = append(ids, p.ID)
+		}
+		if len(page.Recipients) < f.Limit {
+			break
+		}
+		f.AfterID = page.Recipients[len(page.Recipients)-1].ID
+	}
+	return s.SendConfirmations(ctx, listID, ids, progress)
+}
+
 // SendConfirmations mails a fresh double opt-in request per unconfirmed
 // member of listID among ids, over one SMTP connection pool, in the
 // person's language (German when unknown); progress is called after each
-// person (desktop.ConfirmationMailer).
+// person.
 func (s *Service) SendConfirmations(ctx context.Context, listID int64, ids []int64, progress func(resonanz.ConfirmationResult)) (resonanz.ConfirmationResult, error) {
 	res := resonanz.ConfirmationResult{Total: len(ids), Errors: []string{}}
 	urls, err := s.svc.URLs(ctx)

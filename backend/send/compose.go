@@ -122,6 +122,51 @@ func (s *Service) SaveSalutation(ctx context.Context, b resonanz.SalutationBlock
 	return s.Salutations(ctx)
 }
 
+// SalutationRow is a salutation block's result for one sample recipient.
+type SalutationRow struct {
+	Recipient resonanz.Recipient `json:"recipient"`
+	Text      string             `json:"text"`
+	Rule      int                `json:"rule"` // index of the matching rule, -1 for none
+}
+
+// SampleRecipients are the people the salutation editor shows when none
+// are picked, the cases every block must handle; the layout preview
+// shows the first (German) and the fifth (English).
+var SampleRecipients = []resonanz.Recipient{
+	{Email: "a.mueller@example.org", FirstName: "Anna", LastName: "Müller", Gender: resonanz.GenderFemale, Title: "Dr."},
+	{Email: "j.schmidt@example.org", FirstName: "Jan", LastName: "Schmidt", Gender: resonanz.GenderMale},
+	{Email: "k.weber@example.org", FirstName: "Kim", LastName: "Weber", Gender: resonanz.GenderDiverse},
+	{Email: "a.weiss@example.org", FirstName: "Alex", LastName: "Weiß"},
+	{Email: "info@example.org"},
+	{Email: "s.smith@example.com", FirstName: "Sarah", LastName: "Smith", Gender: resonanz.GenderFemale, Language: "en"},
+}
+
+// SalutationSamples evaluates a block (as edited) for the stored people
+// ids (at most 1000), or for SampleRecipients when ids is empty: the
+// salutation editor's live table.
+func (s *Service) SalutationSamples(ctx context.Context, b resonanz.SalutationBlock, ids []int64) ([]SalutationRow, error) {
+	people := SampleRecipients
+	if len(ids) > 0 {
+		page, err := s.svc.Recipients.FindRecipients(ctx, resonanz.RecipientFilter{IDs: ids, Limit: min(len(ids), 1000), Sort: "createdAt"})
+		if err != nil {
+			return nil, err
+		}
+		people = page.Recipients
+	}
+	res, err := render.EvalSalutation(b, people)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SalutationRow, len(people))
+	for i, r := range people {
+		if r.Attributes == nil {
+			r.Attributes = map[string]string{} // an object, not null, for the UI
+		}
+		out[i] = SalutationRow{Recipient: r, Text: res[i].Text, Rule: res[i].Rule}
+	}
+	return out, nil
+}
+
 // Preview is a mailing rendered for one recipient.
 type Preview struct {
 	Recipient resonanz.Recipient `json:"recipient"`
