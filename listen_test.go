@@ -17,6 +17,7 @@ import (
 
 	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
 // TestListener_Store runs the listener over the real store: tracking with
@@ -249,6 +250,86 @@ func TestListener_StoreUnderLoad(t *testing.T) {
 		t.Errorf("%d opens stored (%d anonymous), %d answered", st.Opens.Total, st.Opens.Anonymous, answered.Load())
 	}
 	t.Logf("%d opens answered and stored in 1 s; %+v", answered.Load(), srv.Stats())
+}
+
+// TestListener_BacklogBound runs the listener over the real hit log with a
+// small backlog bound and no merge while the load runs: once the bound is
+// reached, open pixels are refused (503, Retry-After) instead of piling up
+// in the log. A shutdown with a deadline too short to merge everything
+// still succeeds, and after the next start has merged what it left,
+// exactly the answered opens are stored.
+func TestListener_BacklogBound(t *testing.T) {
+	ctx := context.Background()
+	a, err := NewApp(ctx, t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	m, ids := seedOpenTracked(t, a, 50)
+	secret, err := a.listenerKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox, err := sqlite.OpenHitInbox(ctx, a.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox.MergeBatch, inbox.MinBacklog = 1, 100 // not started: nothing merges during the load
+	ts := httptest.NewUnstartedServer(nil)
+	cfg := listener.Config{PublicURL: "http://" + ts.Listener.Addr().String(), Secret: secret, TrackRate: -1, EnqueueWait: 10 * time.Millisecond}
+	srv := listener.New(cfg, listener.Deps{Hits: inbox})
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
+	defer ts.Close()
+	urls, err := listener.NewURLs(cfg.PublicURL, srv.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answered, refused atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := range 20 {
+				resp, err := http.Get(urls.Open(m.ID, ids[(w*20+i)%len(ids)]))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				switch {
+				case resp.StatusCode == http.StatusOK:
+					answered.Add(1)
+				case resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") != "":
+					refused.Add(1)
+				default:
+					t.Errorf("status %d", resp.StatusCode)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if answered.Load() != 100 || refused.Load() != 220 {
+		t.Errorf("%d answered, %d refused; want the bound's 100 answered and the rest refused", answered.Load(), refused.Load())
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		t.Fatalf("Shutdown with a short deadline: %v", err)
+	}
+	if _, err := sqlite.MergeLeftHits(ctx, a.db, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := a.statsSvc.MailingStats(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(st.Opens.Total) != answered.Load() {
+		t.Errorf("%d opens stored, %d answered", st.Opens.Total, answered.Load())
+	}
+	if s := srv.Stats(); int64(s.Refused) != refused.Load() || s.Dropped != 0 {
+		t.Errorf("stats %+v", s)
+	}
 }
 
 // seedOpenTracked gives the store a list with a mailing and n recipients

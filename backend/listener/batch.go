@@ -32,10 +32,17 @@ import (
 //
 // A HitRecorder that is also a HitAppender (the desk's hit log) needs none
 // of this: each request appends its own hit and is answered when the
-// append returned; the batcher then only counts.
+// append returned; the batcher then only counts. If it is a HitBacklog too
+// (its hits still have to be merged into the store), a request first waits
+// for room in its bounded backlog, at most enqueueWait, and a hit that finds
+// none takes the overload path above: an open pixel is refused with 503 and
+// Retry-After, a click or image is appended all the same (recordNow) and
+// redirected. So the listener answers at the rate the store takes hits, and
+// the backlog a shutdown has to merge stays bounded.
 type batcher struct {
 	rec         resonanz.HitRecorder
 	app         HitAppender // rec, when it appends single hits cheaply
+	backlog     HitBacklog  // rec, when its appended hits wait for a merge
 	batchSize   int
 	queueSize   int
 	enqueueWait time.Duration
@@ -62,6 +69,15 @@ type batcher struct {
 // RecordHits and redirected).
 type HitAppender interface {
 	AppendHit(h resonanz.Hit) error
+}
+
+// HitBacklog is a HitAppender whose appended hits wait to be merged into
+// the store, in a backlog it bounds. Room reports whether the backlog is
+// below its bound, waiting at most wait (or until ctx ends) for a merge to
+// make room; Backlog returns the hits waiting.
+type HitBacklog interface {
+	Room(ctx context.Context, wait time.Duration) bool
+	Backlog() int
 }
 
 // segment is one batch: the hits of one RecordHits call and the signal that
@@ -101,6 +117,7 @@ func newBatcher(rec resonanz.HitRecorder, queueSize, batchSize int, enqueueWait,
 	b.wake = sync.NewCond(&b.mu)
 	if app, ok := rec.(HitAppender); ok {
 		b.app = app
+		b.backlog, _ = rec.(HitBacklog)
 		close(b.done) // no writer goroutine
 		return b
 	}
@@ -122,6 +139,9 @@ const (
 // batcher; ctx is the request's.
 func (b *batcher) add(ctx context.Context, h resonanz.Hit) addResult {
 	if b.app != nil {
+		if b.backlog != nil && !b.backlog.Room(ctx, b.enqueueWait) {
+			return hitNoRoom
+		}
 		if err := b.app.AppendHit(h); err != nil {
 			b.log.Error("listener: recording a hit failed", "err", err)
 			return hitNoRoom
@@ -189,7 +209,8 @@ func (b *batcher) add(ctx context.Context, h resonanz.Hit) addResult {
 }
 
 // recordNow writes one hit synchronously, for a click or image whose hit
-// found no room in the queue.
+// found no room in the queue (with a HitBacklog: it is appended beyond the
+// backlog's bound; the wait for room before it keeps those few).
 func (b *batcher) recordNow(h resonanz.Hit) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -270,6 +291,9 @@ func (b *batcher) stats() Stats {
 	b.mu.Lock()
 	q := b.queued
 	b.mu.Unlock()
+	if b.backlog != nil {
+		q = b.backlog.Backlog()
+	}
 	return Stats{
 		Enqueued: b.enqueued.Load(), Recorded: b.recorded.Load(), Dropped: b.dropped.Load(),
 		Failed: b.failed.Load(), Batches: b.batches.Load(), Queued: q,

@@ -813,3 +813,81 @@ func TestAppendHits(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+// backlogHits is a HitAppender with a bounded backlog (as the desk's hit
+// log): Room reports room while full is not set.
+type backlogHits struct {
+	appendHits
+	full atomic.Bool
+}
+
+func (b *backlogHits) Room(ctx context.Context, wait time.Duration) bool {
+	if b.full.Load() {
+		time.Sleep(wait) // no merge makes room
+	}
+	return !b.full.Load()
+}
+
+func (b *backlogHits) Backlog() int {
+	if b.full.Load() {
+		return 1000
+	}
+	return 0
+}
+
+// TestBacklogFull: when the hit log's backlog is at its bound, an open
+// pixel waits EnqueueWait for room and is then refused (503, Retry-After,
+// not appended); a click is appended all the same and redirected; an
+// unsubscribe is never refused for load. Answered hits are all stored.
+func TestBacklogFull(t *testing.T) {
+	hits := &backlogHits{}
+	subs := &fakeSubs{unsubscribed: map[int64]bool{}}
+	ts := httptest.NewUnstartedServer(nil)
+	cfg := listener.Config{PublicURL: "http://" + ts.Listener.Addr().String(), Secret: testSecret, TrackRate: -1, PageRate: -1,
+		EnqueueWait: 20 * time.Millisecond}
+	srv := listener.New(cfg, listener.Deps{Hits: hits, Links: fakeLinks{{1, 7}: "https://example.org/a"}, Subscriptions: subs})
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
+	defer ts.Close()
+	urls, err := listener.NewURLs(cfg.PublicURL, srv.Signer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(u string) *http.Response {
+		resp := do(t, "GET", u, "")
+		resp.Body.Close()
+		return resp
+	}
+	if resp := get(urls.Open(1, 1)); resp.StatusCode != 200 {
+		t.Fatalf("open with room: %d", resp.StatusCode)
+	}
+	hits.full.Store(true)
+	start := time.Now()
+	if resp := get(urls.Open(1, 2)); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("open at the bound: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if d := time.Since(start); d < 20*time.Millisecond {
+		t.Errorf("the open was refused after %v, before waiting for room", d)
+	}
+	if resp := get(urls.Click(1, 3, 7)); resp.StatusCode != 302 {
+		t.Errorf("click at the bound: %d", resp.StatusCode)
+	}
+	resp := do(t, "POST", urls.Unsubscribe(1, 4), "List-Unsubscribe=One-Click")
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(subs.withdrawals) != 1 {
+		t.Errorf("unsubscribe at the bound: %d, %d withdrawals", resp.StatusCode, len(subs.withdrawals))
+	}
+	if s := srv.Stats(); s.Queued != 1000 {
+		t.Errorf("stats show a backlog of %d, want the log's 1000", s.Queued)
+	}
+	if err := srv.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	got := hits.all()
+	if len(got) != 2 || got[0].RecipientID != 1 || got[1].Type != resonanz.ReactionClicked {
+		t.Errorf("stored %+v, want the first open and the click", got)
+	}
+	if s := srv.Stats(); s.Refused != 1 || s.Direct != 1 || s.Dropped != 0 || s.Recorded != 2 {
+		t.Errorf("stats %+v", s)
+	}
+}

@@ -1,6 +1,10 @@
 package sqlite
 
-import "github.com/resonanz/resonanz/backend/resonanz"
+import (
+	"time"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
+)
 
 // AppendFrame and DecodeFrame expose the hit log's format to the tests.
 func AppendFrame(b []byte, h resonanz.Hit) []byte { return appendFrame(b, h) }
@@ -19,3 +23,6 @@ func (in *HitInbox) Abandon() {
 	in.wmu.Unlock()
 	in.closeFiles()
 }
+
+// SlowMerge makes each merge step take at least d longer (a slow store).
+func (in *HitInbox) SlowMerge(d time.Duration) { in.stepHook = func() { time.Sleep(d) } }

@@ -170,6 +170,7 @@ type logFile struct {
 	size  atomic.Int64 // bytes of whole frames written (with the header)
 	final atomic.Bool  // no more appends; set after the last one
 
+	own    bool  // appended to by this process (its hits count in the backlog)
 	marked bool  // merged was read from the store
 	merged int64 // offset up to which the file is merged into the store
 }

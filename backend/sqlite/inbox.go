@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -55,6 +56,17 @@ type HitInbox struct {
 	MergeBatch    int
 	MergeInterval time.Duration
 	RotateSize    int64
+	// BacklogWindow bounds the backlog (hits appended by this process and
+	// not yet merged) to about that much of the merge's measured capacity
+	// (default 2 s), and MinBacklog is the bound's floor (default 2 ×
+	// MergeBatch): above it Room reports no room, and the listener answers
+	// open pixels 503 with Retry-After instead of appending. Unbounded, a
+	// listener that answers faster than the merge stores (quiet, it answers
+	// about twice as fast) piles up a backlog that no shutdown deadline can
+	// merge; bounded, the durable rate is the merge rate, and Close has at
+	// most about BacklogWindow of merging to do.
+	BacklogWindow time.Duration
+	MinBacklog    int
 
 	wmu    sync.Mutex // appenders
 	cur    *logFile   // the file appended to; nil once closed
@@ -75,6 +87,15 @@ type HitInbox struct {
 	conn    *sql.Conn
 	version int64
 	lookups *hitLookups
+
+	backlog atomic.Int64  // hits this process appended and has not merged
+	limit   atomic.Int64  // Room's bound of backlog
+	rate    float64       // the merge's measured capacity, hits/s (mergeMu)
+	kick    chan struct{} // a full batch waits: merge now, not at the tick
+	roomMu  sync.Mutex
+	room    chan struct{} // closed (and replaced) when a merge made room
+
+	stepHook func() // tests: runs before each merge step (a slow store)
 
 	stop    chan struct{}
 	done    chan struct{}
@@ -115,8 +136,8 @@ func openHitInbox(ctx context.Context, db *DB, log *slog.Logger, own bool) (*Hit
 		log = slog.New(slog.DiscardHandler)
 	}
 	in := &HitInbox{db: db, dir: filepath.Join(filepath.Dir(db.path), InboxDirName), log: log,
-		MergeBatch: 4096, MergeInterval: time.Second, RotateSize: 4 << 20,
-		stop: make(chan struct{}), done: make(chan struct{})}
+		MergeBatch: 4096, MergeInterval: time.Second, RotateSize: 4 << 20, BacklogWindow: 2 * time.Second,
+		kick: make(chan struct{}, 1), room: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	if err := os.MkdirAll(in.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open hit inbox: %w", err)
 	}
@@ -145,6 +166,7 @@ func openHitInbox(ctx context.Context, db *DB, log *slog.Logger, own bool) (*Hit
 		in.closeFiles()
 		return nil, fmt.Errorf("open hit inbox: %w", err)
 	}
+	cur.own = true
 	in.cur = cur
 	in.files = append(in.files, cur)
 	return in, nil
@@ -177,7 +199,79 @@ func (in *HitInbox) AppendHit(h resonanz.Hit) error {
 		return fmt.Errorf("record hit: %w", err)
 	}
 	cur.size.Add(int64(len(in.buf)))
+	if in.backlog.Add(1) >= int64(max(in.MergeBatch, 1)) {
+		select {
+		case in.kick <- struct{}{}:
+		default:
+		}
+	}
 	return nil
+}
+
+// Backlog returns how many hits this process appended that are not merged
+// into the store yet.
+func (in *HitInbox) Backlog() int { return int(in.backlog.Load()) }
+
+// Room reports whether the backlog is below its bound (see BacklogWindow),
+// waiting at most wait (or until ctx ends) for a merge to make room.
+func (in *HitInbox) Room(ctx context.Context, wait time.Duration) bool {
+	if in.backlog.Load() < in.backlogLimit() {
+		return true
+	}
+	if wait <= 0 {
+		return false
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		in.roomMu.Lock()
+		room := in.room
+		in.roomMu.Unlock()
+		if in.backlog.Load() < in.backlogLimit() {
+			return true
+		}
+		select {
+		case <-room:
+		case <-timer.C:
+			return in.backlog.Load() < in.backlogLimit()
+		case <-ctx.Done():
+			return in.backlog.Load() < in.backlogLimit()
+		}
+	}
+}
+
+// backlogLimit is Room's bound: BacklogWindow of the merge's measured
+// capacity, at least MinBacklog.
+func (in *HitInbox) backlogLimit() int64 {
+	floor := int64(in.MinBacklog)
+	if floor <= 0 {
+		floor = 2 * int64(max(in.MergeBatch, 1))
+	}
+	return max(in.limit.Load(), floor)
+}
+
+// merged takes n merged hits of this process off the backlog, learns the
+// merge's capacity from a step that merged n hits in d, and wakes the
+// requests waiting for room; mergeMu is held.
+func (in *HitInbox) merged(n int, own bool, d time.Duration) {
+	if own {
+		in.backlog.Add(-int64(n))
+	}
+	// Small steps (a quiet listener) cost more per hit and say little
+	// about the capacity: only steps of a good size count.
+	if d > 0 && n >= max(in.MergeBatch/4, 1) {
+		r := float64(n) / d.Seconds()
+		if in.rate == 0 {
+			in.rate = r
+		} else {
+			in.rate = 0.7*in.rate + 0.3*r
+		}
+		in.limit.Store(int64(in.rate * in.BacklogWindow.Seconds()))
+	}
+	in.roomMu.Lock()
+	close(in.room)
+	in.room = make(chan struct{})
+	in.roomMu.Unlock()
 }
 
 // RecordHits appends hits one by one (resonanz.HitRecorder); when it
@@ -197,6 +291,7 @@ func (in *HitInbox) rotateLocked() error {
 	if err != nil {
 		return err
 	}
+	next.own = true
 	in.cur.final.Store(true)
 	in.fmu.Lock()
 	in.files = append(in.files, next)
@@ -236,13 +331,29 @@ func (in *HitInbox) run() {
 	tick := time.NewTicker(in.MergeInterval)
 	defer tick.Stop()
 	for {
-		if _, err := in.MergeAll(context.Background()); err != nil {
-			in.log.Error("listener: merging hits into the store failed; they stay in the inbox", "err", err)
+		// Step by step, back to back while there is work, so that Close
+		// never waits for more than one transaction.
+		for {
+			select {
+			case <-in.stop:
+				return
+			default:
+			}
+			in.mergeMu.Lock()
+			_, more, err := in.merge(context.Background())
+			in.mergeMu.Unlock()
+			if err != nil {
+				in.log.Error("listener: merging hits into the store failed; they stay in the inbox", "err", err)
+			}
+			if err != nil || !more {
+				break
+			}
 		}
 		select {
 		case <-in.stop:
 			return
 		case <-tick.C:
+		case <-in.kick:
 		}
 	}
 }
@@ -260,6 +371,14 @@ func (in *HitInbox) sync() {
 
 // Close stops appending and merging, merges everything left, removes the
 // merged files and closes them (not the store).
+//
+// When ctx has a deadline, Close stops merging in time for it: what is not
+// merged by then stays in the inbox — durable, each answered hit is in a
+// file — and the next process that opens the inbox merges it (a warning says
+// how much). That is not an error: nothing is lost, and a listener stopped
+// with Ctrl+C under load exits 0. The backlog bound (BacklogWindow) keeps
+// it to about two seconds of merging, so it takes an unusually slow store
+// to leave anything. Errors are the merge's own (the store failed).
 func (in *HitInbox) Close(ctx context.Context) error {
 	in.smu.Lock()
 	started, closed := in.started, in.closed
@@ -271,9 +390,14 @@ func (in *HitInbox) Close(ctx context.Context) error {
 	if started {
 		close(in.stop)
 		select {
-		case <-in.done:
+		case <-in.done: // at most one merge step
 		case <-ctx.Done():
-			return ctx.Err()
+			// The merge is stuck in one transaction (the store is
+			// locked?). Its files stay locked until the process ends;
+			// closing them under a running merge could let another
+			// process adopt and merge them twice.
+			in.log.Warn("listener: the hits not yet merged stay in the hit inbox; the next start merges them", "hits", in.backlog.Load(), "dir", in.dir)
+			return nil
 		}
 	}
 	in.wmu.Lock()
@@ -282,12 +406,39 @@ func (in *HitInbox) Close(ctx context.Context) error {
 		in.cur = nil
 	}
 	in.wmu.Unlock()
-	_, err := in.MergeAll(ctx)
+	left, err := in.mergeUntil(ctx)
 	in.mergeMu.Lock()
 	in.dropConn()
 	in.mergeMu.Unlock()
 	in.closeFiles()
+	if left && err == nil {
+		in.log.Warn("listener: the hits not yet merged stay in the hit inbox; the next start merges them", "hits", in.backlog.Load(), "dir", in.dir)
+	}
 	return err
+}
+
+// mergeUntil merges step by step until everything is merged, or until
+// ctx's deadline is too close for another step (left reports that something
+// is left). A step that ctx cuts off is rolled back: its hits stay.
+func (in *HitInbox) mergeUntil(ctx context.Context) (left bool, err error) {
+	in.mergeMu.Lock()
+	defer in.mergeMu.Unlock()
+	deadline, hasDeadline := ctx.Deadline()
+	var step time.Duration // the longest step so far
+	for {
+		if ctx.Err() != nil || hasDeadline && time.Until(deadline) < 2*step+50*time.Millisecond {
+			return true, nil
+		}
+		t := time.Now()
+		_, more, err := in.merge(ctx)
+		step = max(step, time.Since(t))
+		if err != nil && ctx.Err() != nil {
+			return true, nil
+		}
+		if err != nil || !more {
+			return false, err
+		}
+	}
 }
 
 // closeFiles closes (and so unlocks) the files still owned: what they hold
@@ -324,6 +475,10 @@ const readChunk = 1 << 20
 // and final, or rotates the current file once it is merged and large. more
 // reports whether another step may find work now.
 func (in *HitInbox) merge(ctx context.Context) (n int, more bool, err error) {
+	start := time.Now()
+	if in.stepHook != nil {
+		in.stepHook()
+	}
 	in.fmu.Lock()
 	if len(in.files) == 0 {
 		in.fmu.Unlock()
@@ -386,6 +541,7 @@ func (in *HitInbox) merge(ctx context.Context) (n int, more bool, err error) {
 				return 0, false, err
 			}
 			lf.merged += int64(off)
+			in.merged(len(hits), lf.own, time.Since(start))
 			return len(hits), true, nil
 		}
 	}

@@ -427,3 +427,136 @@ func TestHitInbox_LookupsFollowTheStore(t *testing.T) {
 	merge(f.plain)
 	want(1, 1, 2)
 }
+
+// TestHitInbox_CloseWithinDeadline: a backlog that the merge cannot finish
+// before Close's deadline (a slow store: every step takes 2 ms, one hit per
+// transaction) does not fail Close. Close returns in time; what it did not
+// merge stays in the inbox, and the next inbox merges it: every hit is
+// stored exactly once.
+func TestHitInbox_CloseWithinDeadline(t *testing.T) {
+	ctx := context.Background()
+	f := newReactionFixture(t)
+	in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.MergeBatch = 1
+	in.SlowMerge(2 * time.Millisecond)
+	in.Start()
+	const n = 1000
+	for i := range n {
+		if err := in.AppendHit(resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: f.mailing.ID, RecipientID: f.consented.ID,
+			At: t0.Add(time.Duration(i) * time.Millisecond)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := in.Close(cctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if d := time.Since(start); d > 400*time.Millisecond {
+		t.Errorf("Close took %v with a deadline of 300 ms", d)
+	}
+	stored := f.count(t, `SELECT COUNT(*) FROM reaction`)
+	if stored >= n {
+		t.Fatalf("all %d hits merged before the deadline: the test needs a slower merge", stored)
+	}
+	if len(inboxFiles(t, f.db)) == 0 {
+		t.Fatal("no inbox file left for the unmerged hits")
+	}
+	again, err := sqlite.OpenHitInbox(ctx, f.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := again.MergeAll(ctx); err != nil || m != n-stored {
+		t.Errorf("the next inbox merged %d, want the %d left (%v)", m, n-stored, err)
+	}
+	if err := again.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if all, distinct := f.count(t, `SELECT COUNT(*) FROM reaction`), f.count(t, `SELECT COUNT(DISTINCT at) FROM reaction`); all != n || distinct != n {
+		t.Errorf("%d reactions stored (%d distinct), want each of %d once", all, distinct, n)
+	}
+}
+
+// TestHitInbox_Backlog: Room reports room while the hits appended and not
+// merged are below the bound, none once they reach it (the listener then
+// refuses open pixels), waits for a merge that makes room, and the bound
+// follows the merge's measured capacity.
+func TestHitInbox_Backlog(t *testing.T) {
+	ctx := context.Background()
+	f := newReactionFixture(t)
+	in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(ctx)
+	in.MergeBatch, in.MinBacklog = 8, 20
+	hit := resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: f.mailing.ID, RecipientID: f.consented.ID, At: t0}
+	for range 19 {
+		if !in.Room(ctx, 0) {
+			t.Fatalf("no room at a backlog of %d, bound 20", in.Backlog())
+		}
+		if err := in.AppendHit(hit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in.AppendHit(hit)
+	if in.Room(ctx, 0) || in.Backlog() != 20 {
+		t.Fatalf("room at a backlog of %d, bound 20", in.Backlog())
+	}
+	start := time.Now()
+	if in.Room(ctx, 50*time.Millisecond) || time.Since(start) < 50*time.Millisecond {
+		t.Errorf("Room did not wait 50 ms for a merge that never came")
+	}
+	// A merge makes room, and a waiting Room sees it.
+	got := make(chan bool)
+	go func() { got <- in.Room(ctx, 10*time.Second) }()
+	in.Start()
+	select {
+	case ok := <-got:
+		if !ok {
+			t.Error("no room after the merge")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Room still waiting 5 s after the merge started")
+	}
+	// Clicks may be appended beyond the bound (the listener never refuses
+	// them); the count follows them to zero.
+	for range 50 {
+		in.AppendHit(hit)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for in.Backlog() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if in.Backlog() != 0 {
+		t.Errorf("backlog %d after the merge", in.Backlog())
+	}
+	if n := f.count(t, `SELECT COUNT(*) FROM reaction`); n != 70 {
+		t.Errorf("%d reactions stored, want 70", n)
+	}
+
+	// Once merges were timed, the bound is two seconds of them: far more
+	// than the floor here.
+	measured, err := sqlite.OpenHitInbox(ctx, f.db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer measured.Close(ctx)
+	measured.MergeBatch, measured.MinBacklog = 8, 20
+	for range 40 {
+		measured.AppendHit(hit)
+	}
+	if _, err := measured.MergeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 30 {
+		measured.AppendHit(hit)
+	}
+	if !measured.Room(ctx, 0) {
+		t.Errorf("no room at a backlog of %d after timed merges (floor 20)", measured.Backlog())
+	}
+}
