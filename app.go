@@ -17,6 +17,7 @@ import (
 
 	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/keyring"
+	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/portal"
 	"github.com/resonanz/resonanz/backend/relay"
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -44,10 +45,12 @@ type App struct {
 	damaged   *resonanz.DamagedError
 	events    desktop.Emitter
 	// secrets keeps the SMTP password and the listener key outside the
-	// database (OS keyring, else 0600 files); keyMu serializes creating the
-	// listener key.
+	// database (OS keyring, else 0600 files).
 	secrets *keyring.Store
-	keyMu   sync.Mutex
+	// smtpAccount is the stored mail server (settings and password);
+	// listenerSetup the listener's settings, token key and URL builder.
+	smtpAccount   smtp.Account
+	listenerSetup *listener.Setup
 
 	// services, for the command line and the façades
 	settingsSvc     *sqlite.SettingsService
@@ -156,10 +159,12 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		sendStore: sqlite.NewSendStore(db), surveySvc: sqlite.NewSurveyService(db), optInSvc: sqlite.NewOptInService(db),
 		templateSvc: sqlite.NewTemplateService(db),
 	}
+	a.smtpAccount = smtp.Account{Settings: a.settingsSvc, Secrets: a.secrets}
+	a.listenerSetup = &listener.Setup{Settings: a.settingsSvc, Secrets: a.secrets, PersonLinks: a.relayPersonLinks}
 	a.portal = portal.New(portal.Services{Store: sqlite.NewPortalService(db), Subscriptions: a.subscriptionSvc,
 		Recipients: a.recipientSvc, Lists: a.listSvc, OptIns: a.optInSvc, Surveys: a.surveySvc, Settings: a.settingsSvc, Mailings: a.mailingSvc,
 		Mailer: func(ctx context.Context) (portal.Mailer, error) { return a.smtpMailer(ctx, a.smtpOverride) },
-		URLs:   a.listenerURLBuilder, Now: db.Now,
+		URLs:   a.listenerSetup.RequireURLs, Now: db.Now,
 	})
 	a.relays = a.relayService()
 	a.autoPublish = a.relays.AutoPublisher()

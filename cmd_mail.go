@@ -202,7 +202,7 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		if !set["rate"] || !set["per-minute"] || !set["per-hour"] {
-			stored, err := a.smtpSettings(ctx)
+			stored, err := a.smtpAccount.Load(ctx)
 			if err != nil {
 				return err
 			}

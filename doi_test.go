@@ -36,7 +36,7 @@ func doiApp(t *testing.T) (*App, *smtptest.Server, resonanz.ListenerStatus) {
 	if _, err := a.settingsSvc.SetSender(ctx, resonanz.SenderIdentity{FromName: "Reisebüro Sonne", FromAddress: "news@sonne.example"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.saveSMTP(ctx, resonanz.SMTPSettings{Host: srv.Host, Port: srv.Port, Security: "none"}, "", false); err != nil {
+	if _, err := a.smtpAccount.Save(ctx, resonanz.SMTPSettings{Host: srv.Host, Port: srv.Port, Security: "none"}, "", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := (mailServer{a}).SaveListener(ctx, resonanz.ListenerSettings{PublicURL: "https://news.sonne.example/r", Addr: "127.0.0.1:0"}); err != nil {
@@ -291,7 +291,7 @@ func TestListener_StopFlushes(t *testing.T) {
 	list, _ := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
 	m, _ := a.mailingSvc.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling", ListID: list.ID})
 	r, _ := a.recipientSvc.CreateRecipient(ctx, resonanz.Recipient{Email: "anna@example.org"})
-	urls, err := a.listenerURLBuilder(ctx)
+	urls, err := a.listenerSetup.RequireURLs(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

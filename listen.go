@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,41 +15,17 @@ import (
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
-// listenerKeyName names the listener's token key in the secret store.
-const listenerKeyName = "listener.key"
-
-// listenerKey returns the listener's HMAC key, creating 32 random bytes the
-// first time. It lives in the secret store (OS keyring or a 0600 file), not
-// the database, so a copy or backup of resonanz.db does not carry it.
-func (a *App) listenerKey(ctx context.Context) ([]byte, error) {
-	a.keyMu.Lock()
-	defer a.keyMu.Unlock()
-	b, err := a.secrets.Secret(ctx, listenerKeyName)
-	if err != nil {
-		return nil, err
-	}
-	if len(b) >= listener.MinSecretLength {
-		return b, nil
-	}
-	b = make([]byte, 32)
-	rand.Read(b)
-	if err := a.secrets.SetSecret(ctx, listenerKeyName, b); err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
 // newListener builds the recipient-facing listener over the app's store.
 // trackRate limits tracking requests per client IP and second (0: the
 // listener's default, negative: off, e.g. for load tests).
 func (a *App) newListener(addr, publicURL string, trackRate float64, trusted []string, log *slog.Logger, opts ...func(*listener.Config)) (*listener.Server, error) {
-	secret, err := a.listenerKey(context.Background())
+	secret, err := a.listenerSetup.Key(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	proxies, err := listener.ParseTrustedProxies(trusted)
+	proxies, err := listener.TrustedProxies(trusted)
 	if err != nil {
-		return nil, trustedProxiesError(err)
+		return nil, err
 	}
 	cfg := listener.Config{Addr: addr, PublicURL: publicURL, Secret: secret, Log: log, TrackRate: trackRate, TrustedProxies: proxies}
 	for _, o := range opts {
@@ -85,21 +60,6 @@ type listenerRun struct {
 	failed    atomic.Value // string: why Serve returned by itself
 }
 
-// listenerSettings returns the stored listener settings with defaults.
-func (a *App) listenerSettings(ctx context.Context) (resonanz.ListenerSettings, error) {
-	var ls resonanz.ListenerSettings
-	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingListener, &ls); err != nil {
-		return ls, err
-	}
-	if ls.Addr == "" {
-		ls.Addr = resonanz.DefaultListenerAddr
-	}
-	if ls.TrustedProxies == nil {
-		ls.TrustedProxies = []string{}
-	}
-	return ls, nil
-}
-
 // StartListener starts the desk's listener with the stored settings; it
 // is a no-op while one runs.
 func (a *App) StartListener(ctx context.Context) (resonanz.ListenerStatus, error) {
@@ -112,7 +72,7 @@ func (a *App) StartListener(ctx context.Context) (resonanz.ListenerStatus, error
 	if a.db == nil {
 		return a.listenerStatusLocked(), resonanz.E(resonanz.EINVALID, "error.cli.restoreBackupData", "Restore a backup first: the data file is damaged.")
 	}
-	ls, err := a.listenerSettings(ctx)
+	ls, err := a.listenerSetup.Load(ctx)
 	if err != nil {
 		return a.listenerStatusLocked(), err
 	}
@@ -203,7 +163,7 @@ func (a *App) autoStartListener(ctx context.Context) {
 	if a.db == nil { // recovery: nothing to serve from
 		return
 	}
-	ls, err := a.listenerSettings(ctx)
+	ls, err := a.listenerSetup.Load(ctx)
 	if err == nil && ls.AutoStart {
 		if _, err := a.StartListener(ctx); err != nil {
 			a.log.Warn("listener did not start with the app", "err", err)
@@ -235,15 +195,4 @@ func (a *App) mergeLeftHits() {
 			a.log.Info("merged the hits a listener left", "hits", n)
 		}
 	})
-}
-
-// listenerURLBuilder returns URLs for the configured public URL; it fails
-// when none is set (a signup form or confirmation link needs one).
-func (a *App) listenerURLBuilder(ctx context.Context) (listener.URLs, error) {
-	urls, ok, err := a.publicURLs(ctx)
-	if err == nil && !ok {
-		err = resonanz.FieldError("publicUrl", "error.listener.publicUrlMissing",
-			"Set the listener's public URL first (Settings → Listener): the links in the mails point there.")
-	}
-	return urls, err
 }

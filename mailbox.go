@@ -141,7 +141,7 @@ func (a *App) mailboxConfigFor(ctx context.Context, o mailboxOverride) (mailbox.
 // mailTokens signs the tokens of the addresses that lead back, with a key
 // derived from the listener's per-installation secret.
 func (a *App) mailTokens(ctx context.Context) (*mailbox.Tokens, error) {
-	secret, err := a.listenerKey(ctx)
+	secret, err := a.listenerSetup.Key(ctx)
 	if err != nil {
 		return nil, err
 	}

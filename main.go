@@ -242,7 +242,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				publicURL = "http://" + addr
 			}
 			if trusted == nil {
-				ls, err := a.listenerSettings(ctx)
+				ls, err := a.listenerSetup.Load(ctx)
 				if err != nil {
 					ln.Close()
 					return err

@@ -90,7 +90,7 @@ func TestListener_BehindReverseProxy(t *testing.T) {
 		TrustedProxies: []string{" 127.0.0.1 ", ""}}); err != nil {
 		t.Fatal(err)
 	}
-	if ls, _ := a.listenerSettings(ctx); fmt.Sprint(ls.TrustedProxies) != "[127.0.0.1]" {
+	if ls, _ := a.listenerSetup.Load(ctx); fmt.Sprint(ls.TrustedProxies) != "[127.0.0.1]" {
 		t.Fatalf("stored trusted proxies %q", ls.TrustedProxies)
 	}
 	a.StopListener(ctx)
@@ -132,7 +132,7 @@ func TestListener_BehindReverseProxy(t *testing.T) {
 	// After a send, many people open their profile at once: each through
 	// the same proxy, none is refused.
 	m, _ := a.mailingSvc.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling", ListID: list.ID})
-	urls, err := a.listenerURLBuilder(ctx)
+	urls, err := a.listenerSetup.RequireURLs(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 // published.
 func (a *App) relayService() *relay.Relays {
 	return relay.NewRelays(relay.DeskConfig{
-		Secrets: a.secrets, ListenerKey: a.listenerKey, Settings: a.settingsSvc,
+		Secrets: a.secrets, ListenerKey: a.listenerSetup.Key, Settings: a.settingsSvc,
 		Apply: relay.Desk{Journal: sqlite.NewRelayJournal(a.db), Hits: a.reactionSvc,
 			Subscriptions: a.portal, Profiles: a.portal, Surveys: a.portal, Signups: a.portal, Signed: a.relaySignupMail},
 		Source: relay.Source{Recipients: a.recipientSvc, Profiles: a.portal, Lists: a.listSvc,
@@ -39,35 +39,11 @@ func (a *App) ConnectRelay(ctx context.Context, code string) (relay.Pairing, err
 	return a.relays.Connect(ctx, code)
 }
 
-// relaySignupMail mails the confirmation for a signup made on the relay,
-// as the listener does for its own form (no name: anybody can type any
-// text into the form). A failure is logged; the person can sign up again.
+// relaySignupMail mails the confirmation for a signup made on the relay
+// (portal.Service.ConfirmRelaySignup); a failure is logged, the person can
+// sign up again.
 func (a *App) relaySignupMail(ctx context.Context, s listener.Signup, r listener.SignupResult) {
-	lang := r.Language
-	if lang != "de" && lang != "en" {
-		lang = s.Language
-	}
-	if lang != "de" && lang != "en" {
-		lang = "de"
-	}
-	err := func() error {
-		urls, err := a.listenerURLBuilder(ctx)
-		if err != nil {
-			return err
-		}
-		l, err := a.portal.FormList(ctx, s.ListID)
-		if err != nil {
-			return err
-		}
-		b, err := a.portal.Branding(ctx)
-		if err != nil {
-			return err
-		}
-		n := listener.ConfirmationNotice(lang, r.Email, "", l.Name, s.Wording, urls.Confirm(r.Token), listener.BrandNotice(b))
-		n.RecipientID = r.RecipientID
-		return a.portal.SendNotice(ctx, n)
-	}()
-	if err != nil {
+	if err := a.portal.ConfirmRelaySignup(ctx, s, r); err != nil {
 		a.log.Error("relay: confirmation mail for a signup on the relay", "recipient", r.RecipientID, "err", err)
 	}
 }
@@ -110,7 +86,7 @@ func (a *App) RetryRelayEvent(ctx context.Context, id string) error {
 // confirmations and profile links with while the desk is off (nil when
 // either is not set up: then the desk mails them at its next sync).
 func (a *App) relayMailSettings(ctx context.Context) (*relay.MailSettings, error) {
-	s, err := a.smtpSettings(ctx)
+	s, err := a.smtpAccount.Load(ctx)
 	if err != nil || s.Host == "" {
 		return nil, err
 	}
@@ -118,7 +94,7 @@ func (a *App) relayMailSettings(ctx context.Context) (*relay.MailSettings, error
 	if err != nil || from.FromAddress == "" {
 		return nil, err
 	}
-	pw, err := a.smtpPassword(ctx)
+	pw, err := a.smtpAccount.Password(ctx)
 	if err != nil {
 		return nil, err
 	}

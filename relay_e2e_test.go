@@ -314,7 +314,7 @@ func TestRelay_EndToEnd(t *testing.T) {
 	// The mail server (the relay mails the signup's confirmation with it
 	// while the desk is off; its password must not reach the relay's data).
 	sink := smtptest.Start(t, smtptest.Options{Username: "news", Password: sinkPassword})
-	if _, err := a.saveSMTP(ctx, resonanz.SMTPSettings{Host: sink.Host, Port: sink.Port, Security: "none", Username: "news"}, sinkPassword, false); err != nil {
+	if _, err := a.smtpAccount.Save(ctx, resonanz.SMTPSettings{Host: sink.Host, Port: sink.Port, Security: "none", Username: "news"}, sinkPassword, false); err != nil {
 		t.Fatal(err)
 	}
 	// A survey whose answer fills a custom attribute (with the person's consent).
@@ -622,7 +622,7 @@ func TestRelay_SignupAndConfirm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.saveSMTP(ctx, resonanz.SMTPSettings{Host: sink.Host, Port: sink.Port, Security: "none"}, "", false); err != nil {
+	if _, err := a.smtpAccount.Save(ctx, resonanz.SMTPSettings{Host: sink.Host, Port: sink.Port, Security: "none"}, "", false); err != nil {
 		t.Fatal(err)
 	}
 	a.Close()

@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/resonanz/resonanz/backend/listener"
 	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/backend/smtp"
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
@@ -37,10 +39,10 @@ func TestSecrets_NeverLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	const password = "Pw-7f3c9e1a-geheim-Passwort"
-	if _, err := a.saveSMTP(ctx, resonanz.SMTPSettings{Host: "127.0.0.1", Port: 1, Security: "none", Username: "desk"}, password, false); err != nil {
+	if _, err := a.smtpAccount.Save(ctx, resonanz.SMTPSettings{Host: "127.0.0.1", Port: 1, Security: "none", Username: "desk"}, password, false); err != nil {
 		t.Fatal(err)
 	}
-	s, err := a.smtpSettings(ctx)
+	s, err := a.smtpAccount.Load(ctx)
 	if err != nil || !s.HasPassword {
 		t.Fatalf("settings after save: %+v, %v", s, err)
 	}
@@ -58,11 +60,11 @@ func TestSecrets_NeverLeak(t *testing.T) {
 	if _, err := a.syncMailbox(ctx, mailboxOverride{}, nil); err != nil {
 		a.Errors().Format(err)
 	}
-	key, err := a.listenerKey(ctx)
+	key, err := a.listenerSetup.Key(ctx)
 	if err != nil || len(key) < 32 {
 		t.Fatalf("listener key: %d bytes, %v", len(key), err)
 	}
-	if again, _ := a.listenerKey(ctx); !bytes.Equal(again, key) {
+	if again, _ := a.listenerSetup.Key(ctx); !bytes.Equal(again, key) {
 		t.Fatal("the listener key changed between calls")
 	}
 	if _, err := (mailServer{a}).SaveListener(ctx, resonanz.ListenerSettings{PublicURL: "https://news.example.org/r"}); err != nil {
@@ -118,7 +120,7 @@ func TestSecrets_NeverLeak(t *testing.T) {
 		}
 	}
 	// Where they are: 0600 files in a 0700 folder (the keyring is off here).
-	for _, name := range []string{smtpPasswordName, imapPasswordName, listenerKeyName} {
+	for _, name := range []string{smtp.PasswordName, imapPasswordName, listener.KeyName} {
 		st, err := os.Stat(filepath.Join(data, "secrets", name))
 		if err != nil {
 			t.Fatal(err)

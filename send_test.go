@@ -31,10 +31,10 @@ func TestSend_EndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Sending limits are stored with the mail server; a negative one is refused by field.
-	if _, err := a.saveSMTP(ctx, resonanz.SMTPSettings{Host: "mail.sonne.example", Port: 587, Security: "starttls", RatePerMinute: -1}, "", false); err == nil || !strings.Contains(err.Error(), "negative") {
+	if _, err := a.smtpAccount.Save(ctx, resonanz.SMTPSettings{Host: "mail.sonne.example", Port: 587, Security: "starttls", RatePerMinute: -1}, "", false); err == nil || !strings.Contains(err.Error(), "negative") {
 		t.Errorf("negative per-minute limit: %v", err)
 	}
-	if s, err := a.saveSMTP(ctx, resonanz.SMTPSettings{Host: "mail.sonne.example", Port: 587, Security: "starttls", RatePerMinute: 600, RatePerHour: 10000}, "", false); err != nil || s.RatePerMinute != 600 || s.RatePerHour != 10000 {
+	if s, err := a.smtpAccount.Save(ctx, resonanz.SMTPSettings{Host: "mail.sonne.example", Port: 587, Security: "starttls", RatePerMinute: 600, RatePerHour: 10000}, "", false); err != nil || s.RatePerMinute != 600 || s.RatePerHour != 10000 {
 		t.Errorf("limits saved as %+v, %v", s, err)
 	}
 	for i := range 5 {

@@ -354,6 +354,35 @@ func sendNotice(ctx context.Context, mailer resonanz.Mailer, from resonanz.Sende
 	return nil
 }
 
+// ConfirmRelaySignup mails the confirmation for a signup made on a relay,
+// as the listener does for its own form: in the language the person has,
+// else the form's, else German; with no name (anybody can type any text
+// into the form).
+func (s *Service) ConfirmRelaySignup(ctx context.Context, sig listener.Signup, r listener.SignupResult) error {
+	lang := r.Language
+	if lang != "de" && lang != "en" {
+		lang = sig.Language
+	}
+	if lang != "de" && lang != "en" {
+		lang = "de"
+	}
+	urls, err := s.svc.URLs(ctx)
+	if err != nil {
+		return err
+	}
+	l, err := s.FormList(ctx, sig.ListID)
+	if err != nil {
+		return err
+	}
+	b, err := s.Branding(ctx)
+	if err != nil {
+		return err
+	}
+	n := listener.ConfirmationNotice(lang, r.Email, "", l.Name, sig.Wording, urls.Confirm(r.Token), listener.BrandNotice(b))
+	n.RecipientID = r.RecipientID
+	return s.SendNotice(ctx, n)
+}
+
 // deskClient marks double opt-in requests the sender started from the desk
 // (the person's own step is the confirmation).
 var deskClient = resonanz.WebClient{UserAgent: "Resonanz desk (confirmation mail sent by the sender)"}
