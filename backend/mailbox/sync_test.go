@@ -14,6 +14,7 @@ import (
 	"github.com/resonanz/resonanz/backend/mailbox/dovecottest"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
+	"github.com/resonanz/resonanz/backend/sqlite/sqlitetest"
 )
 
 // corpusPeople are the addresses of the corpus; the ones a corpus token
@@ -58,11 +59,7 @@ func newSyncFixture(t *testing.T) *syncFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := sqlitetest.MustOpenDB(t)
 	f := &syncFixture{db: db, srv: srv, ids: map[string]int64{}}
 	if f.list, err = sqlite.NewListService(db).CreateList(ctx, resonanz.List{Name: "Lindenhof"}); err != nil {
 		t.Fatal(err)
