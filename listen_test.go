@@ -266,7 +266,7 @@ func TestListener_BacklogBound(t *testing.T) {
 	}
 	defer a.Close()
 	m, ids := seedOpenTracked(t, a, 50)
-	secret, err := a.listenerKey(ctx)
+	secret, err := a.listenerSetup.Key(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
