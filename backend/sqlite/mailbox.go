@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -50,29 +52,84 @@ func (s *MailboxStore) Processed(ctx context.Context, keys []string) (map[string
 
 // recordMessages stores processed messages in tx; keys stored before are
 // left as they are. A recipient or mailing that no longer exists is stored
-// as unknown. One statement for the batch, run per message: a statement of
-// many rows would need a statement journal (it may abort midway inside the
-// batch's transaction), and that journal spills page copies of the key
-// index to a temporary file for every batch.
+// as unknown.
+//
+// Many rows per statement (one statement prepared per batch): SQLite checks
+// CHECK (kind IN (...)) and (outcome IN (...)) against temporary b-trees
+// it builds once per statement run. Run per message, that cost two
+// page-cache allocations of ~80 KB that the C allocator handed back to the
+// system at once (brk, madvise and page faults were most of the store's
+// time in a 10 000-message sync: 2.9k → 12k messages/s in
+// BenchmarkMailboxBatch). The statement journal that a statement of many
+// rows needs inside the batch's transaction costs far less.
 func recordMessages(ctx context.Context, tx *sql.Tx, now int64, msgs []resonanz.MailboxMessage) error {
-	if len(msgs) == 0 {
-		return nil
+	const cols = 12
+	var full *sql.Stmt // prepared once for the full chunks
+	if len(msgs) >= recordChunk {
+		var err error
+		if full, err = tx.PrepareContext(ctx, recordSQL(recordChunk)); err != nil {
+			return fmt.Errorf("record mailbox messages: %w", err)
+		}
+		defer full.Close()
 	}
-	st, err := tx.PrepareContext(ctx, `INSERT INTO mailbox_message (key, kind, outcome, reason, processed_at, date, from_addr, from_name, subject,
-		recipient_id, mailing_id, folder, uid)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT id FROM recipient WHERE id = ?), (SELECT id FROM mailing WHERE id = ?), ?, ?)
-		ON CONFLICT (key) DO NOTHING`)
-	if err != nil {
-		return fmt.Errorf("record mailbox messages: %w", err)
-	}
-	defer st.Close()
-	for _, m := range msgs {
-		if _, err := st.ExecContext(ctx, m.Key, m.Kind, m.Outcome, clip(m.Reason, 500), now, millis(m.Date), clip(m.From, 320), clip(m.FromName, 200),
-			clip(m.Subject, 500), m.RecipientID, m.MailingID, m.Folder, int64(m.UID)); err != nil {
+	args := make([]any, 0, 1+recordChunk*cols)
+	for start := 0; start < len(msgs); start += recordChunk {
+		chunk := msgs[start:min(start+recordChunk, len(msgs))]
+		args = append(args[:0], now)
+		for _, m := range chunk {
+			args = append(args, m.Key, m.Kind, m.Outcome, clip(m.Reason, 500), millis(m.Date), clip(m.From, 320), clip(m.FromName, 200),
+				clip(m.Subject, 500), m.RecipientID, m.MailingID, m.Folder, int64(m.UID))
+		}
+		// Through Query: go-sqlite3 binds a query's arguments in one call.
+		var rows *sql.Rows
+		var err error
+		if full != nil && len(chunk) == recordChunk {
+			rows, err = full.QueryContext(ctx, args...)
+		} else {
+			rows, err = tx.QueryContext(ctx, recordSQL(len(chunk)), args...)
+		}
+		if err == nil {
+			rows.Close()
+			err = rows.Err()
+		}
+		if err != nil {
 			return fmt.Errorf("record mailbox messages: %w", err)
 		}
 	}
 	return nil
+}
+
+// recordChunk is the number of messages per record statement: a
+// statement of a whole batch costs more to parse than to run.
+const recordChunk = 64
+
+// recordSQL is the INSERT of n processed messages; ?1 is the time of
+// processing.
+func recordSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`WITH v (key, kind, outcome, reason, date, from_addr, from_name, subject, recipient_id, mailing_id, folder, uid) AS (VALUES `)
+	p := 2
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := range 12 {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('?')
+			b.WriteString(strconv.Itoa(p))
+			p++
+		}
+		b.WriteByte(')')
+	}
+	b.WriteString(`)
+		INSERT INTO mailbox_message (key, kind, outcome, reason, processed_at, date, from_addr, from_name, subject, recipient_id, mailing_id, folder, uid)
+		SELECT key, kind, outcome, reason, ?1, date, from_addr, from_name, subject,
+		       (SELECT id FROM recipient WHERE id = v.recipient_id), (SELECT id FROM mailing WHERE id = v.mailing_id), folder, uid
+		FROM v WHERE true ON CONFLICT (key) DO NOTHING`)
+	return b.String()
 }
 
 // BeginSync starts the store side of one sync: its batches are one

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -99,5 +100,68 @@ func TestMailboxRun_ApplyIsOneTransaction(t *testing.T) {
 	}
 	if n := count(`SELECT COUNT(*) FROM import_run WHERE status = 'done'`); n != 1 {
 		t.Errorf("%d import runs done, want the sync's one", n)
+	}
+}
+
+// TestMailboxRun_Records: a batch's records go in statements of many rows;
+// every record of a batch longer than one statement is stored with its
+// fields, a key twice in one batch or stored before is kept as first
+// stored, and a recipient or mailing that does not exist is stored as
+// unknown.
+func TestMailboxRun_Records(t *testing.T) {
+	db, store := mailboxStore(t)
+	ctx := context.Background()
+	run := store.BeginSync(resonanz.ReactionImport{FileName: "IMAP test", Provider: resonanz.ProviderMailbox})
+	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	first := []resonanz.MailboxMessage{{Key: "mid:early@x", Kind: "reply", Outcome: "kept", Date: at, Subject: "stored before", Folder: "INBOX", UID: 1}}
+	if err := run.Apply(ctx, nil, first); err != nil {
+		t.Fatal(err)
+	}
+	var batch []resonanz.MailboxMessage
+	for i := range 150 { // more than two statements' worth
+		batch = append(batch, resonanz.MailboxMessage{Key: fmt.Sprintf("mid:m%d@x", i), Kind: "bounce", Outcome: "applied", Date: at.Add(time.Duration(i) * time.Second),
+			From: "mailer-daemon@x", FromName: "Mail Delivery System", Subject: fmt.Sprintf("Undelivered %d", i), RecipientID: int64(i%3 + 1), MailingID: 1, Folder: "INBOX", UID: uint32(i + 2)})
+	}
+	batch[7].RecipientID, batch[8].MailingID = 99, 98 // gone meanwhile
+	batch = append(batch,
+		resonanz.MailboxMessage{Key: "mid:m3@x", Kind: "reply", Outcome: "kept", Date: at, Subject: "the same key again"},
+		resonanz.MailboxMessage{Key: "mid:early@x", Kind: "reply", Outcome: "kept", Date: at, Subject: "stored in an earlier batch"})
+	if err := run.Apply(ctx, nil, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Finish("done"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := db.SQL().QueryRow(`SELECT COUNT(*) FROM mailbox_message`).Scan(&n); err != nil || n != 151 {
+		t.Fatalf("%d records (%v), want 151", n, err)
+	}
+	tests := []struct {
+		key, subject             string
+		uid                      uint32
+		recipient, mailing, date int64
+	}{
+		{"mid:early@x", "stored before", 1, 0, 0, at.UnixMilli()},
+		{"mid:m0@x", "Undelivered 0", 2, 1, 1, at.UnixMilli()},
+		{"mid:m3@x", "Undelivered 3", 5, 1, 1, at.Add(3 * time.Second).UnixMilli()},
+		{"mid:m7@x", "Undelivered 7", 9, 0, 1, at.Add(7 * time.Second).UnixMilli()},
+		{"mid:m8@x", "Undelivered 8", 10, 3, 0, at.Add(8 * time.Second).UnixMilli()},
+		{"mid:m64@x", "Undelivered 64", 66, 2, 1, at.Add(64 * time.Second).UnixMilli()},
+		{"mid:m149@x", "Undelivered 149", 151, 3, 1, at.Add(149 * time.Second).UnixMilli()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			var subject string
+			var uid, recipient, mailing, date int64
+			err := db.SQL().QueryRow(`SELECT subject, uid, COALESCE(recipient_id, 0), COALESCE(mailing_id, 0), date FROM mailbox_message WHERE key = ?`, tt.key).
+				Scan(&subject, &uid, &recipient, &mailing, &date)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if subject != tt.subject || uid != int64(tt.uid) || recipient != tt.recipient || mailing != tt.mailing || date != tt.date {
+				t.Errorf("subject %q uid %d recipient %d mailing %d date %d; want %q %d %d %d %d", subject, uid, recipient, mailing, date,
+					tt.subject, tt.uid, tt.recipient, tt.mailing, tt.date)
+			}
+		})
 	}
 }
