@@ -16,8 +16,10 @@ import (
 	"testing"
 )
 
-// catalogueKey is what a catalogue key Go sends looks like.
-var catalogueKey = regexp.MustCompile(`^(error|import)\.[A-Za-z0-9_:]+(\.[A-Za-z0-9_:]+)+$`)
+// catalogueKey is what a catalogue key Go sends looks like: errors,
+// import reasons and warnings, quarantine reasons (reason.) and the texts
+// of ledger entries the program writes itself (ledger.).
+var catalogueKey = regexp.MustCompile(`^(error|import|reason|ledger)\.[A-Za-z0-9_:]+(\.[A-Za-z0-9_:]+)+$`)
 
 // goSources parses every non-test Go file of the program (this package and
 // backend/), skipping test helpers' packages.
@@ -93,7 +95,7 @@ func emittedKeys(t *testing.T) (keys map[string][]string, prefixes map[string][]
 				pos := fset.Position(n.Pos()).String()
 				if catalogueKey.MatchString(s) {
 					keys[s] = append(keys[s], pos)
-				} else if (strings.HasPrefix(s, "error.") || strings.HasPrefix(s, "import.")) && strings.HasSuffix(s, ".") && !strings.Contains(s, " ") {
+				} else if hasKeyPrefix(s) && strings.HasSuffix(s, ".") && !strings.Contains(s, " ") {
 					prefixes[s] = append(prefixes[s], pos)
 				}
 			case *ast.CallExpr:
@@ -122,6 +124,16 @@ func emittedKeys(t *testing.T) (keys map[string][]string, prefixes map[string][]
 	return keys, prefixes
 }
 
+// hasKeyPrefix reports whether s starts like a catalogue key Go sends.
+func hasKeyPrefix(s string) bool {
+	for _, p := range []string{"error.", "import.", "reason.", "ledger."} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func readCatalogue(t *testing.T, lang string) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("frontend", "src", "lib", "i18n", lang+".json"))
@@ -136,8 +148,9 @@ func readCatalogue(t *testing.T, lang string) map[string]string {
 }
 
 // TestCatalogue_HasEveryKeyGoSends fails when the Go code can send an i18n
-// key (an error, an import reason or warning) that de.json or en.json
-// lacks. The keys are collected from the code, not listed by hand.
+// key (an error, an import reason or warning, a quarantine reason, a ledger
+// wording or evidence) that de.json or en.json lacks. The keys are
+// collected from the code, not listed by hand.
 func TestCatalogue_HasEveryKeyGoSends(t *testing.T) {
 	keys, prefixes := emittedKeys(t)
 	if len(keys) < 100 {
@@ -240,9 +253,9 @@ func TestCatalogue_ErrorsHaveKeys(t *testing.T) {
 	}
 }
 
-// TestCatalogue_EnglishTextsMatch fails when a resonanz.E call's English
-// message differs from the en.json text under its key: the command line
-// (which prints the message) and the English UI say the same.
+// TestCatalogue_EnglishTextsMatch fails when a resonanz.E or resonanz.T
+// call's English message differs from the en.json text under its key: the
+// command line (which prints the message) and the English UI say the same.
 func TestCatalogue_EnglishTextsMatch(t *testing.T) {
 	fset, files := goSources(t)
 	en := readCatalogue(t, "en")
@@ -250,23 +263,28 @@ func TestCatalogue_EnglishTextsMatch(t *testing.T) {
 	for _, f := range files {
 		ast.Inspect(f, func(node ast.Node) bool {
 			call, ok := node.(*ast.CallExpr)
-			if !ok || len(call.Args) < 3 {
+			if !ok {
 				return true
 			}
+			name := ""
 			switch fn := call.Fun.(type) {
 			case *ast.SelectorExpr:
-				if x, ok := fn.X.(*ast.Ident); !ok || x.Name != "resonanz" || fn.Sel.Name != "E" {
-					return true
+				if x, ok := fn.X.(*ast.Ident); ok && x.Name == "resonanz" {
+					name = fn.Sel.Name
 				}
 			case *ast.Ident:
-				if f.Name.Name != "resonanz" || fn.Name != "E" {
-					return true
+				if f.Name.Name == "resonanz" {
+					name = fn.Name
 				}
-			default:
+			}
+			// resonanz.E(code, key, message, …), resonanz.T(key, message, …)
+			first := map[string]int{"E": 1, "T": 0}
+			i, ok := first[name]
+			if !ok || len(call.Args) < i+2 {
 				return true
 			}
-			key, ok1 := stringLit(call.Args[1])
-			msg, ok2 := stringLit(call.Args[2])
+			key, ok1 := stringLit(call.Args[i])
+			msg, ok2 := stringLit(call.Args[i+1])
 			if !ok1 || !ok2 {
 				return true
 			}
@@ -368,6 +386,78 @@ func TestCatalogue_HasEveryAuditAction(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("%s.json has no audit.action.%s* (%s)", lang, p, where)
+			}
+		}
+	}
+}
+
+// settingNames collects the setting names the program saves through
+// SetValue (each becomes a settings.update audit entry naming it): the
+// name argument as a string literal or as a string constant declared in
+// the program's sources.
+func settingNames(t *testing.T) map[string]string {
+	fset, files := goSources(t)
+	consts := map[string]string{}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if i < len(vs.Values) {
+						if s, ok := stringLit(vs.Values[i]); ok {
+							consts[n.Name] = s
+						}
+					}
+				}
+			}
+		}
+	}
+	names := map[string]string{}
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) != 3 {
+				return true
+			}
+			if sel, ok := call.Fun.(*ast.SelectorExpr); !ok || sel.Sel.Name != "SetValue" {
+				return true
+			}
+			arg := call.Args[1]
+			name, ok := stringLit(arg)
+			switch a := arg.(type) {
+			case *ast.Ident:
+				name, ok = consts[a.Name]
+			case *ast.SelectorExpr:
+				name, ok = consts[a.Sel.Name]
+			}
+			if !ok {
+				t.Errorf("%s: SetValue's setting name is not a literal or a constant; the audit log could not name it in words", fset.Position(arg.Pos()))
+				return true
+			}
+			names[name] = fset.Position(arg.Pos()).String()
+			return true
+		})
+	}
+	return names
+}
+
+// TestCatalogue_HasEverySettingLabel fails when the program can save a
+// setting whose audit entry ("Settings changed: {subject}") would show the
+// raw setting name (branding.logo) instead of words in de.json or en.json.
+func TestCatalogue_HasEverySettingLabel(t *testing.T) {
+	names := settingNames(t)
+	if len(names) < 6 {
+		t.Fatalf("found only %d setting names; is the collector broken?", len(names))
+	}
+	for _, lang := range []string{"de", "en"} {
+		cat := readCatalogue(t, lang)
+		for name, where := range names {
+			if _, ok := cat["audit.setting."+name]; !ok {
+				t.Errorf("%s.json has no audit.setting.%s (%s)", lang, name, where)
 			}
 		}
 	}

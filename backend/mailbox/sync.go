@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -608,11 +609,11 @@ func (s *Syncer) outcome(m *fetched, folder string, found []resonanz.MailboxMatc
 		ev.DedupeKey = "mailbox:" + m.key + ":" + strings.ToLower(who.Email)
 		if v.Kind == KindComplaint {
 			ev.Type = resonanz.ReactionComplained
-			ev.Metadata["wording"] = "Spam complaint (ARF feedback report, " + orDash(v.FeedbackType) + ")."
+			setWording(ev.Metadata, resonanz.T("ledger.wording.mailboxComplaint", "Spam complaint (ARF feedback report, {feedbackType}).", "feedbackType", orDash(v.FeedbackType)))
 			res.Complaints++
 		} else {
 			ev.Type = resonanz.ReactionUnsubscribed
-			ev.Metadata["wording"] = "List-Unsubscribe: mailto:" + s.Addresses.Unsubscribe
+			setWording(ev.Metadata, resonanz.T("ledger.wording.mailUnsubscribe", "Unsubscribed by a mail to the unsubscribe address (List-Unsubscribe: mailto:{address}).", "address", s.Addresses.Unsubscribe))
 			res.Unsubscribes++
 		}
 		events = append(events, ev)
@@ -716,5 +717,15 @@ func classifyOne(m *fetched, addr Addresses) {
 	m.dateRaw = v.DateRaw
 	if m.dateRaw == "" {
 		m.dateRaw = m.date.Format(time.RFC1123Z)
+	}
+}
+
+// setWording puts the ledger wording of a complaint or unsubscribe mail
+// into the event's metadata: the English text, its catalogue key and
+// params (JSON), which the reaction import stores with the withdrawal.
+func setWording(meta map[string]string, t resonanz.Text) {
+	meta["wording"], meta["wording_key"] = t.Message, t.Key
+	if b, err := json.Marshal(t.Params); err == nil && len(t.Params) > 0 {
+		meta["wording_params"] = string(b)
 	}
 }

@@ -191,9 +191,15 @@ func TestSync(t *testing.T) {
 	}
 	// Bernd unsubscribed by mail: membership ended, one withdrawal with the
 	// mail's Date and From as evidence.
-	var source, evidence string
-	if err := f.db.SQL().QueryRow(`SELECT source, evidence FROM consent WHERE recipient_id = ? AND granted = 0`, f.ids["bernd@example.net"]).Scan(&source, &evidence); err != nil {
+	var source, evidence, wordingKey, evidenceKey, params string
+	if err := f.db.SQL().QueryRow(`SELECT source, evidence, wording_key, evidence_key, text_params FROM consent WHERE recipient_id = ? AND granted = 0`,
+		f.ids["bernd@example.net"]).Scan(&source, &evidence, &wordingKey, &evidenceKey, &params); err != nil {
 		t.Fatal(err)
+	}
+	// Stored as catalogue keys with params too, for the desk's languages.
+	if wordingKey != "ledger.wording.mailUnsubscribe" || !strings.HasPrefix(evidenceKey, "ledger.evidence.mail") ||
+		!strings.Contains(params, `"from":"bernd@example.net"`) || !strings.Contains(params, `"address":`) {
+		t.Errorf("ledger keys: %q %q %s", wordingKey, evidenceKey, params)
 	}
 	// The first of Bernd's two unsubscribe mails (by file order) ended the
 	// membership; the second found nothing left to end.

@@ -37,7 +37,7 @@ type Store interface {
 
 // Unsubscriber ends memberships from a mail's link (sqlite.SubscriptionService).
 type Unsubscriber interface {
-	Unsubscribe(ctx context.Context, recipientID, mailingID int64, source string, client resonanz.WebClient, wording string) error
+	Unsubscribe(ctx context.Context, recipientID, mailingID int64, source string, client resonanz.WebClient, wording resonanz.Text) error
 }
 
 // Mailer is a resonanz.Mailer that can be closed.
@@ -98,9 +98,6 @@ func New(svc Services) *Service {
 	return &Service{svc: svc}
 }
 
-// unsubscribeWording is stored in the ledger for one-click unsubscribes.
-const unsubscribeWording = "Unsubscribed with the link in the mail (List-Unsubscribe / Abmeldelink)."
-
 // Unsubscribe ends the membership(s) from the link in a mail (see
 // listener.Subscriptions).
 func (s *Service) Unsubscribe(ctx context.Context, recipientID, mailingID int64, oneClick bool, c resonanz.WebClient) error {
@@ -108,7 +105,8 @@ func (s *Service) Unsubscribe(ctx context.Context, recipientID, mailingID int64,
 	if oneClick {
 		source = resonanz.SourceOneClick
 	}
-	return s.svc.Subscriptions.Unsubscribe(ctx, recipientID, mailingID, source, c, unsubscribeWording)
+	return s.svc.Subscriptions.Unsubscribe(ctx, recipientID, mailingID, source, c,
+		resonanz.T("ledger.wording.unsubscribeLink", "Unsubscribed with the link in the mail (List-Unsubscribe)."))
 }
 
 // UnsubscribeView names the address and the lists an unsubscribe from

@@ -31,7 +31,7 @@ func (j *crashingJournal) MarkApplied(ctx context.Context, relayID string, evs [
 type unsubscriber struct{ *sqlite.SubscriptionService }
 
 func (u unsubscriber) Unsubscribe(ctx context.Context, r, m int64, oneClick bool, c resonanz.WebClient) error {
-	return u.SubscriptionService.Unsubscribe(ctx, r, m, resonanz.SourceOneClick, c, "one click")
+	return u.SubscriptionService.Unsubscribe(ctx, r, m, resonanz.SourceOneClick, c, resonanz.Text{Message: "one click"})
 }
 
 // TestApplyAndJournalAreOneTransaction: the desk applies a hit and an

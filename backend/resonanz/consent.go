@@ -80,6 +80,36 @@ type ConsentRecord struct {
 	// Evidence describes where an imported or manual consent comes from
 	// (e.g. "paper form at fair 2025, archived in folder 7").
 	Evidence string `json:"evidence"`
+	// WordingKey and EvidenceKey name the catalogue texts of a record the
+	// program wrote itself (a withdrawal from a provider log, a complaint or
+	// unsubscribe mail, the unsubscribe link), TextParams fill both: the
+	// desk shows them in the user's language, the data export carries them
+	// as the language-neutral form. Wording and Evidence hold the English
+	// text (what WordingHash covers). Without keys (a person's own wording,
+	// records written before the keys) the texts are shown as stored.
+	WordingKey  string            `json:"wordingKey,omitempty"`
+	EvidenceKey string            `json:"evidenceKey,omitempty"`
+	TextParams  map[string]string `json:"textParams,omitempty"`
+}
+
+// SetTexts sets the wording and evidence of a record the program writes
+// itself from catalogue texts (a zero Text leaves that one alone); their
+// params are merged into TextParams.
+func (c *ConsentRecord) SetTexts(wording, evidence Text) {
+	for _, t := range []Text{wording, evidence} {
+		for k, v := range t.Params {
+			if c.TextParams == nil {
+				c.TextParams = map[string]string{}
+			}
+			c.TextParams[k] = v
+		}
+	}
+	if !wording.IsZero() {
+		c.Wording, c.WordingKey = wording.Message, wording.Key
+	}
+	if !evidence.IsZero() {
+		c.Evidence, c.EvidenceKey = evidence.Message, evidence.Key
+	}
 }
 
 // WordingHash returns the version hash of a consent wording.

@@ -1,7 +1,5 @@
 package resonanz
 
-import "strconv"
-
 // The reaction import decides per provider event, in two steps, what
 // happens to it. These functions are that decision, free of the store:
 // the importer finds the facts (the recipient, the mailing, the consent)
@@ -26,16 +24,21 @@ const (
 // Unattributable returns why an event cannot be attributed to one known
 // person, the first step of the import's decision: no recipient has its
 // address (recipientKnown false), or it is a tracking event that names
-// several recipients. It returns "" when the event is attributable; the
-// importer then looks for its mailing and asks DecideEvent.
-func Unattributable(ev *ProviderEvent, recipientKnown bool) string {
+// several recipients. It returns the zero Text when the event is
+// attributable; the importer then looks for its mailing and asks
+// DecideEvent. The reason is a catalogue text (the quarantine stores its
+// key and params, the desk shows it in the user's language).
+func Unattributable(ev *ProviderEvent, recipientKnown bool) Text {
 	if !recipientKnown {
-		return "No recipient has the address " + quoteOrNone(ev.Email) + "."
+		if ev.Email == "" {
+			return T("reason.quarantine.noAddress", "The event names no e-mail address.")
+		}
+		return T("reason.quarantine.unknownAddress", "No recipient has the address \"{email}\".", "email", ev.Email)
 	}
 	if TrackingPurpose(ev.Type) != "" && ev.RecipientAmbiguous {
-		return "The event names several recipients; it cannot be attributed to one person."
+		return T("reason.quarantine.ambiguous", "The event names several recipients; it cannot be attributed to one person.")
 	}
-	return ""
+	return Text{}
 }
 
 // DecideEvent is the second step for an attributable event: mailingID is
@@ -45,30 +48,23 @@ func Unattributable(ev *ProviderEvent, recipientKnown bool) string {
 // apply to the person even without a mailing or consent; any other event
 // without a mailing is quarantined; a tracking event without consent is
 // counted anonymously. The reason is set for EventQuarantined.
-func DecideEvent(ev *ProviderEvent, mailingID int64, granted bool) (EventAction, string) {
+func DecideEvent(ev *ProviderEvent, mailingID int64, granted bool) (EventAction, Text) {
 	protective := ev.Type == ReactionBounced || ev.Type == ReactionComplained || ev.Type == ReactionUnsubscribed
 	if mailingID == 0 && !protective {
 		return EventQuarantined, noMailingReason(ev)
 	}
 	if TrackingPurpose(ev.Type) != "" && !granted {
-		return EventAnonymous, ""
+		return EventAnonymous, Text{}
 	}
-	return EventPersonal, ""
+	return EventPersonal, Text{}
 }
 
-func noMailingReason(ev *ProviderEvent) string {
+func noMailingReason(ev *ProviderEvent) Text {
 	switch {
 	case ev.CampaignID != "":
-		return "No mailing matches campaign " + strconv.Quote(ev.CampaignID) + "; pick the mailing for this import."
+		return T("reason.quarantine.noMailingCampaign", "No mailing matches campaign \"{campaign}\"; pick the mailing for this import.", "campaign", ev.CampaignID)
 	case ev.RFCMessageID != "":
-		return "No mailing sent the message " + strconv.Quote(ev.RFCMessageID) + "; pick the mailing for this import."
+		return T("reason.quarantine.noMailingMessage", "No mailing sent the message \"{messageId}\"; pick the mailing for this import.", "messageId", ev.RFCMessageID)
 	}
-	return "The event names no mailing; pick the mailing for this import."
-}
-
-func quoteOrNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return strconv.Quote(s)
+	return T("reason.quarantine.noMailing", "The event names no mailing; pick the mailing for this import.")
 }

@@ -17,11 +17,11 @@ func TestUnattributable(t *testing.T) {
 		{"OK", resonanz.ProviderEvent{Type: resonanz.ReactionOpened, Email: "a@x.de"}, true, ""},
 		{"OKAmbiguousBounce", resonanz.ProviderEvent{Type: resonanz.ReactionBounced, Email: "a@x.de", RecipientAmbiguous: true}, true, ""},
 		{"ErrUnknown", resonanz.ProviderEvent{Type: resonanz.ReactionOpened, Email: "a@x.de"}, false, `No recipient has the address "a@x.de".`},
-		{"ErrNoAddress", resonanz.ProviderEvent{Type: resonanz.ReactionBounced}, false, "(none)"},
+		{"ErrNoAddress", resonanz.ProviderEvent{Type: resonanz.ReactionBounced}, false, "names no e-mail address"},
 		{"ErrAmbiguousClick", resonanz.ProviderEvent{Type: resonanz.ReactionClicked, Email: "a@x.de", RecipientAmbiguous: true}, true, "several recipients"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := resonanz.Unattributable(&tc.ev, tc.known)
+			got := resonanz.Unattributable(&tc.ev, tc.known).Message
 			if (got == "") != (tc.reason == "") || !strings.Contains(got, tc.reason) {
 				t.Errorf("Unattributable = %q, want %q", got, tc.reason)
 			}
@@ -50,7 +50,8 @@ func TestDecideEvent(t *testing.T) {
 		{"ErrNoMailingForMessage", resonanz.ProviderEvent{Type: resonanz.ReactionDelivered, RFCMessageID: "m@x"}, 0, false, resonanz.EventQuarantined, `message "m@x"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			action, reason := resonanz.DecideEvent(&tc.ev, tc.mailing, tc.granted)
+			action, text := resonanz.DecideEvent(&tc.ev, tc.mailing, tc.granted)
+			reason := text.Message
 			if action != tc.action || (reason == "") != (tc.reason == "") || !strings.Contains(reason, tc.reason) {
 				t.Errorf("DecideEvent = %v %q, want %v %q", action, reason, tc.action, tc.reason)
 			}

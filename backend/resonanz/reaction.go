@@ -234,10 +234,14 @@ type CampaignFiling struct {
 // QuarantinedEvent is an imported event that matched no recipient or no
 // mailing; it is kept for review instead of being dropped.
 type QuarantinedEvent struct {
-	ID       int64         `json:"id"`
-	ImportID int64         `json:"importId"`
-	Reason   string        `json:"reason"`
-	Event    ProviderEvent `json:"event"`
+	ID       int64  `json:"id"`
+	ImportID int64  `json:"importId"`
+	Reason   string `json:"reason"` // in English
+	// Key and Params name the reason's catalogue text (empty Key: a row
+	// quarantined before reasons had keys; Reason is shown as it is).
+	Key    string            `json:"key,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
+	Event  ProviderEvent     `json:"event"`
 }
 
 // CampaignPreview is a provider campaign found in a log before it is

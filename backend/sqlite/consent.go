@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -74,11 +75,20 @@ func insertConsent(ctx context.Context, tx *sql.Tx, c resonanz.ConsentRecord, im
 	if importID != 0 {
 		imp = importID
 	}
+	params := "{}"
+	if len(c.TextParams) > 0 {
+		b, err := json.Marshal(c.TextParams)
+		if err != nil {
+			return 0, fmt.Errorf("append consent: %w", err)
+		}
+		params = string(b)
+	}
 	res, err := tx.ExecContext(ctx, `
-		INSERT INTO consent (recipient_id, purpose, list_id, granted, at, source, wording, wording_hash, ip, user_agent, evidence, import_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		INSERT INTO consent (recipient_id, purpose, list_id, granted, at, source, wording, wording_hash, ip, user_agent, evidence, import_id,
+		                     wording_key, evidence_key, text_params)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.RecipientID, c.Purpose, c.ListID, c.Granted, millis(c.At), c.Source, c.Wording, resonanz.WordingHash(c.Wording),
-		c.IP, c.UserAgent, c.Evidence, imp)
+		c.IP, c.UserAgent, c.Evidence, imp, c.WordingKey, c.EvidenceKey, params)
 	if err != nil {
 		return 0, fmt.Errorf("append consent: %w", err)
 	}
@@ -99,7 +109,7 @@ type querier interface {
 func consentHistory(ctx context.Context, q querier, recipientID int64) ([]resonanz.ConsentRecord, error) {
 	rows, err := q.QueryContext(ctx, `
 		SELECT c.id, c.recipient_id, c.purpose, c.list_id, COALESCE(l.name, ''), c.granted, c.at, c.source,
-		       c.wording, c.wording_hash, c.ip, c.user_agent, c.evidence
+		       c.wording, c.wording_hash, c.ip, c.user_agent, c.evidence, c.wording_key, c.evidence_key, c.text_params
 		FROM consent c LEFT JOIN list l ON l.id = c.list_id
 		WHERE c.recipient_id = ? ORDER BY c.at, c.id`, recipientID)
 	if err != nil {
@@ -110,9 +120,15 @@ func consentHistory(ctx context.Context, q querier, recipientID int64) ([]resona
 	for rows.Next() {
 		var c resonanz.ConsentRecord
 		var at int64
+		var params string
 		if err := rows.Scan(&c.ID, &c.RecipientID, &c.Purpose, &c.ListID, &c.ListName, &c.Granted, &at, &c.Source,
-			&c.Wording, &c.WordingHash, &c.IP, &c.UserAgent, &c.Evidence); err != nil {
+			&c.Wording, &c.WordingHash, &c.IP, &c.UserAgent, &c.Evidence, &c.WordingKey, &c.EvidenceKey, &params); err != nil {
 			return nil, fmt.Errorf("consent history: %w", err)
+		}
+		if params != "{}" && params != "" {
+			if err := json.Unmarshal([]byte(params), &c.TextParams); err != nil {
+				return nil, fmt.Errorf("consent history: text params of record %d: %w", c.ID, err)
+			}
 		}
 		c.At = fromMillis(at)
 		out = append(out, c)

@@ -889,15 +889,18 @@ func (s *ImportService) UndoImport(ctx context.Context, importID int64) error {
 	now := millis(s.db.Now())
 
 	// Withdraw the grants of this import that are still the current state.
+	// (The grants' wording is the import's stated evidence, without a key.)
+	undone := resonanz.T("ledger.evidence.importUndone", "Import {importId} undone", "importId", importID)
+	undoneParams, _ := json.Marshal(undone.Params)
 	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO consent (recipient_id, purpose, list_id, granted, at, source, wording, wording_hash, evidence)
-		SELECT c.recipient_id, c.purpose, c.list_id, 0, ?, 'import', c.wording, c.wording_hash, ?
+		INSERT INTO consent (recipient_id, purpose, list_id, granted, at, source, wording, wording_hash, evidence, evidence_key, text_params)
+		SELECT c.recipient_id, c.purpose, c.list_id, 0, ?, 'import', c.wording, c.wording_hash, ?, ?, ?
 		FROM consent c
 		WHERE c.import_id = ? AND c.granted = 1
 		  AND c.id = (SELECT c2.id FROM consent c2 WHERE c2.recipient_id = c.recipient_id AND c2.purpose = c.purpose
 		              AND c2.list_id = c.list_id ORDER BY c2.at DESC, c2.id DESC LIMIT 1)
 		  AND c.recipient_id IN (SELECT recipient_id FROM import_change WHERE import_id = ?)`,
-		now, fmt.Sprintf("Import %d undone", importID), importID, importID); err != nil {
+		now, undone.Message, undone.Key, string(undoneParams), importID, importID); err != nil {
 		return fmt.Errorf("undo import: withdraw consent: %w", err)
 	}
 

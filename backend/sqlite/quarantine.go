@@ -20,7 +20,7 @@ func (s *ReactionService) Quarantine(ctx context.Context, importID int64, limit 
 	if limit <= 0 || limit > 10_000 {
 		limit = 1000
 	}
-	rows, err := s.db.db.QueryContext(ctx, `SELECT id, import_id, reason, event FROM reaction_quarantine
+	rows, err := s.db.db.QueryContext(ctx, `SELECT id, import_id, reason, reason_key, reason_params, event FROM reaction_quarantine
 		WHERE ? = 0 OR import_id = ? ORDER BY id LIMIT ?`, importID, importID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read quarantine: %w", err)
@@ -29,9 +29,14 @@ func (s *ReactionService) Quarantine(ctx context.Context, importID int64, limit 
 	out := []resonanz.QuarantinedEvent{}
 	for rows.Next() {
 		var q resonanz.QuarantinedEvent
-		var event string
-		if err := rows.Scan(&q.ID, &q.ImportID, &q.Reason, &event); err != nil {
+		var event, params string
+		if err := rows.Scan(&q.ID, &q.ImportID, &q.Reason, &q.Key, &params, &event); err != nil {
 			return nil, fmt.Errorf("read quarantine: %w", err)
+		}
+		if params != "{}" && params != "" {
+			if err := json.Unmarshal([]byte(params), &q.Params); err != nil {
+				return nil, fmt.Errorf("read quarantine: reason params: %w", err)
+			}
 		}
 		if err := json.Unmarshal([]byte(event), &q.Event); err != nil {
 			return nil, fmt.Errorf("read quarantine: %w", err)

@@ -311,7 +311,7 @@ type anonKey struct {
 
 type quarantineRow struct {
 	p      *preparedEvent
-	reason string
+	reason resonanz.Text
 }
 
 // writeEvents stores one batch in one transaction.
@@ -380,7 +380,7 @@ func (s *ReactionService) writeEventsTx(ctx context.Context, tx *sql.Tx, plan *r
 		ev := &p.ev
 		res.ByType[string(ev.Type)]++
 		recipientID := plan.recipient[p.emailKey]
-		if reason := resonanz.Unattributable(ev, p.emailKey != "" && recipientID != 0); reason != "" {
+		if reason := resonanz.Unattributable(ev, p.emailKey != "" && recipientID != 0); !reason.IsZero() {
 			quarantine = append(quarantine, quarantineRow{p, reason})
 			continue
 		}
@@ -469,8 +469,12 @@ func (s *ReactionService) writeEventsTx(ctx context.Context, tx *sql.Tx, plan *r
 	}
 	for _, q := range quarantine {
 		event, _ := json.Marshal(q.p.ev)
-		r, err := tx.ExecContext(ctx, `INSERT INTO reaction_quarantine (key, import_id, email_key, reason, event) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (key) DO NOTHING`, q.p.key[:], plan.importID, q.p.emailKey, q.reason, string(event))
+		params := []byte("{}")
+		if len(q.reason.Params) > 0 {
+			params, _ = json.Marshal(q.reason.Params)
+		}
+		r, err := tx.ExecContext(ctx, `INSERT INTO reaction_quarantine (key, import_id, email_key, reason, reason_key, reason_params, event) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (key) DO NOTHING`, q.p.key[:], plan.importID, q.p.emailKey, q.reason.Message, q.reason.Key, string(params), string(event))
 		if err != nil {
 			return fmt.Errorf("import reactions: quarantine: %w", err)
 		}
@@ -737,10 +741,10 @@ func (s *ReactionService) applyProtective(ctx context.Context, tx *sql.Tx, plan 
 	case ev.Type == resonanz.ReactionUnsubscribed:
 		c := resonanz.ConsentRecord{
 			RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: ev.OccurredAt,
-			Source:   resonanz.ProviderSource(ev.Provider),
-			Wording:  "Unsubscribed at the sending provider (" + ev.Provider + ").",
-			Evidence: fmt.Sprintf("Provider log %s, event %d (%s).", plan.file, ev.Line, ev.EventRaw),
+			Source: resonanz.ProviderSource(ev.Provider),
 		}
+		c.SetTexts(resonanz.T("ledger.wording.providerUnsubscribe", "Unsubscribed at the sending provider ({provider}).", "provider", ev.Provider),
+			resonanz.T("ledger.evidence.providerLog", "Provider log {file}, event {line} ({event}).", "file", plan.file, "line", ev.Line, "event", ev.EventRaw))
 		_, err := unsubscribe(ctx, tx, c, plan.mailings[mailingID], plan.importID)
 		return err
 	}
@@ -752,14 +756,21 @@ func (s *ReactionService) applyProtective(ctx context.Context, tx *sql.Tx, plan 
 // evidence, named by its Date, From and Message-ID header (the mailbox
 // sync puts them into the event's metadata).
 func mailboxWithdrawal(ev *resonanz.ProviderEvent, recipientID int64, source string) resonanz.ConsentRecord {
-	evidence := fmt.Sprintf("Date: %s\nFrom: %s\nMessage-ID: <%s>", ev.OccurredAtRaw, ev.Metadata["from"], ev.Metadata["message_id"])
+	header := []any{"date", ev.OccurredAtRaw, "from", ev.Metadata["from"], "messageId", ev.Metadata["message_id"]}
+	evidence := resonanz.T("ledger.evidence.mail", "Date: {date}\nFrom: {from}\nMessage-ID: <{messageId}>", header...)
 	if ev.Metadata["folder"] != "" {
-		evidence += "\nMailbox: " + ev.Metadata["folder"]
+		evidence = resonanz.T("ledger.evidence.mailFolder", "Date: {date}\nFrom: {from}\nMessage-ID: <{messageId}>\nMailbox: {folder}", append(header, "folder", ev.Metadata["folder"])...)
 	}
-	return resonanz.ConsentRecord{
+	c := resonanz.ConsentRecord{
 		RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: ev.OccurredAt,
-		Source: source, Wording: ev.Metadata["wording"], Evidence: evidence,
+		Source: source, Wording: ev.Metadata["wording"],
 	}
+	wording := resonanz.Text{Key: ev.Metadata["wording_key"], Message: ev.Metadata["wording"]}
+	if p := ev.Metadata["wording_params"]; p != "" && json.Unmarshal([]byte(p), &wording.Params) != nil {
+		wording.Params = nil
+	}
+	c.SetTexts(wording, evidence)
+	return c
 }
 
 // suppressSoftBounces suppresses the recipient when each of their last

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,6 +140,25 @@ func TestReactionService_Import(t *testing.T) {
 	if err != nil || len(q) != 1 || q[0].Event.Email != "nobody@example.org" {
 		t.Fatalf("quarantine = %+v, %v", q, err)
 	}
+	// The reason is stored as a catalogue key with params (the desk shows
+	// it in the user's language) and in English (the command line).
+	if q[0].Key != "reason.quarantine.unknownAddress" || q[0].Params["email"] != "nobody@example.org" ||
+		q[0].Reason != `No recipient has the address "nobody@example.org".` {
+		t.Errorf("quarantine reason = %q %q %v, want the key, params and English text", q[0].Reason, q[0].Key, q[0].Params)
+	}
+
+	t.Run("OldReasonsReadable", func(t *testing.T) {
+		// A row quarantined before reasons had keys: shown as stored.
+		if _, err := f.db.SQL().ExecContext(ctx, `INSERT INTO reaction_quarantine (key, import_id, email_key, reason, event)
+			VALUES (x'00', ?, '', 'No recipient has the address "old@example.org".', '{}')`, res.ImportID); err != nil {
+			t.Fatal(err)
+		}
+		defer f.db.SQL().ExecContext(ctx, `DELETE FROM reaction_quarantine WHERE key = x'00'`)
+		q, err := f.svc.Quarantine(ctx, res.ImportID, 0)
+		if err != nil || len(q) != 2 || q[1].Key != "" || q[1].Params != nil || !strings.Contains(q[1].Reason, "old@example.org") {
+			t.Fatalf("quarantine = %+v, %v; want the old row with its text and no key", q, err)
+		}
+	})
 
 	t.Run("Idempotent", func(t *testing.T) {
 		again, err := f.svc.ImportReactions(ctx, &events{list: list}, resonanz.ReactionImport{Provider: "sendgrid"}, nil)
@@ -284,7 +304,15 @@ func TestReactionService_Unsubscribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(history) != 1 || history[0].Granted || history[0].Purpose != resonanz.PurposeNewsletter || history[0].ListID != f.list.ID || !history[0].At.Equal(t0) {
-		t.Errorf("ledger = %+v, want one newsletter withdrawal for the list at the event's time", history)
+		t.Fatalf("ledger = %+v, want one newsletter withdrawal for the list at the event's time", history)
+	}
+	// The program wrote the wording and evidence: catalogue keys with
+	// params for the desk, the English text for the hash and the export.
+	c := history[0]
+	if c.WordingKey != "ledger.wording.providerUnsubscribe" || c.EvidenceKey != "ledger.evidence.providerLog" ||
+		c.TextParams["provider"] != "sendgrid" || c.TextParams["file"] != "log.json" || c.TextParams["line"] != "1" ||
+		c.Wording != "Unsubscribed at the sending provider (sendgrid)." || c.WordingHash != resonanz.WordingHash(c.Wording) {
+		t.Errorf("ledger entry = %+v, want the provider withdrawal's keys, params and English text", c)
 	}
 }
 

@@ -297,7 +297,7 @@ func TestReport_UnsubscribeChannels(t *testing.T) {
 		i      int
 		source string
 	}{{0, resonanz.SourceUnsubscribeLink}, {1, resonanz.SourceOneClick}, {1, resonanz.SourceOneClick}, {2, resonanz.SourceMailUnsubscribe}} {
-		if err := subs.Unsubscribe(ctx, w.people[c.i].ID, m.ID, c.source, web, "Abgemeldet."); err != nil {
+		if err := subs.Unsubscribe(ctx, w.people[c.i].ID, m.ID, c.source, web, resonanz.Text{Message: "Abgemeldet."}); err != nil {
 			t.Fatal(err)
 		}
 	}

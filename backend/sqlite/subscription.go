@@ -26,7 +26,7 @@ func NewSubscriptionService(db *DB) *SubscriptionService { return &SubscriptionS
 // SourceMailUnsubscribe). When something changed and the mailing exists, the
 // unsubscribe is counted for the mailing's report. Repeating it changes
 // nothing.
-func (s *SubscriptionService) Unsubscribe(ctx context.Context, recipientID, mailingID int64, source string, client resonanz.WebClient, wording string) error {
+func (s *SubscriptionService) Unsubscribe(ctx context.Context, recipientID, mailingID int64, source string, client resonanz.WebClient, wording resonanz.Text) error {
 	tx, err := s.db.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("unsubscribe: %w", err)
@@ -49,7 +49,8 @@ func (s *SubscriptionService) Unsubscribe(ctx context.Context, recipientID, mail
 	}
 	now := resonanz.EventTime(ctx, s.db.Now())
 	c := resonanz.ConsentRecord{RecipientID: recipientID, Purpose: resonanz.PurposeNewsletter, Granted: false, At: now,
-		Source: source, Wording: wording, IP: client.IP, UserAgent: client.UserAgent}
+		Source: source, IP: client.IP, UserAgent: client.UserAgent}
+	c.SetTexts(wording, resonanz.Text{})
 	if !resonanz.ValidSource(source) {
 		return fmt.Errorf("unsubscribe: unknown source %q", source)
 	}

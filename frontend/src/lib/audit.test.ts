@@ -9,7 +9,10 @@ describe('audit log lines', () => {
     setLocale('de');
     expect(auditAction({ action: 'mailing.create', subject: 'Frühling' })).toBe('Mailing „Frühling“ angelegt');
     expect(auditAction({ action: 'settings.update', subject: 'smtp' })).toBe('Einstellungen geändert: Mailserver');
+    expect(auditAction({ action: 'settings.update', subject: 'branding.logo' })).toBe('Einstellungen geändert: Logo');
+    expect(auditAction({ action: 'settings.update', subject: 'branding' })).toBe('Einstellungen geändert: Ihr Unternehmen auf den Empfängerseiten (Name, Farben)');
     setLocale('en');
+    expect(auditAction({ action: 'settings.update', subject: 'branding.logo' })).toBe('Settings changed: logo');
     expect(auditAction({ action: 'mailing.create', subject: 'Frühling' })).toBe('Mailing "Frühling" created');
   });
 
@@ -22,6 +25,9 @@ describe('audit log lines', () => {
     );
     expect(auditDetail('{"purpose":"tracking:opens","listId":0,"granted":true}')).toBe('Zweck: Öffnungs-Tracking · erteilt: ja');
     expect(auditDetail('{"id":3,"bytes":2048}')).toBe('Byte: 2.048');
+    expect(auditDetail('{"id":4,"key":"kunde_seit","label":"Kunde seit","type":"date","choices":null,"builtin":false}')).toBe(
+      'Schlüssel: kunde_seit · Bezeichnung: Kunde seit · Typ: Datum · vordefiniert: nein',
+    );
     expect(auditDetail('not json')).toBe('');
   });
 });

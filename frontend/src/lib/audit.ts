@@ -35,6 +35,7 @@ function value(name: string, v: string | number | boolean): string {
   if (typeof v === 'number') return formatNumber(v);
   if (name === 'purpose') return message(`consent.purpose.${v}`, v);
   if (name === 'status') return message(`import.status.${v}`, v);
+  if (name === 'type') return message(`attributes.type.${v}`, v);
   return v;
 }
 

@@ -1,6 +1,7 @@
 import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
+import { setLocale } from '../lib/i18n/index.svelte';
 import { stubRecipients } from '../test/recipients';
 import { addServices, resolved, spring } from '../test/services';
 import Reactions from './Reactions.svelte';
@@ -71,5 +72,54 @@ describe('Reactions import', () => {
     expect(window.runtime.EventsOn).toHaveBeenCalledWith(expect.stringMatching(/^reactions:progress:/), expect.any(Function));
     expect(off).toHaveBeenCalled();
     delete window.runtime;
+  });
+
+  it('shows quarantine and row reasons in the language of the desk, older free-text reasons as stored', async () => {
+    setLocale('de');
+    try {
+      const user = userEvent.setup({ delay: null });
+      const recipients = stubRecipients();
+      recipients.PickLogFile?.mockImplementation(() => Promise.resolve('/logs/brevo.json'));
+      const event = { provider: 'brevo', event_type: 'opened', event_raw: 'opened', occurred_at: '2025-04-01T08:00:00Z', recipient_email: 'x@example.org', import_line: 3 };
+      addServices({
+        Reactions: {
+          Providers: resolved(['auto', 'brevo']),
+          PreviewFile: resolved({ provider: 'brevo', events: 3, withoutCampaign: 3, campaigns: [] }),
+          ImportFile: resolved({
+            importId: 4,
+            provider: 'brevo',
+            read: 3,
+            imported: 0,
+            duplicates: 0,
+            unmatched: 2,
+            anonymized: 0,
+            rejected: 1,
+            by_type: {},
+            errors: [{ line: 2, reason: 'field "email": the recipient e-mail address is missing', key: 'error.reactions.row.emailMissing', params: { field: 'email' } }],
+            campaigns: [],
+          }),
+          Quarantine: resolved([
+            { id: 1, importId: 4, reason: 'No recipient has the address "x@example.org".', key: 'reason.quarantine.unknownAddress', params: { email: 'x@example.org' }, event },
+            { id: 2, importId: 4, reason: 'No mailing matches campaign "c9"; pick the mailing for this import.', key: 'reason.quarantine.noMailingCampaign', params: { campaign: 'c9' }, event },
+            { id: 3, importId: 3, reason: 'An old reason in English.', event },
+          ]),
+        },
+        Mailings: { List: resolved([spring]) },
+      });
+      window.runtime = { EventsOn: vi.fn(() => vi.fn()) };
+      render(Reactions);
+      await user.click(screen.getByTestId('reactions-pick'));
+      await waitFor(() => expect(screen.getByTestId('reactions-provider')).toHaveTextContent('brevo'));
+      await user.click(screen.getByTestId('reactions-run'));
+      const reasons = await screen.findAllByTestId('quarantine-reason');
+      expect(reasons.map((r) => r.textContent)).toEqual([
+        'Kein Empfänger hat die Adresse „x@example.org“.',
+        'Kein Mailing gehört zur Kampagne „c9“; wählen Sie das Mailing für diesen Import.',
+        'An old reason in English.',
+      ]);
+    } finally {
+      setLocale('en');
+      delete window.runtime;
+    }
   });
 });

@@ -132,6 +132,10 @@ export interface ConsentRecord {
   ip: string;
   userAgent: string;
   evidence: string;
+  /** wordingKey and evidenceKey name the catalogue texts of an entry the program wrote (textParams fill both); wording and evidence are then their English form. */
+  wordingKey?: string;
+  evidenceKey?: string;
+  textParams?: Record<string, string>;
 }
 
 /** ConsentState is the current consent for one purpose (and list), derived from the ledger. */
@@ -807,7 +811,10 @@ export interface ProviderEvent {
 export interface QuarantinedEvent {
   id: number;
   importId: number;
+  /** reason is the English text; key and params name its catalogue text (no key: an older row, shown as stored). */
   reason: string;
+  key?: string;
+  params?: Record<string, string>;
   event: ProviderEvent;
 }
 

@@ -1,0 +1,38 @@
+package resonanz
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Text is a sentence the program stores or shows that is not an error: a
+// quarantine reason, a ledger entry written by the program. Key names its
+// catalogue text (de.json, en.json), Params fill the catalogue text's
+// {name} placeholders, and Message is the English text with the params
+// filled in (what the command line prints, and what an older reader of a
+// stored row sees). A test checks that Message's template equals en.json.
+type Text struct {
+	Key     string            `json:"key"`
+	Params  map[string]string `json:"params,omitempty"`
+	Message string            `json:"message"`
+}
+
+// T returns the Text under key; message is its English catalogue text with
+// {name} placeholders, params name/value pairs (values formatted with
+// fmt.Sprint), as for E.
+func T(key, message string, params ...any) Text {
+	t := Text{Key: key, Message: message}
+	if len(params) > 1 {
+		t.Params = make(map[string]string, len(params)/2)
+	}
+	for i := 0; i+1 < len(params); i += 2 {
+		name := fmt.Sprint(params[i])
+		value := fmt.Sprint(params[i+1])
+		t.Params[name] = value
+		t.Message = strings.ReplaceAll(t.Message, "{"+name+"}", value)
+	}
+	return t
+}
+
+// IsZero reports whether t is empty (no reason).
+func (t Text) IsZero() bool { return t.Key == "" && t.Message == "" }
