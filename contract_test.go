@@ -548,7 +548,9 @@ func TestContract_Events(t *testing.T) {
 // TestContract_NoNullListsWithData: the reads with arguments, on a store with
 // one of each thing (a person without attributes or reactions, a mailing
 // without links, a survey question without choices, an import with no
-// rejected rows), send no null lists either: the frontend has no `?? []` for
+// rejected rows, an opt-in without tracking consents, settings saved with
+// no trusted proxies and no mailbox folders, a confirmation run without
+// errors), send no null lists either: the frontend has no `?? []` for
 // what Go guarantees.
 func TestContract_NoNullListsWithData(t *testing.T) {
 	ctx := context.Background()
@@ -585,6 +587,19 @@ func TestContract_NoNullListsWithData(t *testing.T) {
 		t.Fatal(err)
 	}
 	reactions := desktop.ReactionImportRequest{Source: log, Provider: "auto"}
+	// a person waiting for a confirmation on another list, who ticked no
+	// tracking consent on the form
+	waiting, err := a.listSvc.CreateList(ctx, resonanz.List{Name: "Wartend"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	carl, err := a.recipients.Create(resonanz.Recipient{Email: "carl@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.optInSvc.RequestOptIn(ctx, carl.ID, waiting.ID, "Ja", resonanz.WebClient{}); err != nil {
+		t.Fatal(err)
+	}
 	blocks, err := a.mailings.Salutations()
 	if err != nil || len(blocks) == 0 {
 		t.Fatal(blocks, err)
@@ -595,6 +610,14 @@ func TestContract_NoNullListsWithData(t *testing.T) {
 		args []any
 	}{
 		{"Recipients.Detail", []any{r.ID}},
+		{"Recipients.Detail", []any{carl.ID}},
+		// empty lists saved: trusted proxies, mailbox folders; a list with
+		// nobody waiting gets no confirmation mail and no errors
+		{"Settings.SaveListener", []any{resonanz.ListenerSettings{PublicURL: "https://news.example.org"}}},
+		{"Settings.GetListener", nil},
+		{"Mailbox.SaveSettings", []any{desktop.SaveMailboxRequest{}}},
+		{"Mailbox.GetSettings", nil},
+		{"Recipients.SendConfirmations", []any{desktop.SendConfirmationsRequest{ListID: list.ID, OpID: "contract"}}},
 		{"Recipients.Export", []any{r.ID}},
 		{"Recipients.Find", []any{filter}},
 		{"Recipients.Lists", nil},

@@ -195,7 +195,7 @@ func pendingConsents(ctx context.Context, q querier, optInID int64) ([]resonanz.
 		return nil, fmt.Errorf("read opt-in consents: %w", err)
 	}
 	defer rows.Close()
-	var out []resonanz.PendingConsent
+	out := []resonanz.PendingConsent{} // a list, never null, for the frontend
 	for rows.Next() {
 		var c resonanz.PendingConsent
 		if err := rows.Scan(&c.Purpose, &c.Wording); err != nil {

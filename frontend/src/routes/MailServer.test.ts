@@ -42,7 +42,7 @@ function stub(smtp: SMTPSettings = stored) {
       Promise.resolve({ ...req.settings, hasPassword: req.clearPassword ? false : req.password !== '' || smtp.hasPassword }),
     ),
     TestSMTP: resolved(true),
-    GetListener: resolved({ publicUrl: 'https://news.example.org/r', addr: '127.0.0.1:8485', autoStart: false }),
+    GetListener: resolved({ publicUrl: 'https://news.example.org/r', addr: '127.0.0.1:8485', autoStart: false, trustedProxies: [] }),
     SaveListener: vi.fn((s: { publicUrl: string }) => Promise.resolve(s)),
     ListenerStatus: resolved(stopped),
     StartListener: vi.fn(() => Promise.resolve(running)),

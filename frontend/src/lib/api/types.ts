@@ -187,7 +187,7 @@ export interface OptInRequest {
   confirmedIp: string;
   confirmedUa: string;
   /** tracking consents ticked on the form, granted at confirmation */
-  consents: { purpose: string; wording: string }[] | null;
+  consents: { purpose: string; wording: string }[];
 }
 
 /** ConfirmationResult is the outcome (and progress) of sending confirmation mails. */
@@ -197,7 +197,7 @@ export interface ConfirmationResult {
   sent: number;
   skipped: number;
   failed: number;
-  errors: string[] | null;
+  errors: string[];
 }
 
 /** ReactionType is the kind of a stored reaction. */
@@ -900,7 +900,7 @@ export interface ListenerSettings {
   /** start the listener with the app */
   autoStart: boolean;
   /** reverse proxies (addresses or CIDR prefixes) whose X-Forwarded-For/Forwarded is believed */
-  trustedProxies: string[] | null;
+  trustedProxies: string[];
 }
 
 /** ListenerStatus is the state of the listener the desk runs. */
@@ -1023,7 +1023,7 @@ export interface MailboxSettings {
   security: MailboxSecurity | '';
   username: string;
   /** folders a sync reads (empty: INBOX) */
-  folders: string[] | null;
+  folders: string[];
   /** where handled mails are moved (created if missing); '': nothing is moved */
   processedFolder: string;
   syncOnStart: boolean;

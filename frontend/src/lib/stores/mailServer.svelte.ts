@@ -75,7 +75,7 @@ export class ListenerForm extends SettingsForm<ListenerSettings> {
 
   protected async fetch(): Promise<ListenerSettings> {
     const ls = await getListener();
-    this.trustedProxies = (ls.trustedProxies ?? []).join(', ');
+    this.trustedProxies = ls.trustedProxies.join(', ');
     return ls;
   }
 
@@ -85,7 +85,7 @@ export class ListenerForm extends SettingsForm<ListenerSettings> {
   }
 
   protected override stored(): void {
-    this.trustedProxies = (this.draft.trustedProxies ?? []).join(', ');
+    this.trustedProxies = this.draft.trustedProxies.join(', ');
   }
 
   /** refresh reads the listener's status; a failure keeps the last one. */

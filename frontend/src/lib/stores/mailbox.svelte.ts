@@ -49,7 +49,7 @@ export class MailboxForm extends ServerForm<MailboxSettings> {
 
   protected async fetch(): Promise<MailboxSettings> {
     const s = await getMailbox();
-    this.folders = (s.folders ?? []).join(', ');
+    this.folders = s.folders.join(', ');
     return s;
   }
 
@@ -64,7 +64,7 @@ export class MailboxForm extends ServerForm<MailboxSettings> {
 
   protected override stored(): void {
     super.stored();
-    this.folders = (this.draft.folders ?? []).join(', ');
+    this.folders = this.draft.folders.join(', ');
   }
 
   protected probe(): Promise<unknown> {
