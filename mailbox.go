@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/resonanz/resonanz/backend/bulk"
 	"github.com/resonanz/resonanz/backend/mailbox"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/send"
@@ -223,6 +224,9 @@ func (a *App) syncMailboxOnce(ctx context.Context, o mailboxOverride, progress f
 		addr.Tokens, _ = a.mailTokens(ctx)
 	}
 	syncer := &mailbox.Syncer{Store: sqlite.NewMailboxStore(a.db), Addresses: addr, SoftBounceLimit: s.SoftBounceLimit}
+	// A batch's messages and their parsed parts die with the batch: the
+	// collector may run less often, as for an import.
+	defer bulk.GC()()
 	return syncer.Sync(ctx, cfg, progress)
 }
 

@@ -161,7 +161,22 @@ func (r *mailboxRun) Apply(ctx context.Context, events []resonanz.ProviderEvent,
 		}
 		r.plan, r.res.ImportID, r.stop = plan, plan.importID, r.db.keepAlive(plan.importID)
 	}
-	tx, err := r.db.db.BeginTx(ctx, nil)
+	conn, err := r.db.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("mailbox sync: %w", err)
+	}
+	defer conn.Close()
+	// The batch's statements of many rows each need a statement journal
+	// (they may abort midway inside the transaction); on disk that was a
+	// temporary file per batch and two writes per page copied, more bytes
+	// than the WAL itself. In memory for this transaction (SQLite decides
+	// where when the transaction begins); a batch's journal is about a
+	// megabyte.
+	if _, err := conn.ExecContext(ctx, `PRAGMA temp_store = MEMORY`); err != nil {
+		return fmt.Errorf("mailbox sync: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA temp_store = DEFAULT`)
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("mailbox sync: %w", err)
 	}
