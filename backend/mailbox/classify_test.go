@@ -3,16 +3,14 @@ package mailbox_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	goldenfile "github.com/resonanz/resonanz/backend/golden"
 	"github.com/resonanz/resonanz/backend/mailbox"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // testSecret is the installation secret the corpus's tokens were signed with.
 var testSecret = []byte(strings.Repeat("k", 32))
@@ -49,19 +47,9 @@ func TestClassify_Golden(t *testing.T) {
 				got, _ = json.MarshalIndent(v, "", "  ")
 				got = append(got, '\n')
 			}
-			golden := filepath.Join("testdata", "golden", name+".json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
+			goldenfile.Assert(t, filepath.Join("testdata", "golden", name+".json"), got)
+			if goldenfile.Update() {
 				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("verdict differs from %s:\n got: %s\nwant: %s", golden, got, want)
 			}
 			// CRLF line ends (as in a Maildir) must give the same verdict.
 			crlf := bytes.ReplaceAll(raw, []byte("\n"), []byte("\r\n"))

@@ -1,23 +1,19 @@
 package sqlite_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	goldenfile "github.com/resonanz/resonanz/backend/golden"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // reportWorld is a database with one list of people, some of them with a
 // tracking consent (opens and clicks) since before the mailing.
@@ -141,19 +137,7 @@ func checkGolden(t *testing.T, name string, st resonanz.MailingStats) {
 	t.Helper()
 	got, _ := json.MarshalIndent(st, "", "  ")
 	got = append(got, '\n')
-	path := filepath.Join("testdata", "reports", name+".json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("report %s differs from %s (run with -update to accept):\n%s", name, path, got)
-	}
+	goldenfile.Assert(t, filepath.Join("testdata", "reports", name+".json"), got)
 }
 
 // checkInvariants asserts what holds for every report: no rate above 1,
