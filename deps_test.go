@@ -24,7 +24,7 @@ func TestDependencyRule(t *testing.T) {
 		"backend/resonanz":          {},
 		"backend/bulk":              {},                                     // runtime tuning for bulk work, used by the edges
 		"backend/golden":            {},                                     // test support: golden files with -update and a line diff
-		"backend/nettest":           {},                                     // test support: network checks (slowloris)
+		"backend/nettest":           {},                                     // test support: network checks (slowloris, a reverse proxy)
 		"backend/sqlite/sqlitetest": {"backend/sqlite", "backend/resonanz"}, // test support: MustOpenDB
 		"backend/sqlite":            {"backend/resonanz"},
 		"backend/recipientcsv":      {"backend/resonanz"},

@@ -6,39 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
-	"net/http/httputil"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/resonanz/resonanz/backend/nettest"
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
-
-// reverseProxy is a Go reverse proxy in front of the desk's listener, set
-// up like the README's Caddyfile and nginx snippet (Host kept,
-// X-Forwarded-For appended, X-Forwarded-Proto/-Host set). X-Test-Peer is
-// the address the proxy sees a client connect from (not forwarded).
-func reverseProxy(t *testing.T, listenAddr string) string {
-	t.Helper()
-	target, _ := url.Parse("http://" + listenAddr)
-	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
-		pr.SetURL(target)
-		pr.Out.Host = pr.In.Host
-		pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
-		pr.SetXForwarded()
-	}}
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if peer := r.Header.Get("X-Test-Peer"); peer != "" {
-			r.RemoteAddr = peer
-			r.Header.Del("X-Test-Peer")
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(front.Close)
-	return front.URL
-}
 
 // visitor is one person's browser behind the proxy.
 type visitor struct {
@@ -98,7 +73,7 @@ func TestListener_BehindReverseProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	front := reverseProxy(t, st.Addr)
+	front := nettest.ReverseProxy(t, "http://"+st.Addr)
 
 	list, _ := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen", DoubleOptIn: true})
 	forms, err := a.portal.SignupForms(ctx)

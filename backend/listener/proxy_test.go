@@ -4,43 +4,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
 	"net/netip"
-	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/nettest"
 )
-
-// proxyFront puts a Go reverse proxy in front of the listener at target,
-// configured like the README's Caddyfile and nginx snippet: the proxy keeps
-// the Host, appends the peer it sees to X-Forwarded-For
-// ($proxy_add_x_forwarded_for) and sets X-Forwarded-Proto/-Host. The test
-// plays many clients through one proxy: the header X-Test-Peer is the
-// address the proxy sees the client connect from (and is not forwarded).
-func proxyFront(t *testing.T, target string) string {
-	t.Helper()
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
-		pr.SetURL(u)
-		pr.Out.Host = pr.In.Host
-		pr.Out.Header["X-Forwarded-For"] = pr.In.Header["X-Forwarded-For"]
-		pr.SetXForwarded()
-	}}
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if peer := r.Header.Get("X-Test-Peer"); peer != "" {
-			r.RemoteAddr = peer
-			r.Header.Del("X-Test-Peer")
-		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(front.Close)
-	return front.URL
-}
 
 // via rewrites a listener URL to go through the proxy.
 func via(front, u string) string {
@@ -56,7 +26,7 @@ func TestReverseProxy(t *testing.T) {
 		c.PageRate, c.PageBurst = 0.001, 20 // the defaults' burst, no refill during the test
 		c.TrackRate, c.TrackBurst = 0.001, 5
 	})
-	front := proxyFront(t, e.ts.URL)
+	front := nettest.ReverseProxy(t, e.ts.URL)
 
 	t.Run("ManyVisitors", func(t *testing.T) {
 		// 60 people open their profile page within a second: each is a
