@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-message"
@@ -86,15 +87,21 @@ var ErrNotMessage = errors.New("mailbox: not a mail message")
 // the addresses that lead back (their tokens are checked with addr.Tokens;
 // nil: no token is trusted).
 func Classify(r io.Reader, addr Addresses) (Verdict, error) {
+	v, _, err := classify(r, addr, false)
+	return v, err
+}
+
+// classify is Classify; full parses every body (tests compare that with
+// the header-only path); parsed says whether the body was read.
+func classify(r io.Reader, addr Addresses, full bool) (v Verdict, parsed bool, err error) {
 	e, err := message.Read(r)
 	if e == nil {
 		if err == nil {
 			err = ErrNotMessage
 		}
-		return Verdict{}, errors.Join(ErrNotMessage, err)
+		return Verdict{}, false, errors.Join(ErrNotMessage, err)
 	}
 	h := mail.Header{Header: e.Header}
-	v := Verdict{}
 	v.MessageID, _ = h.MessageID()
 	v.Subject, _ = h.Subject()
 	if v.Subject == "" {
@@ -111,8 +118,16 @@ func Classify(r io.Reader, addr Addresses) (Verdict, error) {
 		v.From = strings.ToLower(strings.Trim(strings.TrimSpace(h.Get("From")), "<>"))
 	}
 
-	w := walk(e)
-	c := classifier{addr: addr, h: h, w: w, v: &v}
+	c := classifier{addr: addr, h: h, v: &v}
+	name := strings.ToLower(v.FromName)
+	c.system = h.Has("X-Failed-Recipients") || strings.TrimSpace(h.Get("Return-Path")) == "<>" || isDaemon(v.From) ||
+		strings.Contains(name, "mail delivery") || strings.Contains(name, "mailer-daemon") || strings.Contains(name, "mail-system")
+	c.bounceSubject = bounceSubject.MatchString(v.Subject)
+	if parsed = full || c.bodyMatters(e); parsed {
+		c.w = walk(e)
+	} else {
+		c.w = &parts{}
+	}
 	switch {
 	case c.complaint():
 	case c.bounce():
@@ -124,7 +139,21 @@ func Classify(r io.Reader, addr Addresses) (Verdict, error) {
 			v.OriginalMessageID = ids[0]
 		}
 	}
-	return v, nil
+	return v, parsed, nil
+}
+
+// bodyMatters reports whether the body can change the verdict. Only a
+// multipart or message/* body holds report parts (a DSN, an ARF report, a
+// returned original), and a plain body is read only for a plain-text
+// bounce, which must come from a mail system or carry a bounce subject
+// (textBounce). Anything else (replies, auto-replies, unsubscribe mails)
+// is classified from its header alone, without reading the body.
+func (c *classifier) bodyMatters(e *message.Entity) bool {
+	if c.system || c.bounceSubject {
+		return true
+	}
+	t, _, _ := e.Header.ContentType() // as walk reads it
+	return strings.HasPrefix(t, "multipart/") || strings.HasPrefix(t, "message/") || t == "text/rfc822-headers"
 }
 
 // parseDate reads the Date header: its usual RFC 5322 form directly (the
@@ -150,6 +179,22 @@ type parts struct {
 func walk(e *message.Entity) *parts {
 	p := &parts{}
 	n := 0
+	// One reader for the header-like parts of the message: a new one per
+	// part was a third of what a DSN's classification allocated.
+	var br *bufio.Reader
+	defer func() {
+		if br != nil {
+			br.Reset(nil)
+			readers.Put(br)
+		}
+	}()
+	headerReader := func(r io.Reader) *bufio.Reader {
+		if br == nil {
+			br = readers.Get().(*bufio.Reader)
+		}
+		br.Reset(io.LimitReader(r, maxTextRead))
+		return br
+	}
 	var visit func(e *message.Entity, depth int)
 	visit = func(e *message.Entity, depth int) {
 		n++
@@ -174,7 +219,7 @@ func walk(e *message.Entity) *parts {
 				visit(part, depth+1)
 			}
 		case t == "message/delivery-status" || t == "message/global-delivery-status":
-			br := bufio.NewReader(io.LimitReader(e.Body, maxTextRead))
+			br := headerReader(e.Body)
 			for len(p.status) < 100 {
 				h, err := textproto.ReadHeader(br)
 				if h.Len() > 0 {
@@ -188,11 +233,11 @@ func walk(e *message.Entity) *parts {
 				}
 			}
 		case t == "message/feedback-report":
-			h, _ := textproto.ReadHeader(bufio.NewReader(io.LimitReader(e.Body, maxTextRead)))
+			h, _ := textproto.ReadHeader(headerReader(e.Body))
 			p.feedback = &h
 		case t == "message/rfc822" || t == "text/rfc822-headers" || t == "message/global" || t == "message/global-headers":
 			if p.original == nil {
-				h, err := textproto.ReadHeader(bufio.NewReader(io.LimitReader(e.Body, maxTextRead)))
+				h, err := textproto.ReadHeader(headerReader(e.Body))
 				if err == nil || h.Len() > 0 {
 					p.original = &h
 				}
@@ -213,6 +258,9 @@ func walk(e *message.Entity) *parts {
 	return p
 }
 
+// readers are the bufio.Readers walk reads header-like parts with.
+var readers = sync.Pool{New: func() any { return bufio.NewReader(nil) }}
+
 var htmlTags = regexp.MustCompile(`(?s)<[^>]*>`)
 
 // htmlText is a crude text view of an HTML bounce (Exchange sends some
@@ -227,6 +275,10 @@ type classifier struct {
 	h    mail.Header
 	w    *parts
 	v    *Verdict
+	// system: the message comes from a mail system (a daemon sender, an
+	// empty Return-Path or X-Failed-Recipients); bounceSubject: its
+	// subject is a bounce's.
+	system, bounceSubject bool
 }
 
 // fromOriginal fills the Message-ID and mailing of the returned original.
@@ -671,11 +723,7 @@ var bounceSubject = regexp.MustCompile(`(?i)(undeliver|undelivered|returned mail
 // system (a daemon sender, an empty Return-Path or X-Failed-Recipients)
 // or have a bounce subject, and its text must match a known form.
 func (c *classifier) textBounce() (string, bool) {
-	rp := strings.TrimSpace(c.h.Get("Return-Path"))
-	name := strings.ToLower(c.v.FromName)
-	system := c.h.Has("X-Failed-Recipients") || rp == "<>" || isDaemon(c.v.From) ||
-		strings.Contains(name, "mail delivery") || strings.Contains(name, "mailer-daemon") || strings.Contains(name, "mail-system")
-	subject := bounceSubject.MatchString(c.v.Subject)
+	system, subject := c.system, c.bounceSubject
 	if !system && !subject {
 		return "", false
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -198,7 +199,8 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// FuzzClassify: no input may panic or hang the classifier.
+// FuzzClassify: no input may panic or hang the classifier, and the
+// header-only path gives the full parse's verdict.
 func FuzzClassify(f *testing.F) {
 	files, _ := filepath.Glob("testdata/corpus/*.eml")
 	for _, file := range files {
@@ -210,6 +212,10 @@ func FuzzClassify(f *testing.F) {
 		v, err := mailbox.Classify(bytes.NewReader(b), addr)
 		if err == nil && v.Kind == "" {
 			t.Fatal("no kind and no error")
+		}
+		full, ferr := mailbox.ClassifyFull(bytes.NewReader(b), addr)
+		if (err == nil) != (ferr == nil) || !reflect.DeepEqual(v, full) {
+			t.Fatalf("header-only path %+v (%v), full parse %+v (%v)", v, err, full, ferr)
 		}
 	})
 }
