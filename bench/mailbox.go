@@ -55,7 +55,7 @@ func mailboxWorkload(ctx context.Context, cfg Config) ([]Result, error) {
 	if _, err := plainFetch(srv); err != nil {
 		return nil, err
 	}
-	var times, baselines []time.Duration
+	var times, idles, baselines []time.Duration
 	var rss []int64
 	for run := range cfg.Runs {
 		data := filepath.Join(cfg.WorkDir, fmt.Sprintf("mailbox-%d", run))
@@ -76,16 +76,30 @@ func mailboxWorkload(ctx context.Context, cfg Config) ([]Result, error) {
 			return nil, fmt.Errorf("mailbox sync: read %d of %d, %d hard bounces, %d unmatched", res.Read, n, res.BouncesHard, res.Unmatched)
 		}
 		times, rss = append(times, elapsed), append(rss, peak)
+		// The same command again, with nothing new to read: what a sync
+		// costs before and after its messages (process start, the store's
+		// check and migrations, login, search), reported beside it.
+		idle, _, err := runJSON(ctx, cfg.Bin, &res, "--data", data, "--json", "mailbox", "sync",
+			"--imap", srv.Addr(), "--imap-security", "none", "--imap-user", srv.User)
+		if err != nil {
+			return nil, err
+		}
+		if res.Read != 0 {
+			return nil, fmt.Errorf("mailbox sync again: read %d, want 0", res.Read)
+		}
+		idles = append(idles, idle)
 		base, err := plainFetch(srv)
 		if err != nil {
 			return nil, err
 		}
 		baselines = append(baselines, base)
 	}
-	t, b := median(times).Seconds(), median(baselines).Seconds()
+	t, b, idle := median(times).Seconds(), median(baselines).Seconds(), median(idles).Seconds()
 	return []Result{{
 		Name: fmt.Sprintf("mailbox sync of %d messages (local Dovecot)", n), Value: float64(n) / t, Unit: "messages/s",
 		Baseline: float64(n) / b, Ratio: b / t, PeakRSS: median(rss), Target: "little beyond the fetch", Runs: cfg.Runs,
+	}, {
+		Name: "mailbox sync with nothing new (process start, store check, login, search)", Value: idle, Unit: "s", Runs: cfg.Runs,
 	}}, nil
 }
 
