@@ -114,3 +114,43 @@ func TestDependencies(t *testing.T) {
 		}
 	}
 }
+
+// appendCount is a HitAppender that only counts.
+type appendCount struct{ countHits }
+
+func (a *appendCount) AppendHit(h resonanz.Hit) error {
+	a.n.Add(1)
+	return nil
+}
+
+// nopWriter is a ResponseWriter that keeps nothing.
+type nopWriter struct{ h http.Header }
+
+func (w *nopWriter) Header() http.Header         { return w.h }
+func (w *nopWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *nopWriter) WriteHeader(int)             {}
+
+// BenchmarkOpenHandler is the listener's own work for one open pixel (no
+// network, no store): route, token check, hit, answer. Its allocations are
+// what the garbage collector pays per hit.
+func BenchmarkOpenHandler(b *testing.B) {
+	hits := &appendCount{}
+	srv := listener.New(listener.Config{PublicURL: "http://listener.test", Secret: testSecret, TrackRate: -1}, listener.Deps{Hits: hits})
+	urls, _ := listener.NewURLs("http://listener.test", srv.Signer())
+	req, err := http.NewRequest(http.MethodGet, urls.Open(123456, 7890123), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req.RemoteAddr = "192.0.2.7:40000"
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Thunderbird/128.0")
+	h := srv.Handler()
+	w := &nopWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		h.ServeHTTP(w, req)
+	}
+	if hits.n.Load() == 0 {
+		b.Fatal("no hit appended")
+	}
+}

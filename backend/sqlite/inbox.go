@@ -555,7 +555,13 @@ func (in *HitInbox) merge(ctx context.Context) (n int, more bool, err error) {
 		in.fmu.Lock()
 		in.files = in.files[1:]
 		in.fmu.Unlock()
-		if _, err := in.db.db.ExecContext(ctx, `DELETE FROM setting WHERE name = ?`, settingInboxMark+lf.gen); err != nil {
+		// On the merge's own connection: a commit of another connection
+		// would change PRAGMA data_version and so drop the merge's lookups.
+		if err := in.connect(ctx); err != nil {
+			return 0, false, err
+		}
+		if _, err := in.conn.ExecContext(ctx, `DELETE FROM setting WHERE name = ?`, settingInboxMark+lf.gen); err != nil {
+			in.dropConn()
 			return 0, false, fmt.Errorf("merge hits: %w", err)
 		}
 		return 0, true, nil
@@ -597,11 +603,8 @@ const maxLookups = 250_000
 
 // commit stores hits and the file's new mark in one transaction.
 func (in *HitInbox) commit(ctx context.Context, lf *logFile, hits []resonanz.Hit, mark int64) (err error) {
-	if in.conn == nil {
-		if in.conn, err = in.db.db.Conn(ctx); err != nil {
-			return fmt.Errorf("merge hits: %w", err)
-		}
-		in.lookups = nil
+	if err := in.connect(ctx); err != nil {
+		return err
 	}
 	defer func() {
 		if err != nil {
@@ -632,6 +635,17 @@ func (in *HitInbox) commit(ctx context.Context, lf *logFile, hits []resonanz.Hit
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("merge hits: %w", err)
+	}
+	return nil
+}
+
+// connect takes the merge's connection from the pool, if it has none.
+func (in *HitInbox) connect(ctx context.Context) (err error) {
+	if in.conn == nil {
+		if in.conn, err = in.db.db.Conn(ctx); err != nil {
+			return fmt.Errorf("merge hits: %w", err)
+		}
+		in.lookups = nil
 	}
 	return nil
 }
