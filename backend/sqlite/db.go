@@ -60,6 +60,9 @@ type Options struct {
 	Migrations fs.FS
 }
 
+// cacheSize is a connection's page cache (negative: KiB): 8 MB.
+const cacheSize = "-8000"
+
 // DSN returns the go-sqlite3 connection string for path: WAL journal, foreign
 // keys enforced, a busy timeout so concurrent writers wait instead of failing,
 // and immediate write transactions so a reader never has to upgrade its lock
@@ -71,8 +74,8 @@ func DSN(path string) string {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
-	q.Set("_mutex", "no")         // database/sql never shares a connection between goroutines at once
-	q.Set("_cache_size", "-8000") // 8 MB page cache per connection (SQLite default: 2 MB)
+	q.Set("_mutex", "no")           // database/sql never shares a connection between goroutines at once
+	q.Set("_cache_size", cacheSize) // 8 MB page cache per connection (SQLite default: 2 MB)
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 

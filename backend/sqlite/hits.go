@@ -4,9 +4,11 @@ package sqlite
 // by the consent at the hit's time like the provider logs.
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -143,6 +145,14 @@ func recordHitsCached(ctx context.Context, tx *sql.Tx, hits []resonanz.Hit, lk *
 		}
 		personal = append(personal, row)
 	}
+	// In the order of the reaction_recipient index: the rows of random
+	// recipients then dirty each of its pages once, in one sweep, instead
+	// of in random order through a page cache they outgrow (a quarter to a
+	// half less CPU per hit in BenchmarkHitInbox). Stable: a person's
+	// reactions keep their order of ids.
+	slices.SortStableFunc(personal, func(a, b reactionRow) int {
+		return cmp.Or(cmp.Compare(a.recipient, b.recipient), cmp.Compare(a.at, b.at))
+	})
 	if err := insertReactions(ctx, tx, personal, 0); err != nil {
 		return err
 	}
