@@ -227,7 +227,7 @@ func TestHostileInput(t *testing.T) {
 			_, out, _ := cli("--json", "import", "reactions", file("bomb.json", `[{"email":"anna@example.org","event":"open","timestamp":1742288400,"sg_event_id":"e1","x":`+
 				strings.Repeat("[", 100000)+strings.Repeat("]", 100000)+`}]`), "--provider", "sendgrid", "--mailing", "Frühling")
 			return out
-		}, `"errors":[{"line":1,"reason":"array element 1: the event is nested 100001 levels deep, more than the limit of 64"}]`, false},
+		}, `"errors":[{"line":1,"reason":"array element 1: the event is nested 100001 levels deep, more than the limit of 64","key":"error.reactions.row.tooDeep"`, false},
 		{"ProviderLog/UnterminatedNestingBomb", func(t *testing.T) string {
 			_, _, stderr := cli("--json", "import", "reactions", file("bomb2.json", strings.Repeat("[", 1<<20)), "--provider", "sendgrid", "--mailing", "Frühling")
 			return stderr

@@ -48,7 +48,7 @@ func mapBrevo(m *mapping, raw []byte) error {
 	ev := m.event(SourceWebhook, raw)
 	ev.EventRaw, ev.EmailRaw, ev.URL = e.Event, e.Email, first(e.Link, e.URL)
 	if e.Event == "" {
-		return fieldError("event", "the event name is missing")
+		return eventTypeMissing("event")
 	}
 	var err error
 	switch {

@@ -181,7 +181,7 @@ func (s *csvSource) next() (resonanz.ProviderEvent, error) {
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return resonanz.ProviderEvent{}, &resonanz.RowError{Line: pe.StartLine, Reason: fmt.Sprintf("the CSV row cannot be read: %v", pe.Err)}
+			return resonanz.ProviderEvent{}, rowError(unit{line: pe.StartLine}, resonanz.E(resonanz.EINVALID, "error.reactions.row.csvUnreadable", "the CSV row cannot be read: {detail}", "detail", pe.Err))
 		}
 		return resonanz.ProviderEvent{}, fmt.Errorf("ingest: read csv: %w", err)
 	}
@@ -195,7 +195,7 @@ func (s *csvSource) next() (resonanz.ProviderEvent, error) {
 	var tsRaw string
 	for i, v := range rec {
 		if i >= len(s.header) {
-			return ev, &resonanz.RowError{Line: line, Reason: fmt.Sprintf("the row has %d fields, the header only %d", len(rec), len(s.header))}
+			return ev, rowError(unit{line: line}, resonanz.E(resonanz.EINVALID, "error.reactions.row.csvFields", "the row has {fields} fields, the header only {header}", "fields", len(rec), "header", len(s.header)))
 		}
 		if i > 0 {
 			s.rowJSON.WriteByte(',')
@@ -243,11 +243,11 @@ func (s *csvSource) next() (resonanz.ProviderEvent, error) {
 	s.rowJSON.WriteByte('}')
 	ev.Raw = append(json.RawMessage(nil), s.rowJSON.Bytes()...)
 	if ev.EventRaw == "" {
-		return ev, &resonanz.RowError{Line: line, Reason: fmt.Sprintf("column %q: the event name is empty", s.headerOf(CSVEvent))}
+		return ev, rowError(unit{line: line}, resonanz.E(resonanz.EINVALID, "error.reactions.row.csvEventEmpty", "column \"{column}\": the event name is empty", "column", s.headerOf(CSVEvent)))
 	}
 	t, err := parseTimeString(tsRaw, unitAuto)
 	if err != nil {
-		return ev, &resonanz.RowError{Line: line, Reason: fmt.Sprintf("column %q: %v", s.headerOf(CSVTimestamp), err)}
+		return ev, rowError(unit{line: line}, columnTimeError(s.headerOf(CSVTimestamp), err))
 	}
 	ev.OccurredAt, ev.OccurredAtRaw = t, tsRaw
 	ev.Type = csvTypes[strings.ToLower(ev.EventRaw)]

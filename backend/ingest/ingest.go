@@ -92,8 +92,8 @@ func (o *Options) campaignKeys() []string {
 type unit struct {
 	raw  []byte
 	line int
-	elem bool   // line is an index into a JSON array
-	err  string // non-empty: the unit is malformed for this reason
+	elem bool  // line is an index into a JSON array
+	err  error // non-nil: the unit is malformed for this reason
 }
 
 // source yields raw units; io.EOF ends it, other errors abort.
@@ -201,29 +201,18 @@ func (d *Decoder) Next() (resonanz.ProviderEvent, error) {
 			d.done = true
 			return resonanz.ProviderEvent{}, err
 		}
-		if u.err != "" {
+		if u.err != nil {
 			return resonanz.ProviderEvent{}, rowError(u, u.err)
 		}
-		if r := bytes.TrimSpace(u.raw); len(r) == 0 || r[0] != '{' {
-			found := "nothing"
-			if len(r) > 0 {
-				found = kindOf(r)
-			}
-			return resonanz.ProviderEvent{}, rowError(u, "the event is not a JSON object (found "+found+")")
+		if r := bytes.TrimSpace(u.raw); len(r) == 0 {
+			return resonanz.ProviderEvent{}, rowError(u, resonanz.E(resonanz.EINVALID, "error.reactions.row.empty", "the event is not a JSON object (found nothing)"))
+		} else if r[0] != '{' {
+			return resonanz.ProviderEvent{}, rowError(u, resonanz.E(resonanz.EINVALID, "error.reactions.row.notObjectFound", "the event is not a JSON object (found a JSON {found})", "found", kindOf(r)))
 		}
 		d.m.reset(u)
 		if err := d.m.fn(&d.m, u.raw); err != nil {
-			return resonanz.ProviderEvent{}, rowError(u, err.Error())
+			return resonanz.ProviderEvent{}, rowError(u, err)
 		}
 		d.pending, d.pi = d.m.out, 0
 	}
-}
-
-// rowError builds the RowError of a unit; array elements say so, since
-// RowError prints "line N".
-func rowError(u unit, reason string) *resonanz.RowError {
-	if u.elem {
-		reason = fmt.Sprintf("array element %d: %s", u.line, reason)
-	}
-	return &resonanz.RowError{Line: u.line, Reason: reason}
 }

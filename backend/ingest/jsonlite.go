@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
 // This file is a small allocation-free walker over one JSON object, used by
@@ -12,7 +14,7 @@ import (
 // top-level field once and validates what it skips, so the event bytes kept
 // as Raw are valid JSON.
 
-var errNotObject = errors.New("the event is not a JSON object")
+var errNotObject = resonanz.E(resonanz.EINVALID, "error.reactions.row.notObject", "the event is not a JSON object")
 
 // eachField calls fn with every top-level key (unescaped) and raw value of
 // the JSON object b, in order.
@@ -214,7 +216,7 @@ func str(field string, val []byte) (string, error) {
 		return "", nil
 	}
 	if val[0] != '"' {
-		return "", fieldError(field, "expected a string, found %s", kindOf(val))
+		return "", wrongKind(field, "string", kindOf(val))
 	}
 	raw := val[1 : len(val)-1]
 	if bytes.IndexByte(raw, '\\') < 0 {
@@ -222,7 +224,7 @@ func str(field string, val []byte) (string, error) {
 	}
 	var s string
 	if err := json.Unmarshal(val, &s); err != nil {
-		return "", fieldError(field, "invalid string")
+		return "", resonanz.E(resonanz.EINVALID, "error.reactions.row.badString", "field \"{field}\": not a valid string", "field", field)
 	}
 	return s, nil
 }
@@ -239,15 +241,15 @@ func scalarText(field string, val []byte) (string, error) {
 func kindOf(val []byte) string {
 	switch val[0] {
 	case '"':
-		return "a string"
+		return "string"
 	case '{':
-		return "an object"
+		return "object"
 	case '[':
-		return "an array"
+		return "array"
 	case 't', 'f':
-		return "a boolean"
+		return "boolean"
 	case 'n':
 		return "null"
 	}
-	return "a number"
+	return "number"
 }

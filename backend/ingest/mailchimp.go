@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/json"
+	"fmt"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -37,16 +38,16 @@ func mapMailchimp(m *mapping, raw []byte) error {
 	for i, a := range e.Activity {
 		var act mailchimpActivity
 		if err := m.decode(a, &act); err != nil {
-			return fieldError("activity", "entry %d: %v", i+1, jsonError(err))
+			return within(fmt.Sprintf("field \"activity\": entry %d: ", i+1), jsonError(err))
 		}
 		ev := m.event(SourceAPIReport, a)
 		ev.EventRaw, ev.EmailRaw, ev.URL, ev.CampaignID = act.Action, e.EmailAddress, act.URL, e.CampaignID
 		if act.Action == "" {
-			return fieldError("activity", "entry %d: the action is missing", i+1)
+			return resonanz.E(resonanz.EINVALID, "error.reactions.row.activityAction", "field \"activity\": entry {entry}: the action is missing", "entry", i+1)
 		}
 		var err error
 		if ev.OccurredAt, ev.OccurredAtRaw, err = parseTime("activity.timestamp", act.Timestamp, unitSeconds); err != nil {
-			return fieldError("activity", "entry %d: %v", i+1, err)
+			return within(fmt.Sprintf("field \"activity\": entry %d: ", i+1), err)
 		}
 		ev.Type = mailchimpTypes[act.Action]
 		if act.Action == "bounce" {

@@ -76,7 +76,7 @@ func mapMailgun(m *mapping, raw []byte) error {
 	ev := m.event(kind, raw)
 	ev.EventRaw, ev.EmailRaw, ev.Tags, ev.URL = e.Event, e.Recipient, e.Tags, e.URL
 	if e.Event == "" {
-		return fieldError("event", "the event name is missing")
+		return eventTypeMissing("event")
 	}
 	var err error
 	if ev.OccurredAt, ev.OccurredAtRaw, err = parseTime("timestamp", e.Timestamp, unitSeconds); err != nil {
@@ -98,7 +98,7 @@ func mapMailgun(m *mapping, raw []byte) error {
 	ev.ProviderMessageID = e.Message.Headers.MessageID
 	ev.RFCMessageID = e.Message.Headers.MessageID
 	if ev.Metadata, err = metadataOf(e.UserVariables); err != nil {
-		return fieldError("user-variables", "%v", err)
+		return fieldUnreadable("user-variables", err)
 	}
 	native := ""
 	if len(e.Campaigns) > 0 {
@@ -137,12 +137,12 @@ func mapMailgun(m *mapping, raw []byte) error {
 func jsonError(err error) error {
 	if te, ok := err.(*json.UnmarshalTypeError); ok {
 		if te.Field != "" {
-			return fieldError(te.Field, "expected %s, found a JSON %s", goKind(te.Type.Kind().String()), te.Value)
+			return wrongKind(te.Field, goKind(te.Type.Kind().String()), te.Value)
 		}
 		return errNotObject
 	}
 	if se, ok := err.(*json.SyntaxError); ok {
-		return fieldErrorless("invalid JSON at byte %d: %v", se.Offset, se)
+		return resonanz.E(resonanz.EINVALID, "error.reactions.row.invalidJson", "the event cannot be read: invalid JSON at byte {offset} ({detail})", "offset", se.Offset, "detail", se.Error())
 	}
-	return fieldErrorless("%v", err)
+	return keyed(err)
 }

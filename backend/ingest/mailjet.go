@@ -45,7 +45,7 @@ func mapMailjet(m *mapping, raw []byte) error {
 	ev := m.event(SourceWebhook, raw)
 	ev.EventRaw, ev.EmailRaw, ev.URL = e.Event, e.Email, e.URL
 	if e.Event == "" {
-		return fieldError("event", "the event name is missing")
+		return eventTypeMissing("event")
 	}
 	var err error
 	if ev.OccurredAt, ev.OccurredAtRaw, err = parseTime("time", e.Time, unitSeconds); err != nil {

@@ -55,13 +55,13 @@ func mapMandrill(m *mapping, raw []byte) error {
 		return jsonError(err)
 	}
 	if e.Event == "" && e.Type != "" {
-		return fieldError("type", "Mandrill sync event %q (allow/deny list change) is not a message event", e.Type)
+		return resonanz.E(resonanz.EINVALID, "error.reactions.row.mandrillSync", "field \"type\": Mandrill sync event \"{type}\" (allow/deny list change) is not a message event", "type", e.Type)
 	}
 	if e.Event == "" {
-		return fieldError("event", "the event name is missing")
+		return eventTypeMissing("event")
 	}
 	if e.Msg == nil {
-		return fieldError("msg", "the message object is missing")
+		return resonanz.E(resonanz.EINVALID, "error.reactions.row.mandrillMsg", "field \"msg\": the message object is missing")
 	}
 	ev := m.event(SourceWebhook, raw)
 	ev.EventRaw, ev.EmailRaw, ev.URL = e.Event, e.Msg.Email, e.URL
@@ -84,7 +84,7 @@ func mapMandrill(m *mapping, raw []byte) error {
 	ev.ProviderMessageID = first(e.ID, e.Msg.ID)
 	ev.Tags = e.Msg.Tags
 	if ev.Metadata, err = metadataOf(e.Msg.Metadata); err != nil {
-		return fieldError("msg.metadata", "%v", err)
+		return fieldUnreadable("msg.metadata", err)
 	}
 	ev.CampaignID = campaignFrom(m.opt, ev.Metadata)
 	ev.UserAgent, ev.ClientIP = e.UserAgent, e.IP

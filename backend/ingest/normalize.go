@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"net/netip"
 	"net/url"
@@ -26,7 +25,7 @@ type mapping struct {
 	u        unit
 	out      []resonanz.ProviderEvent
 	raw      json.RawMessage // copy of the current unit's event, shared by its fan-out
-	warn     []string        // warnings of the current unit (fields converted or left out)
+	warn     []resonanz.Text // warnings of the current unit (fields converted or left out)
 }
 
 // decode decodes raw into v leniently (see lenient); the warnings go with
@@ -52,7 +51,7 @@ func (m *mapping) event(kind string, raw []byte) resonanz.ProviderEvent {
 	}
 	ev := resonanz.ProviderEvent{Provider: m.provider, SourceKind: kind, Raw: m.raw, Line: m.u.line}
 	if len(m.warn) > 0 {
-		ev.Warnings = append([]string(nil), m.warn...)
+		ev.Warnings = append([]resonanz.Text(nil), m.warn...)
 	}
 	return ev
 }
@@ -66,25 +65,20 @@ func (m *mapping) emit(ev resonanz.ProviderEvent, emailField string) error {
 	return nil
 }
 
-// fieldError names the offending field in a row error's reason.
-func fieldError(field, format string, args ...any) error {
-	return fmt.Errorf("field %q: %s", field, fmt.Sprintf(format, args...))
-}
-
 // finish applies the rules of FORMATS.md §10 that do not depend on the
 // provider: e-mail normalization, RFC Message-ID brackets, link kind, SMTP
 // status, the labelled machine-open heuristic and the dedupe key.
 func finish(ev *resonanz.ProviderEvent, opt *Options, emailField string) error {
 	ev.EmailRaw = strings.TrimSpace(ev.EmailRaw)
 	if ev.EmailRaw == "" {
-		return fieldError(emailField, "the recipient e-mail address is missing")
+		return resonanz.E(resonanz.EINVALID, "error.reactions.row.emailMissing", "field \"{field}\": the recipient e-mail address is missing", "field", emailField)
 	}
 	ev.Email = strings.ToLower(ev.EmailRaw)
 	if at := strings.LastIndexByte(ev.Email, '@'); at <= 0 || at == len(ev.Email)-1 || strings.ContainsAny(ev.Email, " \t\r\n<>") {
-		return fieldError(emailField, "%q is not an e-mail address", ev.EmailRaw)
+		return resonanz.E(resonanz.EINVALID, "error.reactions.row.emailInvalid", "field \"{field}\": \"{value}\" is not an e-mail address", "field", emailField, "value", ev.EmailRaw)
 	}
 	if ev.OccurredAt.IsZero() {
-		return errors.New("the event time is missing")
+		return resonanz.E(resonanz.EINVALID, "error.reactions.row.noTime", "the event time is missing")
 	}
 	ev.RFCMessageID = stripBrackets(ev.RFCMessageID)
 	if ev.URL != "" || ev.LinkName != "" || ev.Type == resonanz.ReactionClicked {
@@ -161,9 +155,9 @@ func legacyDedupeKey(ev *resonanz.ProviderEvent) string {
 // expected becomes a list of one, anything else is left out, and each is
 // reported as a warning. Required fields that end up missing are refused
 // later, by name.
-func lenient(raw []byte, v any) ([]string, error) {
+func lenient(raw []byte, v any) ([]resonanz.Text, error) {
 	err := json.Unmarshal(raw, v)
-	var warnings []string
+	var warnings []resonanz.Text
 	for range 16 {
 		te, ok := err.(*json.UnmarshalTypeError)
 		if !ok || te.Field == "" {
@@ -173,7 +167,7 @@ func lenient(raw []byte, v any) ([]string, error) {
 		if !ok {
 			return warnings, err
 		}
-		warnings = append(warnings, fmt.Sprintf("field %q: expected %s, found a JSON %s; %s", te.Field, goKind(te.Type.Kind().String()), te.Value, note))
+		warnings = append(warnings, repairNote(note, te.Field, goKind(te.Type.Kind().String()), te.Value))
 		raw = fixed
 		reflect.ValueOf(v).Elem().SetZero()
 		err = json.Unmarshal(raw, v)
@@ -181,7 +175,20 @@ func lenient(raw []byte, v any) ([]string, error) {
 	return warnings, err
 }
 
-// repairField converts or removes the value at path in the JSON object raw.
+// repairNote is the warning for a field repaired by repairField (note:
+// text, list or out).
+func repairNote(note, field, expected, found string) resonanz.Text {
+	switch note {
+	case "text":
+		return resonanz.T("error.reactions.warning.readAsText", "field \"{field}\": expected a JSON {expected}, found a JSON {found}; read as text", "field", field, "expected", expected, "found", found)
+	case "list":
+		return resonanz.T("error.reactions.warning.readAsList", "field \"{field}\": expected a JSON {expected}, found a JSON {found}; read as a list of one", "field", field, "expected", expected, "found", found)
+	}
+	return resonanz.T("error.reactions.warning.leftOut", "field \"{field}\": expected a JSON {expected}, found a JSON {found}; left out", "field", field, "expected", expected, "found", found)
+}
+
+// repairField converts or removes the value at path in the JSON object raw
+// and says how (repairNote).
 func repairField(raw []byte, path []string, want reflect.Type) ([]byte, string, bool) {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(raw, &obj) != nil {
@@ -211,13 +218,13 @@ func repairField(raw []byte, path []string, want reflect.Type) ([]byte, string, 
 		switch {
 		case want.Kind() == reflect.String && len(val) > 0 && (isDigit(val[0]) || val[0] == '-' || val[0] == 't' || val[0] == 'f'):
 			obj[key], _ = json.Marshal(string(val))
-			note = "read as text"
+			note = "text"
 		case want.Kind() == reflect.Slice && want.Elem().Kind() == reflect.String && len(val) > 0 && val[0] == '"':
 			obj[key] = append(append([]byte{'['}, val...), ']')
-			note = "read as a list of one"
+			note = "list"
 		default:
 			delete(obj, key)
-			note = "left out"
+			note = "out"
 		}
 	}
 	out, err := json.Marshal(obj)
@@ -357,17 +364,17 @@ const maxMillis = 253402300799999
 func parseTime(field string, raw json.RawMessage, u tsUnit) (time.Time, string, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return time.Time{}, "", fieldError(field, "the event time is missing")
+		return time.Time{}, "", timeError(field, &timeErr{kind: "empty"})
 	}
 	s := string(raw)
 	if raw[0] == '"' {
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return time.Time{}, "", fieldError(field, "not a valid string")
+			return time.Time{}, "", resonanz.E(resonanz.EINVALID, "error.reactions.row.badString", "field \"{field}\": not a valid string", "field", field)
 		}
 	}
 	t, err := parseTimeString(s, u)
 	if err != nil {
-		return time.Time{}, s, fieldError(field, "%v", err)
+		return time.Time{}, s, timeError(field, err)
 	}
 	return t, s, nil
 }
@@ -376,7 +383,7 @@ func parseTime(field string, raw json.RawMessage, u tsUnit) (time.Time, string, 
 func parseTimeString(s string, u tsUnit) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return time.Time{}, errors.New("the event time is empty")
+		return time.Time{}, &timeErr{kind: "empty"}
 	}
 	if isDigit(s[0]) && !strings.ContainsAny(s, "-:T") {
 		return parseEpoch(s, u)
@@ -384,18 +391,18 @@ func parseTimeString(s string, u tsUnit) (time.Time, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999Z0700"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			if ms := t.UnixMilli(); ms < 0 || ms > maxMillis {
-				return time.Time{}, fmt.Errorf("%q is out of range (1970 to 9999)", s)
+				return time.Time{}, &timeErr{kind: "range", value: s}
 			}
 			return t.UTC().Truncate(time.Millisecond), nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is neither Unix time nor an ISO 8601 time with offset", s)
+	return time.Time{}, &timeErr{kind: "format", value: s}
 }
 
 // parseEpoch parses a decimal Unix time exactly (no float rounding for
 // "1742288403.118254"): fractions below a millisecond are truncated.
 func parseEpoch(s string, u tsUnit) (time.Time, error) {
-	bad := func() (time.Time, error) { return time.Time{}, fmt.Errorf("%q is not a Unix time", s) } // built only on failure: this runs for every event
+	bad := func() (time.Time, error) { return time.Time{}, &timeErr{kind: "unix", value: s} } // built only on failure: this runs for every event
 	var ms int64
 	if strings.ContainsAny(s, "eE") {
 		f, err := strconv.ParseFloat(s, 64)
@@ -424,7 +431,7 @@ func parseEpoch(s string, u tsUnit) (time.Time, error) {
 			ms = n
 		} else {
 			if n > maxMillis/1000 {
-				return time.Time{}, fmt.Errorf("%q is out of range", s)
+				return time.Time{}, &timeErr{kind: "range", value: s}
 			}
 			ms = n * 1000
 			for i, mul := 0, int64(100); i < 3 && i < len(frac); i, mul = i+1, mul/10 {
@@ -433,7 +440,7 @@ func parseEpoch(s string, u tsUnit) (time.Time, error) {
 		}
 	}
 	if ms < 0 || ms > maxMillis {
-		return time.Time{}, fmt.Errorf("%q is out of range", s)
+		return time.Time{}, &timeErr{kind: "range", value: s}
 	}
 	return time.UnixMilli(ms).UTC(), nil
 }
@@ -575,23 +582,21 @@ func bounceKindFromStatus(status string) string {
 	return resonanz.BounceUndetermined
 }
 
-func fieldErrorless(format string, args ...any) error { return fmt.Errorf(format, args...) }
-
 // goKind names a Go kind in JSON words for error messages.
 func goKind(k string) string {
 	switch k {
 	case "string":
-		return "a string"
+		return "string"
 	case "slice", "array":
-		return "an array"
+		return "array"
 	case "struct", "map":
-		return "an object"
+		return "object"
 	case "bool":
-		return "a boolean"
+		return "boolean"
 	case "ptr", "interface":
-		return "a value"
+		return "value"
 	}
-	return "a number"
+	return "number"
 }
 
 // idText is an id sent as a JSON number or string; it keeps every digit

@@ -285,7 +285,7 @@ func TestMalformed(t *testing.T) {
 		{"sendgrid array", "sendgrid", `[{"email":"a@x.de","event":"open","timestamp":1},{"email":"a@x.de","event":"open"},42,{"email":"a@x.de","event":"open","timestamp":"soon"},{"email":"nope","event":"open","timestamp":1},{"email":"a@x.de","event":"open","timestamp":2}]`,
 			ingest.Options{}, 2, []string{`2: array element 2: field "timestamp"`, `3: array element 3: the event is not a JSON object`, `4: array element 4: field "timestamp": "soon"`, `5: array element 5: field "email": "nope" is not an e-mail address`}},
 		{"sendgrid type error", "sendgrid", `[{"email":["a@x.de"],"event":"open","timestamp":1},{"email":"a@x.de","event":"open","timestamp":1}]`,
-			ingest.Options{}, 1, []string{`1: array element 1: field "email": expected a string`}},
+			ingest.Options{}, 1, []string{`1: array element 1: field "email": expected a JSON string`}},
 		{"postmark ndjson", "postmark", "{\"RecordType\":\"Open\",\"Recipient\":\"a@x.de\",\"ReceivedAt\":\"2025-03-18T09:00:00Z\"}\n{\"RecordType\":\"Open\",\n\n{\"RecordType\":\"Open\",\"ReceivedAt\":\"2025-03-18T09:00:00Z\"}\n{\"RecordType\":\"Open\",\"Recipient\":\"a@x.de\",\"ReceivedAt\":\"2025-03-18T09:00:00Z\"}\n",
 			ingest.Options{}, 2, []string{`2: the line is not valid JSON`, `4: field "Recipient": the recipient e-mail address is missing`}},
 		// An optional field of the wrong type is left out with a warning (TestLenient).
@@ -318,6 +318,10 @@ func TestMalformed(t *testing.T) {
 			for i, want := range tc.rows {
 				if got := rows[i].Error(); !strings.Contains("line "+got, "line "+want) {
 					t.Errorf("row error %d = %q, want it to contain %q", i, got, want)
+				}
+				// The desk shows the reason from the catalogues.
+				if k := rows[i].Key; !strings.HasPrefix(k, "error.reactions.row.") || len(rows[i].Params) == 0 && strings.Contains(rows[i].Reason, `"`) {
+					t.Errorf("row error %d has key %q params %v, want a catalogue key with the values as params", i, k, rows[i].Params)
 				}
 			}
 		})

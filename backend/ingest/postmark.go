@@ -103,7 +103,7 @@ func mapPostmark(m *mapping, raw []byte) error {
 			ev.EventRaw += "+" + e.SuppressionReason
 		}
 	case "":
-		return fieldError("RecordType", "the record type is missing")
+		return eventTypeMissing("RecordType")
 	default:
 		for _, t := range []json.RawMessage{e.ReceivedAt, e.DeliveredAt, e.BouncedAt, e.ChangedAt} {
 			if len(t) > 0 {
@@ -124,7 +124,7 @@ func mapPostmark(m *mapping, raw []byte) error {
 		ev.Tags = []string{e.Tag}
 	}
 	if ev.Metadata, err = metadataOf(e.Metadata); err != nil {
-		return fieldError("Metadata", "%v", err)
+		return fieldUnreadable("Metadata", err)
 	}
 	ev.CampaignID = campaignFrom(m.opt, ev.Metadata)
 	ev.SMTPResponse = e.Details

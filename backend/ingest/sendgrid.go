@@ -78,7 +78,7 @@ func mapSendGrid(m *mapping, raw []byte) error {
 					}
 					return err
 				}) != nil {
-					return fieldError("url_offset", "expected {index, type}")
+					return resonanz.E(resonanz.EINVALID, "error.reactions.row.urlOffset", "field \"url_offset\": expected an object with index and type")
 				}
 			}
 		case "useragent":
@@ -91,7 +91,7 @@ func mapSendGrid(m *mapping, raw []byte) error {
 				ev.MachineOpen, ev.MachineOpenSource = ptr(v[0] == 't'), "sendgrid:sg_machine_open"
 			case "null":
 			default:
-				return fieldError("sg_machine_open", "expected true or false, found %s", kindOf(v))
+				return wrongKind("sg_machine_open", "boolean", kindOf(v))
 			}
 		case "reason":
 			var s string
@@ -129,7 +129,7 @@ func mapSendGrid(m *mapping, raw []byte) error {
 		return ferr
 	}
 	if ev.EventRaw == "" {
-		return fieldError("event", "the event name is missing")
+		return eventTypeMissing("event")
 	}
 	if ev.OccurredAt, ev.OccurredAtRaw, err = parseTime("timestamp", ts, unitSeconds); err != nil {
 		return err
@@ -137,7 +137,7 @@ func mapSendGrid(m *mapping, raw []byte) error {
 	if ev.Tags, err = stringList(category); err != nil {
 		// An optional field: the event is kept without its categories.
 		ev.Tags = nil
-		ev.Warnings = append(ev.Warnings, fieldError("category", "%v; left out", err).Error())
+		ev.Warnings = append(ev.Warnings, resonanz.T("error.reactions.warning.categoryLeftOut", "field \"category\": not a string or a list of strings; left out"))
 	}
 	ev.Type = sendgridTypes[ev.EventRaw]
 	switch ev.Type {

@@ -3,7 +3,6 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"net/mail"
 	"slices"
@@ -97,27 +96,27 @@ func mapSES(m *mapping, raw []byte) error {
 	kind, eventID := SourceFirehose, ""
 	if env.Type != "" && env.Message != nil {
 		if env.Type != "Notification" {
-			return fieldError("Type", "SNS %s message is not an event (confirm the subscription through its SubscribeURL)", env.Type)
+			return resonanz.E(resonanz.EINVALID, "error.reactions.row.snsNotEvent", "field \"Type\": SNS {type} message is not an event (confirm the subscription through its SubscribeURL)", "type", env.Type)
 		}
 		kind, eventID = SourceSNS, env.MessageID
 		raw = []byte(*env.Message)
 		if d := nesting(raw); d > m.opt.MaxDepth {
-			return fieldError("Message", "nested %d levels deep, more than the limit of %d", d, m.opt.MaxDepth)
+			return resonanz.E(resonanz.EINVALID, "error.reactions.row.snsTooDeep", "field \"Message\": nested {depth} levels deep, more than the limit of {max}", "depth", d, "max", m.opt.MaxDepth)
 		}
 		if !json.Valid(raw) {
-			return fieldError("Message", "the SNS message is not a JSON SES event record")
+			return resonanz.E(resonanz.EINVALID, "error.reactions.row.snsNotRecord", "field \"Message\": the SNS message is not a JSON SES event record")
 		}
 	}
 	var r sesRecord
 	if err := m.decode(raw, &r); err != nil {
 		if kind == SourceSNS {
-			return fieldError("Message", "%v", jsonError(err))
+			return within(`field "Message": `, jsonError(err))
 		}
 		return jsonError(err)
 	}
 	name := first(r.EventType, r.NotificationType)
 	if name == "" {
-		return fieldError("eventType", "the event type is missing")
+		return eventTypeMissing("eventType")
 	}
 	base := m.event(kind, raw)
 	base.EventRaw, base.Type = name, sesTypes[name]
@@ -207,10 +206,10 @@ func mapSES(m *mapping, raw []byte) error {
 		// No event time: the SNS envelope's Timestamp, else the mail's.
 		switch {
 		case len(env.Timestamp) > 0 && string(env.Timestamp) != "null":
-			base.Warnings = append(base.Warnings, fmt.Sprintf("field %q: the event time is missing; the SNS Timestamp is used", tsField))
+			base.Warnings = append(base.Warnings, resonanz.T("error.reactions.warning.snsTimestamp", "field \"{field}\": the event time is missing; the SNS Timestamp is used", "field", tsField))
 			ts, tsField = env.Timestamp, "Timestamp"
 		case len(r.Mail.Timestamp) > 0 && tsField != "mail.timestamp":
-			base.Warnings = append(base.Warnings, fmt.Sprintf("field %q: the event time is missing; mail.timestamp is used", tsField))
+			base.Warnings = append(base.Warnings, resonanz.T("error.reactions.warning.mailTimestamp", "field \"{field}\": the event time is missing; mail.timestamp is used", "field", tsField))
 			ts, tsField = r.Mail.Timestamp, "mail.timestamp"
 		}
 	}
@@ -225,12 +224,12 @@ func mapSES(m *mapping, raw []byte) error {
 			}
 		}
 		if len(rcpts) > 0 {
-			base.Warnings = append(base.Warnings, fmt.Sprintf("field %q: no recipient; the To header is used", emailField))
+			base.Warnings = append(base.Warnings, resonanz.T("error.reactions.warning.toHeader", "field \"{field}\": no recipient; the To header is used", "field", emailField))
 			emailField = "mail.commonHeaders.to"
 		}
 	}
 	if len(rcpts) == 0 {
-		return fieldError(emailField, "the record names no recipient")
+		return resonanz.E(resonanz.EINVALID, "error.reactions.row.noRecipient", "field \"{field}\": the record names no recipient", "field", emailField)
 	}
 	ambiguous := len(rcpts) > 1 && (name == "Open" || name == "Click")
 	for _, rc := range rcpts {

@@ -77,7 +77,7 @@ func mapSparkPost(m *mapping, raw []byte) error {
 				return nil // ping
 			}
 			if len(env.Msys) > 1 {
-				return fieldError("msys", "expected one event class, found %d", len(env.Msys))
+				return resonanz.E(resonanz.EINVALID, "error.reactions.row.sparkpostClasses", "field \"msys\": expected one event class, found {count}", "count", len(env.Msys))
 			}
 			for _, inner := range env.Msys {
 				raw = inner
@@ -92,7 +92,7 @@ func mapSparkPost(m *mapping, raw []byte) error {
 	ev := m.event(kind, raw)
 	ev.EventRaw, ev.EmailRaw = e.Type, first(e.RawRcptTo, e.RcptTo)
 	if e.Type == "" {
-		return fieldError("type", "the event type is missing")
+		return eventTypeMissing("type")
 	}
 	var err error
 	if ev.OccurredAt, ev.OccurredAtRaw, err = parseTime("timestamp", e.Timestamp, unitSeconds); err != nil {
@@ -108,7 +108,7 @@ func mapSparkPost(m *mapping, raw []byte) error {
 	ev.ProviderMessageID = e.MessageID
 	ev.Tags = e.RcptTags
 	if ev.Metadata, err = metadataOf(e.RcptMeta); err != nil {
-		return fieldError("rcpt_meta", "%v", err)
+		return fieldUnreadable("rcpt_meta", err)
 	}
 	ev.CampaignID = campaignFrom(m.opt, ev.Metadata, e.CampaignID)
 	if e.TransmissionID != "" {

@@ -127,12 +127,12 @@ func (s *scanner) expect(c byte, what string) error {
 // call. A value deeper than the depth limit or larger than the size limit is
 // consumed and reported in problem (the stream goes on); err is for a stream
 // that cannot be read further (I/O error, unterminated value).
-func (s *scanner) value() (val []byte, problem string, err error) {
+func (s *scanner) value() (val []byte, problem error, err error) {
 	first, err := s.skipSpace()
 	if err == io.EOF {
-		return nil, "", resonanz.E(resonanz.EINVALID, "error.reactions.jsonEndsEarly2", "The JSON ends early at byte {offset}: expected a value.", "offset", s.offset)
+		return nil, nil, resonanz.E(resonanz.EINVALID, "error.reactions.jsonEndsEarly2", "The JSON ends early at byte {offset}: expected a value.", "offset", s.offset)
 	} else if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	s.buf = s.buf[:0]
 	startOff := s.offset
@@ -147,9 +147,9 @@ func (s *scanner) value() (val []byte, problem string, err error) {
 				if scalar && started {
 					break
 				}
-				return nil, "", resonanz.E(resonanz.EINVALID, "error.reactions.jsonEndsInside", "The JSON ends inside a value that starts at byte {startOff}.", "startOff", startOff)
+				return nil, nil, resonanz.E(resonanz.EINVALID, "error.reactions.jsonEndsInside", "The JSON ends inside a value that starts at byte {startOff}.", "startOff", startOff)
 			}
-			return nil, "", fmt.Errorf("ingest: read: %w", perr)
+			return nil, nil, fmt.Errorf("ingest: read: %w", perr)
 		}
 		n := s.br.Buffered()
 		chunk, _ := s.br.Peek(n)
@@ -231,11 +231,11 @@ func (s *scanner) value() (val []byte, problem string, err error) {
 	}
 	switch {
 	case tooBig:
-		return nil, fmt.Sprintf("the event is larger than %d bytes (starts at byte %d)", s.max, startOff), nil
+		return nil, resonanz.E(resonanz.EINVALID, "error.reactions.row.tooLargeAt", "the event is larger than {max} bytes (starts at byte {offset})", "max", s.max, "offset", startOff), nil
 	case maxDepth > s.depth:
-		return nil, fmt.Sprintf("the event is nested %d levels deep, more than the limit of %d", maxDepth, s.depth), nil
+		return nil, tooDeep(maxDepth, s.depth), nil
 	}
-	return s.buf, "", nil
+	return s.buf, nil, nil
 }
 
 // docSource reads JSON documents: top-level arrays of events, and objects
@@ -336,7 +336,7 @@ func (d *docSource) next() (unit, error) {
 				}
 				d.index++
 				if d.objBig {
-					return unit{line: d.index, err: fmt.Sprintf("the event is larger than %d bytes", sc.max)}, nil
+					return unit{line: d.index, err: resonanz.E(resonanz.EINVALID, "error.reactions.row.tooLarge", "the event is larger than {max} bytes", "max", sc.max)}, nil
 				}
 				d.obj = append(d.obj, '}')
 				return unit{raw: d.obj, line: d.index}, nil
@@ -352,7 +352,7 @@ func (d *docSource) next() (unit, error) {
 				return unit{}, err
 			}
 			var key string
-			if problem != "" || json.Unmarshal(k, &key) != nil {
+			if problem != nil || json.Unmarshal(k, &key) != nil {
 				return unit{}, resonanz.E(resonanz.EINVALID, "error.reactions.invalidJsonByte3", "Invalid JSON at byte {offset}: expected an object key.", "offset", sc.offset)
 			}
 			if err := sc.expect(':', ":"); err != nil {
@@ -371,7 +371,7 @@ func (d *docSource) next() (unit, error) {
 			if d.wrapped || d.objBig {
 				continue
 			}
-			if problem != "" || len(d.obj)+len(k)+len(v)+2 > sc.max {
+			if problem != nil || len(d.obj)+len(k)+len(v)+2 > sc.max {
 				d.objBig = true
 				continue
 			}
@@ -411,17 +411,17 @@ func (l *lineSource) next() (unit, error) {
 		}
 		l.line++
 		if tooLong {
-			return unit{line: l.line, err: fmt.Sprintf("the line is longer than %d bytes", l.opt.MaxEventBytes)}, nil
+			return unit{line: l.line, err: resonanz.E(resonanz.EINVALID, "error.reactions.row.lineTooLong", "the line is longer than {max} bytes", "max", l.opt.MaxEventBytes)}, nil
 		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
 		}
 		if d := nesting(line); d > l.opt.MaxDepth {
-			return unit{line: l.line, err: fmt.Sprintf("the event is nested %d levels deep, more than the limit of %d", d, l.opt.MaxDepth)}, nil
+			return unit{line: l.line, err: tooDeep(d, l.opt.MaxDepth)}, nil
 		}
 		if !json.Valid(line) {
-			return unit{line: l.line, err: "the line is not valid JSON" + syntaxHint(line)}, nil
+			return unit{line: l.line, err: notJSONLine(line)}, nil
 		}
 		var elems []json.RawMessage
 		switch {
@@ -498,13 +498,19 @@ func nesting(b []byte) int {
 	return maxDepth
 }
 
-// syntaxHint turns a JSON syntax error into " (at byte N: ...)".
-func syntaxHint(b []byte) string {
+// notJSONLine is the reason for an NDJSON line that is not JSON, with the
+// parser's words and where it stopped.
+func notJSONLine(b []byte) error {
 	var v any
 	err := json.Unmarshal(b, &v)
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return fmt.Sprintf(" (at byte %d: %s)", se.Offset, se.Error())
+		return resonanz.E(resonanz.EINVALID, "error.reactions.row.lineNotJsonAt", "the line is not valid JSON (at byte {offset}: {detail})", "offset", se.Offset, "detail", se.Error())
 	}
-	return ""
+	return resonanz.E(resonanz.EINVALID, "error.reactions.row.lineNotJson", "the line is not valid JSON")
+}
+
+// tooDeep is the reason for an event nested deeper than the limit.
+func tooDeep(depth, limit int) error {
+	return resonanz.E(resonanz.EINVALID, "error.reactions.row.tooDeep", "the event is nested {depth} levels deep, more than the limit of {max}", "depth", depth, "max", limit)
 }

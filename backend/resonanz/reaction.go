@@ -130,8 +130,9 @@ type ProviderEvent struct {
 	// ProviderMessageID (e.g. Mailjet mj_message_id); part of the dedupe key.
 	MessageIDs []string `json:"message_ids,omitempty"`
 	// Warnings say which optional fields had an unexpected type and were
-	// converted or left out (the event itself is kept).
-	Warnings []string `json:"warnings,omitempty"`
+	// converted or left out, or which fallback was used (the event itself
+	// is kept); catalogue texts (plain English strings in older rows).
+	Warnings []Text `json:"warnings,omitempty"`
 	// LegacyDedupeKey is the key an earlier version computed for an event
 	// without a provider event id; the importer treats it as seen too, so
 	// a log imported before still adds nothing.

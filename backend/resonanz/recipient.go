@@ -190,8 +190,11 @@ type RecipientDetail struct {
 	// confirmed, with both time stamps, IPs and user agents.
 	OptIns []OptInRequest `json:"optIns"`
 	// Source says where the data came from (GDPR Art. 14/15): an import
-	// (file name and time) or the desk.
-	Source string `json:"source"`
+	// (file name and time) or the desk; in English, SourceKey and
+	// SourceParams name its catalogue text (params: date as YYYY-MM-DD).
+	Source       string            `json:"source"`
+	SourceKey    string            `json:"sourceKey,omitempty"`
+	SourceParams map[string]string `json:"sourceParams,omitempty"`
 	// Reactions are the person's stored reactions, newest first (at most
 	// MaxDetailReactions in the detail view; all in the export).
 	Reactions []PersonReaction `json:"reactions"`

@@ -1,6 +1,7 @@
 package resonanz
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -32,6 +33,18 @@ func T(key, message string, params ...any) Text {
 		t.Message = strings.ReplaceAll(t.Message, "{"+name+"}", value)
 	}
 	return t
+}
+
+// UnmarshalJSON reads a Text, or a plain string as its Message (rows
+// stored before texts had keys).
+func (t *Text) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*t = Text{Message: s}
+		return nil
+	}
+	type plain Text
+	return json.Unmarshal(b, (*plain)(t))
 }
 
 // IsZero reports whether t is empty (no reason).

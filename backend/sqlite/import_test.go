@@ -153,7 +153,7 @@ func TestImportService(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(d.Source, "Imported from") || len(d.Lists) != 1 || d.Lists[0].ListName != "News" ||
+		if !strings.Contains(d.Source, "Imported from") || d.SourceKey != "ledger.source.import" || d.SourceParams["importId"] == "" || len(d.Lists) != 1 || d.Lists[0].ListName != "News" ||
 			len(d.Consent) != 1 || len(d.Current) != 1 || !d.Current[0].Granted || d.Current[0].Purpose != resonanz.PurposeTrackingOpens {
 			t.Errorf("detail %+v", d)
 		}

@@ -103,7 +103,8 @@ type preparedEvent struct {
 type eventBatch struct {
 	events   []preparedEvent
 	rejected []resonanz.RowError
-	warnings []resonanz.RowError
+	warnings []resonanz.RowError // one per warning (an event may have several)
+	warned   int                 // events kept with a warning
 	read     int
 	bytes    int64
 }
@@ -185,7 +186,10 @@ func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.Reac
 				}
 				b.read++
 				if len(ev.Warnings) > 0 {
-					b.warnings = append(b.warnings, resonanz.RowError{Line: ev.Line, Reason: strings.Join(ev.Warnings, "; ")})
+					b.warned++
+				}
+				for _, w := range ev.Warnings {
+					b.warnings = append(b.warnings, resonanz.RowError{Line: ev.Line, Reason: w.Message, Key: w.Key, Params: w.Params})
 				}
 				b.events = append(b.events, prepareEvent(ev))
 			}
@@ -197,7 +201,7 @@ func (s *ReactionService) ImportReactions(ctx context.Context, src resonanz.Reac
 		func(b eventBatch) error {
 			res.Read += b.read - len(b.rejected)
 			res.Rejected += len(b.rejected)
-			res.Warned += len(b.warnings)
+			res.Warned += b.warned
 			for _, w := range b.warnings {
 				if len(res.Warnings) < 1000 {
 					res.Warnings = append(res.Warnings, w)

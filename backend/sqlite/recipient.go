@@ -448,14 +448,16 @@ func (s *RecipientService) RecipientDetail(ctx context.Context, id int64) (reson
 	} else if err != nil {
 		return d, fmt.Errorf("recipient detail: %w", err)
 	}
-	d.Source = "Entered in the desk on " + d.Recipient.CreatedAt.Format("2006-01-02")
+	source := resonanz.T("ledger.source.desk", "Entered in Resonanz on {date}", "date", d.Recipient.CreatedAt.Format("2006-01-02"))
 	if importID.Valid {
 		var file string
 		var started int64
 		if err := tx.QueryRowContext(ctx, `SELECT file_name, started_at FROM import_run WHERE id = ?`, importID.Int64).Scan(&file, &started); err == nil {
-			d.Source = fmt.Sprintf("Imported from %q on %s (import %d)", file, fromMillis(started).Format("2006-01-02"), importID.Int64)
+			source = resonanz.T("ledger.source.import", "Imported from \"{file}\" on {date} (import {importId})",
+				"file", file, "date", fromMillis(started).Format("2006-01-02"), "importId", importID.Int64)
 		}
 	}
+	d.Source, d.SourceKey, d.SourceParams = source.Message, source.Key, source.Params
 	if d.Lists, err = memberships(ctx, tx, id); err != nil {
 		return d, err
 	}

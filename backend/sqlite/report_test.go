@@ -499,7 +499,7 @@ func TestReactionService_LegacyDedupeKeyAndWarnings(t *testing.T) {
 	}
 	again := old
 	again.DedupeKey, again.LegacyDedupeKey = "sendgrid:sha256:new", "sendgrid:sha256:old"
-	again.Warnings = []string{`field "category": left out`}
+	again.Warnings = []resonanz.Text{{Message: `field "category": left out`}}
 	r := w.importEvents(m.ID, []resonanz.ProviderEvent{again})
 	if r.Imported != 0 || r.Duplicates != 1 || r.Warned != 1 || len(r.Warnings) != 1 || r.Warnings[0].Line != again.Line {
 		t.Errorf("second import = %+v", r)

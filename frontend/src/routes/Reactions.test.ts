@@ -112,6 +112,7 @@ describe('Reactions import', () => {
       await waitFor(() => expect(screen.getByTestId('reactions-provider')).toHaveTextContent('brevo'));
       await user.click(screen.getByTestId('reactions-run'));
       const reasons = await screen.findAllByTestId('quarantine-reason');
+      expect(screen.getByTestId('reactions-errors')).toHaveTextContent('Feld „email“: Die E-Mail-Adresse des Empfängers fehlt.');
       expect(reasons.map((r) => r.textContent)).toEqual([
         'Kein Empfänger hat die Adresse „x@example.org“.',
         'Kein Mailing gehört zur Kampagne „c9“; wählen Sie das Mailing für diesen Import.',

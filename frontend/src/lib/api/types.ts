@@ -155,8 +155,10 @@ export interface RecipientDetail {
   /** consent is the full ledger, oldest first. */
   consent: ConsentRecord[];
   consentState: ConsentState[];
-  /** source says where the data came from (import, form, manual entry). */
+  /** source says where the data came from (import, form, manual entry), in English; sourceKey and sourceParams name its catalogue text (date: YYYY-MM-DD). */
   source: string;
+  sourceKey?: string;
+  sourceParams?: Record<string, string>;
   /** reactions are the person's stored reactions, newest first. */
   reactions: PersonReaction[];
   /** deliveries are the mailings sent to the person. */

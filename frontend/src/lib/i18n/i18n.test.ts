@@ -105,6 +105,16 @@ describe('tError', () => {
     );
   });
 
+  it('shows amounts in the number format of the language, ids and quoted values as sent', () => {
+    setLocale('de');
+    expect(tError({ key: 'error.reactions.row.tooLargeAt', message: 'x', params: { max: '1048576', offset: '2048' } })).toBe(
+      'Das Ereignis ist größer als 1.048.576 Byte (es beginnt bei Byte 2.048).',
+    );
+    expect(tError({ key: 'error.reactions.row.timeUnix', message: 'x', params: { field: 'ts', value: '1742288403' } })).toContain('„1742288403“');
+    setLocale('en');
+    expect(tError({ key: 'error.reactions.row.lineTooLong', message: 'x', params: { max: '1048576' } })).toBe('the line is longer than 1,048,576 bytes');
+  });
+
   it('falls back to the message for an unknown or missing key', () => {
     expect(tError({ key: 'error.somethingNew', message: 'Go explains.' })).toBe('Go explains.');
     expect(tError({ message: 'Plain.' })).toBe('Plain.');

@@ -75,9 +75,22 @@ export function isMessageKey(key: string): key is MessageKey {
   return Object.hasOwn(en, key);
 }
 
-/** tError returns the localized text for an error: its key's message if the dictionary has it, else its message. */
+// Params Go sends as plain digits that are amounts (sizes, counts, byte
+// offsets); shown in the language's number format. Ids, line numbers and
+// values quoted from a file keep their digits as sent.
+const numericParams = new Set(['n', 'count', 'max', 'limit', 'offset', 'startOff', 'depth', 'fields', 'header', 'rows', 'index', 'entry']);
+
+/**
+ * tError returns the localized text for an error or a stored reason: its key's message if the dictionary has it
+ * (amount params in the language's number format), else its message (the English text, or an older row's text).
+ */
 export function tError(error: { key?: string | undefined; message: string; params?: Record<string, string> | undefined }): string {
-  return error.key !== undefined && isMessageKey(error.key) ? t(error.key, error.params) : error.message;
+  if (error.key === undefined || !isMessageKey(error.key)) return error.message;
+  const params: Record<string, string> = { ...error.params };
+  for (const [name, v] of Object.entries(params)) {
+    if (numericParams.has(name) && /^\d+$/.test(v)) params[name] = formatNumber(Number(v));
+  }
+  return t(error.key, params);
 }
 
 const bcp47: Record<Locale, string> = { de: 'de-DE', en: 'en-GB' };
