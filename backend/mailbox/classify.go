@@ -160,8 +160,10 @@ func (c *classifier) bodyMatters(e *message.Entity) bool {
 // general parser costs a sync of 10 000 messages a noticeable share of its
 // CPU), anything else with the general parser.
 func parseDate(h mail.Header, raw string) time.Time {
-	if t, err := time.Parse("Mon, 2 Jan 2006 15:04:05 -0700", raw); err == nil {
-		return t
+	for _, layout := range []string{"Mon, 2 Jan 2006 15:04:05 -0700", "Mon, 2 Jan 2006 15:04:05 -0700 (MST)"} {
+		if t, err := time.Parse(layout, raw); err == nil {
+			return t
+		}
 	}
 	t, _ := h.Date()
 	return t
@@ -279,6 +281,7 @@ type classifier struct {
 	// empty Return-Path or X-Failed-Recipients); bounceSubject: its
 	// subject is a bounce's.
 	system, bounceSubject bool
+	rcpts                 []string // recipients(), nil until parsed
 }
 
 // fromOriginal fills the Message-ID and mailing of the returned original.
@@ -336,9 +339,17 @@ func (c *classifier) tokenIn(s string, kind TokenKind) bool {
 }
 
 // recipients returns the addresses the message was delivered to, from the
-// headers mail servers set on delivery and the visible ones.
+// headers mail servers set on delivery and the visible ones (parsed once
+// per message).
 func (c *classifier) recipients() []string {
-	var out []string
+	if c.rcpts == nil {
+		c.rcpts = c.parseRecipients()
+	}
+	return c.rcpts
+}
+
+func (c *classifier) parseRecipients() []string {
+	out := []string{} // not nil: parsed
 	for _, k := range []string{"Delivered-To", "X-Original-To", "Envelope-To", "X-Envelope-To", "To", "Cc"} {
 		for _, v := range c.h.Values(k) {
 			if list, err := mail.ParseAddressList(v); err == nil {

@@ -455,6 +455,7 @@ func fetch(c *client.Client, uids []uint32, maxSize int, addr Addresses) ([]*fet
 			byUID[m.Uid] = msg
 			classifyOne(msg, addr)
 		}
+		msg.raw = nil // classified: up to 1 MiB less to keep until the batch is stored
 	}
 	if err := <-done; err != nil {
 		return nil, err
