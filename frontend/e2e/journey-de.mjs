@@ -4,9 +4,12 @@
 // newsletter consent; imports a Windows-1252 file with a "Familie" row and
 // one bad address; downloads the rejected row; writes a mailing that links a
 // survey before it exists (the draft is kept, sending is blocked); duplicates
-// it; previews it with an external https image; creates the survey; sends
-// through a local SMTP sink (backend/smtp/smtptest/smtpsink); and opens the
-// profile and unsubscribe pages from a received mail. On every screen it
+// it; previews it with an external https image (served by the sink over
+// HTTPS, and loaded); creates the survey; sends through a local SMTP sink
+// (backend/smtp/smtptest/smtpsink); opens the profile and unsubscribe pages
+// from a received mail; and imports a provider log whose unmatched events
+// land in the quarantine with German reasons (and whose unsubscribe shows
+// in the person's consent ledger in German). On every screen it
 // asserts that no visible text is an English catalogue string where the German
 // one differs. Screenshots of each new state, in German and then in English,
 // go to e2e/out/journey/.
@@ -14,7 +17,7 @@
 //   RESONANZ_BIN=../build/bin/resonanz SMTPSINK_BIN=../build/bin/smtpsink node e2e/journey-de.mjs
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -162,7 +165,10 @@ async function assertGerman(where) {
 
 // The business's logo (96×32), uploaded in Settings.
 const logoPath = join(root, 'testdata', 'e2e', 'sonnenschein-logo.png');
-const imageURL = 'https://bilder.reisebuero-sonnenschein.example/strand.png';
+// The mailing's external picture: the sink serves testdata/e2e over HTTPS (a self-signed certificate the
+// browser is told to accept) and Chromium resolves the image host to it.
+const imageHost = 'bilder.reisebuero-sonnenschein.example';
+let imageURL = '';
 // The listener's public address: https, as behind the TLS proxy the README describes; the route below
 // plays that proxy and forwards to the listener on loopback.
 const publicBase = 'https://news.reisebuero-sonnenschein.example';
@@ -205,13 +211,16 @@ describe('the German first week, from an empty data directory', { timeout: TOTAL
     mkdirSync(outDir, { recursive: true });
     [desk, sink] = await Promise.all([
       start(bin, ['--data', dataDir, '--json', 'serve', '--addr', '127.0.0.1:0']),
-      start(sinkBin, ['-dir', mailDir]),
+      start(sinkBin, ['-dir', mailDir, '-https', join(root, 'testdata', 'e2e')]),
     ]);
+    imageURL = `https://${imageHost}:${new URL(sink.info.https).port}/sonnenschein-logo.png`;
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: '/usr/bin/chromium',
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run', '--lang=de-DE'],
+        '--disable-component-update', '--disable-sync', '--no-first-run', '--lang=de-DE',
+        `--host-resolver-rules=MAP ${imageHost} 127.0.0.1`],
+      ignoreHTTPSErrors: true,
       locale: 'de-DE',
       timezoneId: 'Europe/Berlin',
       viewport: { width: 1200, height: 800 },
@@ -396,17 +405,28 @@ describe('the German first week, from an empty data directory', { timeout: TOTAL
     await shot('de-10-ready-to-send');
   });
 
-  it('previews the external https image (the CSP lets it through)', async () => {
-    // Playwright cannot intercept requests from the preview's sandboxed iframe (an opaque origin), so the
-    // picture itself is not served here: the check is that the preview keeps the https URL and that Chromium
-    // reports no Content-Security-Policy refusal for it (what broke external images before).
+  it('previews the external https image: the CSP lets it through and it loads', async () => {
+    // The preview's sandboxed iframe requests the picture from the sink's HTTPS server (Playwright cannot
+    // intercept requests from an opaque origin, so a real server answers).
     const img = page.frameLocator('[data-testid="preview-frame"]').locator('img[alt="Strand"]');
     await img.waitFor({ state: 'attached' });
     assert.equal(await img.getAttribute('src'), imageURL);
-    // Chromium checks the CSP when the image is requested and logs a refusal at once.
-    await page.waitForTimeout(500);
+    const size = await img.evaluate(
+      (el) =>
+        new Promise((done) => {
+          const report = () => done({ complete: el.complete, width: el.naturalWidth, height: el.naturalHeight });
+          if (el.complete) report();
+          else {
+            el.addEventListener('load', report, { once: true });
+            el.addEventListener('error', report, { once: true });
+          }
+        }),
+    );
+    assert.deepEqual(size, { complete: true, width: 96, height: 32 }, `the external image did not load: ${JSON.stringify(size)}`);
     assert.deepEqual(cspRefusals, []);
+    await img.scrollIntoViewIfNeeded();
     await shot('de-07-preview');
+    await byTestId('preview-frame').screenshot({ path: join(outDir, 'de-07-preview-frame.png') });
   });
 
   it('sends through the local SMTP sink', async () => {
@@ -490,6 +510,81 @@ describe('the German first week, from an empty data directory', { timeout: TOTAL
       await visitor.close();
     }
     await byTestId('lang-de').click(); // the saved language stays German for the next run
+  });
+
+  /** fill puts params into a catalogue text, as the desk does. */
+  const fill = (text, params) => text.replace(/\{(\w+)\}/g, (m, name) => params[name] ?? m);
+
+  it('imports a provider log: quarantine and rejected rows give their reasons in German', async () => {
+    // A SendGrid export: an open by an address nobody has, an open naming no mailing, Bärbel's
+    // unsubscribe at the provider (applied without a mailing), and an event without an address.
+    const at = Math.floor(Date.now() / 1000) - 5; // after the recipient import, so the withdrawal is the newest record
+    const log = [
+      { email: 'unbekannt@example.org', event: 'open', timestamp: at, sg_event_id: 'j1', sg_message_id: 'm1' },
+      { email: 'juergen.weiss@example.de', event: 'open', timestamp: at + 1, sg_event_id: 'j2', sg_message_id: 'm2' },
+      { email: 'baerbel.grossmann@example.de', event: 'unsubscribe', timestamp: at + 2, sg_event_id: 'j3', sg_message_id: 'm3' },
+      { event: 'open', timestamp: at + 3, sg_event_id: 'j4', sg_message_id: 'm4' },
+    ];
+    const logPath = join(mailDir, 'sendgrid-events.json');
+    writeFileSync(logPath, JSON.stringify(log));
+    await byTestId('nav-reactions').click();
+    await waitForText('screen-title', de['screen.reactions.title']);
+    await byTestId('reactions-file').setInputFiles(logPath);
+    await byTestId('reactions-run').click();
+    await byTestId('reactions-result').waitFor();
+    await waitForText('result-unmatched', '2');
+    const reasons = byTestId('quarantine-reason');
+    await reasons.nth(1).waitFor();
+    const german = [
+      fill(de['reason.quarantine.unknownAddress'], { email: 'unbekannt@example.org' }),
+      de['reason.quarantine.noMailing'],
+    ];
+    assert.deepEqual(await reasons.allInnerTexts(), german);
+    assert.equal((await byTestId('reactions-errors').locator('tbody td').nth(1).innerText()).trim(), fill(de['error.reactions.row.emailMissing'], { field: 'email' }));
+    await assertGerman('Versand-Log, Ergebnis und Quarantäne');
+    await shot('de-14-quarantine');
+    await byTestId('reactions-errors').screenshot({ path: join(outDir, 'de-14-rejected.png') });
+    await byTestId('reactions-quarantine').screenshot({ path: join(outDir, 'de-14-quarantine-table.png') });
+    // The same rows in English, then back.
+    await byTestId('lang-en').click();
+    await page.waitForFunction(
+      (want) => [...document.querySelectorAll('[data-testid="quarantine-reason"]')].map((e) => e.textContent?.trim()).join('|') === want,
+      [fill(en['reason.quarantine.unknownAddress'], { email: 'unbekannt@example.org' }), en['reason.quarantine.noMailing']].join('|'),
+    );
+    await byTestId('reactions-errors').screenshot({ path: join(outDir, 'en-14-rejected.png') });
+    await byTestId('reactions-quarantine').screenshot({ path: join(outDir, 'en-14-quarantine-table.png') });
+    await byTestId('lang-de').click();
+    await waitForText('screen-title', de['screen.reactions.title']);
+  });
+
+  it('shows the withdrawal from the provider log in the consent ledger in German', async () => {
+    await byTestId('nav-recipients').click();
+    await page.getByTestId('recipient-row').filter({ hasText: 'baerbel.grossmann@example.de' }).click();
+    await byTestId('recipient-detail').waitFor();
+    const wording = fill(de['ledger.wording.providerUnsubscribe'], { provider: 'sendgrid' });
+    await page.getByTestId('ledger-wording').filter({ hasText: wording }).waitFor();
+    const evidence = await page.getByTestId('ledger-evidence').allInnerTexts();
+    assert.ok(
+      evidence.some((e) => e.includes(fill(de['ledger.evidence.providerLog'], { file: 'sendgrid-events.json', line: '3', event: 'unsubscribe' }))),
+      `evidence: ${evidence.join(' | ')}`,
+    );
+    assert.match(await byTestId('detail-source').innerText(), /Importiert aus „[^“]+“ am \d{2}\.\d{2}\.\d{4} \(Import \d+\)/);
+    await assertGerman('Empfänger, Einwilligungen');
+    await byTestId('ledger').screenshot({ path: join(outDir, 'de-15-ledger.png') });
+    await byTestId('lang-en').click();
+    await page.getByTestId('ledger-wording').filter({ hasText: fill(en['ledger.wording.providerUnsubscribe'], { provider: 'sendgrid' }) }).waitFor();
+    await byTestId('ledger').screenshot({ path: join(outDir, 'en-15-ledger.png') });
+    await byTestId('lang-de').click();
+  });
+
+  it('names the changed settings in words in the audit log', async () => {
+    await byTestId('nav-settings').click();
+    await byTestId('audit-entry').first().waitFor();
+    const audit = await byTestId('audit-log').innerText();
+    assert.doesNotMatch(audit, /branding|settings\.update|\bsmtp\b|\blistener\b/, audit);
+    assert.match(audit, new RegExp(fill(de['audit.action.settings.update'], { subject: de['audit.setting.branding.logo'] })));
+    await byTestId('audit-log').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(outDir, 'de-16-audit.png') });
   });
 
   it('raised no errors in the page', () => {

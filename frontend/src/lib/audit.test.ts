@@ -28,6 +28,7 @@ describe('audit log lines', () => {
     expect(auditDetail('{"id":4,"key":"kunde_seit","label":"Kunde seit","type":"date","choices":null,"builtin":false}')).toBe(
       'Schlüssel: kunde_seit · Bezeichnung: Kunde seit · Typ: Datum · vordefiniert: nein',
     );
+    expect(auditDetail('{"slug":"sommerumfrage","status":"closed","questions":1}')).toBe('Kurzname: sommerumfrage · Status: geschlossen · Fragen: 1');
     expect(auditDetail('not json')).toBe('');
   });
 });

@@ -34,7 +34,8 @@ function value(name: string, v: string | number | boolean): string {
   if (typeof v === 'boolean') return t(v ? 'common.yes' : 'common.no');
   if (typeof v === 'number') return formatNumber(v);
   if (name === 'purpose') return message(`consent.purpose.${v}`, v);
-  if (name === 'status') return message(`import.status.${v}`, v);
+  // An import's status (done, failed, …) or a survey's (open, closed).
+  if (name === 'status') return message(`import.status.${v}`, message(`surveys.status.${v}`, v));
   if (name === 'type') return message(`attributes.type.${v}`, v);
   return v;
 }

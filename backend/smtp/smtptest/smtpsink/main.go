@@ -4,13 +4,21 @@
 // line, writes every message it accepts to DIR/NNNN.eml (as received, CRLF
 // line ends) and stops on SIGINT or SIGTERM.
 //
-//	go run ./backend/smtp/smtptest/smtpsink -dir /tmp/mails
+// With -https FILES it also serves the files of that folder over HTTPS on
+// 127.0.0.1 (a self-signed certificate, net/http/httptest's) and adds
+// "https":"https://127.0.0.1:PORT" to the ready line: the external images a
+// mailing links, for the preview in the journey (the browser there ignores
+// certificate errors).
+//
+//	go run ./backend/smtp/smtptest/smtpsink -dir /tmp/mails [-https testdata/e2e]
 package main
 
 import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -22,6 +30,7 @@ import (
 
 func main() {
 	dir := flag.String("dir", "", "folder the received messages are written to (required)")
+	files := flag.String("https", "", "folder whose files are also served over HTTPS on 127.0.0.1 (optional)")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "smtpsink: -dir is required")
@@ -46,7 +55,13 @@ func main() {
 		os.Exit(1)
 	}
 	defer srv.Close()
-	ready, _ := json.Marshal(map[string]any{"addr": srv.Addr, "host": srv.Host, "port": srv.Port})
+	info := map[string]any{"addr": srv.Addr, "host": srv.Host, "port": srv.Port}
+	if *files != "" {
+		web := httptest.NewTLSServer(http.FileServer(http.Dir(*files)))
+		defer web.Close()
+		info["https"] = web.URL
+	}
+	ready, _ := json.Marshal(info)
 	fmt.Println(string(ready))
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
