@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -329,6 +330,14 @@ func (in *HitInbox) run() {
 			}
 		}
 	})
+	// The merge is background work beside the handlers that answer
+	// people: on a thread of its own with a lower priority, it no longer
+	// takes a core from them for the length of a transaction (the p99 at
+	// a fixed rate). It still gets the CPU it needs: when it falls behind,
+	// the backlog bound makes the handlers wait for room. The thread ends
+	// with the goroutine (locked, never unlocked).
+	runtime.LockOSThread()
+	lowerThreadPriority()
 	tick := time.NewTicker(in.MergeInterval)
 	defer tick.Stop()
 	for {
