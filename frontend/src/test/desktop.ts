@@ -34,7 +34,7 @@ export function stubDesktop(sender: SenderIdentity = { fromName: '', fromAddress
         // The mail server and listener cards load too; Settings tests about them replace these.
         GetSMTP: () =>
           Promise.resolve({ host: '', port: 587, security: 'starttls', username: '', maxConnections: 1, ratePerSecond: 0, ratePerMinute: 0, ratePerHour: 0, hasPassword: false }),
-        GetListener: () => Promise.resolve({ publicUrl: '', addr: '127.0.0.1:8485', autoStart: false }),
+        GetListener: () => Promise.resolve({ publicUrl: '', addr: '127.0.0.1:8485', autoStart: false, trustedProxies: [] }),
         ListenerStatus: () =>
           Promise.resolve({ running: false, addr: '', publicUrl: '', startedAt: '', hits: 0, queued: 0, dropped: 0, notices: 0, noticeErrors: 0, error: '' }),
         SignupForms: () => Promise.resolve([]),

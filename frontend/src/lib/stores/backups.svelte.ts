@@ -1,5 +1,4 @@
 import { ApiError } from '../api/error';
-import { withProgress } from '../api/events';
 import { Events } from '../api/eventNames';
 import {
   backupNow,
@@ -14,6 +13,7 @@ import {
 import { inDesktopWindow } from '../api/system';
 import { uploadFile } from '../api/upload';
 import type { BackupProgress, BackupStatus, IntegrityInfo } from '../api/types';
+import { Operation } from './operation.svelte';
 
 /** Outcome is the last thing the card reports. */
 export type Outcome =
@@ -29,14 +29,18 @@ export type RestoreChoice = { name: string } | { source: string; label: string }
 export class BackupsState {
   status = $state<BackupStatus | null>(null);
   error = $state<ApiError | null>(null);
-  progress = $state<BackupProgress | null>(null);
   running = $state<'backup' | 'restore' | null>(null);
   outcome = $state<Outcome>(null);
   confirm = $state<RestoreChoice | null>(null);
   check = $state<IntegrityInfo | null>(null);
   checking = $state(false);
   retentionDraft = $state(7);
-  #opId = '';
+  readonly #op = new Operation<BackupProgress>(Events.backupProgress, cancelBackup);
+
+  /** progress is the running backup's or restore's progress. */
+  get progress(): BackupProgress | null {
+    return this.#op.progress;
+  }
 
   /** load fetches the status. */
   async load(): Promise<void> {
@@ -51,28 +55,17 @@ export class BackupsState {
   }
 
   async #run<T>(kind: 'backup' | 'restore', job: (opId: string) => Promise<T>): Promise<T | null> {
-    const opId = crypto.randomUUID();
-    this.#opId = opId;
     this.running = kind;
-    this.progress = null;
     this.outcome = null;
     this.error = null;
     try {
-      return await withProgress<T, BackupProgress>(
-        Events.backupProgress,
-        opId,
-        (p) => {
-          if (this.#opId === opId) this.progress = p;
-        },
-        () => job(opId),
-      );
+      return await this.#op.run(null, job);
     } catch (reason) {
       this.error = ApiError.from(reason);
       return null;
     } finally {
-      this.#opId = '';
       this.running = null;
-      this.progress = null;
+      this.#op.progress = null;
     }
   }
 
@@ -130,7 +123,7 @@ export class BackupsState {
 
   /** cancel stops the running job. */
   async cancel(): Promise<void> {
-    if (this.#opId !== '') await cancelBackup(this.#opId).catch(() => false);
+    await this.#op.cancel().catch(() => false);
   }
 
   /** saveRetention stores the retention. */

@@ -1,10 +1,10 @@
 import { ApiError } from '../api/error';
-import { withProgress } from '../api/events';
 import { Events } from '../api/eventNames';
 import { cancelImport, importFile, imports, previewImport, rejectedCSV, undoImport } from '../api/recipients';
 import { pickCSVFile } from '../api/system';
 import type { ImportMapping, ImportOptions, ImportPreview, ImportProgress, ImportResult, ImportRun, RejectedRow } from '../api/types';
 import { uploadFile } from '../api/upload';
+import { Operation } from './operation.svelte';
 
 /** WizardStep is where the import wizard is. */
 export type WizardStep = 'file' | 'map' | 'options' | 'running' | 'result';
@@ -41,12 +41,16 @@ export class ImportWizard {
   options = $state<ImportOptions>(defaultOptions());
   busy = $state(false);
   error = $state<ApiError | null>(null);
-  progress = $state<ImportProgress | null>(null);
   result = $state<ImportResult | null>(null);
   undone = $state(false);
   history = $state<ImportRun[]>([]);
-  #opId = '';
+  readonly #op = new Operation<ImportProgress>(Events.importProgress, cancelImport);
   #previewGeneration = 0;
+
+  /** progress is the running import's progress. */
+  get progress(): ImportProgress | null {
+    return this.#op.progress;
+  }
 
   /** fieldsFor returns every field the column with header maps to (empty: ignored). */
   fieldsFor(header: string): string[] {
@@ -122,7 +126,7 @@ export class ImportWizard {
     this.overrides = {};
     this.options = defaultOptions();
     this.error = null;
-    this.progress = null;
+    this.#op.progress = null;
     this.result = null;
     this.undone = false;
   }
@@ -243,31 +247,22 @@ export class ImportWizard {
       });
       return;
     }
-    const opId = crypto.randomUUID();
-    this.#opId = opId;
     this.busy = true;
     this.error = null;
-    this.progress = { rows: 0, bytes: 0, totalBytes: 0 };
     this.step = 'running';
     try {
-      this.result = await withProgress<ImportResult, ImportProgress>(
-        Events.importProgress,
-        opId,
-        (p) => {
-          if (this.#opId === opId) this.progress = p;
-        },
-        () =>
-          importFile({
-            source: preview.source,
-            mapping: $state.snapshot(this.overrides),
-            options: {
-              ...$state.snapshot(o),
-              listName: o.listName.trim(),
-              consentSource: this.consentMapped ? o.consentSource.trim() : '',
-              consentEvidence: this.consentMapped ? o.consentEvidence.trim() : '',
-            },
-            opId,
-          }),
+      this.result = await this.#op.run({ rows: 0, bytes: 0, totalBytes: 0 }, (opId) =>
+        importFile({
+          source: preview.source,
+          mapping: $state.snapshot(this.overrides),
+          options: {
+            ...$state.snapshot(o),
+            listName: o.listName.trim(),
+            consentSource: this.consentMapped ? o.consentSource.trim() : '',
+            consentEvidence: this.consentMapped ? o.consentEvidence.trim() : '',
+          },
+          opId,
+        }),
       );
       this.undone = false;
       this.step = 'result';
@@ -276,7 +271,6 @@ export class ImportWizard {
       this.step = 'options';
     } finally {
       this.busy = false;
-      this.#opId = '';
     }
     await this.loadHistory();
   }
@@ -310,9 +304,8 @@ export class ImportWizard {
 
   /** cancel asks Go to stop the running import after its current batch. */
   async cancel(): Promise<void> {
-    if (this.#opId === '') return;
     try {
-      await cancelImport(this.#opId);
+      await this.#op.cancel();
     } catch (reason) {
       this.error = ApiError.from(reason);
     }

@@ -1,5 +1,4 @@
 import { ApiError } from '../api/error';
-import { withProgress } from '../api/events';
 import { Events } from '../api/eventNames';
 import { mailings } from '../api/mailings';
 import {
@@ -15,6 +14,7 @@ import {
 import { pickLogFile } from '../api/system';
 import type { ImportProgress, Mailing, QuarantinedEvent, ReactionImportResult, ReactionPreview } from '../api/types';
 import { uploadFile } from '../api/upload';
+import { Operation } from './operation.svelte';
 
 /** ReactionStep is where the reaction import is. */
 export type ReactionStep = 'file' | 'options' | 'running' | 'result';
@@ -34,7 +34,6 @@ export class ReactionWizard {
   mailings = $state<Mailing[]>([]);
   busy = $state(false);
   error = $state<ApiError | null>(null);
-  progress = $state<ImportProgress | null>(null);
   result = $state<ReactionImportResult | null>(null);
   quarantined = $state<QuarantinedEvent[]>([]);
   /** preview lists the campaigns of the chosen file before the import (null: not read yet). */
@@ -44,8 +43,13 @@ export class ReactionWizard {
   quarantineMailingId = $state(0);
   /** quarantineOutcome says what the last quarantine action did. */
   quarantineOutcome = $state<{ moved: number; left: number } | null>(null);
-  #opId = '';
+  readonly #op = new Operation<ImportProgress>(Events.reactionsProgress, cancelReactions);
   #previewGeneration = 0;
+
+  /** progress is the running import's progress. */
+  get progress(): ImportProgress | null {
+    return this.#op.progress;
+  }
 
   /** load fetches the providers and the mailings to choose from. */
   async load(): Promise<void> {
@@ -62,7 +66,7 @@ export class ReactionWizard {
     this.source = '';
     this.fileName = '';
     this.error = null;
-    this.progress = null;
+    this.#op.progress = null;
     this.result = null;
     this.quarantined = [];
     this.preview = null;
@@ -149,20 +153,12 @@ export class ReactionWizard {
   /** run imports the file, following its progress events, then loads the quarantine of the import. */
   async run(): Promise<void> {
     if (this.source === '' || this.busy) return;
-    const opId = crypto.randomUUID();
-    this.#opId = opId;
     this.busy = true;
     this.error = null;
-    this.progress = { rows: 0, bytes: 0, totalBytes: 0 };
     this.step = 'running';
     try {
-      this.result = await withProgress<ReactionImportResult, ImportProgress>(
-        Events.reactionsProgress,
-        opId,
-        (p) => {
-          if (this.#opId === opId) this.progress = p;
-        },
-        () => importReactions({ source: this.source, provider: this.provider, mailingId: this.mailingId, opId }),
+      this.result = await this.#op.run({ rows: 0, bytes: 0, totalBytes: 0 }, (opId) =>
+        importReactions({ source: this.source, provider: this.provider, mailingId: this.mailingId, opId }),
       );
       this.step = 'result';
     } catch (reason) {
@@ -170,7 +166,6 @@ export class ReactionWizard {
       this.step = 'options';
     } finally {
       this.busy = false;
-      this.#opId = '';
     }
     const r = this.result;
     if (this.step === 'result' && r !== null && r.unmatched > 0 && r.importId > 0) await this.loadQuarantine(r.importId);
@@ -187,9 +182,8 @@ export class ReactionWizard {
 
   /** cancel asks Go to stop the running import after its current batch. */
   async cancel(): Promise<void> {
-    if (this.#opId === '') return;
     try {
-      await cancelReactions(this.#opId);
+      await this.#op.cancel();
     } catch (reason) {
       this.error = ApiError.from(reason);
     }
