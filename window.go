@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/wailsapp/wails/v2"
@@ -49,14 +50,21 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 	shown := make(chan struct{})
 	stop := a.startDailyBackups(ctx, shown, windowBackupDelay)
 	defer stop()
+	// What the page loaded until its first screen showed (bytes), and when
+	// this program had done its own start-up and handed over to Wails.
+	var loaded atomic.Int64
+	var firstShown atomic.Bool
+	var ready time.Duration
 	desktop.OnFirstScreen(a.system, func(t desktop.StartTimings) {
+		firstShown.Store(true)
 		close(shown) // OnFirstScreen's hook runs once
 		// The breakdown: until WebKit began loading the page, then the UI's
 		// own marks (bench/start.go reads them).
 		nav := time.UnixMicro(int64(t.NavigationStart * 1000))
 		a.log.Info("first screen", "after_ms", time.Since(processStart).Milliseconds(),
-			"navigation_ms", nav.Sub(processStart).Milliseconds(), "script_ms", int64(t.Script),
-			"mounted_ms", int64(t.Mounted), "data_ms", int64(t.Data), "painted_ms", int64(t.Painted))
+			"ready_ms", ready.Milliseconds(), "navigation_ms", nav.Sub(processStart).Milliseconds(),
+			"script_ms", int64(t.Script), "messages_ms", int64(t.Messages), "mounted_ms", int64(t.Mounted),
+			"data_ms", int64(t.Data), "painted_ms", int64(t.Painted), "loaded_bytes", loaded.Load())
 		if os.Getenv("RESONANZ_QUIT_AFTER_FIRST_SCREEN") == "1" {
 			window.Quit() // start-up timing in make bench
 		}
@@ -66,6 +74,7 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 	if a.autoPublish != nil { // nil in recovery
 		go a.autoPublish.Run(ctx)
 	}
+	ready = time.Since(processStart)
 	return wails.Run(&options.App{
 		OnStartup: window.Startup,
 		// With unsaved changes the UI asks before the window closes.
@@ -82,7 +91,7 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 		// The page carries the first screen's data (no round trip after the
 		// bundle has run).
 		AssetServer: &assetserver.Options{Assets: assets, Middleware: func(next http.Handler) http.Handler {
-			return desktop.PreloadIndex(next, assets, firstScreen, a.log)
+			return countLoaded(desktop.PreloadIndex(next, assets, firstScreen, a.log), &loaded, &firstShown)
 		}},
 		Bind:           a.Bindings(),
 		ErrorFormatter: a.Errors().Wails,
@@ -101,4 +110,26 @@ func (a *App) firstScreen() []desktop.Preload {
 		return nil
 	}
 	return desktop.FirstScreen(a.recipients)
+}
+
+// countLoaded adds the bytes of the answers to loaded until done is set.
+func countLoaded(next http.Handler, loaded *atomic.Int64, done *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if done.Load() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(countingWriter{w, loaded}, r)
+	})
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (w countingWriter) Write(p []byte) (int, error) {
+	n, err := w.ResponseWriter.Write(p)
+	w.n.Add(int64(n))
+	return n, err
 }

@@ -135,11 +135,13 @@ func MarkDamaged(s *System, events Emitter, message, newestBackup string) {
 // breakdown: NavigationStart is when the page began loading (Unix
 // milliseconds, the page's performance.timeOrigin); the others are
 // milliseconds after it: Script when the first bundle began to run (after
-// fetching and parsing it), Mounted when the shell was mounted, Data when
-// the first screen had its data, Painted when that was laid out and painted.
+// fetching and parsing it), Messages when the catalogue of the language it
+// starts in was loaded, Mounted when the shell was mounted, Data when the
+// first screen had its data, Painted when that was laid out and painted.
 type StartTimings struct {
 	NavigationStart float64 `json:"navigationStart"`
 	Script          float64 `json:"script"`
+	Messages        float64 `json:"messages"`
 	Mounted         float64 `json:"mounted"`
 	Data            float64 `json:"data"`
 	Painted         float64 `json:"painted"`

@@ -1128,6 +1128,7 @@ export interface SaveMailboxRequest {
 export interface StartTimings {
   navigationStart: number;
   script: number;
+  messages: number;
   mounted: number;
   data: number;
   painted: number;

@@ -24,6 +24,7 @@ class SystemState {
         firstScreen({
           navigationStart: performance.timeOrigin,
           script: mark('resonanz:script'),
+          messages: mark('resonanz:messages'),
           mounted: mark('resonanz:mounted'),
           data,
           painted: performance.now(),
