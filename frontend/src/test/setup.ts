@@ -1,6 +1,9 @@
 import '@testing-library/jest-dom/vitest';
 import { beforeEach, vi } from 'vitest';
-import { setLocale } from '../lib/i18n/index.svelte';
+import { loadCatalogue, setLocale } from '../lib/i18n/index.svelte';
+
+// Both languages' messages, so that tests switch with setLocale at once.
+await Promise.all([loadCatalogue('de'), loadCatalogue('en')]);
 
 // jsdom has no matchMedia; chart libraries and media-query code ask for it.
 Object.defineProperty(window, 'matchMedia', {
@@ -18,7 +21,7 @@ Object.defineProperty(window, 'matchMedia', {
 });
 
 beforeEach(() => {
-  setLocale('en');
+  void setLocale('en');
   localStorage.clear();
   sessionStorage.clear();
   delete window.go;

@@ -1,5 +1,4 @@
-import de from './de.json';
-import en from './en.json';
+import type en from './en.json';
 
 /** Locale is a UI language. */
 export type Locale = 'de' | 'en';
@@ -10,10 +9,19 @@ export type MessageKey = keyof typeof en;
 /** Params fill {name} placeholders in a message. */
 type Params = Record<string, string | number>;
 
+type Dictionary = Record<MessageKey, string>;
+
 /** locales lists the UI languages in the order the switch shows them. */
 export const locales: readonly Locale[] = ['de', 'en'];
 
-const dictionaries: Record<Locale, Record<MessageKey, string>> = { de, en };
+// Each language's messages are a chunk of their own, loaded when the
+// language is first used: the window's first bundle carries only the one it
+// starts in (the catalogues are about half of the first screen's script).
+const catalogues: Record<Locale, () => Promise<{ default: Dictionary }>> = {
+  de: () => import('./de.json'),
+  en: () => import('./en.json'),
+};
+const dictionaries: Partial<Record<Locale, Dictionary>> = {};
 const storageKey = 'resonanz.lang';
 
 /** isLocale reports whether value names a UI language. */
@@ -33,22 +41,42 @@ function initialLocale(): Locale {
   return navigator.language.toLowerCase().startsWith('de') ? 'de' : 'en';
 }
 
-let current = $state<Locale>(initialLocale());
+const startLocale = initialLocale();
+let current = $state<Locale>(startLocale);
+let wanted: Locale = startLocale;
+
+/** loadCatalogue loads the messages of locale unless they are loaded. */
+export async function loadCatalogue(locale: Locale): Promise<void> {
+  if (dictionaries[locale] === undefined) dictionaries[locale] = (await catalogues[locale]()).default;
+}
+
+/**
+ * ready is settled when the messages of the language the UI starts in are
+ * loaded: main.ts mounts the UI after it. Asked for as this module is
+ * evaluated, so the catalogue loads while the rest of the bundle runs.
+ */
+export const ready: Promise<void> = loadCatalogue(startLocale);
 
 /** getLocale returns the current UI language; reading it inside a template or effect tracks it. */
 export function getLocale(): Locale {
   return current;
 }
 
-/** setLocale switches the UI language and remembers the choice for the next start. */
-export function setLocale(locale: Locale): void {
-  current = locale;
+/**
+ * setLocale switches the UI language and remembers the choice for the next
+ * start. The switch happens at once when the language's messages are
+ * loaded, else when they are (the last call wins); the promise settles then.
+ */
+export async function setLocale(locale: Locale): Promise<void> {
+  wanted = locale;
   localStorage.setItem(storageKey, locale);
+  if (dictionaries[locale] === undefined) await loadCatalogue(locale);
+  if (wanted === locale) current = locale;
 }
 
 /** t returns the message for key in the current language with {name} placeholders filled from params. */
 export function t(key: MessageKey, params?: Params): string {
-  const text = dictionaries[current][key];
+  const text = dictionaries[current]?.[key] ?? key;
   if (!params) return text;
   return text.replace(/\{(\w+)\}/g, (match, name: string) => {
     const value = params[name];
@@ -72,7 +100,7 @@ export function tCount(base: string, n: number, params?: Params): string {
 
 /** isMessageKey reports whether key (for example one sent by Go) exists in the dictionaries. */
 export function isMessageKey(key: string): key is MessageKey {
-  return Object.hasOwn(en, key);
+  return Object.hasOwn(dictionaries[current] ?? {}, key);
 }
 
 // Params Go sends as plain digits that are amounts (sizes, counts, byte

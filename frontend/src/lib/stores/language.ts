@@ -7,7 +7,7 @@ import { getLocale, isLocale, setLocale, storedLocale, type Locale } from '../i1
  * browser storage) start in it.
  */
 export function chooseLanguage(locale: Locale): void {
-  setLocale(locale);
+  void setLocale(locale);
   saveLanguage(locale).catch(() => {}); // the switch works without it (e.g. on the recovery screen)
 }
 
@@ -20,7 +20,7 @@ export async function loadLanguage(): Promise<void> {
   try {
     const saved = await getLanguage();
     if (isLocale(saved)) {
-      if (saved !== getLocale()) setLocale(saved);
+      if (saved !== getLocale()) await setLocale(saved);
     } else if (storedLocale() !== null) {
       await saveLanguage(getLocale());
     }
