@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestFirstBundle_OneFileNoCatalogue: what the window fetches before it can
+// run anything is one script (WebKitGTK fetches a chunk behind a
+// modulepreload link only after parsing the entry), and that script carries
+// neither language's messages: each catalogue is a chunk of its own, loaded
+// for the language the UI starts in (both were 155 kB of the first 382 kB).
+func TestFirstBundle_OneFileNoCatalogue(t *testing.T) {
+	page, err := fs.ReadFile(dist, "frontend/dist/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first []string
+	for _, m := range regexp.MustCompile(`(?:src|href)="/?(assets/[^"]+\.js)"`).FindAllStringSubmatch(string(page), -1) {
+		first = append(first, m[1])
+	}
+	if len(first) != 1 {
+		t.Fatalf("index.html names %d scripts %v; want the first screen's code in one (vite.config.ts)", len(first), first)
+	}
+	all, err := fs.Glob(dist, "frontend/dist/assets/*.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"de", "en"} {
+		markers := plainMessages(t, lang)
+		var in []string
+		for _, file := range all {
+			b, err := fs.ReadFile(dist, file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), markers[0]) && strings.Contains(string(b), markers[1]) {
+				in = append(in, path.Base(file))
+			}
+		}
+		switch {
+		case len(in) == 0:
+			t.Errorf("%s: no script carries the messages %q", lang, markers[:2])
+		case slices.Contains(in, path.Base(first[0])):
+			t.Errorf("%s: the first bundle %s carries the catalogue", lang, first[0])
+		}
+	}
+}
+
+// plainMessages returns two long messages of lang's catalogue that the other
+// language does not have and that a script carries as written (letters and
+// spaces only, so no escaping changes them).
+func plainMessages(t *testing.T, lang string) []string {
+	t.Helper()
+	read := func(l string) map[string]string {
+		b, err := os.ReadFile("frontend/src/lib/i18n/" + l + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	other := map[string]string{"de": "en", "en": "de"}[lang]
+	mine, theirs := read(lang), read(other)
+	plain := regexp.MustCompile(`^[A-Za-z ]{30,}$`)
+	var out []string
+	for k, v := range mine {
+		if plain.MatchString(v) && theirs[k] != v {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	if len(out) < 2 {
+		t.Fatalf("%s.json has fewer than two plain messages to look for", lang)
+	}
+	return out[:2]
+}
