@@ -18,6 +18,7 @@ import (
 	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/keyring"
 	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/mailbox"
 	"github.com/resonanz/resonanz/backend/portal"
 	"github.com/resonanz/resonanz/backend/relay"
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -47,10 +48,12 @@ type App struct {
 	// secrets keeps the SMTP password and the listener key outside the
 	// database (OS keyring, else 0600 files).
 	secrets *keyring.Store
-	// smtpAccount is the stored mail server (settings and password);
-	// listenerSetup the listener's settings, token key and URL builder.
-	smtpAccount   smtp.Account
-	listenerSetup *listener.Setup
+	// smtpAccount is the stored mail server (settings and password),
+	// mailboxAccount the stored mailbox; listenerSetup the listener's
+	// settings, token key and URL builder.
+	smtpAccount    smtp.Account
+	mailboxAccount mailbox.Account
+	listenerSetup  *listener.Setup
 
 	// services, for the command line and the façades
 	settingsSvc     *sqlite.SettingsService
@@ -160,6 +163,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 		templateSvc: sqlite.NewTemplateService(db),
 	}
 	a.smtpAccount = smtp.Account{Settings: a.settingsSvc, Secrets: a.secrets}
+	a.mailboxAccount = mailbox.Account{Settings: a.settingsSvc, Secrets: a.secrets}
 	a.listenerSetup = &listener.Setup{Settings: a.settingsSvc, Secrets: a.secrets, PersonLinks: a.relayPersonLinks}
 	a.portal = portal.New(portal.Services{Store: sqlite.NewPortalService(db), Subscriptions: a.subscriptionSvc,
 		Recipients: a.recipientSvc, Lists: a.listSvc, OptIns: a.optInSvc, Surveys: a.surveySvc, Settings: a.settingsSvc, Mailings: a.mailingSvc,

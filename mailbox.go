@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,10 +14,6 @@ import (
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
 
-// imapPasswordName names the mailbox password in the secret store (OS
-// keyring or secrets/imap.password, mode 0600): never in the database.
-const imapPasswordName = "imap.password"
-
 // mailboxRun is the state of the desk's mailbox syncs: one at a time, the
 // last result and the progress of the running one.
 type mailboxRun struct {
@@ -28,76 +21,6 @@ type mailboxRun struct {
 	running bool
 	status  resonanz.MailboxStatus
 	loop    sync.Once
-}
-
-func (a *App) imapPassword(ctx context.Context) (string, error) {
-	if pw := os.Getenv("RESONANZ_IMAP_PASSWORD"); pw != "" {
-		return pw, nil
-	}
-	b, err := a.secrets.Secret(ctx, imapPasswordName)
-	return string(b), err
-}
-
-// mailboxSettings returns the stored mailbox settings (HasPassword filled in).
-func (a *App) mailboxSettings(ctx context.Context) (resonanz.MailboxSettings, error) {
-	var s resonanz.MailboxSettings
-	if _, err := a.settingsSvc.Value(ctx, resonanz.SettingMailbox, &s); err != nil {
-		return s, err
-	}
-	s = s.WithDefaults() // empty Settings show 993/TLS and the INBOX, not "port 0"
-	b, err := a.secrets.Secret(ctx, imapPasswordName)
-	s.HasPassword = len(b) > 0
-	return s, err
-}
-
-// saveMailbox validates and stores the mailbox settings; password ""
-// keeps the stored one, clearPassword removes it.
-func (a *App) saveMailbox(ctx context.Context, s resonanz.MailboxSettings, password string, clearPassword bool) (resonanz.MailboxSettings, error) {
-	s.Host, s.Username = strings.TrimSpace(s.Host), strings.TrimSpace(s.Username)
-	s.ProcessedFolder = strings.TrimSpace(s.ProcessedFolder)
-	s.BounceAddress, s.UnsubscribeAddress = strings.TrimSpace(s.BounceAddress), strings.TrimSpace(s.UnsubscribeAddress)
-	var folders []string
-	for _, f := range s.Folders {
-		if f = strings.TrimSpace(f); f != "" && !slices.Contains(folders, f) {
-			folders = append(folders, f)
-		}
-	}
-	s.Folders = folders
-	if s.Security == "" {
-		s.Security = resonanz.MailboxTLS
-	}
-	if s.Host != "" {
-		if err := mailboxConfig(s, "").Validate(); err != nil {
-			return s, err
-		}
-	}
-	switch {
-	case s.IntervalMinutes < 0 || s.IntervalMinutes > 24*60:
-		return s, resonanz.FieldError("intervalMinutes", "error.mailbox.interval", "The interval must be between 0 (off) and 1440 minutes.")
-	case s.SoftBounceLimit < 0 || s.SoftBounceLimit > 100:
-		return s, resonanz.FieldError("softBounceLimit", "error.mailbox.softBounceLimit", "The number of soft bounces in a row must be between 0 (never) and 100.")
-	case s.BounceAddress != "" && !resonanz.ValidAddress(s.BounceAddress):
-		return s, resonanz.FieldError("bounceAddress", "error.mailbox.bounceAddress", "The bounce address is not a valid e-mail address (like bounce@example.org).")
-	case s.UnsubscribeAddress != "" && !resonanz.ValidAddress(s.UnsubscribeAddress):
-		return s, resonanz.FieldError("unsubscribeAddress", "error.mailbox.unsubscribeAddress", "The unsubscribe address is not a valid e-mail address (like unsubscribe@example.org).")
-	case s.SubAddressing && (strings.Contains(strings.Split(s.BounceAddress, "@")[0], "+") || strings.Contains(strings.Split(s.UnsubscribeAddress, "@")[0], "+")):
-		return s, resonanz.FieldError("subAddressing", "error.mailbox.plus", "With sub-addressing the addresses must not contain a + themselves.")
-	}
-	s.HasPassword = false
-	if err := a.settingsSvc.SetValue(ctx, resonanz.SettingMailbox, s); err != nil {
-		return s, err
-	}
-	if password != "" || clearPassword {
-		if err := a.secrets.SetSecret(ctx, imapPasswordName, []byte(password)); err != nil {
-			return s, err
-		}
-	}
-	return a.mailboxSettings(ctx)
-}
-
-func mailboxConfig(s resonanz.MailboxSettings, password string) mailbox.Config {
-	return mailbox.Config{Host: s.Host, Port: s.Port, Security: s.Security, Username: s.Username, Password: password,
-		Folders: s.Folders, ProcessedFolder: s.ProcessedFolder}
 }
 
 // mailboxOverride replaces parts of the stored settings for one command
@@ -113,7 +36,7 @@ type mailboxOverride struct {
 // mailboxConfigFor returns the connection of the stored settings with the
 // override applied.
 func (a *App) mailboxConfigFor(ctx context.Context, o mailboxOverride) (mailbox.Config, resonanz.MailboxSettings, error) {
-	s, err := a.mailboxSettings(ctx)
+	s, err := a.mailboxAccount.Load(ctx)
 	if err != nil {
 		return mailbox.Config{}, s, err
 	}
@@ -132,11 +55,11 @@ func (a *App) mailboxConfigFor(ctx context.Context, o mailboxOverride) (mailbox.
 	if s.Host == "" {
 		return mailbox.Config{}, s, resonanz.FieldError("host", "error.mailbox.missing", "Set up the mailbox first (Settings → Mailbox), or give --imap HOST:PORT.")
 	}
-	pw, err := a.imapPassword(ctx)
+	pw, err := a.mailboxAccount.Password(ctx)
 	if err != nil {
 		return mailbox.Config{}, s, err
 	}
-	return mailboxConfig(s, pw), s, nil
+	return mailbox.ConfigFrom(s, pw), s, nil
 }
 
 // mailTokens signs the tokens of the addresses that lead back, with a key
@@ -163,7 +86,7 @@ func (a *App) mailboxAddresses(ctx context.Context, s resonanz.MailboxSettings) 
 // returnAddresses is send.Services.Return: nil when no bounce or
 // unsubscribe address is set.
 func (a *App) returnAddresses(ctx context.Context) (send.ReturnAddresses, error) {
-	s, err := a.mailboxSettings(ctx)
+	s, err := a.mailboxAccount.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -256,7 +179,7 @@ func (a *App) startMailboxLoop(ctx context.Context, log *slog.Logger) {
 				case <-tick.C:
 				}
 				tick.Reset(time.Minute)
-				s, err := a.mailboxSettings(ctx)
+				s, err := a.mailboxAccount.Load(ctx)
 				if err != nil || s.Host == "" {
 					continue
 				}
@@ -286,11 +209,11 @@ func (a *App) startMailboxLoop(ctx context.Context, log *slog.Logger) {
 type mailboxFacade struct{ a *App }
 
 func (m mailboxFacade) Settings(ctx context.Context) (resonanz.MailboxSettings, error) {
-	return m.a.mailboxSettings(ctx)
+	return m.a.mailboxAccount.Load(ctx)
 }
 
 func (m mailboxFacade) Save(ctx context.Context, s resonanz.MailboxSettings, password string, clear bool) (resonanz.MailboxSettings, error) {
-	return m.a.saveMailbox(ctx, s, password, clear)
+	return m.a.mailboxAccount.Save(ctx, s, password, clear)
 }
 
 func (m mailboxFacade) Test(ctx context.Context) error {

@@ -60,7 +60,7 @@ func mailboxDesk(t *testing.T) (dir string, srv *dovecottest.Server, sent map[st
 	}
 	// The password is kept like the SMTP password (here: secrets/, the
 	// keyring is off), never in the database.
-	if _, err := a.saveMailbox(ctx, resonanz.MailboxSettings{Host: srv.Host, Port: srv.Port, Security: resonanz.MailboxNone, Username: srv.User,
+	if _, err := a.mailboxAccount.Save(ctx, resonanz.MailboxSettings{Host: srv.Host, Port: srv.Port, Security: resonanz.MailboxNone, Username: srv.User,
 		ProcessedFolder: "Resonanz", BounceAddress: "bounce@sonne.example", UnsubscribeAddress: "unsubscribe@sonne.example",
 		SubAddressing: true, SoftBounceLimit: 2}, srv.Password, false); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/resonanz/resonanz/backend/listener"
+	"github.com/resonanz/resonanz/backend/mailbox"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/smtp"
 	"github.com/resonanz/resonanz/backend/sqlite"
@@ -47,10 +48,10 @@ func TestSecrets_NeverLeak(t *testing.T) {
 		t.Fatalf("settings after save: %+v, %v", s, err)
 	}
 	const imapPassword = "Imap-4b2d8e0c-Postfach-Kennwort"
-	if _, err := a.saveMailbox(ctx, resonanz.MailboxSettings{Host: "127.0.0.1", Port: 1, Security: "none", Username: "desk"}, imapPassword, false); err != nil {
+	if _, err := a.mailboxAccount.Save(ctx, resonanz.MailboxSettings{Host: "127.0.0.1", Port: 1, Security: "none", Username: "desk"}, imapPassword, false); err != nil {
 		t.Fatal(err)
 	}
-	if ms, err := a.mailboxSettings(ctx); err != nil || !ms.HasPassword {
+	if ms, err := a.mailboxAccount.Load(ctx); err != nil || !ms.HasPassword {
 		t.Fatalf("mailbox settings after save: %+v, %v", ms, err)
 	}
 	// A failing mailbox test and sync go through the edge's error formatter too.
@@ -120,7 +121,7 @@ func TestSecrets_NeverLeak(t *testing.T) {
 		}
 	}
 	// Where they are: 0600 files in a 0700 folder (the keyring is off here).
-	for _, name := range []string{smtp.PasswordName, imapPasswordName, listener.KeyName} {
+	for _, name := range []string{smtp.PasswordName, mailbox.PasswordName, listener.KeyName} {
 		st, err := os.Stat(filepath.Join(data, "secrets", name))
 		if err != nil {
 			t.Fatal(err)
