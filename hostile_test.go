@@ -166,23 +166,23 @@ func TestHostileInput(t *testing.T) {
 		{"CSV/OversizedField", func(t *testing.T) string {
 			_, out, _ := importCSV("E-Mail;Vorname\nbig@example.org;" + huge + "\n")
 			return out
-		}, `{"line":2,"reason":"field 2 is longer than 65536 bytes"}`, false},
+		}, `{"line":2,"reason":"field 2 is longer than 65536 bytes","key":"error.import.row.fieldTooLong"`, false},
 		{"CSV/OversizedFieldUpdatingAnExistingPerson", func(t *testing.T) string {
 			_, out, _ := importCSV("E-Mail;Vorname\nanna@example.org;" + huge + "\n")
 			return out
-		}, `{"line":2,"reason":"field 2 is longer than 65536 bytes"}`, false},
+		}, `{"line":2,"reason":"field 2 is longer than 65536 bytes","key":"error.import.row.fieldTooLong"`, false},
 		{"CSV/InvalidUTF8", func(t *testing.T) string {
 			_, out, _ := importCSV("\xef\xbb\xbfE-Mail;Vorname\nanna@example.org;M\xffller\n")
 			return out
-		}, `{"line":2,"reason":"row contains bytes that are not valid UTF-8; save the file as “CSV UTF-8” and import it again"}`, false},
+		}, `{"line":2,"reason":"row contains bytes that are not valid UTF-8; save the file as “CSV UTF-8” and import it again","key":"error.import.row.notUtf8"`, false},
 		{"CSV/ZipBombLikeEndlessRow", func(t *testing.T) string {
 			_, out, _ := importCSV("E-Mail;Vorname\n" + strings.Repeat("x", 3<<20))
 			return out
-		}, `{"line":2,"reason":"row is longer than 1048576 bytes"}`, false},
+		}, `{"line":2,"reason":"row is longer than 1048576 bytes","key":"error.import.row.tooLong"`, false},
 		{"CSV/ZipBombLikeFieldCount", func(t *testing.T) string {
 			_, out, _ := importCSV("E-Mail;Vorname\nc@example.org;" + strings.Repeat(";", 100000) + "\n")
 			return out
-		}, `{"line":2,"reason":"row has 100002 fields, the header has 2"}`, false},
+		}, `{"line":2,"reason":"row has 100002 fields, the header has 2","key":"error.import.row.fieldCount"`, false},
 		{"CSV/ZipBombLikeHeader", func(t *testing.T) string {
 			_, _, stderr := importCSV("E-Mail;" + strings.Repeat("x;", 100000) + "\nc@example.org\n")
 			return stderr

@@ -264,7 +264,7 @@ func (s *csvSource) next() (resonanz.ProviderEvent, error) {
 		ev.CampaignID = campaignFrom(s.opt, ev.Metadata)
 	}
 	if err := finish(&ev, s.opt, s.headerOf(CSVEmail)); err != nil {
-		return ev, &resonanz.RowError{Line: line, Reason: err.Error()}
+		return ev, rowError(unit{line: line}, err)
 	}
 	return ev, nil
 }

@@ -303,6 +303,8 @@ func TestMalformed(t *testing.T) {
 			ingest.Options{}, 1, []string{`1: field "activity": entry 1: field "activity.timestamp"`}},
 		{"csv", "csv", "email,event,timestamp\na@x.de,open,yesterday\n\"b@x.de,open,1\nc@x.de,open,1\n",
 			ingest.Options{}, 0, []string{`2: column "timestamp": "yesterday"`, `3: the CSV row cannot be read`}},
+		{"csv bad address", "csv", "email,event,timestamp\nnope,open,1\n,open,2\n",
+			ingest.Options{}, 0, []string{`2: field "email": "nope" is not an e-mail address`, `3: field "email": the recipient e-mail address is missing`}},
 		{"sns confirmation", "ses", `{"Type":"SubscriptionConfirmation","MessageId":"m","TopicArn":"t","Message":"You have chosen"}`,
 			ingest.Options{}, 0, []string{`1: field "Type": SNS SubscriptionConfirmation message is not an event`}},
 		{"sparkpost ping", "sparkpost", `[{"msys":{}}]`, ingest.Options{}, 0, nil},

@@ -59,7 +59,7 @@ func (s *rowSource) Next() (resonanz.ImportRow, error) {
 	row, err := s.rd.Read()
 	var rowErr *RowError
 	if errors.As(err, &rowErr) {
-		return resonanz.ImportRow{}, &resonanz.RowError{Line: rowErr.Line, Reason: rowErr.Reason}
+		return resonanz.ImportRow{}, &resonanz.RowError{Line: rowErr.Line, Reason: rowErr.Reason, Key: rowErr.Key, Params: rowErr.Params}
 	} else if err != nil {
 		return resonanz.ImportRow{}, err
 	}

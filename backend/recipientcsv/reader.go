@@ -43,6 +43,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/resonanz/resonanz/backend/resonanz"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -120,8 +121,15 @@ type RowError struct {
 	// Line is the 1-based physical line on which the row starts.
 	Line int `json:"line"`
 	// Reason is an English sentence for users, e.g. "row has 5 fields, the
-	// header has 4".
-	Reason string `json:"reason"`
+	// header has 4"; Key and Params name its catalogue text.
+	Reason string            `json:"reason"`
+	Key    string            `json:"key,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
+}
+
+// rowError is the RowError of line for a reason with a catalogue key.
+func rowError(line int, e *resonanz.Error) *RowError {
+	return &RowError{Line: line, Reason: e.Message, Key: e.Key, Params: e.Params}
 }
 
 // Error implements error.
@@ -158,6 +166,38 @@ type Reader struct {
 	ends  []int    // end of each field in rec
 	dec   []byte   // rec decoded from Windows-1252
 	chunk []string // preallocated Values for the next rows
+
+	// reasons keeps each distinct row reason once: a broken file repeats
+	// the same few (a stray quote on 300,000 lines), and its rows share them.
+	reasons map[reasonKey]*resonanz.Error
+}
+
+// reasonKey names a row reason: a scan status (or a negative check kind)
+// and the numbers in its text.
+type reasonKey struct{ kind, a, b int }
+
+// Check kinds (reasonKey.kind) beside the scan statuses.
+const (
+	reasonBinary = -1 - iota
+	reasonFieldTooLong
+	reasonNotUTF8
+	reasonOneField
+	reasonFieldCount
+)
+
+// reason returns the reason k, built by build the first time.
+func (rd *Reader) reason(k reasonKey, build func() *resonanz.Error) *resonanz.Error {
+	if e, ok := rd.reasons[k]; ok {
+		return e
+	}
+	e := build()
+	if rd.reasons == nil {
+		rd.reasons = map[reasonKey]*resonanz.Error{}
+	}
+	if len(rd.reasons) < 1000 {
+		rd.reasons[k] = e
+	}
+	return e
 }
 
 // NewReader detects the format, reads the header and maps its columns. It
@@ -230,7 +270,7 @@ func (rd *Reader) readHeader(maxCols int) ([]string, error) {
 			return nil, rd.rerr
 		case scanOK:
 		default:
-			return nil, invalid("header", "The header (line %d) cannot be read: %s.", line, s.reason(rd))
+			return nil, invalid("header", "The header (line %d) cannot be read: %s.", line, s.reason(rd).Message)
 		}
 		rd.advance(s.next, s.lines)
 		if s.empty {
@@ -239,8 +279,8 @@ func (rd *Reader) readHeader(maxCols int) ([]string, error) {
 		if s.binary {
 			return nil, invalid("binary", "The file does not look like a CSV text file: its header (line %d) contains binary data.", line)
 		}
-		if reason := rd.check(s); reason != "" {
-			return nil, invalid("header", "The header (line %d) cannot be read: %s.", line, reason)
+		if reason := rd.check(s); reason != nil {
+			return nil, invalid("header", "The header (line %d) cannot be read: %s.", line, reason.Message)
 		}
 		if n := len(rd.ends); n > maxCols {
 			return nil, invalid("columns", "The header has %d columns; at most %d are supported.", n, maxCols)
@@ -282,33 +322,32 @@ func (rd *Reader) Read() (Row, error) {
 		case scanOK:
 		case scanLineTooLong:
 			rd.skipLine()
-			return Row{Line: line}, &RowError{Line: line, Reason: s.reason(rd)}
+			return Row{Line: line}, rowError(line, s.reason(rd))
 		default:
 			// Resynchronize: the quote that opened a field may have been a
 			// stray one, so the lines it swallowed are read again as rows.
 			rd.frontier = max(rd.frontier, rd.base+int64(rd.r+s.next))
 			rd.advance(s.firstNext, 1)
-			return Row{Line: line}, &RowError{Line: line, Reason: s.reason(rd)}
+			return Row{Line: line}, rowError(line, s.reason(rd))
 		}
 		rd.advance(s.next, s.lines)
 		if s.empty {
 			continue
 		}
-		if reason := rd.check(s); reason != "" {
-			return Row{Line: line}, &RowError{Line: line, Reason: reason}
+		if reason := rd.check(s); reason != nil {
+			return Row{Line: line}, rowError(line, reason)
 		}
-		if n := len(rd.ends); n != len(rd.cols) {
-			return Row{Line: line}, &RowError{Line: line, Reason: fmt.Sprintf("row has %d %s, the header has %d", n, plural(n, "field", "fields"), len(rd.cols))}
+		if n := len(rd.ends); n == 1 && len(rd.cols) != 1 {
+			return Row{Line: line}, rowError(line, rd.reason(reasonKey{reasonOneField, n, len(rd.cols)}, func() *resonanz.Error {
+				return resonanz.E(resonanz.EINVALID, "error.import.row.oneField", "row has 1 field, the header has {header}", "header", len(rd.cols))
+			}))
+		} else if n != len(rd.cols) {
+			return Row{Line: line}, rowError(line, rd.reason(reasonKey{reasonFieldCount, n, len(rd.cols)}, func() *resonanz.Error {
+				return resonanz.E(resonanz.EINVALID, "error.import.row.fieldCount", "row has {fields} fields, the header has {header}", "fields", n, "header", len(rd.cols))
+			}))
 		}
 		return Row{Line: line, Values: rd.rowValues(), fields: rd.fields}, nil
 	}
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // scan statuses.
@@ -334,18 +373,22 @@ type scanned struct {
 	column    int  // 1-based column of a scanQuote or oversized field
 }
 
-func (s scanned) reason(rd *Reader) string {
+func (s scanned) reason(rd *Reader) *resonanz.Error {
+	return rd.reason(reasonKey{s.status, s.column, 0}, func() *resonanz.Error { return s.buildReason(rd) })
+}
+
+func (s scanned) buildReason(rd *Reader) *resonanz.Error {
 	switch s.status {
 	case scanLineTooLong, scanRowTooLong:
-		return fmt.Sprintf("row is longer than %d bytes", rd.maxRow)
+		return resonanz.E(resonanz.EINVALID, "error.import.row.tooLong", "row is longer than {max} bytes", "max", rd.maxRow)
 	case scanFieldTooBig:
-		return fmt.Sprintf("field %d is longer than %d bytes (is a closing quote missing?)", s.column, rd.maxFld)
+		return resonanz.E(resonanz.EINVALID, "error.import.row.quotedFieldTooLong", "field {column} is longer than {max} bytes (is a closing quote missing?)", "column", s.column, "max", rd.maxFld)
 	case scanUnclosed:
-		return fmt.Sprintf("field %d opens a quote (\") that is never closed", s.column)
+		return resonanz.E(resonanz.EINVALID, "error.import.row.unclosedQuote", "field {column} opens a quote (\") that is never closed", "column", s.column)
 	case scanQuote:
-		return fmt.Sprintf("field %d has text after its closing quote (\"); double quotes inside a quoted value", s.column)
+		return resonanz.E(resonanz.EINVALID, "error.import.row.textAfterQuote", "field {column} has text after its closing quote (\"); double quotes inside a quoted value", "column", s.column)
 	}
-	return "cannot be read"
+	return resonanz.E(resonanz.EINVALID, "error.import.row.unreadable", "the row cannot be read")
 }
 
 // lineAt finds the physical line starting at offset off from rd.r, reading
@@ -566,16 +609,22 @@ func hasControl(b []byte) bool {
 }
 
 // check validates a scanned record's contents; it returns a reason or "".
-func (rd *Reader) check(s scanned) string {
+func (rd *Reader) check(s scanned) *resonanz.Error {
 	switch {
 	case s.binary:
-		return "row contains binary data (control characters such as NUL bytes); is this really a CSV text file?"
+		return rd.reason(reasonKey{reasonBinary, 0, 0}, func() *resonanz.Error {
+			return resonanz.E(resonanz.EINVALID, "error.import.row.binary", "row contains binary data (control characters such as NUL bytes); is this really a CSV text file?")
+		})
 	case s.column > 0:
-		return fmt.Sprintf("field %d is longer than %d bytes", s.column, rd.maxFld)
+		return rd.reason(reasonKey{reasonFieldTooLong, s.column, 0}, func() *resonanz.Error {
+			return resonanz.E(resonanz.EINVALID, "error.import.row.fieldTooLong", "field {column} is longer than {max} bytes", "column", s.column, "max", rd.maxFld)
+		})
 	case !rd.decode && !utf8.Valid(rd.rec):
-		return "row contains bytes that are not valid UTF-8; save the file as “CSV UTF-8” and import it again"
+		return rd.reason(reasonKey{reasonNotUTF8, 0, 0}, func() *resonanz.Error {
+			return resonanz.E(resonanz.EINVALID, "error.import.row.notUtf8", "row contains bytes that are not valid UTF-8; save the file as “CSV UTF-8” and import it again")
+		})
 	}
-	return ""
+	return nil
 }
 
 // win1252 maps Windows-1252 bytes ≥ 0x80 to their UTF-8 encoding.

@@ -3,6 +3,7 @@ package resonanz
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -53,12 +54,26 @@ func E(code, key, message string, params ...any) *Error {
 		e.Params = make(map[string]string, len(params)/2)
 	}
 	for i := 0; i+1 < len(params); i += 2 {
-		name := fmt.Sprint(params[i])
-		value := fmt.Sprint(params[i+1])
+		name := paramString(params[i])
+		value := paramString(params[i+1])
 		e.Params[name] = value
 		e.Message = strings.ReplaceAll(e.Message, "{"+name+"}", value)
 	}
 	return e
+}
+
+// paramString formats a param as fmt.Sprint does, without its cost for the
+// common kinds (row errors are built per rejected row).
+func paramString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case int:
+		return strconv.Itoa(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	}
+	return fmt.Sprint(v)
 }
 
 // FieldError returns an EINVALID error about one input field, with an i18n key.

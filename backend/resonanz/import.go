@@ -27,14 +27,12 @@ type RowError struct {
 // RowErrorOf returns the RowError for line with err's user-facing message,
 // key and params.
 func RowErrorOf(line int, err error) RowError {
-	re := RowError{Line: line, Reason: ErrorMessage(err)}
+	key, params := "error.internal", map[string]string(nil)
 	var e *Error
 	if errors.As(err, &e) {
-		re.Key, re.Params = e.Key, e.Params
-	} else {
-		re.Key = "error.internal"
+		key, params = e.Key, e.Params
 	}
-	return re
+	return RowError{Line: line, Reason: ErrorMessage(err), Key: key, Params: params}
 }
 
 // Error implements error.

@@ -2,7 +2,6 @@ package resonanz
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 )
 
@@ -27,8 +26,8 @@ func T(key, message string, params ...any) Text {
 		t.Params = make(map[string]string, len(params)/2)
 	}
 	for i := 0; i+1 < len(params); i += 2 {
-		name := fmt.Sprint(params[i])
-		value := fmt.Sprint(params[i+1])
+		name := paramString(params[i])
+		value := paramString(params[i+1])
 		t.Params[name] = value
 		t.Message = strings.ReplaceAll(t.Message, "{"+name+"}", value)
 	}

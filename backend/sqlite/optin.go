@@ -164,10 +164,12 @@ func (s *OptInService) ConfirmOptIn(ctx context.Context, token string, client re
 		req.ListID, req.RecipientID, millis(now)); err != nil {
 		return req, fmt.Errorf("confirm opt-in: membership: %w", err)
 	}
-	evidence := fmt.Sprintf("Double opt-in: requested %s from %s, confirmed %s from %s",
-		req.RequestedAt.Format("2006-01-02 15:04:05 UTC"), orUnknown(req.RequestedIP), req.ConfirmedAt.Format("2006-01-02 15:04:05 UTC"), orUnknown(client.IP))
+	evidence := resonanz.T("ledger.evidence.doubleOptIn", "Double opt-in: requested {requestedAt} from {requestedIp}, confirmed {confirmedAt} from {confirmedIp}",
+		"requestedAt", req.RequestedAt.Format("2006-01-02 15:04:05 UTC"), "requestedIp", orUnknown(req.RequestedIP),
+		"confirmedAt", req.ConfirmedAt.Format("2006-01-02 15:04:05 UTC"), "confirmedIp", orUnknown(client.IP))
 	c := resonanz.ConsentRecord{RecipientID: req.RecipientID, Purpose: resonanz.PurposeNewsletter, ListID: req.ListID, Granted: true,
-		At: req.ConfirmedAt, Source: resonanz.SourceDoubleOptIn, Wording: req.Wording, IP: client.IP, UserAgent: client.UserAgent, Evidence: evidence}
+		At: req.ConfirmedAt, Source: resonanz.SourceDoubleOptIn, Wording: req.Wording, IP: client.IP, UserAgent: client.UserAgent}
+	c.SetTexts(resonanz.Text{}, evidence)
 	if _, err := insertConsent(ctx, tx, c, 0); err != nil {
 		return req, err
 	}
@@ -178,7 +180,8 @@ func (s *OptInService) ConfirmOptIn(ctx context.Context, token string, client re
 	// its own wording, only now that the address is confirmed.
 	for _, pc := range req.Consents {
 		c := resonanz.ConsentRecord{RecipientID: req.RecipientID, Purpose: pc.Purpose, Granted: true, At: req.ConfirmedAt,
-			Source: resonanz.SourceDoubleOptIn, Wording: pc.Wording, IP: client.IP, UserAgent: client.UserAgent, Evidence: evidence}
+			Source: resonanz.SourceDoubleOptIn, Wording: pc.Wording, IP: client.IP, UserAgent: client.UserAgent}
+		c.SetTexts(resonanz.Text{}, evidence)
 		if _, err := insertConsent(ctx, tx, c, 0); err != nil {
 			return req, err
 		}
@@ -253,9 +256,11 @@ func optIns(ctx context.Context, q querier, recipientID int64) ([]resonanz.OptIn
 	return out, nil
 }
 
+// orUnknown is an IP address for the evidence, "–" when it is not known
+// (a confirmation requested from the desk).
 func orUnknown(ip string) string {
 	if ip == "" {
-		return "an unknown address"
+		return "–"
 	}
 	return ip
 }

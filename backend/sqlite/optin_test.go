@@ -50,7 +50,8 @@ func TestOptInService(t *testing.T) {
 	}
 	hist, _ := sqlite.NewConsentService(db).ConsentHistory(ctx, r.ID)
 	if len(hist) != 1 || hist[0].Source != resonanz.SourceDoubleOptIn || hist[0].Wording != wording || hist[0].IP != "198.51.100.2" ||
-		!strings.Contains(hist[0].Evidence, "requested 2026-05-01 08:00:00 UTC from 198.51.100.1") {
+		!strings.Contains(hist[0].Evidence, "requested 2026-05-01 08:00:00 UTC from 198.51.100.1") ||
+		hist[0].EvidenceKey != "ledger.evidence.doubleOptIn" || hist[0].TextParams["confirmedIp"] != "198.51.100.2" || hist[0].WordingKey != "" {
 		t.Errorf("ledger %+v", hist)
 	}
 	// A second click changes nothing.
