@@ -590,6 +590,7 @@ func (c *classifier) failedAddresses(text string) []string {
 		if a == "" || seen[a] || c.own(a) || a == c.v.From || isDaemon(a) {
 			return
 		}
+		a = strings.Clone(a) // not a slice of the report's text (up to 256 KB) kept with the verdict
 		seen[a] = true
 		out = append(out, a)
 	}
@@ -627,11 +628,12 @@ func isDaemon(a string) bool {
 // statusOf finds the first enhanced status (or SMTP reply code) and the
 // line it is on.
 func statusOf(text string) (status, diag string) {
+	// Clones: not slices of the report's text kept with the verdict.
 	if loc := statusCode.FindStringIndex(text); loc != nil {
-		return text[loc[0]:loc[1]], lineAround(text, loc[0])
+		return strings.Clone(text[loc[0]:loc[1]]), lineAround(text, loc[0])
 	}
 	if m := replyCode.FindStringSubmatchIndex(text); m != nil {
-		return text[m[2]:m[3]], lineAround(text, m[2])
+		return strings.Clone(text[m[2]:m[3]]), lineAround(text, m[2])
 	}
 	return "", ""
 }
