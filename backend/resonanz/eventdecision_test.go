@@ -1,6 +1,8 @@
 package resonanz_test
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -56,5 +58,20 @@ func TestDecideEvent(t *testing.T) {
 				t.Errorf("DecideEvent = %v %q, want %v %q", action, reason, tc.action, tc.reason)
 			}
 		})
+	}
+}
+
+// TestText_UnmarshalJSON: a stored text reads back with its key and params,
+// and a plain string (an event's warning stored before texts had keys) as
+// its message.
+func TestText_UnmarshalJSON(t *testing.T) {
+	var got []resonanz.Text
+	in := `[{"key":"error.reactions.warning.leftOut","params":{"field":"tags"},"message":"m"},"field \"tags\": left out"]`
+	if err := json.Unmarshal([]byte(in), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []resonanz.Text{{Key: "error.reactions.warning.leftOut", Params: map[string]string{"field": "tags"}, Message: "m"}, {Message: `field "tags": left out`}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
 	}
 }

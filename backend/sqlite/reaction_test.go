@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -313,6 +314,19 @@ func TestReactionService_Unsubscribe(t *testing.T) {
 		c.TextParams["provider"] != "sendgrid" || c.TextParams["file"] != "log.json" || c.TextParams["line"] != "1" ||
 		c.Wording != "Unsubscribed at the sending provider (sendgrid)." || c.WordingHash != resonanz.WordingHash(c.Wording) {
 		t.Errorf("ledger entry = %+v, want the provider withdrawal's keys, params and English text", c)
+	}
+	// The data export (GDPR Art. 15/20) carries both: the language-neutral
+	// key and params, and the English text the hash covers.
+	exp, err := sqlite.NewRecipientService(f.db).PersonalData(ctx, f.plain.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(exp)
+	for _, want := range []string{`"wording":"Unsubscribed at the sending provider (sendgrid)."`, `"wordingKey":"ledger.wording.providerUnsubscribe"`,
+		`"evidenceKey":"ledger.evidence.providerLog"`, `"textParams":{`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("export lacks %s:\n%s", want, b)
+		}
 	}
 }
 

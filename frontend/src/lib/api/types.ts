@@ -783,8 +783,8 @@ export interface ProviderEvent {
   campaign_id?: string;
   /** further message ids the provider sends (part of the dedupe key). */
   message_ids?: string[];
-  /** optional fields of an unexpected type converted or left out, fallbacks used. */
-  warnings?: string[];
+  /** optional fields of an unexpected type converted or left out, fallbacks used (catalogue texts; a plain English string in rows stored before). */
+  warnings?: (StoredText | string)[];
   tags?: string[];
   metadata?: Record<string, string>;
   url?: string;
@@ -807,6 +807,13 @@ export interface ProviderEvent {
   /** raw is the original event after unwrapping envelopes. */
   raw?: unknown;
   import_line: number;
+}
+
+/** StoredText is a text the program stored: its catalogue key and params, and its English message. */
+export interface StoredText {
+  key: string;
+  params?: Record<string, string>;
+  message: string;
 }
 
 /** QuarantinedEvent is an imported event that could not be matched. */
