@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"hash"
 	"math"
 	"math/bits"
 )
@@ -106,10 +107,29 @@ func EstimateSketch(reg []byte) int {
 // mailing is part of the input so that the sketches of two mailings cannot
 // be lined up to follow one person.
 func SketchHash(key []byte, mailingID, recipientID int64) uint64 {
-	mac := hmac.New(sha256.New, key)
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(mailingID))
-	binary.BigEndian.PutUint64(b[8:], uint64(recipientID))
-	mac.Write(b[:])
-	return binary.BigEndian.Uint64(mac.Sum(nil))
+	return NewSketchHasher(key).Hash(mailingID, recipientID)
+}
+
+// SketchHasher computes SketchHash for many recipients under one key with
+// one HMAC state (no allocations per hash). It is not safe for concurrent
+// use.
+type SketchHasher struct {
+	mac hash.Hash
+	in  [16]byte
+	sum []byte
+}
+
+// NewSketchHasher returns a SketchHasher for key.
+func NewSketchHasher(key []byte) *SketchHasher {
+	return &SketchHasher{mac: hmac.New(sha256.New, key), sum: make([]byte, 0, sha256.Size)}
+}
+
+// Hash is SketchHash(key, mailingID, recipientID).
+func (h *SketchHasher) Hash(mailingID, recipientID int64) uint64 {
+	binary.BigEndian.PutUint64(h.in[:8], uint64(mailingID))
+	binary.BigEndian.PutUint64(h.in[8:], uint64(recipientID))
+	h.mac.Reset()
+	h.mac.Write(h.in[:])
+	h.sum = h.mac.Sum(h.sum[:0])
+	return binary.BigEndian.Uint64(h.sum)
 }

@@ -1,6 +1,9 @@
 package resonanz_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
 	"math"
 	"testing"
 
@@ -61,5 +64,27 @@ func TestSketchHash_PerMailing(t *testing.T) {
 	}
 	if resonanz.SketchHash(key, 1, 7) == resonanz.SketchHash([]byte("other"), 1, 7) {
 		t.Error("the hash ignores the key")
+	}
+}
+
+// TestSketchHasher: one hasher used for many hashes gives each time what
+// HMAC-SHA-256 over the big-endian mailing and recipient gives (the stored
+// sketches depend on it), and no allocation per hash.
+func TestSketchHasher(t *testing.T) {
+	key := []byte("sketch key")
+	h := resonanz.NewSketchHasher(key)
+	for _, c := range [][2]int64{{1, 7}, {2, 7}, {1, 8}, {1 << 40, -1}, {1, 7}} {
+		mac := hmac.New(sha256.New, key)
+		binary.Write(mac, binary.BigEndian, c)
+		want := binary.BigEndian.Uint64(mac.Sum(nil))
+		if got := h.Hash(c[0], c[1]); got != want {
+			t.Errorf("Hash(%d, %d) = %x, want %x", c[0], c[1], got, want)
+		}
+		if got := resonanz.SketchHash(key, c[0], c[1]); got != want {
+			t.Errorf("SketchHash(%d, %d) = %x, want %x", c[0], c[1], got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { h.Hash(3, 4) }); n != 0 {
+		t.Errorf("%v allocations per hash", n)
 	}
 }

@@ -40,6 +40,7 @@ func writeSketches(ctx context.Context, tx *sql.Tx, f sketchFeed) error {
 	if err := tx.QueryRowContext(ctx, `SELECT key FROM sketch_key WHERE id = 1`).Scan(&key); err != nil {
 		return fmt.Errorf("distinct sketch: key: %w", err)
 	}
+	hasher := resonanz.NewSketchHasher(key)
 	for id, recipients := range f {
 		var regs []byte
 		err := tx.QueryRowContext(ctx, `SELECT registers FROM reaction_sketch WHERE mailing_id = ? AND type = ?`, id.mailing, id.code).Scan(&regs)
@@ -48,7 +49,7 @@ func writeSketches(ctx context.Context, tx *sql.Tx, f sketchFeed) error {
 		}
 		sk := resonanz.ParseDistinctSketch(regs)
 		for _, r := range recipients {
-			sk.Add(resonanz.SketchHash(key, id.mailing, r))
+			sk.Add(hasher.Hash(id.mailing, r))
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO reaction_sketch (mailing_id, type, registers) VALUES (?, ?, ?)
 			ON CONFLICT (mailing_id, type) DO UPDATE SET registers = excluded.registers`, id.mailing, id.code, sk.Bytes()); err != nil {
