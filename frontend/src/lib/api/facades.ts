@@ -5,6 +5,7 @@
 // a method is added, renamed or retyped on one side only, and prints the line
 // to write; lint.test.ts fails on a call(…) anywhere else.
 import { call } from './client';
+import { takePreloaded } from './preload';
 import type {
   AttributeDef,
   Audience,
@@ -244,3 +245,12 @@ export const Relays = {
   Sync: (): Promise<RelaySyncResult[]> => call('Relays', 'Sync'),
   Unpair: (relayId: string): Promise<boolean> => call('Relays', 'Unpair', relayId),
 };
+
+/**
+ * preloadedRecipientPage returns the answer of Recipients.Find(filter) that
+ * the window's page carries (preload.ts) at once, not as a promise, so the
+ * first screen is built with its rows; undefined when it carries none.
+ */
+export function preloadedRecipientPage(filter: RecipientFilter): RecipientPage | undefined {
+  return takePreloaded('Recipients', 'Find', [filter])?.result as RecipientPage | undefined;
+}

@@ -1,4 +1,4 @@
-import { Recipients } from './facades';
+import { preloadedRecipientPage, Recipients } from './facades';
 import type {
   AttributeDef,
   ConfirmationResult,
@@ -21,6 +21,15 @@ import type {
 /** findRecipients returns one page of the recipient table. */
 export async function findRecipients(filter: RecipientFilter): Promise<RecipientPage> {
   return Recipients.Find(filter);
+}
+
+/**
+ * firstRecipientPage returns the page of the recipient table that the
+ * window's page carries, at once; undefined when there is none (in a
+ * browser, on a reload after some seconds): then findRecipients asks Go.
+ */
+export function firstRecipientPage(filter: RecipientFilter): RecipientPage | undefined {
+  return preloadedRecipientPage(filter);
 }
 
 /** recipientDetail returns everything stored about one recipient. */

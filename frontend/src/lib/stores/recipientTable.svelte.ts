@@ -1,6 +1,6 @@
 import { SvelteMap } from 'svelte/reactivity';
 import { ApiError } from '../api/error';
-import { findRecipients } from '../api/recipients';
+import { findRecipients, firstRecipientPage } from '../api/recipients';
 import type { MembershipStatus, Recipient, RecipientFilter, RecipientSort } from '../api/types';
 
 /** PageSize is how many rows one request fetches. */
@@ -68,6 +68,16 @@ export class RecipientTable {
    */
   start(): Promise<void> {
     if (this.total !== null || this.error !== null || this.#loading.has(0)) return Promise.resolve();
+    // The window's page carries the first page: taken at once, so the
+    // screen is built and laid out once, with its rows (a promise would
+    // settle only after the first layout of the empty table).
+    const first = firstRecipientPage(this.#filter(0));
+    if (first !== undefined) {
+      this.#generation++;
+      this.total = first.total;
+      this.pages.set(0, first.recipients);
+      return Promise.resolve();
+    }
     return this.reload();
   }
 
@@ -86,18 +96,8 @@ export class RecipientTable {
     if (this.pages.has(page) || this.#loading.has(page)) return;
     const generation = this.#generation;
     this.#loading.add(page);
-    const filter: RecipientFilter = {
-      search: this.query.search.trim(),
-      listId: this.query.listId,
-      status: this.query.listId === 0 ? '' : this.query.status,
-      ids: null,
-      afterId: 0,
-      offset: page * PageSize,
-      limit: PageSize,
-      sort: this.query.sort,
-    };
     try {
-      const result = await findRecipients(filter);
+      const result = await findRecipients(this.#filter(page));
       if (generation !== this.#generation) return; // the query changed meanwhile
       this.total = result.total;
       this.pages.set(page, result.recipients);
@@ -107,6 +107,20 @@ export class RecipientTable {
     } finally {
       if (generation === this.#generation) this.#loading.delete(page);
     }
+  }
+
+  /** filter is the request of one page of the current query. */
+  #filter(page: number): RecipientFilter {
+    return {
+      search: this.query.search.trim(),
+      listId: this.query.listId,
+      status: this.query.listId === 0 ? '' : this.query.status,
+      ids: null,
+      afterId: 0,
+      offset: page * PageSize,
+      limit: PageSize,
+      sort: this.query.sort,
+    };
   }
 
   /** evict drops the cached pages farthest from where the user is. */
