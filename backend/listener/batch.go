@@ -95,7 +95,7 @@ type Stats struct {
 	Dropped  uint64 // hits neither queued nor stored (a click whose synchronous write failed)
 	Failed   uint64 // queued hits lost because the HitRecorder kept failing
 	Batches  uint64 // RecordHits calls that succeeded
-	Queued   int    // hits waiting now
+	Queued   int    // hits waiting now (with a HitBacklog: appended, not yet merged)
 	// Refused counts open pixels answered 503 (Retry-After) because their
 	// hit found no room in time; Direct counts clicks and images written
 	// synchronously for the same reason; Late counts requests answered
