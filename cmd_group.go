@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
 )
@@ -34,19 +33,11 @@ func runGroup(ctx context.Context, g *globals, args []string, stdout, stderr io.
 			}
 			name = "rule"
 		} else {
-			groups, err := a.targetSvc.TargetGroups(ctx)
+			tg, err := targetGroupNamed(ctx, a, name)
 			if err != nil {
 				return err
 			}
-			found := false
-			for _, tg := range groups {
-				if strings.EqualFold(tg.Name, name) {
-					cond, found = tg.Rule, true
-				}
-			}
-			if !found {
-				return resonanz.E(resonanz.ENOTFOUND, "error.cli.targetGroupNamed", "There is no target group named \"{name}\".", "name", name)
-			}
+			cond = tg.Rule
 		}
 		n, err := a.targetSvc.CountMatching(ctx, cond)
 		if err != nil {

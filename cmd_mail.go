@@ -242,16 +242,22 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 	})
 }
 
-// targetGroupID finds a saved target group by name.
+// targetGroupID finds a saved target group by name (see targetGroupNamed).
 func targetGroupID(ctx context.Context, a *App, name string) (int64, error) {
+	tg, err := targetGroupNamed(ctx, a, name)
+	return tg.ID, err
+}
+
+// targetGroupNamed finds a saved target group by name, case-insensitively.
+func targetGroupNamed(ctx context.Context, a *App, name string) (resonanz.TargetGroup, error) {
 	groups, err := a.targetSvc.TargetGroups(ctx)
 	if err != nil {
-		return 0, err
+		return resonanz.TargetGroup{}, err
 	}
 	for _, tg := range groups {
 		if strings.EqualFold(tg.Name, name) {
-			return tg.ID, nil
+			return tg, nil
 		}
 	}
-	return 0, resonanz.E(resonanz.ENOTFOUND, "error.cli.targetGroupNamed", "There is no target group named \"{name}\".", "name", name)
+	return resonanz.TargetGroup{}, resonanz.E(resonanz.ENOTFOUND, "error.cli.targetGroupNamed", "There is no target group named \"{name}\".", "name", name)
 }

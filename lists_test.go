@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
@@ -12,7 +13,8 @@ import (
 // live counts of each group's rule over the real store.
 func TestAnalysis_TargetGroupCounts(t *testing.T) {
 	ctx := context.Background()
-	a, err := NewApp(ctx, t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	dir := t.TempDir()
+	a, err := NewApp(ctx, dir, Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,5 +51,14 @@ func TestAnalysis_TargetGroupCounts(t *testing.T) {
 	}
 	if len(counts) != 2 || got[g1.ID] != 3 || got[g2.ID] != 0 {
 		t.Errorf("counts = %+v", counts)
+	}
+	a.Close()
+	// the command line finds a group by its name in any case, and says
+	// when there is none
+	if code, out, errOut := runCLI(t, "group", "alle KUNDEN", "--json", "--data", dir); code != 0 || !strings.Contains(out, `"count":3`) {
+		t.Errorf("group 'alle KUNDEN': exit %d, %s%s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "group", "Keine", "--data", dir); code == 0 || !strings.Contains(errOut, `There is no target group named "Keine".`) {
+		t.Errorf("group Keine: exit %d, %s", code, errOut)
 	}
 }
