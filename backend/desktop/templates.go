@@ -2,9 +2,7 @@ package desktop
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/resonanz/resonanz/backend/render"
@@ -36,40 +34,6 @@ func (t *Templates) Layouts() ([]resonanz.Layout, error) { return t.svc.Layouts(
 // DefaultLayout returns the built-in layout, to copy and adapt.
 func (t *Templates) DefaultLayout() (string, error) { return render.DefaultLayout, nil }
 
-// sampleMailing is the content a layout is checked and previewed with.
-func sampleMailing(lang string) resonanz.Mailing {
-	if lang == "en" {
-		return resonanz.Mailing{Language: "en", Subject: "Our news for {{ first_name | default:\"you\" }}", Preheader: "A sample preview line",
-			Body: "# A sample heading\n\n{{ salutation }},\n\nthis is sample text to show the layout: **bold**, *italic* and a [link](https://example.org/).\n\n- a first point\n- a second point\n\n> A quote stands out.\n\nKind regards"}
-	}
-	return resonanz.Mailing{Language: "de", Subject: "Neuigkeiten für {{ first_name | default:\"Sie\" }}", Preheader: "Eine Beispiel-Vorschauzeile",
-		Body: "# Eine Beispiel-Überschrift\n\n{{ salutation }},\n\ndies ist Beispieltext, der das Layout zeigt: **fett**, *kursiv* und ein [Link](https://example.org/).\n\n- ein erster Punkt\n- ein zweiter Punkt\n\n> Ein Zitat hebt sich ab.\n\nViele Grüße"}
-}
-
-// compileLayout checks a layout's HTML with sample content; errors about
-// the layout name the field "html" and, for syntax, line:column.
-func (t *Templates) compileLayout(html, lang string) (*render.Template, error) {
-	tpl, err := t.mailings.send.CompileWith(t.ctx, sampleMailing(lang), html)
-	var e *resonanz.Error
-	if errors.As(err, &e) && e.Field == "layout" {
-		c := *e
-		c.Field, c.Message = "html", strings.TrimPrefix(c.Message, "layout: ")
-		return nil, &c
-	}
-	if err != nil {
-		return nil, err
-	}
-	if _, err := t.mailings.send.SurveyIDs(t.ctx, tpl); err != nil {
-		if errors.As(err, &e) && e.Field == "body" {
-			c := *e
-			c.Field = "html"
-			return nil, &c
-		}
-		return nil, err
-	}
-	return tpl, nil
-}
-
 // SaveLayout checks the layout ({{ content }} exactly once, known
 // placeholders; errors at line:column in the field "html") and stores it
 // (new when ID is 0).
@@ -77,7 +41,7 @@ func (t *Templates) SaveLayout(l resonanz.Layout) (resonanz.Layout, error) {
 	if err := l.Validate(); err != nil {
 		return l, err
 	}
-	if _, err := t.compileLayout(l.HTML, ""); err != nil {
+	if _, err := t.mailings.send.CheckLayout(t.ctx, l.HTML, ""); err != nil {
 		return l, err
 	}
 	return t.svc.SaveLayout(t.ctx, l)
@@ -88,36 +52,13 @@ func (t *Templates) SaveLayout(l resonanz.Layout) (resonanz.Layout, error) {
 func (t *Templates) DeleteLayout(id int64) error { return t.svc.DeleteLayout(t.ctx, id) }
 
 // LayoutPreview is a layout rendered around sample content.
-type LayoutPreview struct {
-	Subject string `json:"subject"`
-	HTML    string `json:"html"`
-	Text    string `json:"text"`
-}
+type LayoutPreview = send.LayoutPreview
 
 // PreviewLayout renders the layout as edited (not necessarily saved)
 // around sample content for a sample person in the language ("de" or
 // "en"). Errors are those SaveLayout would report.
 func (t *Templates) PreviewLayout(html, language string) (LayoutPreview, error) {
-	if language != "en" {
-		language = "de"
-	}
-	tpl, err := t.compileLayout(html, language)
-	if err != nil {
-		return LayoutPreview{}, err
-	}
-	r := send.SampleRecipients[0]
-	if language == "en" {
-		r = send.SampleRecipients[4]
-	}
-	opt, err := t.mailings.send.PreviewOptions(t.ctx, tpl, 0, 0, false)
-	if err != nil {
-		return LayoutPreview{}, err
-	}
-	res, err := tpl.Execute(&r, opt)
-	if err != nil {
-		return LayoutPreview{}, err
-	}
-	return LayoutPreview{Subject: res.Subject, HTML: res.HTML, Text: res.Text}, nil
+	return t.mailings.send.PreviewLayout(t.ctx, html, language)
 }
 
 // MailingTemplates returns all mailing templates by name.

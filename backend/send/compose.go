@@ -131,7 +131,7 @@ type SalutationRow struct {
 
 // SampleRecipients are the people the salutation editor shows when none
 // are picked, the cases every block must handle; the layout preview
-// shows the first (German) and the fifth (English).
+// shows the first and, in English, the fifth.
 var SampleRecipients = []resonanz.Recipient{
 	{Email: "a.mueller@example.org", FirstName: "Anna", LastName: "Müller", Gender: resonanz.GenderFemale, Title: "Dr."},
 	{Email: "j.schmidt@example.org", FirstName: "Jan", LastName: "Schmidt", Gender: resonanz.GenderMale},
