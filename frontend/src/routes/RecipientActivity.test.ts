@@ -64,6 +64,50 @@ describe('recipient detail: mailings and reactions', () => {
     expect(screen.getByTestId('detail-interests')).toHaveTextContent('declared');
   });
 
+  it('does not double the quotes of a wording that is already quoted', async () => {
+    const user = userEvent.setup({ delay: null });
+    const stub = stubRecipients();
+    stub.Find!.mockResolvedValue({ recipients: [ada], total: 1 });
+    stub.Detail!.mockResolvedValue({
+      ...detailOf(ada),
+      consent: [
+        {
+          id: 1,
+          recipientId: ada.id,
+          purpose: 'newsletter',
+          listId: 1,
+          listName: 'Kunden',
+          granted: true,
+          at: '2025-04-01T08:00:00Z',
+          source: 'import',
+          wording: '„Ja, ich möchte den Newsletter.“',
+          wordingHash: 'abcdef0123456789',
+          ip: '',
+          userAgent: '',
+          evidence: '',
+        },
+      ],
+      surveys: [
+        {
+          surveyId: 5,
+          surveyName: 'Leserumfrage',
+          surveyTitle: 'Wie reisen Sie?',
+          submittedAt: '2025-04-02T10:00:00Z',
+          updateProfile: true,
+          profileWording: '"Meine Antworten dürfen mein Profil ergänzen."',
+          answers: [],
+        },
+      ],
+    });
+    render(Recipients);
+    await user.click(await screen.findByText(ada.email));
+    // <q> adds the quotes of the language itself.
+    expect(await screen.findByTestId('ledger-wording')).toHaveTextContent(/^Ja, ich möchte den Newsletter\.$/);
+    const survey = await screen.findByTestId('detail-survey-5');
+    expect(survey).toHaveTextContent('"Meine Antworten dürfen mein Profil ergänzen."');
+    expect(survey).not.toHaveTextContent('""');
+  });
+
   it('says so when there is nothing yet', async () => {
     const user = userEvent.setup({ delay: null });
     const stub = stubRecipients();

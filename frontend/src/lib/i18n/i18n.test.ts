@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import de from './de.json';
 import en from './en.json';
-import { formatNumber, getLocale, isMessageKey, setLocale, t, tError } from './index.svelte';
+import { formatNumber, getLocale, isMessageKey, setLocale, t, tError, unquoted } from './index.svelte';
 
 const placeholders = (text: string): string[] => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '').sort();
 
@@ -152,5 +152,21 @@ describe('formatNumber', () => {
     expect(formatNumber(12345)).toBe('12.345');
     setLocale('en');
     expect(formatNumber(4, 1)).toBe('4.0');
+  });
+});
+
+describe('unquoted', () => {
+  it.each([
+    ['„Ja, ich möchte den Newsletter.“', 'Ja, ich möchte den Newsletter.'],
+    ['"Yes, send me the newsletter."', 'Yes, send me the newsletter.'],
+    ['“Yes, please.”', 'Yes, please.'],
+    ['»Ja, gern.«', 'Ja, gern.'],
+    ['  „Ja.“  ', 'Ja.'],
+    ['Ja, ich möchte „Reiseziele“ erhalten.', 'Ja, ich möchte „Reiseziele“ erhalten.'],
+    ['„Reiseziele“ und „Angebote“', '„Reiseziele“ und „Angebote“'],
+    ['„unbalanced', '„unbalanced'],
+    ['', ''],
+  ])('strips one outer pair of quotes from %j', (input, want) => {
+    expect(unquoted(input)).toBe(want);
   });
 });

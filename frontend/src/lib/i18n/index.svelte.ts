@@ -199,3 +199,30 @@ export function attributeLabel(def: { key: string; label: string; builtin: boole
   const key = def.builtin ? builtinLabels[def.key] : undefined;
   return key === undefined ? def.label : t(key);
 }
+
+// Quote pairs a wording may arrive in (German, English, typewriter, guillemets both ways).
+const quotePairs: readonly (readonly [string, string])[] = [
+  ['„', '“'],
+  ['“', '”'],
+  ['"', '"'],
+  ['»', '«'],
+  ['«', '»'],
+  ['‚', '‘'],
+  ['‘', '’'],
+];
+
+/**
+ * unquoted returns text without one pair of quotes around the whole of it („Ja.“ → Ja.), so that a wording someone
+ * typed with quotes gets no second pair from <q> or a catalogue text that quotes it. Quotes inside the text, and
+ * two quoted parts („A“ und „B“), stay as they are.
+ */
+export function unquoted(text: string): string {
+  const s = text.trim();
+  for (const [open, close] of quotePairs) {
+    if (s.length < 2 || !s.startsWith(open) || !s.endsWith(close)) continue;
+    const inner = s.slice(open.length, s.length - close.length);
+    if (inner.includes(open) || inner.includes(close)) continue;
+    return inner.trim();
+  }
+  return text;
+}
