@@ -175,7 +175,7 @@ func NewApp(ctx context.Context, dataDir string, edge Edge, log *slog.Logger) (*
 	a.settings = desktop.NewSettings(ctx, a.settingsSvc, mailServer{a})
 	a.recipients = desktop.NewRecipients(ctx, desktop.RecipientServices{
 		Recipients: a.recipientSvc, Lists: a.listSvc, Attributes: a.attrSvc, Consent: a.consentSvc, Imports: a.importSvc,
-		Confirmations: a.portal,
+		Confirmations: a.portal, Settings: a.settingsSvc,
 	}, edge.Sources, edge.Events)
 	a.sendSvc = a.sendService(ctx)
 	a.mailings = desktop.NewMailings(ctx, desktop.MailingServices{

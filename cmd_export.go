@@ -58,7 +58,11 @@ func runExport(ctx context.Context, g *globals, args []string, stdout, stderr io
 				return err
 			}
 			if format == "proof" {
-				return report.ProofHTML(stdout, export)
+				var lang string // the UI language the user saved; German if none
+				if _, err := a.settingsSvc.Value(ctx, resonanz.SettingLanguage, &lang); err != nil {
+					return err
+				}
+				return report.ProofHTML(stdout, export, lang)
 			}
 			enc := json.NewEncoder(stdout)
 			enc.SetIndent("", "  ")

@@ -28,7 +28,8 @@ func TestDependencyRule(t *testing.T) {
 		"backend/sqlite/sqlitetest": {"backend/sqlite", "backend/resonanz"}, // test support: MustOpenDB
 		"backend/sqlite":            {"backend/resonanz"},
 		"backend/recipientcsv":      {"backend/resonanz"},
-		"backend/report":            {"backend/resonanz"},
+		"frontend/src/lib/i18n":     {},                                            // the desk's catalogues (de.json, en.json) for Go
+		"backend/report":            {"backend/resonanz", "frontend/src/lib/i18n"}, // the desk's catalogues
 		"backend/render":            {"backend/resonanz"},
 		"backend/ingest":            {"backend/resonanz"},
 		"backend/listener":          {"backend/resonanz"},
@@ -38,8 +39,8 @@ func TestDependencyRule(t *testing.T) {
 		"backend/send":              {"backend/resonanz", "backend/render", "backend/smtp"}, // composes rendering and the message formats
 		"backend/smtp":              {"backend/resonanz"},
 		"backend/keyring":           {"backend/resonanz"},
-		"backend/mailbox":           {"backend/resonanz"},                                                                                                                                                                                        // IMAP (go-imap) and MIME (go-message) adapter + pure classifier
-		"backend/desktop":           {"backend/resonanz", "backend/bulk", "backend/recipientcsv", "backend/report", "backend/ingest", "backend/render", "backend/analysis", "backend/send", "backend/smtp", "backend/relay", "backend/listener"}, // relay: the Relays façade presents relay.Relays
+		"backend/mailbox":           {"backend/resonanz"},                                                                                                                                                                                                                 // IMAP (go-imap) and MIME (go-message) adapter + pure classifier
+		"backend/desktop":           {"backend/resonanz", "backend/bulk", "backend/recipientcsv", "backend/report", "backend/ingest", "backend/render", "backend/analysis", "backend/send", "backend/smtp", "backend/relay", "backend/listener", "frontend/src/lib/i18n"}, // relay: the Relays façade presents relay.Relays
 	}
 	for pkg, want := range allowed {
 		out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{.Standard}}", "./"+pkg).Output()

@@ -243,8 +243,9 @@ func TestRun_ImportExportRecipients(t *testing.T) {
 		len(export.Lists) != 1 || export.Lists[0].Status != "confirmed" {
 		t.Errorf("export %+v", export)
 	}
+	// No language saved: the proof page is German.
 	code, stdout, _ = runCLI(t, "--data", data, "export", "recipient", "--format", "proof", "anna@example.org")
-	if code != 0 || !strings.Contains(stdout, "<h1>Consent proof for anna@example.org</h1>") {
+	if code != 0 || !strings.Contains(stdout, "<h1>Einwilligungsnachweis für anna@example.org</h1>") {
 		t.Errorf("proof page: exit %d %q", code, stdout)
 	}
 	if code, _, stderr := runCLI(t, "--data", data, "export", "recipient", "nobody@example.org"); code != 1 || !strings.Contains(stderr, "no recipient") {

@@ -23,6 +23,9 @@ type RecipientServices struct {
 	Imports    resonanz.RecipientImporter
 	// Confirmations sends double opt-in mails (nil: not available).
 	Confirmations ConfirmationMailer
+	// Settings holds the saved UI language the proof page is written in
+	// (nil: German).
+	Settings resonanz.SettingsService
 }
 
 // ConfirmationMailer sends double opt-in confirmation mails
@@ -100,14 +103,21 @@ func (r *Recipients) ExportCSV(filter resonanz.RecipientFilter) (string, error) 
 	return b.String(), nil
 }
 
-// ProofHTML returns the consent proof bundle of a recipient as an HTML page.
+// ProofHTML returns the consent proof bundle of a recipient as an HTML page
+// in the UI language the user saved.
 func (r *Recipients) ProofHTML(id int64) (string, error) {
 	export, err := r.Export(id)
 	if err != nil {
 		return "", err
 	}
+	var lang string
+	if r.svc.Settings != nil {
+		if _, err := r.svc.Settings.Value(r.ctx, resonanz.SettingLanguage, &lang); err != nil {
+			return "", err
+		}
+	}
 	var b strings.Builder
-	if err := report.ProofHTML(&b, export); err != nil {
+	if err := report.ProofHTML(&b, export, lang); err != nil {
 		return "", fmt.Errorf("proof page: %w", err)
 	}
 	return b.String(), nil

@@ -123,3 +123,32 @@ func TestRecipients_CancelImport(t *testing.T) {
 		t.Error("a finished import is still cancellable")
 	}
 }
+
+func TestRecipients_ProofInTheSavedLanguage(t *testing.T) {
+	ctx := context.Background()
+	db := sqlitetest.MustOpenDB(t)
+	settings := sqlite.NewSettingsService(db)
+	r := desktop.NewRecipients(ctx, desktop.RecipientServices{
+		Recipients: sqlite.NewRecipientService(db), Lists: sqlite.NewListService(db), Attributes: sqlite.NewAttributeService(db),
+		Consent: sqlite.NewConsentService(db), Imports: sqlite.NewImportService(db), Settings: settings,
+	}, desktop.PickedFiles{}, &recordEvents{})
+	anna, err := r.Create(resonanz.Recipient{Email: "anna@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ saved, want string }{
+		{"", "<h1>Einwilligungsnachweis für anna@example.org</h1>"}, // none saved: German
+		{"en", "<h1>Consent proof for anna@example.org</h1>"},
+		{"de", "<h1>Einwilligungsnachweis für anna@example.org</h1>"},
+	} {
+		if tc.saved != "" {
+			if err := settings.SetValue(ctx, resonanz.SettingLanguage, tc.saved); err != nil {
+				t.Fatal(err)
+			}
+		}
+		html, err := r.ProofHTML(anna.ID)
+		if err != nil || !strings.Contains(html, tc.want) {
+			t.Errorf("saved %q: proof %v, lacks %q", tc.saved, err, tc.want)
+		}
+	}
+}

@@ -27,12 +27,16 @@ func TestProofHTML(t *testing.T) {
 				{ID: 2, Purpose: resonanz.PurposeTrackingOpens, Granted: true, At: at.Add(time.Hour), Source: resonanz.SourceImport,
 					Wording: "Öffnungen dürfen gemessen werden.", WordingHash: "abc", Evidence: `Messe 2025 <img src=x onerror=alert(1)>`},
 				{ID: 3, Purpose: resonanz.PurposeTrackingOpens, Granted: false, At: at.Add(48 * time.Hour), Source: resonanz.SourceProfilePage, WordingHash: "def"},
+				{ID: 4, Purpose: resonanz.PurposeNewsletter, ListID: 1, ListName: "Reisen & Kultur", Granted: false, At: at.Add(96 * time.Hour),
+					Source: resonanz.SourceUnsubscribeLink, Wording: "Unsubscribed with the link in the mail (List-Unsubscribe).", WordingKey: "ledger.wording.unsubscribeLink"},
 			},
 			Current: []resonanz.ConsentState{
 				{Purpose: resonanz.PurposeNewsletter, ListID: 1, ListName: "Reisen & Kultur", Granted: true, Since: at, RecordID: 1},
 				{Purpose: resonanz.PurposeTrackingOpens, Granted: false, Since: at.Add(48 * time.Hour), RecordID: 3},
 			},
-			Source: `Imported from "kunden.csv" on 2026-03-01 (import 1)`,
+			Source:       `Imported from "kunden.csv" on 2026-03-01 (import 1)`,
+			SourceKey:    "ledger.source.import",
+			SourceParams: map[string]string{"file": "kunden.csv", "date": "2026-03-01", "importId": "1"},
 			Surveys: []resonanz.PersonSurvey{
 				{SurveyID: 2, SurveyName: "leser-2026", SurveyTitle: "Was lesen Sie gern?", SubmittedAt: at.Add(72 * time.Hour),
 					UpdateProfile: true, ProfileWording: "Meine Antworten dürfen mein Profil ergänzen <b>sofort</b>.",
@@ -41,15 +45,39 @@ func TestProofHTML(t *testing.T) {
 			},
 		},
 	}
-	var buf bytes.Buffer
-	if err := report.ProofHTML(&buf, d); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		lang   string
+		golden string
+		want   []string // words and formats of the language
+	}{
+		{"de", "proof.de.golden.html", []string{`<html lang="de">`, "Einwilligungsnachweis für anna@example.org", "01.03.2026, 09:30:00 UTC",
+			"Newsletter: Reisen &amp; Kultur", "Double-Opt-in", "widerrufen", "Abmeldelink in der Mail", "Über den Abmeldelink in der Mail abgemeldet",
+			"Importiert aus", "bestätigt (seit 01.03.2026, 09:30:00 UTC)"}},
+		{"en", "proof.en.golden.html", []string{`<html lang="en">`, "Consent proof for anna@example.org", "1 Mar 2026, 09:30:00 UTC",
+			"withdrawn", "Unsubscribed with the link in the mail", "Imported from", "confirmed (since 1 Mar 2026, 09:30:00 UTC)"}},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := report.ProofHTML(&buf, d, tc.lang); err != nil {
+				t.Fatal(err)
+			}
+			got := buf.String()
+			for _, bad := range []string{"<script>alert", "<img src=x", "<b>sofort"} {
+				if strings.Contains(got, bad) {
+					t.Errorf("unescaped %q in the page", bad)
+				}
+			}
+			for _, key := range []string{"proof.", "consent.", "recipients.status.", "ledger."} {
+				if strings.Contains(got, key) {
+					t.Errorf("a catalogue key %s… is on the page instead of its text", key)
+				}
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("the page lacks %q", w)
+				}
+			}
+			goldenfile.Assert(t, filepath.Join("testdata", tc.golden), []byte(got))
+		})
 	}
-	got := buf.String()
-	for _, bad := range []string{"<script>alert", "<img src=x", "<b>sofort"} {
-		if strings.Contains(got, bad) {
-			t.Errorf("unescaped %q in the page", bad)
-		}
-	}
-	goldenfile.Assert(t, filepath.Join("testdata", "proof.golden.html"), []byte(got))
 }
