@@ -54,6 +54,10 @@ describe('Reactions import', () => {
     await user.selectOptions(screen.getByTestId('reactions-mailing'), '3');
     await user.click(screen.getByTestId('reactions-run'));
     expect(await screen.findByTestId('result-imported')).toHaveTextContent('6');
+    // The figures are labelled alike: each label starts with a capital letter.
+    for (const dt of screen.getByTestId('reactions-result').querySelectorAll('dt')) {
+      expect(dt.textContent ?? '', dt.textContent ?? '').toMatch(/^\p{Lu}/u);
+    }
     expect(reactions.ImportFile).toHaveBeenCalledWith(
       expect.objectContaining({ source: '/logs/sendgrid.json', provider: 'sendgrid', mailingId: 3 }),
     );

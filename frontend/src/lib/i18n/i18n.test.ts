@@ -170,3 +170,22 @@ describe('unquoted', () => {
     expect(unquoted(input)).toBe(want);
   });
 });
+
+describe('result figures', () => {
+  // The import results (recipients and reactions) label their figures alike: capitalised, in both languages.
+  it.each([
+    'import.result.read',
+    'import.result.created',
+    'import.result.updated',
+    'import.result.skipped',
+    'import.result.rejected',
+    'reactions.result.imported',
+    'reactions.result.duplicates',
+    'reactions.result.unmatched',
+    'reactions.result.anonymized',
+    'reactions.result.warned',
+  ])('%s starts with a capital letter', (key) => {
+    expect((de as Record<string, string>)[key]).toMatch(/^\p{Lu}/u);
+    expect((en as Record<string, string>)[key]).toMatch(/^\p{Lu}/u);
+  });
+});
