@@ -17,6 +17,7 @@ import (
 	"github.com/resonanz/resonanz/backend/relay"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/smtp"
+	"github.com/resonanz/resonanz/frontend/src/lib/i18n"
 )
 
 // runRelay runs `resonanz relay ...`: on the relay host `relay` (serve)
@@ -124,13 +125,23 @@ func runRelay(ctx context.Context, g *globals, args []string, stdout, stderr io.
 				printJSON(stdout, fs)
 				return nil
 			}
+			// The reasons in the language the user saved (as stored, in
+			// English, when none is saved).
+			var lang string
+			if _, err := a.settingsSvc.Value(ctx, resonanz.SettingLanguage, &lang); err != nil {
+				return err
+			}
 			for _, f := range fs {
+				reason := f.Reason
+				if lang != "" && f.Key != "" {
+					reason = i18n.T(lang, f.Key, f.Reason, f.Params)
+				}
 				state := "quarantined"
 				if !f.Quarantined {
 					state = "retried by the next sync"
 				}
 				fmt.Fprintf(stdout, "%s  relay %s #%d %s at %s, %d attempts, %s: %s\n", f.ID, f.RelayID, f.Seq, f.Kind,
-					f.At.Format(time.RFC3339), f.Attempts, state, f.Reason)
+					f.At.Format(time.RFC3339), f.Attempts, state, reason)
 			}
 			if len(fs) == 0 {
 				fmt.Fprintln(stdout, "No relay event failed to apply.")
