@@ -39,6 +39,16 @@ func appStart(ctx context.Context, cfg Config) ([]Result, error) {
 	if err := seedStore(ctx, filepath.Join(data, sqlite.FileName), cfg.Recipients, 0); err != nil {
 		return nil, err
 	}
+	base := cfg.BaseBin
+	if base != "" {
+		// The window is the desktop binary beside the command line one; an
+		// older build that was built headless only (go build, no Wails) has
+		// none, so it can be compared in the other workloads, not here.
+		if _, err := os.Stat(filepath.Join(filepath.Dir(base), "resonanz-desktop")); err != nil {
+			fmt.Fprintf(os.Stderr, "app start: no baseline: the -base-bin build has no resonanz-desktop beside it (%v)\n", err)
+			base = ""
+		}
+	}
 	var walls, own, baseWalls []time.Duration
 	var rss []int64
 	marks, baseMarks := map[string][]float64{}, map[string][]float64{}
@@ -54,9 +64,9 @@ func appStart(ctx context.Context, cfg Config) ([]Result, error) {
 		for k, v := range m {
 			marks[k] = append(marks[k], v)
 		}
-		if cfg.BaseBin != "" {
+		if base != "" {
 			// The older build in alternating launches: the in-run baseline.
-			bw, _, _, bm, err := launchToFirstScreen(ctx, cfg.BaseBin, data, display)
+			bw, _, _, bm, err := launchToFirstScreen(ctx, base, data, display)
 			if err != nil {
 				return nil, fmt.Errorf("base binary: %w", err)
 			}
