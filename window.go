@@ -38,20 +38,8 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 	window := &desktop.Window{}
 	edge := Edge{Mode: "desktop", Window: window, Events: window}
 	// With a damaged data file the window still comes up: it shows the
-	// message and offers the newest good backup. The store opens while GTK
-	// starts on this goroutine's thread (startGTK).
-	type opened struct {
-		a   *App
-		err error
-	}
-	open := make(chan opened, 1)
-	go func() {
-		a, err := openOrRecover(ctx, dataDir, edge, log, "data file damaged")
-		open <- opened{a, err}
-	}()
-	startGTK()
-	o := <-open
-	a, err := o.a, o.err
+	// message and offers the newest good backup.
+	a, err := openOrRecover(ctx, dataDir, edge, log, "data file damaged")
 	if err != nil {
 		return err
 	}
