@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // Error codes. They are stable strings: the frontend and the command line
@@ -49,17 +48,8 @@ func Errorf(code, format string, args ...any) *Error {
 // pairs (values formatted with fmt.Sprint). The same values go to Params,
 // so the UI shows the text in the user's language.
 func E(code, key, message string, params ...any) *Error {
-	e := &Error{Code: code, Key: key, Message: message}
-	if len(params) > 1 {
-		e.Params = make(map[string]string, len(params)/2)
-	}
-	for i := 0; i+1 < len(params); i += 2 {
-		name := paramString(params[i])
-		value := paramString(params[i+1])
-		e.Params[name] = value
-		e.Message = strings.ReplaceAll(e.Message, "{"+name+"}", value)
-	}
-	return e
+	t := T(key, message, params...)
+	return &Error{Code: code, Key: t.Key, Message: t.Message, Params: t.Params}
 }
 
 // paramString formats a param as fmt.Sprint does, without its cost for the
