@@ -16,6 +16,16 @@ import (
 )
 
 // inboxFiles returns the hit log's files.
+// openInbox opens the store's hit inbox for this process (as a listener does).
+func openInbox(t *testing.T, db *sqlite.DB) *sqlite.HitInbox {
+	t.Helper()
+	in, err := sqlite.OpenHitInbox(context.Background(), db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
 func inboxFiles(t *testing.T, db *sqlite.DB) []string {
 	t.Helper()
 	m, err := filepath.Glob(filepath.Join(filepath.Dir(db.Path()), sqlite.InboxDirName, "*.log"))
@@ -56,10 +66,7 @@ func (f reactionFixture) check(t *testing.T, times int) {
 func TestHitInbox(t *testing.T) {
 	ctx := context.Background()
 	f := newReactionFixture(t)
-	in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openInbox(t, f.db)
 	for _, h := range f.hits() {
 		if err := in.AppendHit(h); err != nil {
 			t.Fatal(err)
@@ -78,10 +85,7 @@ func TestHitInbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := openInbox(t, f.db)
 	if n, err := again.MergeAll(ctx); err != nil || n != len(f.hits()) {
 		t.Fatalf("merged %d, %v", n, err)
 	}
@@ -100,10 +104,7 @@ func TestHitInbox(t *testing.T) {
 			"listener.inbox."+gen(t, kept), len(kept)); err != nil {
 			t.Fatal(err)
 		}
-		third, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		third := openInbox(t, f.db)
 		if n, err := third.MergeAll(ctx); err != nil || n != 0 {
 			t.Fatalf("merged %d again, %v", n, err)
 		}
@@ -162,10 +163,7 @@ func TestHitInbox_TornTail(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newReactionFixture(t)
-			in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			in := openInbox(t, f.db)
 			for _, h := range f.hits() {
 				if err := in.AppendHit(h); err != nil {
 					t.Fatal(err)
@@ -180,10 +178,7 @@ func TestHitInbox_TornTail(t *testing.T) {
 			}
 			fh.Write(torn)
 			fh.Close()
-			again, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			again := openInbox(t, f.db)
 			if n, err := again.MergeAll(ctx); err != nil || n != len(f.hits()) {
 				t.Fatalf("merged %d, %v", n, err)
 			}
@@ -205,10 +200,7 @@ func TestHitInbox_TornTail(t *testing.T) {
 func TestHitInbox_Rotation(t *testing.T) {
 	ctx := context.Background()
 	f := newReactionFixture(t)
-	in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openInbox(t, f.db)
 	in.RotateSize, in.MergeBatch = 100, 2
 	for range 3 {
 		if err := in.RecordHits(ctx, f.hits()); err != nil {
@@ -223,10 +215,7 @@ func TestHitInbox_Rotation(t *testing.T) {
 		t.Errorf("files after rotation %v, want the current one", fs)
 	}
 
-	other, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := openInbox(t, f.db)
 	if err := in.RecordHits(ctx, f.hits()); err != nil {
 		t.Fatal(err)
 	}
@@ -234,10 +223,7 @@ func TestHitInbox_Rotation(t *testing.T) {
 		t.Fatalf("another inbox merged %d of a running one's hits, %v", n, err)
 	}
 	in.Abandon()
-	third, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	third := openInbox(t, f.db)
 	if n, err := third.MergeAll(ctx); err != nil || n != len(f.hits()) {
 		t.Fatalf("merged %d of the killed inbox's hits, %v", n, err)
 	}
@@ -279,10 +265,7 @@ func TestHitInbox_Legacy(t *testing.T) {
 		}
 	}
 	raw.Close()
-	in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openInbox(t, f.db)
 	f.check(t, 1)
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("the old inbox is still there: %v", err)
@@ -382,10 +365,7 @@ func FuzzHitFrame(f *testing.F) {
 func TestHitInbox_LookupsFollowTheStore(t *testing.T) {
 	ctx := context.Background()
 	f := newReactionFixture(t)
-	in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openInbox(t, f.db)
 	defer in.Close(ctx)
 	at := t0
 	merge := func(who resonanz.Recipient) {
@@ -436,10 +416,7 @@ func TestHitInbox_LookupsFollowTheStore(t *testing.T) {
 func TestHitInbox_CloseWithinDeadline(t *testing.T) {
 	ctx := context.Background()
 	f := newReactionFixture(t)
-	in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openInbox(t, f.db)
 	in.MergeBatch = 1
 	in.SlowMerge(2 * time.Millisecond)
 	in.Start()
@@ -466,10 +443,7 @@ func TestHitInbox_CloseWithinDeadline(t *testing.T) {
 	if len(inboxFiles(t, f.db)) == 0 {
 		t.Fatal("no inbox file left for the unmerged hits")
 	}
-	again, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := openInbox(t, f.db)
 	if m, err := again.MergeAll(ctx); err != nil || m != n-stored {
 		t.Errorf("the next inbox merged %d, want the %d left (%v)", m, n-stored, err)
 	}
@@ -488,10 +462,7 @@ func TestHitInbox_CloseWithinDeadline(t *testing.T) {
 func TestHitInbox_Backlog(t *testing.T) {
 	ctx := context.Background()
 	f := newReactionFixture(t)
-	in, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	in := openInbox(t, f.db)
 	defer in.Close(ctx)
 	in.MergeBatch, in.MinBacklog = 8, 20
 	hit := resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: f.mailing.ID, RecipientID: f.consented.ID, At: t0}
@@ -541,10 +512,7 @@ func TestHitInbox_Backlog(t *testing.T) {
 
 	// Once merges were timed, the bound is two seconds of them: far more
 	// than the floor here.
-	measured, err := sqlite.OpenHitInbox(ctx, f.db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	measured := openInbox(t, f.db)
 	defer measured.Close(ctx)
 	measured.MergeBatch, measured.MinBacklog = 8, 20
 	for range 40 {
