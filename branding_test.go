@@ -22,11 +22,7 @@ import (
 // store.
 func TestListener_Branding(t *testing.T) {
 	ctx := context.Background()
-	a, err := NewApp(ctx, t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := newCLIApp(t)
 	list, _ := a.listSvc.CreateList(ctx, resonanz.List{Name: "Kunden"})
 	a.listSvc.CreateList(ctx, resonanz.List{Name: "Andere"})
 	m, _ := a.mailingSvc.CreateMailing(ctx, resonanz.Mailing{Name: "Frühling", ListID: list.ID})

@@ -7,7 +7,6 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -133,11 +132,7 @@ func boundStructs(bindings []any) map[string]reflect.Type {
 // TestContract_TypesMatch: every Go struct the façades exchange that
 // types.ts declares has the same JSON fields there.
 func TestContract_TypesMatch(t *testing.T) {
-	a, err := NewApp(context.Background(), t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := newCLIApp(t)
 	ts := tsInterfaces(t)
 	if len(ts) < 50 {
 		t.Fatalf("read only %d interfaces from types.ts: has its form changed?", len(ts))
@@ -217,11 +212,7 @@ func nilLists(v reflect.Value, path string) []string {
 // TestContract_NoNullLists: what the read-only façade methods return on an
 // empty store holds no null (the frontend would need `?? []` for it).
 func TestContract_NoNullLists(t *testing.T) {
-	a, err := NewApp(context.Background(), t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := newCLIApp(t)
 	// Methods without arguments that act (start, stop, connect, quit) are
 	// not called.
 	acting := []string{"StartListener", "StopListener", "TestSMTP", "FirstScreen", "Sync", "TestConnection", "Quit"}
@@ -410,11 +401,7 @@ func readStubs(t *testing.T) map[string]stubSignature {
 // added, renamed or retyped on one side only fails here, with the line to
 // write.
 func TestContract_Stubs(t *testing.T) {
-	a, err := NewApp(context.Background(), t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := newCLIApp(t)
 	stubs := readStubs(t)
 	bound := map[string]bool{}
 	for _, b := range a.Bindings() {

@@ -27,11 +27,7 @@ import (
 func doiApp(t *testing.T) (*App, *smtptest.Server, resonanz.ListenerStatus) {
 	t.Helper()
 	ctx := context.Background()
-	a, err := NewApp(ctx, t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := newCLIApp(t)
 	srv := smtptest.Start(t, smtptest.Options{})
 	if _, err := a.settingsSvc.SetSender(ctx, resonanz.SenderIdentity{FromName: "Reisebüro Sonne", FromAddress: "news@sonne.example"}); err != nil {
 		t.Fatal(err)

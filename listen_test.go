@@ -24,11 +24,7 @@ import (
 // and without consent, the click redirect, one-click unsubscribe.
 func TestListener_Store(t *testing.T) {
 	ctx := context.Background()
-	a, err := NewApp(ctx, t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := newCLIApp(t)
 	list, err := a.listSvc.CreateList(ctx, resonanz.List{Name: "Reisen"})
 	if err != nil {
 		t.Fatal(err)
@@ -129,11 +125,7 @@ func TestListener_Store(t *testing.T) {
 // and the recipient detail shows the answers.
 func TestListener_Survey(t *testing.T) {
 	ctx := context.Background()
-	a, err := NewApp(ctx, t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := newCLIApp(t)
 	if _, err := a.attrSvc.CreateAttribute(ctx, resonanz.AttributeDef{Key: "stil", Label: "Reisestil", Type: resonanz.AttrText}); err != nil {
 		t.Fatal(err)
 	}
@@ -194,11 +186,7 @@ func TestListener_Survey(t *testing.T) {
 // answered, and the shutdown after the load is quick.
 func TestListener_StoreUnderLoad(t *testing.T) {
 	ctx := context.Background()
-	a, err := NewApp(ctx, t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := newCLIApp(t)
 	m, ids := seedOpenTracked(t, a, 50)
 	srv, err := a.newListener("127.0.0.1:0", "http://listener.test", -1, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -260,11 +248,7 @@ func TestListener_StoreUnderLoad(t *testing.T) {
 // exactly the answered opens are stored.
 func TestListener_BacklogBound(t *testing.T) {
 	ctx := context.Background()
-	a, err := NewApp(ctx, t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	a := newCLIApp(t)
 	m, ids := seedOpenTracked(t, a, 50)
 	secret, err := a.listenerSetup.Key(ctx)
 	if err != nil {

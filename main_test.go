@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,18 @@ import (
 
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
+
+// newCLIApp opens an App as the command line does, on an empty data
+// directory of the test's own, and closes it when the test ends.
+func newCLIApp(t *testing.T) *App {
+	t.Helper()
+	a, err := NewApp(context.Background(), t.TempDir(), Edge{Mode: "cli"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
