@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +36,9 @@ var processStart = time.Now()
 // runDesktop opens the desktop window and blocks until it is closed. args
 // (the command line) is for the headless build's launcher, which passes it on.
 func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, log *slog.Logger) error {
+	// First, while no C code runs yet: WebKitGTK's switches that skip the
+	// GL set-up a CPU-painted window never uses (window_webkit.go).
+	setWebKitStartEnv()
 	window := &desktop.Window{}
 	edge := Edge{Mode: "desktop", Window: window, Events: window}
 	// With a damaged data file the window still comes up: it shows the
@@ -132,4 +136,14 @@ func (w countingWriter) Write(p []byte) (int, error) {
 	n, err := w.ResponseWriter.Write(p)
 	w.n.Add(int64(n))
 	return n, err
+}
+
+// setWebKitStartEnv sets the switches of webkitStartEnv in this process. It
+// must run before GTK starts and while no other thread reads the
+// environment (C's setenv is not safe beside a concurrent getenv).
+func setWebKitStartEnv() {
+	nodes, _ := filepath.Glob("/dev/dri/renderD*") // sorted; an error only for a bad pattern
+	for _, s := range webkitStartEnv(os.LookupEnv, nodes) {
+		_ = os.Setenv(s.key, s.value)
+	}
 }

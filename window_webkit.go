@@ -1,0 +1,59 @@
+package main
+
+// The window's WebKitGTK start-up switches. GTK and WebKitGTK read these from
+// the environment only (there is no API for them in WebKitGTK 4.1), so the
+// window program sets them for itself before GTK starts (window.go). They
+// are in a file without build tags so that the test runs in `go test`.
+//
+// The window paints its pages on the CPU (WebviewGpuPolicyNever in
+// window.go: forms, a table and canvas charts need no GPU compositing).
+// WebKitGTK 2.50 still sets up OpenGL in the window's process at start, for
+// nothing it then uses here: GTK probes GLX when it opens an X11 display,
+// WebKit's DMA-BUF renderer creates an EGL context and compiles shaders to
+// show the CPU-painted page as a GL texture, and before the first web
+// process starts WebKit opens an EGL display only to ask which DRM device
+// it is on. With Mesa that means loading the driver (and LLVM) and, without
+// a GPU, compiling shaders in software: under Xvfb 0.2-0.3 s of the start.
+// The switches below skip that set-up; the page is painted exactly as
+// before (by the web process, on the CPU) and reaches the window through
+// shared memory, drawn with cairo — WebKit's path for windows without
+// hardware acceleration, the same on X11 and Wayland.
+
+// envSetting is one environment variable the window sets for itself.
+type envSetting struct{ key, value string }
+
+// defaultRenderNode is the DRM render node WebKit is told it runs on when
+// the machine has none (a virtual machine, Xvfb): WebKit then finds no
+// device, as its own query would; it opens the node only for GPU buffers,
+// which the window never asks for.
+const defaultRenderNode = "/dev/dri/renderD128"
+
+// webkitStartEnv returns the switches the window sets before GTK starts,
+// leaving alone any the user has set (lookup is os.LookupEnv): a user who
+// wants WebKit's defaults back sets the variable to its default value, e.g.
+// WEBKIT_DISABLE_DMABUF_RENDERER=0. renderNodes are the machine's DRM
+// render nodes (/dev/dri/renderD*), sorted.
+func webkitStartEnv(lookup func(string) (string, bool), renderNodes []string) []envSetting {
+	node := defaultRenderNode
+	if len(renderNodes) > 0 {
+		node = renderNodes[0] // the first GPU, the one WebKit's query usually names
+	}
+	var out []envSetting
+	for _, s := range []envSetting{
+		// The page's painted buffers go to the window through shared
+		// memory and are drawn with cairo instead of through an EGL
+		// context (WebKit's DMA-BUF renderer).
+		{"WEBKIT_DISABLE_DMABUF_RENDERER", "1"},
+		// The DRM device WebKit passes to its web process: given, WebKit
+		// does not open an EGL display to look it up.
+		{"WEBKIT_WEB_RENDER_DEVICE_FILE", node},
+		// GTK 3 opens no GLX (X11) or EGL (Wayland) context for this
+		// window, which draws no GL of its own.
+		{"GDK_GL", "disable"},
+	} {
+		if _, set := lookup(s.key); !set {
+			out = append(out, s)
+		}
+	}
+	return out
+}
