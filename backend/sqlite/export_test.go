@@ -19,6 +19,7 @@ func DecodeFrame(b []byte) (h resonanz.Hit, n int, ok, short bool) {
 // leaves them.
 func (in *HitInbox) Abandon() {
 	in.wmu.Lock()
+	in.waitWritesLocked()
 	in.cur = nil
 	in.wmu.Unlock()
 	in.closeFiles()
@@ -26,3 +27,17 @@ func (in *HitInbox) Abandon() {
 
 // SlowMerge makes each merge step take at least d longer (a slow store).
 func (in *HitInbox) SlowMerge(d time.Duration) { in.stepHook = func() { time.Sleep(d) } }
+
+// OnWrite runs f before each write of appended frames (outside the lock).
+func (in *HitInbox) OnWrite(f func()) { in.writeHook = f }
+
+// Gathering returns how many appends wait in the group gathering for the
+// next write.
+func (in *HitInbox) Gathering() int {
+	in.wmu.Lock()
+	defer in.wmu.Unlock()
+	if in.group == nil {
+		return 0
+	}
+	return in.group.frames
+}

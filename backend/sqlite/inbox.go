@@ -69,10 +69,17 @@ type HitInbox struct {
 	BacklogWindow time.Duration
 	MinBacklog    int
 
-	wmu    sync.Mutex // appenders
-	cur    *logFile   // the file appended to; nil once closed
-	buf    []byte
-	broken bool // the last failed append could not be undone: rotate first
+	// Appending (see AppendHit): wmu guards the fields below and is held
+	// only to copy a frame or swap a buffer, never across write(2), so a
+	// handler never waits behind another's system call or behind a lock
+	// holder the kernel has descheduled.
+	wmu      sync.Mutex
+	wdone    *sync.Cond  // on wmu: signalled when a write ends (rotation and Close wait for it)
+	cur      *logFile    // the file appended to; nil once closed
+	group    *frameGroup // the frames gathering for the next write
+	spare    []byte      // the last write's buffer, for reuse
+	flushing bool        // a write is running (outside wmu)
+	broken   bool        // the last failed append could not be undone: rotate first
 
 	fmu   sync.Mutex
 	files []*logFile // owned, oldest first; the last is cur while open
@@ -97,7 +104,8 @@ type HitInbox struct {
 	roomMu  sync.Mutex
 	room    chan struct{} // closed (and replaced) when a merge made room
 
-	stepHook func() // tests: runs before each merge step (a slow store)
+	stepHook  func() // tests: runs before each merge step (a slow store)
+	writeHook func() // tests: runs before each write of appended frames, outside wmu
 
 	stop    chan struct{}
 	done    chan struct{}
@@ -140,6 +148,7 @@ func openHitInbox(ctx context.Context, db *DB, log *slog.Logger, own bool) (*Hit
 	in := &HitInbox{db: db, dir: filepath.Join(filepath.Dir(db.path), InboxDirName), log: log,
 		MergeBatch: 4096, MergeInterval: time.Second, RotateSize: 4 << 20, BacklogWindow: 2 * time.Second,
 		kick: make(chan struct{}, 1), room: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	in.wdone = sync.NewCond(&in.wmu)
 	if err := os.MkdirAll(in.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open hit inbox: %w", err)
 	}
@@ -179,35 +188,125 @@ var errInboxClosed = errors.New("the hit inbox is closed")
 
 // AppendHit makes one hit durable (see HitInbox) and returns; it is safe
 // for concurrent use.
+//
+// Concurrent appends are written together (flat combining): a handler adds
+// its frame to the group gathering under wmu; if no write is running it
+// becomes the writer — it takes the group, writes it with one write(2)
+// outside the lock and wakes the group's other handlers — else it waits for
+// its group's write. A writer writes its own group only and then hands the
+// next group to one of its waiters, so no request waits for more than the
+// write before its own and its own. Each hit is in the kernel before its
+// request is answered, as with one write per hit; under load the listener
+// makes a fraction of the system calls.
 func (in *HitInbox) AppendHit(h resonanz.Hit) error {
 	in.wmu.Lock()
-	defer in.wmu.Unlock()
 	if in.cur == nil {
+		in.wmu.Unlock()
 		return fmt.Errorf("record hit: %w", errInboxClosed)
+	}
+	if in.group == nil {
+		in.group = newFrameGroup(in.spare)
+		in.spare = nil
+	}
+	g := in.group
+	g.buf = appendFrame(g.buf, h)
+	g.frames++
+	turn := g.turn
+	for in.flushing {
+		in.wmu.Unlock()
+		select {
+		case <-g.done:
+			return g.err
+		case <-turn: // the last writer handed this group on: write it
+			turn = nil // once; if another append took the write, wait for it
+		}
+		in.wmu.Lock()
+		if g.written {
+			in.wmu.Unlock()
+			return g.err
+		}
+	}
+	// Not written and no write running: g is the gathering group (the
+	// groups before it were written in turn).
+	in.flushing = true
+	in.group = nil
+	if in.cur == nil { // closed while g was gathering
+		in.endWriteLocked(g, fmt.Errorf("record hit: %w", errInboxClosed))
+		in.wmu.Unlock()
+		return g.err
 	}
 	if in.broken {
 		if err := in.rotateLocked(); err != nil {
-			return fmt.Errorf("record hit: %w", err)
+			in.endWriteLocked(g, fmt.Errorf("record hit: %w", err))
+			in.wmu.Unlock()
+			return g.err
 		}
 	}
 	cur := in.cur
-	in.buf = appendFrame(in.buf[:0], h)
-	if _, err := cur.f.Write(in.buf); err != nil {
+	in.wmu.Unlock()
+
+	if in.writeHook != nil {
+		in.writeHook()
+	}
+	_, err := cur.f.Write(g.buf)
+
+	in.wmu.Lock()
+	if err != nil {
 		// A partly written frame would hide every later one from the
 		// reader: cut it off, or continue in a new file.
 		if terr := cur.f.Truncate(cur.size.Load()); terr != nil {
 			in.broken = true
 		}
-		return fmt.Errorf("record hit: %w", err)
-	}
-	cur.size.Add(int64(len(in.buf)))
-	if in.backlog.Add(1) >= int64(max(in.MergeBatch, 1)) {
-		select {
-		case in.kick <- struct{}{}:
-		default:
+		err = fmt.Errorf("record hit: %w", err)
+	} else {
+		cur.size.Add(int64(len(g.buf)))
+		if in.backlog.Add(int64(g.frames)) >= int64(max(in.MergeBatch, 1)) {
+			select {
+			case in.kick <- struct{}{}:
+			default:
+			}
 		}
 	}
-	return nil
+	in.endWriteLocked(g, err)
+	in.wmu.Unlock()
+	return err
+}
+
+// frameGroup is the frames of the appends that one write(2) makes durable.
+type frameGroup struct {
+	buf     []byte
+	frames  int
+	done    chan struct{} // closed once written (or failed: err)
+	turn    chan struct{} // closed when the writer before hands on to this group
+	written bool          // wmu
+	err     error         // set before done is closed
+}
+
+func newFrameGroup(buf []byte) *frameGroup {
+	return &frameGroup{buf: buf[:0], done: make(chan struct{}), turn: make(chan struct{})}
+}
+
+// endWriteLocked ends the write of g with err and hands on to the group
+// gathering meanwhile, if any; in.wmu is held.
+func (in *HitInbox) endWriteLocked(g *frameGroup, err error) {
+	g.written, g.err = true, err
+	close(g.done)
+	in.flushing = false
+	if len(g.buf) <= 64<<10 {
+		in.spare = g.buf // the waiters are done with it: they only read g.err
+	}
+	if in.group != nil {
+		close(in.group.turn)
+	}
+	in.wdone.Broadcast()
+}
+
+// waitWritesLocked waits until no write runs (before the current file may
+// end: its size must count every frame written); in.wmu is held.
+func (in *HitInbox) waitWritesLocked() {
+	for in.flushing {
+		in.wdone.Wait()
+	}
 }
 
 // Backlog returns how many hits this process appended that are not merged
@@ -287,7 +386,8 @@ func (in *HitInbox) RecordHits(_ context.Context, hits []resonanz.Hit) error {
 	return nil
 }
 
-// rotateLocked ends the current file and starts a new one; in.wmu is held.
+// rotateLocked ends the current file and starts a new one; in.wmu is held,
+// and no write runs (the writer itself, or after waitWritesLocked).
 func (in *HitInbox) rotateLocked() error {
 	next, err := createLog(in.dir)
 	if err != nil {
@@ -411,6 +511,7 @@ func (in *HitInbox) Close(ctx context.Context) error {
 		}
 	}
 	in.wmu.Lock()
+	in.waitWritesLocked()
 	if in.cur != nil {
 		in.cur.final.Store(true)
 		in.cur = nil
@@ -533,6 +634,7 @@ func (in *HitInbox) merge(ctx context.Context) (n int, more bool, err error) {
 				// only. Continue in a new file; this one ends here.
 				in.log.Error("listener: the hit inbox file is damaged; continuing in a new file", "file", lf.path, "offset", lf.merged, "err", rerr)
 				in.wmu.Lock()
+				in.waitWritesLocked()
 				if in.cur == lf {
 					if err := in.rotateLocked(); err != nil {
 						in.wmu.Unlock()
@@ -578,6 +680,7 @@ func (in *HitInbox) merge(ctx context.Context) (n int, more bool, err error) {
 	}
 	if end >= in.RotateSize {
 		in.wmu.Lock()
+		in.waitWritesLocked()
 		var err error
 		if in.cur == lf {
 			err = in.rotateLocked()
