@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/resonanz/resonanz/backend/bulk"
 	"github.com/resonanz/resonanz/backend/render"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/smtp"
@@ -226,6 +227,9 @@ func runSend(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 		if err := a.syncRelaysBeforeSend(ctx, withoutRelay, stderr); err != nil {
 			return err
 		}
+		// Rendering and encoding allocate a few KB per mail that die
+		// within the batch; the collector may run less often meanwhile.
+		defer bulk.GC()()
 		run, err := a.sendSvc.Run(ctx, req, nil)
 		if err != nil {
 			return err

@@ -417,3 +417,114 @@ func TestRunner_ReturnAddresses(t *testing.T) {
 		}
 	}
 }
+
+// slowAckMailer accepts the first message of a call, then waits until the
+// ledger shows it sent before it goes on: an acceptance must reach the disk
+// by itself, not only when later ones or the end of the batch come.
+type slowAckMailer struct {
+	fakeMailer
+	db           *sqlite.DB
+	waited       time.Duration
+	notCommitted bool
+}
+
+func (m *slowAckMailer) SendNotify(ctx context.Context, msgs []*resonanz.Message, notify func(int, error)) ([]error, error) {
+	errs, err := m.fakeMailer.Send(ctx, msgs)
+	start := time.Now()
+	notify(0, errs[0])
+	for {
+		var status string
+		m.db.SQL().QueryRow(`SELECT status FROM delivery WHERE message_id = ?`, msgs[0].MessageID).Scan(&status)
+		if status == resonanz.DeliverySent {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			m.notCommitted = true
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	m.waited = max(m.waited, time.Since(start))
+	for i := 1; i < len(msgs); i++ {
+		notify(i, errs[i])
+	}
+	return errs, err
+}
+
+// TestRunner_GroupCommit: acceptances are committed in groups, each within
+// about send.CommitEvery of its arrival even when no other acceptance
+// follows, and a group's single statement writes what one statement per
+// person wrote.
+func TestRunner_GroupCommit(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("OK/AcceptanceCommittedAlone", func(t *testing.T) {
+		f := newFixture(t, 6)
+		if _, err := f.store.Prepare(ctx, f.mailing.ID, 0, "reisen.example"); err != nil {
+			t.Fatal(err)
+		}
+		mailer := &slowAckMailer{db: f.db}
+		run, err := (&send.Runner{Store: f.store, Mailer: mailer, BatchSize: 3}).Run(ctx, f.job, nil)
+		if err != nil || run.Sent != 6 || run.Status != resonanz.RunDone {
+			t.Fatalf("run = %+v, %v", run, err)
+		}
+		if mailer.notCommitted {
+			t.Fatal("an acceptance was not committed while the rest of its batch waited")
+		}
+		t.Logf("longest wait for a lone acceptance's commit: %v", mailer.waited)
+	})
+
+	t.Run("OK/UniformAndMixedOutcomes", func(t *testing.T) {
+		f := newFixture(t, 6)
+		if _, err := f.store.Prepare(ctx, f.mailing.ID, 0, "reisen.example"); err != nil {
+			t.Fatal(err)
+		}
+		ids := make([]int64, len(f.people))
+		for i, p := range f.people {
+			ids[i] = p.ID
+		}
+		if err := f.store.MarkInFlight(ctx, f.mailing.ID, ids); err != nil {
+			t.Fatal(err)
+		}
+		at := time.UnixMilli(1_700_000_000_123)
+		uniform := []resonanz.SendOutcome{
+			{RecipientID: ids[0], Status: resonanz.DeliverySent, At: at},
+			{RecipientID: ids[1], Status: resonanz.DeliverySent, At: at},
+			{RecipientID: ids[2], Status: resonanz.DeliverySent, At: at},
+		}
+		mixed := []resonanz.SendOutcome{
+			{RecipientID: ids[3], Status: resonanz.DeliveryFailed, Error: "550 no such user", At: at},
+			{RecipientID: ids[4], Error: "451 try again later", At: at.Add(time.Second)}, // stays queued
+			{RecipientID: ids[5], Status: resonanz.DeliverySkipped, Error: strings.Repeat("x", 600), At: at},
+		}
+		for _, outs := range [][]resonanz.SendOutcome{uniform, mixed} {
+			if err := f.store.Record(ctx, f.mailing.ID, outs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := []string{
+			"sent||1700000000123", "sent||1700000000123", "sent||1700000000123",
+			"failed|550 no such user|1700000000123", "queued|451 try again later|1700000001123",
+			"skipped|" + strings.Repeat("x", 500) + "|1700000000123",
+		}
+		for i, id := range ids {
+			var got string
+			if err := f.db.SQL().QueryRow(`SELECT status || '|' || error || '|' || at FROM delivery WHERE mailing_id = ? AND recipient_id = ?`, f.mailing.ID, id).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != want[i] {
+				t.Errorf("person %d: %q, want %q", i, got, want[i])
+			}
+		}
+		ml, _ := sqlite.NewMailingService(f.db).Mailing(ctx, f.mailing.ID)
+		if ml.Status != resonanz.MailingSending {
+			t.Errorf("mailing %s with one person still queued, want sending", ml.Status)
+		}
+		if err := f.store.Record(ctx, f.mailing.ID, []resonanz.SendOutcome{{RecipientID: ids[4], Status: resonanz.DeliverySent, At: at}}); err != nil {
+			t.Fatal(err)
+		}
+		if ml, _ = sqlite.NewMailingService(f.db).Mailing(ctx, f.mailing.ID); ml.Status != resonanz.MailingSent {
+			t.Errorf("mailing %s after the last one was recorded, want sent", ml.Status)
+		}
+	})
+}

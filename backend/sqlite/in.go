@@ -34,11 +34,14 @@ func queryIn(ctx context.Context, q querier, query string, values []any, scan fu
 	return nil
 }
 
-// execIn runs stmt + "(?, ...)" for the values in chunks.
-func execIn(ctx context.Context, tx *sql.Tx, stmt string, values []any) error {
+// execIn runs stmt + "(?, ...)" for the values in chunks; lead are the
+// arguments of the placeholders in stmt itself, before the list.
+func execIn(ctx context.Context, tx *sql.Tx, stmt string, values []any, lead ...any) error {
+	args := make([]any, 0, len(lead)+min(inChunk, len(values)))
 	for start := 0; start < len(values); start += inChunk {
 		chunk := values[start:min(start+inChunk, len(values))]
-		if _, err := tx.ExecContext(ctx, stmt+"("+strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")+")", chunk...); err != nil {
+		args = append(append(args[:0], lead...), chunk...)
+		if _, err := tx.ExecContext(ctx, stmt+"("+strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",")+")", args...); err != nil {
 			return fmt.Errorf("exec: %w", err)
 		}
 	}

@@ -258,21 +258,21 @@ func (s *SendStore) MarkInFlight(ctx context.Context, mailingID int64, recipient
 		return fmt.Errorf("mark in flight: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `UPDATE delivery SET error = ? WHERE mailing_id = ? AND recipient_id = ? AND status = 'queued'`)
-	if err != nil {
-		return fmt.Errorf("mark in flight: %w", err)
+	ids := make([]any, len(recipientIDs))
+	for i, id := range recipientIDs {
+		ids[i] = id
 	}
-	defer stmt.Close()
-	for _, id := range recipientIDs {
-		if _, err := stmt.ExecContext(ctx, resonanz.DeliveryInFlight, mailingID, id); err != nil {
-			return fmt.Errorf("mark in flight: %w", err)
-		}
+	if err := execIn(ctx, tx, `UPDATE delivery SET error = ? WHERE mailing_id = ? AND status = 'queued' AND recipient_id IN `, ids,
+		resonanz.DeliveryInFlight, mailingID); err != nil {
+		return fmt.Errorf("mark in flight: %w", err)
 	}
 	return tx.Commit()
 }
 
 // Record stores outcomes in one transaction; a row with an empty status
-// stays queued (its error is kept for the report).
+// stays queued (its error is kept for the report). Outcomes that agree in
+// status, error and time (the runner's group commits of acceptances) are
+// written by one statement per chunk of people instead of one per person.
 func (s *SendStore) Record(ctx context.Context, mailingID int64, outcomes []resonanz.SendOutcome) error {
 	if len(outcomes) == 0 {
 		return nil
@@ -282,24 +282,50 @@ func (s *SendStore) Record(ctx context.Context, mailingID int64, outcomes []reso
 		return fmt.Errorf("record send: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `UPDATE delivery SET status = COALESCE(NULLIF(?, ''), status), error = ?, at = ? WHERE mailing_id = ? AND recipient_id = ?`)
-	if err != nil {
-		return fmt.Errorf("record send: %w", err)
-	}
-	defer stmt.Close()
-	for _, o := range outcomes {
-		msg := o.Error
-		if len(msg) > 500 {
-			msg = msg[:500]
+	const update = `UPDATE delivery SET status = COALESCE(NULLIF(?, ''), status), error = ?, at = ? WHERE mailing_id = ? AND recipient_id `
+	first := outcomes[0]
+	if uniform(outcomes) {
+		ids := make([]any, len(outcomes))
+		for i, o := range outcomes {
+			ids[i] = o.RecipientID
 		}
-		if _, err := stmt.ExecContext(ctx, o.Status, msg, millis(o.At), mailingID, o.RecipientID); err != nil {
+		if err := execIn(ctx, tx, update+`IN `, ids, first.Status, outcomeError(first), millis(first.At), mailingID); err != nil {
 			return fmt.Errorf("record send: %w", err)
+		}
+	} else {
+		stmt, err := tx.PrepareContext(ctx, update+`= ?`)
+		if err != nil {
+			return fmt.Errorf("record send: %w", err)
+		}
+		defer stmt.Close()
+		for _, o := range outcomes {
+			if _, err := stmt.ExecContext(ctx, o.Status, outcomeError(o), millis(o.At), mailingID, o.RecipientID); err != nil {
+				return fmt.Errorf("record send: %w", err)
+			}
 		}
 	}
 	if err := finishIfDone(ctx, tx, mailingID, millis(s.db.Now())); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// uniform reports whether the outcomes agree in everything but the person.
+func uniform(outcomes []resonanz.SendOutcome) bool {
+	for _, o := range outcomes[1:] {
+		if o.Status != outcomes[0].Status || o.Error != outcomes[0].Error || !o.At.Equal(outcomes[0].At) {
+			return false
+		}
+	}
+	return true
+}
+
+// outcomeError is the error text stored for an outcome, at most 500 bytes.
+func outcomeError(o resonanz.SendOutcome) string {
+	if len(o.Error) > 500 {
+		return o.Error[:500]
+	}
+	return o.Error
 }
 
 // finishIfDone marks the mailing sent once nothing is queued.
