@@ -113,7 +113,7 @@ func (a *App) firstScreen() []desktop.Preload {
 	if a.recipients == nil {
 		return nil
 	}
-	return desktop.FirstScreen(a.recipients)
+	return desktop.FirstScreen(a.recipients, a.system, a.settings)
 }
 
 // countLoaded adds the bytes of the answers to loaded until done is set.

@@ -32,16 +32,33 @@ const PreloadElement = "resonanz-preload"
 // list, sorted by e-mail, the first page of 100).
 var FirstPageFilter = resonanz.RecipientFilter{Offset: 0, Limit: 100, Sort: "email"}
 
-// FirstScreen returns the preloads of the first screen, the recipient
-// table: its first page and total. A function, not a method, so that it is
-// not bound to the UI. When the query fails there is no preload (the UI
-// asks and shows the error).
-func FirstScreen(r *Recipients) []Preload {
-	page, err := r.Find(FirstPageFilter)
-	if err != nil {
-		return nil
+// FirstScreen returns the preloads of the first screen: the recipient
+// table's first page and total, and the four answers the shell and the
+// table's filters ask for as they mount (the lists, the attribute
+// definitions, the system information, the saved UI language, which the
+// page also starts in). With them the first screen asks Go nothing until it
+// has painted: no round trips through the window's bridge, and no queries
+// (the lists' counts walk the memberships) competing with WebKit's first
+// layout and paint. A function, not a method, so that it is not bound to
+// the UI. A failing query has no preload (the UI asks and shows the error).
+func FirstScreen(r *Recipients, sys *System, set *Settings) []Preload {
+	var out []Preload
+	add := func(service, method string, args []any, result any, err error) {
+		if err == nil {
+			out = append(out, Preload{Service: service, Method: method, Args: args, Result: result})
+		}
 	}
-	return []Preload{{Service: "Recipients", Method: "Find", Args: []any{FirstPageFilter}, Result: page}}
+	page, err := r.Find(FirstPageFilter)
+	add("Recipients", "Find", []any{FirstPageFilter}, page, err)
+	lists, err := r.Lists()
+	add("Recipients", "Lists", []any{}, lists, err)
+	attrs, err := r.Attributes()
+	add("Recipients", "Attributes", []any{}, attrs, err)
+	info, err := sys.Info()
+	add("System", "Info", []any{}, info, err)
+	lang, err := set.GetLanguage()
+	add("Settings", "GetLanguage", []any{}, lang, err)
+	return out
 }
 
 // Prefetch starts load at once and returns a function for PreloadIndex:

@@ -1,6 +1,7 @@
 package desktop_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -45,22 +46,33 @@ func TestPreloadIndex(t *testing.T) {
 	if _, err := r.Create(resonanz.Recipient{Email: "ada@example.org", FirstName: "</script><script>alert(1)</script>"}); err != nil {
 		t.Fatal(err)
 	}
-	h := preloadServer(func() []desktop.Preload { return desktop.FirstScreen(r) })
+	sys, set := firstScreenFacades()
+	h := preloadServer(func() []desktop.Preload { return desktop.FirstScreen(r, sys, set) })
 	for _, path := range []string{"/", "/index.html"} {
 		body := get(t, h, path)
 		m := preloadElement.FindStringSubmatch(body)
 		if m == nil || strings.Count(body, "</script>") != 1 {
 			t.Fatalf("GET %s: no single preload element in the head:\n%s", path, body)
 		}
-		var got []struct {
+		var all []struct {
+			Service, Method string
+			Args, Result    json.RawMessage
+		}
+		if err := json.Unmarshal([]byte(m[1]), &all); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]struct {
 			Service, Method string
 			Args            []resonanz.RecipientFilter
 			Result          resonanz.RecipientPage
+		}, 1)
+		if len(all) > 0 {
+			got[0].Service, got[0].Method = all[0].Service, all[0].Method
+			if json.Unmarshal(all[0].Args, &got[0].Args) != nil || json.Unmarshal(all[0].Result, &got[0].Result) != nil {
+				t.Fatalf("GET %s: the first preload is not the table's page: %s", path, m[1])
+			}
 		}
-		if err := json.Unmarshal([]byte(m[1]), &got); err != nil {
-			t.Fatal(err)
-		}
-		if len(got) != 1 || got[0].Service != "Recipients" || got[0].Method != "Find" || len(got[0].Args) != 1 ||
+		if len(all) != 5 || got[0].Service != "Recipients" || got[0].Method != "Find" || len(got[0].Args) != 1 ||
 			got[0].Args[0].Limit != 100 || got[0].Args[0].Sort != "email" || got[0].Result.Total != 1 ||
 			got[0].Result.Recipients[0].FirstName != "</script><script>alert(1)</script>" {
 			t.Errorf("GET %s: preloads %+v", path, got)
@@ -77,6 +89,57 @@ func TestPreloadIndex(t *testing.T) {
 	}
 	if got := get(t, preloadServer(func() []desktop.Preload { return nil }), "/"); got != page {
 		t.Errorf("no preloads: the page changed: %s", got)
+	}
+}
+
+// firstScreenFacades returns the system and settings façades of the first
+// screen's preloads: version "1.2.3", the saved language "de".
+func firstScreenFacades() (*desktop.System, *desktop.Settings) {
+	ctx := context.Background()
+	sys := desktop.NewSystem(ctx, desktop.SystemInfo{Version: "1.2.3", Mode: "desktop"}, nil, nil)
+	set := desktop.NewSettings(ctx, &jsonSettings{values: map[string][]byte{resonanz.SettingLanguage: []byte(`"de"`)}}, nil)
+	return sys, set
+}
+
+// TestFirstScreen: the page carries every answer the first screen asks Go
+// for as it mounts (the table's first page, the lists with their counts,
+// the attribute definitions, the system information, the saved language),
+// each for the arguments the UI calls with (none but the page's filter), so
+// the first screen makes no round trip before it has painted.
+func TestFirstScreen(t *testing.T) {
+	r := newRecipients(t, nil)
+	if _, err := r.CreateList(resonanz.List{Name: "Kunden"}); err != nil {
+		t.Fatal(err)
+	}
+	sys, set := firstScreenFacades()
+	data, err := json.Marshal(desktop.FirstScreen(r, sys, set))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []struct {
+		Service, Method string
+		Args            []json.RawMessage
+		Result          json.RawMessage
+	}
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ call, args, result string }{
+		{"Recipients.Find", `"limit":100,"sort":"email"}]`, `"total":0`},
+		{"Recipients.Lists", `[]`, `"name":"Kunden"`},
+		{"Recipients.Attributes", `[]`, `"key":"email"`},
+		{"System.Info", `[]`, `"version":"1.2.3"`},
+		{"Settings.GetLanguage", `[]`, `"de"`},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d preloads, want %d: %s", len(got), len(want), data)
+	}
+	for i, w := range want {
+		g := got[i]
+		args, _ := json.Marshal(g.Args)
+		if g.Service+"."+g.Method != w.call || !strings.HasSuffix(string(args), w.args) || !strings.Contains(string(g.Result), w.result) {
+			t.Errorf("preload %d: %s.%s(%s) = %s; want %s(%s) with %s", i, g.Service, g.Method, args, g.Result, w.call, w.args, w.result)
+		}
 	}
 }
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stubDesktop } from '../../test/desktop';
 import { Recipients } from './facades';
-import { forgetPreloads, PreloadElement, PreloadTTL, same, takePreloaded } from './preload';
+import { forgetPreloads, peekPreloaded, PreloadElement, PreloadTTL, same, takePreloaded } from './preload';
 import type { RecipientFilter } from './types';
 
 const filter: RecipientFilter = { search: '', listId: 0, status: '', ids: null, afterId: 0, offset: 0, limit: 100, sort: 'email' };
@@ -40,6 +40,14 @@ describe('preloads', () => {
     expect(document.getElementById(PreloadElement)).toBeNull();
     await expect(Recipients.Find({ ...filter })).resolves.toEqual({ total: 3, recipients: [] });
     expect(find).toHaveBeenCalledTimes(1);
+  });
+
+  it('lets a caller peek at an answer without taking it', () => {
+    carry(JSON.stringify([{ service: 'Settings', method: 'GetLanguage', args: [], result: 'de' }]));
+    expect(peekPreloaded('Settings', 'GetLanguage', [])).toEqual({ result: 'de' });
+    expect(peekPreloaded('Settings', 'GetLanguage', [1])).toBeUndefined();
+    expect(takePreloaded('Settings', 'GetLanguage', [])).toEqual({ result: 'de' });
+    expect(peekPreloaded('Settings', 'GetLanguage', [])).toBeUndefined();
   });
 
   it('does not answer other arguments or methods', () => {

@@ -28,9 +28,9 @@ function isPreload(value: unknown): value is Preload {
 /** read takes the preloads out of the page (once). */
 function read(): Preload[] {
   if (preloads !== null) return preloads;
-  preloads = [];
   const element = document.getElementById(PreloadElement);
-  if (element === null) return preloads;
+  if (element === null) return []; // none; nothing is kept, so an element added later (tests) is read
+  preloads = [];
   element.remove();
   try {
     const parsed: unknown = JSON.parse(element.textContent ?? '');
@@ -70,6 +70,16 @@ export function takePreloaded(service: string, method: string, args: unknown[]):
   const i = list.findIndex((p) => p.service === service && p.method === method && same(p.args, args));
   if (i < 0) return undefined;
   const [hit] = list.splice(i, 1);
+  return hit === undefined ? undefined : { result: hit.result };
+}
+
+/**
+ * peekPreloaded returns the preloaded answer of service.method(...args)
+ * without taking it (the call that follows still gets it), or undefined.
+ */
+export function peekPreloaded(service: string, method: string, args: unknown[]): { result: unknown } | undefined {
+  if (performance.now() > PreloadTTL) return undefined;
+  const hit = read().find((p) => p.service === service && p.method === method && same(p.args, args));
   return hit === undefined ? undefined : { result: hit.result };
 }
 

@@ -143,6 +143,24 @@ describe('initial language', () => {
     localStorage.setItem('resonanz.lang', 'en');
     expect(await freshLocale()).toBe('en');
   });
+
+  it('is the language saved in the settings when the page carries it (only its messages load)', async () => {
+    vi.spyOn(navigator, 'language', 'get').mockReturnValue('en-US');
+    localStorage.setItem('resonanz.lang', 'en');
+    const element = document.createElement('script');
+    element.id = 'resonanz-preload';
+    element.type = 'application/json';
+    element.textContent = JSON.stringify([{ service: 'Settings', method: 'GetLanguage', args: [], result: 'de' }]);
+    document.head.append(element);
+    try {
+      expect(await freshLocale()).toBe('de');
+      // The settings' own call still gets the answer.
+      const { takePreloaded } = await import('../api/preload');
+      expect(takePreloaded('Settings', 'GetLanguage', [])).toEqual({ result: 'de' });
+    } finally {
+      element.remove();
+    }
+  });
 });
 
 describe('formatNumber', () => {

@@ -1,3 +1,4 @@
+import { peekPreloaded } from '../api/preload';
 import type en from './en.json';
 
 /** Locale is a UI language. */
@@ -35,7 +36,12 @@ export function storedLocale(): Locale | null {
   return isLocale(stored) ? stored : null;
 }
 
+// The language the UI starts in: the one saved in the settings when the
+// page carries it (the desktop window's preload), so that only its messages
+// load; else the one this browser remembers; else the browser's.
 function initialLocale(): Locale {
+  const saved = peekPreloaded('Settings', 'GetLanguage', [])?.result;
+  if (isLocale(saved)) return saved;
   const stored = localStorage.getItem(storageKey);
   if (isLocale(stored)) return stored;
   return navigator.language.toLowerCase().startsWith('de') ? 'de' : 'en';
