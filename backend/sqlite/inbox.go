@@ -86,6 +86,7 @@ type HitInbox struct {
 
 	mergeMu sync.Mutex // one merge at a time; it guards the fields below
 	rbuf    []byte
+	hits    []resonanz.Hit // a step's decoded hits, reused
 	// The merge runs on a connection of its own (with a larger page cache,
 	// see connect), and keeps what it looked
 	// up (consent timelines, recipients, mailings, user agents) for as
@@ -613,7 +614,8 @@ func (in *HitInbox) merge(ctx context.Context) (n int, more bool, err error) {
 		b := in.rbuf[:want]
 		k, rerr := lf.f.ReadAt(b, lf.merged)
 		b = b[:k]
-		var hits []resonanz.Hit
+		hits := in.hits[:0]
+		defer func() { in.hits = hits[:0] }() // the next step reuses it (mergeMu)
 		off, status := 0, frameOK
 		for len(hits) < max(in.MergeBatch, 1) {
 			var h resonanz.Hit
