@@ -111,45 +111,99 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 	var after int64
 	limit := newLimiter(job.Rate, job.PerMinute, job.PerHour)
 	var lastProgress time.Time
-	for {
+	// prepare takes the next batch from the ledger and renders it.
+	prepare := func() preparedBatch {
 		if err := ctx.Err(); err != nil {
-			return rn.progress(m.ID, progress, "")
+			return preparedBatch{stop: true}
 		}
 		n, err := limit.take(ctx, size, now, sleep)
 		if err != nil {
-			return rn.progress(m.ID, progress, "")
+			return preparedBatch{stop: true}
 		}
 		batch, err := rn.Store.Next(ctx, m.ID, after, n)
 		if err != nil {
-			return resonanz.SendRun{}, err
+			return preparedBatch{err: err}
 		}
 		if len(batch) == 0 {
-			return rn.progress(m.ID, progress, "")
+			return preparedBatch{stop: true}
 		}
 		after = batch[len(batch)-1].Recipient.ID
-		outcomes := make([]resonanz.SendOutcome, 0, len(batch))
-		msgs := make([]*resonanz.Message, 0, len(batch))
-		idx := make([]int, 0, len(batch)) // outcome index per message
+		b := preparedBatch{
+			outcomes: make([]resonanz.SendOutcome, 0, len(batch)),
+			msgs:     make([]*resonanz.Message, 0, len(batch)),
+			idx:      make([]int, 0, len(batch)),
+		}
 		for i := range batch {
 			p := &batch[i]
 			o := resonanz.SendOutcome{RecipientID: p.Recipient.ID, At: now()}
 			if !p.Eligible {
 				o.Status, o.Error = resonanz.DeliverySkipped, "No longer subscribed, or suppressed."
-				outcomes = append(outcomes, o)
+				b.outcomes = append(b.outcomes, o)
 				continue
 			}
 			msg, err := rn.render(ctx, job, p, assets)
 			var skip *render.SkipError
 			if errors.As(err, &skip) {
 				o.Status, o.Error = resonanz.DeliverySkipped, skip.Reason
-				outcomes = append(outcomes, o)
+				b.outcomes = append(b.outcomes, o)
 				continue
 			} else if err != nil {
-				return resonanz.SendRun{}, err
+				return preparedBatch{err: err}
 			}
-			outcomes = append(outcomes, o)
-			msgs = append(msgs, msg)
-			idx = append(idx, len(outcomes)-1)
+			b.outcomes = append(b.outcomes, o)
+			b.msgs = append(b.msgs, msg)
+			b.idx = append(b.idx, len(b.outcomes)-1)
+		}
+		return b
+	}
+	next, marked := prepare, func() {}
+	if len(limit.windows) == 0 {
+		// Without sending limits the next batch is read and rendered
+		// while this one is on its way, so the connections do not wait
+		// for it. (With limits, how many may go next depends on when
+		// this batch's messages were taken.) It is marked in flight only
+		// when it is handed to the mailer.
+		ahead := make(chan preparedBatch)
+		resume := make(chan struct{}, 1)
+		done, finished := make(chan struct{}), make(chan struct{})
+		defer func() { close(done); <-finished }() // no ledger read after Run returned
+		go func() {
+			defer close(finished)
+			for {
+				b := prepare()
+				select {
+				case ahead <- b:
+				case <-done:
+					return
+				}
+				if b.stop || b.err != nil {
+					return
+				}
+				// Read on once the batch handed over is marked in flight:
+				// both write the ledger, and one would wait for the other.
+				select {
+				case <-resume:
+				case <-done:
+					return
+				}
+			}
+		}()
+		next = func() preparedBatch { return <-ahead }
+		marked = func() { resume <- struct{}{} }
+	}
+	for {
+		b := next()
+		if b.err != nil {
+			return resonanz.SendRun{}, b.err
+		}
+		if b.stop || ctx.Err() != nil {
+			// A batch read ahead and not sent stays queued, unmarked.
+			return rn.progress(m.ID, progress, "")
+		}
+		outcomes, msgs, idx := b.outcomes, b.msgs, b.idx
+		var err error
+		if len(msgs) == 0 {
+			marked()
 		}
 		failed := 0
 		var recorded []bool // per message: its acceptance is committed already
@@ -163,6 +217,7 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 			if err := rn.Store.MarkInFlight(context.WithoutCancel(ctx), m.ID, ids); err != nil {
 				return resonanz.SendRun{}, err
 			}
+			marked()
 			var perMsg []error
 			perMsg, recorded, err = rn.send(ctx, m.ID, msgs, ids, now)
 			limit.sent(now(), len(msgs))
@@ -229,6 +284,17 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 			}
 		}
 	}
+}
+
+// preparedBatch is a batch read from the ledger and rendered: outcomes for
+// everyone in it (the skipped ones final), the messages of the others and
+// the index of each message's outcome. stop: nothing left, or ctx ended.
+type preparedBatch struct {
+	outcomes []resonanz.SendOutcome
+	msgs     []*resonanz.Message
+	idx      []int
+	err      error
+	stop     bool
 }
 
 // ProgressEvery is the least time between two progress reports of a run.

@@ -206,6 +206,12 @@ func TestRunner_ResumeSendsEveryoneOnce(t *testing.T) {
 	if run.Sent != 10 || run.Queued != 20 { // the batch in flight completes
 		t.Errorf("paused run = %+v", run)
 	}
+	// The batch read and rendered ahead was neither sent nor marked.
+	var marked int
+	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM delivery WHERE error = ?`, resonanz.DeliveryInFlight).Scan(&marked)
+	if marked != 0 || len(mailer.got) != 10 {
+		t.Errorf("after the pause: %d rows marked in flight, %d mails sent; want 0 and 10", marked, len(mailer.got))
+	}
 	mailer.cancelAfter = 0
 	if _, err := runner.Run(ctx, f.job, nil); err != nil {
 		t.Fatal(err)
