@@ -84,3 +84,52 @@ func plainMessages(t *testing.T, lang string) []string {
 	}
 	return out[:2]
 }
+
+// TestSharedShadow_NoBlur: the desktop window paints on the CPU (no GPU
+// compositing, window.go), where a blurred box shadow is costly: around the
+// recipient table's card the old two-layer blur (2 px and 3 px) cost
+// 150-250 ms of the first paint. The shared elevation shadow (--shadow in
+// app.css: the table's card, the current navigation entry, menus) is drawn
+// with offsets only.
+func TestSharedShadow_NoBlur(t *testing.T) {
+	css, err := os.ReadFile("frontend/src/app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`--shadow:\s*([^;]+);`).FindSubmatch(css)
+	if m == nil {
+		t.Fatal("app.css declares no --shadow")
+	}
+	// Each layer is offset-x offset-y [blur [spread]] colour.
+	for _, layer := range splitOutsideParens(string(m[1])) {
+		var lengths []string
+		for _, part := range strings.Fields(regexp.MustCompile(`\([^)]*\)`).ReplaceAllString(layer, "()")) {
+			if part != "" && (part[0] == '-' || part[0] >= '0' && part[0] <= '9') {
+				lengths = append(lengths, part)
+			}
+		}
+		if len(lengths) > 2 && lengths[2] != "0" && lengths[2] != "0px" {
+			t.Errorf("--shadow layer %q is blurred (%s)", strings.TrimSpace(layer), lengths[2])
+		}
+	}
+}
+
+// splitOutsideParens splits s at the commas that are not inside parentheses.
+func splitOutsideParens(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
