@@ -28,18 +28,21 @@ type loadStats struct {
 	p99                       time.Duration
 }
 
-// loadFor sends GETs to the URLs (round robin) from conc keep-alive
-// connections for dur. rate 0 is a closed loop (saturation: each connection
-// sends its next request when the last is answered); rate > 0 paces the
-// requests at that many per second in total (open loop, the latency of each
-// measured from its scheduled start, so a stall counts for every request it
-// delays). Requests still running at the end are cancelled and not counted.
+// loadFor sends GETs to the URLs (round robin, all of one host) from conc
+// keep-alive connections for dur, with a wrk-like client (rawClient). rate
+// 0 is a closed loop (saturation: each connection sends its next request
+// when the last is answered); rate > 0 paces the requests at that many per
+// second in total (open loop, the latency of each measured from its
+// scheduled start, so a stall counts for every request it delays). Requests
+// still running at the end are cut off and not counted.
 func loadFor(ctx context.Context, urls []string, dur time.Duration, conc int, rate float64) loadStats {
-	tr := &http.Transport{MaxIdleConns: conc, MaxIdleConnsPerHost: conc, MaxConnsPerHost: conc, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	addr, err := hostOf(urls[0])
+	if err != nil {
+		return loadStats{failed: 1}
+	}
 	ctx, cancel := context.WithTimeout(ctx, dur)
 	defer cancel()
+	deadline, _ := ctx.Deadline()
 	var next atomic.Int64
 	var mu sync.Mutex
 	var st loadStats
@@ -48,6 +51,8 @@ func loadFor(ctx context.Context, urls []string, dur time.Duration, conc int, ra
 	start := time.Now()
 	for range conc {
 		wg.Go(func() {
+			rc := &rawClient{addr: addr, deadline: deadline}
+			defer rc.close()
 			var mine []time.Duration
 			var answered, refused, failed int
 			defer func() {
@@ -69,23 +74,16 @@ func loadFor(ctx context.Context, urls []string, dur time.Duration, conc int, ra
 						}
 					}
 				}
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, urls[i%int64(len(urls))], nil)
-				req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Thunderbird/128.0")
-				resp, err := client.Do(req)
-				if err != nil {
-					if ctx.Err() == nil {
-						failed++
-					}
-					continue
-				}
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
+				code, err := rc.get(urls[i%int64(len(urls))])
 				switch {
-				case err != nil && ctx.Err() != nil:
-				case err == nil && resp.StatusCode == http.StatusOK:
+				case err != nil && !time.Now().Before(deadline):
+					// cut off at the end of the run: not counted
+				case err != nil:
+					failed++
+				case code == 200:
 					answered++
 					mine = append(mine, time.Since(t0))
-				case resp.StatusCode == http.StatusServiceUnavailable:
+				case code == 503:
 					refused++
 				default:
 					failed++
