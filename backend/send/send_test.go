@@ -526,6 +526,13 @@ func TestRunner_GroupCommit(t *testing.T) {
 		if ml.Status != resonanz.MailingSending {
 			t.Errorf("mailing %s with one person still queued, want sending", ml.Status)
 		}
+		wantRun := resonanz.SendRun{MailingID: f.mailing.ID, Status: resonanz.RunSending, Total: 6, Queued: 1, Sent: 3, Failed: 1, Skipped: 1}
+		if run, err := f.store.Progress(ctx, f.mailing.ID); err != nil || run != wantRun {
+			t.Errorf("progress %+v, %v; want %+v", run, err, wantRun)
+		}
+		if _, err := f.store.Progress(ctx, f.mailing.ID+100); resonanz.ErrorCode(err) != resonanz.ENOTFOUND {
+			t.Errorf("progress of no mailing: %v, want not found", err)
+		}
 		if err := f.store.Record(ctx, f.mailing.ID, []resonanz.SendOutcome{{RecipientID: ids[4], Status: resonanz.DeliverySent, At: at}}); err != nil {
 			t.Fatal(err)
 		}
