@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -208,6 +209,15 @@ type ruleCompiler struct {
 	// ignoreConsent drops the current-consent gate of reaction conditions
 	// (only to explain why a count is lower; never to select people).
 	ignoreConsent bool
+	// required holds the purposes whose current consent the enclosing
+	// "all" groups require by a consent condition of their own: within
+	// such a group a reaction condition's gate for the same purpose is
+	// true wherever the group can be, so it is left out (A ∧ f(C) ≡ A ∧
+	// f(true) when A implies C, in any f, negations included). Each gate is
+	// a scan of the purpose's consent records; the issue's target group
+	// asked for "clicked" and "consent to click tracking" and paid twice.
+	required  map[string]int
+	keepGates bool // tests: compile every gate (the reference the shortcut is checked against)
 }
 
 func (c *ruleCompiler) arg(v ...any) { c.args = append(c.args, v...) }
@@ -231,6 +241,15 @@ func (c *ruleCompiler) node(cond resonanz.Condition, depth int) (string, error) 
 	case resonanz.CondGroup:
 		if len(cond.Conditions) == 0 {
 			return "1", nil // an empty rule selects everyone
+		}
+		if cond.Match != "any" {
+			for _, p := range gatePurposes(cond.Conditions) {
+				if c.required == nil {
+					c.required = map[string]int{}
+				}
+				c.required[p]++
+				defer func() { c.required[p]-- }()
+			}
 		}
 		parts := make([]string, 0, len(cond.Conditions))
 		for _, sub := range cond.Conditions {
@@ -440,6 +459,9 @@ func (c *ruleCompiler) reaction(cond resonanz.Condition) (string, error) {
 		return expr, err
 	}
 	for _, p := range reactionPurposes(cond) {
+		if c.required[p] > 0 && !c.keepGates {
+			continue // an enclosing "all" group requires it already
+		}
 		c.arg(p)
 		expr = `(` + expr + `) AND ` + currentConsent
 	}
@@ -449,6 +471,19 @@ func (c *ruleCompiler) reaction(cond resonanz.Condition) (string, error) {
 // currentConsent selects people whose newest record for the purpose bound
 // to ? grants it.
 var currentConsent = `r.id IN (` + newestConsentGrants(`purpose = ? AND list_id = 0`) + `)`
+
+// gatePurposes are the purposes whose current consent a group's own
+// (not negated) consent conditions require exactly as a reaction's gate
+// does (currentConsent: not the newsletter, whose records are per list).
+func gatePurposes(conds []resonanz.Condition) []string {
+	var out []string
+	for _, sub := range conds {
+		if sub.Kind == resonanz.CondConsent && !sub.Negate && sub.Purpose != resonanz.PurposeNewsletter && !slices.Contains(out, sub.Purpose) {
+			out = append(out, sub.Purpose)
+		}
+	}
+	return out
+}
 
 // reactionPurposes are the consents a reaction condition needs now. "Did
 // not open" and "bounced" use no tracking data about the person (people
