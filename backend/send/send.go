@@ -193,9 +193,11 @@ func (rn *Runner) Run(ctx context.Context, job Job, progress func(resonanz.SendR
 	}
 	for {
 		b := next()
-		if b.err != nil {
+		if b.err != nil && ctx.Err() == nil {
 			return resonanz.SendRun{}, b.err
 		}
+		// A pause that lands while the next batch is read (the read then
+		// fails with the cancellation) is a pause like any other.
 		if b.stop || ctx.Err() != nil {
 			// A batch read ahead and not sent stays queued, unmarked.
 			return rn.progress(m.ID, progress, "")

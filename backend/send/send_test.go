@@ -541,3 +541,45 @@ func TestRunner_GroupCommit(t *testing.T) {
 		}
 	})
 }
+
+// pausingStore cancels the run while its second ledger read (the batch read
+// ahead) is under way, and that read fails with the cancellation.
+type pausingStore struct {
+	*sqlite.SendStore
+	cancel context.CancelFunc
+	reads  int
+}
+
+func (s *pausingStore) Next(ctx context.Context, mailingID, after int64, n int) ([]resonanz.SendPending, error) {
+	if s.reads++; s.reads == 2 {
+		s.cancel()
+		return nil, ctx.Err()
+	}
+	return s.SendStore.Next(ctx, mailingID, after, n)
+}
+
+// TestRunner_PauseWhileReadingAhead: a pause that lands while the next
+// batch is read from the ledger pauses the run (no error); what was read
+// ahead stays queued and unmarked.
+func TestRunner_PauseWhileReadingAhead(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 12)
+	if _, err := f.store.Prepare(ctx, f.mailing.ID, 0, "reisen.example"); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	mailer := &fakeMailer{}
+	run, err := (&send.Runner{Store: &pausingStore{SendStore: f.store, cancel: cancel}, Mailer: mailer, BatchSize: 5}).Run(runCtx, f.job, nil)
+	if err != nil {
+		t.Fatalf("a pause during the read ahead ended the run with %v", err)
+	}
+	if run.Sent != len(mailer.got) || run.Sent+run.Queued != 12 || run.Queued < 7 {
+		t.Errorf("paused run = %+v, %d mails sent", run, len(mailer.got))
+	}
+	var marked int
+	f.db.SQL().QueryRow(`SELECT COUNT(*) FROM delivery WHERE error = ?`, resonanz.DeliveryInFlight).Scan(&marked)
+	if marked != 0 {
+		t.Errorf("%d rows marked in flight after the pause", marked)
+	}
+}
