@@ -72,11 +72,12 @@ type HitAppender interface {
 }
 
 // HitBacklog is a HitAppender whose appended hits wait to be merged into
-// the store, in a backlog it bounds. Room reports whether the backlog is
-// below its bound, waiting at most wait (or until ctx ends) for a merge to
-// make room; Backlog returns the hits waiting.
+// the store, in a backlog it bounds. AppendHitWithin appends a hit if the
+// backlog is below its bound, waiting at most wait (or until ctx ends) for
+// a merge to make room, and reports whether it did; concurrent calls never
+// take the backlog past the bound. Backlog returns the hits waiting.
 type HitBacklog interface {
-	Room(ctx context.Context, wait time.Duration) bool
+	AppendHitWithin(ctx context.Context, wait time.Duration, h resonanz.Hit) (bool, error)
 	Backlog() int
 }
 
@@ -139,11 +140,17 @@ const (
 // batcher; ctx is the request's.
 func (b *batcher) add(ctx context.Context, h resonanz.Hit) addResult {
 	if b.app != nil {
-		if b.backlog != nil && !b.backlog.Room(ctx, b.enqueueWait) {
+		appended, err := true, error(nil)
+		if b.backlog != nil {
+			appended, err = b.backlog.AppendHitWithin(ctx, b.enqueueWait, h)
+		} else {
+			err = b.app.AppendHit(h)
+		}
+		if err != nil {
+			b.log.Error("listener: recording a hit failed", "err", err)
 			return hitNoRoom
 		}
-		if err := b.app.AppendHit(h); err != nil {
-			b.log.Error("listener: recording a hit failed", "err", err)
+		if !appended {
 			return hitNoRoom
 		}
 		b.enqueued.Add(1)

@@ -815,17 +815,20 @@ func TestAppendHits(t *testing.T) {
 }
 
 // backlogHits is a HitAppender with a bounded backlog (as the desk's hit
-// log): Room reports room while full is not set.
+// log): AppendHitWithin appends while full is not set.
 type backlogHits struct {
 	appendHits
 	full atomic.Bool
 }
 
-func (b *backlogHits) Room(ctx context.Context, wait time.Duration) bool {
+func (b *backlogHits) AppendHitWithin(ctx context.Context, wait time.Duration, h resonanz.Hit) (bool, error) {
 	if b.full.Load() {
 		time.Sleep(wait) // no merge makes room
 	}
-	return !b.full.Load()
+	if b.full.Load() {
+		return false, nil
+	}
+	return true, b.AppendHit(h)
 }
 
 func (b *backlogHits) Backlog() int {

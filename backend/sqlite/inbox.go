@@ -60,8 +60,8 @@ type HitInbox struct {
 	// BacklogWindow bounds the backlog (hits appended by this process and
 	// not yet merged) to about that much of the merge's measured capacity
 	// (default 2 s), and MinBacklog is the bound's floor (default 2 ×
-	// MergeBatch): above it Room reports no room, and the listener answers
-	// open pixels 503 with Retry-After instead of appending. Unbounded, a
+	// MergeBatch): at it AppendHitWithin appends nothing, and the listener
+	// answers open pixels 503 with Retry-After instead of appending. Unbounded, a
 	// listener that answers faster than the merge stores (quiet, it answers
 	// about twice as fast) piles up a backlog that no shutdown deadline can
 	// merge; bounded, the durable rate is the merge rate, and Close has at
@@ -98,12 +98,13 @@ type HitInbox struct {
 	version int64
 	lookups *hitLookups
 
-	backlog atomic.Int64  // hits this process appended and has not merged
-	limit   atomic.Int64  // Room's bound of backlog
-	rate    float64       // the merge's measured capacity, hits/s (mergeMu)
-	kick    chan struct{} // a full batch waits: merge now, not at the tick
-	roomMu  sync.Mutex
-	room    chan struct{} // closed (and replaced) when a merge made room
+	backlog  atomic.Int64  // hits this process appended and has not merged
+	reserved atomic.Int64  // appends AppendHitWithin admitted that are not in backlog yet
+	limit    atomic.Int64  // the bound of backlog (see backlogLimit)
+	rate     float64       // the merge's measured capacity, hits/s (mergeMu)
+	kick     chan struct{} // a full batch waits: merge now, not at the tick
+	roomMu   sync.Mutex
+	room     chan struct{} // closed (and replaced) when a merge made room
 
 	stepHook  func() // tests: runs before each merge step (a slow store)
 	writeHook func() // tests: runs before each write of appended frames, outside wmu
@@ -314,10 +315,41 @@ func (in *HitInbox) waitWritesLocked() {
 // into the store yet.
 func (in *HitInbox) Backlog() int { return int(in.backlog.Load()) }
 
-// Room reports whether the backlog is below its bound (see BacklogWindow),
-// waiting at most wait (or until ctx ends) for a merge to make room.
-func (in *HitInbox) Room(ctx context.Context, wait time.Duration) bool {
-	if in.backlog.Load() < in.backlogLimit() {
+// AppendHitWithin appends h (see AppendHit) if the backlog has room for
+// it, waiting at most wait (or until ctx ends) for a merge to make room; it
+// reports whether h was appended. Room is reserved before the append, so
+// concurrent requests never take the backlog past its bound: checked and
+// appended apart, each of them could see the last free place.
+func (in *HitInbox) AppendHitWithin(ctx context.Context, wait time.Duration, h resonanz.Hit) (bool, error) {
+	if !in.awaitRoom(ctx, wait) {
+		return false, nil
+	}
+	// AppendHit counts h into the backlog before the reservation ends, so
+	// the two together never count less than what is appended.
+	err := in.AppendHit(h)
+	in.reserved.Add(-1)
+	return err == nil, err
+}
+
+// reserve takes one place below the bound for an append, if there is one.
+func (in *HitInbox) reserve() bool {
+	limit := in.backlogLimit()
+	for {
+		r := in.reserved.Load()
+		if in.backlog.Load()+r >= limit {
+			return false
+		}
+		if in.reserved.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
+}
+
+// awaitRoom reserves a place (see reserve), trying again after each merge
+// that made room, for at most wait (or until ctx ends).
+func (in *HitInbox) awaitRoom(ctx context.Context, wait time.Duration) bool {
+	ok := in.reserve
+	if ok() {
 		return true
 	}
 	if wait <= 0 {
@@ -329,20 +361,20 @@ func (in *HitInbox) Room(ctx context.Context, wait time.Duration) bool {
 		in.roomMu.Lock()
 		room := in.room
 		in.roomMu.Unlock()
-		if in.backlog.Load() < in.backlogLimit() {
+		if ok() {
 			return true
 		}
 		select {
 		case <-room:
 		case <-timer.C:
-			return in.backlog.Load() < in.backlogLimit()
+			return ok()
 		case <-ctx.Done():
-			return in.backlog.Load() < in.backlogLimit()
+			return ok()
 		}
 	}
 }
 
-// backlogLimit is Room's bound: BacklogWindow of the merge's measured
+// backlogLimit is the backlog's bound: BacklogWindow of the merge's measured
 // capacity, at least MinBacklog.
 func (in *HitInbox) backlogLimit() int64 {
 	floor := int64(in.MinBacklog)

@@ -543,10 +543,10 @@ func TestHitInbox_CloseWithinDeadline(t *testing.T) {
 	}
 }
 
-// TestHitInbox_Backlog: Room reports room while the hits appended and not
-// merged are below the bound, none once they reach it (the listener then
-// refuses open pixels), waits for a merge that makes room, and the bound
-// follows the merge's measured capacity.
+// TestHitInbox_Backlog: AppendHitWithin appends while the hits appended and
+// not merged are below the bound, nothing once they reach it (the listener
+// then refuses open pixels), waits for a merge that makes room, and the
+// bound follows the merge's measured capacity.
 func TestHitInbox_Backlog(t *testing.T) {
 	ctx := context.Background()
 	f := newReactionFixture(t)
@@ -554,25 +554,29 @@ func TestHitInbox_Backlog(t *testing.T) {
 	defer in.Close(ctx)
 	in.MergeBatch, in.MinBacklog = 8, 20
 	hit := resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: f.mailing.ID, RecipientID: f.consented.ID, At: t0}
-	for range 19 {
-		if !in.Room(ctx, 0) {
-			t.Fatalf("no room at a backlog of %d, bound 20", in.Backlog())
-		}
-		if err := in.AppendHit(hit); err != nil {
+	within := func(wait time.Duration) bool {
+		ok, err := in.AppendHitWithin(ctx, wait, hit)
+		if err != nil {
 			t.Fatal(err)
+		}
+		return ok
+	}
+	for range 19 {
+		if !within(0) {
+			t.Fatalf("no room at a backlog of %d, bound 20", in.Backlog())
 		}
 	}
 	in.AppendHit(hit)
-	if in.Room(ctx, 0) || in.Backlog() != 20 {
+	if within(0) || in.Backlog() != 20 {
 		t.Fatalf("room at a backlog of %d, bound 20", in.Backlog())
 	}
 	start := time.Now()
-	if in.Room(ctx, 50*time.Millisecond) || time.Since(start) < 50*time.Millisecond {
-		t.Errorf("Room did not wait 50 ms for a merge that never came")
+	if within(50*time.Millisecond) || time.Since(start) < 50*time.Millisecond {
+		t.Errorf("AppendHitWithin did not wait 50 ms for a merge that never came")
 	}
-	// A merge makes room, and a waiting Room sees it.
+	// A merge makes room, and a waiting append sees it.
 	got := make(chan bool)
-	go func() { got <- in.Room(ctx, 10*time.Second) }()
+	go func() { got <- within(10 * time.Second) }()
 	in.Start()
 	select {
 	case ok := <-got:
@@ -580,7 +584,7 @@ func TestHitInbox_Backlog(t *testing.T) {
 			t.Error("no room after the merge")
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("Room still waiting 5 s after the merge started")
+		t.Fatal("AppendHitWithin still waiting 5 s after the merge started")
 	}
 	// Clicks may be appended beyond the bound (the listener never refuses
 	// them); the count follows them to zero.
@@ -594,8 +598,8 @@ func TestHitInbox_Backlog(t *testing.T) {
 	if in.Backlog() != 0 {
 		t.Errorf("backlog %d after the merge", in.Backlog())
 	}
-	if n := f.count(t, `SELECT COUNT(*) FROM reaction`); n != 70 {
-		t.Errorf("%d reactions stored, want 70", n)
+	if n := f.count(t, `SELECT COUNT(*) FROM reaction`); n != 71 {
+		t.Errorf("%d reactions stored, want 71", n)
 	}
 
 	// Once merges were timed, the bound is two seconds of them: far more
@@ -612,7 +616,41 @@ func TestHitInbox_Backlog(t *testing.T) {
 	for range 30 {
 		measured.AppendHit(hit)
 	}
-	if !measured.Room(ctx, 0) {
-		t.Errorf("no room at a backlog of %d after timed merges (floor 20)", measured.Backlog())
+	if ok, err := measured.AppendHitWithin(ctx, 0, hit); !ok || err != nil {
+		t.Errorf("no room at a backlog of %d after timed merges (floor 20): %v", measured.Backlog(), err)
+	}
+}
+
+// TestHitInbox_BacklogBoundConcurrent: requests that append at the same
+// time never take the backlog past its bound, however slow the write that
+// counts their hits (a request that checked for room and appended apart
+// would see the last free place with every other one).
+func TestHitInbox_BacklogBoundConcurrent(t *testing.T) {
+	ctx := context.Background()
+	f := newReactionFixture(t)
+	in := openInbox(t, f.db)
+	defer in.Close(ctx)
+	in.MergeBatch, in.MinBacklog = 1<<20, 50 // not started: nothing merges
+	in.OnWrite(func() { time.Sleep(time.Millisecond) })
+	hit := resonanz.Hit{Type: resonanz.ReactionOpened, MailingID: f.mailing.ID, RecipientID: f.consented.ID, At: t0}
+	var appended atomic.Int64
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for range 5 {
+				ok, err := in.AppendHitWithin(ctx, 0, hit)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ok {
+					appended.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if appended.Load() != 50 || in.Backlog() != 50 {
+		t.Errorf("%d appended, backlog %d; want the bound's 50", appended.Load(), in.Backlog())
 	}
 }
