@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -56,19 +57,19 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 	defer stop()
 	// What the page loaded until its first screen showed (bytes), and when
 	// this program had done its own start-up and handed over to Wails.
-	var loaded atomic.Int64
-	var firstShown atomic.Bool
+	var assetsServed startAssets
 	var ready time.Duration
 	desktop.OnFirstScreen(a.system, func(t desktop.StartTimings) {
-		firstShown.Store(true)
+		assetsServed.done.Store(true)
 		close(shown) // OnFirstScreen's hook runs once
 		// The breakdown: until WebKit began loading the page, then the UI's
 		// own marks (bench/start.go reads them).
 		nav := time.UnixMicro(int64(t.NavigationStart * 1000))
 		a.log.Info("first screen", "after_ms", time.Since(processStart).Milliseconds(),
 			"ready_ms", ready.Milliseconds(), "navigation_ms", nav.Sub(processStart).Milliseconds(),
+			"document_ms", int64(t.Document), "bundle_ms", assetsServed.firstScript(nav),
 			"script_ms", int64(t.Script), "messages_ms", int64(t.Messages), "mounted_ms", int64(t.Mounted),
-			"data_ms", int64(t.Data), "painted_ms", int64(t.Painted), "loaded_bytes", loaded.Load())
+			"data_ms", int64(t.Data), "painted_ms", int64(t.Painted), "loaded_bytes", assetsServed.loaded.Load())
 		if os.Getenv("RESONANZ_QUIT_AFTER_FIRST_SCREEN") == "1" {
 			window.Quit() // start-up timing in make bench
 		}
@@ -95,7 +96,7 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 		// The page carries the first screen's data (no round trip after the
 		// bundle has run).
 		AssetServer: &assetserver.Options{Assets: assets, Middleware: func(next http.Handler) http.Handler {
-			return countLoaded(desktop.PreloadIndex(next, assets, firstScreen, a.log), &loaded, &firstShown)
+			return assetsServed.watch(desktop.PreloadIndex(next, assets, firstScreen, a.log))
 		}},
 		Bind:           a.Bindings(),
 		ErrorFormatter: a.Errors().Wails,
@@ -116,15 +117,37 @@ func (a *App) firstScreen() []desktop.Preload {
 	return desktop.FirstScreen(a.recipients, a.system, a.settings)
 }
 
-// countLoaded adds the bytes of the answers to loaded until done is set.
-func countLoaded(next http.Handler, loaded *atomic.Int64, done *atomic.Bool) http.Handler {
+// startAssets is what the window's page loaded until its first screen
+// showed: the bytes of the answers, and when the first script (the start
+// bundle, the first one index.html names) had been served.
+type startAssets struct {
+	loaded atomic.Int64
+	script atomic.Int64 // Unix µs; 0 until served
+	done   atomic.Bool  // the first screen showed: stop counting
+}
+
+// watch counts the answers of next until done is set.
+func (s *startAssets) watch(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if done.Load() {
+		if s.done.Load() {
 			next.ServeHTTP(w, r)
 			return
 		}
-		next.ServeHTTP(countingWriter{w, loaded}, r)
+		next.ServeHTTP(countingWriter{w, &s.loaded}, r)
+		if strings.HasSuffix(r.URL.Path, ".js") {
+			s.script.CompareAndSwap(0, time.Now().UnixMicro())
+		}
 	})
+}
+
+// firstScript returns when the first script had been served, in ms after
+// nav (0 if none was).
+func (s *startAssets) firstScript(nav time.Time) int64 {
+	us := s.script.Load()
+	if us == 0 {
+		return 0
+	}
+	return time.UnixMicro(us).Sub(nav).Milliseconds()
 }
 
 type countingWriter struct {

@@ -140,6 +140,7 @@ func MarkDamaged(s *System, events Emitter, message, newestBackup string) {
 // first screen had its data, Painted when that was laid out and painted.
 type StartTimings struct {
 	NavigationStart float64 `json:"navigationStart"`
+	Document        float64 `json:"document"`
 	Script          float64 `json:"script"`
 	Messages        float64 `json:"messages"`
 	Mounted         float64 `json:"mounted"`

@@ -1134,6 +1134,7 @@ export interface SaveMailboxRequest {
 /** StartTimings are the UI's start marks: navigationStart in Unix ms, the rest in ms after it. */
 export interface StartTimings {
   navigationStart: number;
+  document: number;
   script: number;
   messages: number;
   mounted: number;

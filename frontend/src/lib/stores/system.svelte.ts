@@ -21,8 +21,12 @@ class SystemState {
     requestAnimationFrame(() =>
       requestAnimationFrame(() => {
         const mark = (name: string) => performance.getEntriesByName(name)[0]?.startTime ?? 0;
+        // When index.html had arrived (WebKit keeps no timing for the
+        // window's other resources: Go notes when it served the bundle).
+        const page = performance.getEntriesByType('navigation')[0];
         firstScreen({
           navigationStart: performance.timeOrigin,
+          document: page instanceof PerformanceNavigationTiming ? page.responseEnd : 0,
           script: mark('resonanz:script'),
           messages: mark('resonanz:messages'),
           mounted: mark('resonanz:mounted'),
