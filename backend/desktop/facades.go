@@ -134,10 +134,12 @@ func MarkDamaged(s *System, events Emitter, message, newestBackup string) {
 // StartTimings are the UI's own marks of its start, for the start-up
 // breakdown: NavigationStart is when the page began loading (Unix
 // milliseconds, the page's performance.timeOrigin); the others are
-// milliseconds after it: Script when the first bundle began to run (after
-// fetching and parsing it), Messages when the catalogue of the language it
-// starts in was loaded, Mounted when the shell was mounted, Data when the
-// first screen had its data, Painted when that was laid out and painted.
+// milliseconds after it: Document when index.html had arrived (0 where the
+// page keeps no navigation timing), Script when the first bundle began to
+// run (after fetching and parsing it), Messages when the catalogue of the
+// language it starts in was loaded, Mounted when the shell was mounted, Data
+// when the first screen had its data, Painted when that was laid out and
+// painted.
 type StartTimings struct {
 	NavigationStart float64 `json:"navigationStart"`
 	Document        float64 `json:"document"`
