@@ -23,10 +23,10 @@ class SystemState {
         const mark = (name: string) => performance.getEntriesByName(name)[0]?.startTime ?? 0;
         // When index.html had arrived (WebKit keeps no timing for the
         // window's other resources: Go notes when it served the bundle).
-        const page = performance.getEntriesByType('navigation')[0];
+        const page = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
         firstScreen({
           navigationStart: performance.timeOrigin,
-          document: page instanceof PerformanceNavigationTiming ? page.responseEnd : 0,
+          document: page?.responseEnd ?? 0,
           script: mark('resonanz:script'),
           messages: mark('resonanz:messages'),
           mounted: mark('resonanz:mounted'),
