@@ -61,11 +61,11 @@ type HitInbox struct {
 	// not yet merged) to about that much of the merge's measured capacity
 	// (default 2 s), and MinBacklog is the bound's floor (default 2 ×
 	// MergeBatch): at it AppendHitWithin appends nothing, and the listener
-	// answers open pixels 503 with Retry-After instead of appending. Unbounded, a
-	// listener that answers faster than the merge stores (quiet, it answers
-	// about twice as fast) piles up a backlog that no shutdown deadline can
-	// merge; bounded, the durable rate is the merge rate, and Close has at
-	// most about BacklogWindow of merging to do.
+	// answers open pixels 503 with Retry-After instead of appending.
+	// Unbounded, a listener that answers faster than the merge stores (quiet,
+	// it answers about twice as fast) piles up a backlog that no shutdown
+	// deadline can merge; bounded, the durable rate is the merge rate, and
+	// Close has at most about BacklogWindow of merging to do.
 	BacklogWindow time.Duration
 	MinBacklog    int
 
@@ -348,8 +348,7 @@ func (in *HitInbox) reserve() bool {
 // awaitRoom reserves a place (see reserve), trying again after each merge
 // that made room, for at most wait (or until ctx ends).
 func (in *HitInbox) awaitRoom(ctx context.Context, wait time.Duration) bool {
-	ok := in.reserve
-	if ok() {
+	if in.reserve() {
 		return true
 	}
 	if wait <= 0 {
@@ -361,15 +360,15 @@ func (in *HitInbox) awaitRoom(ctx context.Context, wait time.Duration) bool {
 		in.roomMu.Lock()
 		room := in.room
 		in.roomMu.Unlock()
-		if ok() {
+		if in.reserve() {
 			return true
 		}
 		select {
 		case <-room:
 		case <-timer.C:
-			return ok()
+			return in.reserve()
 		case <-ctx.Done():
-			return ok()
+			return in.reserve()
 		}
 	}
 }
