@@ -36,7 +36,10 @@ func get(t *testing.T, h http.Handler, path string) string {
 	return rec.Body.String()
 }
 
-var preloadElement = regexp.MustCompile(`<script id="resonanz-preload" type="application/json">(.*?)</script></head>`)
+var (
+	preloadElement  = regexp.MustCompile(`<script id="resonanz-preload" type="application/json">(.*?)</script><script id="resonanz-messages"`)
+	messagesElement = regexp.MustCompile(`<script id="resonanz-messages" type="application/json" data-lang="(de|en)">(.*?)</script></head>`)
+)
 
 // TestPreloadIndex: the window's page carries the first screen's data in
 // its head, recomputed per request; a name that looks like markup stays
@@ -51,8 +54,8 @@ func TestPreloadIndex(t *testing.T) {
 	for _, path := range []string{"/", "/index.html"} {
 		body := get(t, h, path)
 		m := preloadElement.FindStringSubmatch(body)
-		if m == nil || strings.Count(body, "</script>") != 1 {
-			t.Fatalf("GET %s: no single preload element in the head:\n%s", path, body)
+		if m == nil || strings.Count(body, "</script>") != 2 {
+			t.Fatalf("GET %s: not one preload and one messages element in the head:\n%s", path, body)
 		}
 		var all []struct {
 			Service, Method string
@@ -183,5 +186,48 @@ func TestPrefetch(t *testing.T) {
 	}
 	if p := get(); p[0].Result != 2 {
 		t.Errorf("reload: %v, want a fresh read", p[0].Result)
+	}
+}
+
+// TestPreloadIndex_Messages: the page carries the catalogue of the saved
+// language (all of it, as JSON that cannot end its script element), none
+// when no language was saved (the UI picks one from the browser and loads
+// it), and none without preloads.
+func TestPreloadIndex_Messages(t *testing.T) {
+	r := newRecipients(t, nil)
+	sys, set := firstScreenFacades()
+	for _, lang := range []string{"de", "en"} {
+		if _, err := set.SaveLanguage(lang); err != nil {
+			t.Fatal(err)
+		}
+		body := get(t, preloadServer(func() []desktop.Preload { return desktop.FirstScreen(r, sys, set) }), "/")
+		m := messagesElement.FindStringSubmatch(body)
+		if m == nil || m[1] != lang {
+			t.Fatalf("%s: no messages element of the language at the end of the head:\n%.400s", lang, body)
+		}
+		var got map[string]string
+		if err := json.Unmarshal([]byte(m[2]), &got); err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		want := map[string]string{}
+		raw, err := os.ReadFile("../../frontend/src/lib/i18n/" + lang + ".json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &want); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) || got["screen.recipients.title"] != want["screen.recipients.title"] {
+			t.Errorf("%s: %d messages, want %d (title %q)", lang, len(got), len(want), got["screen.recipients.title"])
+		}
+		if strings.ContainsAny(m[2], "<>&") {
+			t.Errorf("%s: the catalogue's text carries markup characters unescaped", lang)
+		}
+	}
+	ctx := context.Background()
+	none := desktop.NewSettings(ctx, &jsonSettings{values: map[string][]byte{}}, nil)
+	body := get(t, preloadServer(func() []desktop.Preload { return desktop.FirstScreen(r, sys, none) }), "/")
+	if strings.Contains(body, "resonanz-messages") || !strings.Contains(body, "resonanz-preload") {
+		t.Errorf("no saved language: %.400s", body)
 	}
 }

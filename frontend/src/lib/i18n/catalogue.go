@@ -4,6 +4,7 @@
 package i18n
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"strings"
@@ -62,4 +63,33 @@ func T(lang, key, fallback string, params map[string]string) string {
 		text = strings.ReplaceAll(text, "{"+name+"}", value)
 	}
 	return text
+}
+
+var (
+	scriptOnce sync.Once
+	scriptText map[string][]byte
+)
+
+// ScriptJSON returns the catalogue of lang ("de" or "en", else nil) as
+// compact JSON that may stand inside an HTML script element (<, > and &
+// escaped as \u003c, \u003e, \u0026): the desktop window's page carries the
+// catalogue it starts in, so the UI need not load it as a script of its own.
+func ScriptJSON(lang string) []byte {
+	scriptOnce.Do(func() {
+		scriptText = map[string][]byte{}
+		for _, l := range []string{"de", "en"} {
+			b, err := files.ReadFile(l + ".json")
+			if err != nil {
+				panic(err)
+			}
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, b); err != nil {
+				panic("i18n: " + l + ".json: " + err.Error())
+			}
+			var safe bytes.Buffer
+			json.HTMLEscape(&safe, compact.Bytes())
+			scriptText[l] = safe.Bytes()
+		}
+	})
+	return scriptText[lang]
 }

@@ -163,6 +163,61 @@ describe('initial language', () => {
   });
 });
 
+describe('the start language\'s messages in the page', () => {
+  beforeEach(() => {
+    vi.resetModules();
+  });
+
+  /** page puts the elements Go puts into the window's page: the saved language and its messages. */
+  const page = (saved: string, lang: string, text: string): (() => void) => {
+    const preload = document.createElement('script');
+    preload.id = 'resonanz-preload';
+    preload.type = 'application/json';
+    preload.textContent = JSON.stringify([{ service: 'Settings', method: 'GetLanguage', args: [], result: saved }]);
+    const messages = document.createElement('script');
+    messages.id = 'resonanz-messages';
+    messages.type = 'application/json';
+    messages.dataset.lang = lang;
+    messages.textContent = text;
+    document.head.append(preload, messages);
+    return () => {
+      preload.remove();
+      messages.remove();
+    };
+  };
+
+  it('are taken from the page instead of loading their chunk', async () => {
+    const cleanup = page('de', 'de', JSON.stringify({ ...de, 'screen.recipients.title': 'Aus der Seite' }));
+    try {
+      const i18n = await import('./index.svelte');
+      await i18n.ready;
+      expect(i18n.getLocale()).toBe('de');
+      expect(i18n.t('screen.recipients.title')).toBe('Aus der Seite');
+      expect(document.getElementById('resonanz-messages')).toBeNull();
+      // Another language still loads as its chunk.
+      await i18n.setLocale('en');
+      expect(i18n.t('screen.recipients.title')).toBe(en['screen.recipients.title']);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it.each([
+    ['of another language', 'en', JSON.stringify({ ...en, 'screen.recipients.title': 'From the page' })],
+    ['that is broken', 'de', '{"screen.recipients.title": '],
+    ['that is no catalogue', 'de', '["Aus der Seite"]'],
+  ])('are loaded as their chunk when the page carries messages %s', async (_, lang, text) => {
+    const cleanup = page('de', lang, text);
+    try {
+      const i18n = await import('./index.svelte');
+      await i18n.ready;
+      expect(i18n.t('screen.recipients.title')).toBe(de['screen.recipients.title']);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe('formatNumber', () => {
   it('writes decimals the German way ("4,0", not "4.0") and groups thousands', () => {
     setLocale('de');

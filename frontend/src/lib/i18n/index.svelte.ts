@@ -16,8 +16,9 @@ type Dictionary = Record<MessageKey, string>;
 export const locales: readonly Locale[] = ['de', 'en'];
 
 // Each language's messages are a chunk of their own, loaded when the
-// language is first used: the window's first bundle carries only the one it
-// starts in (the catalogues are about half of the first screen's script).
+// language is first used (the catalogues are about half of the first
+// screen's script); the desktop window's page carries the one it starts in
+// (pageCatalogue).
 const catalogues: Record<Locale, () => Promise<{ default: Dictionary }>> = {
   de: () => import('./de.json'),
   en: () => import('./en.json'),
@@ -51,9 +52,30 @@ const startLocale = initialLocale();
 let current = $state<Locale>(startLocale);
 let wanted: Locale = startLocale;
 
+/** MessagesElement is the id of the JSON script element that carries the start language's messages. */
+export const MessagesElement = 'resonanz-messages';
+
+/**
+ * pageCatalogue takes the messages of locale out of the page, where Go puts
+ * those of the saved language as it serves the desktop window's page
+ * (backend/desktop/preload.go); null when the page has none for locale.
+ */
+function pageCatalogue(locale: Locale): Dictionary | null {
+  const element = document.getElementById(MessagesElement);
+  if (element === null || element.dataset.lang !== locale) return null;
+  element.remove();
+  try {
+    const parsed: unknown = JSON.parse(element.textContent ?? '');
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Dictionary;
+  } catch {
+    // A broken element is no catalogue: the chunk loads instead.
+  }
+  return null;
+}
+
 /** loadCatalogue loads the messages of locale unless they are loaded. */
 export async function loadCatalogue(locale: Locale): Promise<void> {
-  if (dictionaries[locale] === undefined) dictionaries[locale] = (await catalogues[locale]()).default;
+  if (dictionaries[locale] === undefined) dictionaries[locale] = pageCatalogue(locale) ?? (await catalogues[locale]()).default;
 }
 
 /**
