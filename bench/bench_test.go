@@ -53,6 +53,9 @@ func TestHarness(t *testing.T) {
 	if _, err := exec.LookPath("Xvfb"); err == nil && !strings.Contains(out.String(), "app start to first screen (") {
 		t.Errorf("Xvfb is installed but the app-start workload did not report:\n%s", out.String())
 	}
+	if _, err := exec.LookPath("dbus-daemon"); err == nil && !strings.Contains(out.String(), "without a D-Bus session bus") {
+		t.Errorf("dbus-daemon is installed but the app start outside a desktop session was not reported:\n%s", out.String())
+	}
 	if !strings.Contains(out.String(), "import recipients CSV (0k rows): ") || !strings.Contains(out.String(), "(baseline ") {
 		t.Errorf("report:\n%s", out.String())
 	}
