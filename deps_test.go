@@ -39,6 +39,7 @@ func TestDependencyRule(t *testing.T) {
 		"backend/send":              {"backend/resonanz", "backend/render", "backend/smtp"}, // composes rendering and the message formats
 		"backend/smtp":              {"backend/resonanz"},
 		"backend/keyring":           {"backend/resonanz"},
+		"backend/webkitenv":         {},                                                                                                                                                                                                                                   // the window's WebKitGTK start-up switches (the window and make bench's bare window)
 		"backend/mailbox":           {"backend/resonanz"},                                                                                                                                                                                                                 // IMAP (go-imap) and MIME (go-message) adapter + pure classifier
 		"backend/desktop":           {"backend/resonanz", "backend/bulk", "backend/recipientcsv", "backend/report", "backend/ingest", "backend/render", "backend/analysis", "backend/send", "backend/smtp", "backend/relay", "backend/listener", "frontend/src/lib/i18n"}, // relay: the Relays façade presents relay.Relays
 	}

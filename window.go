@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 
 	"github.com/resonanz/resonanz/backend/desktop"
+	"github.com/resonanz/resonanz/backend/webkitenv"
 )
 
 // windowBackupDelay holds the desktop window's first daily copy back until
@@ -38,8 +38,8 @@ var processStart = time.Now()
 // (the command line) is for the headless build's launcher, which passes it on.
 func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, log *slog.Logger) error {
 	// First, while no C code runs yet: WebKitGTK's switches that skip the
-	// GL set-up a CPU-painted window never uses (window_webkit.go).
-	setWebKitStartEnv()
+	// GL set-up a CPU-painted window never uses (backend/webkitenv).
+	webkitenv.SetSwitches()
 	window := &desktop.Window{}
 	edge := Edge{Mode: "desktop", Window: window, Events: window}
 	// With a damaged data file the window still comes up: it shows the
@@ -159,14 +159,4 @@ func (w countingWriter) Write(p []byte) (int, error) {
 	n, err := w.ResponseWriter.Write(p)
 	w.n.Add(int64(n))
 	return n, err
-}
-
-// setWebKitStartEnv sets the switches of webkitStartEnv in this process. It
-// must run before GTK starts and while no other thread reads the
-// environment (C's setenv is not safe beside a concurrent getenv).
-func setWebKitStartEnv() {
-	nodes, _ := filepath.Glob("/dev/dri/renderD*") // sorted; an error only for a bad pattern
-	for _, s := range webkitStartEnv(os.LookupEnv, nodes) {
-		_ = os.Setenv(s.key, s.value)
-	}
 }

@@ -1,9 +1,15 @@
-package main
+// Package webkitenv holds the desktop window's WebKitGTK start-up switches.
+package webkitenv
+
+import (
+	"os"
+	"path/filepath"
+)
 
 // The window's WebKitGTK start-up switches. GTK and WebKitGTK read these from
 // the environment only (there is no API for them in WebKitGTK 4.1), so the
-// window program sets them for itself before GTK starts (window.go). They
-// are in a file without build tags so that the test runs in `go test`.
+// window program sets them for itself before GTK starts (window.go; make
+// bench's bare window, bench/barewindow, sets the same).
 //
 // The window paints its pages on the CPU (WebviewGpuPolicyNever in
 // window.go: forms, a table and canvas charts need no GPU compositing).
@@ -19,8 +25,8 @@ package main
 // shared memory, drawn with cairo — WebKit's path for windows without
 // hardware acceleration, the same on X11 and Wayland.
 
-// envSetting is one environment variable the window sets for itself.
-type envSetting struct{ key, value string }
+// Setting is one environment variable the window sets for itself.
+type Setting struct{ Key, Value string }
 
 // defaultRenderNode is the DRM render node WebKit is told it runs on when
 // the machine has none (a virtual machine, Xvfb): WebKit then finds no
@@ -28,18 +34,18 @@ type envSetting struct{ key, value string }
 // which the window never asks for.
 const defaultRenderNode = "/dev/dri/renderD128"
 
-// webkitStartEnv returns the switches the window sets before GTK starts,
+// Switches returns the switches the window sets before GTK starts,
 // leaving alone any the user has set (lookup is os.LookupEnv): a user who
 // wants WebKit's defaults back sets the variable to its default value, e.g.
 // WEBKIT_DISABLE_DMABUF_RENDERER=0. renderNodes are the machine's DRM
 // render nodes (/dev/dri/renderD*), sorted.
-func webkitStartEnv(lookup func(string) (string, bool), renderNodes []string) []envSetting {
+func Switches(lookup func(string) (string, bool), renderNodes []string) []Setting {
 	node := defaultRenderNode
 	if len(renderNodes) > 0 {
 		node = renderNodes[0] // the first GPU, the one WebKit's query usually names
 	}
-	var out []envSetting
-	for _, s := range []envSetting{
+	var out []Setting
+	for _, s := range []Setting{
 		// The page's painted buffers go to the window through shared
 		// memory and are drawn with cairo instead of through an EGL
 		// context (WebKit's DMA-BUF renderer).
@@ -51,9 +57,19 @@ func webkitStartEnv(lookup func(string) (string, bool), renderNodes []string) []
 		// window, which draws no GL of its own.
 		{"GDK_GL", "disable"},
 	} {
-		if _, set := lookup(s.key); !set {
+		if _, set := lookup(s.Key); !set {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// SetSwitches sets the switches of Switches in this process. It
+// must run before GTK starts and while no other thread reads the
+// environment (C's setenv is not safe beside a concurrent getenv).
+func SetSwitches() {
+	nodes, _ := filepath.Glob("/dev/dri/renderD*") // sorted; an error only for a bad pattern
+	for _, s := range Switches(os.LookupEnv, nodes) {
+		_ = os.Setenv(s.Key, s.Value)
+	}
 }

@@ -1,16 +1,16 @@
-package main
+package webkitenv
 
 import (
 	"reflect"
 	"testing"
 )
 
-// TestWebKitStartEnv: the window sets WebKitGTK's start-up switches that
+// TestSwitches: the window sets WebKitGTK's start-up switches that
 // skip the GL set-up it never uses, names the machine's first render node
 // (or the conventional first one when it has none), and leaves every
 // variable the user has set as it is, including to WebKit's defaults.
-func TestWebKitStartEnv(t *testing.T) {
-	all := []envSetting{
+func TestSwitches(t *testing.T) {
+	all := []Setting{
 		{"WEBKIT_DISABLE_DMABUF_RENDERER", "1"},
 		{"WEBKIT_WEB_RENDER_DEVICE_FILE", "/dev/dri/renderD128"},
 		{"GDK_GL", "disable"},
@@ -19,10 +19,10 @@ func TestWebKitStartEnv(t *testing.T) {
 		name  string
 		env   map[string]string
 		nodes []string
-		want  []envSetting
+		want  []Setting
 	}{
 		{"nothing set, no GPU", nil, nil, all},
-		{"nothing set, two GPUs", nil, []string{"/dev/dri/renderD129", "/dev/dri/renderD130"}, []envSetting{
+		{"nothing set, two GPUs", nil, []string{"/dev/dri/renderD129", "/dev/dri/renderD130"}, []Setting{
 			{"WEBKIT_DISABLE_DMABUF_RENDERER", "1"},
 			{"WEBKIT_WEB_RENDER_DEVICE_FILE", "/dev/dri/renderD129"},
 			{"GDK_GL", "disable"},
@@ -33,8 +33,8 @@ func TestWebKitStartEnv(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lookup := func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok }
-			if got := webkitStartEnv(lookup, tc.nodes); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("webkitStartEnv = %v, want %v", got, tc.want)
+			if got := Switches(lookup, tc.nodes); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Switches = %v, want %v", got, tc.want)
 			}
 		})
 	}
