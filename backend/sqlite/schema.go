@@ -2,7 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	_ "embed" // the schema golden file
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -65,22 +69,77 @@ var expected struct {
 	m map[string]map[string]schemaObject
 }
 
-// expectedSchema returns what the migrations create, built once per
-// migration set in a throw-away in-memory database.
+// schema.golden.json (beside this file, embedded) holds what the
+// migrations create, with the key of the migrations it was made from:
+// TestSchemaGolden replays them and compares (go test -update rewrites it).
+// Replaying them into memory takes 10-19 ms, which every start of the desk
+// and every command paid before its first query; the file is read in well
+// under one.
+//
+//go:embed schema.golden.json
+var schemaGolden []byte
+
+// goldenSchema is the file's content.
+type goldenSchema struct {
+	// Migrations is migrationsKey of the migrations it was made from.
+	Migrations string         `json:"migrations"`
+	Objects    []goldenObject `json:"objects"`
+}
+
+type goldenObject struct {
+	Type string `json:"type"`
+	Name string `json:"name"`
+	SQL  string `json:"sql"`
+}
+
+// migrationsKey identifies a migration set: a hash of its checksums.
+func migrationsKey(ms []migration) string {
+	h := sha256.New()
+	for _, m := range ms {
+		h.Write([]byte(m.checksum))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// expectedSchema returns what the migrations create: from the golden file
+// when it was made from exactly these migrations, else built once per
+// migration set in a throw-away in-memory database (a migration added
+// without rewriting the file costs the replay, never a wrong answer).
 func expectedSchema(ctx context.Context, migrations fs.FS) (map[string]schemaObject, error) {
 	ms, err := loadMigrations(migrations)
 	if err != nil {
 		return nil, err
 	}
-	var key strings.Builder
-	for _, m := range ms {
-		key.WriteString(m.checksum)
-	}
+	key := migrationsKey(ms)
 	expected.Lock()
 	defer expected.Unlock()
-	if s, ok := expected.m[key.String()]; ok {
+	if s, ok := expected.m[key]; ok {
 		return s, nil
 	}
+	if expected.m == nil {
+		expected.m = map[string]map[string]schemaObject{}
+	}
+	var g goldenSchema
+	if err := json.Unmarshal(schemaGolden, &g); err == nil && g.Migrations == key {
+		s := make(map[string]schemaObject, len(g.Objects))
+		for _, o := range g.Objects {
+			obj := schemaObject{typ: o.Type, name: o.Name, sql: o.SQL}
+			s[obj.label()] = obj
+		}
+		expected.m[key] = s
+		return s, nil
+	}
+	s, err := replaySchema(ctx, migrations)
+	if err != nil {
+		return nil, err
+	}
+	expected.m[key] = s
+	return s, nil
+}
+
+// replaySchema applies migrations to a throw-away in-memory database and
+// reads what they created.
+func replaySchema(ctx context.Context, migrations fs.FS) (map[string]schemaObject, error) {
 	sdb, err := sql.Open("sqlite3", "file::memory:?_foreign_keys=1")
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
@@ -91,15 +150,7 @@ func expectedSchema(ctx context.Context, migrations fs.FS) (map[string]schemaObj
 	if err := ref.migrate(ctx, migrations); err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
-	s, err := readSchema(ctx, sdb)
-	if err != nil {
-		return nil, err
-	}
-	if expected.m == nil {
-		expected.m = map[string]map[string]schemaObject{}
-	}
-	expected.m[key.String()] = s
-	return s, nil
+	return readSchema(ctx, sdb)
 }
 
 // readSchema reads the schema objects, without SQLite's own (sqlite_*).

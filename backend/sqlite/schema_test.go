@@ -4,10 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"io/fs"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
+	"github.com/resonanz/resonanz/backend/golden"
 	"github.com/resonanz/resonanz/backend/resonanz"
 	"github.com/resonanz/resonanz/backend/sqlite"
 )
@@ -126,4 +131,49 @@ func TestSchemaCheck(t *testing.T) {
 			db.Close()
 		}
 	})
+}
+
+// TestSchemaGolden: schema.golden.json, which Open and Restore compare a
+// data file with, is what the migrations create (replayed into memory) and
+// names the migrations it was made from; go test -update rewrites it.
+func TestSchemaGolden(t *testing.T) {
+	got, err := sqlite.SchemaGoldenJSON(context.Background(), sqlite.Migrations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, "schema.golden.json", got)
+}
+
+// TestSchemaGolden_StaleFileIsNotUsed: for migrations the golden file was not
+// made from (a migration added without -update), the expected schema is
+// replayed, so a good data file still opens and a tampered one is refused.
+func TestSchemaGolden_StaleFileIsNotUsed(t *testing.T) {
+	ctx := context.Background()
+	extra := fstest.MapFS{}
+	entries, err := fs.ReadDir(sqlite.Migrations, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := ""
+	for _, e := range entries {
+		b, err := fs.ReadFile(sqlite.Migrations, e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		extra[e.Name()] = &fstest.MapFile{Data: b}
+		last = e.Name()
+	}
+	n, _ := strconv.Atoi(last[:4])
+	extra[fmt.Sprintf("%04d_golden_stale.sql", n+1)] = &fstest.MapFile{Data: []byte(`CREATE TABLE golden_stale (id INTEGER PRIMARY KEY) STRICT;`)}
+	path := filepath.Join(t.TempDir(), "r.db")
+	db, err := sqlite.Open(ctx, path, sqlite.Options{Migrations: extra})
+	if err != nil {
+		t.Fatalf("a data file with a migration the golden file lacks: %v", err)
+	}
+	db.Close()
+	tamper(t, path, `CREATE VIEW leak AS SELECT email FROM recipient`)
+	if db, err := sqlite.Open(ctx, path, sqlite.Options{Migrations: extra}); err == nil {
+		db.Close()
+		t.Fatal("a tampered data file was opened")
+	}
 }
