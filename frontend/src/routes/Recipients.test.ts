@@ -182,7 +182,7 @@ describe('add, lists and attributes', () => {
     render(Recipients);
     const u = user();
     await u.click(screen.getByTestId('tab-add'));
-    await u.type(screen.getByTestId('add-email'), 'neu@example.org');
+    await u.type(await screen.findByTestId('add-email'), 'neu@example.org');
     await u.selectOptions(screen.getByTestId('add-gender'), 'f');
     await u.click(screen.getByTestId('add-save'));
     await waitFor(() => expect(stub.Create).toHaveBeenCalledTimes(1));
@@ -271,7 +271,7 @@ describe('import wizard', () => {
     const u = user();
 
     await u.click(screen.getByTestId('tab-import'));
-    await u.click(screen.getByTestId('import-pick'));
+    await u.click(await screen.findByTestId('import-pick'));
     expect(stub.PickCSVFile).toHaveBeenCalledWith(en['import.file.dialogTitle']);
     expect(await screen.findByTestId('import-format')).toHaveTextContent('kunden.csv · Windows-1252 · separated by semicolon');
     expect(stub.PreviewImport).toHaveBeenLastCalledWith('/home/ada/kunden.csv', null);
@@ -381,7 +381,7 @@ describe('import wizard', () => {
     render(Recipients);
     const u = user();
     await u.click(screen.getByTestId('tab-import'));
-    await u.click(screen.getByTestId('import-pick'));
+    await u.click(await screen.findByTestId('import-pick'));
     await u.selectOptions(await screen.findByTestId('map-E-Mail'), '-');
     expect(await screen.findByTestId('import-error')).toHaveTextContent(en['error.import.csv.no_email']);
     expect(screen.getByTestId('import-next')).toBeDisabled();
