@@ -279,6 +279,19 @@ func startXvfb(ctx context.Context) (string, func(), error) {
 		return "", nil, err
 	}
 	w.Close()
+	n, stop, err := firstLine(cmd, r, "the Xvfb display")
+	if err != nil {
+		return "", nil, err
+	}
+	return ":" + n, stop, nil
+}
+
+// firstLine waits up to 15 s for the first line the started cmd writes to r
+// (what it prints when it is ready: Xvfb its display, dbus-daemon its
+// address) and returns it with a function that stops cmd; what names cmd
+// in the errors. The rest of r is read and dropped, so cmd never blocks on
+// a full pipe.
+func firstLine(cmd *exec.Cmd, r io.Reader, what string) (string, func(), error) {
 	stop := func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
@@ -287,17 +300,18 @@ func startXvfb(ctx context.Context) (string, func(), error) {
 	go func() {
 		line, _ := bufio.NewReader(r).ReadString('\n')
 		got <- strings.TrimSpace(line)
+		_, _ = io.Copy(io.Discard, r)
 	}()
 	select {
-	case n := <-got:
-		if n == "" {
+	case line := <-got:
+		if line == "" {
 			stop()
-			return "", nil, errors.New("the Xvfb display did not start")
+			return "", nil, errors.New(what + " did not start")
 		}
-		return ":" + n, stop, nil
+		return line, stop, nil
 	case <-time.After(15 * time.Second):
 		stop()
-		return "", nil, errors.New("the Xvfb display did not start within 15 s")
+		return "", nil, errors.New(what + " did not start within 15 s")
 	}
 }
 
@@ -347,27 +361,7 @@ func startSessionBus(ctx context.Context, dir string) (string, func(), error) {
 	if err := cmd.Start(); err != nil {
 		return "", nil, err
 	}
-	stop := func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}
-	got := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		got <- strings.TrimSpace(line)
-		_, _ = io.Copy(io.Discard, out)
-	}()
-	select {
-	case addr := <-got:
-		if addr == "" {
-			stop()
-			return "", nil, errors.New("dbus-daemon printed no address")
-		}
-		return addr, stop, nil
-	case <-time.After(15 * time.Second):
-		stop()
-		return "", nil, errors.New("dbus-daemon did not start within 15 s")
-	}
+	return firstLine(cmd, out, "dbus-daemon")
 }
 
 // buildBareWindow builds bench/barewindow with the desk's window tags into
