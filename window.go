@@ -18,9 +18,7 @@ import (
 	"time"
 
 	"github.com/wailsapp/wails/v2"
-	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
-	"github.com/wailsapp/wails/v2/pkg/options/linux"
 
 	"github.com/resonanz/resonanz/backend/desktop"
 	"github.com/resonanz/resonanz/backend/webkitenv"
@@ -80,32 +78,21 @@ func runDesktop(ctx context.Context, _ []string, dataDir string, assets fs.FS, l
 		go a.autoPublish.Run(ctx)
 	}
 	ready = time.Since(processStart)
-	return wails.Run(&options.App{
-		OnStartup: window.Startup,
-		// With unsaved changes the UI asks before the window closes.
-		OnBeforeClose: window.BeforeClose,
-		// The listener stops before the window's process ends: queued hits
-		// are written (Close does it again, harmlessly, for other exits).
-		OnShutdown:       func(context.Context) { a.StopListener(context.Background()) },
-		Title:            "Resonanz",
-		Width:            1280,
-		Height:           820,
-		MinWidth:         960,
-		MinHeight:        640,
-		BackgroundColour: &options.RGBA{R: 248, G: 249, B: 251, A: 255},
-		// The page carries the first screen's data (no round trip after the
-		// bundle has run).
-		AssetServer: &assetserver.Options{Assets: assets, Middleware: func(next http.Handler) http.Handler {
-			return assetsServed.watch(desktop.PreloadIndex(next, assets, firstScreen, a.log))
-		}},
-		Bind:           a.Bindings(),
-		ErrorFormatter: a.Errors().Wails,
-		// No GPU compositing: for these pages (forms, a table, canvas
-		// charts) WebKit's CPU painting is enough, and setting up the GL
-		// compositor cost about a quarter of the start-up's CPU time under
-		// Xvfb (Mesa's llvmpipe compiling shaders, Skia's GPU workers).
-		Linux: &linux.Options{ProgramName: "resonanz", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
-	})
+	app := webkitenv.Window()
+	app.OnStartup = window.Startup
+	// With unsaved changes the UI asks before the window closes.
+	app.OnBeforeClose = window.BeforeClose
+	// The listener stops before the window's process ends: queued hits are
+	// written (Close does it again, harmlessly, for other exits).
+	app.OnShutdown = func(context.Context) { a.StopListener(context.Background()) }
+	// The page carries the first screen's data (no round trip after the
+	// bundle has run).
+	app.AssetServer = &assetserver.Options{Assets: assets, Middleware: func(next http.Handler) http.Handler {
+		return assetsServed.watch(desktop.PreloadIndex(next, assets, firstScreen, a.log))
+	}}
+	app.Bind = a.Bindings()
+	app.ErrorFormatter = a.Errors().Wails
+	return wails.Run(app)
 }
 
 // firstScreen returns what the window's page carries from the start (none

@@ -1,10 +1,34 @@
-// Package webkitenv holds the desktop window's WebKitGTK start-up switches.
+// Package webkitenv holds what the desktop window's start depends on: its
+// WebKitGTK start-up switches and its window options, shared by the desk's
+// window (window.go) and make bench's bare window (bench/barewindow), so
+// that the bench's floor is the same window.
 package webkitenv
 
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
 )
+
+// Window returns the window's options (title, size, background, WebKit's
+// GPU policy); the caller adds its assets, bindings and hooks.
+func Window() *options.App {
+	return &options.App{
+		Title:            "Resonanz",
+		Width:            1280,
+		Height:           820,
+		MinWidth:         960,
+		MinHeight:        640,
+		BackgroundColour: &options.RGBA{R: 248, G: 249, B: 251, A: 255},
+		// No GPU compositing: for these pages (forms, a table, canvas
+		// charts) WebKit's CPU painting is enough, and setting up the GL
+		// compositor cost about a quarter of the start-up's CPU time under
+		// Xvfb (Mesa's llvmpipe compiling shaders, Skia's GPU workers).
+		Linux: &linux.Options{ProgramName: "resonanz", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
+	}
+}
 
 // The window's WebKitGTK start-up switches. GTK and WebKitGTK read these from
 // the environment only (there is no API for them in WebKitGTK 4.1), so the
@@ -12,7 +36,7 @@ import (
 // bench's bare window, bench/barewindow, sets the same).
 //
 // The window paints its pages on the CPU (WebviewGpuPolicyNever in
-// window.go: forms, a table and canvas charts need no GPU compositing).
+// Window: forms, a table and canvas charts need no GPU compositing).
 // WebKitGTK 2.50 still sets up OpenGL in the window's process at start, for
 // nothing it then uses here: GTK probes GLX when it opens an X11 display,
 // WebKit's DMA-BUF renderer creates an EGL context and compiles shaders to

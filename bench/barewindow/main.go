@@ -19,9 +19,7 @@ import (
 
 	"github.com/resonanz/resonanz/backend/webkitenv"
 	"github.com/wailsapp/wails/v2"
-	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
-	"github.com/wailsapp/wails/v2/pkg/options/linux"
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 )
 
@@ -51,18 +49,11 @@ func (b *Bare) Shown(navigationStart float64) {
 func main() {
 	webkitenv.SetSwitches()
 	bare := &Bare{log: slog.New(slog.NewTextHandler(os.Stderr, nil))}
-	err := wails.Run(&options.App{
-		OnStartup:        func(ctx context.Context) { bare.ctx.Store(&ctx) },
-		Title:            "Resonanz",
-		Width:            1280,
-		Height:           820,
-		MinWidth:         960,
-		MinHeight:        640,
-		BackgroundColour: &options.RGBA{R: 248, G: 249, B: 251, A: 255},
-		AssetServer:      &assetserver.Options{Assets: assets},
-		Bind:             []any{bare},
-		Linux:            &linux.Options{ProgramName: "resonanz", WebviewGpuPolicy: linux.WebviewGpuPolicyNever},
-	})
+	app := webkitenv.Window()
+	app.OnStartup = func(ctx context.Context) { bare.ctx.Store(&ctx) }
+	app.AssetServer = &assetserver.Options{Assets: assets}
+	app.Bind = []any{bare}
+	err := wails.Run(app)
 	if err != nil {
 		bare.log.Error("window", "err", err)
 		os.Exit(1)
