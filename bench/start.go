@@ -19,9 +19,12 @@ import (
 )
 
 // appStart measures the desktop app from exec to its first screen showing
-// data (the recipient table's first page painted: the UI calls
-// System.FirstScreen after the next two animation frames, the app logs
-// "first screen" and, with RESONANZ_QUIT_AFTER_FIRST_SCREEN=1, quits) on a
+// data (the recipient table's first page painted: Go's prerendered one,
+// which the page reports to System.FirstScreenPrerendered after the next two
+// animation frames, or without one the UI's, which calls System.FirstScreen;
+// the app logs "first screen"), and until the UI's own first screen has
+// taken its place ("first screen ready"; with
+// RESONANZ_QUIT_AFTER_FIRST_SCREEN=1 the app then quits) on a
 // store of cfg.Recipients recipients, in an Xvfb display of its own. Started
 // as the menu entry starts it (build/linux/resonanz.desktop): the window
 // program beside the headless binary (`resonanz` in a terminal execs the
@@ -139,25 +142,50 @@ func appStart(ctx context.Context, cfg Config) ([]Result, error) {
 			Value: median(busless).Seconds(), Unit: "s", Runs: len(busless),
 		})
 	}
+	if v := marks["ui_wall_ms"]; len(v) > 0 {
+		// Go's prerendered first screen paints before the UI's bundle runs;
+		// the UI's own takes its place once it shows the same data, and
+		// from then on the screen answers.
+		r := Result{Name: "app start until the UI's own first screen replaced the prerendered one (the screen answers)", Value: median(v) / 1000, Unit: "s", Runs: len(v)}
+		if len(baseWalls) > 0 {
+			r.Baseline = median(baseWalls).Seconds()
+			r.Ratio = r.Value / r.Baseline
+			r.Name += "; baseline: the -base-bin build's first screen"
+		}
+		res = append(res, r)
+	}
 	// The breakdown, medians of the app's own marks: from the desktop
 	// program's start until it handed over to Wails and until WebKit began
-	// loading the page, then from that moment: the first bundle fetched,
-	// parsed and evaluated; the start language's messages loaded; the shell
-	// mounted; the first page of data shown; laid out and painted.
+	// loading the page, then from that moment: the first screen painted
+	// (Go's prerendered one where the page carries it); then the UI's own:
+	// the first bundle fetched, parsed and evaluated; the start language's
+	// messages loaded; the shell mounted; the first page of data shown; laid
+	// out and painted in place of the prerendered one. A mark of the
+	// -base-bin build is its baseline (its first screen had no prerendered
+	// one: its painted is the UI's).
 	for _, b := range []struct{ key, what string }{
 		{"ready_ms", "desktop program start → handed to Wails (the store opened, the first screen's data asked for)"},
 		{"navigation_ms", "desktop program start → page navigation (WebKit start-up)"},
 		{"document_ms", "navigation → index.html received"},
-		{"bundle_ms", "navigation → first bundle served (Go's asset server)"},
-		{"script_ms", "navigation → first bundle evaluated"},
-		{"messages_ms", "navigation → the start language's messages loaded"},
-		{"mounted_ms", "navigation → shell mounted"},
-		{"data_ms", "navigation → first page of data"},
-		{"painted_ms", "navigation → painted"},
+		{"painted_ms", "navigation → first screen painted"},
+		{"ui_bundle_ms", "navigation → first bundle served (Go's asset server)"},
+		{"ui_script_ms", "navigation → first bundle evaluated"},
+		{"ui_messages_ms", "navigation → the start language's messages loaded"},
+		{"ui_mounted_ms", "navigation → shell mounted"},
+		{"ui_data_ms", "navigation → first page of data"},
+		{"ui_painted_ms", "navigation → the UI's first screen painted"},
 	} {
-		if v := marks[b.key]; len(v) > 0 {
+		v := marks[b.key]
+		if len(v) == 0 {
+			v = marks[strings.TrimPrefix(b.key, "ui_")] // a build without a prerendered screen
+		}
+		if len(v) > 0 {
 			r := Result{Name: "app start breakdown: " + b.what, Value: median(v), Unit: "ms", Runs: len(v)}
-			if bv := baseMarks[b.key]; len(bv) > 0 {
+			bv := baseMarks[strings.TrimPrefix(b.key, "ui_")]
+			if len(bv) == 0 {
+				bv = baseMarks[b.key]
+			}
+			if len(bv) > 0 {
 				// The same mark of the -base-bin build, for where the time went.
 				r.Baseline = median(bv)
 				r.Ratio = r.Value / r.Baseline
@@ -168,7 +196,11 @@ func appStart(ctx context.Context, cfg Config) ([]Result, error) {
 	if kb, err := firstBundleKB("frontend/dist"); err == nil {
 		res = append(res, Result{Name: "app start: first bundle (the scripts and style sheets index.html names, uncompressed)", Value: kb, Unit: "kB", Runs: 1})
 	}
-	if v := marks["loaded_bytes"]; len(v) > 0 {
+	v := marks["ui_loaded_bytes"]
+	if len(v) == 0 {
+		v = marks["loaded_bytes"]
+	}
+	if len(v) > 0 {
 		// Measured by the app: everything its page loaded from the asset
 		// server until the first screen (index.html with the preloaded
 		// data, the bundle, the language's messages).
@@ -237,15 +269,21 @@ func launchToFirstScreen(ctx context.Context, bin, data, display, sessionBus str
 		fmt.Fprintln(&log, line)
 		if wall == 0 && strings.Contains(line, `msg="first screen"`) {
 			wall = time.Since(start)
-			marks = map[string]float64{}
-			for _, f := range strings.Fields(line) {
-				if k, v, ok := strings.Cut(f, "="); ok && (strings.HasSuffix(k, "_ms") || strings.HasSuffix(k, "_bytes")) {
-					ms, _ := strconv.Atoi(v)
-					marks[k] = float64(ms)
-				}
+			if marks == nil {
+				marks = map[string]float64{}
 			}
+			readMarks(marks, line, "")
 			self = time.Duration(marks["after_ms"]) * time.Millisecond
 			delete(marks, "after_ms")
+		}
+		// The UI's own first screen in place of the prerendered one: its
+		// marks under "ui_", its wall time as ui_wall_ms.
+		if strings.Contains(line, `msg="first screen ready"`) {
+			if marks == nil {
+				marks = map[string]float64{}
+			}
+			marks["ui_wall_ms"] = float64(time.Since(start).Microseconds()) / 1000
+			readMarks(marks, line, "ui_")
 		}
 	}
 	_, _ = io.Copy(io.Discard, stderr)
@@ -258,6 +296,17 @@ func launchToFirstScreen(ctx context.Context, bin, data, display, sessionBus str
 		return 0, 0, 0, nil, fmt.Errorf("app start: the app quit without reporting its first screen\n%s", log.String())
 	}
 	return wall, self, peakKB, marks, nil
+}
+
+// readMarks adds the _ms and _bytes fields of a log line to marks, their
+// names prefixed.
+func readMarks(marks map[string]float64, line, prefix string) {
+	for _, f := range strings.Fields(line) {
+		if k, v, ok := strings.Cut(f, "="); ok && (strings.HasSuffix(k, "_ms") || strings.HasSuffix(k, "_bytes")) {
+			n, _ := strconv.Atoi(v)
+			marks[prefix+k] = float64(n)
+		}
+	}
 }
 
 // startXvfb starts a virtual X display and returns its name (":N") and a

@@ -38,6 +38,8 @@ export default defineConfig({
       },
     },
   },
+  // The tests read Go's first-screen golden files (src/firstScreen.test.ts).
+  server: { fs: { allow: ['.', '../backend/desktop/testdata'] } },
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.ts'],

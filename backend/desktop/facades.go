@@ -53,8 +53,9 @@ type System struct {
 	window *Window // nil in browser mode
 	audit  resonanz.AuditService
 
-	firstScreen   sync.Once
-	onFirstScreen func(StartTimings)
+	shown, ready sync.Once
+	onShown      func(StartTimings, bool)
+	onReady      func(StartTimings)
 }
 
 // NewSystem returns the System façade reporting info; window is nil in
@@ -150,21 +151,44 @@ type StartTimings struct {
 	Painted         float64 `json:"painted"`
 }
 
-// FirstScreen is called by the UI once its first screen shows data, with
-// its start marks; the first call runs the hook set by OnFirstScreen
-// (start-up timing), later calls do nothing.
-func (s *System) FirstScreen(t StartTimings) error {
-	s.firstScreen.Do(func() {
-		if s.onFirstScreen != nil {
-			s.onFirstScreen(t)
+// FirstScreenPrerendered is called by the window's page once the first
+// screen Go put into it (prerender) has painted, before the UI's bundle
+// runs, with the marks the page has (navigation start, document, painted).
+// The first call of it or FirstScreen runs the shown hook (start-up timing).
+func (s *System) FirstScreenPrerendered(t StartTimings) error {
+	s.shown.Do(func() {
+		if s.onShown != nil {
+			s.onShown(t, true)
 		}
 	})
 	return nil
 }
 
-// OnFirstScreen sets what runs when the UI first shows data. It is a
-// function, not a method, so that it is not bound to the UI.
-func OnFirstScreen(s *System, hook func(StartTimings)) { s.onFirstScreen = hook }
+// FirstScreen is called by the UI once its first screen shows data (its
+// own, in place of a prerendered one), with its start marks: it runs the
+// shown hook unless FirstScreenPrerendered did, then, once, the ready hook.
+func (s *System) FirstScreen(t StartTimings) error {
+	s.shown.Do(func() {
+		if s.onShown != nil {
+			s.onShown(t, false)
+		}
+	})
+	s.ready.Do(func() {
+		if s.onReady != nil {
+			s.onReady(t)
+		}
+	})
+	return nil
+}
+
+// OnFirstScreen sets what runs when the first screen has painted (shown:
+// prerendered says whether Go's prerendered screen or the UI's) and when
+// the UI's own first screen shows data (ready; with no prerendered screen,
+// right after shown). A function, not a method, so that it is not bound to
+// the UI.
+func OnFirstScreen(s *System, shown func(t StartTimings, prerendered bool), ready func(StartTimings)) {
+	s.onShown, s.onReady = shown, ready
+}
 
 // MailServer keeps the SMTP and listener settings (the composition root
 // implements it: the password lives in a secret file, not the database).

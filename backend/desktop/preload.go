@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -122,6 +123,9 @@ func PreloadIndex(next http.Handler, assets fs.FS, preloads func() []Preload, lo
 				if text := i18n.ScriptJSON(lang); text != nil {
 					page = injectHead(page, `<script id="`+MessagesElement+`" type="application/json" data-lang="`+lang+`">`+string(text)+`</script>`)
 				}
+				if screen := prerender(p); screen != nil {
+					page = withPrerendered(page, screen, lang)
+				}
 			}
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -153,4 +157,47 @@ func injectHead(page []byte, element string) []byte {
 	out = append(out, page[:i]...)
 	out = append(out, element...)
 	return append(out, page[i:]...)
+}
+
+var (
+	moduleScript = regexp.MustCompile(`<script type="module" crossorigin src="(/assets/[^"<>]+\.js)"></script>`)
+	htmlLang     = regexp.MustCompile(`<html lang="[a-z]+">`)
+)
+
+// withPrerendered puts screen (prerender's first screen) into the page's
+// #app and its module scripts (the start bundle and the chunks it imports)
+// after the first paint: WebKitGTK paints nothing while a page's module
+// scripts are loaded and run, so with them in the head the prerendered
+// screen would paint only after the UI had mounted (measured: no earlier).
+// A small script loads them once two animation frames have passed (the
+// screen has painted) and reports that paint to Go
+// (System.FirstScreenPrerendered). The page is unchanged when it is not
+// the build's (no #app, no module script).
+func withPrerendered(page, screen []byte, lang string) []byte {
+	var srcs []string
+	for _, m := range moduleScript.FindAllSubmatch(page, -1) {
+		srcs = append(srcs, string(m[1]))
+	}
+	app := []byte(`<div id="app"></div>`)
+	if len(srcs) == 0 || bytes.Count(page, app) != 1 {
+		return page
+	}
+	list, err := json.Marshal(srcs) // asset paths: escaped for the script element
+	if err != nil {
+		return page
+	}
+	loader := `<script>requestAnimationFrame(() => requestAnimationFrame(() => {` +
+		`const system = window.go?.desktop?.System;` +
+		`system?.FirstScreenPrerendered({ navigationStart: performance.timeOrigin, document: performance.getEntriesByType('navigation')[0]?.responseEnd ?? 0, painted: performance.now() }).catch(() => {});` +
+		`for (const src of ` + string(list) + `) import(src);` +
+		`}));</script>`
+	page = moduleScript.ReplaceAll(page, nil)
+	page = htmlLang.ReplaceAll(page, []byte(`<html lang="`+lang+`">`))
+	out := make([]byte, 0, len(page)+len(screen)+len(loader))
+	i := bytes.Index(page, app) + len(app) - len("</div>")
+	out = append(out, page[:i]...)
+	out = append(out, screen...)
+	out = append(out, "</div>"...)
+	out = append(out, loader...)
+	return append(out, page[i+len("</div>"):]...)
 }

@@ -106,6 +106,7 @@ export const System = {
   AuditLog: (limit: number): Promise<AuditEntry[]> => call('System', 'AuditLog', limit),
   CloseWindow: (): Promise<void> => call('System', 'CloseWindow'),
   FirstScreen: (t: StartTimings): Promise<void> => call('System', 'FirstScreen', t),
+  FirstScreenPrerendered: (t: StartTimings): Promise<void> => call('System', 'FirstScreenPrerendered', t),
   Info: (): Promise<SystemInfo> => call('System', 'Info'),
   PickCSVFile: (title: string): Promise<string> => call('System', 'PickCSVFile', title),
   PickLogFile: (title: string): Promise<string> => call('System', 'PickLogFile', title),

@@ -1,5 +1,5 @@
 import { getLanguage, saveLanguage } from '../api/settings';
-import { getLocale, isLocale, setLocale, storedLocale, type Locale } from '../i18n/index.svelte';
+import { getLocale, isLocale, setLocale, type Locale } from '../i18n/index.svelte';
 
 /**
  * chooseLanguage switches the UI language and stores the choice in the
@@ -13,15 +13,17 @@ export function chooseLanguage(locale: Locale): void {
 
 /**
  * loadLanguage applies the language stored in the settings; when none is
- * stored yet, the one this browser remembers is stored (an earlier version
- * kept it only in the browser).
+ * stored yet, the one the UI started in is stored (the one this browser
+ * remembers, else the browser's): the desk then starts in it, and the
+ * desktop window's page carries its messages and first screen in it
+ * (backend/desktop/preload.go) from the next start on.
  */
 export async function loadLanguage(): Promise<void> {
   try {
     const saved = await getLanguage();
     if (isLocale(saved)) {
       if (saved !== getLocale()) await setLocale(saved);
-    } else if (storedLocale() !== null) {
+    } else {
       await saveLanguage(getLocale());
     }
   } catch {

@@ -8,6 +8,13 @@ class SystemState {
   error = $state<ApiError | null>(null);
 
   #shown = false;
+  #whenShown: (() => void)[] = [];
+
+  /** whenShown runs fn once the first screen shows its data, before that is painted (at once if it has). */
+  whenShown(fn: () => void): void {
+    if (this.#shown) fn();
+    else this.#whenShown.push(fn);
+  }
 
   /**
    * shown reports, once per launch, that the first screen has painted its
@@ -17,6 +24,7 @@ class SystemState {
   shown(): void {
     if (this.#shown) return;
     this.#shown = true;
+    for (const fn of this.#whenShown.splice(0)) fn();
     const data = performance.now();
     requestAnimationFrame(() =>
       requestAnimationFrame(() => {
