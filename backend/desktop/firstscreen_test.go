@@ -168,8 +168,8 @@ const builtPage = `<!doctype html>
 // TestPreloadIndex_Prerendered: with a saved language and recipients the
 // window's page carries the first screen in #app and loads its module
 // scripts only after that has painted (a script that reports the paint to
-// Go, then imports them), in the saved language; without a first screen
-// the built page keeps its scripts.
+// Go, then imports them), in the saved language, without the messages;
+// without a first screen the built page keeps its scripts.
 func TestPreloadIndex_Prerendered(t *testing.T) {
 	preloads := firstScreenFixture(t, "de")
 	serve := func(p []desktop.Preload) string {
@@ -180,10 +180,13 @@ func TestPreloadIndex_Prerendered(t *testing.T) {
 	body := serve(preloads)
 	screen := string(desktop.Prerender(preloads))
 	head, rest, _ := strings.Cut(body, "</head>")
-	for _, want := range []string{`<html lang="de">`, `<link rel="stylesheet" crossorigin href="/assets/start-D7.css">`, `id="resonanz-preload"`, `id="resonanz-messages"`} {
+	for _, want := range []string{`<html lang="de">`, `<link rel="stylesheet" crossorigin href="/assets/start-D7.css">`, `id="resonanz-preload"`} {
 		if !strings.Contains(head, want) {
 			t.Errorf("the head lacks %s:\n%s", want, head)
 		}
+	}
+	if strings.Contains(body, `id="resonanz-messages"`) {
+		t.Error("the page carries the messages beside the first screen (it would paint later; the UI loads them after the paint)")
 	}
 	if strings.Contains(body, `<script type="module"`) {
 		t.Errorf("a module script stayed in the page (it would run before the first paint):\n%.600s", head)

@@ -112,19 +112,23 @@ func PreloadIndex(next http.Handler, assets fs.FS, preloads func() []Preload, lo
 			} else {
 				page = injectHead(page, `<script id="`+PreloadElement+`" type="application/json">`+string(data)+`</script>`)
 			}
-			// The messages of the saved language, which the UI starts in:
-			// parsed as JSON from the page they take about 1 ms, loaded and
-			// run as their chunk after the bundle 25-40 ms. The page comes
-			// 108 kB larger, so it arrives somewhat later: painted 14-36 ms
-			// earlier in three sets of alternating launches, 1 ms later in a
-			// fourth. None when no language was saved yet: the UI picks one
-			// from the browser.
+			// The first screen as the UI would show it (prerender), which
+			// the page paints before the UI's bundle runs. Without one
+			// (first start, empty table), the messages of the saved
+			// language, which the UI starts in: parsed as JSON from the
+			// page they take about 1 ms, loaded and run as their chunk after
+			// the bundle 25-40 ms; painted 14-36 ms earlier in three sets of
+			// alternating launches, 1 ms later in a fourth. Not beside the
+			// first screen: the page would come 108 kB larger and paint 18
+			// ms later (paired medians of 10), while the UI, which runs
+			// after that paint, has them as early from their chunk.
 			if lang := savedLanguage(p); lang != "" {
-				if text := i18n.ScriptJSON(lang); text != nil {
-					page = injectHead(page, `<script id="`+MessagesElement+`" type="application/json" data-lang="`+lang+`">`+string(text)+`</script>`)
-				}
+				prerendered := false
 				if screen := prerender(p); screen != nil {
-					page = withPrerendered(page, screen, lang)
+					page, prerendered = withPrerendered(page, screen, lang)
+				}
+				if text := i18n.ScriptJSON(lang); text != nil && !prerendered {
+					page = injectHead(page, `<script id="`+MessagesElement+`" type="application/json" data-lang="`+lang+`">`+string(text)+`</script>`)
 				}
 			}
 		}
@@ -172,19 +176,19 @@ var (
 // A small script loads them once two animation frames have passed (the
 // screen has painted) and reports that paint to Go
 // (System.FirstScreenPrerendered). The page is unchanged when it is not
-// the build's (no #app, no module script).
-func withPrerendered(page, screen []byte, lang string) []byte {
+// the build's (no #app, no module script): ok is false then.
+func withPrerendered(page, screen []byte, lang string) (_ []byte, ok bool) {
 	var srcs []string
 	for _, m := range moduleScript.FindAllSubmatch(page, -1) {
 		srcs = append(srcs, string(m[1]))
 	}
 	app := []byte(`<div id="app"></div>`)
 	if len(srcs) == 0 || bytes.Count(page, app) != 1 {
-		return page
+		return page, false
 	}
 	list, err := json.Marshal(srcs) // asset paths: escaped for the script element
 	if err != nil {
-		return page
+		return page, false
 	}
 	loader := `<script>requestAnimationFrame(() => requestAnimationFrame(() => {` +
 		`const system = window.go?.desktop?.System;` +
@@ -199,5 +203,5 @@ func withPrerendered(page, screen []byte, lang string) []byte {
 	out = append(out, screen...)
 	out = append(out, "</div>"...)
 	out = append(out, loader...)
-	return append(out, page[i+len("</div>"):]...)
+	return append(out, page[i+len("</div>"):]...), true
 }
