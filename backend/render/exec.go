@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
+	"github.com/resonanz/resonanz/frontend/src/lib/i18n"
 )
 
 // Options are the per-send decisions Execute asks for. Every func may be
@@ -447,29 +448,7 @@ func formatNumber(v string, decimals int, lang string) string {
 	if err != nil || math.IsNaN(n) || math.IsInf(n, 0) || math.Abs(n) >= 1e15 {
 		return v
 	}
-	s := strconv.FormatFloat(n, 'f', decimals, 64)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	intPart, frac, _ := strings.Cut(s, ".")
-	thou, dec := ".", ","
-	if lang == "en" {
-		thou, dec = ",", "."
-	}
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteString(thou)
-		}
-		b.WriteRune(c)
-	}
-	if frac != "" {
-		b.WriteString(dec)
-		b.WriteString(frac)
-	}
-	return b.String()
+	return i18n.FormatDecimal(lang, strconv.FormatFloat(n, 'f', decimals, 64))
 }
 
 // collapse trims s and reduces runs of spaces to one (subjects, preheaders
