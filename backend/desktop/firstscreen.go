@@ -62,8 +62,7 @@ func prerender(preloads []Preload) []byte {
 		page  resonanz.RecipientPage
 		lists []resonanz.List
 		info  SystemInfo
-		lang  string
-		have  int // of the four
+		have  int // of the three
 	)
 	for _, p := range preloads {
 		switch r := p.Result.(type) {
@@ -76,14 +75,10 @@ func prerender(preloads []Preload) []byte {
 		case SystemInfo:
 			info = r
 			have++
-		case string:
-			if p.Service == "Settings" && p.Method == "GetLanguage" {
-				lang = r
-				have++
-			}
 		}
 	}
-	if have != 4 || page.Total == 0 || info.Damaged != "" || (lang != "de" && lang != "en") {
+	lang := savedLanguage(preloads)
+	if have != 3 || page.Total == 0 || info.Damaged != "" || lang == "" {
 		return nil
 	}
 	data := firstScreenData{ID: PrerenderedElement, Lang: lang, Languages: resonanz.Languages, Screens: screens,
@@ -148,26 +143,7 @@ func recipientName(r resonanz.Recipient) string {
 
 // formatNumber formats n as the UI does for lang (Intl.NumberFormat of
 // de-DE and en-GB): 100.000 or 100,000.
-func formatNumber(lang string, n int) string {
-	sep := "."
-	if lang == "en" {
-		sep = ","
-	}
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func formatNumber(lang string, n int) string { return i18n.FormatDecimal(lang, strconv.Itoa(n)) }
 
 // enMonths are en-GB's short month names in the UI's medium date style.
 var enMonths = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sept", "Oct", "Nov", "Dec"}
