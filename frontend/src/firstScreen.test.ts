@@ -4,7 +4,7 @@ import App from './App.svelte';
 import { forgetPreloads, PreloadElement } from './lib/api/preload';
 import { setLocale } from './lib/i18n/index.svelte';
 import { router } from './lib/stores/router.svelte';
-import { stubDesktop } from './test/desktop';
+import { carryPreloads, stubDesktop } from './test/desktop';
 
 // The first screen Go puts into the desktop window's page (backend/desktop/
 // firstscreen.go) must be the UI's own, element for element: the UI takes
@@ -53,14 +53,6 @@ function canonical(root: ParentNode): string {
   return lines.join('\n');
 }
 
-/** carry puts the preloads into the page, as Go's asset handler does. */
-function carry(text: string): void {
-  const element = document.createElement('script');
-  element.id = PreloadElement;
-  element.type = 'application/json';
-  element.textContent = text;
-  document.head.append(element);
-}
 
 afterEach(() => {
   document.getElementById(PreloadElement)?.remove();
@@ -71,7 +63,7 @@ describe('the prerendered first screen', () => {
   for (const lang of ['de', 'en'] as const) {
     it(`is the UI's first screen (${lang})`, async () => {
       const golden = file(`${lang}.html`).trim();
-      carry(file(`${lang}.preloads.json`));
+      carryPreloads(file(`${lang}.preloads.json`));
       stubDesktop();
       router.current = 'recipients';
       await setLocale(lang);

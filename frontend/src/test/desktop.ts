@@ -1,4 +1,5 @@
 import { vi, type Mock } from 'vitest';
+import { PreloadElement } from '../lib/api/preload';
 import type { AuditEntry, SenderIdentity, SystemInfo } from '../lib/api/types';
 
 /** DesktopStub is a fake of the Wails bindings the tests drive. */
@@ -50,4 +51,13 @@ export function stubDesktop(sender: SenderIdentity = { fromName: '', fromAddress
     },
   };
   return stub;
+}
+
+/** carryPreloads puts a preload element with text into the page, as Go's asset handler does for the desktop window. */
+export function carryPreloads(text: string): void {
+  const element = document.createElement('script');
+  element.id = PreloadElement;
+  element.type = 'application/json';
+  element.textContent = text;
+  document.head.append(element);
 }

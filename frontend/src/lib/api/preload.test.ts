@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { stubDesktop } from '../../test/desktop';
+import { carryPreloads, stubDesktop } from '../../test/desktop';
 import { Recipients } from './facades';
 import { forgetPreloads, peekPreloaded, PreloadElement, PreloadTTL, same, takePreloaded } from './preload';
 import type { RecipientFilter } from './types';
@@ -7,14 +7,6 @@ import type { RecipientFilter } from './types';
 const filter: RecipientFilter = { search: '', listId: 0, status: '', ids: null, afterId: 0, offset: 0, limit: 100, sort: 'email' };
 const page = { total: 2, recipients: [{ id: 1, email: 'ada@example.org' }] };
 
-/** carry puts a preload element into the page, as Go's asset handler does. */
-function carry(text: string): void {
-  const element = document.createElement('script');
-  element.id = PreloadElement;
-  element.type = 'application/json';
-  element.textContent = text;
-  document.head.append(element);
-}
 
 // Go's RecipientFilter as json.Marshal writes it: its own key order, with "rule".
 const goFilter = { search: '', listId: 0, status: '', ids: null, rule: null, afterId: 0, offset: 0, limit: 100, sort: 'email' };
@@ -30,7 +22,7 @@ afterEach(() => {
 
 describe('preloads', () => {
   it('answers the first equal call from the page, then asks Go', async () => {
-    carry(JSON.stringify([{ service: 'Recipients', method: 'Find', args: [goFilter], result: page }]));
+    carryPreloads(JSON.stringify([{ service: 'Recipients', method: 'Find', args: [goFilter], result: page }]));
     const find = vi.fn(() => Promise.resolve({ total: 3, recipients: [] }));
     stubDesktop();
     window.go!.desktop!.Recipients = { Find: find };
@@ -43,7 +35,7 @@ describe('preloads', () => {
   });
 
   it('lets a caller peek at an answer without taking it', () => {
-    carry(JSON.stringify([{ service: 'Settings', method: 'GetLanguage', args: [], result: 'de' }]));
+    carryPreloads(JSON.stringify([{ service: 'Settings', method: 'GetLanguage', args: [], result: 'de' }]));
     expect(peekPreloaded('Settings', 'GetLanguage', [])).toEqual({ result: 'de' });
     expect(peekPreloaded('Settings', 'GetLanguage', [1])).toBeUndefined();
     expect(takePreloaded('Settings', 'GetLanguage', [])).toEqual({ result: 'de' });
@@ -51,20 +43,20 @@ describe('preloads', () => {
   });
 
   it('does not answer other arguments or methods', () => {
-    carry(JSON.stringify([{ service: 'Recipients', method: 'Find', args: [goFilter], result: page }]));
+    carryPreloads(JSON.stringify([{ service: 'Recipients', method: 'Find', args: [goFilter], result: page }]));
     expect(takePreloaded('Recipients', 'Find', [{ ...filter, offset: 100 }])).toBeUndefined();
     expect(takePreloaded('Recipients', 'Detail', [1])).toBeUndefined();
     expect(takePreloaded('Recipients', 'Find', [filter])).toEqual({ result: page });
   });
 
   it('is not used once the page has been open longer than its TTL', () => {
-    carry(JSON.stringify([{ service: 'Recipients', method: 'Find', args: [goFilter], result: page }]));
+    carryPreloads(JSON.stringify([{ service: 'Recipients', method: 'Find', args: [goFilter], result: page }]));
     vi.spyOn(performance, 'now').mockReturnValue(PreloadTTL + 1);
     expect(takePreloaded('Recipients', 'Find', [filter])).toBeUndefined();
   });
 
   it('ignores a broken element', () => {
-    carry('{not json');
+    carryPreloads('{not json');
     expect(takePreloaded('Recipients', 'Find', [filter])).toBeUndefined();
   });
 
