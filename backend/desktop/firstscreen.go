@@ -143,7 +143,7 @@ func recipientName(r resonanz.Recipient) string {
 
 // formatNumber formats n as the UI does for lang (Intl.NumberFormat of
 // de-DE and en-GB): 100.000 or 100,000.
-func formatNumber(lang string, n int) string { return i18n.FormatDecimal(lang, strconv.Itoa(n)) }
+func formatNumber(lang string, n int) string { return resonanz.FormatDecimal(lang, strconv.Itoa(n)) }
 
 // enMonths are en-GB's short month names in the UI's medium date style.
 var enMonths = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sept", "Oct", "Nov", "Dec"}

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/resonanz/resonanz/backend/resonanz"
-	"github.com/resonanz/resonanz/frontend/src/lib/i18n"
 )
 
 // Options are the per-send decisions Execute asks for. Every func may be
@@ -448,7 +447,7 @@ func formatNumber(v string, decimals int, lang string) string {
 	if err != nil || math.IsNaN(n) || math.IsInf(n, 0) || math.Abs(n) >= 1e15 {
 		return v
 	}
-	return i18n.FormatDecimal(lang, strconv.FormatFloat(n, 'f', decimals, 64))
+	return resonanz.FormatDecimal(lang, strconv.FormatFloat(n, 'f', decimals, 64))
 }
 
 // collapse trims s and reduces runs of spaces to one (subjects, preheaders

@@ -48,3 +48,31 @@ func (t *Text) UnmarshalJSON(b []byte) error {
 
 // IsZero reports whether t is empty (no reason).
 func (t Text) IsZero() bool { return t.Key == "" && t.Message == "" }
+
+// FormatDecimal writes a plain decimal number as strconv formats it (an
+// optional minus, digits, optionally a point and more digits) the way the
+// UI's Intl.NumberFormat does for lang: in groups of three with the marks
+// of de-DE (-1.234,5) or en-GB (-1,234.5); any language but "en" is German.
+func FormatDecimal(lang, s string) string {
+	neg := strings.HasPrefix(s, "-")
+	intPart, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	thou, dec := ".", ","
+	if lang == "en" {
+		thou, dec = ",", "."
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteString(thou)
+		}
+		b.WriteRune(c)
+	}
+	if frac != "" {
+		b.WriteString(dec)
+		b.WriteString(frac)
+	}
+	return b.String()
+}

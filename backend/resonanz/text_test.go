@@ -1,9 +1,9 @@
-package i18n_test
+package resonanz_test
 
 import (
 	"testing"
 
-	"github.com/resonanz/resonanz/frontend/src/lib/i18n"
+	"github.com/resonanz/resonanz/backend/resonanz"
 )
 
 // TestFormatDecimal: groups of three and the decimal mark, as the UI's
@@ -14,7 +14,7 @@ func TestFormatDecimal(t *testing.T) {
 		{"de", "-1234.50", "-1.234,50"}, {"de", "0.5", "0,5"}, {"en", "1234567.25", "1,234,567.25"},
 		{"en", "-100000", "-100,000"}, {"fr", "1234.5", "1.234,5"},
 	} {
-		if got := i18n.FormatDecimal(tc.lang, tc.in); got != tc.want {
+		if got := resonanz.FormatDecimal(tc.lang, tc.in); got != tc.want {
 			t.Errorf("FormatDecimal(%s, %s) = %q, want %q", tc.lang, tc.in, got, tc.want)
 		}
 	}
